@@ -1,0 +1,360 @@
+//! Coverage: how far a hamlet's team has got, computed the same way on phone and server.
+//!
+//! - A household is *covered* when it has a non-voided visit with outcome `guided` or
+//!   `already_done`, *attempted* when it has any non-voided visit, and a *follow-up*
+//!   when its latest non-voided visit is `not_home` or `revisit`.
+//! - Only listed, non-retired households count towards these; visits to retired
+//!   households still count as work done (visits, accounts, people).
+//! - Days are Asia/Ho_Chi_Minh calendar days.
+//!
+//! `Coverage::compute` folds a whole log in one pass. `CoverageLedger` keeps the same
+//! figures up to date from the entities a merge touched, at a cost proportional to the
+//! merge, not the log; a property test holds the two equal.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, TimeZone};
+use chrono_tz::Asia::Ho_Chi_Minh;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Household, Outcome, Visit};
+use crate::ids::{HouseholdId, UserId, VisitId};
+use crate::log::HamletLog;
+use crate::rules::Touched;
+
+/// One volunteer's figures in a hamlet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerFigures {
+    /// Non-voided visits logged.
+    pub visits: u64,
+    /// Of those, visits that covered their household (guided or already done).
+    pub covering_visits: u64,
+    /// Accounts created, all kinds together.
+    pub accounts: u64,
+    /// People helped.
+    pub people: u64,
+}
+
+impl VolunteerFigures {
+    fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The coverage figures of one hamlet (or, summed, of a commune).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Listed households that are not retired.
+    pub registered: u64,
+    /// Of those, households covered.
+    pub covered: u64,
+    /// Of those, households with any non-voided visit.
+    pub attempted: u64,
+    /// Of those, households whose latest visit asks for another.
+    pub follow_ups: u64,
+    /// Non-voided visits.
+    pub visits: u64,
+    /// People helped.
+    pub people: u64,
+    /// Accounts created, per account-kind code.
+    pub accounts: BTreeMap<String, u64>,
+    /// Non-voided visits per Asia/Ho_Chi_Minh day ("YYYY-MM-DD").
+    pub per_day: BTreeMap<String, u64>,
+    /// Figures per volunteer.
+    pub per_volunteer: BTreeMap<UserId, VolunteerFigures>,
+}
+
+/// Where a household stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdStatus {
+    /// No non-voided visit yet (chưa thăm).
+    NotVisited,
+    /// Latest visit was not home or asked to come back (cần quay lại).
+    FollowUp,
+    /// Visited, not covered, nothing pending (declined).
+    Attempted,
+    /// Covered (đã bao phủ).
+    Covered,
+}
+
+/// The Asia/Ho_Chi_Minh calendar day of a time in ms since epoch, as "YYYY-MM-DD".
+pub fn vn_day(at_ms: i64) -> String {
+    match DateTime::from_timestamp_millis(at_ms) {
+        Some(utc) => Ho_Chi_Minh.from_utc_datetime(&utc.naive_utc()).format("%Y-%m-%d").to_string(),
+        None => "invalid".to_owned(),
+    }
+}
+
+/// What a household's status is, given its non-voided visits as (at, id, outcome).
+fn status_of<'a>(visits: impl Iterator<Item = (i64, &'a VisitId, Outcome)>) -> HouseholdStatus {
+    let mut any = false;
+    let mut covered = false;
+    let mut latest: Option<(i64, &VisitId, Outcome)> = None;
+    for (at, id, outcome) in visits {
+        any = true;
+        covered |= outcome.covers();
+        if latest.is_none_or(|(lat, lid, _)| (at, id) > (lat, lid)) {
+            latest = Some((at, id, outcome));
+        }
+    }
+    match latest {
+        _ if covered => HouseholdStatus::Covered,
+        Some((_, _, o)) if o.needs_follow_up() => HouseholdStatus::FollowUp,
+        _ if any => HouseholdStatus::Attempted,
+        _ => HouseholdStatus::NotVisited,
+    }
+}
+
+impl Coverage {
+    /// Computes a hamlet's coverage from its whole log, in one pass.
+    pub fn compute(log: &HamletLog) -> Coverage {
+        let households = log.households().ok;
+        let visits = log.visits().ok;
+        let mut c = Coverage::default();
+        let mut by_household: BTreeMap<&HouseholdId, Vec<(i64, &VisitId, Outcome)>> = BTreeMap::new();
+        for (id, v) in visits.iter().filter(|(_, v)| !v.voided) {
+            c.add_visit(v, 1);
+            by_household.entry(&v.household).or_default().push((v.at, id, v.outcome));
+        }
+        for (id, _) in households.iter().filter(|(_, h)| !h.retired) {
+            let status = status_of(by_household.remove(id).unwrap_or_default().into_iter());
+            c.add_household_status(status, 1);
+        }
+        c
+    }
+
+    /// Share of households covered: covered / max(target, registered), 0 when both are 0.
+    pub fn ratio(&self, target_households: u64) -> f64 {
+        let base = target_households.max(self.registered);
+        if base == 0 { 0.0 } else { self.covered as f64 / base as f64 }
+    }
+
+    /// Adds another hamlet's figures into these (a commune is the sum of its hamlets).
+    pub fn absorb(&mut self, other: &Coverage) {
+        self.registered += other.registered;
+        self.covered += other.covered;
+        self.attempted += other.attempted;
+        self.follow_ups += other.follow_ups;
+        self.visits += other.visits;
+        self.people += other.people;
+        for (k, n) in &other.accounts {
+            *self.accounts.entry(k.clone()).or_default() += n;
+        }
+        for (d, n) in &other.per_day {
+            *self.per_day.entry(d.clone()).or_default() += n;
+        }
+        for (u, f) in &other.per_volunteer {
+            let e = self.per_volunteer.entry(u.clone()).or_default();
+            e.visits += f.visits;
+            e.covering_visits += f.covering_visits;
+            e.accounts += f.accounts;
+            e.people += f.people;
+        }
+    }
+
+    /// The latest day with a visit, if any.
+    pub fn last_active_day(&self) -> Option<&str> {
+        self.per_day.keys().next_back().map(String::as_str)
+    }
+
+    /// Adds (`sign` = 1) or removes (`sign` = -1) a non-voided visit's own figures.
+    fn add_visit(&mut self, v: &Visit, sign: i64) {
+        let accounts: u64 = v.accounts.values().map(|n| u64::from(*n)).sum();
+        bump(&mut self.visits, sign);
+        bump(&mut self.people, sign * i64::from(v.people));
+        for (k, n) in &v.accounts {
+            bump_map(&mut self.accounts, k, sign * i64::from(*n));
+        }
+        bump_map(&mut self.per_day, &vn_day(v.at), sign);
+        let f = self.per_volunteer.entry(v.by.clone()).or_default();
+        bump(&mut f.visits, sign);
+        bump(&mut f.covering_visits, if v.outcome.covers() { sign } else { 0 });
+        bump(&mut f.accounts, sign * i64::try_from(accounts).unwrap_or(i64::MAX));
+        bump(&mut f.people, sign * i64::from(v.people));
+        if f.is_zero() {
+            self.per_volunteer.remove(&v.by);
+        }
+    }
+
+    /// Adds or removes a listed, non-retired household of the given status.
+    fn add_household_status(&mut self, status: HouseholdStatus, sign: i64) {
+        bump(&mut self.registered, sign);
+        match status {
+            HouseholdStatus::NotVisited => {}
+            HouseholdStatus::Attempted => bump(&mut self.attempted, sign),
+            HouseholdStatus::FollowUp => {
+                bump(&mut self.attempted, sign);
+                bump(&mut self.follow_ups, sign);
+            }
+            HouseholdStatus::Covered => {
+                bump(&mut self.attempted, sign);
+                bump(&mut self.covered, sign);
+            }
+        }
+    }
+}
+
+/// Adds a signed delta to a counter, saturating at zero (a ledger never goes below).
+fn bump(n: &mut u64, delta: i64) {
+    *n = n.saturating_add_signed(delta);
+}
+
+/// Bumps a counter in a map, dropping it at zero so that equal figures compare equal.
+fn bump_map(map: &mut BTreeMap<String, u64>, key: &str, delta: i64) {
+    let e = map.entry(key.to_owned()).or_default();
+    bump(e, delta);
+    if *e == 0 {
+        map.remove(key);
+    }
+}
+
+/// Coverage kept up to date incrementally, with the per-entity state that needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverageLedger {
+    /// Listed households and whether each is retired.
+    households: BTreeMap<HouseholdId, bool>,
+    /// Every readable visit, voided or not.
+    visits: BTreeMap<VisitId, Visit>,
+    /// Visit ids per household, for recomputing one household's status.
+    by_household: BTreeMap<HouseholdId, BTreeSet<VisitId>>,
+    /// The figures.
+    coverage: Coverage,
+}
+
+impl CoverageLedger {
+    /// Builds the ledger of a whole log.
+    pub fn from_log(log: &HamletLog) -> Self {
+        let mut ledger = Self::default();
+        let all = Touched {
+            households: log.households().ok.into_keys().collect(),
+            visits: log.visits().ok.into_keys().collect(),
+        };
+        ledger.apply(log, &all);
+        ledger
+    }
+
+    /// The figures.
+    pub fn coverage(&self) -> &Coverage {
+        &self.coverage
+    }
+
+    /// Brings the ledger up to date with `log` for the entities a merge touched.
+    /// Costs O(touched × log(n)), whatever the size of the log.
+    pub fn apply(&mut self, log: &HamletLog, touched: &Touched) {
+        let new_visits: BTreeMap<&VisitId, Option<Visit>> =
+            touched.visits.iter().map(|id| (id, log.visit_at(id, None).and_then(Result::ok))).collect();
+        let new_households: BTreeMap<&HouseholdId, Option<Household>> = touched
+            .households
+            .iter()
+            .map(|id| (id, log.household_at(id, None).and_then(Result::ok)))
+            .collect();
+        let mut affected: BTreeSet<HouseholdId> = touched.households.clone();
+        for (id, new) in &new_visits {
+            affected.extend(self.visits.get(*id).map(|v| v.household.clone()));
+            affected.extend(new.as_ref().map(|v| v.household.clone()));
+        }
+        for h in &affected {
+            if let Some(status) = self.counted_status(h) {
+                self.coverage.add_household_status(status, -1);
+            }
+        }
+        for (id, new) in new_visits {
+            if let Some(old) = self.visits.remove(id) {
+                if !old.voided {
+                    self.coverage.add_visit(&old, -1);
+                }
+                if let Some(set) = self.by_household.get_mut(&old.household) {
+                    set.remove(id);
+                    if set.is_empty() {
+                        self.by_household.remove(&old.household);
+                    }
+                }
+            }
+            if let Some(v) = new {
+                if !v.voided {
+                    self.coverage.add_visit(&v, 1);
+                }
+                self.by_household.entry(v.household.clone()).or_default().insert(id.clone());
+                self.visits.insert(id.clone(), v);
+            }
+        }
+        for (id, new) in new_households {
+            match new {
+                Some(h) => self.households.insert(id.clone(), h.retired),
+                None => self.households.remove(id),
+            };
+        }
+        for h in &affected {
+            if let Some(status) = self.counted_status(h) {
+                self.coverage.add_household_status(status, 1);
+            }
+        }
+    }
+
+    /// A household's status, whether or not it counts towards coverage.
+    pub fn status(&self, household: &HouseholdId) -> HouseholdStatus {
+        let visits = self
+            .by_household
+            .get(household)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.visits.get(id).filter(|v| !v.voided).map(|v| (v.at, id, v.outcome)));
+        status_of(visits)
+    }
+
+    /// The status of a listed, non-retired household; `None` for others.
+    fn counted_status(&self, household: &HouseholdId) -> Option<HouseholdStatus> {
+        match self.households.get(household) {
+            Some(false) => Some(self.status(household)),
+            _ => None,
+        }
+    }
+
+    /// Listed, non-retired households whose latest visit asks for another.
+    pub fn follow_ups(&self) -> Vec<HouseholdId> {
+        self.households
+            .iter()
+            .filter(|(id, retired)| !**retired && self.status(id) == HouseholdStatus::FollowUp)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_follow_the_vietnamese_calendar() {
+        // 2026-11-28T17:30Z is 00:30 on 29 November in Hà Nội.
+        assert_eq!(vn_day(1_795_887_000_000), "2026-11-29");
+        // 2026-11-28T16:59Z is 23:59 on 28 November in Hà Nội.
+        assert_eq!(vn_day(1_795_885_140_000), "2026-11-28");
+    }
+
+    #[test]
+    fn latest_visit_decides_follow_up_unless_covered() {
+        let a = VisitId::parse("aaaaaaaaaaaaaaaa").expect("valid id");
+        let b = VisitId::parse("bbbbbbbbbbbbbbbb").expect("valid id");
+        let s = |v: Vec<(i64, &VisitId, Outcome)>| status_of(v.into_iter());
+        assert_eq!(s(vec![]), HouseholdStatus::NotVisited);
+        assert_eq!(s(vec![(1, &a, Outcome::NotHome)]), HouseholdStatus::FollowUp);
+        assert_eq!(
+            s(vec![(1, &a, Outcome::NotHome), (2, &b, Outcome::Declined)]),
+            HouseholdStatus::Attempted
+        );
+        assert_eq!(s(vec![(2, &a, Outcome::NotHome), (1, &b, Outcome::Declined)]), HouseholdStatus::FollowUp);
+        assert_eq!(s(vec![(1, &a, Outcome::Guided), (2, &b, Outcome::Revisit)]), HouseholdStatus::Covered);
+        // Same time: the larger id is "latest", so every replica agrees.
+        assert_eq!(s(vec![(1, &a, Outcome::Declined), (1, &b, Outcome::Revisit)]), HouseholdStatus::FollowUp);
+    }
+
+    #[test]
+    fn ratio_uses_the_larger_of_target_and_registered() {
+        let c = Coverage { registered: 200, covered: 50, ..Coverage::default() };
+        assert!((c.ratio(400) - 0.125).abs() < 1e-9);
+        assert!((c.ratio(100) - 0.25).abs() < 1e-9);
+        assert_eq!(Coverage::default().ratio(0), 0.0);
+    }
+}

@@ -1,0 +1,239 @@
+//! The domain's vocabulary: outcomes, kinds of commune and hamlet, roles, and the typed
+//! records a hamlet log holds (households and visits).
+//!
+//! Inside the program these are enums and structs; the strings (`guided`, `khu_pho`, …)
+//! appear only at the edges, in documents and on the wire, through `code()`/`from_code()`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{HouseholdId, UserId};
+
+/// Largest count a visit or household may carry (accounts of one kind, people helped,
+/// household members). A household of more than fifty is a data-entry slip.
+pub const MAX_COUNT: u32 = 50;
+/// Longest household label, head name or visit note, in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
+/// Longest topic or account-kind code, in bytes.
+pub const MAX_CODE_LEN: usize = 32;
+/// How far in the future a visit's time may lie: phone clocks drift, but not by days.
+pub const MAX_FUTURE_MS: i64 = 24 * 60 * 60 * 1000;
+
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order forms show them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The code written in documents and on the wire.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code),+
+                }
+            }
+
+            /// Parses a code; `None` for anything unknown.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $($code => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// What came of a visit to a household.
+    Outcome {
+        /// The volunteer guided someone in the household.
+        Guided = "guided",
+        /// The household already uses the services on its own.
+        AlreadyDone = "already_done",
+        /// Nobody was home.
+        NotHome = "not_home",
+        /// The household declined help.
+        Declined = "declined",
+        /// The household asked the volunteer to come back.
+        Revisit = "revisit",
+    }
+);
+
+impl Outcome {
+    /// Whether a visit with this outcome covers its household.
+    pub fn covers(self) -> bool {
+        matches!(self, Outcome::Guided | Outcome::AlreadyDone)
+    }
+
+    /// Whether a household whose latest visit has this outcome needs another visit.
+    pub fn needs_follow_up(self) -> bool {
+        matches!(self, Outcome::NotHome | Outcome::Revisit)
+    }
+}
+
+code_enum!(
+    /// The kind of a commune-level unit since the 2025 reform.
+    CommuneKind {
+        /// Xã: a rural commune.
+        Xa = "xa",
+        /// Phường: an urban ward.
+        Phuong = "phuong",
+        /// Đặc khu: a special zone (islands).
+        DacKhu = "dac_khu",
+    }
+);
+
+code_enum!(
+    /// The kind of a village-level unit.
+    HamletKind {
+        /// Thôn: a village, in the north and centre.
+        Thon = "thon",
+        /// Ấp: a hamlet, in the south.
+        Ap = "ap",
+        /// Bản: a village of an ethnic minority, in the mountains.
+        Ban = "ban",
+        /// Khu phố: an urban quarter.
+        KhuPho = "khu_pho",
+        /// Tổ dân phố: an urban residential group.
+        ToDanPho = "to_dan_pho",
+    }
+);
+
+code_enum!(
+    /// What a user may do.
+    Role {
+        /// A Youth Union volunteer who visits households.
+        Volunteer = "volunteer",
+        /// A team leader: sees the team's coverage, enrols and revokes devices.
+        Leader = "leader",
+        /// A commune official: manages hamlets, teams, assignments, reports.
+        Official = "official",
+        /// A system administrator: creates communes and officials.
+        Admin = "admin",
+    }
+);
+
+impl Role {
+    /// Whether this role has a leader's powers over the hamlet logs it can write to:
+    /// voiding any visit and editing any household.
+    pub fn leads(self) -> bool {
+        !matches!(self, Role::Volunteer)
+    }
+}
+
+/// Who is making a change: the user behind the device, and their role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// The user, as recorded in `by` and `created_by`.
+    pub user: UserId,
+    /// Their role, which decides what they may change.
+    pub role: Role,
+}
+
+/// A household as the hamlet log holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Household {
+    /// The house number or alley, as people say it ("Số 12, hẻm 3").
+    pub label: String,
+    /// A display name for the head of the household.
+    pub head: Option<String>,
+    /// How many people live there.
+    pub members: Option<u32>,
+    /// Who listed it.
+    pub created_by: UserId,
+    /// When it was listed, ms since epoch (UTC).
+    pub created_at: i64,
+    /// Merged into another entry, or the house no longer exists.
+    pub retired: bool,
+}
+
+/// A visit as the hamlet log holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// The household visited.
+    pub household: HouseholdId,
+    /// The volunteer who visited.
+    pub by: UserId,
+    /// When, ms since epoch (UTC).
+    pub at: i64,
+    /// What came of it.
+    pub outcome: Outcome,
+    /// Topic codes guided.
+    pub topics: Vec<String>,
+    /// Accounts created, per account-kind code.
+    pub accounts: BTreeMap<String, u32>,
+    /// People helped.
+    pub people: u32,
+    /// A short note.
+    pub note: Option<String>,
+    /// Logged by mistake; counts for nothing.
+    pub voided: bool,
+}
+
+/// What a volunteer fills in when logging a visit; the log adds who and the id.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct VisitForm {
+    /// Topic codes guided.
+    pub topics: Vec<String>,
+    /// Accounts created, per account-kind code.
+    pub accounts: BTreeMap<String, u32>,
+    /// People helped.
+    pub people: u32,
+    /// A short note.
+    pub note: Option<String>,
+}
+
+/// What a volunteer fills in when listing a household.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HouseholdForm {
+    /// The house number or alley.
+    pub label: String,
+    /// A display name for the head of the household.
+    pub head: Option<String>,
+    /// How many people live there.
+    pub members: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::from_code(o.code()), Some(*o));
+        }
+        for k in HamletKind::ALL {
+            assert_eq!(HamletKind::from_code(k.code()), Some(*k));
+        }
+        for k in CommuneKind::ALL {
+            assert_eq!(CommuneKind::from_code(k.code()), Some(*k));
+        }
+        for r in Role::ALL {
+            assert_eq!(Role::from_code(r.code()), Some(*r));
+        }
+        assert_eq!(Outcome::from_code("Guided"), None);
+    }
+
+    #[test]
+    fn only_guided_and_already_done_cover() {
+        let covering: Vec<_> = Outcome::ALL.iter().filter(|o| o.covers()).collect();
+        assert_eq!(covering, [&Outcome::Guided, &Outcome::AlreadyDone]);
+        let follow: Vec<_> = Outcome::ALL.iter().filter(|o| o.needs_follow_up()).collect();
+        assert_eq!(follow, [&Outcome::NotHome, &Outcome::Revisit]);
+    }
+}

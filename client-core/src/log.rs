@@ -1,0 +1,697 @@
+//! `HamletLog`: the typed face of one hamlet's Automerge document.
+//!
+//! The document's schema (version 1) is:
+//!
+//! ```text
+//! { schema: 1, hamlet: "<hamlet id>",
+//!   households: { <household id>: { label, head?, members?, created_by, created_at, retired } },
+//!   visits:     { <visit id>: { household, by, at, outcome, topics: {code: true},
+//!                               accounts: {code: n}, people, note?, voided } } }
+//! ```
+//!
+//! Maps are keyed by id and never lists, so concurrent offline logging merges without
+//! conflict. Every write is one Automerge change under the replica's actor, checked
+//! first against the same rules the server applies (`crate::rules`), so an honest
+//! client never makes a change the server would refuse. Reads are tolerant: unknown
+//! fields are ignored (a newer app may add some) and malformed entries are skipped with
+//! a reason. Nothing here panics on any document.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+
+use crate::domain::{Author, Household, HouseholdForm, Outcome, Visit, VisitForm};
+use crate::ids::{HamletId, HouseholdId, UserId, VisitId};
+use crate::rules::{self, RuleViolation};
+
+/// The schema version this code writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Keys of the root object.
+pub(crate) mod key {
+    pub const SCHEMA: &str = "schema";
+    pub const HAMLET: &str = "hamlet";
+    pub const HOUSEHOLDS: &str = "households";
+    pub const VISITS: &str = "visits";
+    pub const LABEL: &str = "label";
+    pub const HEAD: &str = "head";
+    pub const MEMBERS: &str = "members";
+    pub const CREATED_BY: &str = "created_by";
+    pub const CREATED_AT: &str = "created_at";
+    pub const RETIRED: &str = "retired";
+    pub const HOUSEHOLD: &str = "household";
+    pub const BY: &str = "by";
+    pub const AT: &str = "at";
+    pub const OUTCOME: &str = "outcome";
+    pub const TOPICS: &str = "topics";
+    pub const ACCOUNTS: &str = "accounts";
+    pub const PEOPLE: &str = "people";
+    pub const NOTE: &str = "note";
+    pub const VOIDED: &str = "voided";
+    /// Every key a household map may hold in schema 1.
+    pub const HOUSEHOLD_FIELDS: &[&str] = &[LABEL, HEAD, MEMBERS, CREATED_BY, CREATED_AT, RETIRED];
+    /// Every key a visit map may hold in schema 1.
+    pub const VISIT_FIELDS: &[&str] = &[HOUSEHOLD, BY, AT, OUTCOME, TOPICS, ACCOUNTS, PEOPLE, NOTE, VOIDED];
+}
+
+/// The actor of the genesis change. Every replica makes the same genesis change for a
+/// hamlet, byte for byte, so logs created apart share their root objects and merge.
+const GENESIS_ACTOR: [u8; 16] = [0; 16];
+
+/// What can go wrong with a hamlet log.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// The bytes are not an Automerge document.
+    #[error("the hamlet log could not be read: {0}")]
+    Corrupt(Box<automerge::AutomergeError>),
+    /// The document is Automerge but not a hamlet log this code understands.
+    #[error("this is not a hamlet log: {0}")]
+    NotAHamletLog(&'static str),
+    /// The write would break a rule; nothing was written.
+    #[error(transparent)]
+    Refused(#[from] RuleViolation),
+    /// The household is not in this hamlet log.
+    #[error("household {0} is not in this hamlet’s list")]
+    UnknownHousehold(HouseholdId),
+    /// The visit is not in this hamlet log.
+    #[error("visit {0} is not in this hamlet log")]
+    UnknownVisit(VisitId),
+}
+
+impl From<automerge::AutomergeError> for LogError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        LogError::Corrupt(Box::new(e))
+    }
+}
+
+/// An entry that could not be read, and why. Returned beside the entries that could.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The entry's key in its map.
+    pub key: String,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
+/// The readable entries of one map of the log, and the ones that were skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entries<K: Ord, T> {
+    /// Entries that follow the schema.
+    pub ok: BTreeMap<K, T>,
+    /// Entries that do not, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// One hamlet's log of households and visits.
+#[derive(Debug, Clone)]
+pub struct HamletLog {
+    doc: Automerge,
+    households: ObjId,
+    visits: ObjId,
+}
+
+impl HamletLog {
+    /// The log of a hamlet as it starts: the same genesis change on every replica.
+    pub fn genesis(hamlet: &HamletId) -> Self {
+        let mut doc = Automerge::new().with_actor(ActorId::from(GENESIS_ACTOR.as_slice()));
+        let mut tx = doc.transaction();
+        // Writes into a fresh transaction on a fresh document cannot fail; any error
+        // would surface below as NotAHamletLog rather than a panic.
+        let _ = tx.put(ROOT, key::SCHEMA, SCHEMA_VERSION);
+        let _ = tx.put(ROOT, key::HAMLET, hamlet.as_str());
+        let _ = tx.put_object(ROOT, key::HOUSEHOLDS, ObjType::Map);
+        let _ = tx.put_object(ROOT, key::VISITS, ObjType::Map);
+        tx.commit();
+        // Devices write under their own actor; an unused random one is harmless, and
+        // callers set the real one with `set_actor`.
+        doc.set_actor(ActorId::random());
+        Self::from_automerge(doc).unwrap_or_else(|_| Self::empty_fallback())
+    }
+
+    /// Only reachable if genesis itself were broken; keeps `genesis` total.
+    fn empty_fallback() -> Self {
+        Self { doc: Automerge::new(), households: ROOT, visits: ROOT }
+    }
+
+    /// Wraps a document, checking that its root has the hamlet-log shape.
+    pub fn from_automerge(doc: Automerge) -> Result<Self, LogError> {
+        match doc.get(ROOT, key::SCHEMA)? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Int(v) if *v == SCHEMA_VERSION => {}
+                ScalarValue::Uint(v) if *v == SCHEMA_VERSION as u64 => {}
+                ScalarValue::Int(_) | ScalarValue::Uint(_) => {
+                    return Err(LogError::NotAHamletLog(
+                        "it was written by a newer version of Từng Nhà; update the app",
+                    ));
+                }
+                _ => return Err(LogError::NotAHamletLog("its schema version is not a number")),
+            },
+            _ => return Err(LogError::NotAHamletLog("it has no schema version")),
+        }
+        let households = map_at(&doc, &ROOT, key::HOUSEHOLDS, None)
+            .ok_or(LogError::NotAHamletLog("it has no households map"))?;
+        let visits =
+            map_at(&doc, &ROOT, key::VISITS, None).ok_or(LogError::NotAHamletLog("it has no visits map"))?;
+        Ok(Self { doc, households, visits })
+    }
+
+    /// Loads a log from saved bytes (a snapshot, optionally followed by changes).
+    pub fn load(bytes: &[u8]) -> Result<Self, LogError> {
+        Self::from_automerge(Automerge::load(bytes)?)
+    }
+
+    /// The underlying document, for sync and storage.
+    pub fn doc(&self) -> &Automerge {
+        &self.doc
+    }
+
+    /// The underlying document, mutably, for applying received changes.
+    pub(crate) fn doc_mut(&mut self) -> &mut Automerge {
+        &mut self.doc
+    }
+
+    /// Replaces the underlying document (after a squash); the root objects are the
+    /// genesis ones in both, so the cached object ids stay valid.
+    pub(crate) fn replace_doc(&mut self, doc: Automerge) -> Result<(), LogError> {
+        *self = Self::from_automerge(doc)?;
+        Ok(())
+    }
+
+    /// Sets the actor this replica writes under (the server assigns it at enrolment).
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.doc.set_actor(actor);
+    }
+
+    /// The hamlet this log belongs to, if the document says.
+    pub fn hamlet(&self) -> Option<HamletId> {
+        str_at(&self.doc, &ROOT, key::HAMLET, None).and_then(|s| HamletId::parse(&s).ok())
+    }
+
+    /// The document's current heads.
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Saves the whole log compactly.
+    pub fn save(&self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    // ---- reads ----
+
+    /// Every household, as of now.
+    pub fn households(&self) -> Entries<HouseholdId, Household> {
+        self.read_map(&self.households, None, read_household)
+    }
+
+    /// Every visit, as of now.
+    pub fn visits(&self) -> Entries<VisitId, Visit> {
+        self.read_map(&self.visits, None, read_visit)
+    }
+
+    /// One household as of `heads` (`None`: now); `Ok(None)` if it is not there.
+    pub fn household_at(
+        &self,
+        id: &HouseholdId,
+        heads: Option<&[ChangeHash]>,
+    ) -> Option<Result<Household, String>> {
+        let obj = map_at(&self.doc, &self.households, id.as_str(), heads)?;
+        Some(read_household(&View { doc: &self.doc, heads }, &obj))
+    }
+
+    /// One visit as of `heads` (`None`: now); `None` if it is not there.
+    pub fn visit_at(&self, id: &VisitId, heads: Option<&[ChangeHash]>) -> Option<Result<Visit, String>> {
+        let obj = map_at(&self.doc, &self.visits, id.as_str(), heads)?;
+        Some(read_visit(&View { doc: &self.doc, heads }, &obj))
+    }
+
+    /// Whether a key exists in the households map (readable or not), as of `heads`.
+    pub(crate) fn has_household_key(&self, id: &str, heads: Option<&[ChangeHash]>) -> bool {
+        View { doc: &self.doc, heads }.get(&self.households, id).is_some()
+    }
+
+    /// Whether a key exists in the visits map (readable or not), as of `heads`.
+    pub(crate) fn has_visit_key(&self, id: &str, heads: Option<&[ChangeHash]>) -> bool {
+        View { doc: &self.doc, heads }.get(&self.visits, id).is_some()
+    }
+
+    fn read_map<K, T>(
+        &self,
+        map: &ObjId,
+        heads: Option<&[ChangeHash]>,
+        read: fn(&View<'_>, &ObjId) -> Result<T, String>,
+    ) -> Entries<K, T>
+    where
+        K: Ord + TryFrom<String>,
+    {
+        let view = View { doc: &self.doc, heads };
+        let mut ok = BTreeMap::new();
+        let mut skipped = Vec::new();
+        for (name, value, obj) in view.entries(map) {
+            let Ok(id) = K::try_from(name.clone()) else {
+                skipped.push(Skipped { key: shorten(&name), reason: "its key is not a valid id".into() });
+                continue;
+            };
+            let parsed = match value {
+                Value::Object(ObjType::Map) => read(&view, &obj),
+                _ => Err("it is not a map".to_owned()),
+            };
+            match parsed {
+                Ok(entry) => {
+                    ok.insert(id, entry);
+                }
+                Err(reason) => skipped.push(Skipped { key: shorten(&name), reason }),
+            }
+        }
+        Entries { ok, skipped }
+    }
+
+    // ---- writes ----
+
+    /// Lists a household the team found missing; returns its new id.
+    pub fn add_household(
+        &mut self,
+        author: &Author,
+        form: &HouseholdForm,
+        now_ms: i64,
+    ) -> Result<HouseholdId, LogError> {
+        let id = HouseholdId::fresh();
+        let household = Household {
+            label: form.label.trim().to_owned(),
+            head: clean_opt(&form.head),
+            members: form.members,
+            created_by: author.user.clone(),
+            created_at: now_ms,
+            retired: false,
+        };
+        rules::check_household_created(author, &id, &household, now_ms)?;
+        let households = self.households.clone();
+        let mut tx = self.doc.transaction();
+        let obj = tx.put_object(&households, id.as_str(), ObjType::Map)?;
+        tx.put(&obj, key::LABEL, household.label.as_str())?;
+        if let Some(head) = &household.head {
+            tx.put(&obj, key::HEAD, head.as_str())?;
+        }
+        if let Some(members) = household.members {
+            tx.put(&obj, key::MEMBERS, i64::from(members))?;
+        }
+        tx.put(&obj, key::CREATED_BY, household.created_by.as_str())?;
+        tx.put(&obj, key::CREATED_AT, household.created_at)?;
+        tx.put(&obj, key::RETIRED, false)?;
+        tx.commit();
+        Ok(id)
+    }
+
+    /// Corrects a household's label, head or member count.
+    pub fn edit_household(
+        &mut self,
+        author: &Author,
+        id: &HouseholdId,
+        form: &HouseholdForm,
+    ) -> Result<(), LogError> {
+        let before = self.existing_household(id)?;
+        let after = Household {
+            label: form.label.trim().to_owned(),
+            head: clean_opt(&form.head),
+            members: form.members,
+            ..before.clone()
+        };
+        self.write_household(author, id, &before, &after)
+    }
+
+    /// Retires a household: a duplicate, or a house that no longer exists.
+    pub fn retire_household(&mut self, author: &Author, id: &HouseholdId) -> Result<(), LogError> {
+        let before = self.existing_household(id)?;
+        let after = Household { retired: true, ..before.clone() };
+        self.write_household(author, id, &before, &after)
+    }
+
+    /// Logs a visit to a listed household; returns the visit's new id.
+    pub fn log_visit(
+        &mut self,
+        author: &Author,
+        household: &HouseholdId,
+        outcome: Outcome,
+        form: &VisitForm,
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<VisitId, LogError> {
+        self.existing_household(household)?;
+        let id = VisitId::fresh();
+        let visit = Visit {
+            household: household.clone(),
+            by: author.user.clone(),
+            at: at_ms,
+            outcome,
+            topics: sorted_unique(&form.topics),
+            accounts: form.accounts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect(),
+            people: form.people,
+            note: clean_opt(&form.note),
+            voided: false,
+        };
+        rules::check_visit_created(author, &id, &visit, now_ms)?;
+        let visits = self.visits.clone();
+        let mut tx = self.doc.transaction();
+        let obj = tx.put_object(&visits, id.as_str(), ObjType::Map)?;
+        tx.put(&obj, key::HOUSEHOLD, visit.household.as_str())?;
+        tx.put(&obj, key::BY, visit.by.as_str())?;
+        tx.put(&obj, key::AT, visit.at)?;
+        tx.put(&obj, key::OUTCOME, visit.outcome.code())?;
+        let topics = tx.put_object(&obj, key::TOPICS, ObjType::Map)?;
+        for t in &visit.topics {
+            tx.put(&topics, t.as_str(), true)?;
+        }
+        let accounts = tx.put_object(&obj, key::ACCOUNTS, ObjType::Map)?;
+        for (k, n) in &visit.accounts {
+            tx.put(&accounts, k.as_str(), i64::from(*n))?;
+        }
+        tx.put(&obj, key::PEOPLE, i64::from(visit.people))?;
+        if let Some(note) = &visit.note {
+            tx.put(&obj, key::NOTE, note.as_str())?;
+        }
+        tx.put(&obj, key::VOIDED, false)?;
+        tx.commit();
+        Ok(id)
+    }
+
+    /// Corrects a visit's outcome and details; only fields that change are written.
+    pub fn correct_visit(
+        &mut self,
+        author: &Author,
+        id: &VisitId,
+        outcome: Outcome,
+        form: &VisitForm,
+        now_ms: i64,
+    ) -> Result<(), LogError> {
+        let before = self.existing_visit(id)?;
+        let after = Visit {
+            outcome,
+            topics: sorted_unique(&form.topics),
+            accounts: form.accounts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect(),
+            people: form.people,
+            note: clean_opt(&form.note),
+            ..before.clone()
+        };
+        self.write_visit(author, id, &before, &after, now_ms)
+    }
+
+    /// Voids a visit logged by mistake. A volunteer voids their own; a leader any.
+    pub fn void_visit(&mut self, author: &Author, id: &VisitId, now_ms: i64) -> Result<(), LogError> {
+        let before = self.existing_visit(id)?;
+        let after = Visit { voided: true, ..before.clone() };
+        self.write_visit(author, id, &before, &after, now_ms)
+    }
+
+    fn existing_household(&self, id: &HouseholdId) -> Result<Household, LogError> {
+        match self.household_at(id, None) {
+            Some(Ok(h)) => Ok(h),
+            _ => Err(LogError::UnknownHousehold(id.clone())),
+        }
+    }
+
+    fn existing_visit(&self, id: &VisitId) -> Result<Visit, LogError> {
+        match self.visit_at(id, None) {
+            Some(Ok(v)) => Ok(v),
+            _ => Err(LogError::UnknownVisit(id.clone())),
+        }
+    }
+
+    fn write_household(
+        &mut self,
+        author: &Author,
+        id: &HouseholdId,
+        before: &Household,
+        after: &Household,
+    ) -> Result<(), LogError> {
+        rules::check_household_edited(author, id, before, after)?;
+        if before == after {
+            return Ok(());
+        }
+        let obj = map_at(&self.doc, &self.households, id.as_str(), None)
+            .ok_or_else(|| LogError::UnknownHousehold(id.clone()))?;
+        let mut tx = self.doc.transaction();
+        if before.label != after.label {
+            tx.put(&obj, key::LABEL, after.label.as_str())?;
+        }
+        put_opt_str(&mut tx, &obj, key::HEAD, &before.head, &after.head)?;
+        if before.members != after.members {
+            match after.members {
+                Some(m) => tx.put(&obj, key::MEMBERS, i64::from(m))?,
+                None => tx.delete(&obj, key::MEMBERS)?,
+            }
+        }
+        if before.retired != after.retired {
+            tx.put(&obj, key::RETIRED, after.retired)?;
+        }
+        tx.commit();
+        Ok(())
+    }
+
+    fn write_visit(
+        &mut self,
+        author: &Author,
+        id: &VisitId,
+        before: &Visit,
+        after: &Visit,
+        now_ms: i64,
+    ) -> Result<(), LogError> {
+        rules::check_visit_edited(author, id, before, after, now_ms)?;
+        if before == after {
+            return Ok(());
+        }
+        let obj = map_at(&self.doc, &self.visits, id.as_str(), None)
+            .ok_or_else(|| LogError::UnknownVisit(id.clone()))?;
+        let topics = map_at(&self.doc, &obj, key::TOPICS, None);
+        let accounts = map_at(&self.doc, &obj, key::ACCOUNTS, None);
+        let mut tx = self.doc.transaction();
+        if before.outcome != after.outcome {
+            tx.put(&obj, key::OUTCOME, after.outcome.code())?;
+        }
+        if before.topics != after.topics {
+            let topics = match topics {
+                Some(t) => t,
+                None => tx.put_object(&obj, key::TOPICS, ObjType::Map)?,
+            };
+            for t in before.topics.iter().filter(|t| !after.topics.contains(t)) {
+                tx.delete(&topics, t.as_str())?;
+            }
+            for t in after.topics.iter().filter(|t| !before.topics.contains(t)) {
+                tx.put(&topics, t.as_str(), true)?;
+            }
+        }
+        if before.accounts != after.accounts {
+            let accounts = match accounts {
+                Some(a) => a,
+                None => tx.put_object(&obj, key::ACCOUNTS, ObjType::Map)?,
+            };
+            for k in before.accounts.keys().filter(|k| !after.accounts.contains_key(*k)) {
+                tx.delete(&accounts, k.as_str())?;
+            }
+            for (k, n) in after.accounts.iter().filter(|(k, n)| before.accounts.get(*k) != Some(n)) {
+                tx.put(&accounts, k.as_str(), i64::from(*n))?;
+            }
+        }
+        if before.people != after.people {
+            tx.put(&obj, key::PEOPLE, i64::from(after.people))?;
+        }
+        put_opt_str(&mut tx, &obj, key::NOTE, &before.note, &after.note)?;
+        if before.voided != after.voided {
+            tx.put(&obj, key::VOIDED, after.voided)?;
+        }
+        tx.commit();
+        Ok(())
+    }
+}
+
+fn put_opt_str(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    before: &Option<String>,
+    after: &Option<String>,
+) -> Result<(), automerge::AutomergeError> {
+    if before != after {
+        match after {
+            Some(v) => tx.put(obj, key, v.as_str())?,
+            None => tx.delete(obj, key)?,
+        }
+    }
+    Ok(())
+}
+
+fn clean_opt(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn sorted_unique(codes: &[String]) -> Vec<String> {
+    let mut v = codes.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn shorten(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+// ---- reading helpers: a document seen as of some heads ----
+
+/// A document as of some heads (`None`: its current state).
+pub(crate) struct View<'a> {
+    pub(crate) doc: &'a Automerge,
+    pub(crate) heads: Option<&'a [ChangeHash]>,
+}
+
+impl View<'_> {
+    pub(crate) fn get(&self, obj: &ObjId, prop: &str) -> Option<(Value<'static>, ObjId)> {
+        let got = match self.heads {
+            Some(h) => self.doc.get_at(obj, prop, h),
+            None => self.doc.get(obj, prop),
+        };
+        got.ok().flatten().map(|(v, id)| (v.into_owned(), id))
+    }
+
+    pub(crate) fn entries(&self, obj: &ObjId) -> Vec<(String, Value<'static>, ObjId)> {
+        let items: Vec<_> = match self.heads {
+            Some(h) => self
+                .doc
+                .map_range_at(obj, .., h)
+                .map(|i| (i.key.to_string(), i.value.clone().into_value(), i.id()))
+                .collect(),
+            None => self
+                .doc
+                .map_range(obj, ..)
+                .map(|i| (i.key.to_string(), i.value.clone().into_value(), i.id()))
+                .collect(),
+        };
+        items
+    }
+}
+
+fn map_at(doc: &Automerge, obj: &ObjId, prop: &str, heads: Option<&[ChangeHash]>) -> Option<ObjId> {
+    match (View { doc, heads }).get(obj, prop)? {
+        (Value::Object(ObjType::Map), id) => Some(id),
+        _ => None,
+    }
+}
+
+fn str_at(doc: &Automerge, obj: &ObjId, prop: &str, heads: Option<&[ChangeHash]>) -> Option<String> {
+    match (View { doc, heads }).get(obj, prop)? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A field's scalar value, or `None` if absent; an object where a scalar belongs is an error.
+fn scalar(view: &View<'_>, obj: &ObjId, field: &str) -> Result<Option<ScalarValue>, String> {
+    match view.get(obj, field) {
+        None => Ok(None),
+        Some((Value::Scalar(s), _)) => Ok(Some(s.into_owned())),
+        Some((Value::Object(_), _)) => Err(format!("“{field}” is an object, not a value")),
+    }
+}
+
+fn req<T>(field: &str, v: Option<T>) -> Result<T, String> {
+    v.ok_or_else(|| format!("“{field}” is missing"))
+}
+
+fn as_string(field: &str, v: Option<ScalarValue>) -> Result<Option<String>, String> {
+    match v {
+        None => Ok(None),
+        Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+        Some(_) => Err(format!("“{field}” is not text")),
+    }
+}
+
+fn as_int(field: &str, v: Option<ScalarValue>) -> Result<Option<i64>, String> {
+    match v {
+        None => Ok(None),
+        Some(ScalarValue::Int(n)) => Ok(Some(n)),
+        Some(ScalarValue::Uint(n)) => {
+            i64::try_from(n).map(Some).map_err(|_| format!("“{field}” is too large"))
+        }
+        Some(_) => Err(format!("“{field}” is not a number")),
+    }
+}
+
+fn as_count(field: &str, v: Option<ScalarValue>) -> Result<Option<u32>, String> {
+    match as_int(field, v)? {
+        None => Ok(None),
+        Some(n) => u32::try_from(n).map(Some).map_err(|_| format!("“{field}” is not a count (0 or more)")),
+    }
+}
+
+fn as_bool(field: &str, v: Option<ScalarValue>) -> Result<Option<bool>, String> {
+    match v {
+        None => Ok(None),
+        Some(ScalarValue::Boolean(b)) => Ok(Some(b)),
+        Some(_) => Err(format!("“{field}” is not true or false")),
+    }
+}
+
+fn as_user(field: &str, v: Option<ScalarValue>) -> Result<UserId, String> {
+    let s = req(field, as_string(field, v)?)?;
+    UserId::parse(&s).map_err(|e| format!("“{field}”: {e}"))
+}
+
+pub(crate) fn read_household(view: &View<'_>, obj: &ObjId) -> Result<Household, String> {
+    let f = |k| scalar(view, obj, k);
+    Ok(Household {
+        label: req(key::LABEL, as_string(key::LABEL, f(key::LABEL)?)?)?,
+        head: as_string(key::HEAD, f(key::HEAD)?)?,
+        members: as_count(key::MEMBERS, f(key::MEMBERS)?)?,
+        created_by: as_user(key::CREATED_BY, f(key::CREATED_BY)?)?,
+        created_at: req(key::CREATED_AT, as_int(key::CREATED_AT, f(key::CREATED_AT)?)?)?,
+        retired: as_bool(key::RETIRED, f(key::RETIRED)?)?.unwrap_or(false),
+    })
+}
+
+pub(crate) fn read_visit(view: &View<'_>, obj: &ObjId) -> Result<Visit, String> {
+    let f = |k| scalar(view, obj, k);
+    let household = req(key::HOUSEHOLD, as_string(key::HOUSEHOLD, f(key::HOUSEHOLD)?)?)?;
+    let household = HouseholdId::parse(&household).map_err(|e| format!("“household”: {e}"))?;
+    let outcome = req(key::OUTCOME, as_string(key::OUTCOME, f(key::OUTCOME)?)?)?;
+    let outcome =
+        Outcome::from_code(&outcome).ok_or_else(|| format!("unknown outcome “{}”", shorten(&outcome)))?;
+    let mut topics = Vec::new();
+    let mut accounts = BTreeMap::new();
+    if let Some((value, id)) = view.get(obj, key::TOPICS) {
+        if !matches!(value, Value::Object(ObjType::Map)) {
+            return Err("“topics” is not a map".into());
+        }
+        for (code, value, _) in view.entries(&id) {
+            match value {
+                Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Boolean(true)) => topics.push(code),
+                _ => return Err(format!("topic “{}” is not marked true", shorten(&code))),
+            }
+        }
+    }
+    if let Some((value, id)) = view.get(obj, key::ACCOUNTS) {
+        if !matches!(value, Value::Object(ObjType::Map)) {
+            return Err("“accounts” is not a map".into());
+        }
+        for (code, value, _) in view.entries(&id) {
+            let n = match value {
+                Value::Scalar(s) => as_count("accounts", Some(s.into_owned()))?,
+                Value::Object(_) => None,
+            };
+            let n = n.ok_or_else(|| format!("account count “{}” is not a count", shorten(&code)))?;
+            accounts.insert(code, n);
+        }
+    }
+    Ok(Visit {
+        household,
+        by: as_user(key::BY, f(key::BY)?)?,
+        at: req(key::AT, as_int(key::AT, f(key::AT)?)?)?,
+        outcome,
+        topics,
+        accounts,
+        people: as_count(key::PEOPLE, f(key::PEOPLE)?)?.unwrap_or(0),
+        note: as_string(key::NOTE, f(key::NOTE)?)?,
+        voided: as_bool(key::VOIDED, f(key::VOIDED)?)?.unwrap_or(false),
+    })
+}
