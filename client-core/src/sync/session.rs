@@ -1,0 +1,385 @@
+//! The sync session: what to send, what to accept, and how to fold in the answer.
+
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, Change, ChangeHash, ReadDoc};
+
+use super::envelope::{DocMessage, Envelope, EnvelopeError, Payload};
+use super::squash::seal;
+use crate::domain::Author;
+use crate::ids::HamletId;
+use crate::log::{HamletLog, LogError};
+use crate::rules::{self, RuleViolation, Touched};
+
+/// Why a sync exchange failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The envelope itself could not be read.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// A change chunk could not be read.
+    #[error("a change for hamlet {doc} is damaged: {reason}")]
+    BadChange {
+        /// The document.
+        doc: HamletId,
+        /// Why.
+        reason: String,
+    },
+    /// A change was made under an actor this device was not given.
+    #[error("a change for hamlet {doc} was made under actor {actor}, not this device’s")]
+    ForeignActor {
+        /// The document.
+        doc: HamletId,
+        /// The actor found.
+        actor: String,
+    },
+    /// Changes depend on changes the receiver does not have; resend from its heads.
+    #[error("changes for hamlet {doc} depend on changes the other side lacks; sync again")]
+    MissingDeps {
+        /// The document.
+        doc: HamletId,
+    },
+    /// The merged result breaks a rule.
+    #[error("hamlet {doc}: {violation}")]
+    Refused {
+        /// The document.
+        doc: HamletId,
+        /// The rule.
+        violation: RuleViolation,
+    },
+    /// A snapshot or merged document is not a readable hamlet log.
+    #[error("hamlet {doc}: {source}")]
+    Log {
+        /// The document.
+        doc: HamletId,
+        /// What is wrong.
+        source: Box<LogError>,
+    },
+}
+
+impl SyncError {
+    /// Whether trying again (after another round) may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SyncError::MissingDeps { .. })
+    }
+}
+
+/// The changes in `log` that a peer holding `their_heads` lacks, as raw chunks.
+fn changes_since(log: &HamletLog, their_heads: &[ChangeHash]) -> Vec<Vec<u8>> {
+    log.doc().get_changes(their_heads).iter().map(|c| c.raw_bytes().to_vec()).collect()
+}
+
+/// What the requester sends for one document: its heads and every change since the
+/// heads it knows the peer holds. Seal the log first (`seal`), so nothing unsquashed
+/// leaves.
+pub fn outgoing(doc: &HamletId, log: &HamletLog, shared: &[ChangeHash]) -> DocMessage {
+    DocMessage { doc: doc.clone(), heads: log.heads(), payload: Payload::Changes(changes_since(log, shared)) }
+}
+
+/// What the responder answers for one document, given the requester's heads: nothing
+/// if both hold the same; the whole document if the requester holds none of it;
+/// otherwise its heads and the changes the requester lacks.
+pub fn reply_for(doc: &HamletId, log: &HamletLog, their_heads: &[ChangeHash]) -> Option<DocMessage> {
+    let heads = log.heads();
+    if their_heads.is_empty() {
+        return Some(DocMessage { doc: doc.clone(), heads, payload: Payload::Snapshot(log.save()) });
+    }
+    let mut theirs = their_heads.to_vec();
+    theirs.sort_unstable();
+    if theirs == heads {
+        return None;
+    }
+    Some(DocMessage { doc: doc.clone(), heads, payload: Payload::Changes(changes_since(log, their_heads)) })
+}
+
+/// Reads the change chunks of a message without applying anything, so that they can
+/// be inspected first.
+pub fn decode_changes(msg: &DocMessage) -> Result<Vec<Change>, SyncError> {
+    match &msg.payload {
+        Payload::Changes(chunks) => chunks
+            .iter()
+            .map(|raw| {
+                Change::try_from(raw.as_slice())
+                    .map_err(|e| SyncError::BadChange { doc: msg.doc.clone(), reason: e.to_string() })
+            })
+            .collect(),
+        Payload::Snapshot(_) => Err(SyncError::BadChange {
+            doc: msg.doc.clone(),
+            reason: "a whole document was sent where changes were expected".into(),
+        }),
+    }
+}
+
+/// Refuses any change not made under `actor`: a device writes only as itself.
+pub fn check_actor(doc: &HamletId, changes: &[Change], actor: &ActorId) -> Result<(), SyncError> {
+    match changes.iter().find(|c| c.actor_id() != actor) {
+        Some(c) => Err(SyncError::ForeignActor { doc: doc.clone(), actor: c.actor_id().to_hex_string() }),
+        None => Ok(()),
+    }
+}
+
+/// Merges `changes` into `log` on a copy, and keeps the result only if it is complete
+/// (no missing dependencies) and, when `judge` names an author, follows the rules for
+/// that author. On any error `log` is unchanged. Returns what the merge touched.
+///
+/// This is blocking work proportional to the document's size (the copy); callers on an
+/// async executor run it on a blocking thread.
+pub fn merge_checked(
+    doc: &HamletId,
+    log: &mut HamletLog,
+    changes: Vec<Change>,
+    judge: Option<(&Author, i64)>,
+) -> Result<Touched, SyncError> {
+    let known = |log: &HamletLog, c: &Change| log.doc().get_change_meta_by_hash(&c.hash()).is_some();
+    let changes: Vec<Change> = changes.into_iter().filter(|c| !known(log, c)).collect();
+    if changes.is_empty() {
+        return Ok(Touched::default());
+    }
+    let before = log.heads();
+    let mut merged = log.clone();
+    merged
+        .doc_mut()
+        .apply_changes(changes)
+        .map_err(|e| SyncError::BadChange { doc: doc.clone(), reason: e.to_string() })?;
+    if !merged.doc().get_missing_deps(&[]).is_empty() {
+        return Err(SyncError::MissingDeps { doc: doc.clone() });
+    }
+    let after = merged.heads();
+    let touched = match judge {
+        Some((author, now_ms)) => rules::judge(&merged, &before, &after, author, now_ms)
+            .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?,
+        None => rules::touched_lenient(&merged, &before, &after),
+    };
+    *log = merged;
+    Ok(touched)
+}
+
+/// What absorbing one document's answer did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Absorbed {
+    /// Changes applied.
+    pub changes: usize,
+    /// What they touched, for updating coverage.
+    pub touched: Touched,
+}
+
+/// Folds a responder's answer for one held document into the requester's log, and
+/// records the responder's heads as shared. `sealed` moves along when nothing local
+/// was waiting, so the next local run squashes cleanly.
+pub fn absorb_doc(
+    log: &mut HamletLog,
+    sealed: &mut Vec<ChangeHash>,
+    shared: &mut Vec<ChangeHash>,
+    msg: &DocMessage,
+) -> Result<Absorbed, SyncError> {
+    let nothing_local = log.doc().get_changes(sealed).is_empty();
+    let changes = match &msg.payload {
+        Payload::Changes(_) => decode_changes(msg)?,
+        Payload::Snapshot(bytes) => {
+            // An answer with the whole document: take the changes it holds.
+            let other = HamletLog::load(bytes)
+                .map_err(|e| SyncError::Log { doc: msg.doc.clone(), source: Box::new(e) })?;
+            other.doc().get_changes(&[])
+        }
+    };
+    let count = changes.len();
+    let touched = merge_checked(&msg.doc, log, changes, None)?;
+    *shared = msg.heads.iter().filter(|h| log.doc().get_change_meta_by_hash(h).is_some()).copied().collect();
+    if nothing_local {
+        *sealed = log.heads();
+    }
+    Ok(Absorbed { changes: count, touched })
+}
+
+/// Names a peer a replica syncs with ("server" for a device).
+pub type PeerId = String;
+
+/// Per peer, the heads of one document that peer is known to hold.
+pub type SharedHeads = BTreeMap<PeerId, Vec<ChangeHash>>;
+
+/// One document a replica holds, with its local sync bookkeeping.
+#[derive(Debug, Clone)]
+struct Held {
+    log: HamletLog,
+    /// Heads after which local changes have never left this replica.
+    sealed: Vec<ChangeHash>,
+    /// Per peer, the heads that peer is known to hold.
+    shared: BTreeMap<PeerId, Vec<ChangeHash>>,
+    /// Per peer, the heads sent in the request awaiting its answer.
+    requested: BTreeMap<PeerId, Vec<ChangeHash>>,
+}
+
+/// A replica: the hamlet logs one participant holds, written under one actor.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    actor: ActorId,
+    docs: BTreeMap<HamletId, Held>,
+}
+
+impl Replica {
+    /// An empty replica writing under `actor`.
+    pub fn new(actor: ActorId) -> Self {
+        Self { actor, docs: BTreeMap::new() }
+    }
+
+    /// The actor this replica writes under.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    /// Starts holding a log (already-sealed: what it holds now counts as shared-able).
+    pub fn hold(&mut self, doc: HamletId, mut log: HamletLog) {
+        log.set_actor(self.actor.clone());
+        let sealed = log.heads();
+        self.docs.insert(doc, Held { log, sealed, shared: BTreeMap::new(), requested: BTreeMap::new() });
+    }
+
+    /// Restores a held log with its bookkeeping, as a store loads it.
+    pub fn restore(
+        &mut self,
+        doc: HamletId,
+        mut log: HamletLog,
+        sealed: Vec<ChangeHash>,
+        shared: SharedHeads,
+    ) {
+        log.set_actor(self.actor.clone());
+        self.docs.insert(doc, Held { log, sealed, shared, requested: BTreeMap::new() });
+    }
+
+    /// Stops holding a log.
+    pub fn drop_doc(&mut self, doc: &HamletId) {
+        self.docs.remove(doc);
+    }
+
+    /// The hamlets held.
+    pub fn hamlets(&self) -> impl Iterator<Item = &HamletId> {
+        self.docs.keys()
+    }
+
+    /// A held log.
+    pub fn log(&self, doc: &HamletId) -> Option<&HamletLog> {
+        self.docs.get(doc).map(|h| &h.log)
+    }
+
+    /// A held log, to write to.
+    pub fn log_mut(&mut self, doc: &HamletId) -> Option<&mut HamletLog> {
+        self.docs.get_mut(doc).map(|h| &mut h.log)
+    }
+
+    /// The bookkeeping of a held log: sealed heads and per-peer shared heads.
+    pub fn bookkeeping(&self, doc: &HamletId) -> Option<(&[ChangeHash], &SharedHeads)> {
+        self.docs.get(doc).map(|h| (h.sealed.as_slice(), &h.shared))
+    }
+
+    /// Local changes a peer has not yet confirmed, over all held logs.
+    pub fn pending_for(&self, peer: &str) -> usize {
+        self.docs
+            .values()
+            .map(|h| {
+                let shared = h.shared.get(peer).map(Vec::as_slice).unwrap_or_default();
+                h.log.doc().get_changes(shared).len()
+            })
+            .sum()
+    }
+
+    /// Whether another round with `peer` has something to carry.
+    pub fn needs_round(&self, peer: &str) -> bool {
+        self.docs.values().any(|h| {
+            let shared = h.shared.get(peer).map(Vec::as_slice).unwrap_or_default();
+            shared.is_empty() || !h.log.doc().get_changes(shared).is_empty()
+        })
+    }
+
+    /// Seals every held log and builds the request for `peer`.
+    pub fn request(&mut self, peer: &str) -> Envelope {
+        let mut env = Envelope::default();
+        for (id, held) in &mut self.docs {
+            seal(&mut held.log, &mut held.sealed);
+            let shared = held.shared.get(peer).map(Vec::as_slice).unwrap_or_default();
+            let mut msg = outgoing(id, &held.log, shared);
+            if shared.is_empty() {
+                // Nothing is known to be shared yet: the peer may hold an older copy.
+                // Send heads only and let its answer say what it has.
+                msg.payload = Payload::Changes(Vec::new());
+            }
+            held.requested.insert(peer.to_owned(), msg.heads.clone());
+            env.docs.push(msg);
+        }
+        env
+    }
+
+    /// Answers a peer's request as a responder: merges what it sent (for logs held
+    /// here) and returns what it lacks. No rules are applied: this is for replicas
+    /// that trust each other; the server judges every change itself.
+    pub fn respond(&mut self, request: &Envelope) -> Result<Envelope, SyncError> {
+        let mut reply = Envelope::default();
+        for msg in &request.docs {
+            let Some(held) = self.docs.get_mut(&msg.doc) else { continue };
+            // Seal before anything of ours leaves in the answer.
+            seal(&mut held.log, &mut held.sealed);
+            match merge_checked(&msg.doc, &mut held.log, decode_changes(msg)?, None) {
+                Ok(_) | Err(SyncError::MissingDeps { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            // What we just merged is theirs, not ours: keep `sealed` at our own run.
+            held.sealed = held.log.heads();
+            reply.docs.extend(reply_for(&msg.doc, &held.log, &msg.heads));
+        }
+        Ok(reply)
+    }
+
+    /// Folds in a peer's answer: applies changes, takes up new logs sent whole, drops
+    /// logs the peer says to drop, and wipes everything if told to. Returns, per
+    /// hamlet, what was applied.
+    pub fn absorb(
+        &mut self,
+        peer: &str,
+        reply: &Envelope,
+    ) -> Result<BTreeMap<HamletId, Absorbed>, SyncError> {
+        let mut out = BTreeMap::new();
+        if reply.wipe {
+            self.docs.clear();
+            return Ok(out);
+        }
+        for msg in &reply.docs {
+            let held = match self.docs.get_mut(&msg.doc) {
+                Some(held) => held,
+                None => {
+                    let Payload::Snapshot(bytes) = &msg.payload else { continue };
+                    let log = HamletLog::load(bytes)
+                        .map_err(|e| SyncError::Log { doc: msg.doc.clone(), source: Box::new(e) })?;
+                    self.hold(msg.doc.clone(), log);
+                    let held =
+                        self.docs.get_mut(&msg.doc).ok_or(SyncError::MissingDeps { doc: msg.doc.clone() })?;
+                    held.shared.insert(peer.to_owned(), held.log.heads());
+                    let touched = Touched {
+                        households: held.log.households().ok.into_keys().collect(),
+                        visits: held.log.visits().ok.into_keys().collect(),
+                    };
+                    out.insert(
+                        msg.doc.clone(),
+                        Absorbed { changes: held.log.doc().get_changes(&[]).len(), touched },
+                    );
+                    continue;
+                }
+            };
+            let shared = held.shared.entry(peer.to_owned()).or_default();
+            let absorbed = absorb_doc(&mut held.log, &mut held.sealed, shared, msg)?;
+            out.insert(msg.doc.clone(), absorbed);
+        }
+        // A log the request carried and the answer did not mention is held by the peer
+        // exactly as it was sent (later local changes are not).
+        let mentioned: Vec<&HamletId> = reply.docs.iter().map(|d| &d.doc).collect();
+        for (id, held) in &mut self.docs {
+            if let Some(sent) = held.requested.remove(peer)
+                && !mentioned.contains(&id)
+            {
+                held.shared.insert(peer.to_owned(), sent);
+            }
+        }
+        for doc in &reply.drop {
+            self.docs.remove(doc);
+        }
+        Ok(out)
+    }
+}

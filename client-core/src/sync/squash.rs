@@ -1,0 +1,72 @@
+//! Squashing a device's unsent local changes into one change before they first leave.
+//!
+//! The run of changes after the `sealed` heads is replaced by a single change with the
+//! same effect, written on a copy of the document as of `sealed`. This is only done
+//! when every change in the run is this replica's own (so nobody else has seen them,
+//! and nothing of anyone else's depends on them), and the result is checked to read
+//! exactly like the original before it replaces it. Anything unexpected leaves the
+//! document as it was: squashing is an optimisation, never a risk.
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ChangeHash, PatchAction, ROOT, ReadDoc, Value};
+
+use crate::log::HamletLog;
+
+/// What sealing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealReport {
+    /// Local changes that were waiting.
+    pub pending: usize,
+    /// Whether they were squashed into one.
+    pub squashed: bool,
+}
+
+/// Seals a log before anything of it is sent: squashes the unsent local run when it
+/// can, and moves `sealed` to the current heads. Returns what it did.
+pub fn seal(log: &mut HamletLog, sealed: &mut Vec<ChangeHash>) -> SealReport {
+    let pending = log.doc().get_changes(sealed);
+    let mine = log.doc().get_actor().clone();
+    let all_mine = pending.iter().all(|c| c.actor_id() == &mine);
+    let mut report = SealReport { pending: pending.len(), squashed: false };
+    if pending.len() >= 2
+        && all_mine
+        && let Some(doc) = squashed(log.doc(), sealed)
+    {
+        report.squashed = log.replace_doc(doc).is_ok();
+    }
+    *sealed = log.heads();
+    report
+}
+
+/// The document with the changes after `sealed` rewritten as one, or `None` if that
+/// cannot be done faithfully.
+fn squashed(doc: &Automerge, sealed: &[ChangeHash]) -> Option<Automerge> {
+    let mut patches = doc.diff(sealed, &doc.get_heads());
+    // Parents before children: an object must exist before its fields are written.
+    patches.sort_by_key(|p| p.path.len());
+    let mut fork = doc.fork_at(sealed).ok()?;
+    fork.set_actor(doc.get_actor().clone());
+    let mut tx = fork.transaction();
+    for patch in patches {
+        let mut obj = ROOT;
+        for (_, prop) in &patch.path {
+            obj = match tx.get(&obj, prop.clone()).ok()?? {
+                (Value::Object(_), id) => id,
+                _ => return None,
+            };
+        }
+        match patch.action {
+            PatchAction::PutMap { key, value: (Value::Object(kind), _), .. } => {
+                tx.put_object(&obj, key, kind).ok()?;
+            }
+            PatchAction::PutMap { key, value: (Value::Scalar(s), _), .. } => {
+                tx.put(&obj, key, s.into_owned()).ok()?;
+            }
+            PatchAction::DeleteMap { key } => tx.delete(&obj, key).ok()?,
+            PatchAction::Conflict { .. } => {}
+            _ => return None,
+        }
+    }
+    tx.commit();
+    (fork.hydrate(None) == doc.hydrate(None)).then_some(fork)
+}

@@ -1,0 +1,118 @@
+//! Shared fixtures for client-core's integration tests: a realistic hamlet, authors,
+//! and a stand-in for the server's side of a sync exchange built from the same pieces
+//! the server uses.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use tungnha_client_core::sync::{self, Envelope, Replica, SyncError};
+use tungnha_client_core::{
+    ActorId, Author, HamletId, HamletLog, HouseholdForm, HouseholdId, Outcome, Role, UserId, VisitForm,
+};
+
+/// 2026-11-29T03:00:00Z, 10:00 in Hà Nội.
+pub const NOW: i64 = 1_796_007_600_000;
+
+pub fn user(name: &str) -> UserId {
+    UserId::parse(name).expect("valid user id")
+}
+
+pub fn author(name: &str, role: Role) -> Author {
+    Author { user: user(name), role }
+}
+
+pub fn hamlet(name: &str) -> HamletId {
+    HamletId::parse(name).expect("valid hamlet id")
+}
+
+pub fn actor(n: u8) -> ActorId {
+    ActorId::from(vec![n; 16])
+}
+
+/// A hamlet log with `n` households listed by an official, as an import would.
+pub fn listed_hamlet(name: &str, n: usize) -> (HamletLog, Vec<HouseholdId>) {
+    let mut log = HamletLog::genesis(&hamlet(name));
+    log.set_actor(actor(200));
+    let official = author("u-official", Role::Official);
+    let ids = (0..n)
+        .map(|i| {
+            let form = HouseholdForm {
+                label: format!("Số {}, hẻm {}", i % 60 + 1, i / 60 + 1),
+                head: i.is_multiple_of(3).then(|| format!("Nguyễn Văn {i}")),
+                members: Some((i % 6 + 1) as u32),
+            };
+            log.add_household(&official, &form, NOW - 86_400_000).expect("household listed")
+        })
+        .collect();
+    (log, ids)
+}
+
+/// A varied, realistic visit form for the `i`th visit of a round.
+pub fn realistic_visit(i: usize) -> (Outcome, VisitForm) {
+    let outcome =
+        [Outcome::Guided, Outcome::Guided, Outcome::NotHome, Outcome::AlreadyDone, Outcome::Revisit][i % 5];
+    let topics =
+        [vec!["vneid"], vec!["vneid", "dvc"], vec!["citizen_app", "payment"], vec![], vec!["online_safety"]]
+            [i % 5]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+    let mut accounts = BTreeMap::new();
+    if outcome == Outcome::Guided {
+        accounts.insert("vneid_l1".to_owned(), 1 + (i % 2) as u32);
+        if i.is_multiple_of(3) {
+            accounts.insert("dvc".to_owned(), 1);
+        }
+    }
+    let note = i.is_multiple_of(6).then(|| "Hẹn chiều mai".to_owned());
+    let people = if outcome == Outcome::NotHome { 0 } else { 1 + (i % 3) as u32 };
+    (outcome, VisitForm { topics, accounts, people, note })
+}
+
+/// The server's side of one exchange, built from client-core's pieces the way the
+/// server composes them: actor check, judged merge, reply.
+pub struct ServerSide {
+    pub logs: BTreeMap<HamletId, HamletLog>,
+}
+
+impl ServerSide {
+    pub fn respond(
+        &mut self,
+        request: &[u8],
+        device_actor: &ActorId,
+        who: &Author,
+        now: i64,
+    ) -> Result<Vec<u8>, SyncError> {
+        let env = Envelope::decode(request)?;
+        let mut reply = Envelope::default();
+        for msg in &env.docs {
+            let Some(log) = self.logs.get_mut(&msg.doc) else {
+                reply.drop.push(msg.doc.clone());
+                continue;
+            };
+            let changes = sync::decode_changes(msg)?;
+            sync::check_actor(&msg.doc, &changes, device_actor)?;
+            match sync::merge_checked(&msg.doc, log, changes, Some((who, now))) {
+                Ok(_) | Err(SyncError::MissingDeps { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            reply.docs.extend(sync::reply_for(&msg.doc, log, &msg.heads));
+        }
+        for (id, log) in &self.logs {
+            if !env.docs.iter().any(|d| &d.doc == id) {
+                reply.docs.extend(sync::reply_for(id, log, &[]));
+            }
+        }
+        Ok(reply.encode())
+    }
+
+    /// One full exchange with a device replica, as its transport would run it:
+    /// returns the bytes sent up and down.
+    pub fn sync(&mut self, phone: &mut Replica, who: &Author, now: i64) -> Result<(usize, usize), SyncError> {
+        let request = phone.request("server").encode();
+        let reply = self.respond(&request, phone.actor(), who, now)?;
+        phone.absorb("server", &Envelope::decode(&reply)?)?;
+        Ok((request.len(), reply.len()))
+    }
+}
