@@ -311,6 +311,15 @@ impl CoverageLedger {
         }
     }
 
+    /// The status of every listed, non-retired household.
+    pub fn statuses(&self) -> BTreeMap<HouseholdId, HouseholdStatus> {
+        self.households
+            .iter()
+            .filter(|(_, retired)| !**retired)
+            .map(|(id, _)| (id.clone(), self.status(id)))
+            .collect()
+    }
+
     /// Listed, non-retired households whose latest visit asks for another.
     pub fn follow_ups(&self) -> Vec<HouseholdId> {
         self.households

@@ -210,6 +210,11 @@ impl HamletLog {
         self.read_map(&self.visits, None, read_visit)
     }
 
+    /// Where every listed, non-retired household stands (chưa thăm, cần quay lại, …).
+    pub fn household_statuses(&self) -> BTreeMap<HouseholdId, crate::coverage::HouseholdStatus> {
+        crate::coverage::CoverageLedger::from_log(self).statuses()
+    }
+
     /// One household as of `heads` (`None`: now); `Ok(None)` if it is not there.
     pub fn household_at(
         &self,
