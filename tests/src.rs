@@ -22,7 +22,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("bound address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = tungnha_server::Config { data_dir: data.path().to_path_buf(), demo };
+        let config =
+            tungnha_server::Config { demo, ..tungnha_server::Config::new(data.path().to_path_buf()) };
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;

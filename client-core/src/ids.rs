@@ -41,8 +41,14 @@ impl InvalidId {
 
 /// Makes a fresh compact random id.
 fn fresh_compact() -> String {
+    random_base32(COMPACT_ID_LEN)
+}
+
+/// `len` random characters of lowercase base32: 5 bits each, from the OS's generator.
+/// Also used by the server for device tokens.
+pub fn random_base32(len: usize) -> String {
     let mut rng = rand::rng();
-    (0..COMPACT_ID_LEN).map(|_| BASE32[rng.random_range(0..32)] as char).collect()
+    (0..len).map(|_| BASE32[rng.random_range(0..32)] as char).collect()
 }
 
 fn check_compact(kind: &'static str, value: &str) -> Result<(), InvalidId> {

@@ -161,6 +161,21 @@ impl HamletLog {
         Self::from_automerge(Automerge::load(bytes)?)
     }
 
+    /// Loads a log from stored chunks, in order: a snapshot, then saved changes.
+    pub fn load_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, LogError> {
+        let mut doc = Automerge::new();
+        for chunk in chunks {
+            doc.load_incremental(chunk)?;
+        }
+        Self::from_automerge(doc)
+    }
+
+    /// The changes made since `heads`, as raw change chunks one after another: what a
+    /// store appends after a merge.
+    pub fn changes_since(&self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
     /// The underlying document, for sync and storage.
     pub fn doc(&self) -> &Automerge {
         &self.doc

@@ -1,14 +1,22 @@
-//! The demo commune: one phường with six khu phố, their households, and two weeks of
-//! simulated visits, so that a first run shows something alive. Seeded from a fixed
-//! random seed, so every demo looks the same.
+//! The demo commune: Phường Hòa Bình with six khu phố, their households, an official,
+//! two leaders, eight volunteers, assignments and two weeks of simulated visits, so a
+//! first run shows something alive. Built with the same admin functions an operator
+//! uses, from a fixed random seed. Every demo user's password is `DEMO_PASSWORD`.
+
+use std::fmt::Write as _;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tungnha_client_core::{
-    ActorId, Author, HamletId, HamletLog, HouseholdForm, Outcome, Role, UserId, VisitForm,
-};
+use tungnha_client_core::domain::{CommuneKind, Outcome};
+use tungnha_client_core::{ActorId, Author, Coverage, HouseholdId, Role, UserId, VisitForm};
 
-use crate::{AppState, HamletRecord, ServerError};
+use crate::admin::{self, AdminError};
+use crate::db::{Db, DbError, LogContent, LogWrite};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "tungnha-demo";
+/// The demo commune's code.
+pub const COMMUNE: &str = "p-hoa-binh";
 
 const HAMLETS: &[(&str, &str)] = &[
     ("kp-binh-minh", "Khu phố Bình Minh"),
@@ -19,48 +27,81 @@ const HAMLETS: &[(&str, &str)] = &[
     ("kp-an-phu", "Khu phố An Phú"),
 ];
 
+const PEOPLE: &[(&str, &str, Role)] = &[
+    ("canbo", "Lê Thị Thu", Role::Official),
+    ("totruong1", "Nguyễn Văn Hải", Role::Leader),
+    ("totruong2", "Phạm Minh Tuấn", Role::Leader),
+    ("tnv1", "Trần Thị Lan", Role::Volunteer),
+    ("tnv2", "Võ Quốc Bảo", Role::Volunteer),
+    ("tnv3", "Đặng Thị Mai", Role::Volunteer),
+    ("tnv4", "Bùi Đức Thắng", Role::Volunteer),
+    ("tnv5", "Hoàng Thị Hoa", Role::Volunteer),
+    ("tnv6", "Lý Văn Minh", Role::Volunteer),
+    ("tnv7", "Ngô Thị Hằng", Role::Volunteer),
+    ("tnv8", "Đỗ Thành Nam", Role::Volunteer),
+];
+
 const STREETS: &[&str] = &["Nguyễn Trãi", "Lê Lợi", "Trần Hưng Đạo", "Hai Bà Trưng", "Lý Thường Kiệt"];
 const FAMILY: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi"];
 const GIVEN: &[&str] = &["Văn Hùng", "Thị Lan", "Văn Minh", "Thị Hoa", "Quốc Bảo", "Thị Mai", "Đức Thắng"];
+const DAY: i64 = 24 * 60 * 60 * 1000;
 
-fn id<T: std::str::FromStr>(s: &str) -> Option<T> {
-    s.parse().ok()
+fn demo_error(e: AdminError) -> DbError {
+    match e {
+        AdminError::Db(e) => e,
+        other => DbError::Damaged { what: "demo", reason: other.to_string() },
+    }
 }
 
-/// Seeds the demo into `state`.
-pub fn seed(state: &AppState) -> Result<(), ServerError> {
+/// Seeds the demo into an empty database; returns what to tell the person who ran it.
+pub fn seed(db: &Db) -> Result<String, DbError> {
+    seed_inner(db).map_err(demo_error)
+}
+
+fn seed_inner(db: &Db) -> Result<String, AdminError> {
     let mut rng = StdRng::seed_from_u64(2026);
-    let now = chrono_now_ms();
-    let official: Option<UserId> = id("u-official");
-    let Some(official) = official else { return Ok(()) };
-    let lister = Author { user: official, role: Role::Official };
-    for (i, (code, name)) in HAMLETS.iter().enumerate() {
-        let Some(hamlet) = id::<HamletId>(code) else { continue };
-        let mut log = HamletLog::genesis(&hamlet);
-        log.set_actor(ActorId::random());
-        let count = rng.random_range(250..=400);
-        let mut households = Vec::with_capacity(count);
-        for n in 0..count {
-            let form = HouseholdForm {
-                label: format!("Số {}, hẻm {}, {}", n % 40 + 1, n / 40 + 1, STREETS[n % STREETS.len()]),
-                head: Some(format!(
-                    "{} {}",
-                    FAMILY[rng.random_range(0..FAMILY.len())],
-                    GIVEN[rng.random_range(0..GIVEN.len())]
-                )),
-                members: Some(rng.random_range(1..=7)),
-            };
-            if let Ok(h) = log.add_household(&lister, &form, now - 15 * DAY) {
-                households.push(h);
-            }
+    let now = crate::now_ms();
+    admin::commune_add(db, COMMUNE, "Phường Hòa Bình", CommuneKind::Phuong)?;
+    let mut csv = String::from("code,name,kind,target_households\n");
+    for (code, name) in HAMLETS {
+        let _ = writeln!(csv, "{code},{name},khu_pho,{}", rng.random_range(30..=42) * 10);
+    }
+    let hamlets = admin::hamlets_import(db, COMMUNE, csv.as_bytes())?;
+    for (username, name, role) in PEOPLE {
+        admin::user_add(db, username, *role, Some(COMMUNE), Some(name), DEMO_PASSWORD)?;
+    }
+    for (i, hamlet) in hamlets.iter().enumerate() {
+        let leader = if i < 3 { "totruong1" } else { "totruong2" };
+        admin::assign(db, leader, hamlet.id.as_str())?;
+        // Two volunteers per khu phố; tnv1 and tnv2 also help in a second one.
+        for v in [i % 8 + 1, (i + 6) % 8 + 1] {
+            admin::assign(db, &format!("tnv{v}"), hamlet.id.as_str())?;
         }
-        // Two volunteers per khu phố, numbered across the phường.
-        let volunteers: Vec<Author> = [2 * i % 8 + 1, (2 * i + 1) % 8 + 1]
+    }
+    for (i, hamlet) in hamlets.iter().enumerate() {
+        let mut households = String::from("label,head,members\n");
+        for n in 0..rng.random_range(250..=400) {
+            let _ = writeln!(
+                households,
+                "\"Số {}, hẻm {}, {}\",{} {},{}",
+                n % 40 + 1,
+                n / 40 + 1,
+                STREETS[n % STREETS.len()],
+                FAMILY[rng.random_range(0..FAMILY.len())],
+                GIVEN[rng.random_range(0..GIVEN.len())],
+                rng.random_range(1..=7)
+            );
+        }
+        admin::households_import(db, hamlet.id.as_str(), households.as_bytes())?;
+        let (mut log, next) = db.load_log(&hamlet.id)?.ok_or_else(|| AdminError::Invalid("no log".into()))?;
+        log.set_actor(ActorId::random());
+        let volunteers: Vec<Author> = [i % 8 + 1, (i + 6) % 8 + 1]
             .iter()
-            .filter_map(|v| id::<UserId>(&format!("u-vol-{v}")))
+            .filter_map(|v| UserId::parse(&format!("tnv{v}")).ok())
             .map(|user| Author { user, role: Role::Volunteer })
             .collect();
-        for h in &households {
+        let ids: Vec<HouseholdId> = log.households().ok.into_keys().collect();
+        for h in &ids {
             if !rng.random_bool(0.55) {
                 continue;
             }
@@ -77,21 +118,34 @@ pub fn seed(state: &AppState) -> Result<(), ServerError> {
             if outcome == Outcome::Guided {
                 form.topics = vec!["vneid".into(), "dvc".into()];
                 form.accounts.insert("vneid_l1".into(), rng.random_range(1..=3));
+                if rng.random_bool(0.3) {
+                    form.accounts.insert("dvc".into(), 1);
+                }
                 form.people = rng.random_range(1..=4);
             }
-            let _ = log.log_visit(who, h, outcome, &form, at, now);
+            log.log_visit(who, h, outcome, &form, at, now).map_err(|e| AdminError::Invalid(e.to_string()))?;
         }
-        let record = HamletRecord { id: hamlet, name: (*name).to_owned(), target_households: 400 };
-        state.put_hamlet(&record, &log)?;
+        db.commit_log(&LogWrite {
+            hamlet: hamlet.id.clone(),
+            content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },
+            coverage: Coverage::compute(&log),
+        })?;
     }
-    Ok(())
+    let code = admin::enrol_code(db, "tnv1", DAY)?;
+    let mut out = String::from("Từng Nhà demo: Phường Hòa Bình, 6 khu phố.\n");
+    let _ = writeln!(out, "Tài khoản (mật khẩu / password: {DEMO_PASSWORD}):");
+    for (username, name, role) in PEOPLE {
+        let _ = writeln!(out, "  {username:<10} {name} ({role})");
+    }
+    let _ = write!(out, "Mã ghi danh thiết bị (enrolment code) cho tnv1: {code}");
+    Ok(out)
 }
 
-const DAY: i64 = 24 * 60 * 60 * 1000;
-
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// A fresh enrolment code for the demo volunteer tnv1, if the demo is there.
+pub fn fresh_code(db: &Db) -> Result<Option<String>, DbError> {
+    let Ok(tnv1) = UserId::parse("tnv1") else { return Ok(None) };
+    if db.user(&tnv1)?.is_none() {
+        return Ok(None);
+    }
+    admin::enrol_code(db, "tnv1", DAY).map(Some).map_err(demo_error)
 }

@@ -1,19 +1,41 @@
 //! The Từng Nhà sync server as a library: `app(state)` builds the router and
 //! `run(config, listener, shutdown)` serves it, so tests can bind port 0 and stop it.
 //!
-//! Today it holds hamlet logs in an embedded sled database and serves the overview
-//! page and `/healthz`; the sync API, enrolment and dashboards come next (see
-//! ARCHITECTURE.md). It depends on client-core's IO-free centre only.
+//! Modules: `db` (sled: records, hamlet-log chunks, coverage, sync states), `docs` (the
+//! locked LRU cache of hamlet logs), `sync` (the validated, atomic sync), `api` (HTTP API
+//! v1), `routes` (pages, health, metrics), `admin` (the admin commands), `demo` (the
+//! demo commune), `records` and `error`. It depends on client-core's IO-free centre
+//! only, and is the only crate that knows HTTP routes.
 
+pub mod admin;
+pub mod api;
+pub mod db;
 pub mod demo;
+pub mod docs;
+pub mod error;
+pub mod records;
 mod routes;
+pub mod sync;
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
-use tungnha_client_core::{HamletId, HamletLog};
+use tower::ServiceBuilder;
+use tower::limit::ConcurrencyLimitLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::{Db, DbError};
+use crate::docs::DocCache;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -22,14 +44,27 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Seed a demo commune into an empty database.
     pub demo: bool,
+    /// How many idle hamlet logs to keep in memory.
+    pub cache_docs: usize,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Most requests served at once.
+    pub concurrency: usize,
+}
+
+impl Config {
+    /// A configuration with the defaults for everything but the data directory.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self { data_dir, demo: false, cache_docs: 256, body_limit: 4 * 1024 * 1024, concurrency: 512 }
+    }
 }
 
 /// What can go wrong while starting or serving.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The database could not be opened or written.
-    #[error("the database in the data directory could not be used: {0}")]
-    Db(#[from] sled::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
     /// Serving failed.
     #[error("serving failed: {0}")]
     Io(#[from] std::io::Error),
@@ -38,76 +73,76 @@ pub enum ServerError {
 /// Shared state of the running server.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    db: sled::Db,
-    hamlet_logs: sled::Tree,
-    hamlets: sled::Tree,
-}
-
-/// A hamlet as the server records it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct HamletRecord {
-    /// Its id, which also names its log.
-    pub id: HamletId,
-    /// Its name as people say it.
-    pub name: String,
-    /// How many households the commune expects to reach.
-    pub target_households: u64,
+    /// The database.
+    pub db: Db,
+    /// The hamlet logs in memory.
+    pub docs: Arc<DocCache>,
+    config: Arc<Config>,
 }
 
 impl AppState {
     /// Opens the database in `config.data_dir`, seeding the demo if asked and empty.
-    pub fn open(config: &Config) -> Result<Self, ServerError> {
-        let db = sled::open(&config.data_dir)?;
-        let state = Self {
-            inner: Arc::new(Inner {
-                hamlet_logs: db.open_tree("hamlet_logs")?,
-                hamlets: db.open_tree("hamlets")?,
-                db,
-            }),
-        };
-        if config.demo && state.inner.hamlets.is_empty() {
-            demo::seed(&state)?;
+    pub fn open(config: Config) -> Result<Self, ServerError> {
+        let db = Db::open(&config.data_dir)?;
+        let state = Self { docs: Arc::new(DocCache::new(config.cache_docs)), db, config: Arc::new(config) };
+        if state.config.demo && state.db.is_empty() {
+            let demo = demo::seed(&state.db)?;
+            println!("{demo}");
+        } else if state.config.demo {
+            // A fresh code each start, so the README's run command always enrols.
+            if let Some(code) = demo::fresh_code(&state.db)? {
+                println!("Mã ghi danh thiết bị mới (enrolment code) cho tnv1: {code}");
+            }
         }
         Ok(state)
     }
-
-    /// Stores a hamlet and its log durably.
-    pub fn put_hamlet(&self, record: &HamletRecord, log: &HamletLog) -> Result<(), ServerError> {
-        let json = serde_json::to_vec(record).unwrap_or_default();
-        self.inner.hamlets.insert(record.id.as_str(), json)?;
-        self.inner.hamlet_logs.insert(record.id.as_str(), log.save())?;
-        self.inner.db.flush()?;
-        Ok(())
-    }
-
-    /// Every hamlet with its log. Records or logs that do not read are skipped and
-    /// logged: one damaged entry must not take the overview down.
-    pub fn hamlets(&self) -> Result<Vec<(HamletRecord, HamletLog)>, ServerError> {
-        let mut out = Vec::new();
-        for item in self.inner.hamlets.iter() {
-            let (key, value) = item?;
-            let Ok(record) = serde_json::from_slice::<HamletRecord>(&value) else {
-                tracing::warn!(key = %String::from_utf8_lossy(&key), "unreadable hamlet record");
-                continue;
-            };
-            let Some(bytes) = self.inner.hamlet_logs.get(&key)? else { continue };
-            match HamletLog::load(&bytes) {
-                Ok(log) => out.push((record, log)),
-                Err(e) => tracing::warn!(hamlet = %record.id, error = %e, "unreadable hamlet log"),
-            }
-        }
-        Ok(out)
-    }
 }
 
-/// The application's router.
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The process-wide Prometheus recorder (metrics macros report to one global recorder).
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (tests run several servers).
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// The application's router, with its layers.
 pub fn app(state: AppState) -> axum::Router {
-    routes::router().with_state(state)
+    let config = state.config.clone();
+    metrics_handle();
+    // Sync envelopes are compressed already; compressing them again wastes CPU.
+    let compress_when = DefaultPredicate::new().and(NotForContentType::new("application/octet-stream"));
+    axum::Router::new()
+        .merge(routes::router())
+        .merge(api::router())
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(axum::middleware::from_fn(routes::count_requests))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http())
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(ConcurrencyLimitLayer::new(config.concurrency))
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(60),
+                ))
+                .layer(RequestDecompressionLayer::new())
+                .layer(CompressionLayer::new().compress_when(compress_when)),
+        )
+        .with_state(state)
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.
@@ -117,7 +152,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     // Opening sled reads from disk: keep it off the async executor.
-    let state = tokio::task::spawn_blocking(move || AppState::open(&config))
+    let state = tokio::task::spawn_blocking(move || AppState::open(config))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;

@@ -1,11 +1,19 @@
-//! `tungnha-server`: the command line of the Từng Nhà server.
+//! `tungnha-server`: the command line of the Từng Nhà server: `serve`, and the `admin`
+//! commands that set up communes, hamlets, households, users and assignments.
 
+use std::io::Read;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use tungnha_client_core::Role;
+use tungnha_client_core::domain::CommuneKind;
 use tungnha_server::Config;
+use tungnha_server::admin::{self, AdminError};
+use tungnha_server::db::Db;
 
 /// The Từng Nhà server: sync, coverage and dashboards for community digital teams.
 #[derive(Debug, Parser)]
@@ -28,28 +36,286 @@ enum Command {
         /// Seed a demo commune into an empty data directory.
         #[arg(long)]
         demo: bool,
+        /// How many idle hamlet logs to keep in memory.
+        #[arg(long, env = "TUNGNHA_CACHE_DOCS", default_value_t = 256)]
+        cache_docs: usize,
+        /// Largest request body accepted, in bytes.
+        #[arg(long, env = "TUNGNHA_BODY_LIMIT", default_value_t = 4 * 1024 * 1024)]
+        body_limit: usize,
+    },
+    /// Administer a data directory the server is not running on.
+    Admin(AdminArgs),
+}
+
+#[derive(Debug, Args)]
+struct AdminArgs {
+    /// The data directory.
+    #[arg(long, env = "TUNGNHA_DATA", default_value = "./tungnha-data")]
+    data: PathBuf,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Communes.
+    #[command(subcommand)]
+    Commune(CommuneCommand),
+    /// Hamlets.
+    #[command(subcommand)]
+    Hamlets(HamletsCommand),
+    /// Households.
+    #[command(subcommand)]
+    Households(HouseholdsCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Assign a user to a hamlet.
+    Assign {
+        /// The username.
+        #[arg(long)]
+        user: String,
+        /// The hamlet id (`commune.code`).
+        #[arg(long)]
+        hamlet: String,
+    },
+    /// Remove a user from a hamlet.
+    Unassign {
+        /// The username.
+        #[arg(long)]
+        user: String,
+        /// The hamlet id (`commune.code`).
+        #[arg(long)]
+        hamlet: String,
+    },
+    /// Print a single-use enrolment code for a user's new device.
+    EnrolCode {
+        /// The username.
+        #[arg(long)]
+        user: String,
+        /// How long the code works (`24h`, `30m`, `7d`).
+        #[arg(long, default_value = "24h")]
+        ttl: String,
+    },
+    /// Recompute every hamlet's coverage from its log and compare with the stored figures.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum CommuneCommand {
+    /// Add a commune.
+    Add {
+        /// Its code (letters, digits, '-', '_').
+        #[arg(long)]
+        code: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// xa, phuong or dac_khu.
+        #[arg(long)]
+        kind: String,
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum HamletsCommand {
+    /// Import hamlets from CSV: code,name,kind,target_households.
+    Import {
+        /// The commune's code.
+        #[arg(long)]
+        commune: String,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HouseholdsCommand {
+    /// Import households from CSV: label,head,members (head and members optional).
+    Import {
+        /// The hamlet id (`commune.code`).
+        #[arg(long)]
+        hamlet: String,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        /// The username (a–z, 0–9, '.', '_', '-').
+        #[arg(long)]
+        username: String,
+        /// volunteer, leader, official or admin.
+        #[arg(long)]
+        role: String,
+        /// The commune's code (all but admins).
+        #[arg(long)]
+        commune: Option<String>,
+        /// Full name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { data, listen, demo, cache_docs, body_limit } => {
+            let config = Config { demo, cache_docs, body_limit, ..Config::new(data) };
+            match serve(config, listen) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("tungnha-server: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Admin(args) => admin_main(args),
+    }
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    match Cli::parse().command {
-        Command::Serve { data, listen, demo } => {
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("could not listen on {listen}"))?;
-            tracing::info!("Từng Nhà is serving on http://{}", listener.local_addr()?);
-            tungnha_server::run(Config { data_dir: data, demo }, listener, shutdown_signal())
-                .await
-                .context("the server stopped with an error")?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("could not listen on {listen}"))?;
+    tracing::info!("Từng Nhà is serving on http://{}", listener.local_addr()?);
+    tungnha_server::run(config, listener, shutdown_signal())
+        .await
+        .context("the server stopped with an error")?;
+    Ok(())
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, AdminError> {
+    std::fs::read(path).map_err(|e| AdminError::Invalid(format!("could not read {}: {e}", path.display())))
+}
+
+fn admin_main(args: AdminArgs) -> ExitCode {
+    let json_out = args.json;
+    let result = Db::open(&args.data).map_err(AdminError::from).and_then(|db| run_admin(&db, args.command));
+    match result {
+        Ok((value, text, ok)) => {
+            if json_out {
+                println!("{value}");
+            } else {
+                println!("{text}");
+            }
+            if ok { ExitCode::SUCCESS } else { ExitCode::from(2) }
+        }
+        Err(e) => {
+            if json_out {
+                let rows = match &e {
+                    AdminError::Import(rows) => json!(rows),
+                    _ => json!([]),
+                };
+                println!("{}", json!({"code": error_code(&e), "message": e.to_string(), "rows": rows}));
+            } else {
+                eprintln!("tungnha-server admin: {e}");
+            }
+            ExitCode::FAILURE
         }
     }
-    Ok(())
+}
+
+fn error_code(e: &AdminError) -> &'static str {
+    match e {
+        AdminError::Db(tungnha_server::db::DbError::Locked(_)) => "data_dir_in_use",
+        AdminError::Db(_) => "database",
+        AdminError::Invalid(_) => "invalid",
+        AdminError::Import(_) => "import_rows",
+    }
+}
+
+/// Runs one admin command: (JSON result, text for people, success).
+fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, String, bool), AdminError> {
+    let bad = |what: &str, v: &str| AdminError::Invalid(format!("“{v}” is not a valid {what}"));
+    Ok(match command {
+        AdminCommand::Commune(CommuneCommand::Add { code, name, kind }) => {
+            let kind = CommuneKind::from_code(&kind)
+                .ok_or_else(|| bad("commune kind (xa, phuong, dac_khu)", &kind))?;
+            let c = admin::commune_add(db, &code, &name, kind)?;
+            (
+                json!({"id": c.id, "name": c.name, "kind": c.kind}),
+                format!("Added commune {} ({})", c.id, c.name),
+                true,
+            )
+        }
+        AdminCommand::Hamlets(HamletsCommand::Import { commune, file }) => {
+            let hamlets = admin::hamlets_import(db, &commune, &read_file(&file)?)?;
+            let ids: Vec<&str> = hamlets.iter().map(|h| h.id.as_str()).collect();
+            (json!({"imported": ids}), format!("Imported {} hamlets: {}", ids.len(), ids.join(", ")), true)
+        }
+        AdminCommand::Households(HouseholdsCommand::Import { hamlet, file }) => {
+            let n = admin::households_import(db, &hamlet, &read_file(&file)?)?;
+            (json!({"imported": n}), format!("Imported {n} households into {hamlet}"), true)
+        }
+        AdminCommand::User(UserCommand::Add { username, role, commune, name, password_stdin: _ }) => {
+            let role = Role::from_code(&role)
+                .ok_or_else(|| bad("role (volunteer, leader, official, admin)", &role))?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| AdminError::Invalid(format!("could not read the password: {e}")))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let u = admin::user_add(db, &username, role, commune.as_deref(), name.as_deref(), password)?;
+            (
+                json!({"id": u.id, "name": u.name, "role": u.role}),
+                format!("Added {} {} ({})", u.role, u.id, u.name),
+                true,
+            )
+        }
+        AdminCommand::Assign { user, hamlet } => {
+            admin::assign(db, &user, &hamlet)?;
+            (
+                json!({"assigned": {"user": user, "hamlet": hamlet}}),
+                format!("Assigned {user} to {hamlet}"),
+                true,
+            )
+        }
+        AdminCommand::Unassign { user, hamlet } => {
+            admin::unassign(db, &user, &hamlet)?;
+            (
+                json!({"unassigned": {"user": user, "hamlet": hamlet}}),
+                format!("Removed {user} from {hamlet}"),
+                true,
+            )
+        }
+        AdminCommand::EnrolCode { user, ttl } => {
+            let code = admin::enrol_code(db, &user, admin::parse_ttl(&ttl)?)?;
+            (json!({"code": code, "user": user, "ttl": ttl}), code, true)
+        }
+        AdminCommand::Verify => {
+            let (checked, differences) = admin::verify(db)?;
+            let ok = differences.is_empty();
+            let text = if ok {
+                format!("All {checked} hamlets: stored coverage equals a full recompute.")
+            } else {
+                let mut t = format!("{} of {checked} hamlets differ:", differences.len());
+                for d in &differences {
+                    t.push_str(&format!(
+                        "\n  {}: stored {:?}\n    recomputed {:?}",
+                        d.hamlet, d.stored, d.recomputed
+                    ));
+                }
+                t
+            };
+            (json!({"checked": checked, "differences": differences}), text, ok)
+        }
+    })
 }
 
 /// Completes on SIGINT or SIGTERM, for a graceful shutdown.

@@ -23,6 +23,7 @@ mod envelope;
 mod session;
 mod squash;
 
+pub use automerge::Change;
 pub use envelope::{BodyCompression, DocMessage, Envelope, EnvelopeError, Payload};
 pub use session::{
     Absorbed, PeerId, Replica, SharedHeads, SyncError, absorb_doc, check_actor, decode_changes,

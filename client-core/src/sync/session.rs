@@ -118,22 +118,23 @@ pub fn check_actor(doc: &HamletId, changes: &[Change], actor: &ActorId) -> Resul
     }
 }
 
-/// Merges `changes` into `log` on a copy, and keeps the result only if it is complete
-/// (no missing dependencies) and, when `judge` names an author, follows the rules for
-/// that author. On any error `log` is unchanged. Returns what the merge touched.
+/// Merges `changes` into a copy of `log` and returns the copy, only if the result is
+/// complete (no missing dependencies) and, when `judge` names an author, follows the
+/// rules for that author; `Ok(None)` when nothing was new. `log` itself is never
+/// changed, so a caller merging several documents can keep all or none.
 ///
 /// This is blocking work proportional to the document's size (the copy); callers on an
 /// async executor run it on a blocking thread.
 pub fn merge_checked(
     doc: &HamletId,
-    log: &mut HamletLog,
+    log: &HamletLog,
     changes: Vec<Change>,
     judge: Option<(&Author, i64)>,
-) -> Result<Touched, SyncError> {
-    let known = |log: &HamletLog, c: &Change| log.doc().get_change_meta_by_hash(&c.hash()).is_some();
-    let changes: Vec<Change> = changes.into_iter().filter(|c| !known(log, c)).collect();
+) -> Result<Option<(HamletLog, Touched)>, SyncError> {
+    let known = |c: &Change| log.doc().get_change_meta_by_hash(&c.hash()).is_some();
+    let changes: Vec<Change> = changes.into_iter().filter(|c| !known(c)).collect();
     if changes.is_empty() {
-        return Ok(Touched::default());
+        return Ok(None);
     }
     let before = log.heads();
     let mut merged = log.clone();
@@ -150,8 +151,18 @@ pub fn merge_checked(
             .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?,
         None => rules::touched_lenient(&merged, &before, &after),
     };
-    *log = merged;
-    Ok(touched)
+    Ok(Some((merged, touched)))
+}
+
+/// `merge_checked`, keeping the result in place.
+fn merge_in_place(doc: &HamletId, log: &mut HamletLog, changes: Vec<Change>) -> Result<Touched, SyncError> {
+    match merge_checked(doc, log, changes, None)? {
+        Some((merged, touched)) => {
+            *log = merged;
+            Ok(touched)
+        }
+        None => Ok(Touched::default()),
+    }
 }
 
 /// What absorbing one document's answer did.
@@ -183,7 +194,7 @@ pub fn absorb_doc(
         }
     };
     let count = changes.len();
-    let touched = merge_checked(&msg.doc, log, changes, None)?;
+    let touched = merge_in_place(&msg.doc, log, changes)?;
     *shared = msg.heads.iter().filter(|h| log.doc().get_change_meta_by_hash(h).is_some()).copied().collect();
     if nothing_local {
         *sealed = log.heads();
@@ -317,7 +328,7 @@ impl Replica {
             let Some(held) = self.docs.get_mut(&msg.doc) else { continue };
             // Seal before anything of ours leaves in the answer.
             seal(&mut held.log, &mut held.sealed);
-            match merge_checked(&msg.doc, &mut held.log, decode_changes(msg)?, None) {
+            match merge_in_place(&msg.doc, &mut held.log, decode_changes(msg)?) {
                 Ok(_) | Err(SyncError::MissingDeps { .. }) => {}
                 Err(e) => return Err(e),
             }

@@ -94,7 +94,8 @@ impl ServerSide {
             let changes = sync::decode_changes(msg)?;
             sync::check_actor(&msg.doc, &changes, device_actor)?;
             match sync::merge_checked(&msg.doc, log, changes, Some((who, now))) {
-                Ok(_) | Err(SyncError::MissingDeps { .. }) => {}
+                Ok(Some((merged, _))) => *log = merged,
+                Ok(None) | Err(SyncError::MissingDeps { .. }) => {}
                 Err(e) => return Err(e),
             }
             reply.docs.extend(sync::reply_for(&msg.doc, log, &msg.heads));

@@ -1,0 +1,517 @@
+//! The admin commands (`tungnha-server admin …`), as functions on the database so the
+//! CLI, the demo seed and tests share them. They run on a data directory the server is
+//! not running on (sled's file lock refuses a second opener, and `Db::open` says so).
+//!
+//! CSV imports are all-or-nothing: every row is checked first, every problem is
+//! reported at once (line, column, reason), and nothing is written unless all are good.
+
+use std::collections::BTreeSet;
+
+use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use tungnha_client_core::catalogue::Catalogue;
+use tungnha_client_core::domain::{CommuneKind, HamletKind, MAX_COUNT, MAX_TEXT_CHARS};
+use tungnha_client_core::{ActorId, Author, CommuneId, Coverage, HamletId, HouseholdForm, Role, UserId};
+
+use crate::db::{Db, DbError, LogContent, LogWrite};
+use crate::records::{AuditEvent, Commune, EnrolCode, Hamlet, User};
+
+/// One bad cell of an imported CSV file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    /// The line in the file (1 is the header).
+    pub line: u64,
+    /// The column's name.
+    pub column: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column “{}”: {}", self.line, self.column, self.reason)
+    }
+}
+
+/// What can go wrong with an admin command.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The input is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// A CSV file has bad rows; nothing was imported.
+    #[error("nothing was imported; fix these rows and try again:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Import(Vec<RowError>),
+}
+
+fn invalid(msg: impl Into<String>) -> AdminError {
+    AdminError::Invalid(msg.into())
+}
+
+fn audit(db: &Db, action: &str, detail: String) -> Result<(), AdminError> {
+    db.audit(&AuditEvent { at: crate::now_ms(), by: "admin-cli".into(), action: action.into(), detail })?;
+    Ok(())
+}
+
+/// Creates a commune with the default catalogue.
+pub fn commune_add(db: &Db, code: &str, name: &str, kind: CommuneKind) -> Result<Commune, AdminError> {
+    let id = CommuneId::parse(code).map_err(|e| invalid(e.to_string()))?;
+    if code.contains('.') {
+        return Err(invalid("a commune code may not contain '.'"));
+    }
+    if db.commune(&id)?.is_some() {
+        return Err(invalid(format!("commune {id} exists already")));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TEXT_CHARS {
+        return Err(invalid("the commune's name must be 1 to 200 characters"));
+    }
+    let commune = Commune { id, name: name.to_owned(), kind, catalogue: Catalogue::default() };
+    db.put_commune(&commune)?;
+    audit(db, "commune_add", format!("{} {}", commune.id, commune.name))?;
+    Ok(commune)
+}
+
+/// A CSV file read as rows of named text cells, with every problem collected.
+struct Csv {
+    rows: Vec<(u64, Vec<(String, String)>)>,
+    errors: Vec<RowError>,
+}
+
+fn read_csv(bytes: &[u8], required: &[&str], optional: &[&str]) -> Csv {
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    let headers: Vec<String> = match reader.byte_headers() {
+        Ok(h) => h
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).trim().trim_start_matches('\u{feff}').to_owned())
+            .collect(),
+        Err(e) => {
+            errors.push(RowError { line: 1, column: String::new(), reason: e.to_string() });
+            return Csv { rows, errors };
+        }
+    };
+    for col in required {
+        if !headers.iter().any(|h| h == col) {
+            errors.push(RowError { line: 1, column: (*col).into(), reason: "this column is missing".into() });
+        }
+    }
+    for h in &headers {
+        if !required.contains(&h.as_str()) && !optional.contains(&h.as_str()) {
+            errors.push(RowError { line: 1, column: h.clone(), reason: "unknown column".into() });
+        }
+    }
+    if !errors.is_empty() {
+        return Csv { rows, errors };
+    }
+    for record in reader.byte_records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(RowError { line, column: String::new(), reason: e.to_string() });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let mut cells = Vec::new();
+        let mut readable = true;
+        for (i, h) in headers.iter().enumerate() {
+            let raw = record.get(i).unwrap_or_default();
+            match std::str::from_utf8(raw) {
+                Ok(s) => cells.push((h.clone(), s.to_owned())),
+                Err(_) => {
+                    readable = false;
+                    errors.push(RowError {
+                        line,
+                        column: h.clone(),
+                        reason: "not valid UTF-8 (save the file as CSV UTF-8)".into(),
+                    });
+                }
+            }
+        }
+        // A row with unreadable text is reported once, not again for what it lacks.
+        if readable {
+            rows.push((line, cells));
+        }
+    }
+    Csv { rows, errors }
+}
+
+fn cell<'a>(cells: &'a [(String, String)], name: &str) -> &'a str {
+    cells.iter().find(|(h, _)| h == name).map_or("", |(_, v)| v.as_str())
+}
+
+/// Imports hamlets (`code,name,kind,target_households`) into a commune.
+pub fn hamlets_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<Hamlet>, AdminError> {
+    let commune = CommuneId::parse(commune).map_err(|e| invalid(e.to_string()))?;
+    db.commune(&commune)?
+        .ok_or_else(|| invalid(format!("commune {commune} does not exist; add it first")))?;
+    let csv = read_csv(bytes, &["code", "name", "kind", "target_households"], &[]);
+    let mut errors = csv.errors;
+    let mut seen = BTreeSet::new();
+    let mut hamlets = Vec::new();
+    for (line, cells) in &csv.rows {
+        let err = |column: &str, reason: String| RowError { line: *line, column: column.into(), reason };
+        let code = cell(cells, "code");
+        let id = HamletId::parse(&format!("{commune}.{code}"));
+        let id = match id {
+            Ok(id) if !code.is_empty() && !code.contains('.') => id,
+            _ => {
+                errors.push(err(
+                    "code",
+                    format!("“{code}” is not a valid code (letters, digits, '-' and '_')"),
+                ));
+                continue;
+            }
+        };
+        if !seen.insert(id.clone()) {
+            errors.push(err("code", format!("“{code}” appears more than once")));
+        } else if db.hamlet(&id)?.is_some() {
+            errors.push(err("code", format!("hamlet “{code}” exists already")));
+        }
+        let name = cell(cells, "name");
+        if name.is_empty() || name.chars().count() > MAX_TEXT_CHARS {
+            errors.push(err("name", "must be 1 to 200 characters".into()));
+        }
+        let kind = HamletKind::from_code(cell(cells, "kind"));
+        if kind.is_none() {
+            errors.push(err(
+                "kind",
+                format!("“{}” is not one of thon, ap, ban, khu_pho, to_dan_pho", cell(cells, "kind")),
+            ));
+        }
+        let target = cell(cells, "target_households");
+        let target = match target.parse::<i64>() {
+            Ok(n) if n < 0 => {
+                errors.push(err("target_households", format!("{n} is negative")));
+                None
+            }
+            Ok(n) => u64::try_from(n).ok(),
+            Err(_) => {
+                errors.push(err("target_households", format!("“{target}” is not a whole number")));
+                None
+            }
+        };
+        if let (Some(kind), Some(target)) = (kind, target) {
+            hamlets.push(Hamlet {
+                id,
+                code: code.to_owned(),
+                name: name.to_owned(),
+                kind,
+                commune: commune.clone(),
+                target_households: target,
+            });
+        }
+    }
+    if csv.rows.is_empty() && errors.is_empty() {
+        errors.push(RowError { line: 1, column: String::new(), reason: "the file has no rows".into() });
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(AdminError::Import(errors));
+    }
+    db.put_hamlets(&hamlets)?;
+    audit(db, "hamlets_import", format!("{} hamlets into {commune}", hamlets.len()))?;
+    Ok(hamlets)
+}
+
+/// The pseudo-user that imported households are listed by.
+pub fn importer() -> Author {
+    #[allow(clippy::expect_used)]
+    let user = UserId::parse("import").expect("“import” is a valid user id");
+    Author { user, role: Role::Admin }
+}
+
+/// Imports households (`label,head,members`; head and members optional) into a
+/// hamlet's log, in one durable write. Returns how many were added.
+pub fn households_import(db: &Db, hamlet: &str, bytes: &[u8]) -> Result<usize, AdminError> {
+    let id = HamletId::parse(hamlet).map_err(|e| invalid(e.to_string()))?;
+    db.hamlet(&id)?.ok_or_else(|| invalid(format!("hamlet {id} does not exist")))?;
+    let csv = read_csv(bytes, &["label"], &["head", "members"]);
+    let mut errors = csv.errors;
+    let mut forms = Vec::new();
+    for (line, cells) in &csv.rows {
+        let err = |column: &str, reason: &str| RowError {
+            line: *line,
+            column: column.into(),
+            reason: reason.into(),
+        };
+        let label = cell(cells, "label");
+        if label.is_empty() || label.chars().count() > MAX_TEXT_CHARS {
+            errors.push(err("label", "must be 1 to 200 characters"));
+        }
+        let head = cell(cells, "head");
+        if head.chars().count() > MAX_TEXT_CHARS {
+            errors.push(err("head", "must be at most 200 characters"));
+        }
+        let members = cell(cells, "members");
+        let members = if members.is_empty() {
+            None
+        } else {
+            match members.parse::<u32>() {
+                Ok(n) if n <= MAX_COUNT => Some(n),
+                _ => {
+                    errors.push(err("members", "must be a whole number from 0 to 50"));
+                    None
+                }
+            }
+        };
+        forms.push(HouseholdForm {
+            label: label.to_owned(),
+            head: (!head.is_empty()).then(|| head.to_owned()),
+            members,
+        });
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(AdminError::Import(errors));
+    }
+    let (mut log, next) = db.load_log(&id)?.ok_or_else(|| invalid(format!("hamlet {id} has no log")))?;
+    log.set_actor(ActorId::random());
+    let now = crate::now_ms();
+    for form in &forms {
+        log.add_household(&importer(), form, now).map_err(|e| invalid(e.to_string()))?;
+    }
+    db.commit_log(&LogWrite {
+        hamlet: id.clone(),
+        content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },
+        coverage: Coverage::compute(&log),
+    })?;
+    audit(db, "households_import", format!("{} households into {id}", forms.len()))?;
+    Ok(forms.len())
+}
+
+/// Checks a username: 2–32 of `a–z 0–9 . _ -`, with a letter (so never a phone number).
+pub fn check_username(username: &str) -> Result<UserId, AdminError> {
+    let ok_chars =
+        username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !(2..=32).contains(&username.len()) || !ok_chars || !username.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Err(invalid(
+            "a username is 2 to 32 of a–z, 0–9, '.', '_' and '-', with at least one letter (never a phone number)",
+        ));
+    }
+    UserId::parse(username).map_err(|e| invalid(e.to_string()))
+}
+
+/// Hashes a password with argon2id.
+pub fn hash_password(password: &str) -> Result<String, AdminError> {
+    if password.chars().count() < 8 {
+        return Err(invalid("the password must be at least 8 characters"));
+    }
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+        .map(|h| h.to_string())
+        .map_err(|e| invalid(format!("the password could not be hashed: {e}")))
+}
+
+/// Creates a user.
+pub fn user_add(
+    db: &Db,
+    username: &str,
+    role: Role,
+    commune: Option<&str>,
+    name: Option<&str>,
+    password: &str,
+) -> Result<User, AdminError> {
+    let id = check_username(username)?;
+    if db.user(&id)?.is_some() {
+        return Err(invalid(format!("user {id} exists already")));
+    }
+    let commune = match commune {
+        Some(c) => {
+            let c = CommuneId::parse(c).map_err(|e| invalid(e.to_string()))?;
+            db.commune(&c)?.ok_or_else(|| invalid(format!("commune {c} does not exist")))?;
+            Some(c)
+        }
+        None if role == Role::Admin => None,
+        None => return Err(invalid("volunteers, leaders and officials belong to a commune: give --commune")),
+    };
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(username);
+    if name.chars().count() > MAX_TEXT_CHARS {
+        return Err(invalid("the name must be at most 200 characters"));
+    }
+    let user = User {
+        id,
+        name: name.to_owned(),
+        role,
+        commune,
+        password_hash: hash_password(password)?,
+        active: true,
+    };
+    db.put_user(&user)?;
+    audit(db, "user_add", format!("{} ({})", user.id, user.role))?;
+    Ok(user)
+}
+
+fn user_and_hamlet(db: &Db, user: &str, hamlet: &str) -> Result<(User, Hamlet), AdminError> {
+    let uid = UserId::parse(user).map_err(|e| invalid(e.to_string()))?;
+    let hid = HamletId::parse(hamlet).map_err(|e| invalid(e.to_string()))?;
+    let user = db.user(&uid)?.ok_or_else(|| invalid(format!("user {uid} does not exist")))?;
+    let hamlet = db.hamlet(&hid)?.ok_or_else(|| invalid(format!("hamlet {hid} does not exist")))?;
+    if user.commune.as_ref() != Some(&hamlet.commune) {
+        return Err(invalid(format!("user {} is not in the commune of hamlet {}", user.id, hamlet.id)));
+    }
+    Ok((user, hamlet))
+}
+
+/// Assigns a user to a hamlet.
+pub fn assign(db: &Db, user: &str, hamlet: &str) -> Result<(), AdminError> {
+    let (user, hamlet) = user_and_hamlet(db, user, hamlet)?;
+    db.assign(&user.id, &hamlet.id)?;
+    audit(db, "assign", format!("{} → {}", user.id, hamlet.id))
+}
+
+/// Removes a user from a hamlet.
+pub fn unassign(db: &Db, user: &str, hamlet: &str) -> Result<(), AdminError> {
+    let (user, hamlet) = user_and_hamlet(db, user, hamlet)?;
+    db.unassign(&user.id, &hamlet.id)?;
+    audit(db, "unassign", format!("{} ✕ {}", user.id, hamlet.id))
+}
+
+/// The alphabet of enrolment codes: no 0/O, 1/I, so they can be read out and typed.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// Makes a single-use enrolment code for a user, valid for `ttl_ms`.
+pub fn enrol_code(db: &Db, user: &str, ttl_ms: i64) -> Result<String, AdminError> {
+    use rand::Rng;
+    let uid = UserId::parse(user).map_err(|e| invalid(e.to_string()))?;
+    let user = db.user(&uid)?.ok_or_else(|| invalid(format!("user {uid} does not exist")))?;
+    if !user.active {
+        return Err(invalid(format!("user {uid} is deactivated")));
+    }
+    let mut rng = rand::rng();
+    let code: String =
+        (0..10).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char).collect();
+    db.put_enrol_code(&code, &EnrolCode { user: uid, expires_at: crate::now_ms().saturating_add(ttl_ms) })?;
+    Ok(code)
+}
+
+/// Parses a duration like `24h`, `30m`, `7d` or `90s` into milliseconds.
+pub fn parse_ttl(text: &str) -> Result<i64, AdminError> {
+    let text = text.trim();
+    let (num, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: i64 =
+        num.parse().map_err(|_| invalid(format!("“{text}” is not a duration like 24h, 30m or 7d")))?;
+    let ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" | "" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(invalid(format!("“{text}” is not a duration like 24h, 30m or 7d"))),
+    };
+    if n <= 0 || n > 30 * 24 {
+        return Err(invalid("the duration must be positive and at most 30 days"));
+    }
+    Ok(n * ms)
+}
+
+/// One difference `verify` found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Difference {
+    /// The hamlet.
+    pub hamlet: String,
+    /// The stored figures.
+    pub stored: Coverage,
+    /// The figures recomputed from the log.
+    pub recomputed: Coverage,
+}
+
+/// Recomputes every hamlet's coverage from its log and compares it with the stored one.
+pub fn verify(db: &Db) -> Result<(usize, Vec<Difference>), AdminError> {
+    let mut checked = 0;
+    let mut differences = Vec::new();
+    for h in db.all_hamlets()? {
+        let stored = db.coverage(&h.id)?;
+        let recomputed = match db.load_log(&h.id)? {
+            Some((log, _)) => Coverage::compute(&log),
+            None => Coverage::default(),
+        };
+        checked += 1;
+        if stored != recomputed {
+            differences.push(Difference { hamlet: h.id.to_string(), stored, recomputed });
+        }
+    }
+    Ok((checked, differences))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(dir.path()).expect("open");
+        commune_add(&db, "p-hoa-binh", "Phường Hòa Bình", CommuneKind::Phuong).expect("commune");
+        (dir, db)
+    }
+
+    #[test]
+    fn a_bad_hamlet_file_reports_every_bad_row_and_imports_nothing() {
+        let (_dir, db) = db();
+        let mut csv = b"code,name,kind,target_households\n".to_vec();
+        csv.extend_from_slice("kp-1,Khu phố 1,khu_pho,300\n".as_bytes());
+        csv.extend_from_slice("kp-1,Khu phố 1 lần nữa,khu_pho,300\n".as_bytes());
+        csv.extend_from_slice("kp-2,Khu phố 2,lang,300\n".as_bytes());
+        csv.extend_from_slice("kp-3,Khu phố 3,khu_pho,-5\n".as_bytes());
+        csv.extend_from_slice(b"kp-4,Khu ph\xff 4,khu_pho,10\n");
+        let err = hamlets_import(&db, "p-hoa-binh", &csv).expect_err("refused");
+        let AdminError::Import(rows) = err else { panic!("expected row errors, got {err}") };
+        let found: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.column.as_str())).collect();
+        assert_eq!(found, vec![(3, "code"), (4, "kind"), (5, "target_households"), (6, "name")], "{rows:?}");
+        assert!(rows[3].reason.contains("UTF-8"));
+        assert!(db.hamlets_of(&CommuneId::parse("p-hoa-binh").expect("id")).expect("list").is_empty());
+    }
+
+    #[test]
+    fn a_missing_column_is_named() {
+        let (_dir, db) = db();
+        let err = hamlets_import(&db, "p-hoa-binh", b"code,name,target_households\nkp-1,A,3\n")
+            .expect_err("refused");
+        assert!(err.to_string().contains("column “kind”: this column is missing"), "{err}");
+    }
+
+    #[test]
+    fn good_files_import_hamlets_and_households_with_coverage() {
+        let (_dir, db) = db();
+        let hamlets = hamlets_import(
+            &db,
+            "p-hoa-binh",
+            "code,name,kind,target_households\nkp-1,Khu phố 1,khu_pho,300\n".as_bytes(),
+        )
+        .expect("imported");
+        assert_eq!(hamlets[0].id.as_str(), "p-hoa-binh.kp-1");
+        let n = households_import(
+            &db,
+            "p-hoa-binh.kp-1",
+            "label,head,members\nSố 1,Nguyễn Văn A,4\nSố 2,,\n\"Số 3, hẻm 2\",Trần Thị B,2\n".as_bytes(),
+        )
+        .expect("imported");
+        assert_eq!(n, 3);
+        let (log, _) = db.load_log(&hamlets[0].id).expect("load").expect("log");
+        assert_eq!(log.households().ok.len(), 3);
+        assert_eq!(db.coverage(&hamlets[0].id).expect("coverage").registered, 3);
+        assert_eq!(verify(&db).expect("verify"), (1, vec![]));
+        let err = households_import(&db, "p-hoa-binh.kp-1", b"label,members\nX,99\n").expect_err("refused");
+        assert!(err.to_string().contains("line 2, column “members”"), "{err}");
+    }
+
+    #[test]
+    fn usernames_are_never_phone_numbers() {
+        assert!(check_username("lan.nguyen").is_ok());
+        assert!(check_username("0912345678").is_err());
+        assert!(check_username("Lan").is_err());
+        assert!(check_username("a").is_err());
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_ttl("24h").expect("ok"), 86_400_000);
+        assert_eq!(parse_ttl("30m").expect("ok"), 1_800_000);
+        assert!(parse_ttl("-1h").is_err());
+        assert!(parse_ttl("soon").is_err());
+    }
+}

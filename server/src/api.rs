@@ -1,0 +1,440 @@
+//! HTTP API v1 for devices: enrolment, `me`, sync, coverage and revocation. Each
+//! handler authenticates, checks role and scope, and does its blocking work (sled,
+//! Automerge) on a blocking thread.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use tungnha_client_core::catalogue::{Catalogue, outcome_label};
+use tungnha_client_core::{
+    ActorId, CommuneId, Coverage, DeviceId, HamletId, HouseholdId, Outcome, Role, UserId,
+};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::records::{AuditEvent, Device, Hamlet, User};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/enrol", post(enrol))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/sync", post(sync))
+        .route("/api/v1/communes/{id}/coverage", get(commune_coverage))
+        .route("/api/v1/hamlets/{id}/coverage", get(hamlet_coverage))
+        .route("/api/v1/devices/{id}/revoke", post(revoke))
+}
+
+/// Runs blocking work off the async executor.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    bytes.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::BadRequest(e.body_text()),
+    })
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(bytes: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body(bytes)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the request body is not valid: {e}")))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
+}
+
+/// The device and user behind a bearer token, whether or not the device is revoked.
+fn authenticate(state: &AppState, token: Option<String>) -> Result<(Device, User), ApiError> {
+    let token = token.ok_or(ApiError::Unauthenticated)?;
+    let device = state.db.device_by_token(&token)?.ok_or(ApiError::Unauthenticated)?;
+    let user = state.db.user(&device.user)?.ok_or(ApiError::Unauthenticated)?;
+    Ok((device, user))
+}
+
+/// Like `authenticate`, refusing revoked devices and deactivated users.
+fn active(state: &AppState, token: Option<String>) -> Result<(Device, User), ApiError> {
+    let (device, user) = authenticate(state, token)?;
+    if device.revoked_at.is_some() {
+        return Err(ApiError::Revoked);
+    }
+    if !user.active {
+        return Err(ApiError::Forbidden("this account is deactivated".into()));
+    }
+    Ok((device, user))
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserView {
+    /// Id (the username).
+    pub id: UserId,
+    /// Full name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self { id: u.id.clone(), name: u.name.clone(), role: u.role }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct EnrolRequest {
+    code: String,
+    device_name: String,
+}
+
+/// What an enrolled device receives.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Enrolled {
+    /// The device's id.
+    pub device_id: DeviceId,
+    /// The secret the device presents from now on; the server keeps only its hash.
+    pub token: String,
+    /// The Automerge actor every change of this device must carry, hex.
+    pub actor_id: String,
+    /// Whose device it is.
+    pub user: UserView,
+}
+
+/// Normalizes a typed code: case, spaces and dashes do not matter.
+pub fn normalize_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+async fn enrol(
+    State(state): State<AppState>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let req: EnrolRequest = json_body(bytes)?;
+    let name = req.device_name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(ApiError::BadRequest("device_name must be 1 to 80 characters".into()));
+    }
+    let enrolled = blocking(move || {
+        let code = state.db.take_enrol_code(&normalize_code(&req.code))?.ok_or(ApiError::BadEnrolCode)?;
+        let now = crate::now_ms();
+        if code.expires_at < now {
+            return Err(ApiError::BadEnrolCode);
+        }
+        let user = state.db.user(&code.user)?.filter(|u| u.active).ok_or(ApiError::BadEnrolCode)?;
+        let actor = loop {
+            let actor = ActorId::random();
+            if !state.db.actor_taken(&actor.to_hex_string())? {
+                break actor;
+            }
+        };
+        let token = format!("tn{}", tungnha_client_core::ids::random_base32(40));
+        let device = Device {
+            id: DeviceId::parse(&tungnha_client_core::ids::fresh_server_id())
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            user: user.id.clone(),
+            name,
+            actor: actor.to_hex_string(),
+            token_hash: crate::db::secret_hash(&token),
+            enrolled_at: now,
+            revoked_at: None,
+            last_sync_at: None,
+        };
+        state.db.put_new_device(&device)?;
+        tracing::info!(device = %device.id, user = %user.id, "device enrolled");
+        Ok(Enrolled { device_id: device.id, token, actor_id: device.actor, user: (&user).into() })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(enrolled)).into_response())
+}
+
+/// A hamlet as a device sees it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HamletView {
+    /// Id, also its log's name.
+    pub id: HamletId,
+    /// Code within the commune.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Commune id.
+    pub commune: CommuneId,
+}
+
+/// One outcome with its label.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OutcomeView {
+    /// Code.
+    pub code: String,
+    /// Vietnamese label.
+    pub label: String,
+}
+
+/// The catalogue a device records with.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CatalogueView {
+    /// Topics and account kinds.
+    #[serde(flatten)]
+    pub catalogue: Catalogue,
+    /// Outcomes.
+    pub outcomes: Vec<OutcomeView>,
+}
+
+/// `GET /api/v1/me`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Me {
+    /// Who.
+    pub user: UserView,
+    /// Their hamlets.
+    pub hamlets: Vec<HamletView>,
+    /// What they record.
+    pub catalogue: CatalogueView,
+}
+
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me>, ApiError> {
+    let token = bearer(&headers);
+    let me = blocking(move || {
+        let (_, user) = active(&state, token)?;
+        let mut hamlets = Vec::new();
+        for id in state.db.assignments_of(&user.id)? {
+            if let Some(h) = state.db.hamlet(&id)? {
+                hamlets.push(HamletView { id: h.id, code: h.code, name: h.name, commune: h.commune });
+            }
+        }
+        let catalogue = match &user.commune {
+            Some(c) => state.db.commune(c)?.map(|c| c.catalogue).unwrap_or_default(),
+            None => Catalogue::default(),
+        };
+        let outcomes = Outcome::ALL
+            .iter()
+            .map(|o| OutcomeView { code: o.code().into(), label: outcome_label(*o).into() })
+            .collect();
+        Ok(Me { user: (&user).into(), hamlets, catalogue: CatalogueView { catalogue, outcomes } })
+    })
+    .await?;
+    Ok(Json(me))
+}
+
+async fn sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let token = bearer(&headers);
+    let bytes = body(bytes)?;
+    let synced = blocking(move || {
+        let (device, user) = authenticate(&state, token)?;
+        crate::sync::run(&state, device, &user, &bytes, crate::now_ms())
+    })
+    .await?;
+    metrics::counter!("tungnha_sync_rounds_total").increment(1);
+    metrics::counter!("tungnha_changes_merged_total").increment(synced.merged as u64);
+    Ok(([(CONTENT_TYPE, "application/octet-stream")], synced.reply).into_response())
+}
+
+/// One hamlet's figures in the API.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HamletCoverage {
+    /// Id.
+    pub id: HamletId,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Target households.
+    pub target_households: u64,
+    /// covered / max(target, registered).
+    pub ratio: f64,
+    /// The figures.
+    pub coverage: Coverage,
+}
+
+fn hamlet_row(h: &Hamlet, coverage: Coverage) -> HamletCoverage {
+    HamletCoverage {
+        id: h.id.clone(),
+        code: h.code.clone(),
+        name: h.name.clone(),
+        target_households: h.target_households,
+        ratio: coverage.ratio(h.target_households),
+        coverage,
+    }
+}
+
+/// `GET /api/v1/hamlets/{id}/coverage`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HamletReport {
+    /// The hamlet and its figures (per volunteer and per day included).
+    #[serde(flatten)]
+    pub hamlet: HamletCoverage,
+    /// Households whose latest visit asks for another.
+    pub follow_ups: Vec<HouseholdId>,
+}
+
+/// `GET /api/v1/communes/{id}/coverage`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CommuneReport {
+    /// Id.
+    pub id: CommuneId,
+    /// Name.
+    pub name: String,
+    /// Sum of the hamlets' targets.
+    pub target_households: u64,
+    /// covered / max(target, registered), over the commune.
+    pub ratio: f64,
+    /// The sums over its hamlets.
+    pub totals: Coverage,
+    /// One row per hamlet.
+    pub hamlets: Vec<HamletCoverage>,
+}
+
+/// Whether `user` may see `hamlet`'s figures: a leader their hamlets, an official
+/// their commune, an administrator everything.
+pub fn may_see_hamlet(state: &AppState, user: &User, hamlet: &Hamlet) -> Result<bool, ApiError> {
+    Ok(match user.role {
+        Role::Admin => true,
+        Role::Official => user.commune.as_ref() == Some(&hamlet.commune),
+        Role::Leader => state.db.assignments_of(&user.id)?.contains(&hamlet.id),
+        Role::Volunteer => false,
+    })
+}
+
+async fn hamlet_coverage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<HamletReport>, ApiError> {
+    let token = bearer(&headers);
+    let report = blocking(move || {
+        let (_, user) = active(&state, token)?;
+        let id = HamletId::parse(&id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let hamlet = state.db.hamlet(&id)?.ok_or_else(|| ApiError::NotFound(format!("hamlet {id}")))?;
+        if !may_see_hamlet(&state, &user, &hamlet)? {
+            return Err(ApiError::Forbidden("you may not see this hamlet’s figures".into()));
+        }
+        let follow_ups = match state.docs.get(&state.db, &id)? {
+            Some(entry) => crate::docs::lock(&entry).ledger.follow_ups(),
+            None => Vec::new(),
+        };
+        Ok(HamletReport { hamlet: hamlet_row(&hamlet, state.db.coverage(&id)?), follow_ups })
+    })
+    .await?;
+    Ok(Json(report))
+}
+
+/// The commune report, from the materialized coverage: O(hamlets), never O(visits).
+pub fn commune_report(state: &AppState, commune: &CommuneId) -> Result<CommuneReport, ApiError> {
+    let c = state.db.commune(commune)?.ok_or_else(|| ApiError::NotFound(format!("commune {commune}")))?;
+    let mut totals = Coverage::default();
+    let mut target = 0;
+    let mut hamlets = Vec::new();
+    for h in state.db.hamlets_of(commune)? {
+        let coverage = state.db.coverage(&h.id)?;
+        totals.absorb(&coverage);
+        target += h.target_households;
+        hamlets.push(hamlet_row(&h, coverage));
+    }
+    Ok(CommuneReport {
+        id: c.id,
+        name: c.name,
+        target_households: target,
+        ratio: totals.ratio(target),
+        totals,
+        hamlets,
+    })
+}
+
+async fn commune_coverage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<CommuneReport>, ApiError> {
+    let token = bearer(&headers);
+    let report = blocking(move || {
+        let (_, user) = active(&state, token)?;
+        let id = CommuneId::parse(&id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let allowed = match user.role {
+            Role::Admin => true,
+            Role::Official => user.commune.as_ref() == Some(&id),
+            Role::Leader | Role::Volunteer => false,
+        };
+        if !allowed {
+            return Err(ApiError::Forbidden("only the commune’s officials may see its figures".into()));
+        }
+        commune_report(&state, &id)
+    })
+    .await?;
+    Ok(Json(report))
+}
+
+/// Whether `by` may revoke a device of `owner`: an official of the owner's commune, an
+/// administrator, or a leader who shares a hamlet with the owner (their team).
+pub fn may_revoke(state: &AppState, by: &User, owner: &User) -> Result<bool, ApiError> {
+    Ok(match by.role {
+        Role::Admin => true,
+        Role::Official => by.commune.is_some() && by.commune == owner.commune,
+        Role::Leader => {
+            let mine: BTreeSet<HamletId> = state.db.assignments_of(&by.id)?.into_iter().collect();
+            state.db.assignments_of(&owner.id)?.iter().any(|h| mine.contains(h))
+        }
+        Role::Volunteer => false,
+    })
+}
+
+/// Revokes a device and records it in the audit log.
+pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId) -> Result<Device, ApiError> {
+    let mut device = state.db.device(id)?.ok_or_else(|| ApiError::NotFound(format!("device {id}")))?;
+    let owner =
+        state.db.user(&device.user)?.ok_or_else(|| ApiError::NotFound(format!("user {}", device.user)))?;
+    if !may_revoke(state, by, &owner)? {
+        return Err(ApiError::Forbidden(
+            "only the owner’s team leader or commune official may revoke it".into(),
+        ));
+    }
+    if device.revoked_at.is_none() {
+        let now = crate::now_ms();
+        device.revoked_at = Some(now);
+        state.db.put_device(&device)?;
+        state.db.audit(&AuditEvent {
+            at: now,
+            by: by.id.to_string(),
+            action: "revoke".into(),
+            detail: format!("device {} ({}) of {}", device.id, device.name, device.user),
+        })?;
+    }
+    Ok(device)
+}
+
+#[derive(Debug, Serialize)]
+struct Revoked {
+    device_id: DeviceId,
+    revoked_at: Option<i64>,
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let token = bearer(&headers);
+    let out = blocking(move || {
+        let (_, user) = active(&state, token)?;
+        let id = DeviceId::parse(&id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let device = revoke_device(&state, &user, &id)?;
+        Ok(Revoked { device_id: device.id, revoked_at: device.revoked_at })
+    })
+    .await?;
+    Ok(Json(serde_json::to_value(out).unwrap_or_default()))
+}

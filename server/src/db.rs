@@ -1,0 +1,492 @@
+//! The server's sled database: every server-owned record, the hamlet logs as chunks,
+//! the materialized coverage per hamlet, per-(device, hamlet) sync states and the audit
+//! log. Every method is blocking; async callers run them on a blocking thread.
+//!
+//! Trees: `communes`, `hamlets`, `users` (JSON by id); `assignments` (`user 0 hamlet`)
+//! and `hamlet_users` (`hamlet 0 user`), kept together; `devices` (JSON by id),
+//! `device_tokens` (token hash → device id), `actors` (actor hex → device id);
+//! `enrol_codes` (code hash → JSON); `audit` (u64 BE → JSON); `logs` (`hamlet 0 seq`
+//! → a snapshot at seq 0 or raw changes after); `coverage` (hamlet → JSON);
+//! `sync_states` (`device 0 hamlet` → JSON).
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use tungnha_client_core::{ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, UserId};
+
+use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, User};
+
+/// What can go wrong with the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// Another process (a running server) holds the data directory.
+    #[error(
+        "the data directory {0} is in use by another process (is the server running on it?); stop it first"
+    )]
+    Locked(String),
+    /// sled failed.
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored record does not read.
+    #[error("a stored {what} record is damaged: {reason}")]
+    Damaged {
+        /// Which kind of record.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// SHA-256 of a secret, hex. Tokens and codes are stored only this way.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn pair(a: &str, b: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(a.len() + b.len() + 1);
+    k.extend_from_slice(a.as_bytes());
+    k.push(0);
+    k.extend_from_slice(b.as_bytes());
+    k
+}
+
+fn chunk_key(hamlet: &HamletId, seq: u64) -> Vec<u8> {
+    let mut k = hamlet.as_str().as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn log_prefix(hamlet: &HamletId) -> Vec<u8> {
+    let mut k = hamlet.as_str().as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Our records serialize infallibly (no maps with non-string keys, no floats NaN).
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn parse<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, DbError> {
+    serde_json::from_slice(bytes).map_err(|e| DbError::Damaged { what, reason: e.to_string() })
+}
+
+/// What one device last told the server about one hamlet log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SyncState {
+    /// The device's heads, hex.
+    pub heads: Vec<String>,
+    /// When, ms since epoch.
+    pub at: i64,
+}
+
+/// One hamlet log's part of a sync's durable write.
+#[derive(Debug)]
+pub struct LogWrite {
+    /// The hamlet.
+    pub hamlet: HamletId,
+    /// New raw changes to append as the next chunk, or a snapshot replacing all chunks.
+    pub content: LogContent,
+    /// The hamlet's coverage after the merge.
+    pub coverage: Coverage,
+}
+
+/// How a log's new state is written.
+#[derive(Debug)]
+pub enum LogContent {
+    /// Append these bytes (raw changes) as chunk `seq`.
+    Append {
+        /// The chunk's sequence number.
+        seq: u64,
+        /// The raw changes.
+        bytes: Vec<u8>,
+    },
+    /// Replace every chunk with this snapshot (compaction).
+    Snapshot {
+        /// The saved document.
+        bytes: Vec<u8>,
+        /// The chunk sequence numbers to remove (all but 0).
+        remove: Vec<u64>,
+    },
+}
+
+/// The server's database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    db: sled::Db,
+    communes: sled::Tree,
+    hamlets: sled::Tree,
+    users: sled::Tree,
+    assignments: sled::Tree,
+    hamlet_users: sled::Tree,
+    devices: sled::Tree,
+    device_tokens: sled::Tree,
+    actors: sled::Tree,
+    enrol_codes: sled::Tree,
+    audit: sled::Tree,
+    logs: sled::Tree,
+    coverage: sled::Tree,
+    sync_states: sled::Tree,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
+
+fn tx_error(e: TransactionError<()>) -> DbError {
+    match e {
+        TransactionError::Storage(e) => DbError::Sled(e),
+        TransactionError::Abort(()) => DbError::Sled(sled::Error::Unsupported("transaction aborted".into())),
+    }
+}
+
+impl Db {
+    /// Opens (or creates) the database in `dir`, refusing clearly if another process
+    /// holds it.
+    pub fn open(dir: &Path) -> Result<Self, DbError> {
+        let db = sled::open(dir).map_err(|e| match e {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) =>
+            {
+                DbError::Locked(dir.display().to_string())
+            }
+            sled::Error::Io(io) if io.to_string().contains("lock") => {
+                DbError::Locked(dir.display().to_string())
+            }
+            other => DbError::Sled(other),
+        })?;
+        Ok(Self {
+            communes: db.open_tree("communes")?,
+            hamlets: db.open_tree("hamlets")?,
+            users: db.open_tree("users")?,
+            assignments: db.open_tree("assignments")?,
+            hamlet_users: db.open_tree("hamlet_users")?,
+            devices: db.open_tree("devices")?,
+            device_tokens: db.open_tree("device_tokens")?,
+            actors: db.open_tree("actors")?,
+            enrol_codes: db.open_tree("enrol_codes")?,
+            audit: db.open_tree("audit")?,
+            logs: db.open_tree("logs")?,
+            coverage: db.open_tree("coverage")?,
+            sync_states: db.open_tree("sync_states")?,
+            db,
+        })
+    }
+
+    /// Waits until everything written is on disk.
+    pub fn flush(&self) -> Result<(), DbError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Whether nothing has been set up yet.
+    pub fn is_empty(&self) -> bool {
+        self.communes.is_empty() && self.users.is_empty()
+    }
+
+    // ---- communes and hamlets ----
+
+    /// A commune by id.
+    pub fn commune(&self, id: &CommuneId) -> Result<Option<Commune>, DbError> {
+        self.communes.get(id.as_str())?.map(|v| parse("commune", &v)).transpose()
+    }
+
+    /// Every commune.
+    pub fn communes(&self) -> Result<Vec<Commune>, DbError> {
+        self.communes.iter().values().map(|v| parse("commune", &v?)).collect()
+    }
+
+    /// Creates or replaces a commune.
+    pub fn put_commune(&self, c: &Commune) -> Result<(), DbError> {
+        self.communes.insert(c.id.as_str(), json(c))?;
+        self.flush()
+    }
+
+    /// A hamlet by id.
+    pub fn hamlet(&self, id: &HamletId) -> Result<Option<Hamlet>, DbError> {
+        self.hamlets.get(id.as_str())?.map(|v| parse("hamlet", &v)).transpose()
+    }
+
+    /// Every hamlet of a commune.
+    pub fn hamlets_of(&self, commune: &CommuneId) -> Result<Vec<Hamlet>, DbError> {
+        let prefix = format!("{}.", commune.as_str());
+        self.hamlets.scan_prefix(prefix.as_bytes()).values().map(|v| parse("hamlet", &v?)).collect()
+    }
+
+    /// Every hamlet.
+    pub fn all_hamlets(&self) -> Result<Vec<Hamlet>, DbError> {
+        self.hamlets.iter().values().map(|v| parse("hamlet", &v?)).collect()
+    }
+
+    /// Creates hamlets (with their genesis logs and empty coverage) in one durable write.
+    pub fn put_hamlets(&self, hamlets: &[Hamlet]) -> Result<(), DbError> {
+        let rows: Vec<(Hamlet, Option<Vec<u8>>)> = hamlets
+            .iter()
+            .map(|h| {
+                let fresh = !self.logs.contains_key(chunk_key(&h.id, 0)).unwrap_or(false);
+                (h.clone(), fresh.then(|| HamletLog::genesis(&h.id).save()))
+            })
+            .collect();
+        (&self.hamlets, &self.logs, &self.coverage)
+            .transaction(|(ht, lt, ct)| {
+                for (h, genesis) in &rows {
+                    ht.insert(h.id.as_str(), json(h))?;
+                    if let Some(bytes) = genesis {
+                        lt.insert(chunk_key(&h.id, 0), bytes.as_slice())?;
+                        ct.insert(h.id.as_str(), json(&Coverage::default()))?;
+                    }
+                }
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    // ---- users and assignments ----
+
+    /// A user by id.
+    pub fn user(&self, id: &UserId) -> Result<Option<User>, DbError> {
+        self.users.get(id.as_str())?.map(|v| parse("user", &v)).transpose()
+    }
+
+    /// Every user.
+    pub fn users(&self) -> Result<Vec<User>, DbError> {
+        self.users.iter().values().map(|v| parse("user", &v?)).collect()
+    }
+
+    /// Creates or replaces a user.
+    pub fn put_user(&self, u: &User) -> Result<(), DbError> {
+        self.users.insert(u.id.as_str(), json(u))?;
+        self.flush()
+    }
+
+    /// Assigns a user to a hamlet (idempotent).
+    pub fn assign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), DbError> {
+        (&self.assignments, &self.hamlet_users)
+            .transaction(|(a, h)| {
+                a.insert(pair(user.as_str(), hamlet.as_str()), &[])?;
+                h.insert(pair(hamlet.as_str(), user.as_str()), &[])?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    /// Removes an assignment (idempotent).
+    pub fn unassign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), DbError> {
+        (&self.assignments, &self.hamlet_users)
+            .transaction(|(a, h)| {
+                a.remove(pair(user.as_str(), hamlet.as_str()))?;
+                h.remove(pair(hamlet.as_str(), user.as_str()))?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    /// The hamlets a user is assigned to.
+    pub fn assignments_of(&self, user: &UserId) -> Result<Vec<HamletId>, DbError> {
+        seconds(&self.assignments, user.as_str())
+    }
+
+    /// The users assigned to a hamlet.
+    pub fn members_of(&self, hamlet: &HamletId) -> Result<Vec<UserId>, DbError> {
+        seconds(&self.hamlet_users, hamlet.as_str())
+    }
+
+    // ---- enrolment and devices ----
+
+    /// Stores a fresh enrolment code (by its hash).
+    pub fn put_enrol_code(&self, code: &str, record: &EnrolCode) -> Result<(), DbError> {
+        self.enrol_codes.insert(secret_hash(code), json(record))?;
+        self.flush()
+    }
+
+    /// Takes an enrolment code: returns it and removes it, atomically, so it works once.
+    pub fn take_enrol_code(&self, code: &str) -> Result<Option<EnrolCode>, DbError> {
+        self.enrol_codes.remove(secret_hash(code))?.map(|v| parse("enrolment code", &v)).transpose()
+    }
+
+    /// Records a newly enrolled device, its token hash and its actor, in one write.
+    pub fn put_new_device(&self, d: &Device) -> Result<(), DbError> {
+        (&self.devices, &self.device_tokens, &self.actors)
+            .transaction(|(dt, tt, at)| {
+                dt.insert(d.id.as_str(), json(d))?;
+                tt.insert(d.token_hash.as_str(), d.id.as_str())?;
+                at.insert(d.actor.as_str(), d.id.as_str())?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    /// Whether an actor id has been given out already.
+    pub fn actor_taken(&self, actor_hex: &str) -> Result<bool, DbError> {
+        Ok(self.actors.contains_key(actor_hex)?)
+    }
+
+    /// Replaces a device record (revocation, last sync).
+    pub fn put_device(&self, d: &Device) -> Result<(), DbError> {
+        self.devices.insert(d.id.as_str(), json(d))?;
+        self.flush()
+    }
+
+    /// A device by id.
+    pub fn device(&self, id: &DeviceId) -> Result<Option<Device>, DbError> {
+        self.devices.get(id.as_str())?.map(|v| parse("device", &v)).transpose()
+    }
+
+    /// The device holding a token, if any.
+    pub fn device_by_token(&self, token: &str) -> Result<Option<Device>, DbError> {
+        let Some(id) = self.device_tokens.get(secret_hash(token))? else { return Ok(None) };
+        let Some(id) = std::str::from_utf8(&id).ok().and_then(|s| DeviceId::parse(s).ok()) else {
+            return Ok(None);
+        };
+        self.device(&id)
+    }
+
+    /// Every device of a user.
+    pub fn devices_of(&self, user: &UserId) -> Result<Vec<Device>, DbError> {
+        let mut out = Vec::new();
+        for v in self.devices.iter().values() {
+            let d: Device = parse("device", &v?)?;
+            if &d.user == user {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- audit ----
+
+    /// Appends to the audit log.
+    pub fn audit(&self, event: &AuditEvent) -> Result<(), DbError> {
+        let id = self.db.generate_id()?;
+        self.audit.insert(id.to_be_bytes(), json(event))?;
+        self.flush()
+    }
+
+    /// The audit log, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<AuditEvent>, DbError> {
+        self.audit.iter().values().map(|v| parse("audit", &v?)).collect()
+    }
+
+    // ---- hamlet logs, coverage, sync states ----
+
+    /// Loads a hamlet's log from its chunks, with the next free chunk number.
+    pub fn load_log(&self, hamlet: &HamletId) -> Result<Option<(HamletLog, u64)>, DbError> {
+        let mut chunks = Vec::new();
+        let mut next = 0;
+        for item in self.logs.scan_prefix(log_prefix(hamlet)) {
+            let (k, v) = item?;
+            let seq = k
+                .len()
+                .checked_sub(8)
+                .and_then(|i| <[u8; 8]>::try_from(&k[i..]).ok())
+                .map(u64::from_be_bytes);
+            next = seq.unwrap_or(0) + 1;
+            chunks.push(v);
+        }
+        if chunks.is_empty() {
+            return Ok(None);
+        }
+        let log = HamletLog::load_chunks(chunks.iter().map(|c| c.as_ref()))
+            .map_err(|e| DbError::Damaged { what: "hamlet log", reason: format!("{hamlet}: {e}") })?;
+        Ok(Some((log, next)))
+    }
+
+    /// The stored coverage of a hamlet.
+    pub fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, DbError> {
+        Ok(self
+            .coverage
+            .get(hamlet.as_str())?
+            .map(|v| parse("coverage", &v))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    /// A device's last sync state for a hamlet.
+    pub fn sync_state(&self, device: &DeviceId, hamlet: &HamletId) -> Result<Option<SyncState>, DbError> {
+        self.sync_states
+            .get(pair(device.as_str(), hamlet.as_str()))?
+            .map(|v| parse("sync state", &v))
+            .transpose()
+    }
+
+    /// The durable part of one sync: merged log chunks, coverage, the device's sync
+    /// states and its record, in one transaction, flushed before returning. Only then
+    /// may the server answer.
+    pub fn commit_sync(
+        &self,
+        logs: &[LogWrite],
+        device: &Device,
+        states: &[(HamletId, Vec<ChangeHash>)],
+        now: i64,
+    ) -> Result<(), DbError> {
+        let states: Vec<(Vec<u8>, Vec<u8>)> = states
+            .iter()
+            .map(|(h, heads)| {
+                let s = SyncState { heads: heads.iter().map(|x| x.to_string()).collect(), at: now };
+                (pair(device.id.as_str(), h.as_str()), json(&s))
+            })
+            .collect();
+        let device_json = json(device);
+        (&self.logs, &self.coverage, &self.sync_states, &self.devices)
+            .transaction(|(lt, ct, st, dt)| {
+                for w in logs {
+                    write_log(lt, w)?;
+                    ct.insert(w.hamlet.as_str(), json(&w.coverage))?;
+                }
+                for (k, v) in &states {
+                    st.insert(k.as_slice(), v.as_slice())?;
+                }
+                dt.insert(device.id.as_str(), device_json.as_slice())?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    /// Writes one hamlet log's new content and coverage outside a sync (imports, demo).
+    pub fn commit_log(&self, w: &LogWrite) -> Result<(), DbError> {
+        (&self.logs, &self.coverage)
+            .transaction(|(lt, ct)| {
+                write_log(lt, w)?;
+                ct.insert(w.hamlet.as_str(), json(&w.coverage))?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+}
+
+/// The second halves of the `first 0 second` keys of a pair tree, as ids.
+fn seconds<T: for<'a> TryFrom<String>>(tree: &sled::Tree, first: &str) -> Result<Vec<T>, DbError> {
+    let prefix = pair(first, "");
+    let mut out = Vec::new();
+    for k in tree.scan_prefix(&prefix).keys() {
+        let k = k?;
+        if let Some(id) = std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| T::try_from(s.to_owned()).ok()) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+fn write_log(lt: &TransactionalTree, w: &LogWrite) -> TxResult<()> {
+    match &w.content {
+        LogContent::Append { seq, bytes } => {
+            lt.insert(chunk_key(&w.hamlet, *seq), bytes.as_slice())?;
+        }
+        LogContent::Snapshot { bytes, remove } => {
+            for seq in remove {
+                lt.remove(chunk_key(&w.hamlet, *seq))?;
+            }
+            lt.insert(chunk_key(&w.hamlet, 0), bytes.as_slice())?;
+        }
+    }
+    Ok(())
+}

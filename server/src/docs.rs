@@ -1,0 +1,85 @@
+//! The in-memory cache of hamlet logs, each behind its own lock, under an LRU bound.
+//!
+//! An entry holds the log, its coverage ledger (rebuilt from the log on load, so the
+//! ledger is never stored) and the next chunk number. Loading and merging big logs is
+//! blocking work: callers hold these locks only on blocking threads. An entry that is
+//! in use is never evicted, so two copies of one log can never be live at once.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use lru::LruCache;
+use tungnha_client_core::{CoverageLedger, HamletId, HamletLog};
+
+use crate::db::{Db, DbError};
+
+/// One cached hamlet log.
+#[derive(Debug)]
+pub struct DocEntry {
+    /// The log.
+    pub log: HamletLog,
+    /// Its coverage, kept incrementally.
+    pub ledger: CoverageLedger,
+    /// The next chunk number in the `logs` tree.
+    pub next_chunk: u64,
+}
+
+/// A shared, individually locked cache entry.
+pub type SharedDoc = Arc<Mutex<DocEntry>>;
+
+/// The cache.
+#[derive(Debug)]
+pub struct DocCache {
+    capacity: usize,
+    map: Mutex<LruCache<HamletId, SharedDoc>>,
+}
+
+/// Locks a mutex, recovering from a panic in another holder: the data is a cache of
+/// what is durable, and every writer leaves it consistent before it can panic.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl DocCache {
+    /// A cache holding up to `capacity` idle logs.
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), map: Mutex::new(LruCache::unbounded()) }
+    }
+
+    /// How many logs are cached.
+    pub fn len(&self) -> usize {
+        lock(&self.map).len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entry of a hamlet's log, loading it if needed; `None` if it has no log.
+    pub fn get(&self, db: &Db, hamlet: &HamletId) -> Result<Option<SharedDoc>, DbError> {
+        if let Some(entry) = lock(&self.map).get(hamlet) {
+            return Ok(Some(entry.clone()));
+        }
+        // Load outside the cache lock: it can take a while for a big log.
+        let Some((log, next_chunk)) = db.load_log(hamlet)? else { return Ok(None) };
+        let ledger = CoverageLedger::from_log(&log);
+        let mut map = lock(&self.map);
+        if let Some(entry) = map.get(hamlet) {
+            // Someone else loaded it meanwhile; theirs is the live copy.
+            return Ok(Some(entry.clone()));
+        }
+        let entry = Arc::new(Mutex::new(DocEntry { log, ledger, next_chunk }));
+        map.put(hamlet.clone(), entry.clone());
+        while map.len() > self.capacity {
+            let idle = map.iter().rev().find(|(_, e)| Arc::strong_count(e) == 1).map(|(k, _)| k.clone());
+            match idle {
+                Some(k) => {
+                    map.pop(&k);
+                }
+                None => break,
+            }
+        }
+        metrics::gauge!("tungnha_docs_cached").set(map.len() as f64);
+        Ok(Some(entry))
+    }
+}

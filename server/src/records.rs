@@ -1,0 +1,98 @@
+//! The records the server owns (DESIGN.md §3): communes, hamlets, users, devices,
+//! enrolment codes and the audit log. They change online, through the server, so they
+//! need no CRDT; they live in sled as JSON.
+
+use serde::{Deserialize, Serialize};
+use tungnha_client_core::catalogue::Catalogue;
+use tungnha_client_core::domain::{CommuneKind, HamletKind};
+use tungnha_client_core::{CommuneId, DeviceId, HamletId, Role, UserId};
+
+/// A commune-level unit (xã, phường, đặc khu).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Commune {
+    /// Its id, which is also its code.
+    pub id: CommuneId,
+    /// Its name ("Phường Hòa Bình").
+    pub name: String,
+    /// Xã, phường or đặc khu.
+    pub kind: CommuneKind,
+    /// The topics and account kinds it records.
+    pub catalogue: Catalogue,
+}
+
+/// A hamlet (thôn, ấp, bản, khu phố, tổ dân phố).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hamlet {
+    /// `<commune>.<code>`: unique across the server, and the name of its log.
+    pub id: HamletId,
+    /// Its code within the commune.
+    pub code: String,
+    /// Its name ("Khu phố 3").
+    pub name: String,
+    /// Its kind.
+    pub kind: HamletKind,
+    /// The commune it belongs to.
+    pub commune: CommuneId,
+    /// How many households the commune expects the team to reach.
+    pub target_households: u64,
+}
+
+/// A person who uses Từng Nhà.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// The username, which is also the id written into hamlet logs.
+    pub id: UserId,
+    /// Full name, for people.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+    /// Their commune (none for administrators).
+    pub commune: Option<CommuneId>,
+    /// argon2id hash of their password.
+    pub password_hash: String,
+    /// Deactivated users can neither log in nor sync.
+    pub active: bool,
+}
+
+/// An enrolled phone or CLI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    /// Its id.
+    pub id: DeviceId,
+    /// Whose it is.
+    pub user: UserId,
+    /// What its owner called it ("Điện thoại của Lan").
+    pub name: String,
+    /// The Automerge actor it must write under, hex.
+    pub actor: String,
+    /// SHA-256 of its token, hex. The token itself is never stored.
+    pub token_hash: String,
+    /// When it enrolled, ms since epoch.
+    pub enrolled_at: i64,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+    /// When it last synced.
+    pub last_sync_at: Option<i64>,
+}
+
+/// A single-use enrolment code, stored under the hash of the code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrolCode {
+    /// The user the enrolled device will belong to.
+    pub user: UserId,
+    /// When it stops working, ms since epoch.
+    pub expires_at: i64,
+}
+
+/// One entry of the audit log of official actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// When, ms since epoch.
+    pub at: i64,
+    /// Who: a user id, or `admin-cli` for the admin commands.
+    pub by: String,
+    /// What, as a stable code (`assign`, `revoke`, `export`, …).
+    pub action: String,
+    /// Details for people.
+    pub detail: String,
+}

@@ -1,0 +1,153 @@
+//! The server's side of `POST /api/v1/sync`: check everything, merge on copies, judge,
+//! make it durable in one write, then answer (DESIGN.md §4–5, docs/PROTOCOL.md).
+//!
+//! Order matters and is the point of this module:
+//! 1. decode the envelope and every change chunk, and check every change's actor and
+//!    every hamlet's assignment, before anything is applied;
+//! 2. lock the logs involved, in hamlet-id order (no deadlocks), and merge each one on a
+//!    copy, judging the result with client-core's rules for the device's user;
+//! 3. only if every log passed: write the new chunks, coverage, sync states and the
+//!    device's record in one sled transaction and flush;
+//! 4. only then swap the merged copies in and build the answer.
+//!
+//! A refused request therefore merges nothing, anywhere. This is blocking work, run on
+//! a blocking thread by the handler.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::MutexGuard;
+
+use tungnha_client_core::rules::Touched;
+use tungnha_client_core::sync::{self, Change, DocMessage, Envelope, SyncError};
+use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId, HamletLog};
+
+use crate::AppState;
+use crate::db::{LogContent, LogWrite};
+use crate::docs::{DocEntry, SharedDoc, lock};
+use crate::error::ApiError;
+use crate::records::{Device, User};
+
+/// Chunks a log may gather before a sync compacts it into one snapshot.
+pub const COMPACT_AFTER: u64 = 256;
+
+/// What a sync did, for the handler's metrics.
+#[derive(Debug)]
+pub struct Synced {
+    /// The answer envelope, encoded.
+    pub reply: Vec<u8>,
+    /// Changes merged.
+    pub merged: usize,
+}
+
+fn sync_error(e: SyncError) -> ApiError {
+    match e {
+        SyncError::Envelope(e) => ApiError::BadEnvelope(e.to_string()),
+        SyncError::BadChange { .. } | SyncError::Log { .. } => ApiError::BadEnvelope(e.to_string()),
+        SyncError::ForeignActor { .. } => ApiError::ForeignActor(e.to_string()),
+        SyncError::Refused { violation, doc } => {
+            ApiError::RuleViolation { rule: violation.rule(), message: format!("hamlet {doc}: {violation}") }
+        }
+        SyncError::MissingDeps { .. } => ApiError::Internal(e.to_string()),
+    }
+}
+
+/// Runs one sync for `device`, owned by `user`.
+pub fn run(
+    state: &AppState,
+    mut device: Device,
+    user: &User,
+    body: &[u8],
+    now: i64,
+) -> Result<Synced, ApiError> {
+    if device.revoked_at.is_some() {
+        return Ok(Synced { reply: Envelope { wipe: true, ..Envelope::default() }.encode(), merged: 0 });
+    }
+    if !user.active {
+        return Err(ApiError::Forbidden("this account is deactivated".into()));
+    }
+    let request = Envelope::decode(body).map_err(|e| ApiError::BadEnvelope(e.to_string()))?;
+    let actor = ActorId::try_from(device.actor.as_str()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let author = Author { user: user.id.clone(), role: user.role };
+    let assigned: BTreeSet<HamletId> = state.db.assignments_of(&user.id)?.into_iter().collect();
+
+    // 1. Everything is checked before anything is applied.
+    let mut incoming: BTreeMap<HamletId, (&DocMessage, Vec<Change>)> = BTreeMap::new();
+    let mut drop = Vec::new();
+    for msg in &request.docs {
+        let changes = sync::decode_changes(msg).map_err(sync_error)?;
+        if !assigned.contains(&msg.doc) {
+            if !changes.is_empty() {
+                return Err(ApiError::NotAssigned(msg.doc.to_string()));
+            }
+            drop.push(msg.doc.clone());
+            continue;
+        }
+        sync::check_actor(&msg.doc, &changes, &actor).map_err(sync_error)?;
+        if incoming.insert(msg.doc.clone(), (msg, changes)).is_some() {
+            return Err(ApiError::BadEnvelope(format!("hamlet {} appears twice", msg.doc)));
+        }
+    }
+
+    // 2. Lock every log involved, in order, and merge on copies.
+    let mut shared: Vec<(HamletId, SharedDoc)> = Vec::new();
+    for hamlet in &assigned {
+        match state.docs.get(&state.db, hamlet)? {
+            Some(entry) => shared.push((hamlet.clone(), entry)),
+            None => tracing::warn!(%hamlet, "assigned hamlet has no log"),
+        }
+    }
+    let mut guards: Vec<(HamletId, MutexGuard<'_, DocEntry>)> =
+        shared.iter().map(|(h, e)| (h.clone(), lock(e))).collect();
+    let mut merged: BTreeMap<HamletId, (HamletLog, Touched, Vec<ChangeHash>)> = BTreeMap::new();
+    let mut merged_changes = 0;
+    for (hamlet, entry) in &guards {
+        let Some((_, changes)) = incoming.get_mut(hamlet) else { continue };
+        let count = changes.len();
+        match sync::merge_checked(hamlet, &entry.log, std::mem::take(changes), Some((&author, now))) {
+            Ok(Some((log, touched))) => {
+                merged_changes += count;
+                merged.insert(hamlet.clone(), (log, touched, entry.log.heads()));
+            }
+            // Nothing new, or it depends on what we lack: the answer's heads make the
+            // device resend from there.
+            Ok(None) | Err(SyncError::MissingDeps { .. }) => {}
+            Err(e) => return Err(sync_error(e)),
+        }
+    }
+
+    // 3. One durable write for everything. Ledgers move forward in place (we hold the
+    //    locks); should the write fail they are rebuilt from the unchanged logs.
+    let mut writes = Vec::new();
+    for (hamlet, entry) in &mut guards {
+        let Some((log, touched, before)) = merged.get(hamlet) else { continue };
+        entry.ledger.apply(log, touched);
+        let content = if entry.next_chunk >= COMPACT_AFTER {
+            LogContent::Snapshot { bytes: log.save(), remove: (1..entry.next_chunk).collect() }
+        } else {
+            LogContent::Append { seq: entry.next_chunk, bytes: log.changes_since(before) }
+        };
+        writes.push(LogWrite { hamlet: hamlet.clone(), content, coverage: entry.ledger.coverage().clone() });
+    }
+    device.last_sync_at = Some(now);
+    let states: Vec<(HamletId, Vec<ChangeHash>)> =
+        incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
+    if let Err(e) = state.db.commit_sync(&writes, &device, &states, now) {
+        for (hamlet, entry) in &mut guards {
+            if merged.contains_key(hamlet) {
+                entry.ledger = CoverageLedger::from_log(&entry.log);
+            }
+        }
+        return Err(e.into());
+    }
+
+    // 4. Durable: swap the merged copies in and answer.
+    let mut reply = Envelope { drop, ..Envelope::default() };
+    for (hamlet, entry) in &mut guards {
+        if let Some((log, _, _)) = merged.remove(hamlet) {
+            entry.log = log;
+            entry.next_chunk = if entry.next_chunk >= COMPACT_AFTER { 1 } else { entry.next_chunk + 1 };
+        }
+        let their_heads = incoming.get(hamlet).map(|(msg, _)| msg.heads.as_slice()).unwrap_or_default();
+        reply.docs.extend(sync::reply_for(hamlet, &entry.log, their_heads));
+    }
+    Ok(Synced { reply: reply.encode(), merged: merged_changes })
+}
