@@ -86,6 +86,14 @@ pub fn vn_day(at_ms: i64) -> String {
     }
 }
 
+/// A time in ms since epoch as people in Vietnam write it: "29/11/2026 10:00".
+pub fn vn_time(at_ms: i64) -> String {
+    match DateTime::from_timestamp_millis(at_ms) {
+        Some(utc) => Ho_Chi_Minh.from_utc_datetime(&utc.naive_utc()).format("%d/%m/%Y %H:%M").to_string(),
+        None => "?".to_owned(),
+    }
+}
+
 /// What a household's status is, given its non-voided visits as (at, id, outcome).
 fn status_of<'a>(visits: impl Iterator<Item = (i64, &'a VisitId, Outcome)>) -> HouseholdStatus {
     let mut any = false;
@@ -340,6 +348,7 @@ mod tests {
         assert_eq!(vn_day(1_795_887_000_000), "2026-11-29");
         // 2026-11-28T16:59Z is 23:59 on 28 November in Hà Nội.
         assert_eq!(vn_day(1_795_885_140_000), "2026-11-28");
+        assert_eq!(vn_time(1_795_887_000_000), "29/11/2026 00:30");
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //!
 //! Its centre does no IO: domain types ([`domain`], [`ids`], [`catalogue`]), the typed
 //! hamlet log ([`log`]), the rules every change must follow ([`rules`]), coverage
-//! ([`coverage`]) and the sync session with its wire format ([`sync`]). Around it, behind
-//! the `store` feature, sits the device's durable local store ([`store`]).
+//! ([`coverage`]), the sync session with its wire format ([`sync`]) and the API's JSON
+//! shapes ([`api`]). Around it, behind features, sit the device's durable local store
+//! (`store`), the HTTP transport (`http`) and a whole enrolled device (`device`), which
+//! is what the volunteer CLI runs.
 
+pub mod api;
 pub mod catalogue;
 pub mod coverage;
 pub mod domain;
@@ -16,6 +19,12 @@ pub mod sync;
 
 #[cfg(feature = "store")]
 pub mod store;
+
+#[cfg(feature = "http")]
+pub mod transport;
+
+#[cfg(feature = "device")]
+pub mod device;
 
 pub use automerge::{ActorId, ChangeHash};
 pub use coverage::{Coverage, CoverageLedger, HouseholdStatus};

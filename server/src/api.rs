@@ -14,10 +14,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use tungnha_client_core::catalogue::{Catalogue, outcome_label};
-use tungnha_client_core::{
-    ActorId, CommuneId, Coverage, DeviceId, HamletId, HouseholdId, Outcome, Role, UserId,
+use tungnha_client_core::api::{
+    CatalogueView, EnrolRequest, Enrolled, HamletView, Me, OutcomeView, UserView,
 };
+use tungnha_client_core::catalogue::{Catalogue, outcome_label};
+use tungnha_client_core::{ActorId, CommuneId, Coverage, DeviceId, HamletId, HouseholdId, Outcome, Role};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -78,40 +79,8 @@ fn active(state: &AppState, token: Option<String>) -> Result<(Device, User), Api
     Ok((device, user))
 }
 
-/// A user as the API shows it.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct UserView {
-    /// Id (the username).
-    pub id: UserId,
-    /// Full name.
-    pub name: String,
-    /// Role.
-    pub role: Role,
-}
-
-impl From<&User> for UserView {
-    fn from(u: &User) -> Self {
-        Self { id: u.id.clone(), name: u.name.clone(), role: u.role }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct EnrolRequest {
-    code: String,
-    device_name: String,
-}
-
-/// What an enrolled device receives.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Enrolled {
-    /// The device's id.
-    pub device_id: DeviceId,
-    /// The secret the device presents from now on; the server keeps only its hash.
-    pub token: String,
-    /// The Automerge actor every change of this device must carry, hex.
-    pub actor_id: String,
-    /// Whose device it is.
-    pub user: UserView,
+fn user_view(u: &User) -> UserView {
+    UserView { id: u.id.clone(), name: u.name.clone(), role: u.role }
 }
 
 /// Normalizes a typed code: case, spaces and dashes do not matter.
@@ -155,53 +124,10 @@ async fn enrol(
         };
         state.db.put_new_device(&device)?;
         tracing::info!(device = %device.id, user = %user.id, "device enrolled");
-        Ok(Enrolled { device_id: device.id, token, actor_id: device.actor, user: (&user).into() })
+        Ok(Enrolled { device_id: device.id, token, actor_id: device.actor, user: user_view(&user) })
     })
     .await?;
     Ok((StatusCode::CREATED, Json(enrolled)).into_response())
-}
-
-/// A hamlet as a device sees it.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct HamletView {
-    /// Id, also its log's name.
-    pub id: HamletId,
-    /// Code within the commune.
-    pub code: String,
-    /// Name.
-    pub name: String,
-    /// Commune id.
-    pub commune: CommuneId,
-}
-
-/// One outcome with its label.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OutcomeView {
-    /// Code.
-    pub code: String,
-    /// Vietnamese label.
-    pub label: String,
-}
-
-/// The catalogue a device records with.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CatalogueView {
-    /// Topics and account kinds.
-    #[serde(flatten)]
-    pub catalogue: Catalogue,
-    /// Outcomes.
-    pub outcomes: Vec<OutcomeView>,
-}
-
-/// `GET /api/v1/me`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Me {
-    /// Who.
-    pub user: UserView,
-    /// Their hamlets.
-    pub hamlets: Vec<HamletView>,
-    /// What they record.
-    pub catalogue: CatalogueView,
 }
 
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me>, ApiError> {
@@ -222,7 +148,7 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me
             .iter()
             .map(|o| OutcomeView { code: o.code().into(), label: outcome_label(*o).into() })
             .collect();
-        Ok(Me { user: (&user).into(), hamlets, catalogue: CatalogueView { catalogue, outcomes } })
+        Ok(Me { user: user_view(&user), hamlets, catalogue: CatalogueView { catalogue, outcomes } })
     })
     .await?;
     Ok(Json(me))
@@ -417,17 +343,20 @@ pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId) -> Result<Devic
     Ok(device)
 }
 
+/// `POST /api/v1/devices/{id}/revoke` answer.
 #[derive(Debug, Serialize)]
-struct Revoked {
-    device_id: DeviceId,
-    revoked_at: Option<i64>,
+pub struct Revoked {
+    /// The device.
+    pub device_id: DeviceId,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
 }
 
 async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     let token = bearer(&headers);
     let out = blocking(move || {
         let (_, user) = active(&state, token)?;
@@ -436,5 +365,5 @@ async fn revoke(
         Ok(Revoked { device_id: device.id, revoked_at: device.revoked_at })
     })
     .await?;
-    Ok(Json(serde_json::to_value(out).unwrap_or_default()))
+    Ok(Json(out))
 }

@@ -469,7 +469,9 @@ fn seconds<T: for<'a> TryFrom<String>>(tree: &sled::Tree, first: &str) -> Result
     let mut out = Vec::new();
     for k in tree.scan_prefix(&prefix).keys() {
         let k = k?;
-        if let Some(id) = std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| T::try_from(s.to_owned()).ok()) {
+        if let Some(id) =
+            std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| T::try_from(s.to_owned()).ok())
+        {
             out.push(id);
         }
     }

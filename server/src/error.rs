@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use tungnha_client_core::api::ErrorBody;
 
 use crate::db::DbError;
 
@@ -99,18 +99,6 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// The JSON body of an error.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    /// Stable code.
-    pub code: &'static str,
-    /// For people.
-    pub message: String,
-    /// The rule, for `rule_violation`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<&'static str>,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -122,9 +110,9 @@ impl IntoResponse for ApiError {
             self.to_string()
         };
         let rule = match &self {
-            ApiError::RuleViolation { rule, .. } => Some(*rule),
+            ApiError::RuleViolation { rule, .. } => Some((*rule).to_owned()),
             _ => None,
         };
-        (status, Json(ErrorBody { code: self.code(), message, rule })).into_response()
+        (status, Json(ErrorBody { code: self.code().to_owned(), message, rule })).into_response()
     }
 }
