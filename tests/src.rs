@@ -1,63 +1,229 @@
-//! End-to-end tests of Từng Nhà live in `tests/` beside this file; this library holds
-//! their shared fixtures.
+//! Shared fixtures of the end-to-end tests (`tests/e2e/`): a real server on
+//! 127.0.0.1:0 with its own sled data directory, a commune set up through the same
+//! admin functions an operator runs, and helpers to talk HTTP to it.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use tokio::sync::oneshot;
+use tungnha_client_core::HamletId;
+use tungnha_server::db::Db;
+use tungnha_server::{AppState, Config, admin};
 
-/// A real server on 127.0.0.1:0 with its own data directory, stopped when dropped.
+/// A real server on 127.0.0.1:0 on its own runtime thread, stopped when dropped.
 pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Its state, for tests that change assignments or look at documents directly,
+    /// as an official's web action would.
+    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
     /// The data directory, removed when the server is dropped.
     pub data: tempfile::TempDir,
 }
 
 impl TestServer {
-    /// Starts a server; `demo` seeds the demo commune.
-    pub async fn start(demo: bool) -> Self {
+    /// Sets up a fresh data directory with `setup`, then serves it.
+    pub fn start(demo: bool, setup: impl FnOnce(&Db)) -> Self {
         let data = tempfile::tempdir().expect("temporary data directory");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-        let addr = listener.local_addr().expect("bound address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let config =
-            tungnha_server::Config { demo, ..tungnha_server::Config::new(data.path().to_path_buf()) };
-        let task = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            if let Err(e) = tungnha_server::run(config, listener, shutdown).await {
-                eprintln!("test server failed: {e}");
-            }
-        });
-        Self { addr, stop: Some(stop), task: Some(task), data }
+        {
+            let db = Db::open(data.path()).expect("open the data directory");
+            setup(&db);
+        }
+        Self::serve(Config { demo, ..Config::new(data.path().to_path_buf()) }, data)
     }
 
-    /// The base URL.
+    /// Stops the server (clients now find nothing there), keeping its data and address.
+    pub fn pause(mut self) -> Paused {
+        self.shutdown();
+        let placeholder = tempfile::TempDir::new().expect("placeholder directory");
+        let data = std::mem::replace(&mut self.data, placeholder);
+        Paused { addr: self.addr, data }
+    }
+
+    /// Stops the server and serves the same data directory again on the same address.
+    pub fn restart(self) -> Self {
+        self.pause().resume()
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    fn serve(config: Config, data: tempfile::TempDir) -> Self {
+        Self::serve_on(config, data, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    fn serve_on(config: Config, data: tempfile::TempDir, addr: SocketAddr) -> Self {
+        let state = AppState::open(config).expect("server state opens");
+        let listener = std::net::TcpListener::bind(addr).expect("bind loopback");
+        listener.set_nonblocking(true).expect("non-blocking listener");
+        let addr = listener.local_addr().expect("bound address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = tungnha_server::app(state.clone());
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                let _ = axum_serve(listener, app, shutdown).await;
+            });
+        });
+        Self { addr, state, stop: Some(stop), thread: Some(thread), data }
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The URL of a path.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Stops the server and waits until it has let go of its database.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    /// The path of the data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data.path().to_path_buf()
     }
+}
+
+/// A stopped server's data directory and address, ready to serve again.
+pub struct Paused {
+    addr: SocketAddr,
+    data: tempfile::TempDir,
+}
+
+impl Paused {
+    /// Serves the same data directory on the same address again.
+    pub fn resume(self) -> TestServer {
+        TestServer::serve_on(Config::new(self.data.path().to_path_buf()), self.data, self.addr)
+    }
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    app: tungnha_server::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tungnha_server::serve(listener, app, shutdown).await
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        self.shutdown();
+    }
+}
+
+/// The server's current heads of a hamlet log.
+pub fn server_heads(state: &AppState, hamlet: &HamletId) -> Vec<tungnha_client_core::ChangeHash> {
+    let entry = state.docs.get(&state.db, hamlet).expect("load").expect("the hamlet has a log");
+    tungnha_server::docs::lock(&entry).log.heads()
+}
+
+/// The commune every test sets up: code `p-test`, with its hamlets.
+pub const COMMUNE: &str = "p-test";
+/// Every test user's password.
+pub const PASSWORD: &str = "mat-khau-thu";
+
+/// Sets up a commune with `hamlets` khu phố of `households` households each, an
+/// official `canbo`, a leader `totruong` and volunteers `tnv1`…`tnvN`, everyone
+/// assigned to every hamlet. Returns the hamlet ids.
+pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) -> Vec<HamletId> {
+    admin::commune_add(db, COMMUNE, "Phường Thử Nghiệm", tungnha_client_core::domain::CommuneKind::Phuong)
+        .expect("commune");
+    let mut csv = String::from("code,name,kind,target_households\n");
+    for i in 1..=hamlets {
+        csv.push_str(&format!("kp-{i},Khu phố {i},khu_pho,{}\n", households + 10));
+    }
+    let ids: Vec<HamletId> = admin::hamlets_import(db, COMMUNE, csv.as_bytes())
+        .expect("hamlets")
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    for h in &ids {
+        let mut rows = String::from("label,head,members\n");
+        for n in 1..=households {
+            rows.push_str(&format!("\"Số {n}, hẻm 2\",Nguyễn Văn {n},{}\n", n % 5 + 1));
         }
-        if let Some(task) = self.task.take() {
-            task.abort();
+        admin::households_import(db, h.as_str(), rows.as_bytes()).expect("households");
+    }
+    use tungnha_client_core::Role;
+    let mut people = vec![("canbo".to_owned(), Role::Official), ("totruong".to_owned(), Role::Leader)];
+    people.extend((1..=volunteers).map(|i| (format!("tnv{i}"), Role::Volunteer)));
+    for (name, role) in &people {
+        admin::user_add(db, name, *role, Some(COMMUNE), None, PASSWORD).expect("user");
+        if *role != Role::Official {
+            for h in &ids {
+                admin::assign(db, name, h.as_str()).expect("assign");
+            }
         }
     }
+    ids
+}
+
+/// A fresh enrolment code for `user`, valid for a day.
+pub fn code(db: &Db, user: &str) -> String {
+    admin::enrol_code(db, user, 86_400_000).expect("enrolment code")
+}
+
+/// An HTTP answer: status and body.
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The error code of a JSON error answer.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+fn finish(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut r = r.expect("the server answers");
+    let status = r.status().as_u16();
+    let body = r.body_mut().with_config().limit(512 * 1024 * 1024).read_to_vec().expect("body");
+    Answer { status, body }
+}
+
+/// A GET, optionally with a bearer token.
+pub fn get(url: &str, token: Option<&str>) -> Answer {
+    let mut req = agent().get(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    finish(req.call())
+}
+
+/// A POST of raw bytes, optionally with a bearer token.
+pub fn post(url: &str, token: Option<&str>, content_type: &str, body: &[u8]) -> Answer {
+    let mut req = agent().post(url).header("Content-Type", content_type);
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    finish(req.send(body))
 }

@@ -30,7 +30,7 @@ struct Cli {
 enum Command {
     /// Enrol this device with the code from your team leader.
     Enrol {
-        /// The server's address, e.g. https://tungnha.hoabinh.gov.vn
+        /// The server's address, e.g. `https://tungnha.example.gov.vn`
         url: String,
         /// The single-use code.
         code: String,
@@ -74,11 +74,14 @@ enum Command {
     Sync,
     /// Changes waiting and the last sync.
     Status,
-    /// A hamlet's coverage, computed on this device.
+    /// A hamlet's coverage, computed on this device (offline).
     Coverage {
         /// The hamlet id.
         #[arg(long)]
         hamlet: String,
+        /// Ask the server instead (leaders and officials): its figures and follow-ups.
+        #[arg(long)]
+        remote: bool,
     },
 }
 
@@ -245,7 +248,14 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
                 ),
             ))
         }
-        Command::Coverage { hamlet } => {
+        Command::Coverage { hamlet, remote: true } => {
+            let device = Device::open(&home)?;
+            let h = hamlet_id(hamlet)?;
+            let report = device.remote(&format!("/api/v1/hamlets/{h}/coverage"))?;
+            let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+            Ok((report, text))
+        }
+        Command::Coverage { hamlet, remote: false } => {
             let device = Device::open(&home)?;
             let h = hamlet_id(hamlet)?;
             let c =

@@ -268,6 +268,12 @@ impl Device {
         Ok(id)
     }
 
+    /// A JSON resource of the server's API, fetched with this device's token (the
+    /// coverage reports a leader or official may read).
+    pub fn remote(&self, path: &str) -> Result<serde_json::Value, DeviceError> {
+        Ok(self.transport().get(path)?)
+    }
+
     /// A hamlet's coverage, computed locally (offline).
     pub fn coverage(&self, hamlet: &HamletId) -> Option<Coverage> {
         self.replica.log(hamlet).map(Coverage::compute)

@@ -131,21 +131,34 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
             coverage: Coverage::compute(&log),
         })?;
     }
-    let code = admin::enrol_code(db, "tnv1", DAY)?;
     let mut out = String::from("Từng Nhà demo: Phường Hòa Bình, 6 khu phố.\n");
     let _ = writeln!(out, "Tài khoản (mật khẩu / password: {DEMO_PASSWORD}):");
     for (username, name, role) in PEOPLE {
         let _ = writeln!(out, "  {username:<10} {name} ({role})");
     }
-    let _ = write!(out, "Mã ghi danh thiết bị (enrolment code) cho tnv1: {code}");
+    out.push_str(&fresh_codes(db)?);
     Ok(out)
 }
 
-/// A fresh enrolment code for the demo volunteer tnv1, if the demo is there.
+/// The demo users who get a fresh enrolment code at every start.
+const ENROL_AT_START: &[&str] = &["tnv1", "totruong1"];
+
+/// Fresh single-use enrolment codes for the demo's volunteer and leader, one line
+/// each, so that the README's walkthrough always has codes to use.
+fn fresh_codes(db: &Db) -> Result<String, AdminError> {
+    let mut out = String::new();
+    for user in ENROL_AT_START {
+        let code = admin::enrol_code(db, user, DAY)?;
+        let _ = writeln!(out, "Mã ghi danh thiết bị (enrolment code) cho {user}: {code}");
+    }
+    Ok(out.trim_end().to_owned())
+}
+
+/// Fresh enrolment codes for a demo that is already seeded; `None` if it is not.
 pub fn fresh_code(db: &Db) -> Result<Option<String>, DbError> {
     let Ok(tnv1) = UserId::parse("tnv1") else { return Ok(None) };
     if db.user(&tnv1)?.is_none() {
         return Ok(None);
     }
-    admin::enrol_code(db, "tnv1", DAY).map(Some).map_err(demo_error)
+    fresh_codes(db).map(Some).map_err(demo_error)
 }

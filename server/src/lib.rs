@@ -90,8 +90,8 @@ impl AppState {
             println!("{demo}");
         } else if state.config.demo {
             // A fresh code each start, so the README's run command always enrols.
-            if let Some(code) = demo::fresh_code(&state.db)? {
-                println!("Mã ghi danh thiết bị mới (enrolment code) cho tnv1: {code}");
+            if let Some(codes) = demo::fresh_code(&state.db)? {
+                println!("{codes}");
             }
         }
         Ok(state)
@@ -145,6 +145,18 @@ pub fn app(state: AppState) -> axum::Router {
         .with_state(state)
 }
 
+/// The router type `app` builds.
+pub type Router = axum::Router;
+
+/// Serves an already-built router on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
 /// Serves `app` on `listener` until `shutdown` completes.
 pub async fn run(
     config: Config,
@@ -155,6 +167,6 @@ pub async fn run(
     let state = tokio::task::spawn_blocking(move || AppState::open(config))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    serve(listener, app(state), shutdown).await?;
     Ok(())
 }

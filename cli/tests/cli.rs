@@ -1,0 +1,147 @@
+//! The `tungnha` binary as a volunteer uses it, against a real server on loopback:
+//! enrol, list, log visits with the server down, fail to sync without losing anything,
+//! sync once it is back, read coverage; and a revoked device wipes itself.
+
+use std::path::Path;
+use std::process::Command;
+
+use tungnha_tests::{TestServer, code, commune, get};
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+fn tungnha(home: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_tungnha"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .expect("the tungnha binary runs");
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout))
+}
+
+#[test]
+fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
+    let (mut hamlets, mut volunteer, mut leader) = (Vec::new(), String::new(), String::new());
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 1, 12, 1);
+        volunteer = code(db, "tnv1");
+        leader = code(db, "totruong");
+    });
+    let home = tempfile::tempdir().expect("home");
+    let lead_home = tempfile::tempdir().expect("home");
+    let h = hamlets[0].as_str();
+
+    let enrol = tungnha(home.path(), &["enrol", &server.base(), &volunteer, "--name", "Điện thoại Lan"]);
+    assert!(enrol.ok, "{}", enrol.stderr);
+    assert!(enrol.stdout.contains("Đã ghi danh"), "{}", enrol.stdout);
+    let listed = json(&tungnha(home.path(), &["--json", "hamlets"]));
+    assert_eq!(listed[0]["id"], h);
+    assert_eq!(listed[0]["name"], "Khu phố 1");
+    let households = json(&tungnha(home.path(), &["--json", "households", "--hamlet", h]));
+    let first = households[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(households[0]["status"], "not_visited");
+
+    // The server goes down; the volunteer keeps working.
+    let paused = server.pause();
+    let added = tungnha(
+        home.path(),
+        &["household", "add", "--hamlet", h, "--label", "Số 99, hẻm 7", "--members", "3"],
+    );
+    assert!(added.ok, "{}", added.stderr);
+    let visit = tungnha(
+        home.path(),
+        &[
+            "visit",
+            "--household",
+            &first,
+            "--outcome",
+            "guided",
+            "--topic",
+            "vneid",
+            "--topic",
+            "dvc",
+            "--account",
+            "vneid_l2=2",
+            "--people",
+            "3",
+            "--note",
+            "Hẹn chiều mai",
+        ],
+    );
+    assert!(visit.ok, "{}", visit.stderr);
+    let new_house = added.stdout.trim().to_owned();
+    let second = tungnha(home.path(), &["visit", "--household", &new_house, "--outcome", "not_home"]);
+    assert!(second.ok, "{}", second.stderr);
+
+    // Bad input is refused before anything is written.
+    for bad in [
+        vec!["visit", "--household", &first, "--outcome", "guided", "--topic", "tiktok"],
+        vec!["visit", "--household", &first, "--outcome", "guided", "--account", "vneid_l2=99"],
+        vec!["visit", "--household", "qqqqqqqqqqqqqqqq", "--outcome", "guided"],
+        vec!["visit", "--household", &first, "--outcome", "maybe"],
+    ] {
+        let r = tungnha(home.path(), &bad);
+        assert!(!r.ok && r.stderr.contains("Lỗi"), "{bad:?} was accepted: {}", r.stdout);
+    }
+    let status = json(&tungnha(home.path(), &["--json", "status"]));
+    let pending = status["pending_changes"].as_u64().expect("count");
+    assert_eq!(pending, 3, "{status}");
+
+    let failed = tungnha(home.path(), &["sync"]);
+    assert!(!failed.ok);
+    assert!(failed.stderr.contains("could not be reached"), "{}", failed.stderr);
+    // The attempt squashed the three changes into one before sending; still waiting.
+    assert_eq!(json(&tungnha(home.path(), &["--json", "status"]))["pending_changes"], 1);
+    let local = json(&tungnha(home.path(), &["--json", "coverage", "--hamlet", h]));
+    assert_eq!(
+        (local["registered"].as_u64(), local["visits"].as_u64(), local["covered"].as_u64()),
+        (Some(13), Some(2), Some(1)),
+        "nothing was lost"
+    );
+
+    // The server is back.
+    let server = paused.resume();
+    let synced = tungnha(home.path(), &["--json", "sync"]);
+    assert!(synced.ok, "{}", synced.stderr);
+    assert_eq!(json(&synced)["sent_changes"], 1, "three local changes left as one");
+    assert_eq!(json(&tungnha(home.path(), &["--json", "status"]))["pending_changes"], 0);
+    let lead = tungnha(lead_home.path(), &["--json", "enrol", &server.base(), &leader]);
+    assert!(lead.ok, "{}", lead.stderr);
+    let token = {
+        let d = tungnha_client_core::device::Device::open(lead_home.path()).expect("leader device");
+        d.identity().token.clone()
+    };
+    let remote = json(&tungnha(lead_home.path(), &["--json", "coverage", "--hamlet", h, "--remote"]));
+    assert_eq!(remote, get(&server.url(&format!("/api/v1/hamlets/{h}/coverage")), Some(&token)).json());
+    let refused = tungnha(home.path(), &["coverage", "--hamlet", h, "--remote"]);
+    assert!(!refused.ok && refused.stderr.contains("forbidden"), "volunteers read coverage locally only");
+    assert_eq!(remote["coverage"], local, "the server's figures equal the phone's");
+    assert_eq!(remote["follow_ups"].as_array().map(Vec::len), Some(1));
+
+    // Revoked: the next sync wipes the device.
+    let id =
+        tungnha_client_core::device::Device::open(home.path()).expect("open").identity().device_id.clone();
+    let revoke = tungnha_tests::post(
+        &server.url(&format!("/api/v1/devices/{id}/revoke")),
+        Some(&token),
+        "application/json",
+        b"",
+    );
+    assert_eq!(revoke.status, 200);
+    let wiped = tungnha(home.path(), &["sync"]);
+    assert!(wiped.ok && wiped.stdout.contains("thu hồi"), "{}", wiped.stdout);
+    let after = tungnha(home.path(), &["status"]);
+    assert!(!after.ok && after.stderr.contains("not enrolled"), "{}", after.stderr);
+}

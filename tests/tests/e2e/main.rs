@@ -1,0 +1,5 @@
+//! End-to-end tests: real servers on 127.0.0.1:0, real clients over real HTTP.
+
+mod refusals;
+mod serve;
+mod sync;

@@ -1,0 +1,160 @@
+//! Every refusal has its error code and changes nothing: forged actor, unassigned
+//! hamlet, rule violation, garbage and truncated envelopes, oversized bodies, expired
+//! and reused enrolment codes.
+
+use tungnha_client_core::device::Device;
+use tungnha_client_core::sync::{Envelope, Payload};
+use tungnha_client_core::{ActorId, Author, HamletId, Outcome, Role, UserId, VisitForm};
+use tungnha_server::admin;
+use tungnha_tests::{Answer, TestServer, code, commune, get, post};
+
+struct Setup {
+    server: TestServer,
+    hamlets: Vec<HamletId>,
+    device: Device,
+    _home: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
+    let mut hamlets = Vec::new();
+    let mut c = String::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 2, 5, 2);
+        c = code(db, "tnv1");
+    });
+    let home = tempfile::tempdir().expect("home");
+    let device = Device::enrol(home.path(), &server.base(), &c, "phone").expect("enrolled");
+    Setup { server, hamlets, device, _home: home }
+}
+
+fn sync_raw(s: &Setup, body: &[u8]) -> Answer {
+    post(&s.server.url("/api/v1/sync"), Some(&s.device.identity().token), "application/octet-stream", body)
+}
+
+/// The server's heads of every hamlet log, to show that nothing changed.
+fn server_heads(s: &Setup) -> Vec<Vec<tungnha_client_core::ChangeHash>> {
+    s.hamlets.iter().map(|h| tungnha_tests::server_heads(&s.server.state, h)).collect()
+}
+
+/// A request carrying one visit to hamlet `h`, written by `by` under `actor`.
+fn forged(s: &Setup, h: &HamletId, actor: ActorId, by: &str) -> Vec<u8> {
+    let mut log = s.device.log(h).expect("held").clone();
+    let shared = log.heads();
+    log.set_actor(actor);
+    let household = log.households().ok.into_keys().next().expect("a household");
+    let author = Author { user: UserId::parse(by).expect("id"), role: Role::Volunteer };
+    let now = tungnha_server::now_ms();
+    log.log_visit(&author, &household, Outcome::Guided, &VisitForm::default(), now, now)
+        .expect("written locally");
+    let msg = tungnha_client_core::sync::outgoing(h, &log, &shared);
+    Envelope { docs: vec![msg], ..Envelope::default() }.encode()
+}
+
+#[test]
+fn a_change_under_another_actor_is_refused() {
+    let s = setup();
+    let before = server_heads(&s);
+    let answer = sync_raw(&s, &forged(&s, &s.hamlets[0], ActorId::random(), "tnv1"));
+    assert_eq!((answer.status, answer.code().as_str()), (403, "foreign_actor"));
+    assert_eq!(server_heads(&s), before);
+}
+
+#[test]
+fn a_visit_in_someone_elses_name_is_a_rule_violation() {
+    let s = setup();
+    let before = server_heads(&s);
+    let actor = s.device.identity().actor.clone();
+    let answer = sync_raw(&s, &forged(&s, &s.hamlets[0], actor, "tnv2"));
+    assert_eq!((answer.status, answer.code().as_str()), (422, "rule_violation"));
+    assert_eq!(answer.json()["rule"], "not_as_self");
+    assert_eq!(server_heads(&s), before);
+}
+
+#[test]
+fn changes_to_an_unassigned_hamlet_are_refused() {
+    let s = setup();
+    admin::unassign(&s.server.state.db, "tnv1", s.hamlets[1].as_str()).expect("unassign");
+    let before = server_heads(&s);
+    let actor = s.device.identity().actor.clone();
+    let answer = sync_raw(&s, &forged(&s, &s.hamlets[1], actor, "tnv1"));
+    assert_eq!((answer.status, answer.code().as_str()), (403, "not_assigned"));
+    assert_eq!(server_heads(&s), before);
+}
+
+#[test]
+fn one_bad_hamlet_refuses_the_whole_request() {
+    let s = setup();
+    let before = server_heads(&s);
+    let actor = s.device.identity().actor.clone();
+    let good = Envelope::decode(&forged(&s, &s.hamlets[0], actor.clone(), "tnv1")).expect("decode");
+    let bad = Envelope::decode(&forged(&s, &s.hamlets[1], actor, "tnv2")).expect("decode");
+    let both = Envelope { docs: vec![good.docs[0].clone(), bad.docs[0].clone()], ..Envelope::default() };
+    let answer = sync_raw(&s, &both.encode());
+    assert_eq!(answer.code(), "rule_violation");
+    assert_eq!(server_heads(&s), before, "the good hamlet's change was not kept either");
+}
+
+#[test]
+fn garbage_truncated_and_oversized_envelopes_are_refused() {
+    let s = setup();
+    let before = server_heads(&s);
+    let answer = sync_raw(&s, b"hello, server");
+    assert_eq!((answer.status, answer.code().as_str()), (400, "bad_envelope"));
+    let actor = s.device.identity().actor.clone();
+    let real = forged(&s, &s.hamlets[0], actor, "tnv1");
+    let answer = sync_raw(&s, &real[..real.len() / 2]);
+    assert_eq!((answer.status, answer.code().as_str()), (400, "bad_envelope"));
+    // A change chunk that is not Automerge.
+    let junk = Envelope {
+        docs: vec![tungnha_client_core::sync::DocMessage {
+            doc: s.hamlets[0].clone(),
+            heads: vec![],
+            payload: Payload::Changes(vec![b"not a change".to_vec()]),
+        }],
+        ..Envelope::default()
+    };
+    assert_eq!(sync_raw(&s, &junk.encode()).code(), "bad_envelope");
+    let huge = vec![7u8; 5 * 1024 * 1024];
+    let answer = sync_raw(&s, &huge);
+    assert_eq!((answer.status, answer.code().as_str()), (413, "payload_too_large"));
+    assert_eq!(server_heads(&s), before);
+    let no_token = post(&s.server.url("/api/v1/sync"), None, "application/octet-stream", &real);
+    assert_eq!((no_token.status, no_token.code().as_str()), (401, "unauthenticated"));
+}
+
+#[test]
+fn enrolment_codes_work_once_and_expire() {
+    let s = setup();
+    let c = admin::enrol_code(&s.server.state.db, "tnv2", 86_400_000).expect("code");
+    let enrol = |code: &str| {
+        let body = serde_json::json!({"code": code, "device_name": "máy 2"}).to_string();
+        post(&s.server.url("/api/v1/enrol"), None, "application/json", body.as_bytes())
+    };
+    let first = enrol(&c.to_lowercase());
+    assert_eq!(first.status, 201, "codes are case-blind: {}", String::from_utf8_lossy(&first.body));
+    assert_eq!(first.json()["user"]["id"], "tnv2");
+    let again = enrol(&c);
+    assert_eq!((again.status, again.code().as_str()), (403, "bad_enrol_code"));
+    let expired = admin::enrol_code(&s.server.state.db, "tnv2", 1).expect("code");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(enrol(&expired).code(), "bad_enrol_code");
+    assert_eq!(enrol("").code(), "bad_enrol_code");
+    let garbage = post(&s.server.url("/api/v1/enrol"), None, "application/json", b"{");
+    assert_eq!((garbage.status, garbage.code().as_str()), (400, "bad_request"));
+}
+
+#[test]
+fn coverage_is_scoped_by_role() {
+    let s = setup();
+    let token = s.device.identity().token.clone();
+    let volunteer = get(&s.server.url(&format!("/api/v1/hamlets/{}/coverage", s.hamlets[0])), Some(&token));
+    assert_eq!((volunteer.status, volunteer.code().as_str()), (403, "forbidden"));
+    let commune = get(&s.server.url("/api/v1/communes/p-test/coverage"), Some(&token));
+    assert_eq!(commune.status, 403);
+    let me = get(&s.server.url("/api/v1/me"), Some(&token));
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["hamlets"].as_array().map(Vec::len), Some(2));
+    assert_eq!(me.json()["catalogue"]["topics"][1]["label"], "Định danh điện tử VNeID");
+    // A token that is not one of ours is unauthenticated.
+    assert_eq!(get(&s.server.url("/api/v1/me"), Some("tn-forged")).code(), "unauthenticated");
+}
