@@ -22,8 +22,7 @@ use crate::transport::{HttpTransport, TransportError};
 
 /// The name a device's replica gives its server.
 pub const SERVER: &str = "server";
-/// Most exchanges one sync runs before it stops and reports.
-pub const MAX_ROUNDS: usize = 5;
+pub use crate::sync::MAX_ROUNDS;
 
 /// What can go wrong on a device.
 #[derive(Debug, thiserror::Error)]

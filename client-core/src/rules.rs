@@ -288,25 +288,77 @@ pub fn touched(
     before: &[ChangeHash],
     after: &[ChangeHash],
 ) -> Result<Touched, RuleViolation> {
-    let mut t = Touched::default();
-    for patch in log.doc().diff(before, after) {
-        touch(log, before, &mut t, patch)?;
-    }
-    Ok(t)
+    States::within(log, before, after).touched()
 }
 
 /// Like `touched`, but passes over what is outside the schema instead of refusing it:
 /// for updating coverage from changes that were already accepted elsewhere.
 pub fn touched_lenient(log: &HamletLog, before: &[ChangeHash], after: &[ChangeHash]) -> Touched {
+    lenient(States::within(log, before, after))
+}
+
+/// Like `touched_lenient`, from the patches a merge logged.
+pub fn touched_by_merge(before: &HamletLog, after: &HamletLog, patches: Vec<Patch>) -> Touched {
+    lenient(States::apart(before, after, patches))
+}
+
+fn lenient(mut states: States<'_>) -> Touched {
     let mut t = Touched::default();
-    for patch in log.doc().diff(before, after) {
-        let _ = touch(log, before, &mut t, patch);
+    for patch in states.patches() {
+        let _ = touch(&states, &mut t, patch);
     }
     t
 }
 
+/// The two states a set of changes is judged between. Reading a state "as of heads"
+/// makes Automerge compute a clock over the whole history for every read, so when both
+/// the log before and the merged log are at hand (the server's case) each is read as
+/// it is now, which costs nothing extra.
+struct States<'a> {
+    before: &'a HamletLog,
+    before_heads: Option<&'a [ChangeHash]>,
+    after: &'a HamletLog,
+    after_heads: Option<&'a [ChangeHash]>,
+    /// The patches from before to after, when the merge logged them.
+    patches: Option<Vec<Patch>>,
+}
+
+impl<'a> States<'a> {
+    /// Both states in one log, at two heads.
+    fn within(log: &'a HamletLog, before: &'a [ChangeHash], after: &'a [ChangeHash]) -> Self {
+        Self { before: log, before_heads: Some(before), after: log, after_heads: Some(after), patches: None }
+    }
+
+    /// The log before a merge and the merged log, each as it is now, with the patches
+    /// the merge logged (Automerge's `diff` between heads scans the whole history).
+    fn apart(before: &'a HamletLog, after: &'a HamletLog, patches: Vec<Patch>) -> Self {
+        Self { before, before_heads: None, after, after_heads: None, patches: Some(patches) }
+    }
+
+    fn patches(&mut self) -> Vec<Patch> {
+        match self.patches.take() {
+            Some(p) => p,
+            None => {
+                let before = self.before_heads.unwrap_or_default();
+                let after =
+                    self.after_heads.map(<[ChangeHash]>::to_vec).unwrap_or_else(|| self.after.heads());
+                self.after.doc().diff(before, &after)
+            }
+        }
+    }
+
+    fn touched(&mut self) -> Result<Touched, RuleViolation> {
+        let mut t = Touched::default();
+        for patch in self.patches() {
+            touch(self, &mut t, patch)?;
+        }
+        Ok(t)
+    }
+}
+
 /// Records what one patch touched, or the schema rule it breaks.
-fn touch(log: &HamletLog, before: &[ChangeHash], t: &mut Touched, patch: Patch) -> Result<(), RuleViolation> {
+fn touch(states: &States<'_>, t: &mut Touched, patch: Patch) -> Result<(), RuleViolation> {
+    let (log, before) = (states.before, states.before_heads);
     {
         let mut props: Vec<String> = Vec::with_capacity(patch.path.len() + 1);
         for (_, prop) in &patch.path {
@@ -335,9 +387,9 @@ fn touch(log: &HamletLog, before: &[ChangeHash], t: &mut Touched, patch: Patch) 
                     return Err(RuleViolation::Deleted { path });
                 }
                 let existed = if is_household {
-                    log.has_household_key(id, Some(before))
+                    log.has_household_key(id, before)
                 } else {
-                    log.has_visit_key(id, Some(before))
+                    log.has_visit_key(id, before)
                 };
                 if existed {
                     return Err(RuleViolation::Immutable { path });
@@ -392,14 +444,31 @@ pub fn judge(
     author: &Author,
     now_ms: i64,
 ) -> Result<Touched, RuleViolation> {
-    let t = touched(log, before, after)?;
+    judge_states(States::within(log, before, after), author, now_ms)
+}
+
+/// Judges a merge given the log before it, the merged log and the patches the merge
+/// logged: the same rules as `judge`, without any history lookups, so the cost follows
+/// the size of the merge and not of the log. This is what the server runs.
+pub fn judge_merge(
+    before: &HamletLog,
+    after: &HamletLog,
+    patches: Vec<Patch>,
+    author: &Author,
+    now_ms: i64,
+) -> Result<Touched, RuleViolation> {
+    judge_states(States::apart(before, after, patches), author, now_ms)
+}
+
+fn judge_states(mut s: States<'_>, author: &Author, now_ms: i64) -> Result<Touched, RuleViolation> {
+    let t = s.touched()?;
     for id in &t.households {
-        let after_h = match log.household_at(id, Some(after)) {
+        let after_h = match s.after.household_at(id, s.after_heads) {
             Some(Ok(h)) => h,
             Some(Err(reason)) => return Err(invalid(format!("households/{id}"), reason)),
             None => return Err(RuleViolation::Deleted { path: format!("households/{id}") }),
         };
-        match log.household_at(id, Some(before)) {
+        match s.before.household_at(id, s.before_heads) {
             None => check_household_created(author, id, &after_h, now_ms)?,
             Some(Ok(before_h)) => check_household_edited(author, id, &before_h, &after_h)?,
             // A malformed entry cannot be repaired by a device: only created whole.
@@ -407,15 +476,15 @@ pub fn judge(
         }
     }
     for id in &t.visits {
-        let after_v = match log.visit_at(id, Some(after)) {
+        let after_v = match s.after.visit_at(id, s.after_heads) {
             Some(Ok(v)) => v,
             Some(Err(reason)) => return Err(invalid(format!("visits/{id}"), reason)),
             None => return Err(RuleViolation::Deleted { path: format!("visits/{id}") }),
         };
-        match log.visit_at(id, Some(before)) {
+        match s.before.visit_at(id, s.before_heads) {
             None => {
                 check_visit_created(author, id, &after_v, now_ms)?;
-                if !matches!(log.household_at(&after_v.household, Some(after)), Some(Ok(_))) {
+                if !matches!(s.after.household_at(&after_v.household, s.after_heads), Some(Ok(_))) {
                     return Err(RuleViolation::UnknownHousehold {
                         visit: id.to_string(),
                         household: after_v.household.to_string(),

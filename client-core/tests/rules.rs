@@ -55,7 +55,30 @@ fn judged(
     tx.commit();
     let after = doc.get_heads();
     let merged = HamletLog::from_automerge(doc).expect("still a hamlet log");
-    judge(&merged, &before, &after, &author(who, role), NOW).map(|_| ())
+    let within = judge(&merged, &before, &after, &author(who, role), NOW);
+    assert_eq!(
+        within,
+        server_path(log, &merged, &author(who, role)),
+        "judge and the server's merge disagree"
+    );
+    within.map(|_| ())
+}
+
+/// The server's path: the new changes merged into the log before, judged from the
+/// patches the merge logged. It must judge exactly as `judge` does.
+fn server_path(
+    before: &HamletLog,
+    after: &HamletLog,
+    who: &tungnha_client_core::Author,
+) -> Result<tungnha_client_core::rules::Touched, RuleViolation> {
+    let changes = after.doc().get_changes(&before.heads());
+    let h = tungnha_client_core::HamletId::parse("kp-1").expect("id");
+    match tungnha_client_core::sync::merge_checked(&h, before, changes, Some((who, NOW))) {
+        Ok(Some((_, touched))) => Ok(touched),
+        Ok(None) => Ok(Default::default()),
+        Err(tungnha_client_core::sync::SyncError::Refused { violation, .. }) => Err(violation),
+        Err(e) => panic!("unexpected merge error: {e}"),
+    }
 }
 
 /// Applies a typed write by `who` on a copy and judges the change it made.
@@ -71,7 +94,9 @@ fn judged_typed(
     let a = author(who, role);
     write(&mut copy, &a).expect("the typed write is allowed locally");
     let after = copy.heads();
-    judge(&copy, &before, &after, &a, NOW).map(|_| ())
+    let within = judge(&copy, &before, &after, &a, NOW);
+    assert_eq!(within, server_path(log, &copy, &a), "judge and the server's merge disagree");
+    within.map(|_| ())
 }
 
 /// A boxed raw write into (households, visits).

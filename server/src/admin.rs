@@ -347,6 +347,68 @@ pub fn user_add(
     Ok(user)
 }
 
+/// The password hash of an account that cannot log in on the web (it only syncs from
+/// enrolled devices). No argon2 output ever equals it.
+pub const NO_PASSWORD: &str = "!";
+
+/// Imports users from CSV (`username,name,role`) into a commune, all-or-nothing. They
+/// get no web password: volunteers who only use the phone need none, and a leader can
+/// set one later. Returns the users created.
+pub fn users_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<User>, AdminError> {
+    let commune = CommuneId::parse(commune).map_err(|e| invalid(e.to_string()))?;
+    db.commune(&commune)?
+        .ok_or_else(|| invalid(format!("commune {commune} does not exist; add it first")))?;
+    let csv = read_csv(bytes, &["username", "name", "role"], &[]);
+    let mut errors = csv.errors;
+    let mut seen = BTreeSet::new();
+    let mut users = Vec::new();
+    for (line, cells) in &csv.rows {
+        let err = |column: &str, reason: String| RowError { line: *line, column: column.into(), reason };
+        let username = cell(cells, "username");
+        let id = match check_username(username) {
+            Ok(id) => id,
+            Err(e) => {
+                errors.push(err("username", e.to_string()));
+                continue;
+            }
+        };
+        if !seen.insert(id.clone()) {
+            errors.push(err("username", format!("“{username}” appears more than once")));
+        } else if db.user(&id)?.is_some() {
+            errors.push(err("username", format!("user “{username}” exists already")));
+        }
+        let name = cell(cells, "name");
+        if name.is_empty() || name.chars().count() > MAX_TEXT_CHARS {
+            errors.push(err("name", "must be 1 to 200 characters".into()));
+        }
+        let role = match Role::from_code(cell(cells, "role")) {
+            Some(Role::Admin) | None => {
+                errors.push(err(
+                    "role",
+                    format!("“{}” is not one of volunteer, leader, official", cell(cells, "role")),
+                ));
+                continue;
+            }
+            Some(role) => role,
+        };
+        users.push(User {
+            id,
+            name: name.to_owned(),
+            role,
+            commune: Some(commune.clone()),
+            password_hash: NO_PASSWORD.into(),
+            active: true,
+        });
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(AdminError::Import(errors));
+    }
+    db.put_users(&users)?;
+    audit(db, "users_import", format!("{} users into {commune}", users.len()))?;
+    Ok(users)
+}
+
 fn user_and_hamlet(db: &Db, user: &str, hamlet: &str) -> Result<(User, Hamlet), AdminError> {
     let uid = UserId::parse(user).map_err(|e| invalid(e.to_string()))?;
     let hid = HamletId::parse(hamlet).map_err(|e| invalid(e.to_string()))?;
@@ -497,6 +559,21 @@ mod tests {
         assert_eq!(verify(&db).expect("verify"), (1, vec![]));
         let err = households_import(&db, "p-hoa-binh.kp-1", b"label,members\nX,99\n").expect_err("refused");
         assert!(err.to_string().contains("line 2, column “members”"), "{err}");
+    }
+
+    #[test]
+    fn users_import_in_bulk_without_passwords_or_not_at_all() {
+        let (_dir, db) = db();
+        let good = "username,name,role\nlan.tran,Trần Thị Lan,volunteer\nhai.nguyen,Nguyễn Văn Hải,leader\n";
+        let users = users_import(&db, "p-hoa-binh", good.as_bytes()).expect("imported");
+        assert_eq!(users.len(), 2);
+        assert_eq!(db.user(&users[0].id).expect("read").expect("stored").password_hash, NO_PASSWORD);
+        let bad =
+            "username,name,role\nmai,Mai,volunteer\n0912345678,Số điện thoại,volunteer\nlan.tran,Lan,admin\n";
+        let err = users_import(&db, "p-hoa-binh", bad.as_bytes()).expect_err("refused");
+        let AdminError::Import(rows) = err else { panic!("expected row errors") };
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 4, 4], "{rows:?}");
+        assert!(db.user(&UserId::parse("mai").expect("id")).expect("read").is_none(), "nothing was imported");
     }
 
     #[test]

@@ -267,9 +267,14 @@ pub fn commune_report(state: &AppState, commune: &CommuneId) -> Result<CommuneRe
     let mut target = 0;
     let mut hamlets = Vec::new();
     for h in state.db.hamlets_of(commune)? {
-        let coverage = state.db.coverage(&h.id)?;
+        let mut coverage = state.db.coverage(&h.id)?;
         totals.absorb(&coverage);
         target += h.target_households;
+        // A commune's rows carry each hamlet's figures, not its day-by-day and
+        // per-volunteer series (those are on the hamlet's own report): the answer's
+        // size then follows the number of hamlets alone.
+        coverage.per_day.clear();
+        coverage.per_volunteer.clear();
         hamlets.push(hamlet_row(&h, coverage));
     }
     Ok(CommuneReport {

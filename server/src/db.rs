@@ -20,6 +20,9 @@ use tungnha_client_core::{ChangeHash, CommuneId, Coverage, DeviceId, HamletId, H
 
 use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, User};
 
+/// sled's page cache, in bytes.
+pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -147,7 +150,9 @@ impl Db {
     /// Opens (or creates) the database in `dir`, refusing clearly if another process
     /// holds it.
     pub fn open(dir: &Path) -> Result<Self, DbError> {
-        let db = sled::open(dir).map_err(|e| match e {
+        // sled's page cache defaults to 1 GiB; a province's server lives in far less,
+        // and hamlet logs have their own cache above this one.
+        let db = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES).open().map_err(|e| match e {
             sled::Error::Io(io)
                 if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) =>
             {
@@ -260,6 +265,16 @@ impl Db {
     /// Creates or replaces a user.
     pub fn put_user(&self, u: &User) -> Result<(), DbError> {
         self.users.insert(u.id.as_str(), json(u))?;
+        self.flush()
+    }
+
+    /// Creates users in one durable write.
+    pub fn put_users(&self, users: &[User]) -> Result<(), DbError> {
+        let mut batch = sled::Batch::default();
+        for u in users {
+            batch.insert(u.id.as_str(), json(u));
+        }
+        self.users.apply_batch(batch)?;
         self.flush()
     }
 

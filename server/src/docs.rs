@@ -21,6 +21,24 @@ pub struct DocEntry {
     pub ledger: CoverageLedger,
     /// The next chunk number in the `logs` tree.
     pub next_chunk: u64,
+    /// The saved log as of its current heads, for devices that start holding it:
+    /// saving a big log takes long, and a morning's enrolments all ask for the same.
+    pub snapshot: Option<(Vec<tungnha_client_core::ChangeHash>, std::sync::Arc<Vec<u8>>)>,
+}
+
+impl DocEntry {
+    /// The saved log, from the cache when the log has not moved since.
+    pub fn snapshot(&mut self) -> std::sync::Arc<Vec<u8>> {
+        let heads = self.log.heads();
+        match &self.snapshot {
+            Some((at, bytes)) if *at == heads => bytes.clone(),
+            _ => {
+                let bytes = std::sync::Arc::new(self.log.save());
+                self.snapshot = Some((heads, bytes.clone()));
+                bytes
+            }
+        }
+    }
 }
 
 /// A shared, individually locked cache entry.
@@ -31,6 +49,9 @@ pub type SharedDoc = Arc<Mutex<DocEntry>>;
 pub struct DocCache {
     capacity: usize,
     map: Mutex<LruCache<HamletId, SharedDoc>>,
+    /// One lock per hamlet being loaded, so that a crowd asking for the same cold log
+    /// loads it once instead of each loading its own copy.
+    loading: Mutex<std::collections::HashMap<HamletId, Arc<Mutex<()>>>>,
 }
 
 /// Locks a mutex, recovering from a panic in another holder: the data is a cache of
@@ -42,7 +63,11 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl DocCache {
     /// A cache holding up to `capacity` idle logs.
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), map: Mutex::new(LruCache::unbounded()) }
+        Self {
+            capacity: capacity.max(1),
+            map: Mutex::new(LruCache::unbounded()),
+            loading: Mutex::new(std::collections::HashMap::new()),
+        }
     }
 
     /// How many logs are cached.
@@ -60,15 +85,23 @@ impl DocCache {
         if let Some(entry) = lock(&self.map).get(hamlet) {
             return Ok(Some(entry.clone()));
         }
-        // Load outside the cache lock: it can take a while for a big log.
-        let Some((log, next_chunk)) = db.load_log(hamlet)? else { return Ok(None) };
+        // Load outside the cache lock (it can take a while for a big log), but under
+        // this hamlet's loading lock; whoever waited on it finds the log cached.
+        let gate = lock(&self.loading).entry(hamlet.clone()).or_default().clone();
+        let _loading = lock(&gate);
+        if let Some(entry) = lock(&self.map).get(hamlet) {
+            return Ok(Some(entry.clone()));
+        }
+        let loaded = db.load_log(hamlet);
+        lock(&self.loading).remove(hamlet);
+        let Some((log, next_chunk)) = loaded? else { return Ok(None) };
         let ledger = CoverageLedger::from_log(&log);
         let mut map = lock(&self.map);
         if let Some(entry) = map.get(hamlet) {
             // Someone else loaded it meanwhile; theirs is the live copy.
             return Ok(Some(entry.clone()));
         }
-        let entry = Arc::new(Mutex::new(DocEntry { log, ledger, next_chunk }));
+        let entry = Arc::new(Mutex::new(DocEntry { log, ledger, next_chunk, snapshot: None }));
         map.put(hamlet.clone(), entry.clone());
         while map.len() > self.capacity {
             let idle = map.iter().rev().find(|(_, e)| Arc::strong_count(e) == 1).map(|(k, _)| k.clone());

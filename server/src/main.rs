@@ -70,9 +70,12 @@ enum AdminCommand {
     /// Households.
     #[command(subcommand)]
     Households(HouseholdsCommand),
-    /// Users.
+    /// One user.
     #[command(subcommand)]
     User(UserCommand),
+    /// Many users.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Assign a user to a hamlet.
     Assign {
         /// The username.
@@ -139,6 +142,18 @@ enum HouseholdsCommand {
         /// The hamlet id (`commune.code`).
         #[arg(long)]
         hamlet: String,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Import users from CSV: username,name,role (no web password; they enrol devices).
+    Import {
+        /// The commune's code.
+        #[arg(long)]
+        commune: String,
         /// The CSV file.
         file: PathBuf,
     },
@@ -277,6 +292,11 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
                 format!("Added {} {} ({})", u.role, u.id, u.name),
                 true,
             )
+        }
+        AdminCommand::Users(UsersCommand::Import { commune, file }) => {
+            let users = admin::users_import(db, &commune, &read_file(&file)?)?;
+            let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+            (json!({"imported": ids}), format!("Imported {} users", ids.len()), true)
         }
         AdminCommand::Assign { user, hamlet } => {
             admin::assign(db, &user, &hamlet)?;

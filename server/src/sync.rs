@@ -147,7 +147,17 @@ pub fn run(
             entry.next_chunk = if entry.next_chunk >= COMPACT_AFTER { 1 } else { entry.next_chunk + 1 };
         }
         let their_heads = incoming.get(hamlet).map(|(msg, _)| msg.heads.as_slice()).unwrap_or_default();
-        reply.docs.extend(sync::reply_for(hamlet, &entry.log, their_heads));
+        if their_heads.is_empty() {
+            // A device that starts holding this log gets it whole, from the cache.
+            let bytes = entry.snapshot();
+            reply.docs.push(DocMessage {
+                doc: hamlet.clone(),
+                heads: entry.log.heads(),
+                payload: sync::Payload::Snapshot(bytes.as_ref().clone()),
+            });
+        } else {
+            reply.docs.extend(sync::reply_for(hamlet, &entry.log, their_heads));
+        }
     }
     Ok(Synced { reply: reply.encode(), merged: merged_changes })
 }

@@ -142,7 +142,10 @@ impl Envelope {
         match compression {
             BodyCompression::None => out.extend_from_slice(&body),
             BodyCompression::DeflateRaw => {
-                let mut enc = DeflateEncoder::new(out, Compression::best());
+                // Small batches are where bytes matter most and cost least to squeeze;
+                // big ones are mostly saved documents, already compressed inside.
+                let level = if body.len() <= 64 * 1024 { Compression::best() } else { Compression::fast() };
+                let mut enc = DeflateEncoder::new(out, level);
                 // Writing into a Vec cannot fail.
                 let _ = enc.write_all(&body);
                 out = enc.finish().unwrap_or_default();

@@ -19,6 +19,10 @@
 //! change costs far fewer bytes than thirty (one header, one dependency hash, columns
 //! that compress together).
 
+/// Most exchanges one sync runs before it stops and reports: every answer carries all
+/// the requester lacks, so two rounds suffice unless something was resent.
+pub const MAX_ROUNDS: usize = 5;
+
 mod envelope;
 mod session;
 mod squash;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{ActorId, Change, ChangeHash, ReadDoc};
+use automerge::{ActorId, Change, ChangeHash, PatchLog, ReadDoc};
 
 use super::envelope::{DocMessage, Envelope, EnvelopeError, Payload};
 use super::squash::seal;
@@ -136,20 +136,20 @@ pub fn merge_checked(
     if changes.is_empty() {
         return Ok(None);
     }
-    let before = log.heads();
     let mut merged = log.clone();
+    let mut patch_log = PatchLog::active();
     merged
         .doc_mut()
-        .apply_changes(changes)
+        .apply_changes_log_patches(changes, &mut patch_log)
         .map_err(|e| SyncError::BadChange { doc: doc.clone(), reason: e.to_string() })?;
     if !merged.doc().get_missing_deps(&[]).is_empty() {
         return Err(SyncError::MissingDeps { doc: doc.clone() });
     }
-    let after = merged.heads();
+    let patches = merged.doc().make_patches(&mut patch_log);
     let touched = match judge {
-        Some((author, now_ms)) => rules::judge(&merged, &before, &after, author, now_ms)
+        Some((author, now_ms)) => rules::judge_merge(log, &merged, patches, author, now_ms)
             .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?,
-        None => rules::touched_lenient(&merged, &before, &after),
+        None => rules::touched_by_merge(log, &merged, patches),
     };
     Ok(Some((merged, touched)))
 }
@@ -172,6 +172,8 @@ pub struct Absorbed {
     pub changes: usize,
     /// What they touched, for updating coverage.
     pub touched: Touched,
+    /// The log arrived whole: figures kept about it must be rebuilt from it.
+    pub whole: bool,
 }
 
 /// Folds a responder's answer for one held document into the requester's log, and
@@ -199,7 +201,7 @@ pub fn absorb_doc(
     if nothing_local {
         *sealed = log.heads();
     }
-    Ok(Absorbed { changes: count, touched })
+    Ok(Absorbed { changes: count, touched, whole: false })
 }
 
 /// Names a peer a replica syncs with ("server" for a device).
@@ -363,14 +365,9 @@ impl Replica {
                     let held =
                         self.docs.get_mut(&msg.doc).ok_or(SyncError::MissingDeps { doc: msg.doc.clone() })?;
                     held.shared.insert(peer.to_owned(), held.log.heads());
-                    let touched = Touched {
-                        households: held.log.households().ok.into_keys().collect(),
-                        visits: held.log.visits().ok.into_keys().collect(),
-                    };
-                    out.insert(
-                        msg.doc.clone(),
-                        Absorbed { changes: held.log.doc().get_changes(&[]).len(), touched },
-                    );
+                    // Listing a whole big log's changes or entries here would cost
+                    // time proportional to it; callers that keep figures rebuild them.
+                    out.insert(msg.doc.clone(), Absorbed { whole: true, ..Absorbed::default() });
                     continue;
                 }
             };

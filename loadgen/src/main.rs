@@ -1,0 +1,301 @@
+//! `tungnha-loadgen`: loads the sync server the way its users will, on loopback only.
+//!
+//! It sets up a temporary data directory through the admin functions, starts the real
+//! `tungnha-server` binary on it, enrols every simulated device through the API, lets
+//! each log visits offline, then syncs them all concurrently, timing every request and
+//! sampling the server's memory. It ends by checking that no visit was lost: the
+//! server's commune coverage equals the expected totals, and `admin verify` passes
+//! after the server is killed.
+
+mod fleet;
+mod server;
+mod setup;
+
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use tungnha_client_core::transport::HttpTransport;
+
+use crate::fleet::{Request, SimDevice};
+use crate::server::{RssSampler, ServerProcess, cpu_time, rss_bytes, server_binary};
+use crate::setup::{COMMUNE, Plan};
+
+/// A named workload.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Workload {
+    /// One commune's day: 24 hamlets, 40 devices × 30 visits.
+    CommuneDay,
+    /// A province syncing at once: 200 hamlets, 3,000 devices × 20 visits.
+    ProvinceBurst,
+    /// One hamlet log grown to 50,000 visits, then 40 devices syncing into it.
+    LongCampaign,
+    /// The commune coverage API and overview page at 1,000 and at 100,000 visits.
+    DashboardScaling,
+}
+
+/// Load the Từng Nhà sync server like its users will (loopback only).
+#[derive(Debug, Parser)]
+struct Cli {
+    /// The workload.
+    #[arg(long, value_enum, default_value = "commune-day")]
+    workload: Workload,
+    /// Override: simulated devices.
+    #[arg(long)]
+    devices: Option<usize>,
+    /// Override: visits each device logs offline.
+    #[arg(long)]
+    visits: Option<usize>,
+    /// Override: hamlets.
+    #[arg(long)]
+    hamlets: Option<usize>,
+    /// Override: visits seeded into the first hamlet's log before the run.
+    #[arg(long)]
+    seed_visits: Option<usize>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("tungnha-loadgen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<bool, String> {
+    let (hamlets, devices, visits, seed_visits) = match cli.workload {
+        Workload::CommuneDay => (24, 40, 30, 0),
+        Workload::ProvinceBurst => (200, 3_000, 20, 0),
+        Workload::LongCampaign => (1, 40, 30, 50_000),
+        Workload::DashboardScaling => return dashboard_scaling(&cli),
+    };
+    let plan = Plan {
+        hamlets: cli.hamlets.unwrap_or(hamlets),
+        households: 300,
+        devices: cli.devices.unwrap_or(devices),
+        seed_visits: cli.seed_visits.unwrap_or(seed_visits),
+        seed_everywhere: false,
+    };
+    let visits = cli.visits.unwrap_or(visits);
+    println!(
+        "workload {:?}: {} hamlets × {} households, {} devices × {} visits, {} visits seeded, {} in flight",
+        cli.workload, plan.hamlets, plan.households, plan.devices, visits, plan.seed_visits, cli.concurrency
+    );
+    let binary = server_binary()?;
+    let t = Instant::now();
+    let prepared = setup::prepare(&plan)?;
+    println!("setup: {:.1} s", t.elapsed().as_secs_f64());
+    let server = ServerProcess::start(&binary, prepared.data.path())?;
+    let base = format!("http://{}", server.addr);
+    let result = drive(&cli, &plan, visits, &prepared, &server, &base);
+    let idle_rss = rss_bytes(server.pid()).unwrap_or(0);
+    server.kill();
+    let (ok, report) = result?;
+    println!("{report}");
+    println!("server RSS after the burst (idle): {:.1} MB", mb(idle_rss));
+    let db = tungnha_server::db::Db::open(prepared.data.path()).map_err(|e| e.to_string())?;
+    let (checked, differences) = tungnha_server::admin::verify(&db).map_err(|e| e.to_string())?;
+    let verified = differences.is_empty();
+    println!(
+        "admin verify after SIGKILL: {checked} hamlets, {}",
+        if verified {
+            "stored coverage equals a full recompute".to_owned()
+        } else {
+            format!("{} differ", differences.len())
+        }
+    );
+    Ok(ok && verified)
+}
+
+/// Times `requests` GETs of `path`; returns the median.
+fn median_get(base: &str, path: &str, token: Option<&str>, requests: usize) -> Result<Duration, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut times = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        let mut req = agent.get(format!("{base}{path}"));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let started = Instant::now();
+        let mut answer = req.call().map_err(|e| e.to_string())?;
+        let _ = answer.body_mut().read_to_vec().map_err(|e| e.to_string())?;
+        times.push(started.elapsed());
+        if answer.status() != 200 {
+            return Err(format!("{path} answered {}", answer.status()));
+        }
+    }
+    times.sort_unstable();
+    Ok(percentile(&times, 0.5))
+}
+
+/// The commune coverage API and the overview page, at 1,000 and at 100,000 visits.
+fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
+    let binary = server_binary()?;
+    let mut medians = Vec::new();
+    for visits in [1_000, cli.seed_visits.unwrap_or(100_000)] {
+        let plan = Plan {
+            hamlets: cli.hamlets.unwrap_or(24),
+            households: 300,
+            devices: 0,
+            seed_visits: visits,
+            seed_everywhere: true,
+        };
+        let t = Instant::now();
+        let prepared = setup::prepare(&plan)?;
+        let server = ServerProcess::start(&binary, prepared.data.path())?;
+        let base = format!("http://{}", server.addr);
+        let official =
+            HttpTransport::new(&base).enrol(&prepared.official_code, "dashboard").map_err(|e| e.to_string())?;
+        let path = format!("/api/v1/communes/{COMMUNE}/coverage");
+        // Warm up, then measure.
+        median_get(&base, &path, Some(&official.token), 20)?;
+        let api = median_get(&base, &path, Some(&official.token), 200)?;
+        let page = median_get(&base, "/", None, 200)?;
+        server.kill();
+        println!(
+            "{visits} visits in {} hamlets (setup {:.1} s): commune coverage API p50 {:.2} ms, overview page p50 {:.2} ms",
+            plan.hamlets,
+            t.elapsed().as_secs_f64(),
+            ms(api),
+            ms(page)
+        );
+        medians.push((api, page));
+    }
+    let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64().max(1e-9);
+    println!(
+        "ratio 100k/1k: API {:.2}×, page {:.2}×",
+        ratio(medians[0].0, medians[1].0),
+        ratio(medians[0].1, medians[1].1)
+    );
+    Ok(true)
+}
+
+fn drive(
+    cli: &Cli,
+    plan: &Plan,
+    visits: usize,
+    prepared: &setup::Prepared,
+    server: &ServerProcess,
+    base: &str,
+) -> Result<(bool, String), String> {
+    // Enrolment and first download, concurrently.
+    let t = Instant::now();
+    let mut ranks = std::collections::BTreeMap::new();
+    let slots: Vec<Mutex<(usize, &setup::Enrolment)>> = prepared
+        .enrolments
+        .iter()
+        .map(|e| {
+            let r = ranks.entry(e.hamlet.clone()).or_insert(0usize);
+            *r += 1;
+            Mutex::new((*r - 1, e))
+        })
+        .collect();
+    let enrolled = fleet::pool(&slots, cli.concurrency, |(rank, e)| fleet::enrol(base, e, *rank));
+    let mut devices = Vec::new();
+    let mut download = 0;
+    for r in enrolled {
+        let (device, requests) = r.map_err(|e| format!("enrolment: {e}"))?;
+        download += requests.iter().map(|q| q.down).sum::<usize>();
+        devices.push(Mutex::new(device));
+    }
+    println!(
+        "enrolment + first sync of {} devices: {:.1} s, {:.1} KB of hamlet logs down per device",
+        devices.len(),
+        t.elapsed().as_secs_f64(),
+        download as f64 / 1024.0 / devices.len().max(1) as f64
+    );
+
+    // Offline work, sealed as the phones would before their first attempt.
+    let now = tungnha_server::now_ms();
+    let t = Instant::now();
+    for d in &devices {
+        let mut d = d.lock().map_err(|_| "poisoned")?;
+        d.log_offline(visits, now)?;
+        d.seal();
+    }
+    println!(
+        "offline: {} visits logged and sealed on the simulated devices in {:.1} s",
+        devices.len() * visits,
+        t.elapsed().as_secs_f64()
+    );
+
+    // The burst.
+    let sampler = RssSampler::start(server.pid());
+    let cpu_before = cpu_time(server.pid()).unwrap_or_default();
+    let t = Instant::now();
+    let results = fleet::pool(&devices, cli.concurrency, SimDevice::sync);
+    let wall = t.elapsed();
+    let server_cpu = cpu_time(server.pid()).unwrap_or_default().saturating_sub(cpu_before);
+    let peak_rss = sampler.finish();
+    let mut requests: Vec<Request> = Vec::new();
+    for r in results {
+        requests.extend(r.map_err(|e| format!("burst: {e}"))?);
+    }
+    let all_quiet = devices.iter().all(|d| d.lock().map(|d| d.quiet()).unwrap_or(false));
+    let mut latencies: Vec<Duration> = requests.iter().map(|r| r.latency).collect();
+    latencies.sort_unstable();
+    let total_visits = plan.devices * visits;
+    let up: usize = requests.iter().map(|r| r.up).sum();
+    let down: usize = requests.iter().map(|r| r.down).sum();
+
+    // No visit lost: the server's commune totals.
+    let official = HttpTransport::new(base)
+        .enrol(&prepared.official_code, "loadgen official")
+        .map_err(|e| e.to_string())?;
+    let report = HttpTransport::new(base)
+        .with_token(&official.token)
+        .get(&format!("/api/v1/communes/{COMMUNE}/coverage"))
+        .map_err(|e| e.to_string())?;
+    let server_visits = report["totals"]["visits"].as_u64().unwrap_or(0);
+    let expected = total_visits as u64 + prepared.seeded_visits;
+    let ok = all_quiet && server_visits == expected;
+    let text = format!(
+        "burst: {} devices synced in {:.2} s wall, {} requests, {:.0} visits/s\n\
+         latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n\
+         bytes per visit on the wire: {:.1} up, {:.1} down, {:.1} both\n\
+         server CPU during the burst: {:.1} s ({:.1} ms per request); the rest is the simulated devices\n\
+         server peak RSS during the burst: {:.1} MB\n\
+         server visits {} of {} expected: {}",
+        plan.devices,
+        wall.as_secs_f64(),
+        requests.len(),
+        total_visits as f64 / wall.as_secs_f64(),
+        ms(percentile(&latencies, 0.50)),
+        ms(percentile(&latencies, 0.95)),
+        ms(percentile(&latencies, 0.99)),
+        ms(latencies.last().copied().unwrap_or_default()),
+        up as f64 / total_visits.max(1) as f64,
+        down as f64 / total_visits.max(1) as f64,
+        (up + down) as f64 / total_visits.max(1) as f64,
+        server_cpu.as_secs_f64(),
+        ms(server_cpu) / requests.len().max(1) as f64,
+        mb(peak_rss),
+        server_visits,
+        expected,
+        if ok { "no visit lost" } else { "MISMATCH" }
+    );
+    Ok((ok, text))
+}
