@@ -167,8 +167,9 @@ fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
         let prepared = setup::prepare(&plan)?;
         let server = ServerProcess::start(&binary, prepared.data.path())?;
         let base = format!("http://{}", server.addr);
-        let official =
-            HttpTransport::new(&base).enrol(&prepared.official_code, "dashboard").map_err(|e| e.to_string())?;
+        let official = HttpTransport::new(&base)
+            .enrol(&prepared.official_code, "dashboard")
+            .map_err(|e| e.to_string())?;
         let path = format!("/api/v1/communes/{COMMUNE}/coverage");
         // Warm up, then measure.
         median_get(&base, &path, Some(&official.token), 20)?;
