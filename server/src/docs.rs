@@ -93,8 +93,13 @@ impl DocCache {
             return Ok(Some(entry.clone()));
         }
         let loaded = db.load_log(hamlet);
-        lock(&self.loading).remove(hamlet);
-        let Some((log, next_chunk)) = loaded? else { return Ok(None) };
+        let Some((log, next_chunk)) = loaded.inspect_err(|_| {
+            lock(&self.loading).remove(hamlet);
+        })?
+        else {
+            lock(&self.loading).remove(hamlet);
+            return Ok(None);
+        };
         let ledger = CoverageLedger::from_log(&log);
         let mut map = lock(&self.map);
         if let Some(entry) = map.get(hamlet) {
@@ -113,6 +118,9 @@ impl DocCache {
             }
         }
         metrics::gauge!("tungnha_docs_cached").set(map.len() as f64);
+        drop(map);
+        // Only now that the log is cached may a newcomer skip the gate.
+        lock(&self.loading).remove(hamlet);
         Ok(Some(entry))
     }
 }
