@@ -132,7 +132,10 @@ pub fn app(state: AppState) -> axum::Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http())
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+                }))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(ConcurrencyLimitLayer::new(config.concurrency))
                 .layer(TimeoutLayer::with_status_code(
