@@ -326,7 +326,7 @@ pub fn may_revoke(state: &AppState, by: &User, owner: &User) -> Result<bool, Api
 
 /// Revokes a device and records it in the audit log.
 pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId) -> Result<Device, ApiError> {
-    let mut device = state.db.device(id)?.ok_or_else(|| ApiError::NotFound(format!("device {id}")))?;
+    let device = state.db.device(id)?.ok_or_else(|| ApiError::NotFound(format!("device {id}")))?;
     let owner =
         state.db.user(&device.user)?.ok_or_else(|| ApiError::NotFound(format!("user {}", device.user)))?;
     if !may_revoke(state, by, &owner)? {
@@ -336,14 +336,17 @@ pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId) -> Result<Devic
     }
     if device.revoked_at.is_none() {
         let now = crate::now_ms();
-        device.revoked_at = Some(now);
-        state.db.put_device(&device)?;
+        let device = state
+            .db
+            .revoke_device(&device.id, now)?
+            .ok_or_else(|| ApiError::NotFound(format!("device {id}")))?;
         state.db.audit(&AuditEvent {
             at: now,
             by: by.id.to_string(),
             action: "revoke".into(),
             detail: format!("device {} ({}) of {}", device.id, device.name, device.user),
         })?;
+        return Ok(device);
     }
     Ok(device)
 }

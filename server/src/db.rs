@@ -343,10 +343,35 @@ impl Db {
         Ok(self.actors.contains_key(actor_hex)?)
     }
 
-    /// Replaces a device record (revocation, last sync).
-    pub fn put_device(&self, d: &Device) -> Result<(), DbError> {
-        self.devices.insert(d.id.as_str(), json(d))?;
-        self.flush()
+    /// Changes one device record atomically (compare-and-swap), so that a revocation
+    /// and a sync finishing at the same moment cannot undo each other. Returns the
+    /// record as changed.
+    fn update_device(&self, id: &DeviceId, change: impl Fn(&mut Device)) -> Result<Option<Device>, DbError> {
+        let updated = self.devices.update_and_fetch(id.as_str(), |old| {
+            let old = old?;
+            match serde_json::from_slice::<Device>(old) {
+                Ok(mut d) => {
+                    change(&mut d);
+                    Some(json(&d))
+                }
+                // A record that does not read is left as it is.
+                Err(_) => Some(old.to_vec()),
+            }
+        })?;
+        self.flush()?;
+        updated.map(|v| parse("device", &v)).transpose()
+    }
+
+    /// Revokes a device (once: a second revocation keeps the first time).
+    pub fn revoke_device(&self, id: &DeviceId, now: i64) -> Result<Option<Device>, DbError> {
+        self.update_device(id, |d| {
+            d.revoked_at.get_or_insert(now);
+        })
+    }
+
+    /// Records when a device last synced.
+    pub fn mark_synced(&self, id: &DeviceId, now: i64) -> Result<(), DbError> {
+        self.update_device(id, |d| d.last_sync_at = Some(now)).map(|_| ())
     }
 
     /// A device by id.
@@ -431,9 +456,9 @@ impl Db {
             .transpose()
     }
 
-    /// The durable part of one sync: merged log chunks, coverage, the device's sync
-    /// states and its record, in one transaction, flushed before returning. Only then
-    /// may the server answer.
+    /// The durable part of one sync: merged log chunks, coverage and the device's sync
+    /// states, in one transaction, flushed before returning. Only then may the server
+    /// answer.
     pub fn commit_sync(
         &self,
         logs: &[LogWrite],
@@ -448,9 +473,8 @@ impl Db {
                 (pair(device.id.as_str(), h.as_str()), json(&s))
             })
             .collect();
-        let device_json = json(device);
-        (&self.logs, &self.coverage, &self.sync_states, &self.devices)
-            .transaction(|(lt, ct, st, dt)| {
+        (&self.logs, &self.coverage, &self.sync_states)
+            .transaction(|(lt, ct, st)| {
                 for w in logs {
                     write_log(lt, w)?;
                     ct.insert(w.hamlet.as_str(), json(&w.coverage))?;
@@ -458,11 +482,12 @@ impl Db {
                 for (k, v) in &states {
                     st.insert(k.as_slice(), v.as_slice())?;
                 }
-                dt.insert(device.id.as_str(), device_json.as_slice())?;
                 TxResult::Ok(())
             })
             .map_err(tx_error)?;
-        self.flush()
+        self.flush()?;
+        // The record is changed apart, atomically, so a revocation meanwhile stands.
+        self.mark_synced(&device.id, now)
     }
 
     /// Writes one hamlet log's new content and coverage outside a sync (imports, demo).
@@ -506,4 +531,35 @@ fn write_log(lt: &TransactionalTree, w: &LogWrite) -> TxResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_finishing_after_a_revocation_does_not_undo_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(dir.path()).expect("open");
+        let device = Device {
+            id: DeviceId::parse("dev1").expect("id"),
+            user: UserId::parse("lan").expect("id"),
+            name: "phone".into(),
+            actor: "00".repeat(16),
+            token_hash: secret_hash("token"),
+            enrolled_at: 1,
+            revoked_at: None,
+            last_sync_at: None,
+        };
+        db.put_new_device(&device).expect("stored");
+        // The sync read the record before the revocation and commits after it.
+        let stale = device.clone();
+        db.revoke_device(&device.id, 5).expect("revoked");
+        db.commit_sync(&[], &stale, &[], 7).expect("committed");
+        let now = db.device(&device.id).expect("read").expect("there");
+        assert_eq!((now.revoked_at, now.last_sync_at), (Some(5), Some(7)));
+        // Revoking again keeps the first time.
+        db.revoke_device(&device.id, 9).expect("revoked");
+        assert_eq!(db.device(&device.id).expect("read").expect("there").revoked_at, Some(5));
+    }
 }

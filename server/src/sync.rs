@@ -51,13 +51,7 @@ fn sync_error(e: SyncError) -> ApiError {
 }
 
 /// Runs one sync for `device`, owned by `user`.
-pub fn run(
-    state: &AppState,
-    mut device: Device,
-    user: &User,
-    body: &[u8],
-    now: i64,
-) -> Result<Synced, ApiError> {
+pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64) -> Result<Synced, ApiError> {
     if device.revoked_at.is_some() {
         return Ok(Synced { reply: Envelope { wipe: true, ..Envelope::default() }.encode(), merged: 0 });
     }
@@ -127,7 +121,6 @@ pub fn run(
         };
         writes.push(LogWrite { hamlet: hamlet.clone(), content, coverage: entry.ledger.coverage().clone() });
     }
-    device.last_sync_at = Some(now);
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
     if let Err(e) = state.db.commit_sync(&writes, &device, &states, now) {
