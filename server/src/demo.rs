@@ -131,13 +131,17 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
             coverage: Coverage::compute(&log),
         })?;
     }
+    Ok(format!("{}{}", logins(), fresh_codes(db)?))
+}
+
+/// The demo's accounts, for people.
+fn logins() -> String {
     let mut out = String::from("Từng Nhà demo: Phường Hòa Bình, 6 khu phố.\n");
     let _ = writeln!(out, "Tài khoản (mật khẩu / password: {DEMO_PASSWORD}):");
     for (username, name, role) in PEOPLE {
         let _ = writeln!(out, "  {username:<10} {name} ({role})");
     }
-    out.push_str(&fresh_codes(db)?);
-    Ok(out)
+    out
 }
 
 /// The demo users who get a fresh enrolment code at every start.
@@ -154,11 +158,12 @@ fn fresh_codes(db: &Db) -> Result<String, AdminError> {
     Ok(out.trim_end().to_owned())
 }
 
-/// Fresh enrolment codes for a demo that is already seeded; `None` if it is not.
+/// The logins and fresh enrolment codes of a demo that is already seeded; `None` if
+/// the data directory holds something else.
 pub fn fresh_code(db: &Db) -> Result<Option<String>, DbError> {
     let Ok(tnv1) = UserId::parse("tnv1") else { return Ok(None) };
     if db.user(&tnv1)?.is_none() {
         return Ok(None);
     }
-    fresh_codes(db).map(Some).map_err(demo_error)
+    fresh_codes(db).map(|codes| Some(format!("{}{codes}", logins()))).map_err(demo_error)
 }
