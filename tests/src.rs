@@ -3,7 +3,6 @@
 //! admin functions an operator runs, and helpers to talk HTTP to it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use tokio::sync::oneshot;
 use tungnha_client_core::HamletId;
@@ -92,11 +91,6 @@ impl TestServer {
     /// The URL of a path.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
-    }
-
-    /// The path of the data directory.
-    pub fn data_dir(&self) -> PathBuf {
-        self.data.path().to_path_buf()
     }
 }
 

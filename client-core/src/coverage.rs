@@ -161,11 +161,6 @@ impl Coverage {
         }
     }
 
-    /// The latest day with a visit, if any.
-    pub fn last_active_day(&self) -> Option<&str> {
-        self.per_day.keys().next_back().map(String::as_str)
-    }
-
     /// Adds (`sign` = 1) or removes (`sign` = -1) a non-voided visit's own figures.
     fn add_visit(&mut self, v: &Visit, sign: i64) {
         let accounts: u64 = v.accounts.values().map(|n| u64::from(*n)).sum();

@@ -199,11 +199,6 @@ impl HamletLog {
         self.doc.set_actor(actor);
     }
 
-    /// The hamlet this log belongs to, if the document says.
-    pub fn hamlet(&self) -> Option<HamletId> {
-        str_at(&self.doc, &ROOT, key::HAMLET, None).and_then(|s| HamletId::parse(&s).ok())
-    }
-
     /// The document's current heads.
     pub fn heads(&self) -> Vec<ChangeHash> {
         self.doc.get_heads()
@@ -594,16 +589,6 @@ impl View<'_> {
 fn map_at(doc: &Automerge, obj: &ObjId, prop: &str, heads: Option<&[ChangeHash]>) -> Option<ObjId> {
     match (View { doc, heads }).get(obj, prop)? {
         (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
-fn str_at(doc: &Automerge, obj: &ObjId, prop: &str, heads: Option<&[ChangeHash]>) -> Option<String> {
-    match (View { doc, heads }).get(obj, prop)? {
-        (Value::Scalar(s), _) => match s.as_ref() {
-            ScalarValue::Str(s) => Some(s.to_string()),
-            _ => None,
-        },
         _ => None,
     }
 }

@@ -126,7 +126,6 @@ pub struct Db {
     hamlets: sled::Tree,
     users: sled::Tree,
     assignments: sled::Tree,
-    hamlet_users: sled::Tree,
     devices: sled::Tree,
     device_tokens: sled::Tree,
     actors: sled::Tree,
@@ -168,7 +167,6 @@ impl Db {
             hamlets: db.open_tree("hamlets")?,
             users: db.open_tree("users")?,
             assignments: db.open_tree("assignments")?,
-            hamlet_users: db.open_tree("hamlet_users")?,
             devices: db.open_tree("devices")?,
             device_tokens: db.open_tree("device_tokens")?,
             actors: db.open_tree("actors")?,
@@ -197,11 +195,6 @@ impl Db {
     /// A commune by id.
     pub fn commune(&self, id: &CommuneId) -> Result<Option<Commune>, DbError> {
         self.communes.get(id.as_str())?.map(|v| parse("commune", &v)).transpose()
-    }
-
-    /// Every commune.
-    pub fn communes(&self) -> Result<Vec<Commune>, DbError> {
-        self.communes.iter().values().map(|v| parse("commune", &v?)).collect()
     }
 
     /// Creates or replaces a commune.
@@ -257,11 +250,6 @@ impl Db {
         self.users.get(id.as_str())?.map(|v| parse("user", &v)).transpose()
     }
 
-    /// Every user.
-    pub fn users(&self) -> Result<Vec<User>, DbError> {
-        self.users.iter().values().map(|v| parse("user", &v?)).collect()
-    }
-
     /// Creates or replaces a user.
     pub fn put_user(&self, u: &User) -> Result<(), DbError> {
         self.users.insert(u.id.as_str(), json(u))?;
@@ -280,36 +268,29 @@ impl Db {
 
     /// Assigns a user to a hamlet (idempotent).
     pub fn assign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), DbError> {
-        (&self.assignments, &self.hamlet_users)
-            .transaction(|(a, h)| {
-                a.insert(pair(user.as_str(), hamlet.as_str()), &[])?;
-                h.insert(pair(hamlet.as_str(), user.as_str()), &[])?;
-                TxResult::Ok(())
-            })
-            .map_err(tx_error)?;
+        self.assignments.insert(pair(user.as_str(), hamlet.as_str()), &[])?;
         self.flush()
     }
 
     /// Removes an assignment (idempotent).
     pub fn unassign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), DbError> {
-        (&self.assignments, &self.hamlet_users)
-            .transaction(|(a, h)| {
-                a.remove(pair(user.as_str(), hamlet.as_str()))?;
-                h.remove(pair(hamlet.as_str(), user.as_str()))?;
-                TxResult::Ok(())
-            })
-            .map_err(tx_error)?;
+        self.assignments.remove(pair(user.as_str(), hamlet.as_str()))?;
         self.flush()
     }
 
     /// The hamlets a user is assigned to.
     pub fn assignments_of(&self, user: &UserId) -> Result<Vec<HamletId>, DbError> {
-        seconds(&self.assignments, user.as_str())
-    }
-
-    /// The users assigned to a hamlet.
-    pub fn members_of(&self, hamlet: &HamletId) -> Result<Vec<UserId>, DbError> {
-        seconds(&self.hamlet_users, hamlet.as_str())
+        let prefix = pair(user.as_str(), "");
+        let mut out = Vec::new();
+        for k in self.assignments.scan_prefix(&prefix).keys() {
+            let k = k?;
+            if let Some(id) =
+                std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| HamletId::parse(s).ok())
+            {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 
     // ---- enrolment and devices ----
@@ -388,18 +369,6 @@ impl Db {
         self.device(&id)
     }
 
-    /// Every device of a user.
-    pub fn devices_of(&self, user: &UserId) -> Result<Vec<Device>, DbError> {
-        let mut out = Vec::new();
-        for v in self.devices.iter().values() {
-            let d: Device = parse("device", &v?)?;
-            if &d.user == user {
-                out.push(d);
-            }
-        }
-        Ok(out)
-    }
-
     // ---- audit ----
 
     /// Appends to the audit log.
@@ -407,11 +376,6 @@ impl Db {
         let id = self.db.generate_id()?;
         self.audit.insert(id.to_be_bytes(), json(event))?;
         self.flush()
-    }
-
-    /// The audit log, oldest first.
-    pub fn audit_log(&self) -> Result<Vec<AuditEvent>, DbError> {
-        self.audit.iter().values().map(|v| parse("audit", &v?)).collect()
     }
 
     // ---- hamlet logs, coverage, sync states ----
@@ -446,14 +410,6 @@ impl Db {
             .map(|v| parse("coverage", &v))
             .transpose()?
             .unwrap_or_default())
-    }
-
-    /// A device's last sync state for a hamlet.
-    pub fn sync_state(&self, device: &DeviceId, hamlet: &HamletId) -> Result<Option<SyncState>, DbError> {
-        self.sync_states
-            .get(pair(device.as_str(), hamlet.as_str()))?
-            .map(|v| parse("sync state", &v))
-            .transpose()
     }
 
     /// The durable part of one sync: merged log chunks, coverage and the device's sync
@@ -501,21 +457,6 @@ impl Db {
             .map_err(tx_error)?;
         self.flush()
     }
-}
-
-/// The second halves of the `first 0 second` keys of a pair tree, as ids.
-fn seconds<T: for<'a> TryFrom<String>>(tree: &sled::Tree, first: &str) -> Result<Vec<T>, DbError> {
-    let prefix = pair(first, "");
-    let mut out = Vec::new();
-    for k in tree.scan_prefix(&prefix).keys() {
-        let k = k?;
-        if let Some(id) =
-            std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| T::try_from(s.to_owned()).ok())
-        {
-            out.push(id);
-        }
-    }
-    Ok(out)
 }
 
 fn write_log(lt: &TransactionalTree, w: &LogWrite) -> TxResult<()> {

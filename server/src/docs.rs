@@ -70,16 +70,6 @@ impl DocCache {
         }
     }
 
-    /// How many logs are cached.
-    pub fn len(&self) -> usize {
-        lock(&self.map).len()
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The entry of a hamlet's log, loading it if needed; `None` if it has no log.
     pub fn get(&self, db: &Db, hamlet: &HamletId) -> Result<Option<SharedDoc>, DbError> {
         if let Some(entry) = lock(&self.map).get(hamlet) {
