@@ -301,9 +301,7 @@ impl Device {
         for _ in 0..MAX_ROUNDS {
             let request = self.replica.request(SERVER);
             // The request may hold a fresh squash: store it before it leaves.
-            for h in request.docs.iter().map(|d| &d.doc) {
-                self.store.persist(&self.replica, h)?;
-            }
+            self.store.persist_all(&self.replica, request.docs.iter().map(|d| &d.doc))?;
             report.sent_changes += request
                 .docs
                 .iter()
@@ -326,13 +324,9 @@ impl Device {
             }
             let absorbed = self.replica.absorb(SERVER, &answer)?;
             report.received_changes += absorbed.values().map(|a| a.changes).sum::<usize>();
-            for h in self.replica.hamlets() {
-                self.store.persist(&self.replica, h)?;
-            }
-            for h in &answer.drop {
-                self.store.remove(h)?;
-                report.dropped.push(h.clone());
-            }
+            // Dropped hamlets are no longer held, so persisting them removes them.
+            self.store.persist_all(&self.replica, self.replica.hamlets().chain(&answer.drop))?;
+            report.dropped.extend(answer.drop.iter().cloned());
             if !self.replica.needs_round(SERVER) {
                 break;
             }

@@ -197,8 +197,27 @@ impl Store {
     /// in one transaction, then flushes. Call it before reporting a local change as
     /// saved, and before sending anything.
     pub fn persist(&self, replica: &Replica, hamlet: &HamletId) -> Result<(), StoreError> {
+        self.persist_all(replica, std::slice::from_ref(hamlet))
+    }
+
+    /// `persist` for several hamlets, with one flush for all of them (a sync touches
+    /// every held log, and a flush is the slow part).
+    pub fn persist_all<'a>(
+        &self,
+        replica: &Replica,
+        hamlets: impl IntoIterator<Item = &'a HamletId>,
+    ) -> Result<(), StoreError> {
+        for hamlet in hamlets {
+            self.write(replica, hamlet)?;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// One hamlet's part of `persist`, not flushed.
+    fn write(&self, replica: &Replica, hamlet: &HamletId) -> Result<(), StoreError> {
         let (Some(log), Some((sealed, shared))) = (replica.log(hamlet), replica.bookkeeping(hamlet)) else {
-            return self.remove(hamlet);
+            return self.remove_unflushed(hamlet);
         };
         let stored = unpack(&self.docmeta.get(meta_key(hamlet, "stored"))?.unwrap_or_default());
         let heads = log.heads();
@@ -246,12 +265,17 @@ impl Store {
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
             .map_err(tx_error)?;
-        self.db.flush()?;
         Ok(())
     }
 
     /// Forgets one hamlet's log (its user was unassigned).
     pub fn remove(&self, hamlet: &HamletId) -> Result<(), StoreError> {
+        self.remove_unflushed(hamlet)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn remove_unflushed(&self, hamlet: &HamletId) -> Result<(), StoreError> {
         let chunk_keys: Vec<sled::IVec> =
             self.chunks.scan_prefix(doc_prefix(hamlet)).keys().collect::<Result<_, _>>()?;
         let meta_keys: Vec<sled::IVec> =
@@ -267,7 +291,6 @@ impl Store {
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
             .map_err(tx_error)?;
-        self.db.flush()?;
         Ok(())
     }
 

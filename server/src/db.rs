@@ -327,6 +327,7 @@ impl Db {
     /// Changes one device record atomically (compare-and-swap), so that a revocation
     /// and a sync finishing at the same moment cannot undo each other. Returns the
     /// record as changed.
+    /// Not flushed: callers flush, once for everything they wrote.
     fn update_device(&self, id: &DeviceId, change: impl Fn(&mut Device)) -> Result<Option<Device>, DbError> {
         let updated = self.devices.update_and_fetch(id.as_str(), |old| {
             let old = old?;
@@ -339,20 +340,16 @@ impl Db {
                 Err(_) => Some(old.to_vec()),
             }
         })?;
-        self.flush()?;
         updated.map(|v| parse("device", &v)).transpose()
     }
 
     /// Revokes a device (once: a second revocation keeps the first time).
     pub fn revoke_device(&self, id: &DeviceId, now: i64) -> Result<Option<Device>, DbError> {
-        self.update_device(id, |d| {
+        let revoked = self.update_device(id, |d| {
             d.revoked_at.get_or_insert(now);
-        })
-    }
-
-    /// Records when a device last synced.
-    pub fn mark_synced(&self, id: &DeviceId, now: i64) -> Result<(), DbError> {
-        self.update_device(id, |d| d.last_sync_at = Some(now)).map(|_| ())
+        })?;
+        self.flush()?;
+        Ok(revoked)
     }
 
     /// A device by id.
@@ -441,9 +438,10 @@ impl Db {
                 TxResult::Ok(())
             })
             .map_err(tx_error)?;
-        self.flush()?;
-        // The record is changed apart, atomically, so a revocation meanwhile stands.
-        self.mark_synced(&device.id, now)
+        // The record is changed apart, atomically, so a revocation meanwhile stands;
+        // one flush then makes both durable.
+        self.update_device(&device.id, |d| d.last_sync_at = Some(now))?;
+        self.flush()
     }
 
     /// Writes one hamlet log's new content and coverage outside a sync (imports, demo).
