@@ -77,7 +77,7 @@ impl TestServer {
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                let _ = axum_serve(listener, app, shutdown).await;
+                let _ = tungnha_server::serve(listener, app, shutdown).await;
             });
         });
         Self { addr, state, stop: Some(stop), thread: Some(thread), data }
@@ -105,14 +105,6 @@ impl Paused {
     pub fn resume(self) -> TestServer {
         TestServer::serve_on(Config::new(self.data.path().to_path_buf()), self.data, self.addr)
     }
-}
-
-async fn axum_serve(
-    listener: tokio::net::TcpListener,
-    app: tungnha_server::Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    tungnha_server::serve(listener, app, shutdown).await
 }
 
 impl Drop for TestServer {

@@ -76,27 +76,24 @@ impl DocCache {
             return Ok(Some(entry.clone()));
         }
         // Load outside the cache lock (it can take a while for a big log), but under
-        // this hamlet's loading lock; whoever waited on it finds the log cached.
+        // this hamlet's loading lock, so a crowd loads it once.
         let gate = lock(&self.loading).entry(hamlet.clone()).or_default().clone();
         let _loading = lock(&gate);
+        let loaded = self.load(db, hamlet);
+        // Only now that the log is cached (or known absent) may a newcomer skip the gate.
+        lock(&self.loading).remove(hamlet);
+        loaded
+    }
+
+    /// Loads a log into the cache, unless whoever held the gate before us did.
+    fn load(&self, db: &Db, hamlet: &HamletId) -> Result<Option<SharedDoc>, DbError> {
         if let Some(entry) = lock(&self.map).get(hamlet) {
             return Ok(Some(entry.clone()));
         }
-        let loaded = db.load_log(hamlet);
-        let Some((log, next_chunk)) = loaded.inspect_err(|_| {
-            lock(&self.loading).remove(hamlet);
-        })?
-        else {
-            lock(&self.loading).remove(hamlet);
-            return Ok(None);
-        };
+        let Some((log, next_chunk)) = db.load_log(hamlet)? else { return Ok(None) };
         let ledger = CoverageLedger::from_log(&log);
-        let mut map = lock(&self.map);
-        if let Some(entry) = map.get(hamlet) {
-            // Someone else loaded it meanwhile; theirs is the live copy.
-            return Ok(Some(entry.clone()));
-        }
         let entry = Arc::new(Mutex::new(DocEntry { log, ledger, next_chunk, snapshot: None }));
+        let mut map = lock(&self.map);
         map.put(hamlet.clone(), entry.clone());
         while map.len() > self.capacity {
             let idle = map.iter().rev().find(|(_, e)| Arc::strong_count(e) == 1).map(|(k, _)| k.clone());
@@ -108,9 +105,6 @@ impl DocCache {
             }
         }
         metrics::gauge!("tungnha_docs_cached").set(map.len() as f64);
-        drop(map);
-        // Only now that the log is cached may a newcomer skip the gate.
-        lock(&self.loading).remove(hamlet);
         Ok(Some(entry))
     }
 }

@@ -361,10 +361,11 @@ impl Replica {
                     let Payload::Snapshot(bytes) = &msg.payload else { continue };
                     let log = HamletLog::load(bytes)
                         .map_err(|e| SyncError::Log { doc: msg.doc.clone(), source: Box::new(e) })?;
+                    let heads = log.heads();
                     self.hold(msg.doc.clone(), log);
-                    let held =
-                        self.docs.get_mut(&msg.doc).ok_or(SyncError::MissingDeps { doc: msg.doc.clone() })?;
-                    held.shared.insert(peer.to_owned(), held.log.heads());
+                    if let Some(held) = self.docs.get_mut(&msg.doc) {
+                        held.shared.insert(peer.to_owned(), heads);
+                    }
                     // Listing a whole big log's changes or entries here would cost
                     // time proportional to it; callers that keep figures rebuild them.
                     out.insert(msg.doc.clone(), Absorbed { whole: true, ..Absorbed::default() });
