@@ -393,6 +393,7 @@ mod tests {
         let reopened = store.load(actor()).expect("load").replica;
         let log = reopened.log(&hamlet("kp-1")).expect("held");
         assert_eq!(log.visits().ok, before);
+        assert_eq!(log.doc().get_changes(&[]).len(), 2, "genesis and the one squashed change, nothing else");
         assert_eq!(log.heads(), replica.log(&hamlet("kp-1")).expect("held").heads());
         assert_eq!(reopened.bookkeeping(&hamlet("kp-1")).expect("kept").0, log.heads().as_slice());
     }
