@@ -62,6 +62,10 @@ pub struct Coverage {
     pub per_day: BTreeMap<String, u64>,
     /// Figures per volunteer.
     pub per_volunteer: BTreeMap<UserId, VolunteerFigures>,
+    /// Counted households per Asia/Ho_Chi_Minh day of their first covering visit: the
+    /// running sum is coverage over time.
+    #[serde(default)]
+    pub covered_per_day: BTreeMap<String, u64>,
 }
 
 /// Where a household stands.
@@ -94,24 +98,30 @@ pub fn vn_time(at_ms: i64) -> String {
     }
 }
 
-/// What a household's status is, given its non-voided visits as (at, id, outcome).
-fn status_of<'a>(visits: impl Iterator<Item = (i64, &'a VisitId, Outcome)>) -> HouseholdStatus {
+/// A household's status and, when covered, the time of its first covering visit.
+type Standing = (HouseholdStatus, Option<i64>);
+
+/// A household's status and first covering time, given its non-voided visits.
+fn standing_of<'a>(visits: impl Iterator<Item = (i64, &'a VisitId, Outcome)>) -> Standing {
     let mut any = false;
-    let mut covered = false;
+    let mut first_cover: Option<i64> = None;
     let mut latest: Option<(i64, &VisitId, Outcome)> = None;
     for (at, id, outcome) in visits {
         any = true;
-        covered |= outcome.covers();
+        if outcome.covers() {
+            first_cover = Some(first_cover.map_or(at, |f| f.min(at)));
+        }
         if latest.is_none_or(|(lat, lid, _)| (at, id) > (lat, lid)) {
             latest = Some((at, id, outcome));
         }
     }
-    match latest {
-        _ if covered => HouseholdStatus::Covered,
+    let status = match latest {
+        _ if first_cover.is_some() => HouseholdStatus::Covered,
         Some((_, _, o)) if o.needs_follow_up() => HouseholdStatus::FollowUp,
         _ if any => HouseholdStatus::Attempted,
         _ => HouseholdStatus::NotVisited,
-    }
+    };
+    (status, first_cover)
 }
 
 impl Coverage {
@@ -126,8 +136,8 @@ impl Coverage {
             by_household.entry(&v.household).or_default().push((v.at, id, v.outcome));
         }
         for (id, _) in households.iter().filter(|(_, h)| !h.retired) {
-            let status = status_of(by_household.remove(id).unwrap_or_default().into_iter());
-            c.add_household_status(status, 1);
+            let standing = standing_of(by_household.remove(id).unwrap_or_default().into_iter());
+            c.add_household_status(standing, 1);
         }
         c
     }
@@ -151,6 +161,9 @@ impl Coverage {
         }
         for (d, n) in &other.per_day {
             *self.per_day.entry(d.clone()).or_default() += n;
+        }
+        for (d, n) in &other.covered_per_day {
+            *self.covered_per_day.entry(d.clone()).or_default() += n;
         }
         for (u, f) in &other.per_volunteer {
             let e = self.per_volunteer.entry(u.clone()).or_default();
@@ -180,9 +193,12 @@ impl Coverage {
         }
     }
 
-    /// Adds or removes a listed, non-retired household of the given status.
-    fn add_household_status(&mut self, status: HouseholdStatus, sign: i64) {
+    /// Adds or removes a listed, non-retired household of the given standing.
+    fn add_household_status(&mut self, (status, first_cover): Standing, sign: i64) {
         bump(&mut self.registered, sign);
+        if let Some(at) = first_cover {
+            bump_map(&mut self.covered_per_day, &vn_day(at), sign);
+        }
         match status {
             HouseholdStatus::NotVisited => {}
             HouseholdStatus::Attempted => bump(&mut self.attempted, sign),
@@ -297,19 +313,23 @@ impl CoverageLedger {
 
     /// A household's status, whether or not it counts towards coverage.
     pub fn status(&self, household: &HouseholdId) -> HouseholdStatus {
+        self.standing(household).0
+    }
+
+    fn standing(&self, household: &HouseholdId) -> Standing {
         let visits = self
             .by_household
             .get(household)
             .into_iter()
             .flatten()
             .filter_map(|id| self.visits.get(id).filter(|v| !v.voided).map(|v| (v.at, id, v.outcome)));
-        status_of(visits)
+        standing_of(visits)
     }
 
-    /// The status of a listed, non-retired household; `None` for others.
-    fn counted_status(&self, household: &HouseholdId) -> Option<HouseholdStatus> {
+    /// The standing of a listed, non-retired household; `None` for others.
+    fn counted_status(&self, household: &HouseholdId) -> Option<Standing> {
         match self.households.get(household) {
-            Some(false) => Some(self.status(household)),
+            Some(false) => Some(self.standing(household)),
             _ => None,
         }
     }
@@ -350,7 +370,7 @@ mod tests {
     fn latest_visit_decides_follow_up_unless_covered() {
         let a = VisitId::parse("aaaaaaaaaaaaaaaa").expect("valid id");
         let b = VisitId::parse("bbbbbbbbbbbbbbbb").expect("valid id");
-        let s = |v: Vec<(i64, &VisitId, Outcome)>| status_of(v.into_iter());
+        let s = |v: Vec<(i64, &VisitId, Outcome)>| standing_of(v.into_iter()).0;
         assert_eq!(s(vec![]), HouseholdStatus::NotVisited);
         assert_eq!(s(vec![(1, &a, Outcome::NotHome)]), HouseholdStatus::FollowUp);
         assert_eq!(
@@ -361,6 +381,20 @@ mod tests {
         assert_eq!(s(vec![(1, &a, Outcome::Guided), (2, &b, Outcome::Revisit)]), HouseholdStatus::Covered);
         // Same time: the larger id is "latest", so every replica agrees.
         assert_eq!(s(vec![(1, &a, Outcome::Declined), (1, &b, Outcome::Revisit)]), HouseholdStatus::FollowUp);
+    }
+
+    #[test]
+    fn a_household_counts_as_covered_from_its_first_covering_visit() {
+        let a = VisitId::parse("aaaaaaaaaaaaaaaa").expect("valid id");
+        let b = VisitId::parse("bbbbbbbbbbbbbbbb").expect("valid id");
+        let c = VisitId::parse("cccccccccccccccc").expect("valid id");
+        let visits =
+            vec![(30, &a, Outcome::Guided), (10, &b, Outcome::NotHome), (20, &c, Outcome::AlreadyDone)];
+        assert_eq!(standing_of(visits.into_iter()), (HouseholdStatus::Covered, Some(20)));
+        assert_eq!(
+            standing_of(vec![(10, &b, Outcome::NotHome)].into_iter()),
+            (HouseholdStatus::FollowUp, None)
+        );
     }
 
     #[test]
