@@ -128,8 +128,14 @@ pub const PASSWORD: &str = "mat-khau-thu";
 /// official `canbo`, a leader `totruong` and volunteers `tnv1`…`tnvN`, everyone
 /// assigned to every hamlet. Returns the hamlet ids.
 pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) -> Vec<HamletId> {
-    admin::commune_add(db, COMMUNE, "Phường Thử Nghiệm", tungnha_client_core::domain::CommuneKind::Phuong)
-        .expect("commune");
+    admin::commune_add(
+        db,
+        admin::CLI,
+        COMMUNE,
+        "Phường Thử Nghiệm",
+        tungnha_client_core::domain::CommuneKind::Phuong,
+    )
+    .expect("commune");
     let mut csv = String::from("code,name,kind,target_households\n");
     for i in 1..=hamlets {
         csv.push_str(&format!("kp-{i},Khu phố {i},khu_pho,{}\n", households + 10));
@@ -150,10 +156,10 @@ pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) ->
     let mut people = vec![("canbo".to_owned(), Role::Official), ("totruong".to_owned(), Role::Leader)];
     people.extend((1..=volunteers).map(|i| (format!("tnv{i}"), Role::Volunteer)));
     for (name, role) in &people {
-        admin::user_add(db, name, *role, Some(COMMUNE), None, PASSWORD).expect("user");
+        admin::user_add(db, admin::CLI, name, *role, Some(COMMUNE), None, Some(PASSWORD)).expect("user");
         if *role != Role::Official {
             for h in &ids {
-                admin::assign(db, name, h.as_str()).expect("assign");
+                admin::assign(db, admin::CLI, name, h.as_str()).expect("assign");
             }
         }
     }
@@ -212,4 +218,108 @@ pub fn post(url: &str, token: Option<&str>, content_type: &str, body: &[u8]) -> 
         req = req.header("Authorization", format!("Bearer {t}"));
     }
     finish(req.send(body))
+}
+
+/// A person signed in on the web, as a browser would be: the session cookie, and the
+/// CSRF token of the page last read. Redirects are not followed, so tests see them.
+pub struct WebSession {
+    base: String,
+    cookie: String,
+    /// The CSRF token of the last page read.
+    pub csrf: String,
+}
+
+/// A web answer: status, `Location` if a redirect, body as text.
+pub struct Page {
+    /// The status code.
+    pub status: u16,
+    /// Where a redirect points.
+    pub location: Option<String>,
+    /// The HTML.
+    pub html: String,
+}
+
+fn web_agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
+}
+
+fn page_of(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (Page, Vec<String>) {
+    let mut r = r.expect("the server answers");
+    let cookies = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .map(str::to_owned)
+        .collect();
+    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let html = r.body_mut().read_to_string().unwrap_or_default();
+    (Page { status: r.status().as_u16(), location, html }, cookies)
+}
+
+/// The value of the first hidden `csrf` field of a page.
+pub fn csrf_of(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
+
+/// Encodes form pairs as `application/x-www-form-urlencoded`, as a browser does.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
+impl WebSession {
+    /// Signs in through the sign-in form. Panics unless the server redirects onwards.
+    pub fn sign_in(server: &TestServer, username: &str, password: &str) -> Self {
+        let s = Self::try_sign_in(server, username, password);
+        assert_eq!(s.1.status, 303, "{username} signs in: {}", s.1.html);
+        s.0
+    }
+
+    /// Tries to sign in; returns the session (empty cookie if refused) and the answer.
+    pub fn try_sign_in(server: &TestServer, username: &str, password: &str) -> (Self, Page) {
+        let (form, cookies) = page_of(web_agent().get(server.url("/login")).call());
+        let login_cookie =
+            cookies.iter().find(|c| c.starts_with("tn_login=")).cloned().expect("a sign-in cookie");
+        let csrf = csrf_of(&form.html).expect("the sign-in form has a token");
+        let body =
+            form_body(&[("csrf", &csrf), ("username", username), ("password", password), ("next", "")]);
+        let (answer, cookies) = page_of(
+            web_agent()
+                .post(server.url("/login"))
+                .header("Cookie", &login_cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(body.as_bytes()),
+        );
+        let cookie = cookies.into_iter().find(|c| c.starts_with("tn_session=")).unwrap_or_default();
+        (Self { base: server.base(), cookie, csrf: String::new() }, answer)
+    }
+
+    /// GETs a page with the session, keeping its CSRF token.
+    pub fn get(&mut self, path: &str) -> Page {
+        let (page, _) =
+            page_of(web_agent().get(format!("{}{path}", self.base)).header("Cookie", &self.cookie).call());
+        if let Some(csrf) = csrf_of(&page.html) {
+            self.csrf = csrf;
+        }
+        page
+    }
+
+    /// POSTs a form with the session. The caller includes `csrf` or not.
+    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        page_of(
+            web_agent()
+                .post(format!("{}{path}", self.base))
+                .header("Cookie", &self.cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(form_body(fields).as_bytes()),
+        )
+        .0
+    }
+
+    /// GETs raw bytes (exports) with the session.
+    pub fn download(&self, path: &str) -> Answer {
+        finish(web_agent().get(format!("{}{path}", self.base)).header("Cookie", &self.cookie).call())
+    }
 }

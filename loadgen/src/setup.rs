@@ -63,7 +63,7 @@ fn err(e: impl std::fmt::Display) -> String {
 pub fn prepare(plan: &Plan) -> Result<Prepared, String> {
     let data = tempfile::tempdir().map_err(err)?;
     let db = Db::open(data.path()).map_err(err)?;
-    admin::commune_add(&db, COMMUNE, "Xã Thử Tải", CommuneKind::Xa).map_err(err)?;
+    admin::commune_add(&db, admin::CLI, COMMUNE, "Xã Thử Tải", CommuneKind::Xa).map_err(err)?;
     let mut csv = String::from("code,name,kind,target_households\n");
     for i in 0..plan.hamlets {
         let _ = writeln!(csv, "th-{i},Thôn {i},thon,{}", plan.households);

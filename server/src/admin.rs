@@ -50,13 +50,35 @@ fn invalid(msg: impl Into<String>) -> AdminError {
     AdminError::Invalid(msg.into())
 }
 
-fn audit(db: &Db, action: &str, detail: String) -> Result<(), AdminError> {
-    db.audit(&AuditEvent { at: crate::now_ms(), by: "admin-cli".into(), action: action.into(), detail })?;
+/// Who the audit log names for the admin commands run from the command line.
+pub const CLI: &str = "admin-cli";
+
+/// Appends to the audit log: `by` did `action`, in `commune` when it concerns one.
+pub fn audit(
+    db: &Db,
+    by: &str,
+    commune: Option<&CommuneId>,
+    action: &str,
+    detail: String,
+) -> Result<(), AdminError> {
+    db.audit(&AuditEvent {
+        at: crate::now_ms(),
+        by: by.into(),
+        commune: commune.cloned(),
+        action: action.into(),
+        detail,
+    })?;
     Ok(())
 }
 
 /// Creates a commune with the default catalogue.
-pub fn commune_add(db: &Db, code: &str, name: &str, kind: CommuneKind) -> Result<Commune, AdminError> {
+pub fn commune_add(
+    db: &Db,
+    by: &str,
+    code: &str,
+    name: &str,
+    kind: CommuneKind,
+) -> Result<Commune, AdminError> {
     let id = CommuneId::parse(code).map_err(|e| invalid(e.to_string()))?;
     if code.contains('.') {
         return Err(invalid("a commune code may not contain '.'"));
@@ -70,7 +92,7 @@ pub fn commune_add(db: &Db, code: &str, name: &str, kind: CommuneKind) -> Result
     }
     let commune = Commune { id, name: name.to_owned(), kind, catalogue: Catalogue::default() };
     db.put_commune(&commune)?;
-    audit(db, "commune_add", format!("{} {}", commune.id, commune.name))?;
+    audit(db, by, Some(&commune.id), "commune_add", format!("{} {}", commune.id, commune.name))?;
     Ok(commune)
 }
 
@@ -215,7 +237,7 @@ pub fn hamlets_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<Hamlet
         return Err(AdminError::Import(errors));
     }
     db.put_hamlets(&hamlets)?;
-    audit(db, "hamlets_import", format!("{} hamlets into {commune}", hamlets.len()))?;
+    audit(db, CLI, Some(&commune), "hamlets_import", format!("{} hamlets into {commune}", hamlets.len()))?;
     Ok(hamlets)
 }
 
@@ -230,7 +252,7 @@ pub fn importer() -> Author {
 /// hamlet's log, in one durable write. Returns how many were added.
 pub fn households_import(db: &Db, hamlet: &str, bytes: &[u8]) -> Result<usize, AdminError> {
     let id = HamletId::parse(hamlet).map_err(|e| invalid(e.to_string()))?;
-    db.hamlet(&id)?.ok_or_else(|| invalid(format!("hamlet {id} does not exist")))?;
+    let record = db.hamlet(&id)?.ok_or_else(|| invalid(format!("hamlet {id} does not exist")))?;
     let csv = read_csv(bytes, &["label"], &["head", "members"]);
     let mut errors = csv.errors;
     let mut forms = Vec::new();
@@ -281,7 +303,13 @@ pub fn households_import(db: &Db, hamlet: &str, bytes: &[u8]) -> Result<usize, A
         content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },
         coverage: Coverage::compute(&log),
     })?;
-    audit(db, "households_import", format!("{} households into {id}", forms.len()))?;
+    audit(
+        db,
+        CLI,
+        Some(&record.commune),
+        "households_import",
+        format!("{} households into {id}", forms.len()),
+    )?;
     Ok(forms.len())
 }
 
@@ -308,14 +336,15 @@ pub fn hash_password(password: &str) -> Result<String, AdminError> {
         .map_err(|e| invalid(format!("the password could not be hashed: {e}")))
 }
 
-/// Creates a user.
+/// Creates a user; with no password, one who cannot sign in on the web.
 pub fn user_add(
     db: &Db,
+    by: &str,
     username: &str,
     role: Role,
     commune: Option<&str>,
     name: Option<&str>,
-    password: &str,
+    password: Option<&str>,
 ) -> Result<User, AdminError> {
     let id = check_username(username)?;
     if db.user(&id)?.is_some() {
@@ -339,11 +368,12 @@ pub fn user_add(
         name: name.to_owned(),
         role,
         commune,
-        password_hash: hash_password(password)?,
+        // No password: the account only syncs from enrolled devices.
+        password_hash: password.map(hash_password).transpose()?.unwrap_or_else(|| NO_PASSWORD.into()),
         active: true,
     };
     db.put_user(&user)?;
-    audit(db, "user_add", format!("{} ({})", user.id, user.role))?;
+    audit(db, by, user.commune.as_ref(), "user_add", format!("{} ({})", user.id, user.role))?;
     Ok(user)
 }
 
@@ -405,7 +435,7 @@ pub fn users_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<User>, A
         return Err(AdminError::Import(errors));
     }
     db.put_users(&users)?;
-    audit(db, "users_import", format!("{} users into {commune}", users.len()))?;
+    audit(db, CLI, Some(&commune), "users_import", format!("{} users into {commune}", users.len()))?;
     Ok(users)
 }
 
@@ -421,17 +451,78 @@ fn user_and_hamlet(db: &Db, user: &str, hamlet: &str) -> Result<(User, Hamlet), 
 }
 
 /// Assigns a user to a hamlet.
-pub fn assign(db: &Db, user: &str, hamlet: &str) -> Result<(), AdminError> {
+pub fn assign(db: &Db, by: &str, user: &str, hamlet: &str) -> Result<(), AdminError> {
     let (user, hamlet) = user_and_hamlet(db, user, hamlet)?;
     db.assign(&user.id, &hamlet.id)?;
-    audit(db, "assign", format!("{} → {}", user.id, hamlet.id))
+    audit(db, by, Some(&hamlet.commune), "assign", format!("{} → {}", user.id, hamlet.id))
 }
 
 /// Removes a user from a hamlet.
-pub fn unassign(db: &Db, user: &str, hamlet: &str) -> Result<(), AdminError> {
+pub fn unassign(db: &Db, by: &str, user: &str, hamlet: &str) -> Result<(), AdminError> {
     let (user, hamlet) = user_and_hamlet(db, user, hamlet)?;
     db.unassign(&user.id, &hamlet.id)?;
-    audit(db, "unassign", format!("{} ✕ {}", user.id, hamlet.id))
+    audit(db, by, Some(&hamlet.commune), "unassign", format!("{} ✕ {}", user.id, hamlet.id))
+}
+
+/// The largest target a hamlet may have: no hamlet has a hundred thousand households.
+pub const MAX_TARGET: u64 = 100_000;
+
+/// Sets how many households a hamlet's team is expected to reach.
+pub fn set_target(db: &Db, by: &str, hamlet: &HamletId, target: u64) -> Result<Hamlet, AdminError> {
+    if target > MAX_TARGET {
+        return Err(invalid(format!("a target is at most {MAX_TARGET} households")));
+    }
+    let mut h = db.hamlet(hamlet)?.ok_or_else(|| invalid(format!("hamlet {hamlet} does not exist")))?;
+    let before = h.target_households;
+    h.target_households = target;
+    db.put_hamlets(std::slice::from_ref(&h))?;
+    audit(db, by, Some(&h.commune), "target", format!("{}: {before} → {target}", h.id))?;
+    Ok(h)
+}
+
+/// Sets a user's web password; their open web sessions end.
+pub fn set_password(db: &Db, by: &str, user: &UserId, password: &str) -> Result<(), AdminError> {
+    let mut u = db.user(user)?.ok_or_else(|| invalid(format!("user {user} does not exist")))?;
+    u.password_hash = hash_password(password)?;
+    db.put_user(&u)?;
+    db.remove_sessions_of(user)?;
+    audit(db, by, u.commune.as_ref(), "password_reset", user.to_string())
+}
+
+/// Activates or deactivates a user. A deactivated user can neither sign in nor sync,
+/// and their open web sessions end.
+pub fn set_active(db: &Db, by: &str, user: &UserId, active: bool) -> Result<(), AdminError> {
+    let mut u = db.user(user)?.ok_or_else(|| invalid(format!("user {user} does not exist")))?;
+    u.active = active;
+    db.put_user(&u)?;
+    if !active {
+        db.remove_sessions_of(user)?;
+    }
+    audit(db, by, u.commune.as_ref(), if active { "reactivate" } else { "deactivate" }, user.to_string())
+}
+
+/// Replaces a commune's catalogue. Codes already in it must stay (hamlet logs refer to
+/// them); labels may change and entries may be added.
+pub fn set_catalogue(db: &Db, by: &str, commune: &CommuneId, catalogue: Catalogue) -> Result<(), AdminError> {
+    let mut c = db.commune(commune)?.ok_or_else(|| invalid(format!("commune {commune} does not exist")))?;
+    for (old, new) in
+        [(&c.catalogue.topics, &catalogue.topics), (&c.catalogue.account_kinds, &catalogue.account_kinds)]
+    {
+        if let Some(gone) = old.iter().find(|e| !new.iter().any(|n| n.code == e.code)) {
+            return Err(invalid(format!("code {} may not be removed", gone.code)));
+        }
+    }
+    for e in catalogue.topics.iter().chain(&catalogue.account_kinds) {
+        if !tungnha_client_core::catalogue::is_code(&e.code) {
+            return Err(invalid(format!("“{}” is not a code", e.code)));
+        }
+        if e.label.trim().is_empty() || e.label.chars().count() > MAX_TEXT_CHARS {
+            return Err(invalid(format!("the label of {} must be 1 to 200 characters", e.code)));
+        }
+    }
+    c.catalogue = catalogue;
+    db.put_commune(&c)?;
+    audit(db, by, Some(commune), "catalogue", commune.to_string())
 }
 
 /// The alphabet of enrolment codes: no 0/O, 1/I, so they can be read out and typed.
@@ -507,7 +598,7 @@ mod tests {
     fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::open(dir.path()).expect("open");
-        commune_add(&db, "p-hoa-binh", "Phường Hòa Bình", CommuneKind::Phuong).expect("commune");
+        commune_add(&db, CLI, "p-hoa-binh", "Phường Hòa Bình", CommuneKind::Phuong).expect("commune");
         (dir, db)
     }
 

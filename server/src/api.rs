@@ -343,6 +343,7 @@ pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId) -> Result<Devic
         state.db.audit(&AuditEvent {
             at: now,
             by: by.id.to_string(),
+            commune: owner.commune.clone(),
             action: "revoke".into(),
             detail: format!("device {} ({}) of {}", device.id, device.name, device.user),
         })?;

@@ -7,7 +7,7 @@
 //! `device_tokens` (token hash → device id), `actors` (actor hex → device id);
 //! `enrol_codes` (code hash → JSON); `audit` (u64 BE → JSON); `logs` (`hamlet 0 seq`
 //! → a snapshot at seq 0 or raw changes after); `coverage` (hamlet → JSON);
-//! `sync_states` (`device 0 hamlet` → JSON).
+//! `sync_states` (`device 0 hamlet` → JSON); `sessions` (session-token hash → JSON).
 
 use std::path::Path;
 
@@ -88,6 +88,17 @@ pub struct SyncState {
     pub at: i64,
 }
 
+/// A signed-in web session, stored under the hash of its cookie's token.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Session {
+    /// Who.
+    pub user: UserId,
+    /// The token every state-changing form must carry.
+    pub csrf: String,
+    /// When it ends, ms since epoch.
+    pub expires_at: i64,
+}
+
 /// One hamlet log's part of a sync's durable write.
 #[derive(Debug)]
 pub struct LogWrite {
@@ -134,6 +145,7 @@ pub struct Db {
     logs: sled::Tree,
     coverage: sled::Tree,
     sync_states: sled::Tree,
+    sessions: sled::Tree,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
@@ -175,6 +187,7 @@ impl Db {
             logs: db.open_tree("logs")?,
             coverage: db.open_tree("coverage")?,
             sync_states: db.open_tree("sync_states")?,
+            sessions: db.open_tree("sessions")?,
             db,
         })
     }
@@ -212,6 +225,11 @@ impl Db {
     pub fn hamlets_of(&self, commune: &CommuneId) -> Result<Vec<Hamlet>, DbError> {
         let prefix = format!("{}.", commune.as_str());
         self.hamlets.scan_prefix(prefix.as_bytes()).values().map(|v| parse("hamlet", &v?)).collect()
+    }
+
+    /// Every commune.
+    pub fn all_communes(&self) -> Result<Vec<Commune>, DbError> {
+        self.communes.iter().values().map(|v| parse("commune", &v?)).collect()
     }
 
     /// Every hamlet.
@@ -256,6 +274,11 @@ impl Db {
         self.flush()
     }
 
+    /// Every user.
+    pub fn all_users(&self) -> Result<Vec<User>, DbError> {
+        self.users.iter().values().map(|v| parse("user", &v?)).collect()
+    }
+
     /// Creates users in one durable write.
     pub fn put_users(&self, users: &[User]) -> Result<(), DbError> {
         let mut batch = sled::Batch::default();
@@ -288,6 +311,21 @@ impl Db {
                 std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| HamletId::parse(s).ok())
             {
                 out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every assignment, as (user, hamlet).
+    pub fn all_assignments(&self) -> Result<Vec<(UserId, HamletId)>, DbError> {
+        let mut out = Vec::new();
+        for k in self.assignments.iter().keys() {
+            let k = k?;
+            let text = String::from_utf8_lossy(&k);
+            if let Some((u, h)) = text.split_once('\0')
+                && let (Ok(u), Ok(h)) = (UserId::parse(u), HamletId::parse(h))
+            {
+                out.push((u, h));
             }
         }
         Ok(out)
@@ -366,6 +404,48 @@ impl Db {
         self.device(&id)
     }
 
+    /// Every device.
+    pub fn all_devices(&self) -> Result<Vec<Device>, DbError> {
+        self.devices.iter().values().map(|v| parse("device", &v?)).collect()
+    }
+
+    // ---- web sessions ----
+
+    /// Stores a session under the hash of its token.
+    pub fn put_session(&self, token: &str, session: &Session) -> Result<(), DbError> {
+        self.sessions.insert(secret_hash(token), json(session))?;
+        self.flush()
+    }
+
+    /// The session of a token, if it exists and has not expired by `now`.
+    pub fn session(&self, token: &str, now: i64) -> Result<Option<Session>, DbError> {
+        let key = secret_hash(token);
+        let Some(v) = self.sessions.get(&key)? else { return Ok(None) };
+        let session: Session = parse("session", &v)?;
+        if session.expires_at <= now {
+            self.sessions.remove(key)?;
+            return Ok(None);
+        }
+        Ok(Some(session))
+    }
+
+    /// Ends a session.
+    pub fn remove_session(&self, token: &str) -> Result<(), DbError> {
+        self.sessions.remove(secret_hash(token))?;
+        self.flush()
+    }
+
+    /// Ends every session of a user (deactivation, password reset).
+    pub fn remove_sessions_of(&self, user: &UserId) -> Result<(), DbError> {
+        for item in self.sessions.iter() {
+            let (k, v) = item?;
+            if parse::<Session>("session", &v).is_ok_and(|s| &s.user == user) {
+                self.sessions.remove(k)?;
+            }
+        }
+        self.flush()
+    }
+
     // ---- audit ----
 
     /// Appends to the audit log.
@@ -373,6 +453,11 @@ impl Db {
         let id = self.db.generate_id()?;
         self.audit.insert(id.to_be_bytes(), json(event))?;
         self.flush()
+    }
+
+    /// The audit log, newest first, at most `limit` entries.
+    pub fn audit_events(&self, limit: usize) -> Result<Vec<AuditEvent>, DbError> {
+        self.audit.iter().values().rev().take(limit).map(|v| parse("audit event", &v?)).collect()
     }
 
     // ---- hamlet logs, coverage, sync states ----

@@ -61,21 +61,21 @@ pub fn seed(db: &Db) -> Result<String, DbError> {
 fn seed_inner(db: &Db) -> Result<String, AdminError> {
     let mut rng = StdRng::seed_from_u64(2026);
     let now = crate::now_ms();
-    admin::commune_add(db, COMMUNE, "Phường Hòa Bình", CommuneKind::Phuong)?;
+    admin::commune_add(db, admin::CLI, COMMUNE, "Phường Hòa Bình", CommuneKind::Phuong)?;
     let mut csv = String::from("code,name,kind,target_households\n");
     for (code, name) in HAMLETS {
         let _ = writeln!(csv, "{code},{name},khu_pho,{}", rng.random_range(30..=42) * 10);
     }
     let hamlets = admin::hamlets_import(db, COMMUNE, csv.as_bytes())?;
     for (username, name, role) in PEOPLE {
-        admin::user_add(db, username, *role, Some(COMMUNE), Some(name), DEMO_PASSWORD)?;
+        admin::user_add(db, admin::CLI, username, *role, Some(COMMUNE), Some(name), Some(DEMO_PASSWORD))?;
     }
     for (i, hamlet) in hamlets.iter().enumerate() {
         let leader = if i < 3 { "totruong1" } else { "totruong2" };
-        admin::assign(db, leader, hamlet.id.as_str())?;
+        admin::assign(db, admin::CLI, leader, hamlet.id.as_str())?;
         // Two volunteers per khu phố; tnv1 and tnv2 also help in a second one.
         for v in [i % 8 + 1, (i + 6) % 8 + 1] {
-            admin::assign(db, &format!("tnv{v}"), hamlet.id.as_str())?;
+            admin::assign(db, admin::CLI, &format!("tnv{v}"), hamlet.id.as_str())?;
         }
     }
     for (i, hamlet) in hamlets.iter().enumerate() {

@@ -1,10 +1,11 @@
 //! The Từng Nhà sync server as a library: `app(state)` builds the router and
 //! `run(config, listener, shutdown)` serves it, so tests can bind port 0 and stop it.
 //!
-//! Modules: `db` (sled: records, hamlet-log chunks, coverage, sync states), `docs` (the
-//! locked LRU cache of hamlet logs), `sync` (the validated, atomic sync), `api` (HTTP API
-//! v1), `routes` (pages, health, metrics), `admin` (the admin commands), `demo` (the
-//! demo commune), `records` and `error`. It depends on client-core's IO-free centre
+//! Modules: `db` (sled: records, hamlet-log chunks, coverage, sync states, sessions),
+//! `docs` (the locked LRU cache of hamlet logs), `sync` (the validated, atomic sync),
+//! `api` (HTTP API v1), `web` (the signed-in web pages, forms and exports), `routes`
+//! (health, metrics), `admin` (the admin commands), `demo` (the demo commune),
+//! `records` and `error`. It depends on client-core's IO-free centre
 //! only, and is the only crate that knows HTTP routes.
 
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod records;
 mod routes;
 pub mod sync;
+pub mod web;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -50,12 +52,22 @@ pub struct Config {
     pub body_limit: usize,
     /// Most requests served at once.
     pub concurrency: usize,
+    /// Mark cookies `Secure` and build https links: the server is reached over TLS
+    /// (its own, or a reverse proxy's).
+    pub secure_cookies: bool,
 }
 
 impl Config {
     /// A configuration with the defaults for everything but the data directory.
     pub fn new(data_dir: PathBuf) -> Self {
-        Self { data_dir, demo: false, cache_docs: 256, body_limit: 4 * 1024 * 1024, concurrency: 512 }
+        Self {
+            data_dir,
+            demo: false,
+            cache_docs: 256,
+            body_limit: 4 * 1024 * 1024,
+            concurrency: 512,
+            secure_cookies: false,
+        }
     }
 }
 
@@ -77,6 +89,8 @@ pub struct AppState {
     pub db: Db,
     /// The hamlet logs in memory.
     pub docs: Arc<DocCache>,
+    /// Failed web sign-ins, per username.
+    pub throttle: Arc<web::session::LoginThrottle>,
     config: Arc<Config>,
 }
 
@@ -84,7 +98,12 @@ impl AppState {
     /// Opens the database in `config.data_dir`, seeding the demo if asked and empty.
     pub fn open(config: Config) -> Result<Self, ServerError> {
         let db = Db::open(&config.data_dir)?;
-        let state = Self { docs: Arc::new(DocCache::new(config.cache_docs)), db, config: Arc::new(config) };
+        let state = Self {
+            docs: Arc::new(DocCache::new(config.cache_docs)),
+            db,
+            throttle: Arc::default(),
+            config: Arc::new(config),
+        };
         if state.config.demo && state.db.is_empty() {
             let demo = demo::seed(&state.db)?;
             println!("{demo}");
@@ -127,6 +146,7 @@ pub fn app(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(routes::router())
         .merge(api::router())
+        .merge(web::router())
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(axum::middleware::from_fn(routes::count_requests))
         .layer(

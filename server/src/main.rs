@@ -42,6 +42,10 @@ enum Command {
         /// Largest request body accepted, in bytes.
         #[arg(long, env = "TUNGNHA_BODY_LIMIT", default_value_t = 4 * 1024 * 1024)]
         body_limit: usize,
+        /// People reach the server over https (through a reverse proxy that terminates
+        /// TLS): mark cookies Secure and build https enrolment links.
+        #[arg(long, env = "TUNGNHA_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Administer a data directory the server is not running on.
     Admin(AdminArgs),
@@ -184,8 +188,8 @@ enum UserCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data, listen, demo, cache_docs, body_limit } => {
-            let config = Config { demo, cache_docs, body_limit, ..Config::new(data) };
+        Command::Serve { data, listen, demo, cache_docs, body_limit, secure_cookies } => {
+            let config = Config { demo, cache_docs, body_limit, secure_cookies, ..Config::new(data) };
             match serve(config, listen) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -262,7 +266,7 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
         AdminCommand::Commune(CommuneCommand::Add { code, name, kind }) => {
             let kind = CommuneKind::from_code(&kind)
                 .ok_or_else(|| bad("commune kind (xa, phuong, dac_khu)", &kind))?;
-            let c = admin::commune_add(db, &code, &name, kind)?;
+            let c = admin::commune_add(db, admin::CLI, &code, &name, kind)?;
             (
                 json!({"id": c.id, "name": c.name, "kind": c.kind}),
                 format!("Added commune {} ({})", c.id, c.name),
@@ -286,7 +290,15 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
                 .read_to_string(&mut password)
                 .map_err(|e| AdminError::Invalid(format!("could not read the password: {e}")))?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let u = admin::user_add(db, &username, role, commune.as_deref(), name.as_deref(), password)?;
+            let u = admin::user_add(
+                db,
+                admin::CLI,
+                &username,
+                role,
+                commune.as_deref(),
+                name.as_deref(),
+                Some(password),
+            )?;
             (
                 json!({"id": u.id, "name": u.name, "role": u.role}),
                 format!("Added {} {} ({})", u.role, u.id, u.name),
@@ -299,7 +311,7 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
             (json!({"imported": ids}), format!("Imported {} users", ids.len()), true)
         }
         AdminCommand::Assign { user, hamlet } => {
-            admin::assign(db, &user, &hamlet)?;
+            admin::assign(db, admin::CLI, &user, &hamlet)?;
             (
                 json!({"assigned": {"user": user, "hamlet": hamlet}}),
                 format!("Assigned {user} to {hamlet}"),
@@ -307,7 +319,7 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
             )
         }
         AdminCommand::Unassign { user, hamlet } => {
-            admin::unassign(db, &user, &hamlet)?;
+            admin::unassign(db, admin::CLI, &user, &hamlet)?;
             (
                 json!({"unassigned": {"user": user, "hamlet": hamlet}}),
                 format!("Removed {user} from {hamlet}"),

@@ -91,6 +91,9 @@ pub struct AuditEvent {
     pub at: i64,
     /// Who: a user id, or `admin-cli` for the admin commands.
     pub by: String,
+    /// The commune it concerns, if one: its officials see it in their audit view.
+    #[serde(default)]
+    pub commune: Option<CommuneId>,
     /// What, as a stable code (`assign`, `revoke`, `export`, …).
     pub action: String,
     /// Details for people.

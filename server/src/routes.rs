@@ -1,18 +1,16 @@
-//! Routes outside the API: the overview page, the health check and Prometheus metrics,
-//! and the middleware that counts requests.
+//! Routes for machines: the health check and Prometheus metrics, and the middleware
+//! that counts requests.
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use tungnha_web::{HamletRow, Overview};
 
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/", get(overview)).route("/healthz", get(healthz)).route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
 }
 
 async fn healthz() -> &'static str {
@@ -34,31 +32,4 @@ pub(crate) async fn count_requests(request: Request, next: Next) -> Response {
     };
     metrics::counter!("tungnha_requests_total", "status" => class).increment(1);
     response
-}
-
-async fn overview(State(state): State<AppState>) -> Response {
-    // The materialized coverage: O(hamlets). Still sled reads, so off the executor.
-    let rows = tokio::task::spawn_blocking(move || -> Result<Vec<HamletRow>, crate::db::DbError> {
-        let mut rows = Vec::new();
-        for h in state.db.all_hamlets()? {
-            rows.push(HamletRow {
-                name: h.name,
-                target_households: h.target_households,
-                coverage: state.db.coverage(&h.id)?,
-            });
-        }
-        Ok(rows)
-    })
-    .await;
-    match rows {
-        Ok(Ok(hamlets)) => tungnha_web::overview(&Overview { hamlets }).into_response(),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "overview failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Lỗi máy chủ / server error").into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "overview task failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Lỗi máy chủ / server error").into_response()
-        }
-    }
 }

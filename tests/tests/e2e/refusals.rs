@@ -73,7 +73,7 @@ fn a_visit_in_someone_elses_name_is_a_rule_violation() {
 #[test]
 fn changes_to_an_unassigned_hamlet_are_refused() {
     let s = setup();
-    admin::unassign(&s.server.state.db, "tnv1", s.hamlets[1].as_str()).expect("unassign");
+    admin::unassign(&s.server.state.db, admin::CLI, "tnv1", s.hamlets[1].as_str()).expect("unassign");
     let before = server_heads(&s);
     let actor = s.device.identity().actor.clone();
     let answer = sync_raw(&s, &forged(&s, &s.hamlets[1], actor, "tnv1"));

@@ -101,7 +101,7 @@ fn unassignment_drops_the_hamlet_and_revocation_wipes_the_device() {
     assert_eq!(device.hamlets().len(), 2);
 
     // The official moves tnv1 off the second hamlet.
-    admin::unassign(&server.state.db, "tnv1", hamlets[1].as_str()).expect("unassign");
+    admin::unassign(&server.state.db, admin::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
     let report = device.sync().expect("sync");
     assert_eq!(report.dropped, vec![hamlets[1].clone()]);
     let held: Vec<HamletId> = device.hamlets().into_iter().map(|(h, _)| h).collect();

@@ -1,0 +1,323 @@
+//! Reports upward: an Excel workbook (sheets: summary, hamlets, volunteers, days, and
+//! households for one hamlet) and CSV, for a commune or one hamlet. Both formats are
+//! written from the same `Table`s, so they always hold the same numbers as each other
+//! and as the dashboards (the same materialized coverage). Every export is audited.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use tungnha_client_core::Coverage;
+use tungnha_client_core::coverage::vn_day;
+use tungnha_web::Texts;
+
+use super::pages::{CommuneData, commune_data, household_lines, managed_commune, names};
+use super::{PageError, Viewer, visible_hamlet};
+use crate::AppState;
+use crate::admin;
+use crate::records::{Commune, Hamlet};
+
+/// One cell of a report.
+#[derive(Debug, Clone)]
+enum Cell {
+    Text(String),
+    Int(u64),
+    /// A share, shown as a percentage.
+    Ratio(f64),
+    /// A day, "YYYY-MM-DD".
+    Day(String),
+}
+
+/// One sheet of a report (one CSV file).
+#[derive(Debug, Clone)]
+struct Table {
+    name: String,
+    header: Vec<&'static str>,
+    rows: Vec<Vec<Cell>>,
+}
+
+fn summary(t: &Texts, title: &str, c: &Coverage, target: u64, now: i64) -> Table {
+    let mut rows = vec![
+        vec![Cell::Text(title.to_owned()), Cell::Text(String::new())],
+        vec![Cell::Text(t.exported_on.into()), Cell::Day(vn_day(now))],
+        vec![Cell::Text(t.target.into()), Cell::Int(target)],
+        vec![Cell::Text(t.registered.into()), Cell::Int(c.registered)],
+        vec![Cell::Text(t.covered.into()), Cell::Int(c.covered)],
+        vec![Cell::Text(t.attempted.into()), Cell::Int(c.attempted)],
+        vec![Cell::Text(t.coverage.into()), Cell::Ratio(c.ratio(target))],
+        vec![Cell::Text(t.visits.into()), Cell::Int(c.visits)],
+        vec![Cell::Text(t.accounts.into()), Cell::Int(c.accounts.values().sum())],
+        vec![Cell::Text(t.people_helped.into()), Cell::Int(c.people)],
+        vec![Cell::Text(t.follow_ups.into()), Cell::Int(c.follow_ups)],
+    ];
+    for (kind, n) in &c.accounts {
+        rows.push(vec![Cell::Text(format!("{}: {kind}", t.accounts)), Cell::Int(*n)]);
+    }
+    Table { name: t.sheet_summary.into(), header: vec![t.detail, ""], rows }
+}
+
+fn hamlets(t: &Texts, rows: &[(Hamlet, Coverage)]) -> Table {
+    Table {
+        name: t.hamlets.into(),
+        header: vec![
+            t.code,
+            t.hamlet,
+            t.target,
+            t.registered,
+            t.covered,
+            t.attempted,
+            t.coverage,
+            t.visits,
+            t.accounts,
+            t.people_helped,
+            t.follow_ups,
+            t.last_activity,
+        ],
+        rows: rows
+            .iter()
+            .map(|(h, c)| {
+                vec![
+                    Cell::Text(h.code.clone()),
+                    Cell::Text(h.name.clone()),
+                    Cell::Int(h.target_households),
+                    Cell::Int(c.registered),
+                    Cell::Int(c.covered),
+                    Cell::Int(c.attempted),
+                    Cell::Ratio(c.ratio(h.target_households)),
+                    Cell::Int(c.visits),
+                    Cell::Int(c.accounts.values().sum()),
+                    Cell::Int(c.people),
+                    Cell::Int(c.follow_ups),
+                    c.per_day
+                        .keys()
+                        .next_back()
+                        .map(|d| Cell::Day(d.clone()))
+                        .unwrap_or(Cell::Text(String::new())),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn volunteers(state: &AppState, t: &Texts, c: &Coverage) -> Table {
+    let names = names(state, c.per_volunteer.keys());
+    Table {
+        name: t.volunteer.into(),
+        header: vec![t.full_name, t.username, t.visits, t.covering_visits, t.accounts, t.people_helped],
+        rows: c
+            .per_volunteer
+            .iter()
+            .map(|(id, f)| {
+                vec![
+                    Cell::Text(names.get(id).cloned().unwrap_or_default()),
+                    Cell::Text(id.to_string()),
+                    Cell::Int(f.visits),
+                    Cell::Int(f.covering_visits),
+                    Cell::Int(f.accounts),
+                    Cell::Int(f.people),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn days(t: &Texts, c: &Coverage) -> Table {
+    let all: BTreeSet<&String> = c.per_day.keys().chain(c.covered_per_day.keys()).collect();
+    Table {
+        name: t.sheet_days.into(),
+        header: vec![t.when, t.visits, t.newly_covered],
+        rows: all
+            .into_iter()
+            .map(|d| {
+                vec![
+                    Cell::Day(d.clone()),
+                    Cell::Int(c.per_day.get(d).copied().unwrap_or(0)),
+                    Cell::Int(c.covered_per_day.get(d).copied().unwrap_or(0)),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn households(
+    state: &AppState,
+    t: &Texts,
+    lang: tungnha_web::Lang,
+    hamlet: &Hamlet,
+) -> Result<Table, PageError> {
+    let rows = household_lines(state, hamlet)?
+        .into_iter()
+        .map(|h| {
+            vec![
+                Cell::Text(h.label),
+                Cell::Text(h.head.unwrap_or_default()),
+                Cell::Text(lang.status(h.status).into()),
+                h.last_visit.map(|at| Cell::Day(vn_day(at))).unwrap_or(Cell::Text(String::new())),
+            ]
+        })
+        .collect();
+    Ok(Table { name: t.households.into(), header: vec![t.household, t.head, t.status, t.last_visit], rows })
+}
+
+fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0%");
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    for table in tables {
+        let ws = wb.add_worksheet();
+        ws.set_name(&table.name)?;
+        for (col, title) in table.header.iter().enumerate() {
+            ws.write_string_with_format(0, col as u16, *title, &bold)?;
+            ws.set_column_width(col as u16, if col < 2 { 28 } else { 16 })?;
+        }
+        for (i, row) in table.rows.iter().enumerate() {
+            let r = i as u32 + 1;
+            for (col, cell) in row.iter().enumerate() {
+                let c = col as u16;
+                match cell {
+                    Cell::Text(s) => ws.write_string(r, c, s)?,
+                    Cell::Int(n) => ws.write_number(r, c, *n as f64)?,
+                    Cell::Ratio(x) => ws.write_number_with_format(r, c, *x, &percent)?,
+                    Cell::Day(d) => match ExcelDateTime::parse_from_str(d) {
+                        Ok(day) => ws.write_datetime_with_format(r, c, &day, &date)?,
+                        Err(_) => ws.write_string(r, c, d)?,
+                    },
+                };
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+    }
+    wb.save_to_buffer()
+}
+
+fn csv(table: &Table, lang: tungnha_web::Lang) -> Result<Vec<u8>, PageError> {
+    let internal = |e: csv::Error| PageError::Internal(e.to_string());
+    // A byte-order mark, so Excel opens the UTF-8 file with its diacritics intact.
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    out.write_record(&table.header).map_err(internal)?;
+    for row in &table.rows {
+        out.write_record(row.iter().map(|cell| match cell {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            // Plain numbers: a CSV is read by programs, not people.
+            Cell::Ratio(x) => format!("{x:.4}"),
+            Cell::Day(d) => lang.day(d),
+        }))
+        .map_err(internal)?;
+    }
+    out.into_inner().map_err(|e| PageError::Internal(e.to_string()))
+}
+
+fn download(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response()
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const CSV: &str = "text/csv; charset=utf-8";
+
+/// The commune's tables: summary, hamlets, volunteers, days.
+fn commune_tables(state: &AppState, t: &Texts, data: &CommuneData, now: i64) -> Vec<Table> {
+    vec![
+        summary(t, &data.commune.name, &data.totals, data.target, now),
+        hamlets(t, &data.rows),
+        volunteers(state, t, &data.totals),
+        days(t, &data.totals),
+    ]
+}
+
+fn audit_export(state: &AppState, viewer: &Viewer, commune: &Commune, what: String) -> Result<(), PageError> {
+    let by = viewer.user()?.id.to_string();
+    admin::audit(&state.db, &by, Some(&commune.id), "export", what)?;
+    Ok(())
+}
+
+async fn commune_export(state: AppState, viewer: Viewer, id: String, excel: bool) -> Response {
+    viewer
+        .run(move |v| {
+            let commune = managed_commune(&state, v, &id)?;
+            let now = crate::now_ms();
+            let data = commune_data(&state, commune)?;
+            let tables = commune_tables(&state, v.lang.texts(), &data, now);
+            let stem = format!("tungnha-{}-{}", data.commune.id, vn_day(now));
+            let response = if excel {
+                let bytes = xlsx(&tables).map_err(|e| PageError::Internal(e.to_string()))?;
+                download(bytes, XLSX, format!("{stem}.xlsx"))
+            } else {
+                download(csv(&tables[1], v.lang)?, CSV, format!("{stem}.csv"))
+            };
+            let kind = if excel { "xlsx" } else { "csv" };
+            audit_export(&state, v, &data.commune, format!("{kind} {}", data.commune.id))?;
+            Ok(response)
+        })
+        .await
+}
+
+pub(crate) async fn commune_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    commune_export(state, viewer, id, true).await
+}
+
+pub(crate) async fn commune_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    commune_export(state, viewer, id, false).await
+}
+
+async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool) -> Response {
+    viewer
+        .run(move |v| {
+            let hamlet = visible_hamlet(&state, v, &id)?;
+            let commune = state.db.commune(&hamlet.commune)?.ok_or(PageError::NotFound)?;
+            let t = v.lang.texts();
+            let now = crate::now_ms();
+            let coverage = state.db.coverage(&hamlet.id)?;
+            let stem = format!("tungnha-{}-{}", hamlet.id, vn_day(now));
+            let list = households(&state, t, v.lang, &hamlet)?;
+            let response = if excel {
+                let tables = vec![
+                    summary(t, &hamlet.name, &coverage, hamlet.target_households, now),
+                    hamlets(t, &[(hamlet.clone(), coverage.clone())]),
+                    volunteers(&state, t, &coverage),
+                    days(t, &coverage),
+                    list,
+                ];
+                download(
+                    xlsx(&tables).map_err(|e| PageError::Internal(e.to_string()))?,
+                    XLSX,
+                    format!("{stem}.xlsx"),
+                )
+            } else {
+                download(csv(&list, v.lang)?, CSV, format!("{stem}.csv"))
+            };
+            let kind = if excel { "xlsx" } else { "csv" };
+            audit_export(&state, v, &commune, format!("{kind} {}", hamlet.id))?;
+            Ok(response)
+        })
+        .await
+}
+
+pub(crate) async fn hamlet_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    hamlet_export(state, viewer, id, true).await
+}
+
+pub(crate) async fn hamlet_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    hamlet_export(state, viewer, id, false).await
+}

@@ -1,0 +1,250 @@
+//! The web side: handlers that check who may see what, build view-models from the
+//! database and render them with `tungnha_web`.
+//!
+//! - `Viewer` is extracted from every page request: the language (cookie `lang`), the
+//!   session (cookie `tn_session`, stored hashed in sled) and its user, who must still
+//!   be active.
+//! - Every handler runs its work through `Viewer::respond`, which turns a `PageError`
+//!   into a 403/404/500 page in the viewer's language, or into a redirect to sign in.
+//! - Every state-changing form is a POST carrying the session's CSRF token, checked by
+//!   `Viewer::check_csrf` before anything else.
+//!
+//! Modules: `session` (sign-in, sign-out, language, throttling), `pages` (dashboards
+//! and coverage pages), `manage` (assignments, people, catalogue, audit, devices,
+//! enrolment, administration) and `export` (Excel and CSV).
+
+mod export;
+mod manage;
+mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use tungnha_client_core::{CommuneId, Role};
+use tungnha_web::auth::ErrorKind;
+use tungnha_web::{Chrome, Lang, SignedIn};
+
+use crate::AppState;
+use crate::admin::AdminError;
+use crate::db::{DbError, Session};
+use crate::error::ApiError;
+use crate::records::{Hamlet, User};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{code}", get(session::set_lang))
+        .route("/static/app.css", get(stylesheet))
+        .route("/static/icon.svg", get(icon))
+        .route("/communes/{id}", get(pages::commune))
+        .route("/communes/{id}/export.xlsx", get(export::commune_xlsx))
+        .route("/communes/{id}/export.csv", get(export::commune_csv))
+        .route("/communes/{id}/assignments", get(manage::assignments).post(manage::assign))
+        .route("/communes/{id}/targets", post(manage::set_target))
+        .route("/communes/{id}/people", get(manage::people).post(manage::add_person))
+        .route("/communes/{id}/people/{user}/password", post(manage::reset_password))
+        .route("/communes/{id}/people/{user}/active", post(manage::set_active))
+        .route("/communes/{id}/catalogue", get(manage::catalogue).post(manage::save_catalogue))
+        .route("/communes/{id}/audit", get(manage::audit))
+        .route("/hamlets/{id}", get(pages::hamlet))
+        .route("/hamlets/{id}/export.xlsx", get(export::hamlet_xlsx))
+        .route("/hamlets/{id}/export.csv", get(export::hamlet_csv))
+        .route("/hamlets/{id}/households/{household}", get(pages::household))
+        .route("/team", get(pages::team))
+        .route("/team/enrol", post(manage::enrol))
+        .route("/devices", get(manage::devices))
+        .route("/devices/{id}/revoke", post(manage::revoke))
+        .route("/admin", get(manage::admin))
+        .route("/admin/communes", post(manage::add_commune))
+        .route("/admin/officials", post(manage::add_official))
+        .route("/app", get(pages::app_placeholder))
+}
+
+async fn stylesheet() -> Response {
+    static_asset("text/css; charset=utf-8", tungnha_web::STYLESHEET)
+}
+
+async fn icon() -> Response {
+    static_asset("image/svg+xml", tungnha_web::ICON_SVG)
+}
+
+fn static_asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+        .into_response()
+}
+
+/// Why a page cannot be shown.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// Nobody is signed in: go to the sign-in page, then come back.
+    SignIn,
+    /// Signed in, but not theirs.
+    Forbidden,
+    /// No such page or record.
+    NotFound,
+    /// A POST without the session's CSRF token.
+    BadForm,
+    /// Something broke; logged, and a generic page shown.
+    Internal(String),
+}
+
+impl From<DbError> for PageError {
+    fn from(e: DbError) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Forbidden(_) => PageError::Forbidden,
+            ApiError::NotFound(_) | ApiError::BadRequest(_) => PageError::NotFound,
+            other => PageError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AdminError> for PageError {
+    fn from(e: AdminError) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+/// What a page handler produces.
+pub(crate) type PageResult = Result<Response, PageError>;
+
+/// Who is asking, in which language, from which page.
+#[derive(Debug, Clone)]
+pub(crate) struct Viewer {
+    pub lang: Lang,
+    pub path: String,
+    pub session: Option<(Session, User)>,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let lang = jar.get(session::LANG_COOKIE).map(|c| Lang::from_code(c.value())).unwrap_or_default();
+        let path = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+        let token = jar.get(session::SESSION_COOKIE).map(|c| c.value().to_owned());
+        let session = match token {
+            Some(token) => {
+                let state = state.clone();
+                tokio::task::spawn_blocking(move || session::signed_in(&state, &token)).await.ok().flatten()
+            }
+            None => None,
+        };
+        Ok(Viewer { lang, path, session })
+    }
+}
+
+impl Viewer {
+    /// The page shell's inputs.
+    pub fn chrome(&self) -> Chrome {
+        Chrome {
+            lang: self.lang,
+            csrf: self.session.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default(),
+            path: self.path.clone(),
+            user: self.session.as_ref().map(|(_, u)| SignedIn {
+                name: u.name.clone(),
+                role: u.role,
+                commune: u.commune.as_ref().map(|c| c.to_string()),
+            }),
+        }
+    }
+
+    /// The signed-in user, or the sign-in page.
+    pub fn user(&self) -> Result<&User, PageError> {
+        self.session.as_ref().map(|(_, u)| u).ok_or(PageError::SignIn)
+    }
+
+    /// The signed-in user if their role is one of `roles`.
+    pub fn with_role(&self, roles: &[Role]) -> Result<&User, PageError> {
+        let user = self.user()?;
+        if roles.contains(&user.role) { Ok(user) } else { Err(PageError::Forbidden) }
+    }
+
+    /// The signed-in user if they may manage `commune`: its officials, or an admin.
+    pub fn official_of(&self, commune: &CommuneId) -> Result<&User, PageError> {
+        let user = self.user()?;
+        match user.role {
+            Role::Admin => Ok(user),
+            Role::Official if user.commune.as_ref() == Some(commune) => Ok(user),
+            _ => Err(PageError::Forbidden),
+        }
+    }
+
+    /// Refuses a form whose CSRF token is not the session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+        let (session, _) = self.session.as_ref().ok_or(PageError::SignIn)?;
+        if !session.csrf.is_empty() && constant_time_eq(session.csrf.as_bytes(), token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::BadForm)
+        }
+    }
+
+    /// Runs a page's blocking work (sled, Automerge) off the async executor and
+    /// responds with its result.
+    pub async fn run(self, work: impl FnOnce(&Viewer) -> PageResult + Send + 'static) -> Response {
+        let viewer = self.clone();
+        let result = blocking(move || work(&viewer)).await;
+        self.respond(result)
+    }
+
+    /// Turns a handler's result into a response, rendering errors in the viewer's language.
+    pub fn respond(&self, result: PageResult) -> Response {
+        let (status, kind) = match result {
+            Ok(response) => return response,
+            Err(PageError::SignIn) => {
+                let to = format!("/login?next={}", tungnha_web::layout::url_part(&self.path));
+                return Redirect::to(&to).into_response();
+            }
+            Err(PageError::Forbidden) => (StatusCode::FORBIDDEN, ErrorKind::Forbidden),
+            Err(PageError::NotFound) => (StatusCode::NOT_FOUND, ErrorKind::NotFound),
+            Err(PageError::BadForm) => (StatusCode::FORBIDDEN, ErrorKind::BadForm),
+            Err(PageError::Internal(e)) => {
+                tracing::error!(error = %e, path = %self.path, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server)
+            }
+        };
+        (status, tungnha_web::auth::error(&self.chrome(), kind)).into_response()
+    }
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Runs blocking page work (sled, Automerge) off the async executor.
+pub(crate) async fn blocking(f: impl FnOnce() -> PageResult + Send + 'static) -> PageResult {
+    tokio::task::spawn_blocking(f).await.map_err(|e| PageError::Internal(e.to_string()))?
+}
+
+/// A hamlet by the id in a path, or 404.
+pub(crate) fn hamlet_of_path(state: &AppState, id: &str) -> Result<Hamlet, PageError> {
+    let id = tungnha_client_core::HamletId::parse(id).map_err(|_| PageError::NotFound)?;
+    state.db.hamlet(&id)?.ok_or(PageError::NotFound)
+}
+
+/// A hamlet the viewer may see (official of its commune, leader assigned, admin).
+pub(crate) fn visible_hamlet(state: &AppState, viewer: &Viewer, id: &str) -> Result<Hamlet, PageError> {
+    let user = viewer.user()?;
+    let hamlet = hamlet_of_path(state, id)?;
+    if crate::api::may_see_hamlet(state, user, &hamlet)? { Ok(hamlet) } else { Err(PageError::Forbidden) }
+}
+
+/// A redirect after a successful POST (so reloading does not post again).
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}

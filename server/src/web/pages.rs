@@ -1,0 +1,421 @@
+//! The coverage pages: the start page that sends each role home, the commune
+//! dashboard, a hamlet's page, a household's history and a leader's team page.
+//!
+//! Dashboards read the materialized coverage only (one record per hamlet), so their
+//! cost follows the number of hamlets, never the number of visits. Hamlet and
+//! household pages list households, so they read that hamlet's log from the cache.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use tungnha_client_core::catalogue::Catalogue;
+use tungnha_client_core::coverage::vn_day;
+use tungnha_client_core::{CommuneId, Coverage, HouseholdId, Role, UserId};
+use tungnha_web::dashboard::{
+    CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage,
+    STATUS_FILTERS, Sort, TeamPage, VisitLine, VolunteerLine,
+};
+
+use super::{PageError, Viewer, see_other, visible_hamlet};
+use crate::AppState;
+use crate::records::{Commune, Hamlet};
+
+/// How many days the dashboards' charts cover.
+pub const CHART_DAYS: usize = 30;
+
+pub(crate) async fn home(viewer: Viewer) -> Response {
+    match viewer.user() {
+        Ok(user) => see_other(&super::session::home_of(user)),
+        Err(_) => see_other("/login"),
+    }
+}
+
+/// A commune's hamlets with their materialized coverage, and the sums.
+pub(crate) struct CommuneData {
+    pub commune: Commune,
+    pub rows: Vec<(Hamlet, Coverage)>,
+    pub totals: Coverage,
+    pub target: u64,
+}
+
+/// Reads a commune's figures: one coverage record per hamlet.
+pub(crate) fn commune_data(state: &AppState, commune: Commune) -> Result<CommuneData, PageError> {
+    let mut totals = Coverage::default();
+    let mut target = 0;
+    let mut rows = Vec::new();
+    for h in state.db.hamlets_of(&commune.id)? {
+        let c = state.db.coverage(&h.id)?;
+        totals.absorb(&c);
+        target += h.target_households;
+        rows.push((h, c));
+    }
+    Ok(CommuneData { commune, rows, totals, target })
+}
+
+/// The commune whose id is in the path, if the viewer may manage it (checked before
+/// the commune is looked up, so nobody learns which communes exist).
+pub(crate) fn managed_commune(state: &AppState, viewer: &Viewer, id: &str) -> Result<Commune, PageError> {
+    let id = CommuneId::parse(id).map_err(|_| PageError::NotFound)?;
+    viewer.official_of(&id)?;
+    state.db.commune(&id)?.ok_or(PageError::NotFound)
+}
+
+pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage) -> HamletLine {
+    HamletLine {
+        id: h.id.to_string(),
+        name: h.name.clone(),
+        figures: Figures::of(c, h.target_households),
+        last_activity: c.per_day.keys().next_back().cloned(),
+    }
+}
+
+/// The `n` Asia/Ho_Chi_Minh days ending today, oldest first ("YYYY-MM-DD").
+pub(crate) fn last_days(now_ms: i64, n: usize) -> Vec<String> {
+    let today = NaiveDate::parse_from_str(&vn_day(now_ms), "%Y-%m-%d").unwrap_or_default();
+    (0..n)
+        .rev()
+        .filter_map(|back| today.checked_sub_days(chrono::Days::new(back as u64)))
+        .map(|d| d.to_string())
+        .collect()
+}
+
+/// A figure per day, oldest first ("YYYY-MM-DD", n).
+pub(crate) type DaySeries = Vec<(String, u64)>;
+
+/// Visits per day, and households covered by the end of each day, over `days`.
+pub(crate) fn series(c: &Coverage, days: &[String]) -> (DaySeries, DaySeries) {
+    let visits = days.iter().map(|d| (d.clone(), c.per_day.get(d).copied().unwrap_or(0))).collect();
+    let first = days.first().cloned().unwrap_or_default();
+    let mut running: u64 = c.covered_per_day.range(..first).map(|(_, n)| n).sum();
+    let covered = days
+        .iter()
+        .map(|d| {
+            running += c.covered_per_day.get(d).copied().unwrap_or(0);
+            (d.clone(), running)
+        })
+        .collect();
+    (visits, covered)
+}
+
+/// Accounts per kind, labelled from the catalogue (a code no longer listed shows as is).
+pub(crate) fn accounts_by_kind(catalogue: &Catalogue, c: &Coverage) -> Vec<(String, u64)> {
+    let label = |code: &str| {
+        catalogue
+            .account_kinds
+            .iter()
+            .find(|e| e.code == code)
+            .map(|e| e.label.clone())
+            .unwrap_or_else(|| code.to_owned())
+    };
+    c.accounts.iter().map(|(code, n)| (label(code), *n)).collect()
+}
+
+/// Names of users by id, for people-facing tables (the id when unknown).
+pub(crate) fn names<'a>(
+    state: &AppState,
+    ids: impl IntoIterator<Item = &'a UserId>,
+) -> BTreeMap<UserId, String> {
+    ids.into_iter()
+        .map(|id| {
+            let name = state.db.user(id).ok().flatten().map(|u| u.name).unwrap_or_else(|| id.to_string());
+            (id.clone(), name)
+        })
+        .collect()
+}
+
+pub(crate) fn volunteer_lines(state: &AppState, c: &Coverage) -> Vec<VolunteerLine> {
+    let names = names(state, c.per_volunteer.keys());
+    let mut lines: Vec<VolunteerLine> = c
+        .per_volunteer
+        .iter()
+        .map(|(id, f)| VolunteerLine { name: names.get(id).cloned().unwrap_or_default(), figures: *f })
+        .collect();
+    lines.sort_by(|a, b| b.figures.visits.cmp(&a.figures.visits).then_with(|| a.name.cmp(&b.name)));
+    lines
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SortQuery {
+    #[serde(default)]
+    sort: String,
+}
+
+/// Builds the commune dashboard's view-model.
+pub(crate) fn commune_dashboard(
+    state: &AppState,
+    commune: Commune,
+    sort: Sort,
+    now: i64,
+) -> Result<CommuneDashboard, PageError> {
+    let data = commune_data(state, commune)?;
+    let mut hamlets: Vec<HamletLine> = data.rows.iter().map(|(h, c)| hamlet_line(h, c)).collect();
+    sort.apply(&mut hamlets);
+    let (visits_per_day, covered_by_day) = series(&data.totals, &last_days(now, CHART_DAYS));
+    Ok(CommuneDashboard {
+        id: data.commune.id.to_string(),
+        name: data.commune.name.clone(),
+        figures: Figures::of(&data.totals, data.target),
+        accounts_by_kind: accounts_by_kind(&data.commune.catalogue, &data.totals),
+        hamlets,
+        sort,
+        visits_per_day,
+        covered_by_day,
+    })
+}
+
+pub(crate) async fn commune(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<SortQuery>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            let commune = managed_commune(&state, v, &id)?;
+            let view = commune_dashboard(&state, commune, Sort::from_code(&q.sort), crate::now_ms())?;
+            Ok(tungnha_web::dashboard::commune(&v.chrome(), &view).into_response())
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct HouseholdQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// Every household of a hamlet with its status and latest visit, ordered by label.
+pub(crate) fn household_lines(state: &AppState, hamlet: &Hamlet) -> Result<Vec<HouseholdLine>, PageError> {
+    let Some(entry) = state.docs.get(&state.db, &hamlet.id)? else { return Ok(Vec::new()) };
+    let doc = crate::docs::lock(&entry);
+    let mut last: BTreeMap<HouseholdId, i64> = BTreeMap::new();
+    for v in doc.log.visits().ok.into_values().filter(|v| !v.voided) {
+        let e = last.entry(v.household).or_insert(v.at);
+        *e = (*e).max(v.at);
+    }
+    let mut lines: Vec<HouseholdLine> = doc
+        .log
+        .households()
+        .ok
+        .into_iter()
+        .filter(|(_, h)| !h.retired)
+        .map(|(id, h)| HouseholdLine {
+            status: doc.ledger.status(&id),
+            last_visit: last.get(&id).copied(),
+            id: id.to_string(),
+            label: h.label,
+            head: h.head,
+        })
+        .collect();
+    // "Số 2" before "Số 10", as people number houses.
+    lines.sort_by(|a, b| alphanumeric_sort::compare_str(&a.label, &b.label).then_with(|| a.id.cmp(&b.id)));
+    Ok(lines)
+}
+
+pub(crate) async fn hamlet(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<HouseholdQuery>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            let hamlet = visible_hamlet(&state, v, &id)?;
+            let commune = state.db.commune(&hamlet.commune)?.ok_or(PageError::NotFound)?;
+            let coverage = state.db.coverage(&hamlet.id)?;
+            let all = household_lines(&state, &hamlet)?;
+            let filter = STATUS_FILTERS.iter().find(|(_, code)| *code == q.status).map(|(s, _)| *s);
+            let query = q.q.trim().to_lowercase();
+            let total = all.len();
+            let households = all
+                .into_iter()
+                .filter(|h| filter.is_none_or(|f| h.status == f))
+                .filter(|h| query.is_empty() || h.label.to_lowercase().contains(&query))
+                .collect();
+            let (visits_per_day, _) = series(&coverage, &last_days(crate::now_ms(), CHART_DAYS));
+            let view = HamletPage {
+                id: hamlet.id.to_string(),
+                name: hamlet.name.clone(),
+                commune_name: commune.name,
+                figures: Figures::of(&coverage, hamlet.target_households),
+                accounts_by_kind: accounts_by_kind(&commune.catalogue, &coverage),
+                volunteers: volunteer_lines(&state, &coverage),
+                households,
+                total_households: total,
+                filter,
+                query: q.q,
+                visits_per_day,
+            };
+            Ok(tungnha_web::dashboard::hamlet(&v.chrome(), &view).into_response())
+        })
+        .await
+}
+
+pub(crate) async fn household(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, household)): Path<(String, String)>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            let hamlet = visible_hamlet(&state, v, &id)?;
+            let hid = HouseholdId::parse(&household).map_err(|_| PageError::NotFound)?;
+            let catalogue = state.db.commune(&hamlet.commune)?.map(|c| c.catalogue).unwrap_or_default();
+            let entry = state.docs.get(&state.db, &hamlet.id)?.ok_or(PageError::NotFound)?;
+            let (h, status, mut visits) = {
+                let doc = crate::docs::lock(&entry);
+                let h = doc.log.household_at(&hid, None).and_then(Result::ok).ok_or(PageError::NotFound)?;
+                let visits: Vec<_> =
+                    doc.log.visits().ok.into_values().filter(|v| v.household == hid).collect();
+                (h, doc.ledger.status(&hid), visits)
+            };
+            visits.sort_by_key(|v| std::cmp::Reverse(v.at));
+            let names = names(&state, visits.iter().map(|v| &v.by));
+            let label = |list: &[tungnha_client_core::catalogue::Entry], code: &str| {
+                list.iter()
+                    .find(|e| e.code == code)
+                    .map(|e| e.label.clone())
+                    .unwrap_or_else(|| code.to_owned())
+            };
+            let view = HouseholdPage {
+                hamlet_id: hamlet.id.to_string(),
+                hamlet_name: hamlet.name,
+                label: h.label,
+                head: h.head,
+                members: h.members,
+                retired: h.retired,
+                status,
+                visits: visits
+                    .into_iter()
+                    .map(|vis| VisitLine {
+                        at: vis.at,
+                        by: names.get(&vis.by).cloned().unwrap_or_default(),
+                        outcome: vis.outcome,
+                        topics: vis.topics.iter().map(|t| label(&catalogue.topics, t)).collect(),
+                        accounts: vis
+                            .accounts
+                            .iter()
+                            .map(|(k, n)| (label(&catalogue.account_kinds, k), *n))
+                            .collect(),
+                        people: vis.people,
+                        note: vis.note,
+                        voided: vis.voided,
+                    })
+                    .collect(),
+            };
+            Ok(tungnha_web::dashboard::household(&v.chrome(), &view).into_response())
+        })
+        .await
+}
+
+/// A leader's team: whoever shares one of the leader's hamlets (teams are not records
+/// yet; a team is its hamlets' people). Returns (username, name) of active volunteers
+/// and leaders, the leader included.
+pub(crate) fn team_members(
+    state: &AppState,
+    leader: &UserId,
+) -> Result<Vec<crate::records::User>, PageError> {
+    let mine: BTreeSet<_> = state.db.assignments_of(leader)?.into_iter().collect();
+    let ids: BTreeSet<UserId> =
+        state.db.all_assignments()?.into_iter().filter(|(_, h)| mine.contains(h)).map(|(u, _)| u).collect();
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(u) = state.db.user(&id)?
+            && u.active
+            && matches!(u.role, Role::Volunteer | Role::Leader)
+        {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// Builds a leader's team page.
+pub(crate) fn team_page(state: &AppState, leader: &UserId) -> Result<TeamPage, PageError> {
+    let mut hamlets = Vec::new();
+    let mut sum = Coverage::default();
+    let mut follow_ups = Vec::new();
+    for id in state.db.assignments_of(leader)? {
+        let Some(h) = state.db.hamlet(&id)? else { continue };
+        let c = state.db.coverage(&id)?;
+        sum.absorb(&c);
+        hamlets.push(hamlet_line(&h, &c));
+        if let Some(entry) = state.docs.get(&state.db, &id)? {
+            let doc = crate::docs::lock(&entry);
+            let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();
+            let mut last: BTreeMap<HouseholdId, (i64, tungnha_client_core::Outcome)> = BTreeMap::new();
+            for v in doc.log.visits().ok.into_values().filter(|v| !v.voided && due.contains(&v.household)) {
+                let e = last.entry(v.household.clone()).or_insert((v.at, v.outcome));
+                if v.at > e.0 {
+                    *e = (v.at, v.outcome);
+                }
+            }
+            for (hid, household) in doc.log.households().ok.into_iter().filter(|(id, _)| due.contains(id)) {
+                follow_ups.push(FollowUpLine {
+                    hamlet_id: h.id.to_string(),
+                    hamlet_name: h.name.clone(),
+                    last: last.get(&hid).copied(),
+                    household_id: hid.to_string(),
+                    label: household.label,
+                    head: household.head,
+                });
+            }
+        }
+    }
+    Sort::Name.apply(&mut hamlets);
+    follow_ups.sort_by(|a, b| {
+        a.hamlet_name.cmp(&b.hamlet_name).then_with(|| alphanumeric_sort::compare_str(&a.label, &b.label))
+    });
+    let enrollable = team_members(state, leader)?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
+    Ok(TeamPage {
+        hamlets,
+        members: volunteer_lines(state, &sum),
+        follow_ups,
+        enrollable,
+        errors: Default::default(),
+    })
+}
+
+pub(crate) async fn team(State(state): State<AppState>, viewer: Viewer) -> Response {
+    viewer
+        .run(move |v| {
+            let leader = v.with_role(&[Role::Leader])?;
+            let view = team_page(&state, &leader.id)?;
+            Ok(tungnha_web::dashboard::team(&v.chrome(), &view).into_response())
+        })
+        .await
+}
+
+/// `/app` until the phone app is served there: says where volunteers record visits.
+pub(crate) async fn app_placeholder(viewer: Viewer) -> Response {
+    (axum::http::StatusCode::OK, tungnha_web::auth::app_pending(&viewer.chrome())).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_days_end_today_in_vietnam() {
+        // 2026-11-28T17:30Z is already 29 November in Hà Nội.
+        let days = last_days(1_795_887_000_000, 3);
+        assert_eq!(days, ["2026-11-27", "2026-11-28", "2026-11-29"]);
+    }
+
+    #[test]
+    fn coverage_over_time_starts_from_what_was_covered_before_the_window() {
+        let mut c = Coverage::default();
+        c.covered_per_day.insert("2026-10-01".into(), 40);
+        c.covered_per_day.insert("2026-11-28".into(), 5);
+        c.per_day.insert("2026-11-29".into(), 7);
+        let days = vec!["2026-11-28".to_owned(), "2026-11-29".to_owned()];
+        let (visits, covered) = series(&c, &days);
+        assert_eq!(visits, [("2026-11-28".to_owned(), 0), ("2026-11-29".to_owned(), 7)]);
+        assert_eq!(covered, [("2026-11-28".to_owned(), 45), ("2026-11-29".to_owned(), 45)]);
+    }
+}

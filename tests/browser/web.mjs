@@ -1,0 +1,158 @@
+// The web dashboards in a real headless Chromium (Debian's, driven by playwright-core),
+// against a real server on loopback started by the Rust test `e2e::browser`, which runs
+// this script in phases and checks what the server stored in between:
+//
+//   node web.mjs setup <base>          an official assigns tnv9 to kp-1 and sets its
+//                                      target; a leader makes an enrolment code.
+//                                      Prints {"code", "link"}.
+//   node web.mjs check <base> <json>   the dashboards show the expected figures; the
+//                                      Excel export is saved; CSRF, 403 and the
+//                                      English switch; the leader revokes the device.
+//
+// Every step asserts; the first failure exits non-zero with its reason. Screenshots go
+// to the directory the Rust test names.
+
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const [phase, base, arg] = process.argv.slice(2);
+const HAMLET = 'p-test.kp-1';
+const PASSWORD = 'mat-khau-thu';
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+
+async function signIn(username, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(base + '/');
+  assert.match(page.url(), /\/login/, 'anyone not signed in is sent to sign in');
+  await page.fill('#username', username);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button[type=submit]')]);
+  return { context, page };
+}
+
+async function text(page, selector) {
+  return (await page.locator(selector).first().innerText()).trim();
+}
+
+async function setup() {
+  // An official assigns a volunteer and sets a target.
+  const { context, page } = await signIn('canbo');
+  assert.equal(new URL(page.url()).pathname, '/communes/p-test');
+  await page.click('nav >> text=Phân công');
+  const section = page.locator(`section[data-hamlet="${HAMLET}"]`);
+  await section.locator('select[name=user]').selectOption('tnv9');
+  await section.getByRole('button', { name: 'Phân công', exact: true }).click();
+  await page.waitForSelector('.notice');
+  assert.equal(await text(page, '.notice'), 'Đã lưu.');
+  assert.match(await page.locator(`section[data-hamlet="${HAMLET}"]`).innerText(), /tnv9/);
+
+  // The browser itself refuses a negative target; 123 is saved.
+  const target = page.locator(`section[data-hamlet="${HAMLET}"] input[name=target]`);
+  await target.fill('-5');
+  assert.equal(await target.evaluate((e) => e.validity.rangeUnderflow), true);
+  await target.fill('123');
+  await page.locator(`section[data-hamlet="${HAMLET}"] button:has-text("Lưu chỉ tiêu")`).click();
+  await page.waitForSelector('.notice');
+  assert.equal(await page.locator(`section[data-hamlet="${HAMLET}"] input[name=target]`).inputValue(), '123');
+
+  // Bad input the browser cannot know about comes back with the message next to its
+  // field and what was typed: a username that is taken.
+  await page.click('nav >> text=Người dùng');
+  await page.fill('#new-name', 'Trần Văn Trùng');
+  await page.fill('#new-username', 'tnv1');
+  await page.click('form[action$="/people"] button[type=submit]');
+  await page.waitForSelector('#err-username');
+  assert.equal(await text(page, '#err-username'), 'Tên đăng nhập này đã có người dùng.');
+  assert.equal(await page.inputValue('#new-name'), 'Trần Văn Trùng');
+
+  // A POST without the CSRF token is refused, even with the session cookie.
+  const forged = await context.request.post(base + '/communes/p-test/targets', {
+    form: { hamlet: HAMLET, target: '7' },
+    maxRedirects: 0,
+  });
+  assert.equal(forged.status(), 403, 'a form without its CSRF token is refused');
+  await context.close();
+
+  // The leader makes an enrolment code for the new member, shown as a QR.
+  const leader = await signIn('totruong', { width: 412, height: 915 });
+  assert.equal(new URL(leader.page.url()).pathname, '/team');
+  await leader.page.selectOption('#member', 'tnv9');
+  await leader.page.click('#enrol button[type=submit]');
+  await leader.page.waitForSelector('#enrol-code');
+  const code = await text(leader.page, '#enrol-code');
+  const link = await leader.page.getAttribute('#enrol-link', 'href');
+  assert.match(code, /^[A-Z2-9]{10}$/);
+  assert.equal(link, `${base}/app/enrol?code=${code}`);
+  assert.equal(await leader.page.locator('.qr svg').count(), 1, 'the QR code is drawn');
+  await leader.context.close();
+  return { code, link };
+}
+
+async function check(expected) {
+  const shots = expected.screenshots;
+  const { context, page } = await signIn('canbo');
+  const row = page.locator(`tr[data-hamlet="${HAMLET}"]`);
+  const figure = async (name) => (await row.locator(`td[data-figure="${name}"]`).innerText()).trim();
+  for (const name of ['covered', 'visits', 'accounts', 'people', 'follow_ups', 'target']) {
+    assert.equal(await figure(name), String(expected[name]), `the dashboard's ${name}`);
+  }
+  assert.equal(await page.getAttribute('html', 'lang'), 'vi');
+  await page.screenshot({ path: `${shots}/commune-dashboard.png`, fullPage: true });
+
+  // The Excel export, saved for the Rust test to read back.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Xuất Excel')]);
+  await download.saveAs(expected.xlsx);
+
+  // The hamlet page, its follow-up filter and a household's history.
+  await row.locator('a').first().click();
+  await page.waitForSelector('#household-list');
+  await page.screenshot({ path: `${shots}/hamlet.png`, fullPage: true });
+  await page.selectOption('#status', 'follow_up');
+  await page.click('form[role=search] button[type=submit]');
+  await page.waitForLoadState('load');
+  assert.equal(await page.locator('#household-list tbody tr').count(), expected.follow_ups);
+  await page.locator('#household-list tbody tr a').first().click();
+  assert.match(await text(page, '#visits tbody'), /Vắng nhà|Hẹn quay lại/);
+
+  // English, remembered across pages and reloads.
+  await page.click('text=English');
+  await page.waitForLoadState('load');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.goto(`${base}/communes/p-test`);
+  assert.match(await page.locator('#totals').innerText(), /Coverage/);
+  await page.reload();
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await context.close();
+
+  // A volunteer is sent to the phone app and may not see the commune's dashboard.
+  const volunteer = await signIn('tnv1');
+  assert.equal(new URL(volunteer.page.url()).pathname, '/app');
+  const denied = await volunteer.page.goto(`${base}/communes/p-test`);
+  assert.equal(denied.status(), 403);
+  assert.match(await text(volunteer.page, 'h1'), /Không có quyền truy cập/);
+  await volunteer.context.close();
+
+  // The leader sees the new device, synced, and revokes it.
+  const leader = await signIn('totruong');
+  await leader.page.goto(`${base}/devices`);
+  const device = leader.page.locator('#devices tbody tr', { hasText: 'Lâm Thị Chín' });
+  assert.equal(await device.count(), 1, 'the new member’s device is listed');
+  leader.page.once('dialog', (d) => d.accept());
+  await device.locator('button:has-text("Thu hồi")').click();
+  await leader.page.waitForSelector('.notice');
+  assert.match(await leader.page.locator('#devices tbody tr', { hasText: 'Lâm Thị Chín' }).innerText(), /Đã thu hồi/);
+  await leader.context.close();
+  return { ok: true };
+}
+
+try {
+  const out = phase === 'setup' ? await setup() : await check(JSON.parse(arg));
+  console.log(JSON.stringify(out));
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,155 @@
+//! The web in a real headless Chromium (`tests/browser/web.mjs`, playwright-core and
+//! Debian's chromium), against a real server on loopback, with a real client-core
+//! device in between: the official assigns and sets a target, the leader makes an
+//! enrolment code, the device enrols with it, logs visits while the server is down and
+//! syncs; then the dashboards, the Excel export and the revocation are checked against
+//! what the server stored. Screenshots are kept under `target/screenshots/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use calamine::{Data, DataType, Reader, Xlsx};
+use serde_json::{Value, json};
+use tungnha_client_core::device::Device;
+use tungnha_client_core::{Coverage, Outcome, Role, UserId, VisitForm};
+use tungnha_server::admin;
+use tungnha_tests::{COMMUNE, TestServer, commune};
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+/// The workspace's target directory, where screenshots are kept.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// Runs one phase of the browser script and returns the JSON it printed last.
+fn browser(phase: &str, base: &str, arg: &Value) -> Value {
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `npm ci --prefix tests/browser` (scripts/test.sh does)"
+    );
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "Debian's chromium is missing: apt-get install chromium"
+    );
+    let out = Command::new("node")
+        .arg(dir.join("web.mjs"))
+        .args([phase, base, &arg.to_string()])
+        .current_dir(&dir)
+        .output()
+        .expect("node runs (apt-get install nodejs)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser phase {phase} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON last")
+}
+
+#[test]
+fn an_official_a_leader_and_a_device_meet_in_the_browser() {
+    let mut hamlets = Vec::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 2, 20, 1);
+        admin::user_add(db, admin::CLI, "tnv9", Role::Volunteer, Some(COMMUNE), Some("Lâm Thị Chín"), None)
+            .expect("an unassigned volunteer");
+    });
+    let kp1 = hamlets[0].clone();
+
+    // The official assigns tnv9 and sets the target; the leader makes a code.
+    let made = browser("setup", &server.base(), &Value::Null);
+    let db = &server.state.db;
+    let tnv9 = UserId::parse("tnv9").expect("id");
+    assert_eq!(db.assignments_of(&tnv9).expect("read"), vec![kp1.clone()]);
+    assert_eq!(
+        db.hamlet(&kp1).expect("read").expect("kp-1").target_households,
+        123,
+        "the forged POST changed nothing"
+    );
+
+    // The device enrols with the code from the page, then works offline.
+    let home = tempfile::tempdir().expect("home");
+    let code = made["code"].as_str().expect("a code");
+    let mut device =
+        Device::enrol(home.path(), &server.base(), code, "Điện thoại của Chín").expect("enrolled");
+    assert_eq!(device.hamlets().len(), 1, "only the hamlet assigned in the browser");
+    let paused = server.pause();
+    let list: Vec<_> = device.log(&kp1).expect("held").households().ok.into_keys().collect();
+    let now = tungnha_server::now_ms();
+    let visits = [
+        (Outcome::Guided, 3, 2),
+        (Outcome::AlreadyDone, 1, 0),
+        (Outcome::NotHome, 0, 0),
+        (Outcome::Guided, 2, 1),
+        (Outcome::Revisit, 1, 0),
+    ];
+    for (i, (outcome, people, accounts)) in visits.into_iter().enumerate() {
+        let accounts =
+            if accounts > 0 { [("vneid_l2".to_owned(), accounts)].into() } else { Default::default() };
+        let form = VisitForm { people, accounts, ..VisitForm::default() };
+        device
+            .log_visit(&list[i], outcome, &form, now - 60_000 * (5 - i as i64), now)
+            .expect("logged offline");
+    }
+    assert!(device.sync().is_err(), "the server is down");
+    let server = paused.resume();
+    device.sync().expect("synced once the server is back");
+    let stored: Coverage = server.state.db.coverage(&kp1).expect("coverage");
+    assert_eq!((stored.visits, stored.covered, stored.follow_ups, stored.people), (5, 3, 2, 7));
+
+    // The browser sees exactly those figures, exports them, and the leader revokes.
+    let shots = target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot directory");
+    let xlsx = tempfile::tempdir().expect("download directory");
+    let xlsx_path = xlsx.path().join("commune.xlsx");
+    let expected = json!({
+        "covered": stored.covered,
+        "visits": stored.visits,
+        "accounts": stored.accounts.values().sum::<u64>(),
+        "people": stored.people,
+        "follow_ups": stored.follow_ups,
+        "target": 123,
+        "xlsx": xlsx_path,
+        "screenshots": shots,
+    });
+    browser("check", &server.base(), &expected);
+    for shot in ["commune-dashboard.png", "hamlet.png"] {
+        assert!(std::fs::metadata(shots.join(shot)).expect(shot).len() > 10_000, "{shot} has content");
+    }
+
+    // The workbook the official downloaded holds the same numbers.
+    let mut book: Xlsx<_> = calamine::open_workbook(&xlsx_path).expect("the download is a workbook");
+    let sheet = book.worksheet_range("Thôn, khu phố").expect("hamlets sheet");
+    let row = sheet.rows().find(|r| r[0] == Data::String("kp-1".into())).expect("kp-1");
+    let numbers: Vec<f64> = row[2..11].iter().map(|c| c.as_f64().expect("number")).collect();
+    let ratio = stored.ratio(123);
+    assert_eq!(
+        numbers,
+        [123.0, 20.0, 3.0, 5.0, ratio, 5.0, 3.0, 7.0, 2.0],
+        "target, listed, covered, reached, coverage, visits, accounts, people, follow-ups"
+    );
+
+    // The revocation reached the device: it wipes itself at its next sync.
+    let report = device.sync().expect("the server answers a revoked device");
+    assert!(report.wiped && device.hamlets().is_empty(), "a revoked device wipes its data");
+    let actions: Vec<(String, String)> =
+        server.state.db.audit_events(20).expect("audit").into_iter().map(|e| (e.by, e.action)).collect();
+    for (by, action) in [
+        ("canbo", "assign"),
+        ("canbo", "target"),
+        ("totruong", "enrol_code"),
+        ("canbo", "export"),
+        ("totruong", "revoke"),
+    ] {
+        assert!(
+            actions.contains(&(by.to_owned(), action.to_owned())),
+            "audit has {by} {action}: {actions:?}"
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! The web side over real HTTP, as a browser without JavaScript would use it: signing
+//! in, role and scope on every page, CSRF and bad input refused with nothing changed,
+//! sign-out and deactivation, and exports that hold the dashboard's numbers.
+
+use calamine::{Data, DataType, Reader, Xlsx};
+use tungnha_client_core::device::Device;
+use tungnha_client_core::{HamletId, Outcome, Role, UserId, VisitForm};
+use tungnha_server::admin;
+use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune};
+
+/// The test commune (2 hamlets of 20 households, 2 volunteers), plus `tolo` who leads
+/// only the second hamlet, and a second commune with its own official.
+fn server() -> (TestServer, Vec<HamletId>) {
+    let mut hamlets = Vec::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 2, 20, 2);
+        admin::user_add(db, admin::CLI, "tolo", Role::Leader, Some(COMMUNE), Some("Tổ Lộ"), Some(PASSWORD))
+            .expect("leader");
+        admin::assign(db, admin::CLI, "tolo", hamlets[1].as_str()).expect("assign");
+        admin::commune_add(db, admin::CLI, "x-khac", "Xã Khác", tungnha_client_core::domain::CommuneKind::Xa)
+            .expect("commune");
+        admin::user_add(db, admin::CLI, "canbokhac", Role::Official, Some("x-khac"), None, Some(PASSWORD))
+            .expect("official");
+    });
+    (server, hamlets)
+}
+
+#[test]
+fn signing_in_sends_each_role_home_and_wrong_passwords_are_throttled() {
+    let (server, _) = server();
+    for (user, home) in [("canbo", "/communes/p-test"), ("totruong", "/team"), ("tnv1", "/app")] {
+        let (_, answer) = WebSession::try_sign_in(&server, user, PASSWORD);
+        assert_eq!((answer.status, answer.location.as_deref()), (303, Some(home)), "{user}");
+    }
+    let (session, answer) = WebSession::try_sign_in(&server, "canbo", "sai-mat-khau");
+    assert_eq!(answer.status, 401);
+    assert!(answer.html.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    assert!(answer.html.contains("value=\"canbo\""), "the username is kept");
+    let mut anonymous = session;
+    let page = anonymous.get("/communes/p-test");
+    assert_eq!(page.status, 303, "no session cookie was given");
+    assert_eq!(page.location.as_deref(), Some("/login?next=%2Fcommunes%2Fp-test"));
+
+    // Four more failures make five: now even the right password is refused for a while.
+    for _ in 0..4 {
+        WebSession::try_sign_in(&server, "canbo", "sai-mat-khau");
+    }
+    let (_, answer) = WebSession::try_sign_in(&server, "canbo", PASSWORD);
+    assert_eq!(answer.status, 401);
+    assert!(answer.html.contains("Đăng nhập sai quá nhiều lần"), "{}", answer.html);
+    // Other names are not affected.
+    let (_, answer) = WebSession::try_sign_in(&server, "totruong", PASSWORD);
+    assert_eq!(answer.status, 303);
+}
+
+#[test]
+fn every_page_checks_role_and_scope() {
+    let (server, hamlets) = server();
+    let (h1, h2) = (format!("/hamlets/{}", hamlets[0]), format!("/hamlets/{}", hamlets[1]));
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let mut leader = WebSession::sign_in(&server, "tolo", PASSWORD);
+
+    for path in ["/communes/p-test", "/communes/p-test/assignments", "/communes/p-test/people", h1.as_str()] {
+        assert_eq!(official.get(path).status, 200, "{path}");
+    }
+    assert_eq!(leader.get(&h2).status, 200, "a leader sees their hamlet");
+    assert_eq!(leader.get("/team").status, 200);
+    for (who, path) in [
+        ("tolo", h1.as_str()),
+        ("tolo", "/communes/p-test"),
+        ("tnv1", "/communes/p-test"),
+        ("tnv1", h2.as_str()),
+        ("tnv1", "/team"),
+        ("tnv1", "/communes/p-test/export.xlsx"),
+        ("canbokhac", "/communes/p-test"),
+        ("canbokhac", h1.as_str()),
+        ("canbo", "/admin"),
+    ] {
+        let page = WebSession::sign_in(&server, who, PASSWORD).get(path);
+        assert_eq!(page.status, 403, "{who} on {path}");
+        assert!(page.html.contains("Không có quyền truy cập"), "a page, not a crash: {who} on {path}");
+    }
+    assert_eq!(official.get("/communes/khong-co").status, 403, "no commune but one's own, even missing ones");
+    assert_eq!(official.get("/hamlets/p-test.khong-co").status, 404);
+}
+
+#[test]
+fn forms_refuse_a_missing_csrf_token_and_bad_input_and_change_nothing() {
+    let (server, hamlets) = server();
+    let db = &server.state.db;
+    let target_of = |h: &HamletId| db.hamlet(h).expect("read").expect("hamlet").target_households;
+    let before = target_of(&hamlets[0]);
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    official.get("/communes/p-test/assignments");
+    let csrf = official.csrf.clone();
+    let targets = "/communes/p-test/targets";
+
+    let page = official.post(targets, &[("hamlet", hamlets[0].as_str()), ("target", "123")]);
+    assert_eq!(page.status, 403, "no CSRF token");
+    let page =
+        official.post(targets, &[("csrf", "forged"), ("hamlet", hamlets[0].as_str()), ("target", "123")]);
+    assert_eq!(page.status, 403, "a wrong CSRF token");
+    assert_eq!(target_of(&hamlets[0]), before);
+
+    for bad in ["-5", "abc", "100001", ""] {
+        let page =
+            official.post(targets, &[("csrf", &csrf), ("hamlet", hamlets[0].as_str()), ("target", bad)]);
+        assert_eq!(page.status, 422, "target {bad:?}");
+        assert!(page.html.contains("Chỉ tiêu phải là số nguyên"), "the message is next to the field");
+        assert!(page.html.contains(&format!("value=\"{bad}\"")), "what was typed is kept");
+    }
+    let page = official.post(targets, &[("csrf", &csrf), ("hamlet", "p-test.khong-co"), ("target", "5")]);
+    assert_eq!(page.status, 422);
+    assert_eq!(target_of(&hamlets[0]), before);
+
+    let page = official.post(targets, &[("csrf", &csrf), ("hamlet", hamlets[0].as_str()), ("target", "123")]);
+    assert_eq!((page.status, target_of(&hamlets[0])), (303, 123));
+    let audit = db.audit_events(1).expect("audit");
+    assert_eq!((audit[0].action.as_str(), audit[0].by.as_str()), ("target", "canbo"));
+
+    // People: a duplicate username, an empty name, a short password.
+    let people = "/communes/p-test/people";
+    let users_before = db.all_users().expect("users").len();
+    for (fields, message) in [
+        (
+            vec![("username", "tnv1"), ("name", "Ai Đó"), ("role", "volunteer")],
+            "Tên đăng nhập này đã có người dùng.",
+        ),
+        (vec![("username", "moi"), ("name", "  "), ("role", "volunteer")], "Vui lòng nhập mục này."),
+        (vec![("username", "0912345678"), ("name", "Số"), ("role", "volunteer")], "không dùng số điện thoại"),
+        (
+            vec![("username", "moi"), ("name", "Mới"), ("role", "leader"), ("password", "ngan")],
+            "Mật khẩu cần ít nhất 8",
+        ),
+        (vec![("username", "moi"), ("name", "Mới"), ("role", "admin")], "Vai trò không hợp lệ."),
+    ] {
+        let mut fields = fields;
+        fields.push(("csrf", &csrf));
+        let page = official.post(people, &fields);
+        assert_eq!(page.status, 422, "{fields:?}");
+        assert!(page.html.contains(message), "{message}");
+    }
+    assert_eq!(db.all_users().expect("users").len(), users_before);
+    let page = official.post(
+        people,
+        &[("csrf", &csrf), ("username", "tnv9"), ("name", "Lâm Thị Chín"), ("role", "volunteer")],
+    );
+    assert_eq!(page.status, 303);
+    let tnv9 = db.user(&UserId::parse("tnv9").expect("id")).expect("read").expect("created");
+    assert_eq!((tnv9.role, tnv9.password_hash.as_str()), (Role::Volunteer, admin::NO_PASSWORD));
+
+    // Assigning an unknown person or to an unknown hamlet.
+    let assign = "/communes/p-test/assignments";
+    let page = official.post(
+        assign,
+        &[("csrf", &csrf), ("op", "assign"), ("hamlet", hamlets[0].as_str()), ("user", "khong-ai")],
+    );
+    assert_eq!(page.status, 422);
+    assert!(page.html.contains("Không có người dùng này"));
+    let page = official.post(
+        assign,
+        &[("csrf", &csrf), ("op", "assign"), ("hamlet", hamlets[0].as_str()), ("user", "canbokhac")],
+    );
+    assert_eq!(page.status, 422, "a person of another commune");
+    assert!(db.assignments_of(&tnv9.id).expect("read").is_empty());
+    let page = official.post(
+        assign,
+        &[("csrf", &csrf), ("op", "assign"), ("hamlet", hamlets[0].as_str()), ("user", "tnv9")],
+    );
+    assert_eq!(page.status, 303);
+    assert_eq!(db.assignments_of(&tnv9.id).expect("read"), vec![hamlets[0].clone()]);
+}
+
+#[test]
+fn signing_out_and_deactivation_end_the_session() {
+    let (server, _) = server();
+    let mut leader = WebSession::sign_in(&server, "totruong", PASSWORD);
+    assert_eq!(leader.get("/team").status, 200);
+    let csrf = leader.csrf.clone();
+    assert_eq!(leader.post("/logout", &[]).status, 403, "sign-out needs the token too");
+    assert_eq!(leader.post("/logout", &[("csrf", &csrf)]).status, 303);
+    assert_eq!(leader.get("/team").status, 303, "the old cookie no longer works");
+
+    let mut leader = WebSession::sign_in(&server, "totruong", PASSWORD);
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    official.get("/communes/p-test/people");
+    let csrf = official.csrf.clone();
+    let page =
+        official.post("/communes/p-test/people/totruong/active", &[("csrf", &csrf), ("active", "false")]);
+    assert_eq!(page.status, 303);
+    assert_eq!(leader.get("/team").status, 303, "a deactivated user's session ends");
+    let (_, answer) = WebSession::try_sign_in(&server, "totruong", PASSWORD);
+    assert_eq!(answer.status, 401, "and they cannot sign in again");
+    let page = official.post("/communes/p-test/people/canbo/active", &[("csrf", &csrf), ("active", "false")]);
+    assert_eq!(page.status, 403, "an official cannot lock themself out");
+}
+
+#[test]
+fn the_excel_export_holds_the_dashboard_figures_and_is_audited() {
+    let mut hamlets = Vec::new();
+    let mut enrol = String::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 2, 20, 1);
+        enrol = code(db, "tnv1");
+    });
+    let home = tempfile::tempdir().expect("home");
+    let mut device = Device::enrol(home.path(), &server.base(), &enrol, "test").expect("enrolled");
+    let list: Vec<_> = device.log(&hamlets[0]).expect("held").households().ok.into_keys().collect();
+    let now = tungnha_server::now_ms();
+    for (i, outcome) in
+        [Outcome::Guided, Outcome::AlreadyDone, Outcome::NotHome, Outcome::Guided].into_iter().enumerate()
+    {
+        let form =
+            VisitForm { people: 2, accounts: [("vneid_l1".to_owned(), 1)].into(), ..VisitForm::default() };
+        device.log_visit(&list[i], outcome, &form, now - 1000, now).expect("logged");
+    }
+    device.sync().expect("synced");
+
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let dashboard = official.get("/communes/p-test");
+    assert_eq!(dashboard.status, 200);
+    let row =
+        dashboard.html.split(&format!("data-hamlet=\"{}\"", hamlets[0])).nth(1).expect("the hamlet's row");
+    assert!(row.contains("data-figure=\"covered\">3<"), "{row}");
+    assert!(row.contains("data-figure=\"visits\">4<"));
+
+    let answer = official.download("/communes/p-test/export.xlsx");
+    assert_eq!(answer.status, 200);
+    let mut book = Xlsx::new(std::io::Cursor::new(answer.body)).expect("an Excel workbook");
+    assert_eq!(book.sheet_names(), ["Tổng hợp", "Thôn, khu phố", "Tình nguyện viên", "Theo ngày"]);
+    let sheet = book.worksheet_range("Thôn, khu phố").expect("hamlets sheet");
+    let header: Vec<String> = sheet.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let row = sheet.rows().find(|r| r[0] == Data::String("kp-1".into())).expect("kp-1 row");
+    let num = |name: &str| row[col(name)].as_f64().expect("a number");
+    assert_eq!(num("Hộ đã bao phủ"), 3.0);
+    assert_eq!(num("Lượt thăm"), 4.0);
+    assert_eq!(num("Tài khoản đã tạo"), 4.0);
+    assert_eq!(num("Người được hướng dẫn"), 8.0);
+    assert_eq!(num("Hộ cần quay lại"), 1.0);
+    let volunteers = book.worksheet_range("Tình nguyện viên").expect("volunteers sheet");
+    assert_eq!(volunteers.rows().nth(1).expect("tnv1")[1], Data::String("tnv1".into()));
+
+    let csv = official.download(&format!("/hamlets/{}/export.csv", hamlets[0]));
+    let text = String::from_utf8(csv.body).expect("UTF-8");
+    assert!(text.starts_with('\u{feff}'), "a BOM so Excel reads the diacritics");
+    assert_eq!(text.lines().filter(|l| l.contains("Đã bao phủ")).count(), 3);
+
+    let audit = server.state.db.audit_events(2).expect("audit");
+    assert!(audit.iter().all(|e| e.action == "export" && e.by == "canbo"));
+}

@@ -1,0 +1,755 @@
+//! The coverage pages: the commune dashboard (officials), a hamlet's page with its
+//! volunteers and households, one household's visit history, and a leader's team page
+//! with the follow-up list for the next round.
+
+use maud::{Markup, html};
+use tungnha_client_core::Coverage;
+use tungnha_client_core::Outcome;
+use tungnha_client_core::coverage::{HouseholdStatus, VolunteerFigures};
+
+use crate::chart;
+use crate::i18n::Lang;
+use crate::layout::{
+    Chrome, FormErrors, bar, card, chip, csrf_field, field_error, invalid, meter, page, url_part,
+};
+
+/// The headline figures of a hamlet or a commune.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// Households the commune expects to reach.
+    pub target: u64,
+    /// Listed, non-retired households.
+    pub registered: u64,
+    /// Of those, covered.
+    pub covered: u64,
+    /// Of those, reached at all.
+    pub attempted: u64,
+    /// Of those, needing a revisit.
+    pub follow_ups: u64,
+    /// Non-voided visits.
+    pub visits: u64,
+    /// People helped.
+    pub people: u64,
+    /// Accounts created, all kinds.
+    pub accounts: u64,
+    /// covered / max(target, registered).
+    pub ratio: f64,
+}
+
+impl Figures {
+    /// The figures of a coverage against a target.
+    pub fn of(c: &Coverage, target: u64) -> Self {
+        Self {
+            target,
+            registered: c.registered,
+            covered: c.covered,
+            attempted: c.attempted,
+            follow_ups: c.follow_ups,
+            visits: c.visits,
+            people: c.people,
+            accounts: c.accounts.values().sum(),
+            ratio: c.ratio(target),
+        }
+    }
+}
+
+/// One hamlet's row on a dashboard.
+#[derive(Debug, Clone)]
+pub struct HamletLine {
+    /// Id, for its link.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Its figures.
+    pub figures: Figures,
+    /// The last day with a visit ("YYYY-MM-DD").
+    pub last_activity: Option<String>,
+}
+
+/// How the hamlets of a dashboard are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// By name.
+    #[default]
+    Name,
+    /// Lowest coverage first: where help is needed.
+    Coverage,
+    /// Most follow-ups first.
+    FollowUps,
+    /// Least recently active first.
+    Activity,
+}
+
+impl Sort {
+    /// Every order, as the dashboard offers them.
+    pub const ALL: [Sort; 4] = [Sort::Name, Sort::Coverage, Sort::FollowUps, Sort::Activity];
+
+    /// From a `sort` query value; by name for anything else.
+    pub fn from_code(code: &str) -> Self {
+        Self::ALL.into_iter().find(|s| s.code() == code).unwrap_or_default()
+    }
+
+    /// The query value.
+    pub fn code(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::Coverage => "coverage",
+            Sort::FollowUps => "follow_ups",
+            Sort::Activity => "activity",
+        }
+    }
+
+    fn label(self, lang: Lang) -> &'static str {
+        let t = lang.texts();
+        match self {
+            Sort::Name => t.hamlet,
+            Sort::Coverage => t.coverage,
+            Sort::FollowUps => t.follow_ups,
+            Sort::Activity => t.last_activity,
+        }
+    }
+
+    /// Orders hamlet rows.
+    pub fn apply(self, rows: &mut [HamletLine]) {
+        match self {
+            Sort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+            Sort::Coverage => rows.sort_by(|a, b| a.figures.ratio.total_cmp(&b.figures.ratio)),
+            Sort::FollowUps => rows.sort_by_key(|r| std::cmp::Reverse(r.figures.follow_ups)),
+            Sort::Activity => rows.sort_by(|a, b| a.last_activity.cmp(&b.last_activity)),
+        }
+    }
+}
+
+/// The commune dashboard.
+#[derive(Debug, Clone)]
+pub struct CommuneDashboard {
+    /// Commune id.
+    pub id: String,
+    /// Commune name.
+    pub name: String,
+    /// The commune's figures (sums over its hamlets).
+    pub figures: Figures,
+    /// Accounts created per kind, labelled.
+    pub accounts_by_kind: Vec<(String, u64)>,
+    /// One row per hamlet, already in `sort` order.
+    pub hamlets: Vec<HamletLine>,
+    /// The order of the rows.
+    pub sort: Sort,
+    /// Visits per day over the last 30 days, oldest first, every day present.
+    pub visits_per_day: Vec<(String, u64)>,
+    /// Households covered by the end of each of those days.
+    pub covered_by_day: Vec<(String, u64)>,
+}
+
+fn figure_cards(lang: Lang, f: &Figures) -> Markup {
+    let t = lang.texts();
+    html! {
+        div.cards {
+            div.card {
+                div.figure { (lang.percent(f.ratio)) }
+                div.what { (t.coverage) }
+                (bar(f.ratio))
+            }
+            (card(&lang.int(f.covered), t.covered))
+            (card(&lang.int(f.registered), t.registered))
+            (card(&lang.int(f.target), t.target))
+            (card(&lang.int(f.attempted), t.attempted))
+            (card(&lang.int(f.visits), t.visits))
+            (card(&lang.int(f.accounts), t.accounts))
+            (card(&lang.int(f.people), t.people_helped))
+            (card(&lang.int(f.follow_ups), t.follow_ups))
+        }
+    }
+}
+
+fn accounts_table(lang: Lang, rows: &[(String, u64)]) -> Markup {
+    let t = lang.texts();
+    html! {
+        @if !rows.is_empty() {
+            div.panel {
+                h2 { (t.accounts_by_kind) }
+                table { tbody {
+                    @for (label, n) in rows { tr { td { (label) } td.num { (lang.int(*n)) } } }
+                } }
+            }
+        }
+    }
+}
+
+/// The hamlets table of a dashboard; `sort_base` is the page's path when sortable.
+fn hamlets_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>) -> Markup {
+    let t = lang.texts();
+    let head = |s: Sort, class: &'static str| {
+        html! {
+            th class=(class) scope="col" {
+                @match sort {
+                    Some((current, base)) if current != s => a href={ (base) "?sort=" (s.code()) } { (s.label(lang)) },
+                    Some(_) => span aria-sort="ascending" { (s.label(lang)) " ▾" },
+                    None => (s.label(lang)),
+                }
+            }
+        }
+    };
+    html! {
+        @if rows.is_empty() {
+            p { (t.no_hamlets) }
+        } @else {
+            div.scroll { table #hamlets {
+                thead { tr {
+                    (head(Sort::Name, ""))
+                    (head(Sort::Coverage, ""))
+                    th.num scope="col" { (t.covered) }
+                    th.num scope="col" { (t.target) }
+                    th.num scope="col" { (t.visits) }
+                    th.num scope="col" { (t.accounts) }
+                    th.num scope="col" { (t.people_helped) }
+                    (head(Sort::FollowUps, "num"))
+                    (head(Sort::Activity, ""))
+                } }
+                tbody {
+                    @for row in rows {
+                        tr data-hamlet=(row.id) {
+                            td { a href={ "/hamlets/" (url_part(&row.id)) } { (row.name) } }
+                            td { (meter(lang, row.figures.ratio)) }
+                            td.num data-figure="covered" { (lang.int(row.figures.covered)) }
+                            td.num data-figure="target" { (lang.int(row.figures.target.max(row.figures.registered))) }
+                            td.num data-figure="visits" { (lang.int(row.figures.visits)) }
+                            td.num data-figure="accounts" { (lang.int(row.figures.accounts)) }
+                            td.num data-figure="people" { (lang.int(row.figures.people)) }
+                            td.num data-figure="follow_ups" { (lang.int(row.figures.follow_ups)) }
+                            td { (row.last_activity.as_deref().map(|d| lang.day(d)).unwrap_or_else(|| t.never.to_owned())) }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+/// Renders the commune dashboard.
+pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
+    let lang = chrome.lang;
+    let t = chrome.t();
+    let base = format!("/communes/{}", url_part(&view.id));
+    page(
+        chrome,
+        &view.name,
+        html! {
+            h1 { (view.name) }
+            div.toolbar {
+                a.button.secondary href={ (base) "/export.xlsx" } download { (t.export_excel) }
+                a.button.secondary href={ (base) "/export.csv" } download { (t.export_csv) }
+            }
+            section #totals aria-label=(t.coverage) { (figure_cards(lang, &view.figures)) }
+            div.charts {
+                div.panel {
+                    h2 { (t.visits_per_day) " · " span.muted { (t.last_30_days) } }
+                    (chart::bars(lang, t.visits_per_day, &view.visits_per_day))
+                }
+                div.panel {
+                    h2 { (t.coverage_over_time) " · " span.muted { (t.last_30_days) } }
+                    (chart::line(lang, t.coverage_over_time, &view.covered_by_day))
+                }
+            }
+            h2 { (t.hamlets) }
+            (hamlets_table(lang, &view.hamlets, Some((view.sort, &base))))
+            (accounts_table(lang, &view.accounts_by_kind))
+        },
+    )
+}
+
+/// One volunteer's line of progress.
+#[derive(Debug, Clone)]
+pub struct VolunteerLine {
+    /// Their name.
+    pub name: String,
+    /// Their figures.
+    pub figures: VolunteerFigures,
+}
+
+fn volunteers_table(lang: Lang, rows: &[VolunteerLine]) -> Markup {
+    let t = lang.texts();
+    html! {
+        @if !rows.is_empty() {
+            div.scroll { table #volunteers {
+                thead { tr {
+                    th scope="col" { (t.volunteer) }
+                    th.num scope="col" { (t.visits) }
+                    th.num scope="col" { (t.covering_visits) }
+                    th.num scope="col" { (t.accounts) }
+                    th.num scope="col" { (t.people_helped) }
+                } }
+                tbody {
+                    @for v in rows {
+                        tr {
+                            td { (v.name) }
+                            td.num { (lang.int(v.figures.visits)) }
+                            td.num { (lang.int(v.figures.covering_visits)) }
+                            td.num { (lang.int(v.figures.accounts)) }
+                            td.num { (lang.int(v.figures.people)) }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+/// One household's line on a hamlet page.
+#[derive(Debug, Clone)]
+pub struct HouseholdLine {
+    /// Id, for its link.
+    pub id: String,
+    /// House number or alley.
+    pub label: String,
+    /// Head of household's display name.
+    pub head: Option<String>,
+    /// Where it stands.
+    pub status: HouseholdStatus,
+    /// Its latest non-voided visit, ms since epoch.
+    pub last_visit: Option<i64>,
+}
+
+/// A hamlet's page.
+#[derive(Debug, Clone)]
+pub struct HamletPage {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The commune's name.
+    pub commune_name: String,
+    /// Its figures.
+    pub figures: Figures,
+    /// Accounts per kind, labelled.
+    pub accounts_by_kind: Vec<(String, u64)>,
+    /// Each volunteer's progress.
+    pub volunteers: Vec<VolunteerLine>,
+    /// The households shown (after filter and search).
+    pub households: Vec<HouseholdLine>,
+    /// How many households the hamlet lists in all.
+    pub total_households: usize,
+    /// The status filter, if any.
+    pub filter: Option<HouseholdStatus>,
+    /// The label search.
+    pub query: String,
+    /// Visits per day over the last 30 days.
+    pub visits_per_day: Vec<(String, u64)>,
+}
+
+/// The status filters a hamlet page offers, with their query codes.
+pub const STATUS_FILTERS: [(HouseholdStatus, &str); 4] = [
+    (HouseholdStatus::NotVisited, "not_visited"),
+    (HouseholdStatus::FollowUp, "follow_up"),
+    (HouseholdStatus::Attempted, "attempted"),
+    (HouseholdStatus::Covered, "covered"),
+];
+
+/// Renders a hamlet's page.
+pub fn hamlet(chrome: &Chrome, view: &HamletPage) -> Markup {
+    let lang = chrome.lang;
+    let t = chrome.t();
+    let base = format!("/hamlets/{}", url_part(&view.id));
+    page(
+        chrome,
+        &view.name,
+        html! {
+            p.muted { (view.commune_name) }
+            h1 { (view.name) }
+            div.toolbar {
+                a.button.secondary href={ (base) "/export.xlsx" } download { (t.export_excel) }
+                a.button.secondary href={ (base) "/export.csv" } download { (t.export_csv) }
+            }
+            section #totals aria-label=(t.coverage) { (figure_cards(lang, &view.figures)) }
+            div.charts {
+                div.panel {
+                    h2 { (t.visits_per_day) " · " span.muted { (t.last_30_days) } }
+                    (chart::bars(lang, t.visits_per_day, &view.visits_per_day))
+                }
+                (accounts_table(lang, &view.accounts_by_kind))
+            }
+            h2 { (t.volunteers_progress) }
+            (volunteers_table(lang, &view.volunteers))
+            h2 #households { (t.households) }
+            form.toolbar method="get" action=(base) role="search" {
+                div {
+                    label for="status" { (t.status) }
+                    select #status name="status" {
+                        option value="" selected[view.filter.is_none()] { (t.all) }
+                        @for (s, code) in STATUS_FILTERS {
+                            option value=(code) selected[view.filter == Some(s)] { (lang.status(s)) }
+                        }
+                    }
+                }
+                div {
+                    label for="q" { (t.search_label) }
+                    input #q type="search" name="q" value=(view.query);
+                }
+                button type="submit" { (t.search) }
+            }
+            p.muted { (t.shown_of) " " (lang.int(view.households.len() as u64)) " / " (lang.int(view.total_households as u64)) }
+            @if view.households.is_empty() {
+                p { (t.no_households) }
+            } @else {
+                div.scroll { table #household-list {
+                    thead { tr {
+                        th scope="col" { (t.household) }
+                        th scope="col" { (t.head) }
+                        th scope="col" { (t.status) }
+                        th scope="col" { (t.last_visit) }
+                    } }
+                    tbody {
+                        @for h in &view.households {
+                            tr {
+                                td { a href={ (base) "/households/" (url_part(&h.id)) } { (h.label) } }
+                                td { (h.head.as_deref().unwrap_or("")) }
+                                td { (chip(lang, h.status)) }
+                                td { (h.last_visit.map(|at| lang.time(at)).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                } }
+            }
+        },
+    )
+}
+
+/// One visit in a household's history.
+#[derive(Debug, Clone)]
+pub struct VisitLine {
+    /// When, ms since epoch.
+    pub at: i64,
+    /// Who, by name.
+    pub by: String,
+    /// What came of it.
+    pub outcome: Outcome,
+    /// Topics guided, labelled.
+    pub topics: Vec<String>,
+    /// Accounts created, labelled, with counts.
+    pub accounts: Vec<(String, u32)>,
+    /// People helped.
+    pub people: u32,
+    /// The volunteer's note.
+    pub note: Option<String>,
+    /// Whether it was voided.
+    pub voided: bool,
+}
+
+/// A household's page: who they are and every visit.
+#[derive(Debug, Clone)]
+pub struct HouseholdPage {
+    /// The hamlet's id.
+    pub hamlet_id: String,
+    /// The hamlet's name.
+    pub hamlet_name: String,
+    /// House number or alley.
+    pub label: String,
+    /// Head of household.
+    pub head: Option<String>,
+    /// Members.
+    pub members: Option<u32>,
+    /// Whether it left the list.
+    pub retired: bool,
+    /// Where it stands.
+    pub status: HouseholdStatus,
+    /// Its visits, newest first.
+    pub visits: Vec<VisitLine>,
+}
+
+/// Renders a household's page.
+pub fn household(chrome: &Chrome, view: &HouseholdPage) -> Markup {
+    let lang = chrome.lang;
+    let t = chrome.t();
+    page(
+        chrome,
+        &view.label,
+        html! {
+            p { a href={ "/hamlets/" (url_part(&view.hamlet_id)) "#households" } { "← " (t.back_to_hamlet) " " (view.hamlet_name) } }
+            h1 { (view.label) " " (chip(lang, view.status)) }
+            ul.plain {
+                @if let Some(head) = &view.head { li { (t.head) ": " (head) } }
+                @if let Some(m) = view.members { li { (t.members) ": " (m) } }
+                @if view.retired { li { span.chip.off { (t.retired) } } }
+            }
+            h2 { (t.visit_history) }
+            @if view.visits.is_empty() {
+                p { (t.no_visits) }
+            } @else {
+                div.scroll { table #visits {
+                    thead { tr {
+                        th scope="col" { (t.when) }
+                        th scope="col" { (t.by) }
+                        th scope="col" { (t.outcome) }
+                        th scope="col" { (t.topics) }
+                        th scope="col" { (t.accounts) }
+                        th.num scope="col" { (t.people_helped) }
+                        th scope="col" { (t.note) }
+                    } }
+                    tbody {
+                        @for v in &view.visits {
+                            tr {
+                                td { (lang.time(v.at)) @if v.voided { " " span.chip.off { (t.voided) } } }
+                                td { (v.by) }
+                                td { (lang.outcome(v.outcome)) }
+                                td { (v.topics.join(", ")) }
+                                td { @for (label, n) in &v.accounts { (label) ": " (n) br; } }
+                                td.num { (v.people) }
+                                td { (v.note.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                } }
+            }
+        },
+    )
+}
+
+/// One household on a leader's follow-up list.
+#[derive(Debug, Clone)]
+pub struct FollowUpLine {
+    /// The hamlet's id.
+    pub hamlet_id: String,
+    /// The hamlet's name.
+    pub hamlet_name: String,
+    /// The household's id.
+    pub household_id: String,
+    /// House number or alley.
+    pub label: String,
+    /// Head of household.
+    pub head: Option<String>,
+    /// The latest visit: when, and what came of it.
+    pub last: Option<(i64, Outcome)>,
+}
+
+/// A leader's team page.
+#[derive(Debug, Clone)]
+pub struct TeamPage {
+    /// The hamlets the leader works in.
+    pub hamlets: Vec<HamletLine>,
+    /// Members' progress, over those hamlets.
+    pub members: Vec<VolunteerLine>,
+    /// Households to revisit.
+    pub follow_ups: Vec<FollowUpLine>,
+    /// Members a device can be enrolled for: (username, name).
+    pub enrollable: Vec<(String, String)>,
+    /// Errors of the enrolment form.
+    pub errors: FormErrors,
+}
+
+/// Renders a leader's team page.
+pub fn team(chrome: &Chrome, view: &TeamPage) -> Markup {
+    let lang = chrome.lang;
+    let t = chrome.t();
+    page(
+        chrome,
+        t.team_title,
+        html! {
+            h1 { (t.team_title) }
+            (hamlets_table(lang, &view.hamlets, None))
+            h2 { (t.members_progress) }
+            (volunteers_table(lang, &view.members))
+            div.panel #enrol {
+                h2 { (t.enrol_title) }
+                p.muted { (t.enrol_note) }
+                form.inline method="post" action="/team/enrol" {
+                    (csrf_field(chrome))
+                    div {
+                        label for="member" { (t.enrol_for) }
+                        select #member name="user" aria-invalid=(invalid(&view.errors, "user")) {
+                            option value="" { (t.choose) }
+                            @for (id, name) in &view.enrollable { option value=(id) { (name) " (" (id) ")" } }
+                        }
+                        (field_error(&view.errors, "user"))
+                    }
+                    button type="submit" { (t.make_code) }
+                }
+            }
+            h2 { (t.follow_up_list) }
+            p.muted { (t.follow_up_note) }
+            @if view.follow_ups.is_empty() {
+                p { (t.no_follow_ups) }
+            } @else {
+                div.scroll { table #follow-ups {
+                    thead { tr {
+                        th scope="col" { (t.hamlet) }
+                        th scope="col" { (t.household) }
+                        th scope="col" { (t.head) }
+                        th scope="col" { (t.last_visit) }
+                    } }
+                    tbody {
+                        @for f in &view.follow_ups {
+                            tr {
+                                td { (f.hamlet_name) }
+                                td { a href={ "/hamlets/" (url_part(&f.hamlet_id)) "/households/" (url_part(&f.household_id)) } { (f.label) } }
+                                td { (f.head.as_deref().unwrap_or("")) }
+                                td { @if let Some((at, o)) = f.last { (lang.time(at)) " · " (lang.outcome(o)) } }
+                            }
+                        }
+                    }
+                } }
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::SignedIn;
+    use tungnha_client_core::Role;
+
+    fn chrome(lang: Lang) -> Chrome {
+        Chrome {
+            lang,
+            csrf: "tok".into(),
+            path: "/communes/x".into(),
+            user: Some(SignedIn {
+                name: "Lê Thị Thu".into(),
+                role: Role::Official,
+                commune: Some("x".into()),
+            }),
+        }
+    }
+
+    fn line(
+        id: &str,
+        name: &str,
+        covered: u64,
+        target: u64,
+        follow_ups: u64,
+        last: Option<&str>,
+    ) -> HamletLine {
+        let c = Coverage {
+            registered: target,
+            covered,
+            attempted: covered,
+            follow_ups,
+            visits: 1234,
+            ..Coverage::default()
+        };
+        HamletLine {
+            id: id.into(),
+            name: name.into(),
+            figures: Figures::of(&c, target),
+            last_activity: last.map(Into::into),
+        }
+    }
+
+    fn dashboard() -> CommuneDashboard {
+        let c = Coverage {
+            registered: 700,
+            covered: 350,
+            attempted: 400,
+            visits: 2468,
+            people: 1500,
+            ..Coverage::default()
+        };
+        CommuneDashboard {
+            id: "x".into(),
+            name: "Phường <Hòa Bình>".into(),
+            figures: Figures::of(&c, 1000),
+            accounts_by_kind: vec![("VNeID mức 2".into(), 1234)],
+            hamlets: vec![line("x.a", "Khu phố <script>alert(1)</script>", 100, 400, 3, Some("2026-11-29"))],
+            sort: Sort::Name,
+            visits_per_day: vec![("2026-11-28".into(), 5), ("2026-11-29".into(), 10)],
+            covered_by_day: vec![("2026-11-28".into(), 300), ("2026-11-29".into(), 350)],
+        }
+    }
+
+    #[test]
+    fn the_commune_dashboard_shows_vietnamese_figures_and_escapes_names() {
+        let html = commune(&chrome(Lang::Vi), &dashboard()).into_string();
+        assert!(html.contains("lang=\"vi\""));
+        assert!(html.contains("Khu phố &lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(!html.contains("<script>alert"));
+        assert!(html.contains("Phường &lt;Hòa Bình&gt;"));
+        // 350 / max(1000, 700) = 35%, Vietnamese decimal comma and thousands dot.
+        assert!(html.contains("35,0%"));
+        assert!(html.contains("2.468"));
+        assert!(html.contains("Tỷ lệ bao phủ"));
+        assert!(html.contains("29/11/2026"));
+        assert!(html.contains("href=\"/communes/x/export.xlsx\""));
+        assert!(html.contains("<svg class=\"chart\""));
+    }
+
+    #[test]
+    fn the_english_dashboard_uses_english_texts_and_formats() {
+        let html = commune(&chrome(Lang::En), &dashboard()).into_string();
+        assert!(html.contains("lang=\"en\""));
+        assert!(html.contains("Coverage"));
+        assert!(html.contains("2,468"));
+        assert!(html.contains("35.0%"));
+        assert!(!html.contains("Tỷ lệ bao phủ"));
+        // The switch offers Vietnamese back, and returns to this page.
+        assert!(html.contains("href=\"/lang/vi?next=%2Fcommunes%2Fx\""));
+    }
+
+    #[test]
+    fn sorting_puts_the_hamlets_that_need_help_first() {
+        let mut rows = vec![
+            line("a", "A", 90, 100, 0, Some("2026-11-20")),
+            line("b", "B", 10, 100, 7, Some("2026-11-29")),
+            line("c", "C", 50, 100, 2, None),
+        ];
+        Sort::Coverage.apply(&mut rows);
+        assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["b", "c", "a"]);
+        Sort::FollowUps.apply(&mut rows);
+        assert_eq!(rows[0].id, "b");
+        Sort::Activity.apply(&mut rows);
+        assert_eq!(rows[0].id, "c");
+        assert_eq!(Sort::from_code("coverage"), Sort::Coverage);
+        assert_eq!(Sort::from_code("<bad>"), Sort::Name);
+    }
+
+    #[test]
+    fn a_hamlet_page_lists_households_with_status_chips_and_escaped_labels() {
+        let view = HamletPage {
+            id: "x.a".into(),
+            name: "Khu phố 1".into(),
+            commune_name: "Phường X".into(),
+            figures: Figures::default(),
+            accounts_by_kind: Vec::new(),
+            volunteers: vec![VolunteerLine {
+                name: "Trần Thị Lan".into(),
+                figures: VolunteerFigures { visits: 3, covering_visits: 2, accounts: 4, people: 5 },
+            }],
+            households: vec![HouseholdLine {
+                id: "hh1".into(),
+                label: "<script>x</script>".into(),
+                head: Some("Nguyễn Văn Hùng".into()),
+                status: HouseholdStatus::FollowUp,
+                last_visit: Some(1_795_887_000_000),
+            }],
+            total_households: 10,
+            filter: Some(HouseholdStatus::FollowUp),
+            query: "\"><b>".into(),
+            visits_per_day: Vec::new(),
+        };
+        let html = hamlet(&chrome(Lang::Vi), &view).into_string();
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(!html.contains("<script>x"));
+        assert!(html.contains("value=\"&quot;&gt;&lt;b&gt;\""), "the search box escapes its value");
+        assert!(html.contains("chip follow_up\">Cần quay lại"));
+        assert!(html.contains("<option value=\"follow_up\" selected>"));
+        assert!(html.contains("Trần Thị Lan"));
+        assert!(html.contains("29/11/2026 00:30"));
+        assert!(html.contains("href=\"/hamlets/x.a/households/hh1\""));
+    }
+
+    #[test]
+    fn the_team_page_offers_enrolment_with_a_csrf_token() {
+        let view = TeamPage {
+            hamlets: Vec::new(),
+            members: Vec::new(),
+            follow_ups: Vec::new(),
+            enrollable: vec![("tnv1".into(), "Trần Thị Lan".into())],
+            errors: FormErrors::from([("user", "Vui lòng nhập mục này.")]),
+        };
+        let html = team(&chrome(Lang::Vi), &view).into_string();
+        assert!(html.contains("action=\"/team/enrol\""));
+        assert!(html.contains("name=\"csrf\" value=\"tok\""));
+        assert!(html.contains("Vui lòng nhập mục này."));
+        assert!(html.contains("aria-invalid=\"true\""));
+        assert!(html.contains("Không có hộ nào cần quay lại."));
+    }
+}

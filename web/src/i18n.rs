@@ -1,0 +1,347 @@
+//! The texts of the web interface, one catalogue per language (`vi.rs`, `en.rs`), and
+//! the number and date formats of each language.
+//!
+//! Views never hold a sentence of their own: they read it from `Texts`, so adding a
+//! text means adding it to the struct, and the compiler then asks for it in every
+//! language. Vietnamese is the default; English is a switch a person makes.
+
+use tungnha_client_core::coverage::HouseholdStatus;
+use tungnha_client_core::{Outcome, Role};
+
+#[path = "i18n_en.rs"]
+mod en;
+#[path = "i18n_vi.rs"]
+mod vi;
+
+/// A language of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Tiếng Việt, the default.
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The language of a `lang` cookie's value; Vietnamese for anything else.
+    pub fn from_code(code: &str) -> Self {
+        if code == "en" { Lang::En } else { Lang::Vi }
+    }
+
+    /// The code kept in the `lang` cookie and in `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// The texts of this language.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Vi => &vi::TEXTS,
+            Lang::En => &en::TEXTS,
+        }
+    }
+
+    /// An integer with this language's thousands separator: 1.234 or 1,234.
+    pub fn int(self, n: u64) -> String {
+        let sep = match self {
+            Lang::Vi => '.',
+            Lang::En => ',',
+        };
+        let digits = n.to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// A share as a percentage with one decimal: 12,5% or 12.5%.
+    pub fn percent(self, ratio: f64) -> String {
+        let text = format!("{:.1}%", ratio * 100.0);
+        match self {
+            Lang::Vi => text.replace('.', ","),
+            Lang::En => text,
+        }
+    }
+
+    /// A calendar day given as "YYYY-MM-DD", written the way people here write it:
+    /// 29/11/2026 (the same order in both languages, since the readers are in Vietnam).
+    pub fn day(self, iso: &str) -> String {
+        match (iso.get(0..4), iso.get(5..7), iso.get(8..10)) {
+            (Some(y), Some(m), Some(d)) => format!("{d}/{m}/{y}"),
+            _ => iso.to_owned(),
+        }
+    }
+
+    /// A time in ms since epoch, in Asia/Ho_Chi_Minh: 29/11/2026 10:00.
+    pub fn time(self, at_ms: i64) -> String {
+        tungnha_client_core::coverage::vn_time(at_ms)
+    }
+
+    /// The label of an outcome.
+    pub fn outcome(self, o: Outcome) -> &'static str {
+        let t = self.texts();
+        match o {
+            Outcome::Guided => t.outcome_guided,
+            Outcome::AlreadyDone => t.outcome_already_done,
+            Outcome::NotHome => t.outcome_not_home,
+            Outcome::Declined => t.outcome_declined,
+            Outcome::Revisit => t.outcome_revisit,
+        }
+    }
+
+    /// The label of a household status.
+    pub fn status(self, s: HouseholdStatus) -> &'static str {
+        let t = self.texts();
+        match s {
+            HouseholdStatus::NotVisited => t.status_not_visited,
+            HouseholdStatus::FollowUp => t.status_follow_up,
+            HouseholdStatus::Attempted => t.status_attempted,
+            HouseholdStatus::Covered => t.status_covered,
+        }
+    }
+
+    /// The label of a role.
+    pub fn role(self, r: Role) -> &'static str {
+        let t = self.texts();
+        match r {
+            Role::Volunteer => t.role_volunteer,
+            Role::Leader => t.role_leader,
+            Role::Official => t.role_official,
+            Role::Admin => t.role_admin,
+        }
+    }
+}
+
+/// Every text of the interface. The field names say where each is used; the values
+/// are in `i18n_vi.rs` and `i18n_en.rs`.
+#[allow(missing_docs)]
+#[derive(Debug)]
+pub struct Texts {
+    pub app_name: &'static str,
+    pub motto: &'static str,
+    pub switch_to_other: &'static str,
+    pub skip_to_content: &'static str,
+    // Login
+    pub login_title: &'static str,
+    pub username: &'static str,
+    pub password: &'static str,
+    pub login_button: &'static str,
+    pub logout: &'static str,
+    pub login_failed: &'static str,
+    pub login_throttled: &'static str,
+    pub demo_hint: &'static str,
+    // Navigation
+    pub nav_dashboard: &'static str,
+    pub nav_assignments: &'static str,
+    pub nav_people: &'static str,
+    pub nav_catalogue: &'static str,
+    pub nav_audit: &'static str,
+    pub nav_team: &'static str,
+    pub nav_devices: &'static str,
+    pub nav_admin: &'static str,
+    // Figures
+    pub hamlet: &'static str,
+    pub hamlets: &'static str,
+    pub target: &'static str,
+    pub registered: &'static str,
+    pub covered: &'static str,
+    pub attempted: &'static str,
+    pub coverage: &'static str,
+    pub visits: &'static str,
+    pub accounts: &'static str,
+    pub people_helped: &'static str,
+    pub follow_ups: &'static str,
+    pub last_activity: &'static str,
+    pub never: &'static str,
+    pub accounts_by_kind: &'static str,
+    pub visits_per_day: &'static str,
+    pub coverage_over_time: &'static str,
+    pub last_30_days: &'static str,
+    pub sort_by: &'static str,
+    pub no_hamlets: &'static str,
+    pub households_covered_of: &'static str,
+    // Hamlet page
+    pub volunteers_progress: &'static str,
+    pub volunteer: &'static str,
+    pub covering_visits: &'static str,
+    pub households: &'static str,
+    pub household: &'static str,
+    pub head: &'static str,
+    pub members: &'static str,
+    pub status: &'static str,
+    pub all: &'static str,
+    pub search_label: &'static str,
+    pub search: &'static str,
+    pub no_households: &'static str,
+    pub last_visit: &'static str,
+    pub shown_of: &'static str,
+    pub visit_history: &'static str,
+    pub no_visits: &'static str,
+    pub when: &'static str,
+    pub by: &'static str,
+    pub outcome: &'static str,
+    pub topics: &'static str,
+    pub note: &'static str,
+    pub voided: &'static str,
+    pub retired: &'static str,
+    pub back_to_hamlet: &'static str,
+    pub status_not_visited: &'static str,
+    pub status_follow_up: &'static str,
+    pub status_attempted: &'static str,
+    pub status_covered: &'static str,
+    pub outcome_guided: &'static str,
+    pub outcome_already_done: &'static str,
+    pub outcome_not_home: &'static str,
+    pub outcome_declined: &'static str,
+    pub outcome_revisit: &'static str,
+    // Exports
+    pub export_excel: &'static str,
+    pub export_csv: &'static str,
+    // Assignments
+    pub assignments_title: &'static str,
+    pub assigned_people: &'static str,
+    pub nobody_assigned: &'static str,
+    pub assign: &'static str,
+    pub unassign: &'static str,
+    pub person: &'static str,
+    pub choose: &'static str,
+    pub save_target: &'static str,
+    pub saved: &'static str,
+    pub assignment_note: &'static str,
+    // People
+    pub people_title: &'static str,
+    pub full_name: &'static str,
+    pub role: &'static str,
+    pub active: &'static str,
+    pub deactivated: &'static str,
+    pub deactivate: &'static str,
+    pub reactivate: &'static str,
+    pub reset_password: &'static str,
+    pub new_password: &'static str,
+    pub add_person: &'static str,
+    pub create: &'static str,
+    pub no_web_password: &'static str,
+    pub role_volunteer: &'static str,
+    pub role_leader: &'static str,
+    pub role_official: &'static str,
+    pub role_admin: &'static str,
+    // Catalogue
+    pub catalogue_title: &'static str,
+    pub catalogue_note: &'static str,
+    pub code: &'static str,
+    pub label: &'static str,
+    pub account_kinds: &'static str,
+    pub add_entry: &'static str,
+    pub save: &'static str,
+    // Audit
+    pub audit_title: &'static str,
+    pub action: &'static str,
+    pub detail: &'static str,
+    pub no_events: &'static str,
+    // Leader
+    pub team_title: &'static str,
+    pub members_progress: &'static str,
+    pub follow_up_list: &'static str,
+    pub follow_up_note: &'static str,
+    pub no_follow_ups: &'static str,
+    pub enrol_title: &'static str,
+    pub enrol_note: &'static str,
+    pub enrol_for: &'static str,
+    pub make_code: &'static str,
+    pub enrol_code_title: &'static str,
+    pub enrol_code_text: &'static str,
+    pub enrol_link: &'static str,
+    pub expires: &'static str,
+    pub single_use: &'static str,
+    // Devices
+    pub devices_title: &'static str,
+    pub device: &'static str,
+    pub owner: &'static str,
+    pub enrolled_at: &'static str,
+    pub last_sync: &'static str,
+    pub revoked: &'static str,
+    pub revoke: &'static str,
+    pub revoke_confirm: &'static str,
+    pub no_devices: &'static str,
+    // Admin
+    pub admin_title: &'static str,
+    pub communes: &'static str,
+    pub commune: &'static str,
+    pub commune_code: &'static str,
+    pub commune_name: &'static str,
+    pub commune_kind: &'static str,
+    pub add_commune: &'static str,
+    pub officials: &'static str,
+    pub add_official: &'static str,
+    // Errors
+    pub forbidden_title: &'static str,
+    pub forbidden_text: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_text: &'static str,
+    pub server_error_title: &'static str,
+    pub server_error_text: &'static str,
+    pub bad_form_title: &'static str,
+    pub csrf_text: &'static str,
+    pub go_home: &'static str,
+    pub err_required: &'static str,
+    pub err_username: &'static str,
+    pub err_username_taken: &'static str,
+    pub err_password_short: &'static str,
+    pub err_target: &'static str,
+    pub err_unknown_hamlet: &'static str,
+    pub err_unknown_person: &'static str,
+    pub err_code: &'static str,
+    pub err_code_taken: &'static str,
+    pub err_too_long: &'static str,
+    pub err_role: &'static str,
+    pub err_commune_taken: &'static str,
+    pub err_unknown_commune: &'static str,
+    pub app_title: &'static str,
+    pub sheet_summary: &'static str,
+    pub sheet_days: &'static str,
+    pub newly_covered: &'static str,
+    pub exported_on: &'static str,
+    pub app_text: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_each_language() {
+        assert_eq!(Lang::Vi.int(0), "0");
+        assert_eq!(Lang::Vi.int(999), "999");
+        assert_eq!(Lang::Vi.int(1234), "1.234");
+        assert_eq!(Lang::Vi.int(1_234_567), "1.234.567");
+        assert_eq!(Lang::En.int(1_234_567), "1,234,567");
+        assert_eq!(Lang::Vi.percent(0.125), "12,5%");
+        assert_eq!(Lang::En.percent(0.125), "12.5%");
+        assert_eq!(Lang::Vi.day("2026-11-29"), "29/11/2026");
+    }
+
+    #[test]
+    fn unknown_language_codes_fall_back_to_vietnamese() {
+        assert_eq!(Lang::from_code("en"), Lang::En);
+        assert_eq!(Lang::from_code("fr"), Lang::Vi);
+        assert_eq!(Lang::from_code(""), Lang::Vi);
+    }
+
+    #[test]
+    fn no_text_is_empty_in_either_language() {
+        // Debug prints every field; an empty one shows as `: ""`.
+        for lang in [Lang::Vi, Lang::En] {
+            let dump = format!("{:?}", lang.texts());
+            assert!(!dump.contains(": \"\""), "{lang:?} has an empty text");
+        }
+        assert_ne!(Lang::Vi.texts().login_button, Lang::En.texts().login_button);
+    }
+}

@@ -1,0 +1,673 @@
+//! The management pages: assignments and targets, people, the catalogue, the audit
+//! log, devices, the enrolment code with its QR, and the administrators' page. Every
+//! form carries the CSRF token, and a form that did not validate comes back with each
+//! message next to its field and the values typed.
+
+use maud::{Markup, PreEscaped, html};
+use tungnha_client_core::Role;
+use tungnha_client_core::catalogue::Entry;
+
+use crate::layout::{Chrome, FormErrors, csrf_field, field_error, invalid, notice, page, url_part};
+
+/// A person as a list or select shows them.
+#[derive(Debug, Clone)]
+pub struct PersonRef {
+    /// Username.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// One hamlet on the assignments page.
+#[derive(Debug, Clone)]
+pub struct AssignHamlet {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Target households.
+    pub target: u64,
+    /// Who works there.
+    pub members: Vec<PersonRef>,
+}
+
+/// The assignments page of a commune.
+#[derive(Debug, Clone)]
+pub struct AssignmentsPage {
+    /// Commune id.
+    pub commune_id: String,
+    /// Its hamlets.
+    pub hamlets: Vec<AssignHamlet>,
+    /// Active volunteers and leaders who can be assigned.
+    pub people: Vec<PersonRef>,
+    /// The hamlet whose form failed, with its errors.
+    pub failed: Option<(String, FormErrors)>,
+    /// The value typed into the failed target field.
+    pub target_typed: String,
+    /// A notice after success.
+    pub notice: Option<&'static str>,
+}
+
+/// Renders the assignments page.
+pub fn assignments(chrome: &Chrome, view: &AssignmentsPage) -> Markup {
+    let t = chrome.t();
+    let lang = chrome.lang;
+    let action = format!("/communes/{}/assignments", url_part(&view.commune_id));
+    let targets = format!("/communes/{}/targets", url_part(&view.commune_id));
+    let none = FormErrors::new();
+    page(
+        chrome,
+        t.assignments_title,
+        html! {
+            h1 { (t.assignments_title) }
+            p.muted { (t.assignment_note) }
+            (notice(view.notice))
+            @for h in &view.hamlets {
+                @let errors = match &view.failed { Some((id, e)) if *id == h.id => e, _ => &none };
+                @let slug = h.id.replace('.', "-");
+                section.panel data-hamlet=(h.id) aria-labelledby={ "h-" (slug) } {
+                    h2 id={ "h-" (slug) } { a href={ "/hamlets/" (url_part(&h.id)) } { (h.name) } }
+                    (field_error(errors, "hamlet"))
+                    form.inline method="post" action=(targets) {
+                        (csrf_field(chrome))
+                        input type="hidden" name="hamlet" value=(h.id);
+                        div {
+                            label for={ "target-" (slug) } { (t.target) }
+                            @let value = if errors.contains_key("target") { view.target_typed.clone() } else { h.target.to_string() };
+                            input id={ "target-" (slug) } type="number" name="target" min="0" max="100000" step="1"
+                                value=(value) aria-invalid=(invalid(errors, "target"));
+                            (field_error(errors, "target"))
+                        }
+                        button.secondary type="submit" { (t.save_target) }
+                    }
+                    h3 { (t.assigned_people) }
+                    @if h.members.is_empty() {
+                        p.muted { (t.nobody_assigned) }
+                    } @else {
+                        ul.plain {
+                            @for m in &h.members {
+                                li {
+                                    (m.name) " (" (m.id) ", " (lang.role(m.role)) ") "
+                                    form.inline method="post" action=(action) {
+                                        (csrf_field(chrome))
+                                        input type="hidden" name="op" value="unassign";
+                                        input type="hidden" name="hamlet" value=(h.id);
+                                        input type="hidden" name="user" value=(m.id);
+                                        button.link type="submit" { (t.unassign) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    form.inline method="post" action=(action) {
+                        (csrf_field(chrome))
+                        input type="hidden" name="op" value="assign";
+                        input type="hidden" name="hamlet" value=(h.id);
+                        div {
+                            label for={ "user-" (slug) } { (t.person) }
+                            select id={ "user-" (slug) } name="user" aria-invalid=(invalid(errors, "user")) {
+                                option value="" { (t.choose) }
+                                @for p in view.people.iter().filter(|p| !h.members.iter().any(|m| m.id == p.id)) {
+                                    option value=(p.id) { (p.name) " (" (p.id) ", " (lang.role(p.role)) ")" }
+                                }
+                            }
+                            (field_error(errors, "user"))
+                        }
+                        button type="submit" { (t.assign) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// One person on the people page.
+#[derive(Debug, Clone)]
+pub struct PersonLine {
+    /// Who.
+    pub person: PersonRef,
+    /// Whether they can sign in and sync.
+    pub active: bool,
+    /// Whether they have a web password.
+    pub has_password: bool,
+    /// Names of their hamlets.
+    pub hamlets: Vec<String>,
+}
+
+/// The values of the new-person form.
+#[derive(Debug, Clone, Default)]
+pub struct NewPerson {
+    /// Username.
+    pub username: String,
+    /// Full name.
+    pub name: String,
+    /// Role code.
+    pub role: String,
+}
+
+/// The people page of a commune.
+#[derive(Debug, Clone)]
+pub struct PeoplePage {
+    /// Commune id.
+    pub commune_id: String,
+    /// Everyone in the commune.
+    pub people: Vec<PersonLine>,
+    /// The new-person form as typed.
+    pub form: NewPerson,
+    /// Its errors.
+    pub errors: FormErrors,
+    /// The person whose password form failed, with its errors.
+    pub password_failed: Option<(String, FormErrors)>,
+    /// A notice after success.
+    pub notice: Option<&'static str>,
+}
+
+/// The roles an official may give.
+pub const GIVABLE_ROLES: [Role; 3] = [Role::Volunteer, Role::Leader, Role::Official];
+
+/// Renders the people page.
+pub fn people(chrome: &Chrome, view: &PeoplePage) -> Markup {
+    let t = chrome.t();
+    let lang = chrome.lang;
+    let base = format!("/communes/{}/people", url_part(&view.commune_id));
+    let none = FormErrors::new();
+    page(
+        chrome,
+        t.people_title,
+        html! {
+            h1 { (t.people_title) }
+            (notice(view.notice))
+            div.scroll { table #people {
+                thead { tr {
+                    th scope="col" { (t.full_name) }
+                    th scope="col" { (t.username) }
+                    th scope="col" { (t.role) }
+                    th scope="col" { (t.hamlets) }
+                    th scope="col" { (t.status) }
+                    th scope="col" { (t.reset_password) }
+                } }
+                tbody {
+                    @for p in &view.people {
+                        @let errors = match &view.password_failed { Some((id, e)) if *id == p.person.id => e, _ => &none };
+                        tr data-user=(p.person.id) {
+                            td { (p.person.name) }
+                            td { (p.person.id) }
+                            td { (lang.role(p.person.role)) }
+                            td { (p.hamlets.join(", ")) }
+                            td {
+                                @if p.active { span.chip.covered { (t.active) } } @else { span.chip.off { (t.deactivated) } }
+                                form.inline method="post" action={ (base) "/" (url_part(&p.person.id)) "/active" } {
+                                    (csrf_field(chrome))
+                                    input type="hidden" name="active" value=(if p.active { "false" } else { "true" });
+                                    button.link type="submit" { (if p.active { t.deactivate } else { t.reactivate }) }
+                                }
+                            }
+                            td {
+                                @if !p.has_password { span.muted { (t.no_web_password) } br; }
+                                form.inline method="post" action={ (base) "/" (url_part(&p.person.id)) "/password" } {
+                                    (csrf_field(chrome))
+                                    label.muted for={ "pw-" (p.person.id) } { (t.new_password) }
+                                    input id={ "pw-" (p.person.id) } type="password" name="password" autocomplete="new-password"
+                                        aria-invalid=(invalid(errors, "password"));
+                                    button.secondary type="submit" { (t.reset_password) }
+                                    (field_error(errors, "password"))
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+            div.panel {
+                h2 { (t.add_person) }
+                form.stack method="post" action=(base) {
+                    (csrf_field(chrome))
+                    div {
+                        label for="new-name" { (t.full_name) }
+                        input #new-name name="name" value=(view.form.name) aria-invalid=(invalid(&view.errors, "name"));
+                        (field_error(&view.errors, "name"))
+                    }
+                    div {
+                        label for="new-username" { (t.username) }
+                        input #new-username name="username" autocapitalize="none" value=(view.form.username)
+                            aria-invalid=(invalid(&view.errors, "username"));
+                        (field_error(&view.errors, "username"))
+                    }
+                    div {
+                        label for="new-role" { (t.role) }
+                        select #new-role name="role" aria-invalid=(invalid(&view.errors, "role")) {
+                            @for r in GIVABLE_ROLES {
+                                option value=(r.code()) selected[view.form.role == r.code()] { (lang.role(r)) }
+                            }
+                        }
+                        (field_error(&view.errors, "role"))
+                    }
+                    div {
+                        label for="new-password" { (t.new_password) }
+                        input #new-password type="password" name="password" autocomplete="new-password"
+                            aria-invalid=(invalid(&view.errors, "password"));
+                        (field_error(&view.errors, "password"))
+                    }
+                    button type="submit" { (t.create) }
+                }
+            }
+        },
+    )
+}
+
+/// The catalogue page of a commune.
+#[derive(Debug, Clone)]
+pub struct CataloguePage {
+    /// Commune id.
+    pub commune_id: String,
+    /// Topics.
+    pub topics: Vec<Entry>,
+    /// Account kinds.
+    pub account_kinds: Vec<Entry>,
+    /// The list whose form failed ("topics" or "account_kinds"), with its errors.
+    pub failed: Option<(&'static str, FormErrors)>,
+    /// The new entry typed into the failed form: (code, label).
+    pub typed: (String, String),
+    /// A notice after success.
+    pub notice: Option<&'static str>,
+}
+
+/// Renders the catalogue page.
+pub fn catalogue(chrome: &Chrome, view: &CataloguePage) -> Markup {
+    let t = chrome.t();
+    let action = format!("/communes/{}/catalogue", url_part(&view.commune_id));
+    let none = FormErrors::new();
+    let list = |name: &'static str, title: &str, entries: &[Entry]| {
+        let (errors, typed) = match &view.failed {
+            Some((n, e)) if *n == name => (e, view.typed.clone()),
+            _ => (&none, Default::default()),
+        };
+        html! {
+            section.panel id=(name) {
+                h2 { (title) }
+                form.stack method="post" action=(action) {
+                    (csrf_field(chrome))
+                    input type="hidden" name="list" value=(name);
+                    table {
+                        thead { tr { th scope="col" { (t.code) } th scope="col" { (t.label) } } }
+                        tbody {
+                            @for e in entries {
+                                tr {
+                                    td { code { (e.code) } }
+                                    td {
+                                        input name={ "label." (e.code) } value=(e.label) aria-label={ (t.label) " " (e.code) }
+                                            aria-invalid=(invalid(errors, "labels"));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    (field_error(errors, "labels"))
+                    h3 { (t.add_entry) }
+                    div {
+                        label for={ (name) "-code" } { (t.code) }
+                        input id={ (name) "-code" } name="new_code" value=(typed.0) autocapitalize="none"
+                            aria-invalid=(invalid(errors, "new_code"));
+                        (field_error(errors, "new_code"))
+                    }
+                    div {
+                        label for={ (name) "-label" } { (t.label) }
+                        input id={ (name) "-label" } name="new_label" value=(typed.1) aria-invalid=(invalid(errors, "new_label"));
+                        (field_error(errors, "new_label"))
+                    }
+                    button type="submit" { (t.save) }
+                }
+            }
+        }
+    };
+    page(
+        chrome,
+        t.catalogue_title,
+        html! {
+            h1 { (t.catalogue_title) }
+            p.muted { (t.catalogue_note) }
+            (notice(view.notice))
+            (list("topics", t.topics, &view.topics))
+            (list("account_kinds", t.account_kinds, &view.account_kinds))
+        },
+    )
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditLine {
+    /// When, ms since epoch.
+    pub at: i64,
+    /// Who.
+    pub by: String,
+    /// The action's code.
+    pub action: String,
+    /// Details.
+    pub detail: String,
+}
+
+/// Renders the audit log, newest first.
+pub fn audit(chrome: &Chrome, events: &[AuditLine]) -> Markup {
+    let t = chrome.t();
+    page(
+        chrome,
+        t.audit_title,
+        html! {
+            h1 { (t.audit_title) }
+            @if events.is_empty() {
+                p { (t.no_events) }
+            } @else {
+                div.scroll { table #audit {
+                    thead { tr {
+                        th scope="col" { (t.when) } th scope="col" { (t.by) }
+                        th scope="col" { (t.action) } th scope="col" { (t.detail) }
+                    } }
+                    tbody {
+                        @for e in events {
+                            tr { td { (chrome.lang.time(e.at)) } td { (e.by) } td { code { (e.action) } } td { (e.detail) } }
+                        }
+                    }
+                } }
+            }
+        },
+    )
+}
+
+/// One device on the devices page.
+#[derive(Debug, Clone)]
+pub struct DeviceLine {
+    /// Id.
+    pub id: String,
+    /// What its owner called it.
+    pub name: String,
+    /// Its owner's name.
+    pub owner: String,
+    /// When it enrolled.
+    pub enrolled_at: i64,
+    /// When it last synced.
+    pub last_sync_at: Option<i64>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Renders the devices of a team or commune.
+pub fn devices(chrome: &Chrome, devices: &[DeviceLine], notice_text: Option<&'static str>) -> Markup {
+    let t = chrome.t();
+    let lang = chrome.lang;
+    page(
+        chrome,
+        t.devices_title,
+        html! {
+            h1 { (t.devices_title) }
+            (notice(notice_text))
+            @if devices.is_empty() {
+                p { (t.no_devices) }
+            } @else {
+                div.scroll { table #devices {
+                    thead { tr {
+                        th scope="col" { (t.device) } th scope="col" { (t.owner) }
+                        th scope="col" { (t.enrolled_at) } th scope="col" { (t.last_sync) } th scope="col" { (t.status) }
+                    } }
+                    tbody {
+                        @for d in devices {
+                            tr data-device=(d.id) {
+                                td { (d.name) }
+                                td { (d.owner) }
+                                td { (lang.time(d.enrolled_at)) }
+                                td { (d.last_sync_at.map(|at| lang.time(at)).unwrap_or_else(|| t.never.to_owned())) }
+                                td {
+                                    @if let Some(at) = d.revoked_at {
+                                        span.chip.off { (t.revoked) } " " (lang.time(at))
+                                    } @else {
+                                        form.inline method="post" action={ "/devices/" (url_part(&d.id)) "/revoke" }
+                                            onsubmit={ "return confirm(" (js_string(t.revoke_confirm)) ")" } {
+                                            (csrf_field(chrome))
+                                            button.danger type="submit" { (t.revoke) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+        },
+    )
+}
+
+/// A JS string literal of one of our own texts (never user data), for `confirm()`.
+fn js_string(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The page showing a fresh enrolment code.
+#[derive(Debug, Clone)]
+pub struct EnrolCodePage {
+    /// Whose device it enrols.
+    pub member: String,
+    /// The code, as typed.
+    pub code: String,
+    /// The link the QR holds.
+    pub link: String,
+    /// The QR code as SVG, drawn by the server from `link`.
+    pub qr_svg: String,
+    /// When it stops working.
+    pub expires_at: i64,
+}
+
+/// Renders an enrolment code with its QR.
+pub fn enrol_code(chrome: &Chrome, view: &EnrolCodePage) -> Markup {
+    let t = chrome.t();
+    page(
+        chrome,
+        t.enrol_code_title,
+        html! {
+            h1 { (t.enrol_code_title) ": " (view.member) }
+            div.panel {
+                // The SVG is drawn by the server's QR encoder from a link it built from
+                // its own code alphabet and origin: no user text reaches it.
+                div.qr { (PreEscaped(&view.qr_svg)) }
+                p { (t.enrol_code_text) ": " span.code #enrol-code { (view.code) } }
+                p { (t.enrol_link) ": " a #enrol-link href=(view.link) { (view.link) } }
+                p { (t.expires) " " (chrome.lang.time(view.expires_at)) ". " (t.single_use) }
+                p { a href="/team" { "← " (t.nav_team) } }
+            }
+        },
+    )
+}
+
+/// One commune on the administrators' page.
+#[derive(Debug, Clone)]
+pub struct CommuneLine {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Its officials.
+    pub officials: Vec<PersonRef>,
+    /// How many hamlets it has.
+    pub hamlets: usize,
+}
+
+/// The administrators' page.
+#[derive(Debug, Clone, Default)]
+pub struct AdminPage {
+    /// Every commune.
+    pub communes: Vec<CommuneLine>,
+    /// The kinds a commune can have: (code, label).
+    pub kinds: Vec<(String, String)>,
+    /// The new-commune form as typed: (code, name, kind).
+    pub commune_form: (String, String, String),
+    /// Its errors.
+    pub commune_errors: FormErrors,
+    /// The new-official form as typed: (commune, username, name).
+    pub official_form: (String, String, String),
+    /// Its errors.
+    pub official_errors: FormErrors,
+    /// A notice after success.
+    pub notice: Option<&'static str>,
+}
+
+/// Renders the administrators' page.
+pub fn admin(chrome: &Chrome, view: &AdminPage) -> Markup {
+    let t = chrome.t();
+    page(
+        chrome,
+        t.admin_title,
+        html! {
+            h1 { (t.admin_title) }
+            (notice(view.notice))
+            h2 { (t.communes) }
+            div.scroll { table #communes {
+                thead { tr { th { (t.commune_code) } th { (t.commune_name) } th.num { (t.hamlets) } th { (t.officials) } } }
+                tbody {
+                    @for c in &view.communes {
+                        tr {
+                            td { code { (c.id) } }
+                            td { a href={ "/communes/" (url_part(&c.id)) } { (c.name) } }
+                            td.num { (chrome.lang.int(c.hamlets as u64)) }
+                            td { (c.officials.iter().map(|o| format!("{} ({})", o.name, o.id)).collect::<Vec<_>>().join(", ")) }
+                        }
+                    }
+                }
+            } }
+            div.charts {
+                div.panel {
+                    h2 { (t.add_commune) }
+                    form.stack method="post" action="/admin/communes" {
+                        (csrf_field(chrome))
+                        div {
+                            label for="c-code" { (t.commune_code) }
+                            input #c-code name="code" value=(view.commune_form.0) aria-invalid=(invalid(&view.commune_errors, "code"));
+                            (field_error(&view.commune_errors, "code"))
+                        }
+                        div {
+                            label for="c-name" { (t.commune_name) }
+                            input #c-name name="name" value=(view.commune_form.1) aria-invalid=(invalid(&view.commune_errors, "name"));
+                            (field_error(&view.commune_errors, "name"))
+                        }
+                        div {
+                            label for="c-kind" { (t.commune_kind) }
+                            select #c-kind name="kind" {
+                                @for (code, label) in &view.kinds { option value=(code) selected[view.commune_form.2 == *code] { (label) } }
+                            }
+                        }
+                        button type="submit" { (t.add_commune) }
+                    }
+                }
+                div.panel {
+                    h2 { (t.add_official) }
+                    form.stack method="post" action="/admin/officials" {
+                        (csrf_field(chrome))
+                        div {
+                            label for="o-commune" { (t.commune) }
+                            select #o-commune name="commune" aria-invalid=(invalid(&view.official_errors, "commune")) {
+                                @for c in &view.communes { option value=(c.id) selected[view.official_form.0 == c.id] { (c.name) } }
+                            }
+                            (field_error(&view.official_errors, "commune"))
+                        }
+                        div {
+                            label for="o-username" { (t.username) }
+                            input #o-username name="username" value=(view.official_form.1) aria-invalid=(invalid(&view.official_errors, "username"));
+                            (field_error(&view.official_errors, "username"))
+                        }
+                        div {
+                            label for="o-name" { (t.full_name) }
+                            input #o-name name="name" value=(view.official_form.2) aria-invalid=(invalid(&view.official_errors, "name"));
+                            (field_error(&view.official_errors, "name"))
+                        }
+                        div {
+                            label for="o-password" { (t.password) }
+                            input #o-password type="password" name="password" autocomplete="new-password"
+                                aria-invalid=(invalid(&view.official_errors, "password"));
+                            (field_error(&view.official_errors, "password"))
+                        }
+                        button type="submit" { (t.add_official) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use crate::layout::SignedIn;
+
+    fn chrome() -> Chrome {
+        Chrome {
+            lang: Lang::Vi,
+            csrf: "tok".into(),
+            path: "/".into(),
+            user: Some(SignedIn {
+                name: "Cán bộ".into(), role: Role::Official, commune: Some("x".into())
+            }),
+        }
+    }
+
+    #[test]
+    fn a_failed_target_keeps_what_was_typed_next_to_its_message() {
+        let view = AssignmentsPage {
+            commune_id: "x".into(),
+            hamlets: vec![AssignHamlet {
+                id: "x.a".into(),
+                name: "Thôn A".into(),
+                target: 300,
+                members: vec![PersonRef { id: "tnv1".into(), name: "Lan".into(), role: Role::Volunteer }],
+            }],
+            people: vec![
+                PersonRef { id: "tnv1".into(), name: "Lan".into(), role: Role::Volunteer },
+                PersonRef { id: "tnv2".into(), name: "Bảo".into(), role: Role::Volunteer },
+            ],
+            failed: Some(("x.a".into(), FormErrors::from([("target", Lang::Vi.texts().err_target)]))),
+            target_typed: "-5".into(),
+            notice: None,
+        };
+        let html = assignments(&chrome(), &view).into_string();
+        assert!(html.contains("value=\"-5\""), "{html}");
+        assert!(html.contains("Chỉ tiêu phải là số nguyên"));
+        // Already-assigned people are not offered again.
+        assert!(html.contains("<option value=\"tnv2\">"));
+        assert!(!html.contains("<option value=\"tnv1\">"));
+        assert_eq!(
+            html.matches("name=\"csrf\" value=\"tok\"").count(),
+            4,
+            "logout, target, unassign, assign"
+        );
+    }
+
+    #[test]
+    fn the_enrolment_page_shows_code_link_and_qr() {
+        let view = EnrolCodePage {
+            member: "Trần <Thị> Lan".into(),
+            code: "ABCD234567".into(),
+            link: "http://127.0.0.1:1/app/enrol?code=ABCD234567".into(),
+            qr_svg: "<svg id=\"qr\"></svg>".into(),
+            expires_at: 1_795_887_000_000,
+        };
+        let html = enrol_code(&chrome(), &view).into_string();
+        assert!(html.contains("<svg id=\"qr\"></svg>"));
+        assert!(html.contains("ABCD234567"));
+        assert!(html.contains("Trần &lt;Thị&gt; Lan"));
+        assert!(html.contains("href=\"http://127.0.0.1:1/app/enrol?code=ABCD234567\""));
+    }
+
+    #[test]
+    fn the_catalogue_form_keeps_codes_fixed_and_labels_editable() {
+        let view = CataloguePage {
+            commune_id: "x".into(),
+            topics: vec![Entry { code: "vneid".into(), label: "Định danh <điện tử>".into() }],
+            account_kinds: Vec::new(),
+            failed: Some(("topics", FormErrors::from([("new_code", Lang::Vi.texts().err_code)]))),
+            typed: ("Bad Code".into(), "Nhãn".into()),
+            notice: None,
+        };
+        let html = catalogue(&chrome(), &view).into_string();
+        assert!(html.contains("name=\"label.vneid\" value=\"Định danh &lt;điện tử&gt;\""));
+        assert!(html.contains("value=\"Bad Code\""));
+        assert!(html.contains("Mã gồm 1–32 ký tự"));
+    }
+}
