@@ -249,3 +249,100 @@ fn the_excel_export_holds_the_dashboard_figures_and_is_audited() {
     let audit = server.state.db.audit_events(2).expect("audit");
     assert!(audit.iter().all(|e| e.action == "export" && e.by == "canbo"));
 }
+
+#[test]
+fn an_official_edits_catalogue_labels_and_adds_codes_but_never_breaks_one() {
+    let (server, _) = server();
+    let db = &server.state.db;
+    let commune = || {
+        db.commune(&tungnha_client_core::CommuneId::parse(COMMUNE).expect("id"))
+            .expect("read")
+            .expect("commune")
+    };
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let page = official.get("/communes/p-test/catalogue");
+    assert!(page.html.contains("name=\"label.vneid\""));
+    let csrf = official.csrf.clone();
+    let path = "/communes/p-test/catalogue";
+    for (fields, message) in [
+        (vec![("new_code", "Mã Sai"), ("new_label", "Nhãn")], "Mã gồm 1–32 ký tự"),
+        (vec![("new_code", "vneid"), ("new_label", "Trùng")], "Mã này đã có trong danh mục."),
+        (vec![("label.vneid", " ")], "Vui lòng nhập mục này."),
+        (vec![("new_code", "zalo")], "Vui lòng nhập mục này."),
+    ] {
+        let mut fields = fields;
+        fields.extend([("csrf", csrf.as_str()), ("list", "topics")]);
+        let page = official.post(path, &fields);
+        assert_eq!(page.status, 422, "{fields:?}");
+        assert!(page.html.contains(message), "{message}");
+    }
+    assert_eq!(commune().catalogue, tungnha_client_core::catalogue::Catalogue::default(), "nothing changed");
+    let page = official.post(
+        path,
+        &[
+            ("csrf", &csrf),
+            ("list", "topics"),
+            ("label.vneid", "VNeID (định danh)"),
+            ("new_code", "zalo"),
+            ("new_label", "Zalo OA của phường"),
+        ],
+    );
+    assert_eq!(page.status, 303);
+    let topics = commune().catalogue.topics;
+    assert!(topics.iter().any(|e| e.code == "vneid" && e.label == "VNeID (định danh)"));
+    assert!(topics.iter().any(|e| e.code == "zalo" && e.label == "Zalo OA của phường"));
+    assert_eq!(topics.len(), tungnha_client_core::catalogue::Catalogue::default().topics.len() + 1);
+}
+
+#[test]
+fn an_administrator_adds_a_commune_and_its_official() {
+    let (server, _) = server();
+    admin::user_add(
+        &server.state.db,
+        admin::CLI,
+        "quantri",
+        Role::Admin,
+        None,
+        Some("Quản trị"),
+        Some(PASSWORD),
+    )
+    .expect("admin");
+    let (_, answer) = WebSession::try_sign_in(&server, "quantri", PASSWORD);
+    assert_eq!(answer.location.as_deref(), Some("/admin"));
+    let mut root = WebSession::sign_in(&server, "quantri", PASSWORD);
+    let page = root.get("/admin");
+    assert!(page.html.contains("Phường Thử Nghiệm") && page.html.contains("canbo"));
+    let csrf = root.csrf.clone();
+    let page = root
+        .post("/admin/communes", &[("csrf", &csrf), ("code", "p-test"), ("name", "Trùng"), ("kind", "xa")]);
+    assert_eq!(page.status, 422);
+    assert!(page.html.contains("Mã xã, phường này đã tồn tại."));
+    let page = root
+        .post("/admin/communes", &[("csrf", &csrf), ("code", "x-moi"), ("name", "Xã Mới"), ("kind", "xa")]);
+    assert_eq!(page.status, 303);
+    let page = root.post(
+        "/admin/officials",
+        &[
+            ("csrf", &csrf),
+            ("commune", "x-khong"),
+            ("username", "canbomoi"),
+            ("name", "Cán bộ"),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(page.status, 422);
+    assert!(page.html.contains("Không có xã, phường này."));
+    let page = root.post(
+        "/admin/officials",
+        &[
+            ("csrf", &csrf),
+            ("commune", "x-moi"),
+            ("username", "canbomoi"),
+            ("name", "Cán bộ Mới"),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(page.status, 303);
+    let (_, answer) = WebSession::try_sign_in(&server, "canbomoi", PASSWORD);
+    assert_eq!(answer.location.as_deref(), Some("/communes/x-moi"));
+}
