@@ -31,7 +31,7 @@ enum Workload {
     ProvinceBurst,
     /// One hamlet log grown to 50,000 visits, then 40 devices syncing into it.
     LongCampaign,
-    /// The commune coverage API and overview page at 1,000 and at 100,000 visits.
+    /// The commune coverage API and dashboard page at 1,000 and at 100,000 visits.
     DashboardScaling,
 }
 
@@ -131,14 +131,54 @@ fn run(cli: Cli) -> Result<bool, String> {
 }
 
 /// Times `requests` GETs of `path`; returns the median.
-fn median_get(base: &str, path: &str, token: Option<&str>, requests: usize) -> Result<Duration, String> {
+/// How a timed GET proves who it is.
+enum Credential<'a> {
+    /// A device token.
+    Bearer(&'a str),
+    /// A web session cookie (`tn_session=…`).
+    Cookie(&'a str),
+}
+
+/// Signs in on the web like a browser (the form's double-submit token, then the
+/// session cookie); returns the cookie.
+fn sign_in(base: &str, username: &str, password: &str) -> Result<String, String> {
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let cookie_of = |r: &ureq::http::Response<ureq::Body>, name: &str| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next())
+            .find(|c| c.starts_with(name))
+            .map(str::to_owned)
+    };
+    let mut form = agent.get(format!("{base}/login")).call().map_err(|e| e.to_string())?;
+    let login = cookie_of(&form, "tn_login=").ok_or("the sign-in page set no cookie")?;
+    let token = login.trim_start_matches("tn_login=").to_owned();
+    let _ = form.body_mut().read_to_string();
+    let answer = agent
+        .post(format!("{base}/login"))
+        .header("Cookie", &login)
+        .send_form([("csrf", token.as_str()), ("username", username), ("password", password)])
+        .map_err(|e| e.to_string())?;
+    cookie_of(&answer, "tn_session=")
+        .ok_or_else(|| format!("signing in as {username} failed: {}", answer.status()))
+}
+
+fn median_get(
+    base: &str,
+    path: &str,
+    credential: Credential<'_>,
+    requests: usize,
+) -> Result<Duration, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let mut times = Vec::with_capacity(requests);
     for _ in 0..requests {
-        let mut req = agent.get(format!("{base}{path}"));
-        if let Some(t) = token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
+        let req = agent.get(format!("{base}{path}"));
+        let req = match credential {
+            Credential::Bearer(t) => req.header("Authorization", format!("Bearer {t}")),
+            Credential::Cookie(c) => req.header("Cookie", c),
+        };
         let started = Instant::now();
         let mut answer = req.call().map_err(|e| e.to_string())?;
         let _ = answer.body_mut().read_to_vec().map_err(|e| e.to_string())?;
@@ -151,7 +191,8 @@ fn median_get(base: &str, path: &str, token: Option<&str>, requests: usize) -> R
     Ok(percentile(&times, 0.5))
 }
 
-/// The commune coverage API and the overview page, at 1,000 and at 100,000 visits.
+/// The commune coverage API and the commune dashboard page, at 1,000 and at 100,000
+/// visits.
 fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
     let binary = server_binary()?;
     let mut medians = Vec::new();
@@ -172,12 +213,15 @@ fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
             .map_err(|e| e.to_string())?;
         let path = format!("/api/v1/communes/{COMMUNE}/coverage");
         // Warm up, then measure.
-        median_get(&base, &path, Some(&official.token), 20)?;
-        let api = median_get(&base, &path, Some(&official.token), 200)?;
-        let page = median_get(&base, "/", None, 200)?;
+        median_get(&base, &path, Credential::Bearer(&official.token), 20)?;
+        let api = median_get(&base, &path, Credential::Bearer(&official.token), 200)?;
+        let cookie = sign_in(&base, "canbo", setup::OFFICIAL_PASSWORD)?;
+        let page_path = format!("/communes/{COMMUNE}");
+        median_get(&base, &page_path, Credential::Cookie(&cookie), 20)?;
+        let page = median_get(&base, &page_path, Credential::Cookie(&cookie), 200)?;
         server.kill();
         println!(
-            "{visits} visits in {} hamlets (setup {:.1} s): commune coverage API p50 {:.2} ms, overview page p50 {:.2} ms",
+            "{visits} visits in {} hamlets (setup {:.1} s): commune coverage API p50 {:.2} ms, commune dashboard page p50 {:.2} ms",
             plan.hamlets,
             t.elapsed().as_secs_f64(),
             ms(api),

@@ -14,6 +14,9 @@ use tungnha_client_core::{
 use tungnha_server::admin;
 use tungnha_server::db::{Db, LogContent, LogWrite};
 
+/// The official `canbo`'s web password.
+pub const OFFICIAL_PASSWORD: &str = "tai-thu-dashboard";
+
 /// The commune every workload uses.
 pub const COMMUNE: &str = "p-load";
 
@@ -91,6 +94,9 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, String> {
         enrolments.push(Enrolment { user: UserId::parse(&user).map_err(err)?, hamlet, code });
     }
     let official_code = admin::enrol_code(&db, "canbo", 86_400_000).map_err(err)?;
+    // The official also signs in on the web, to time the commune dashboard page.
+    admin::set_password(&db, admin::CLI, &UserId::parse("canbo").map_err(err)?, OFFICIAL_PASSWORD)
+        .map_err(err)?;
     if plan.seed_visits > 0 && plan.seed_everywhere {
         for (i, h) in hamlets.iter().enumerate() {
             let share = plan.seed_visits / hamlets.len() + usize::from(i < plan.seed_visits % hamlets.len());
