@@ -3,6 +3,8 @@
 //! admin functions an operator runs, and helpers to talk HTTP to it.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use tokio::sync::oneshot;
 use tungnha_client_core::HamletId;
@@ -322,4 +324,39 @@ impl WebSession {
     pub fn download(&self, path: &str) -> Answer {
         finish(web_agent().get(format!("{}{path}", self.base)).header("Cookie", &self.cookie).call())
     }
+}
+
+/// The workspace's target directory, where screenshots are kept.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// Runs one phase of a browser script in `tests/browser/` (playwright-core driving
+/// Debian's chromium) and returns the JSON it printed last. Panics with the script's
+/// output if it fails.
+pub fn browser_script(script: &str, phase: &str, base: &str, arg: &serde_json::Value) -> serde_json::Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `npm ci --prefix tests/browser` (scripts/test.sh does)"
+    );
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "Debian's chromium is missing: apt-get install chromium"
+    );
+    let out = Command::new("node")
+        .arg(dir.join(script))
+        .args([phase, base, &arg.to_string()])
+        .current_dir(&dir)
+        .output()
+        .expect("node runs (apt-get install nodejs)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script} {phase} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON last")
 }

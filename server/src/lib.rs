@@ -3,13 +3,15 @@
 //!
 //! Modules: `db` (sled: records, hamlet-log chunks, coverage, sync states, sessions),
 //! `docs` (the locked LRU cache of hamlet logs), `sync` (the validated, atomic sync),
-//! `api` (HTTP API v1), `web` (the signed-in web pages, forms and exports), `routes`
+//! `api` (HTTP API v1), `web` (the signed-in web pages, forms and exports), `app` (the
+//! phone app's embedded files and service worker), `routes`
 //! (health, metrics), `admin` (the admin commands), `demo` (the demo commune),
 //! `records` and `error`. It depends on client-core's IO-free centre
 //! only, and is the only crate that knows HTTP routes.
 
 pub mod admin;
 pub mod api;
+pub mod app;
 pub mod db;
 pub mod demo;
 pub mod docs;
@@ -147,6 +149,7 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(routes::router())
         .merge(api::router())
         .merge(web::router())
+        .merge(app::router())
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(axum::middleware::from_fn(routes::count_requests))
         .layer(

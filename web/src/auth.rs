@@ -82,12 +82,6 @@ pub fn error(chrome: &Chrome, kind: ErrorKind) -> Markup {
     )
 }
 
-/// What `/app` shows a volunteer who opens it in a desktop browser before enrolling.
-pub fn app_pending(chrome: &Chrome) -> Markup {
-    let t = chrome.t();
-    page(chrome, t.app_title, html! { div.panel { h1 { (t.app_title) } p { (t.app_text) } } })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -304,12 +304,10 @@ pub struct Texts {
     pub err_role: &'static str,
     pub err_commune_taken: &'static str,
     pub err_unknown_commune: &'static str,
-    pub app_title: &'static str,
     pub sheet_summary: &'static str,
     pub sheet_days: &'static str,
     pub newly_covered: &'static str,
     pub exported_on: &'static str,
-    pub app_text: &'static str,
 }
 
 #[cfg(test)]

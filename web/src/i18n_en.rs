@@ -169,8 +169,6 @@ pub(super) static TEXTS: Texts = Texts {
     err_role: "Not a valid role.",
     err_commune_taken: "This commune code exists already.",
     err_unknown_commune: "There is no such commune.",
-    app_title: "The volunteers' app",
-    app_text: "Volunteers record visits on their phones. Open the enrolment link or scan the QR code your team leader gave you.",
     sheet_summary: "Summary",
     sheet_days: "By day",
     newly_covered: "Newly covered households",

@@ -169,8 +169,6 @@ pub(super) static TEXTS: Texts = Texts {
     err_role: "Vai trò không hợp lệ.",
     err_commune_taken: "Mã xã, phường này đã tồn tại.",
     err_unknown_commune: "Không có xã, phường này.",
-    app_title: "Ứng dụng cho tình nguyện viên",
-    app_text: "Tình nguyện viên ghi nhận lượt thăm trên điện thoại. Hãy mở đường dẫn hoặc quét mã QR đăng ký mà tổ trưởng gửi cho bạn.",
     sheet_summary: "Tổng hợp",
     sheet_days: "Theo ngày",
     newly_covered: "Hộ mới được bao phủ",

@@ -64,7 +64,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(manage::admin))
         .route("/admin/communes", post(manage::add_commune))
         .route("/admin/officials", post(manage::add_official))
-        .route("/app", get(pages::app_placeholder))
 }
 
 async fn stylesheet() -> Response {

@@ -391,11 +391,6 @@ pub(crate) async fn team(State(state): State<AppState>, viewer: Viewer) -> Respo
         .await
 }
 
-/// `/app` until the phone app is served there: says where volunteers record visits.
-pub(crate) async fn app_placeholder(viewer: Viewer) -> Response {
-    (axum::http::StatusCode::OK, tungnha_web::auth::app_pending(&viewer.chrome())).into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,6 @@
 //! syncs; then the dashboards, the Excel export and the revocation are checked against
 //! what the server stored. Screenshots are kept under `target/screenshots/`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use calamine::{Data, DataType, Reader, Xlsx};
 use serde_json::{Value, json};
 use tungnha_client_core::device::Device;
@@ -15,41 +12,8 @@ use tungnha_client_core::{Coverage, Outcome, Role, UserId, VisitForm};
 use tungnha_server::admin;
 use tungnha_tests::{COMMUNE, TestServer, commune};
 
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
-}
-
-/// The workspace's target directory, where screenshots are kept.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
-/// Runs one phase of the browser script and returns the JSON it printed last.
 fn browser(phase: &str, base: &str, arg: &Value) -> Value {
-    let dir = browser_dir();
-    assert!(
-        dir.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed: run `npm ci --prefix tests/browser` (scripts/test.sh does)"
-    );
-    assert!(
-        Path::new("/usr/bin/chromium").exists(),
-        "Debian's chromium is missing: apt-get install chromium"
-    );
-    let out = Command::new("node")
-        .arg(dir.join("web.mjs"))
-        .args([phase, base, &arg.to_string()])
-        .current_dir(&dir)
-        .output()
-        .expect("node runs (apt-get install nodejs)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser phase {phase} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON last")
+    tungnha_tests::browser_script("web.mjs", phase, base, arg)
 }
 
 #[test]
@@ -104,7 +68,7 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     assert_eq!((stored.visits, stored.covered, stored.follow_ups, stored.people), (5, 3, 2, 7));
 
     // The browser sees exactly those figures, exports them, and the leader revokes.
-    let shots = target_dir().join("screenshots");
+    let shots = tungnha_tests::target_dir().join("screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot directory");
     let xlsx = tempfile::tempdir().expect("download directory");
     let xlsx_path = xlsx.path().join("commune.xlsx");

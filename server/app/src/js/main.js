@@ -1,0 +1,278 @@
+// The phone app's screens: enrolment, my day and my hamlets, a hamlet's households
+// (status chips, search), logging a visit (three taps: household, outcome, save) and
+// adding a household, with the sync state always in view. Views are built with DOM
+// calls (never innerHTML with data), so a household label is always text.
+
+import { Store } from './store.js';
+import { Replica, SyncError } from './replica.js';
+import { RuleError, OUTCOMES } from './rules.js';
+import { t, lang, setLang } from './i18n.js';
+
+const SYNC_EVERY_MS = 60_000;
+const app = document.getElementById('app');
+let replica;
+let syncing = false;
+let message = null;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k === 'class') node.className = v;
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+/** The Asia/Ho_Chi_Minh day of a time, "YYYY-MM-DD". */
+function vnDay(ms) {
+  return new Date(ms + 7 * 3600_000).toISOString().slice(0, 10);
+}
+
+function vnTime(ms) {
+  const d = new Date(ms + 7 * 3600_000).toISOString();
+  return `${d.slice(11, 16)} ${d.slice(8, 10)}/${d.slice(5, 7)}`;
+}
+
+function say(text, kind = 'ok') {
+  message = { text, kind };
+}
+
+function header() {
+  const online = navigator.onLine;
+  const pending = replica?.enrolled() ? replica.pending() : 0;
+  return el('header', { class: 'top' },
+    el('div', { class: 'bar' },
+      el('a', { href: '#/', class: 'brand' }, t('title')),
+      el('button', { class: 'link', onclick: () => { setLang(lang() === 'vi' ? 'en' : 'vi'); render(); } }, t('other_lang'))),
+    replica?.enrolled() ? el('div', { class: 'sync', id: 'sync-state', 'data-pending': String(pending), 'data-online': String(online) },
+      el('span', { class: online ? 'dot on' : 'dot off' }, online ? t('online') : t('offline')),
+      el('span', { id: 'pending' }, `${pending} ${t('waiting')}`),
+      el('span', {}, replica.lastSync ? `${t('last_sync')} ${vnTime(replica.lastSync)}` : t('never')),
+      el('button', { id: 'sync-now', disabled: syncing || !online, onclick: () => syncNow(true) }, syncing ? t('syncing') : t('sync'))) : null,
+    message ? el('p', { class: `message ${message.kind}`, role: 'status', id: 'message' }, message.text) : null);
+}
+
+function enrolScreen(code) {
+  const codeInput = el('input', { id: 'code', name: 'code', value: code ?? '', autocapitalize: 'characters', required: true, autocomplete: 'off' });
+  const nameInput = el('input', { id: 'device-name', name: 'device_name', value: t('device_default'), required: true, maxlength: '80' });
+  const button = el('button', { type: 'submit', class: 'big' }, t('enrol'));
+  const form = el('form', {
+    class: 'stack',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      button.disabled = true;
+      button.textContent = t('enrolling');
+      try {
+        await replica.enrol(codeInput.value.trim(), nameInput.value.trim());
+        history.replaceState(null, '', '/app/#/');
+        await syncNow(false);
+      } catch (err) {
+        say(err.message, 'bad');
+      }
+      render();
+    },
+  },
+  el('label', { for: 'code' }, t('code')), codeInput,
+  el('label', { for: 'device-name' }, t('device_name')), nameInput,
+  button);
+  return [el('h1', {}, t('enrol_title')), el('p', {}, t('enrol_text')), form];
+}
+
+function homeScreen() {
+  const today = vnDay(Date.now());
+  let visits = 0, accounts = 0, toVisit = 0;
+  const rows = replica.hamlets().map((h) => {
+    const list = replica.households(h.id);
+    for (const hh of list) {
+      if (hh.status === 'not_visited') toVisit++;
+      for (const v of hh.visits) {
+        if (v.by === replica.user() && !v.voided && vnDay(v.at) === today) {
+          visits++;
+          accounts += Object.values(v.accounts).reduce((a, n) => a + Number(n), 0);
+        }
+      }
+    }
+    const covered = list.filter((x) => x.status === 'covered').length;
+    return el('li', {}, el('a', { href: `#/h/${encodeURIComponent(h.id)}`, class: 'row' },
+      el('span', {}, h.name), el('span', { class: 'muted' }, `${covered}/${list.length}`)));
+  });
+  return [
+    el('section', { class: 'day', id: 'my-day' },
+      el('h2', {}, t('my_day')),
+      el('div', { class: 'cards' },
+        card(visits, t('visits_today'), 'visits-today'),
+        card(accounts, t('accounts_today'), 'accounts-today'),
+        card(toVisit, t('to_visit'), 'to-visit'))),
+    el('h2', {}, t('hamlets')),
+    rows.length ? el('ul', { class: 'list', id: 'hamlets' }, rows) : el('p', {}, t('no_hamlets')),
+  ];
+}
+
+function card(n, what, id) {
+  return el('div', { class: 'card' }, el('div', { class: 'figure', id }, String(n)), el('div', { class: 'what' }, what));
+}
+
+function hamletScreen(hamlet, params) {
+  const filter = params.get('status') ?? '';
+  const query = (params.get('q') ?? '').toLowerCase();
+  const all = replica.households(hamlet);
+  const shown = all.filter((h) => (!filter || h.status === filter) && (!query || h.label.toLowerCase().includes(query)));
+  const name = replica.hamlets().find((h) => h.id === hamlet)?.name ?? hamlet;
+  const link = (status) => `#/h/${encodeURIComponent(hamlet)}?status=${status}&q=${encodeURIComponent(query)}`;
+  const search = el('input', { type: 'search', id: 'search', placeholder: t('search'), 'aria-label': t('search'), value: params.get('q') ?? '' });
+  search.addEventListener('change', () => { location.hash = `#/h/${encodeURIComponent(hamlet)}?status=${filter}&q=${encodeURIComponent(search.value)}`; });
+  return [
+    el('p', {}, el('a', { href: '#/' }, `← ${t('back')}`)),
+    el('h1', {}, name),
+    el('div', { class: 'chips' },
+      ['', 'not_visited', 'follow_up', 'covered'].map((s) => el('a', { href: link(s), class: `chip ${s || 'all'}`, 'aria-current': s === filter ? 'true' : undefined }, s ? t(s) : t('all')))),
+    search,
+    el('a', { href: `#/h/${encodeURIComponent(hamlet)}/add`, class: 'button secondary', id: 'add-household' }, `+ ${t('add_household')}`),
+    el('ul', { class: 'list', id: 'households' }, shown.map((h) =>
+      el('li', {}, el('a', { href: `#/h/${encodeURIComponent(hamlet)}/v/${h.id}`, class: 'row', 'data-household': h.id },
+        el('span', {}, h.label, h.head ? el('small', { class: 'muted' }, ` · ${h.head}`) : null),
+        el('span', { class: `chip ${h.status}` }, t(h.status)))))),
+  ];
+}
+
+function counter(name, value, label) {
+  const input = el('input', { type: 'number', name, id: name, value: String(value), min: '0', max: '50', inputmode: 'numeric' });
+  const step = (d) => () => { input.value = String(Math.max(0, Math.min(50, Number(input.value || 0) + d))); };
+  return el('div', { class: 'counter' },
+    el('label', { for: name }, label),
+    el('button', { type: 'button', class: 'step', onclick: step(-1), 'aria-label': `− ${label}` }, '−'),
+    input,
+    el('button', { type: 'button', class: 'step', onclick: step(1), 'aria-label': `+ ${label}` }, '+'));
+}
+
+function visitScreen(hamlet, household) {
+  const h = replica.households(hamlet).find((x) => x.id === household);
+  if (!h) return [el('p', {}, t('error'))];
+  const catalogue = replica.me?.catalogue ?? { topics: [], account_kinds: [] };
+  let outcome = null;
+  const outcomes = el('div', { class: 'outcomes', role: 'group', 'aria-label': t('outcome') }, OUTCOMES.map((o) =>
+    el('button', { type: 'button', class: `outcome ${o}`, 'data-outcome': o, 'aria-pressed': 'false', onclick: (e) => {
+      outcome = o;
+      for (const b of outcomes.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b === e.currentTarget));
+      save.disabled = false;
+    } }, t(o))));
+  const topics = el('fieldset', {}, el('legend', {}, t('topics')), catalogue.topics.map((e) =>
+    el('label', { class: 'toggle' }, el('input', { type: 'checkbox', name: 'topic', value: e.code }), e.label)));
+  const accounts = el('fieldset', {}, el('legend', {}, t('accounts')), catalogue.account_kinds.map((e) => counter(`account-${e.code}`, 0, e.label)));
+  const note = el('input', { id: 'note', name: 'note', maxlength: '200' });
+  const save = el('button', { type: 'submit', class: 'big', id: 'save-visit', disabled: true }, t('save'));
+  const form = el('form', {
+    class: 'stack',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      if (!outcome) return;
+      const people = Number(form.querySelector('#people').value || 0);
+      const form_ = {
+        topics: [...form.querySelectorAll('input[name=topic]:checked')].map((i) => i.value),
+        accounts: Object.fromEntries(catalogue.account_kinds.map((k) => [k.code, Number(form.querySelector(`#account-${k.code}`).value || 0)])),
+        people: outcome === 'guided' && people === 0 ? 1 : people,
+        note: note.value,
+      };
+      try {
+        const started = performance.now();
+        await replica.logVisit(hamlet, household, outcome, form_);
+        window.__lastVisitMs = performance.now() - started;
+        say(t('saved'));
+        location.hash = `#/h/${encodeURIComponent(hamlet)}`;
+        syncNow(false);
+      } catch (err) {
+        say(err instanceof RuleError ? `${t('error')}: ${err.field} ${err.message}` : err.message, 'bad');
+        render();
+      }
+    },
+  },
+  el('h2', {}, t('outcome')), outcomes, topics, accounts, counter('people', 0, t('people')),
+  el('label', { for: 'note' }, t('note')), note, save);
+  const past = h.visits.filter((v) => !v.voided).sort((a, b) => b.at - a.at);
+  return [
+    el('p', {}, el('a', { href: `#/h/${encodeURIComponent(hamlet)}` }, `← ${t('back')}`)),
+    el('h1', {}, h.label, ' ', el('span', { class: `chip ${h.status}` }, t(h.status))),
+    h.head ? el('p', { class: 'muted' }, h.head) : null,
+    form,
+    past.length ? el('section', {}, el('h2', {}, t('history')), el('ul', { class: 'list' }, past.map((v) => el('li', {}, `${vnTime(v.at)} · ${t(v.outcome)}`)))) : null,
+  ];
+}
+
+function addScreen(hamlet) {
+  const label = el('input', { id: 'label', name: 'label', required: true, maxlength: '200' });
+  const head = el('input', { id: 'head', name: 'head', maxlength: '200' });
+  const members = el('input', { id: 'members', name: 'members', type: 'number', min: '0', max: '50', inputmode: 'numeric' });
+  const form = el('form', {
+    class: 'stack',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await replica.addHousehold(hamlet, { label: label.value, head: head.value, members: members.value === '' ? undefined : Number(members.value) });
+        say(t('saved'));
+        location.hash = `#/h/${encodeURIComponent(hamlet)}`;
+        syncNow(false);
+      } catch (err) {
+        say(err instanceof RuleError ? `${t('error')}: ${err.field} ${err.message}` : err.message, 'bad');
+        render();
+      }
+    },
+  },
+  el('label', { for: 'label' }, t('label')), label,
+  el('label', { for: 'head' }, t('head')), head,
+  el('label', { for: 'members' }, t('members')), members,
+  el('button', { type: 'submit', class: 'big', id: 'save-household' }, t('save')));
+  return [el('p', {}, el('a', { href: `#/h/${encodeURIComponent(hamlet)}` }, `← ${t('back')}`)), el('h1', {}, t('add_household')), form];
+}
+
+function render() {
+  const [path, query] = location.hash.replace(/^#/, '').split('?');
+  const params = new URLSearchParams(query ?? '');
+  const parts = (path || '/').split('/').filter(Boolean).map(decodeURIComponent);
+  let body;
+  if (!replica.enrolled()) body = enrolScreen(new URLSearchParams(location.search).get('code'));
+  else if (parts[0] === 'h' && parts[2] === 'v') body = visitScreen(parts[1], parts[3]);
+  else if (parts[0] === 'h' && parts[2] === 'add') body = addScreen(parts[1]);
+  else if (parts[0] === 'h') body = hamletScreen(parts[1], params);
+  else body = homeScreen();
+  document.documentElement.lang = lang();
+  app.replaceChildren(header(), el('main', {}, body));
+  message = null;
+}
+
+async function syncNow(byHand) {
+  if (syncing || !replica?.enrolled() || !navigator.onLine) return;
+  syncing = true;
+  if (byHand) render();
+  try {
+    const report = await replica.sync();
+    if (report.wiped) say(t('wiped'), 'bad');
+    else if (byHand) say(t('synced'));
+  } catch (err) {
+    say(err instanceof SyncError && err.code !== 'http' ? `${t('sync_failed')} (${err.message})` : t('sync_failed'), 'bad');
+  } finally {
+    syncing = false;
+    render();
+  }
+}
+
+async function start() {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
+  }
+  replica = await Replica.open(await Store.open());
+  window.__replica = replica;
+  window.addEventListener('hashchange', render);
+  window.addEventListener('online', () => { render(); syncNow(false); });
+  window.addEventListener('offline', render);
+  setInterval(() => syncNow(false), SYNC_EVERY_MS);
+  render();
+  document.body.dataset.ready = 'true';
+  syncNow(false);
+}
+
+start().catch((err) => {
+  app.replaceChildren(el('p', { class: 'message bad' }, `${t('error')}: ${err.message}`));
+});

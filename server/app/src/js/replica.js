@@ -1,0 +1,282 @@
+// The phone's replica: real Automerge documents (one per hamlet log), stored in
+// IndexedDB, written under the actor the server assigned at enrolment, and synced with
+// the batched protocol of docs/PROTOCOL.md (the same as client-core's Replica).
+
+import * as Automerge from '@automerge/automerge/slim';
+import { encode, decode } from './envelope.js';
+import { checkHousehold, checkVisit, clean, statusOf } from './rules.js';
+
+const MAX_ROUNDS = 5;
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+
+let wasmReady = null;
+
+/** Loads the Automerge wasm once (from the app's own cache when offline). */
+export function initAutomerge() {
+  wasmReady ??= Automerge.initializeWasm(new URL('../vendor/automerge/automerge.wasm', import.meta.url).href);
+  return wasmReady;
+}
+
+/** A fresh household or visit id: 16 random base32 characters, as client-core makes. */
+export function freshId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => ID_ALPHABET[b & 31]).join('');
+}
+
+const str = (s) => new Automerge.ImmutableString(s);
+const text = (v) => (v === undefined || v === null ? undefined : String(v));
+
+/** Why a sync failed, with the server's error code when it gave one. */
+export class SyncError extends Error {
+  constructor(code, message, status) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export class Replica {
+  /** Opens the replica kept in `store` (credentials, logs, sync states). */
+  static async open(store) {
+    await initAutomerge();
+    const r = new Replica(store);
+    r.credentials = await store.get('credentials');
+    r.me = await store.get('me');
+    r.shared = (await store.get('shared')) ?? {};
+    r.lastSync = (await store.get('last_sync_at')) ?? null;
+    const docs = await store.docs();
+    for (const [hamlet, { snapshot, chunks }] of Object.entries(docs)) {
+      let doc = Automerge.load(snapshot, { actor: r.actor() });
+      for (const c of chunks) doc = Automerge.loadIncremental(doc, c);
+      r.docs.set(hamlet, doc);
+    }
+    return r;
+  }
+
+  constructor(store) {
+    this.store = store;
+    this.docs = new Map();
+    this.shared = {};
+    this.credentials = null;
+    this.me = null;
+  }
+
+  actor() {
+    return this.credentials?.actor_id;
+  }
+
+  user() {
+    return this.credentials?.user?.id;
+  }
+
+  enrolled() {
+    return Boolean(this.credentials);
+  }
+
+  /** Enrols with a leader's code: keeps the token and the server-assigned actor. */
+  async enrol(code, deviceName) {
+    const res = await fetch('/api/v1/enrol', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code, device_name: deviceName }),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new SyncError(body.code ?? 'http', body.message ?? `HTTP ${res.status}`, res.status);
+    this.credentials = body;
+    await this.store.set({ credentials: body });
+  }
+
+  /** Hamlets held, with names from the last `me`. */
+  hamlets() {
+    const names = new Map((this.me?.hamlets ?? []).map((h) => [h.id, h.name]));
+    return [...this.docs.keys()].sort().map((id) => ({ id, name: names.get(id) ?? id }));
+  }
+
+  /** The households of a hamlet with their status and visits, ordered by label. */
+  households(hamlet) {
+    const doc = this.docs.get(hamlet);
+    if (!doc) return [];
+    const visits = new Map();
+    for (const [id, v] of Object.entries(doc.visits ?? {})) {
+      const hh = text(v.household);
+      if (!visits.has(hh)) visits.set(hh, []);
+      visits.get(hh).push({ id, at: Number(v.at), outcome: text(v.outcome), voided: Boolean(v.voided), by: text(v.by), accounts: v.accounts ?? {} });
+    }
+    const out = [];
+    for (const [id, h] of Object.entries(doc.households ?? {})) {
+      if (h.retired) continue;
+      const vs = visits.get(id) ?? [];
+      out.push({ id, label: text(h.label) ?? '', head: text(h.head), members: h.members, status: statusOf(vs), visits: vs });
+    }
+    const collator = new Intl.Collator('vi', { numeric: true });
+    return out.sort((a, b) => collator.compare(a.label, b.label));
+  }
+
+  /** Changes waiting to be sent, over every log. */
+  pending() {
+    let n = 0;
+    for (const [hamlet, doc] of this.docs) {
+      const shared = this.shared[hamlet] ?? [];
+      if (shared.length) n += Automerge.getChangesSince(doc, shared).length;
+    }
+    return n;
+  }
+
+  async write(hamlet, fn) {
+    const doc = this.docs.get(hamlet);
+    if (!doc) throw new Error(`hamlet ${hamlet} is not held`);
+    const next = Automerge.change(doc, { time: Math.floor(Date.now() / 1000) }, fn);
+    const compact = await this.store.append(hamlet, Automerge.saveIncremental(next));
+    this.docs.set(hamlet, next);
+    if (compact) await this.store.replace(hamlet, Automerge.save(next));
+  }
+
+  /** Logs a visit; resolves once it is stored. Refuses what the server would refuse. */
+  async logVisit(hamlet, household, outcome, form, now = Date.now()) {
+    const doc = this.docs.get(hamlet);
+    const visit = {
+      household,
+      by: this.user(),
+      at: now,
+      outcome,
+      topics: [...new Set(form.topics ?? [])].sort(),
+      accounts: Object.fromEntries(Object.entries(form.accounts ?? {}).filter(([, n]) => n > 0)),
+      people: form.people ?? 0,
+      note: clean(form.note),
+    };
+    checkVisit(this.user(), visit, now, Boolean(doc?.households?.[household]));
+    const id = freshId();
+    // Field by field: Automerge JS stores a 0 inside an object literal as a float,
+    // which client-core (rightly) refuses as a count; assigned alone it is an int.
+    await this.write(hamlet, (d) => {
+      d.visits[id] = {};
+      const v = d.visits[id];
+      v.household = str(visit.household);
+      v.by = str(visit.by);
+      v.at = visit.at;
+      v.outcome = str(visit.outcome);
+      v.topics = {};
+      for (const t of visit.topics) v.topics[t] = true;
+      v.accounts = {};
+      for (const [k, n] of Object.entries(visit.accounts)) v.accounts[k] = n;
+      v.people = visit.people;
+      if (visit.note !== undefined) v.note = str(visit.note);
+      v.voided = false;
+    });
+    return id;
+  }
+
+  /** Lists a household missing from the list; resolves once it is stored. */
+  async addHousehold(hamlet, form, now = Date.now()) {
+    const h = { label: (form.label ?? '').trim(), head: clean(form.head), members: form.members, created_by: this.user(), created_at: now };
+    checkHousehold(this.user(), h, now);
+    const id = freshId();
+    await this.write(hamlet, (d) => {
+      d.households[id] = {};
+      const e = d.households[id];
+      e.label = str(h.label);
+      if (h.head !== undefined) e.head = str(h.head);
+      if (h.members !== undefined) e.members = h.members;
+      e.created_by = str(h.created_by);
+      e.created_at = h.created_at;
+      e.retired = false;
+    });
+    return id;
+  }
+
+  /** One request: every held log with its heads and the changes the server lacks. */
+  request() {
+    const docs = [];
+    for (const [id, doc] of this.docs) {
+      const shared = this.shared[id] ?? [];
+      docs.push({ id, heads: Automerge.getHeads(doc), changes: shared.length ? Automerge.getChangesSince(doc, shared) : [] });
+    }
+    return docs;
+  }
+
+  /** Syncs until neither side has anything to send. Returns {rounds, up, down, wiped}.
+   *  One sync at a time: a second caller waits for the one under way. */
+  sync() {
+    this.inflight ??= this.syncRounds().finally(() => { this.inflight = null; });
+    return this.inflight;
+  }
+
+  async syncRounds() {
+    const report = { rounds: 0, up: 0, down: 0, wiped: false, dropped: [] };
+    if (!this.credentials) return report;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const sent = this.request();
+      const body = await encode({ docs: sent });
+      report.up += body.length;
+      const res = await fetch('/api/v1/sync', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${this.credentials.token}` },
+        body,
+      });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      report.down += bytes.length;
+      report.rounds++;
+      if (!res.ok) {
+        let err = {};
+        try { err = JSON.parse(new TextDecoder().decode(bytes)); } catch { /* not JSON */ }
+        throw new SyncError(err.code ?? 'http', err.message ?? `HTTP ${res.status}`, res.status);
+      }
+      const answer = await decode(bytes);
+      if (answer.wipe) {
+        await this.store.wipe();
+        this.docs.clear();
+        this.shared = {};
+        this.credentials = null;
+        this.me = null;
+        report.wiped = true;
+        return report;
+      }
+      await this.absorb(sent, answer);
+      report.dropped.push(...answer.drop);
+      if (this.pending() === 0) break;
+    }
+    this.lastSync = Date.now();
+    this.lastReport = report;
+    const me = await this.fetchMe();
+    await this.store.set({ last_sync_at: this.lastSync, ...(me ? { me } : {}) });
+    return report;
+  }
+
+  async absorb(sent, answer) {
+    const mentioned = new Set();
+    for (const entry of answer.docs) {
+      mentioned.add(entry.id);
+      let doc;
+      if (entry.snapshot) {
+        doc = Automerge.load(entry.snapshot, { actor: this.actor() });
+        const old = this.docs.get(entry.id);
+        if (old) doc = Automerge.merge(doc, old);
+      } else {
+        doc = this.docs.get(entry.id);
+        if (!doc) continue;
+        [doc] = Automerge.applyChanges(doc, entry.changes);
+      }
+      this.shared[entry.id] = entry.heads.filter((h) => Automerge.hasHeads(doc, [h]));
+      this.docs.set(entry.id, doc);
+      await this.store.replace(entry.id, Automerge.save(doc), { shared: this.shared });
+    }
+    for (const d of sent) if (!mentioned.has(d.id)) this.shared[d.id] = d.heads;
+    for (const id of answer.drop) {
+      this.docs.delete(id);
+      delete this.shared[id];
+      await this.store.remove(id);
+    }
+    await this.store.set({ shared: this.shared });
+  }
+
+  async fetchMe() {
+    try {
+      const res = await fetch('/api/v1/me', { headers: { Authorization: `Bearer ${this.credentials.token}` } });
+      if (!res.ok) return null;
+      this.me = await res.json();
+      return this.me;
+    } catch {
+      return null;
+    }
+  }
+}

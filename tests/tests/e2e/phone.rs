@@ -1,0 +1,106 @@
+//! The phone app (`/app`, `tests/browser/app.mjs`) in a real headless Chromium with a
+//! persistent profile, against a real server, beside a client-core replica (what the
+//! CLI runs): enrolment through the QR link, offline work served by the service
+//! worker, data that survives closing the browser, sync, convergence of phone, CLI and
+//! server, a document written by the browser read by client-core with the same
+//! coverage, unassignment and revocation. Prints the figures the README reports.
+
+use serde_json::{Value, json};
+use tungnha_client_core::device::Device;
+use tungnha_client_core::{Coverage, HouseholdId, Outcome, VisitForm};
+use tungnha_server::admin;
+use tungnha_tests::{TestServer, browser_script, code, commune, server_heads};
+
+fn phone(phase: &str, base: &str, arg: Value) -> Value {
+    browser_script("app.mjs", phase, base, &arg)
+}
+
+#[test]
+fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
+    let mut hamlets = Vec::new();
+    let mut codes = Vec::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 2, 30, 2);
+        codes = vec![code(db, "tnv1"), code(db, "tnv2")];
+    });
+    let profile = tempfile::tempdir().expect("browser profile");
+    let profile_arg = json!({ "profile": profile.path() });
+
+    // Enrol through the link, then work offline: 5 visits and 1 new household.
+    let enrolled = phone("enrol", &server.base(), json!({ "code": codes[0], "profile": profile.path() }));
+    let hamlet =
+        tungnha_client_core::HamletId::parse(enrolled["hamlet"].as_str().expect("hamlet")).expect("id");
+    assert_eq!(hamlet, hamlets[0]);
+    assert_eq!(enrolled["reload"], 0, "the app shell comes from the service worker, not the network");
+    let server_before = server.state.db.coverage(&hamlet).expect("coverage");
+    assert_eq!(server_before.visits, 0, "nothing reached the server while offline");
+
+    // Meanwhile the CLI replica of another volunteer visits the phone's first household.
+    let home = tempfile::tempdir().expect("cli home");
+    let mut cli = Device::enrol(home.path(), &server.base(), &codes[1], "CLI").expect("enrolled");
+    let first = HouseholdId::parse(enrolled["visited"][0].as_str().expect("id")).expect("household id");
+    let now = tungnha_server::now_ms();
+    cli.log_visit(&first, Outcome::NotHome, &VisitForm::default(), now, now).expect("logged");
+    cli.sync().expect("the CLI syncs");
+
+    // The phone, reopened offline, still holds everything; online, it syncs.
+    let resumed = phone("resume", &server.base(), profile_arg.clone());
+    let report = &resumed["report"];
+    let stored: Coverage = server.state.db.coverage(&hamlet).expect("coverage");
+    assert_eq!(stored.visits, 6, "5 from the phone, 1 from the CLI");
+    assert_eq!(stored.registered, 31, "30 listed + 1 added on the phone");
+    assert_eq!(stored.per_volunteer.get(&"tnv1".parse().expect("id")).map(|f| f.visits), Some(5));
+    cli.sync().expect("the CLI syncs again");
+
+    // Phone, CLI and server hold the same document, with the same coverage.
+    let mut server_side: Vec<String> =
+        server_heads(&server.state, &hamlet).iter().map(|h| h.to_string()).collect();
+    server_side.sort();
+    let mut cli_side: Vec<String> =
+        cli.log(&hamlet).expect("held").heads().iter().map(|h| h.to_string()).collect();
+    cli_side.sort();
+    let phone_side: Vec<String> =
+        serde_json::from_value(resumed["after"]["hamlets"][hamlet.as_str()]["heads"].clone())
+            .expect("phone heads");
+    assert_eq!(phone_side, server_side, "phone and server converge");
+    assert_eq!(cli_side, server_side, "CLI and server converge");
+    // The browser-written document, read by client-core, gives the phone's figures.
+    let recomputed = Coverage::compute(cli.log(&hamlet).expect("held"));
+    assert_eq!(recomputed, stored, "client-core reads the browser's writes as the server stored them");
+    let on_phone = &resumed["after"]["hamlets"][hamlet.as_str()];
+    assert_eq!(on_phone["visits"], stored.visits);
+    assert_eq!(on_phone["covered"], stored.covered);
+    assert_eq!(on_phone["follow_ups"], stored.follow_ups);
+    assert_eq!(on_phone["households"], stored.registered);
+    assert_eq!(cli.coverage(&hamlet).expect("held"), stored);
+
+    let ms: Vec<f64> = serde_json::from_value(enrolled["ms"].clone()).expect("timings");
+    let mut sorted = ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let (up, down) = (report["up"].as_u64().unwrap_or(0), report["down"].as_u64().unwrap_or(0));
+    println!(
+        "phone app: first load {} B on the wire, reload {} B; log a visit median {:.1} ms (max {:.1}); \
+         sync of 5 visits + 1 household: {up} B up + {down} B down = {:.0} B per visit",
+        enrolled["firstLoad"],
+        enrolled["reload"],
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() - 1],
+        (up + down) as f64 / 5.0
+    );
+
+    // Unassigned from the second hamlet, the phone drops it at its next sync.
+    admin::unassign(&server.state.db, admin::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
+    let held = phone("sync", &server.base(), profile_arg.clone());
+    let names: Vec<&String> = held["hamlets"].as_object().expect("hamlets").keys().collect();
+    assert_eq!(names, [hamlet.as_str()], "the unassigned hamlet disappeared");
+
+    // Revoked, it wipes itself.
+    let device =
+        server.state.db.all_devices().expect("devices").into_iter().find(|d| d.name != "CLI").expect("phone");
+    let leader = server.state.db.user(&"totruong".parse().expect("id")).expect("read").expect("leader");
+    tungnha_server::api::revoke_device(&server.state, &leader, &device.id).expect("revoked");
+    let wiped = phone("sync", &server.base(), profile_arg);
+    assert_eq!(wiped["enrolled"], false);
+    assert_eq!(wiped["hamlets"], json!({}), "no hamlet log is left on the phone");
+    assert!(wiped["screen"].as_str().unwrap_or("").contains("Đăng ký điện thoại"), "back to enrolment");
+}
