@@ -183,6 +183,37 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
+/// Serves an already-built router over TLS (rustls) on `addr` until `shutdown`
+/// completes; `on_listening` learns the bound address (useful with port 0). The
+/// certificate chain and private key are PEM files.
+pub async fn serve_tls(
+    addr: std::net::SocketAddr,
+    app: Router,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_listening: impl FnOnce(std::net::SocketAddr) + Send + 'static,
+) -> std::io::Result<()> {
+    // One process-wide crypto provider; a second install (tests) is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await.map_err(|e| {
+        std::io::Error::new(e.kind(), format!("could not read the TLS certificate or key: {e}"))
+    })?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let announcer = handle.clone();
+    tokio::spawn(async move {
+        if let Some(addr) = announcer.listening().await {
+            on_listening(addr);
+        }
+    });
+    axum_server::bind_rustls(addr, tls).handle(handle).serve(app.into_make_service()).await
+}
+
 /// Serves `app` on `listener` until `shutdown` completes.
 pub async fn run(
     config: Config,

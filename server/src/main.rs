@@ -46,6 +46,13 @@ enum Command {
         /// TLS): mark cookies Secure and build https enrolment links.
         #[arg(long, env = "TUNGNHA_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Serve https with this certificate chain (PEM); needs --tls-key. Phones need
+        /// a secure context for the app's offline storage and service worker.
+        #[arg(long, env = "TUNGNHA_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, env = "TUNGNHA_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Administer a data directory the server is not running on.
     Admin(AdminArgs),
@@ -188,9 +195,11 @@ enum UserCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data, listen, demo, cache_docs, body_limit, secure_cookies } => {
+        Command::Serve { data, listen, demo, cache_docs, body_limit, secure_cookies, tls_cert, tls_key } => {
+            let tls = tls_cert.zip(tls_key);
+            let secure_cookies = secure_cookies || tls.is_some();
             let config = Config { demo, cache_docs, body_limit, secure_cookies, ..Config::new(data) };
-            match serve(config, listen) {
+            match serve(config, listen, tls) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("tungnha-server: {e:#}");
@@ -203,12 +212,28 @@ fn main() -> ExitCode {
 }
 
 #[tokio::main]
-async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
+async fn serve(config: Config, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    if let Some((cert, key)) = tls {
+        let state = tokio::task::spawn_blocking(move || tungnha_server::AppState::open(config)).await??;
+        tungnha_server::serve_tls(
+            listen,
+            tungnha_server::app(state),
+            &cert,
+            &key,
+            shutdown_signal(),
+            |addr| {
+                tracing::info!("Từng Nhà is serving on https://{addr}");
+            },
+        )
+        .await
+        .with_context(|| format!("could not serve https on {listen}"))?;
+        return Ok(());
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("could not listen on {listen}"))?;

@@ -104,3 +104,11 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
     assert_eq!(wiped["hamlets"], json!({}), "no hamlet log is left on the phone");
     assert!(wiped["screen"].as_str().unwrap_or("").contains("Đăng ký điện thoại"), "back to enrolment");
 }
+
+#[test]
+fn the_phone_apps_rules_agree_with_client_core_on_the_shared_cases() {
+    // client-core runs the same file in `client-core/tests/shared_rules.rs`.
+    let verdict = browser_script("rules.mjs", "check", "-", &Value::Null);
+    assert_eq!(verdict["failures"], json!([]));
+    assert!(verdict["cases"].as_u64().unwrap_or(0) >= 20);
+}
