@@ -136,5 +136,28 @@ async function sync() {
   return { ...held, screen };
 }
 
-const phases = { enrol, resume, sync };
+/** 30 visits logged through the app's replica (as the visit screen does), then one
+ *  sync: the bytes per visit the README reports, comparable with the CLI's figure. */
+async function wire() {
+  const { context, page } = await open(false);
+  await page.goto(`${base}/app/`);
+  await ready(page);
+  const out = await page.evaluate(async () => {
+    const r = window.__replica;
+    await r.sync();
+    const hamlet = r.hamlets()[0].id;
+    const list = r.households(hamlet);
+    const outcomes = ['guided', 'not_home', 'already_done', 'declined', 'revisit'];
+    for (let i = 0; i < 30; i++) {
+      const form = { topics: ['vneid'], accounts: i % 3 ? {} : { vneid_l2: 1 }, people: 1 + (i % 3), note: '' };
+      await r.logVisit(hamlet, list[i % list.length].id, outcomes[i % 5], form);
+    }
+    const report = await r.sync();
+    return { up: report.up, down: report.down, rounds: report.rounds, pending: r.pending() };
+  });
+  await context.close();
+  return out;
+}
+
+const phases = { enrol, resume, sync, wire };
 console.log(JSON.stringify(await phases[phase]()));

@@ -88,6 +88,16 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
         (up + down) as f64 / 5.0
     );
 
+    // The wire cost of a 30-visit batch, as the CLI's figure is measured.
+    let wire = phone("wire", &server.base(), profile_arg.clone());
+    assert_eq!(wire["pending"], 0);
+    let per_visit = (wire["up"].as_f64().unwrap_or(0.0) + wire["down"].as_f64().unwrap_or(0.0)) / 30.0;
+    println!(
+        "phone app: 30 visits synced in {} round(s): {} B up + {} B down = {per_visit:.1} B per visit",
+        wire["rounds"], wire["up"], wire["down"]
+    );
+    assert_eq!(server.state.db.coverage(&hamlet).expect("coverage").visits, 36);
+
     // Unassigned from the second hamlet, the phone drops it at its next sync.
     admin::unassign(&server.state.db, admin::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
     let held = phone("sync", &server.base(), profile_arg.clone());

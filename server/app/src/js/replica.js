@@ -24,6 +24,27 @@ export function freshId() {
 }
 
 const str = (s) => new Automerge.ImmutableString(s);
+
+/** Copies a household's or visit's fields into a new map, keeping their types. */
+function copyFields(target, source) {
+  for (const [k, v] of Object.entries(source)) {
+    if (Automerge.isImmutableString(v) || typeof v === 'string') target[k] = str(String(v));
+    else if (v !== null && typeof v === 'object') {
+      target[k] = {};
+      copyFields(target[k], v);
+    } else target[k] = v;
+  }
+}
+
+/** A document's content as canonical JSON (keys sorted, strings as strings). */
+function canonical(doc) {
+  const walk = (v) => {
+    if (Automerge.isImmutableString(v)) return String(v);
+    if (v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, walk(v[k])]));
+  };
+  return JSON.stringify(walk(doc));
+}
 const text = (v) => (v === undefined || v === null ? undefined : String(v));
 
 /** Why a sync failed, with the server's error code when it gave one. */
@@ -43,6 +64,7 @@ export class Replica {
     r.credentials = await store.get('credentials');
     r.me = await store.get('me');
     r.shared = (await store.get('shared')) ?? {};
+    r.sent = (await store.get('sent')) ?? {};
     r.lastSync = (await store.get('last_sync_at')) ?? null;
     const docs = await store.docs();
     for (const [hamlet, { snapshot, chunks }] of Object.entries(docs)) {
@@ -57,6 +79,7 @@ export class Replica {
     this.store = store;
     this.docs = new Map();
     this.shared = {};
+    this.sent = {};
     this.credentials = null;
     this.me = null;
   }
@@ -184,6 +207,35 @@ export class Replica {
     return id;
   }
 
+  /**
+   * Squashes a log's run of local changes that have never left the phone into one
+   * change of the same effect (docs/PROTOCOL.md, "Squashing"): ~55 B a visit on the
+   * wire instead of ~200. Only runs of this phone's own new households and visits are
+   * squashed, on a copy at the run's start, and only if the copy reads exactly as the
+   * original; the copy is stored before it can be sent.
+   */
+  async squash(hamlet) {
+    const doc = this.docs.get(hamlet);
+    const base = this.sent[hamlet] ?? this.shared[hamlet] ?? [];
+    if (!base.length || !Automerge.hasHeads(doc, base)) return;
+    const run = Automerge.getChangesSince(doc, base);
+    if (run.length < 2) return;
+    if (!run.every((c) => Automerge.decodeChange(c).actor === this.actor())) return;
+    const before = Automerge.view(doc, base);
+    const copy = Automerge.change(Automerge.clone(before, { actor: this.actor() }), { time: Math.floor(Date.now() / 1000) }, (d) => {
+      for (const list of ['households', 'visits']) {
+        for (const [id, entry] of Object.entries(doc[list] ?? {})) {
+          if (before[list]?.[id]) continue;
+          d[list][id] = {};
+          copyFields(d[list][id], entry);
+        }
+      }
+    });
+    if (canonical(copy) !== canonical(doc)) return;
+    await this.store.replace(hamlet, Automerge.save(copy));
+    this.docs.set(hamlet, copy);
+  }
+
   /** One request: every held log with its heads and the changes the server lacks. */
   request() {
     const docs = [];
@@ -205,7 +257,12 @@ export class Replica {
     const report = { rounds: 0, up: 0, down: 0, wiped: false, dropped: [] };
     if (!this.credentials) return report;
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      for (const hamlet of this.docs.keys()) await this.squash(hamlet);
       const sent = this.request();
+      // Whatever leaves now may reach the server even if the answer is lost: never
+      // squash it again.
+      for (const d of sent) if (d.changes.length) this.sent[d.id] = d.heads;
+      await this.store.set({ sent: this.sent });
       const body = await encode({ docs: sent });
       report.up += body.length;
       const res = await fetch('/api/v1/sync', {
@@ -260,13 +317,16 @@ export class Replica {
       this.docs.set(entry.id, doc);
       await this.store.replace(entry.id, Automerge.save(doc), { shared: this.shared });
     }
-    for (const d of sent) if (!mentioned.has(d.id)) this.shared[d.id] = d.heads;
+    for (const d of sent) {
+      if (!mentioned.has(d.id)) this.shared[d.id] = d.heads;
+      delete this.sent[d.id];
+    }
     for (const id of answer.drop) {
       this.docs.delete(id);
       delete this.shared[id];
       await this.store.remove(id);
     }
-    await this.store.set({ shared: this.shared });
+    await this.store.set({ shared: this.shared, sent: this.sent });
   }
 
   async fetchMe() {
