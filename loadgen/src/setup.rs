@@ -127,6 +127,7 @@ fn seed(db: &Db, hamlet: &HamletId, visits: usize) -> Result<(), String> {
         hamlet: hamlet.clone(),
         content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },
         coverage: Coverage::compute(&log),
+        before: None,
     })
     .map_err(err)
 }

@@ -302,6 +302,7 @@ pub fn households_import(db: &Db, hamlet: &str, bytes: &[u8]) -> Result<usize, A
         hamlet: id.clone(),
         content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },
         coverage: Coverage::compute(&log),
+        before: None,
     })?;
     audit(
         db,

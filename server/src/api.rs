@@ -220,7 +220,7 @@ pub struct CommuneReport {
     pub target_households: u64,
     /// covered / max(target, registered), over the commune.
     pub ratio: f64,
-    /// The sums over its hamlets.
+    /// The sums over its hamlets (without day series: see each hamlet's report).
     pub totals: Coverage,
     /// One row per hamlet.
     pub hamlets: Vec<HamletCoverage>,
@@ -267,13 +267,11 @@ pub fn commune_report(state: &AppState, commune: &CommuneId) -> Result<CommuneRe
     let mut target = 0;
     let mut hamlets = Vec::new();
     for h in state.db.hamlets_of(commune)? {
-        let mut coverage = state.db.coverage(&h.id)?;
+        // Headline figures only: day series are on each hamlet's own report, so the
+        // cost of this answer follows the number of hamlets, not the campaign's days.
+        let mut coverage = state.db.coverage_headline(&h.id)?;
         totals.absorb(&coverage);
         target += h.target_households;
-        // A commune's rows carry each hamlet's figures, not its day-by-day and
-        // per-volunteer series (those are on the hamlet's own report): the answer's
-        // size then follows the number of hamlets alone.
-        coverage.per_day.clear();
         coverage.per_volunteer.clear();
         hamlets.push(hamlet_row(&h, coverage));
     }

@@ -6,7 +6,10 @@
 //! and `hamlet_users` (`hamlet 0 user`), kept together; `devices` (JSON by id),
 //! `device_tokens` (token hash → device id), `actors` (actor hex → device id);
 //! `enrol_codes` (code hash → JSON); `audit` (u64 BE → JSON); `logs` (`hamlet 0 seq`
-//! → a snapshot at seq 0 or raw changes after); `coverage` (hamlet → JSON);
+//! → a snapshot at seq 0 or raw changes after); `coverage` (hamlet → JSON of the
+//! headline figures) and `coverage_days` (`hamlet 0 day` → that day's visits and newly
+//! covered households), kept apart so a dashboard reads a hamlet's figures and only the
+//! days it draws, whatever the length of the campaign;
 //! `sync_states` (`device 0 hamlet` → JSON); `sessions` (session-token hash → JSON).
 
 use std::path::Path;
@@ -108,6 +111,47 @@ pub struct LogWrite {
     pub content: LogContent,
     /// The hamlet's coverage after the merge.
     pub coverage: Coverage,
+    /// Its coverage before, when known (a sync's ledger); otherwise the stored days are
+    /// read to find what changed.
+    pub before: Option<Coverage>,
+}
+
+/// One day of one hamlet: visits, and households first covered that day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DayFigures {
+    /// Non-voided visits.
+    pub visits: u64,
+    /// Households whose first covering visit was that day.
+    pub covered: u64,
+}
+
+/// A coverage's day series, by day.
+fn days_of(c: &Coverage) -> std::collections::BTreeMap<&str, DayFigures> {
+    let mut days: std::collections::BTreeMap<&str, DayFigures> = std::collections::BTreeMap::new();
+    for (d, n) in &c.per_day {
+        days.entry(d).or_default().visits = *n;
+    }
+    for (d, n) in &c.covered_per_day {
+        days.entry(d).or_default().covered = *n;
+    }
+    days
+}
+
+/// The day records to write (or remove, `None`) to go from `before` to `after`.
+pub fn day_changes(before: &Coverage, after: &Coverage) -> Vec<(String, Option<DayFigures>)> {
+    let (old, new) = (days_of(before), days_of(after));
+    let mut out: Vec<(String, Option<DayFigures>)> = new
+        .iter()
+        .filter(|(d, f)| old.get(*d) != Some(f))
+        .map(|(d, f)| ((*d).to_owned(), Some(*f)))
+        .collect();
+    out.extend(old.keys().filter(|d| !new.contains_key(*d)).map(|d| ((*d).to_owned(), None)));
+    out
+}
+
+/// A coverage without its day series: what the `coverage` tree keeps.
+fn headline(c: &Coverage) -> Coverage {
+    Coverage { per_day: Default::default(), covered_per_day: Default::default(), ..c.clone() }
 }
 
 /// How a log's new state is written.
@@ -144,6 +188,7 @@ pub struct Db {
     audit: sled::Tree,
     logs: sled::Tree,
     coverage: sled::Tree,
+    coverage_days: sled::Tree,
     sync_states: sled::Tree,
     sessions: sled::Tree,
 }
@@ -174,7 +219,7 @@ impl Db {
             }
             other => DbError::Sled(other),
         })?;
-        Ok(Self {
+        let this = Self {
             communes: db.open_tree("communes")?,
             hamlets: db.open_tree("hamlets")?,
             users: db.open_tree("users")?,
@@ -186,10 +231,38 @@ impl Db {
             audit: db.open_tree("audit")?,
             logs: db.open_tree("logs")?,
             coverage: db.open_tree("coverage")?,
+            coverage_days: db.open_tree("coverage_days")?,
             sync_states: db.open_tree("sync_states")?,
             sessions: db.open_tree("sessions")?,
             db,
-        })
+        };
+        this.split_day_series()?;
+        Ok(this)
+    }
+
+    /// Data written before the day series were kept apart holds them inside each
+    /// hamlet's coverage record: move them to `coverage_days`, once.
+    fn split_day_series(&self) -> Result<(), DbError> {
+        if !self.coverage_days.is_empty() {
+            return Ok(());
+        }
+        for item in self.coverage.iter() {
+            let (k, v) = item?;
+            let c: Coverage = parse("coverage", &v)?;
+            if c.per_day.is_empty() && c.covered_per_day.is_empty() {
+                continue;
+            }
+            let Some(hamlet) = std::str::from_utf8(&k).ok().and_then(|h| HamletId::parse(h).ok()) else {
+                continue;
+            };
+            for (day, f) in days_of(&c) {
+                let mut key = log_prefix(&hamlet);
+                key.extend_from_slice(day.as_bytes());
+                self.coverage_days.insert(key, json(&f))?;
+            }
+            self.coverage.insert(k, json(&headline(&c)))?;
+        }
+        self.flush()
     }
 
     /// Waits until everything written is on disk.
@@ -484,14 +557,62 @@ impl Db {
         Ok(Some((log, next)))
     }
 
-    /// The stored coverage of a hamlet.
+    /// The stored coverage of a hamlet, with its day series.
     pub fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, DbError> {
+        let mut c = self.coverage_headline(hamlet)?;
+        for item in self.coverage_days.scan_prefix(log_prefix(hamlet)) {
+            let (k, v) = item?;
+            let day = String::from_utf8_lossy(&k[log_prefix(hamlet).len()..]).into_owned();
+            let f: DayFigures = parse("coverage day", &v)?;
+            if f.visits > 0 {
+                c.per_day.insert(day.clone(), f.visits);
+            }
+            if f.covered > 0 {
+                c.covered_per_day.insert(day, f.covered);
+            }
+        }
+        Ok(c)
+    }
+
+    /// A hamlet's stored figures without the day series: what a dashboard row needs.
+    pub fn coverage_headline(&self, hamlet: &HamletId) -> Result<Coverage, DbError> {
         Ok(self
             .coverage
             .get(hamlet.as_str())?
             .map(|v| parse("coverage", &v))
             .transpose()?
             .unwrap_or_default())
+    }
+
+    /// The last day a hamlet had a visit, reading back from its latest day.
+    pub fn last_visit_day(&self, hamlet: &HamletId) -> Result<Option<String>, DbError> {
+        let prefix = log_prefix(hamlet);
+        for item in self.coverage_days.scan_prefix(&prefix).rev() {
+            let (k, v) = item?;
+            if parse::<DayFigures>("coverage day", &v)?.visits > 0 {
+                return Ok(Some(String::from_utf8_lossy(&k[prefix.len()..]).into_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A hamlet's days from `from` on ("YYYY-MM-DD", inclusive), oldest first.
+    pub fn coverage_days_from(
+        &self,
+        hamlet: &HamletId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, DbError> {
+        let prefix = log_prefix(hamlet);
+        let mut start = prefix.clone();
+        start.extend_from_slice(from.as_bytes());
+        let mut end = prefix.clone();
+        end.push(0xff);
+        let mut out = Vec::new();
+        for item in self.coverage_days.range(start..end) {
+            let (k, v) = item?;
+            out.push((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), parse("coverage day", &v)?));
+        }
+        Ok(out)
     }
 
     /// The durable part of one sync: merged log chunks, coverage and the device's sync
@@ -511,11 +632,12 @@ impl Db {
                 (pair(device.id.as_str(), h.as_str()), json(&s))
             })
             .collect();
-        (&self.logs, &self.coverage, &self.sync_states)
-            .transaction(|(lt, ct, st)| {
-                for w in logs {
+        let days = logs.iter().map(|w| self.days_to_write(w)).collect::<Result<Vec<_>, _>>()?;
+        (&self.logs, &self.coverage, &self.coverage_days, &self.sync_states)
+            .transaction(|(lt, ct, dt, st)| {
+                for (w, days) in logs.iter().zip(&days) {
                     write_log(lt, w)?;
-                    ct.insert(w.hamlet.as_str(), json(&w.coverage))?;
+                    write_coverage(ct, dt, w, days)?;
                 }
                 for (k, v) in &states {
                     st.insert(k.as_slice(), v.as_slice())?;
@@ -531,15 +653,43 @@ impl Db {
 
     /// Writes one hamlet log's new content and coverage outside a sync (imports, demo).
     pub fn commit_log(&self, w: &LogWrite) -> Result<(), DbError> {
-        (&self.logs, &self.coverage)
-            .transaction(|(lt, ct)| {
+        let days = self.days_to_write(w)?;
+        (&self.logs, &self.coverage, &self.coverage_days)
+            .transaction(|(lt, ct, dt)| {
                 write_log(lt, w)?;
-                ct.insert(w.hamlet.as_str(), json(&w.coverage))?;
+                write_coverage(ct, dt, w, &days)?;
                 TxResult::Ok(())
             })
             .map_err(tx_error)?;
         self.flush()
     }
+
+    /// The day records a write changes: from the coverage before when the caller knows
+    /// it, from what is stored otherwise.
+    fn days_to_write(&self, w: &LogWrite) -> Result<Vec<(String, Option<DayFigures>)>, DbError> {
+        Ok(match &w.before {
+            Some(before) => day_changes(before, &w.coverage),
+            None => day_changes(&self.coverage(&w.hamlet)?, &w.coverage),
+        })
+    }
+}
+
+fn write_coverage(
+    ct: &TransactionalTree,
+    dt: &TransactionalTree,
+    w: &LogWrite,
+    days: &[(String, Option<DayFigures>)],
+) -> TxResult<()> {
+    ct.insert(w.hamlet.as_str(), json(&headline(&w.coverage)))?;
+    for (day, figures) in days {
+        let mut key = log_prefix(&w.hamlet);
+        key.extend_from_slice(day.as_bytes());
+        match figures {
+            Some(f) => dt.insert(key, json(f))?,
+            None => dt.remove(key)?,
+        };
+    }
+    Ok(())
 }
 
 fn write_log(lt: &TransactionalTree, w: &LogWrite) -> TxResult<()> {
@@ -560,6 +710,47 @@ fn write_log(lt: &TransactionalTree, w: &LogWrite) -> TxResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_series_are_kept_apart_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hamlet = HamletId::parse("x.a").expect("id");
+        let mut c = Coverage { registered: 5, covered: 2, attempted: 3, visits: 3, ..Coverage::default() };
+        c.per_day.insert("2026-11-28".into(), 1);
+        c.per_day.insert("2026-11-29".into(), 2);
+        c.covered_per_day.insert("2026-11-29".into(), 2);
+        let write = |db: &Db, coverage: &Coverage, before: Option<Coverage>| {
+            let content = LogContent::Append { seq: 1, bytes: Vec::new() };
+            db.commit_log(&LogWrite { hamlet: hamlet.clone(), content, coverage: coverage.clone(), before })
+                .expect("written");
+        };
+        {
+            let db = Db::open(dir.path()).expect("open");
+            write(&db, &c, None);
+            assert_eq!(db.coverage(&hamlet).expect("read"), c);
+            let headline = db.coverage_headline(&hamlet).expect("read");
+            assert!(headline.per_day.is_empty() && headline.covered_per_day.is_empty());
+            assert_eq!(headline.visits, 3);
+            assert_eq!(db.coverage_days_from(&hamlet, "2026-11-29").expect("days").len(), 1);
+            assert_eq!(db.last_visit_day(&hamlet).expect("day").as_deref(), Some("2026-11-29"));
+
+            // The visit of the 28th is voided: that day's record goes.
+            let mut after = c.clone();
+            after.visits = 2;
+            after.per_day.remove("2026-11-28");
+            write(&db, &after, Some(c.clone()));
+            assert_eq!(db.coverage(&hamlet).expect("read"), after);
+            assert_eq!(db.coverage_days_from(&hamlet, "2026-01-01").expect("days").len(), 1);
+
+            // Data from before the split: the whole coverage in one record.
+            db.coverage_days.clear().expect("clear");
+            db.coverage.insert(hamlet.as_str(), json(&c)).expect("legacy record");
+            db.flush().expect("flush");
+        }
+        let db = Db::open(dir.path()).expect("reopen");
+        assert_eq!(db.coverage(&hamlet).expect("read"), c, "the day series were moved, not lost");
+        assert!(db.coverage_headline(&hamlet).expect("read").per_day.is_empty());
+    }
 
     #[test]
     fn a_sync_finishing_after_a_revocation_does_not_undo_it() {

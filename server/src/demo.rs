@@ -129,6 +129,7 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
             hamlet: hamlet.id.clone(),
             content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },
             coverage: Coverage::compute(&log),
+            before: None,
         })?;
     }
     Ok(format!("{}{}", logins(), fresh_codes(db)?))

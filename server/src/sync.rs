@@ -113,13 +113,19 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     let mut writes = Vec::new();
     for (hamlet, entry) in &mut guards {
         let Some((log, touched, before)) = merged.get(hamlet) else { continue };
+        let coverage_before = entry.ledger.coverage().clone();
         entry.ledger.apply(log, touched);
         let content = if entry.next_chunk >= COMPACT_AFTER {
             LogContent::Snapshot { bytes: log.save(), remove: (1..entry.next_chunk).collect() }
         } else {
             LogContent::Append { seq: entry.next_chunk, bytes: log.changes_since(before) }
         };
-        writes.push(LogWrite { hamlet: hamlet.clone(), content, coverage: entry.ledger.coverage().clone() });
+        writes.push(LogWrite {
+            hamlet: hamlet.clone(),
+            content,
+            coverage: entry.ledger.coverage().clone(),
+            before: Some(coverage_before),
+        });
     }
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();

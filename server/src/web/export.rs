@@ -241,7 +241,7 @@ async fn commune_export(state: AppState, viewer: Viewer, id: String, excel: bool
         .run(move |v| {
             let commune = managed_commune(&state, v, &id)?;
             let now = crate::now_ms();
-            let data = commune_data(&state, commune)?;
+            let data = commune_data(&state, commune, true)?;
             let tables = commune_tables(&state, v.lang.texts(), &data, now);
             let stem = format!("tungnha-{}-{}", data.commune.id, vn_day(now));
             let response = if excel {

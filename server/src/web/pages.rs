@@ -21,6 +21,7 @@ use tungnha_web::dashboard::{
 
 use super::{PageError, Viewer, see_other, visible_hamlet};
 use crate::AppState;
+use crate::db::DayFigures;
 use crate::records::{Commune, Hamlet};
 
 /// How many days the dashboards' charts cover.
@@ -41,13 +42,18 @@ pub(crate) struct CommuneData {
     pub target: u64,
 }
 
-/// Reads a commune's figures: one coverage record per hamlet.
-pub(crate) fn commune_data(state: &AppState, commune: Commune) -> Result<CommuneData, PageError> {
+/// Reads a commune's figures: one coverage record per hamlet, with every day when
+/// `with_days` (exports), without (dashboards, which read only the days they draw).
+pub(crate) fn commune_data(
+    state: &AppState,
+    commune: Commune,
+    with_days: bool,
+) -> Result<CommuneData, PageError> {
     let mut totals = Coverage::default();
     let mut target = 0;
     let mut rows = Vec::new();
     for h in state.db.hamlets_of(&commune.id)? {
-        let c = state.db.coverage(&h.id)?;
+        let c = if with_days { state.db.coverage(&h.id)? } else { state.db.coverage_headline(&h.id)? };
         totals.absorb(&c);
         target += h.target_households;
         rows.push((h, c));
@@ -63,12 +69,12 @@ pub(crate) fn managed_commune(state: &AppState, viewer: &Viewer, id: &str) -> Re
     state.db.commune(&id)?.ok_or(PageError::NotFound)
 }
 
-pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage) -> HamletLine {
+pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage, last_activity: Option<String>) -> HamletLine {
     HamletLine {
         id: h.id.to_string(),
         name: h.name.clone(),
         figures: Figures::of(c, h.target_households),
-        last_activity: c.per_day.keys().next_back().cloned(),
+        last_activity,
     }
 }
 
@@ -85,19 +91,41 @@ pub(crate) fn last_days(now_ms: i64, n: usize) -> Vec<String> {
 /// A figure per day, oldest first ("YYYY-MM-DD", n).
 pub(crate) type DaySeries = Vec<(String, u64)>;
 
-/// Visits per day, and households covered by the end of each day, over `days`.
-pub(crate) fn series(c: &Coverage, days: &[String]) -> (DaySeries, DaySeries) {
-    let visits = days.iter().map(|d| (d.clone(), c.per_day.get(d).copied().unwrap_or(0))).collect();
-    let first = days.first().cloned().unwrap_or_default();
-    let mut running: u64 = c.covered_per_day.range(..first).map(|(_, n)| n).sum();
-    let covered = days
+/// Visits per day over `window`, and households covered by the end of each of its
+/// days, from the days on and after the window's first (`days`, summed over the
+/// hamlets wanted) and the households covered now.
+pub(crate) fn series(
+    covered_now: u64,
+    days: &BTreeMap<String, DayFigures>,
+    window: &[String],
+) -> (DaySeries, DaySeries) {
+    let visits = window.iter().map(|d| (d.clone(), days.get(d).map_or(0, |f| f.visits))).collect();
+    let covered = window
         .iter()
         .map(|d| {
-            running += c.covered_per_day.get(d).copied().unwrap_or(0);
-            (d.clone(), running)
+            let later: u64 = days
+                .range::<String, _>((std::ops::Bound::Excluded(d), std::ops::Bound::Unbounded))
+                .map(|(_, f)| f.covered)
+                .sum();
+            (d.clone(), covered_now.saturating_sub(later))
         })
         .collect();
     (visits, covered)
+}
+
+/// A hamlet's days from `from` on, added into `into`.
+pub(crate) fn add_days(
+    state: &AppState,
+    hamlet: &Hamlet,
+    from: &str,
+    into: &mut BTreeMap<String, DayFigures>,
+) -> Result<(), PageError> {
+    for (day, f) in state.db.coverage_days_from(&hamlet.id, from)? {
+        let e = into.entry(day).or_default();
+        e.visits += f.visits;
+        e.covered += f.covered;
+    }
+    Ok(())
 }
 
 /// Accounts per kind, labelled from the catalogue (a code no longer listed shows as is).
@@ -143,17 +171,31 @@ pub(crate) struct SortQuery {
     sort: String,
 }
 
-/// Builds the commune dashboard's view-model.
+/// Builds the commune dashboard's view-model: each hamlet's headline figures and only
+/// the days the charts draw, so its cost follows the number of hamlets.
 pub(crate) fn commune_dashboard(
     state: &AppState,
     commune: Commune,
     sort: Sort,
     now: i64,
 ) -> Result<CommuneDashboard, PageError> {
-    let data = commune_data(state, commune)?;
-    let mut hamlets: Vec<HamletLine> = data.rows.iter().map(|(h, c)| hamlet_line(h, c)).collect();
+    let data = commune_data(state, commune, false)?;
+    let window = last_days(now, CHART_DAYS);
+    let from = window.first().cloned().unwrap_or_default();
+    let mut all_days = BTreeMap::new();
+    let mut hamlets = Vec::new();
+    for (h, c) in &data.rows {
+        let mut days = BTreeMap::new();
+        add_days(state, h, &from, &mut days)?;
+        hamlets.push(hamlet_line(h, c, state.db.last_visit_day(&h.id)?));
+        for (d, f) in days {
+            let e: &mut DayFigures = all_days.entry(d).or_default();
+            e.visits += f.visits;
+            e.covered += f.covered;
+        }
+    }
     sort.apply(&mut hamlets);
-    let (visits_per_day, covered_by_day) = series(&data.totals, &last_days(now, CHART_DAYS));
+    let (visits_per_day, covered_by_day) = series(data.totals.covered, &all_days, &window);
     Ok(CommuneDashboard {
         id: data.commune.id.to_string(),
         name: data.commune.name.clone(),
@@ -237,7 +279,10 @@ pub(crate) async fn hamlet(
                 .filter(|h| filter.is_none_or(|f| h.status == f))
                 .filter(|h| query.is_empty() || h.label.to_lowercase().contains(&query))
                 .collect();
-            let (visits_per_day, _) = series(&coverage, &last_days(crate::now_ms(), CHART_DAYS));
+            let window = last_days(crate::now_ms(), CHART_DAYS);
+            let mut days = BTreeMap::new();
+            add_days(&state, &hamlet, window.first().map_or("", String::as_str), &mut days)?;
+            let (visits_per_day, _) = series(coverage.covered, &days, &window);
             let view = HamletPage {
                 id: hamlet.id.to_string(),
                 name: hamlet.name.clone(),
@@ -344,7 +389,7 @@ pub(crate) fn team_page(state: &AppState, leader: &UserId) -> Result<TeamPage, P
         let Some(h) = state.db.hamlet(&id)? else { continue };
         let c = state.db.coverage(&id)?;
         sum.absorb(&c);
-        hamlets.push(hamlet_line(&h, &c));
+        hamlets.push(hamlet_line(&h, &c, c.per_day.keys().next_back().cloned()));
         if let Some(entry) = state.docs.get(&state.db, &id)? {
             let doc = crate::docs::lock(&entry);
             let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();
@@ -403,13 +448,15 @@ mod tests {
     }
 
     #[test]
-    fn coverage_over_time_starts_from_what_was_covered_before_the_window() {
-        let mut c = Coverage::default();
-        c.covered_per_day.insert("2026-10-01".into(), 40);
-        c.covered_per_day.insert("2026-11-28".into(), 5);
-        c.per_day.insert("2026-11-29".into(), 7);
-        let days = vec!["2026-11-28".to_owned(), "2026-11-29".to_owned()];
-        let (visits, covered) = series(&c, &days);
+    fn coverage_over_time_counts_back_from_what_is_covered_now() {
+        // 45 covered now: 5 first covered on the 28th, none on the 29th, 2 on the 30th
+        // (a visit dated tomorrow by a drifting clock); 40 before the window.
+        let mut days = BTreeMap::new();
+        days.insert("2026-11-28".to_owned(), DayFigures { visits: 0, covered: 5 });
+        days.insert("2026-11-29".to_owned(), DayFigures { visits: 7, covered: 0 });
+        days.insert("2026-11-30".to_owned(), DayFigures { visits: 2, covered: 2 });
+        let window = vec!["2026-11-28".to_owned(), "2026-11-29".to_owned()];
+        let (visits, covered) = series(47, &days, &window);
         assert_eq!(visits, [("2026-11-28".to_owned(), 0), ("2026-11-29".to_owned(), 7)]);
         assert_eq!(covered, [("2026-11-28".to_owned(), 45), ("2026-11-29".to_owned(), 45)]);
     }
