@@ -56,6 +56,10 @@ struct Cli {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// After the burst, wait this many seconds of quiet (the server evicts logs idle
+    /// this long) and report the server's RSS then.
+    #[arg(long)]
+    idle: Option<u64>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -108,14 +112,22 @@ fn run(cli: Cli) -> Result<bool, String> {
     let t = Instant::now();
     let prepared = setup::prepare(&plan)?;
     println!("setup: {:.1} s", t.elapsed().as_secs_f64());
-    let server = ServerProcess::start(&binary, prepared.data.path())?;
+    let server = ServerProcess::start(&binary, prepared.data.path(), cli.idle)?;
     let base = format!("http://{}", server.addr);
     let result = drive(&cli, &plan, visits, &prepared, &server, &base);
-    let idle_rss = rss_bytes(server.pid()).unwrap_or(0);
+    let after_rss = rss_bytes(server.pid()).unwrap_or(0);
+    let quiet_rss = cli.idle.map(|secs| {
+        // Eviction runs on a tick of at most 30 s: wait a tick past the idle time.
+        std::thread::sleep(Duration::from_secs(secs + secs.min(30) + 2));
+        rss_bytes(server.pid()).unwrap_or(0)
+    });
     server.kill();
     let (ok, report) = result?;
     println!("{report}");
-    println!("server RSS after the burst (idle): {:.1} MB", mb(idle_rss));
+    println!("server RSS right after the burst: {:.1} MB", mb(after_rss));
+    if let (Some(secs), Some(rss)) = (cli.idle, quiet_rss) {
+        println!("server RSS after {secs} s idle and eviction: {:.1} MB", mb(rss));
+    }
     let db = tungnha_server::db::Db::open(prepared.data.path()).map_err(|e| e.to_string())?;
     let (checked, differences) = tungnha_server::admin::verify(&db).map_err(|e| e.to_string())?;
     let verified = differences.is_empty();
@@ -206,7 +218,7 @@ fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
         };
         let t = Instant::now();
         let prepared = setup::prepare(&plan)?;
-        let server = ServerProcess::start(&binary, prepared.data.path())?;
+        let server = ServerProcess::start(&binary, prepared.data.path(), None)?;
         let base = format!("http://{}", server.addr);
         let official = HttpTransport::new(&base)
             .enrol(&prepared.official_code, "dashboard")

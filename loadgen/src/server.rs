@@ -27,8 +27,9 @@ pub fn server_binary() -> Result<PathBuf, String> {
 }
 
 impl ServerProcess {
-    /// Starts the server on `data`, waiting until it answers `/healthz`.
-    pub fn start(binary: &Path, data: &Path) -> Result<Self, String> {
+    /// Starts the server on `data`, waiting until it answers `/healthz`;
+    /// `cache_idle_secs` sets how long idle logs stay in memory.
+    pub fn start(binary: &Path, data: &Path, cache_idle_secs: Option<u64>) -> Result<Self, String> {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free loopback port: {e}"))?;
@@ -37,6 +38,7 @@ impl ServerProcess {
             .arg(data)
             .args(["--listen", &addr.to_string()])
             .env("RUST_LOG", "warn")
+            .env("TUNGNHA_CACHE_IDLE_SECS", cache_idle_secs.unwrap_or(600).to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

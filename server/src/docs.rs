@@ -3,9 +3,12 @@
 //! An entry holds the log, its coverage ledger (rebuilt from the log on load, so the
 //! ledger is never stored) and the next chunk number. Loading and merging big logs is
 //! blocking work: callers hold these locks only on blocking threads. An entry that is
-//! in use is never evicted, so two copies of one log can never be live at once.
+//! in use is never evicted, so two copies of one log can never be live at once. Logs
+//! nobody has asked for in a while are evicted too (`evict_idle`), so a server that
+//! served a morning's burst gives its memory back in the quiet afternoon.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use tungnha_client_core::{CoverageLedger, HamletId, HamletLog};
@@ -48,7 +51,7 @@ pub type SharedDoc = Arc<Mutex<DocEntry>>;
 #[derive(Debug)]
 pub struct DocCache {
     capacity: usize,
-    map: Mutex<LruCache<HamletId, SharedDoc>>,
+    map: Mutex<LruCache<HamletId, (SharedDoc, Instant)>>,
     /// One lock per hamlet being loaded, so that a crowd asking for the same cold log
     /// loads it once instead of each loading its own copy.
     loading: Mutex<std::collections::HashMap<HamletId, Arc<Mutex<()>>>>,
@@ -72,7 +75,8 @@ impl DocCache {
 
     /// The entry of a hamlet's log, loading it if needed; `None` if it has no log.
     pub fn get(&self, db: &Db, hamlet: &HamletId) -> Result<Option<SharedDoc>, DbError> {
-        if let Some(entry) = lock(&self.map).get(hamlet) {
+        if let Some((entry, used)) = lock(&self.map).get_mut(hamlet) {
+            *used = Instant::now();
             return Ok(Some(entry.clone()));
         }
         // Load outside the cache lock (it can take a while for a big log), but under
@@ -87,16 +91,16 @@ impl DocCache {
 
     /// Loads a log into the cache, unless whoever held the gate before us did.
     fn load(&self, db: &Db, hamlet: &HamletId) -> Result<Option<SharedDoc>, DbError> {
-        if let Some(entry) = lock(&self.map).get(hamlet) {
+        if let Some((entry, _)) = lock(&self.map).get(hamlet) {
             return Ok(Some(entry.clone()));
         }
         let Some((log, next_chunk)) = db.load_log(hamlet)? else { return Ok(None) };
         let ledger = CoverageLedger::from_log(&log);
         let entry = Arc::new(Mutex::new(DocEntry { log, ledger, next_chunk, snapshot: None }));
         let mut map = lock(&self.map);
-        map.put(hamlet.clone(), entry.clone());
+        map.put(hamlet.clone(), (entry.clone(), Instant::now()));
         while map.len() > self.capacity {
-            let idle = map.iter().rev().find(|(_, e)| Arc::strong_count(e) == 1).map(|(k, _)| k.clone());
+            let idle = map.iter().rev().find(|(_, (e, _))| Arc::strong_count(e) == 1).map(|(k, _)| k.clone());
             match idle {
                 Some(k) => {
                     map.pop(&k);
@@ -106,5 +110,66 @@ impl DocCache {
         }
         metrics::gauge!("tungnha_docs_cached").set(map.len() as f64);
         Ok(Some(entry))
+    }
+
+    /// Drops the logs nobody has used for `idle` (and nobody holds now); returns how
+    /// many. What is dropped is durable, and is loaded again when next asked for.
+    pub fn evict_idle(&self, idle: Duration) -> usize {
+        let mut map = lock(&self.map);
+        let stale: Vec<HamletId> = map
+            .iter()
+            .filter(|(_, (e, used))| used.elapsed() >= idle && Arc::strong_count(e) == 1)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &stale {
+            map.pop(k);
+        }
+        metrics::gauge!("tungnha_docs_cached").set(map.len() as f64);
+        stale.len()
+    }
+
+    /// How many logs are in memory.
+    pub fn len(&self) -> usize {
+        lock(&self.map).len()
+    }
+
+    /// Whether no log is in memory.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_logs_are_evicted_but_never_one_in_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(dir.path()).expect("open");
+        let ids: Vec<HamletId> = ["x.a", "x.b"].iter().map(|h| HamletId::parse(h).expect("id")).collect();
+        let hamlets: Vec<crate::records::Hamlet> = ids
+            .iter()
+            .map(|id| crate::records::Hamlet {
+                id: id.clone(),
+                code: id.as_str()[2..].into(),
+                name: "Thôn".into(),
+                kind: tungnha_client_core::domain::HamletKind::Thon,
+                commune: tungnha_client_core::CommuneId::parse("x").expect("id"),
+                target_households: 10,
+            })
+            .collect();
+        db.put_hamlets(&hamlets).expect("hamlets");
+        let cache = DocCache::new(8);
+        let held = cache.get(&db, &ids[0]).expect("load").expect("a log");
+        cache.get(&db, &ids[1]).expect("load").expect("a log");
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.evict_idle(Duration::from_secs(3600)), 0, "nothing is idle yet");
+        assert_eq!(cache.evict_idle(Duration::ZERO), 1, "the one in use stays");
+        assert_eq!(cache.len(), 1);
+        drop(held);
+        assert_eq!(cache.evict_idle(Duration::ZERO), 1);
+        assert!(cache.is_empty());
+        assert!(cache.get(&db, &ids[0]).expect("load").is_some(), "an evicted log loads again");
     }
 }

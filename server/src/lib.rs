@@ -50,6 +50,8 @@ pub struct Config {
     pub demo: bool,
     /// How many idle hamlet logs to keep in memory.
     pub cache_docs: usize,
+    /// How long a hamlet log nobody asks for stays in memory.
+    pub cache_idle: Duration,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// Most requests served at once.
@@ -66,6 +68,7 @@ impl Config {
             data_dir,
             demo: false,
             cache_docs: 256,
+            cache_idle: Duration::from_secs(600),
             body_limit: 4 * 1024 * 1024,
             concurrency: 512,
             secure_cookies: false,
@@ -116,6 +119,28 @@ impl AppState {
             }
         }
         Ok(state)
+    }
+}
+
+impl AppState {
+    /// Starts the server's housekeeping: every 30 s, logs idle for `cache_idle` leave
+    /// memory.
+    pub fn spawn_housekeeping(&self) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(
+                Duration::from_secs(30).min(state.config.cache_idle.max(Duration::from_secs(1))),
+            );
+            loop {
+                tick.tick().await;
+                let s = state.clone();
+                let evicted =
+                    tokio::task::spawn_blocking(move || s.docs.evict_idle(s.config.cache_idle)).await;
+                if let Ok(n @ 1..) = evicted {
+                    tracing::info!(evicted = n, "idle hamlet logs left memory");
+                }
+            }
+        });
     }
 }
 
@@ -224,6 +249,7 @@ pub async fn run(
     let state = tokio::task::spawn_blocking(move || AppState::open(config))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
+    state.spawn_housekeeping();
     serve(listener, app(state), shutdown).await?;
     Ok(())
 }

@@ -39,6 +39,9 @@ enum Command {
         /// How many idle hamlet logs to keep in memory.
         #[arg(long, env = "TUNGNHA_CACHE_DOCS", default_value_t = 256)]
         cache_docs: usize,
+        /// Seconds a hamlet log nobody asks for stays in memory.
+        #[arg(long, env = "TUNGNHA_CACHE_IDLE_SECS", default_value_t = 600)]
+        cache_idle_secs: u64,
         /// Largest request body accepted, in bytes.
         #[arg(long, env = "TUNGNHA_BODY_LIMIT", default_value_t = 4 * 1024 * 1024)]
         body_limit: usize,
@@ -195,10 +198,22 @@ enum UserCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data, listen, demo, cache_docs, body_limit, secure_cookies, tls_cert, tls_key } => {
+        Command::Serve {
+            data,
+            listen,
+            demo,
+            cache_docs,
+            cache_idle_secs,
+            body_limit,
+            secure_cookies,
+            tls_cert,
+            tls_key,
+        } => {
             let tls = tls_cert.zip(tls_key);
             let secure_cookies = secure_cookies || tls.is_some();
-            let config = Config { demo, cache_docs, body_limit, secure_cookies, ..Config::new(data) };
+            let cache_idle = std::time::Duration::from_secs(cache_idle_secs);
+            let config =
+                Config { demo, cache_docs, cache_idle, body_limit, secure_cookies, ..Config::new(data) };
             match serve(config, listen, tls) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -220,6 +235,7 @@ async fn serve(config: Config, listen: SocketAddr, tls: Option<(PathBuf, PathBuf
         .init();
     if let Some((cert, key)) = tls {
         let state = tokio::task::spawn_blocking(move || tungnha_server::AppState::open(config)).await??;
+        state.spawn_housekeeping();
         tungnha_server::serve_tls(
             listen,
             tungnha_server::app(state),
