@@ -45,11 +45,14 @@ fn main() {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         url.hash(&mut hasher);
         bytes.hash(&mut hasher);
+        // Relative to the package, so the table stays right wherever it is built.
+        let rel =
+            path.strip_prefix(&manifest).expect("under the package").to_string_lossy().replace('\\', "/");
         let _ = writeln!(
             table,
-            "    ({url:?}, {:?}, include_bytes!({:?})),",
+            "    ({url:?}, {:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),",
             content_type(url),
-            path.display().to_string()
+            format!("/{rel}")
         );
     }
     table.push_str("];\n");
