@@ -93,7 +93,14 @@ async function enrol() {
     assert.equal(await page.textContent('#message'), 'Đã lưu.');
     ms.push(await page.evaluate(() => window.__lastVisitMs));
   }
+  // A label of spaces passes the browser's `required` but not the rules: refused with a
+  // message, nothing stored.
   await page.click('#add-household');
+  await page.fill('#label', '   ');
+  await page.click('#save-household');
+  await page.waitForSelector('#message.bad');
+  assert.match(await page.textContent('#message'), /Chưa hợp lệ: Số nhà, ngõ/);
+  assert.equal(await page.getAttribute('#sync-state', 'data-pending'), '5', 'nothing was stored');
   await page.fill('#label', 'Số 99, hẻm <mới>');
   await page.fill('#head', 'Trần Văn Mới');
   await page.click('#save-household');

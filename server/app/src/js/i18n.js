@@ -53,6 +53,10 @@ const vi = {
   error: 'Lỗi',
   history: 'Các lượt thăm',
   other_lang: 'English',
+  invalid: 'Chưa hợp lệ',
+  at: 'Thời gian (kiểm tra đồng hồ điện thoại)',
+  created_at: 'Thời gian (kiểm tra đồng hồ điện thoại)',
+  household: 'Hộ',
 };
 
 const en = {
@@ -107,6 +111,10 @@ const en = {
   error: 'Error',
   history: 'Visits',
   other_lang: 'Tiếng Việt',
+  invalid: 'Not valid',
+  at: 'Time (check the phone’s clock)',
+  created_at: 'Time (check the phone’s clock)',
+  household: 'Household',
 };
 
 export function lang() {

@@ -184,7 +184,7 @@ function visitScreen(hamlet, household) {
         location.hash = `#/h/${encodeURIComponent(hamlet)}`;
         syncNow(false);
       } catch (err) {
-        say(err instanceof RuleError ? `${t('error')}: ${err.field} ${err.message}` : err.message, 'bad');
+        say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
         render();
       }
     },
@@ -215,7 +215,7 @@ function addScreen(hamlet) {
         location.hash = `#/h/${encodeURIComponent(hamlet)}`;
         syncNow(false);
       } catch (err) {
-        say(err instanceof RuleError ? `${t('error')}: ${err.field} ${err.message}` : err.message, 'bad');
+        say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
         render();
       }
     },
