@@ -62,7 +62,19 @@ impl TestServer {
     }
 
     fn serve_on(config: Config, data: tempfile::TempDir, addr: SocketAddr) -> Self {
-        let state = AppState::open(config).expect("server state opens");
+        // sled releases its file lock from a background thread after the last handle
+        // (the setup's, or the stopped server's) is dropped: wait for it, briefly.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let state = loop {
+            match AppState::open(config.clone()) {
+                Err(tungnha_server::ServerError::Db(tungnha_server::db::DbError::Locked(_)))
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other.expect("server state opens"),
+            }
+        };
         let listener = std::net::TcpListener::bind(addr).expect("bind loopback");
         listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = listener.local_addr().expect("bound address");

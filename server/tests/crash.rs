@@ -18,17 +18,27 @@ fn free_port() -> SocketAddr {
 }
 
 fn start(data: &Path, addr: SocketAddr) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tungnha-server"))
-        .args(["serve", "--data"])
-        .arg(data)
-        .args(["--listen", &addr.to_string()])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_tungnha-server"))
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", &addr.to_string()])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server binary starts")
+    };
+    let mut child = spawn();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
+        // sled may still hold the data directory's lock for a moment after the setup
+        // (or the killed server) let go of it: the server then refuses and exits; retry.
+        if child.try_wait().ok().flatten().is_some() {
+            std::thread::sleep(Duration::from_millis(50));
+            child = spawn();
+            continue;
+        }
         if std::net::TcpStream::connect(addr).is_ok()
             && get(&format!("http://{addr}/healthz"), None).status == 200
         {
