@@ -387,9 +387,10 @@ pub(crate) fn team_page(state: &AppState, leader: &UserId) -> Result<TeamPage, P
     let mut follow_ups = Vec::new();
     for id in state.db.assignments_of(leader)? {
         let Some(h) = state.db.hamlet(&id)? else { continue };
-        let c = state.db.coverage(&id)?;
+        // Headline figures and the last active day, as on the commune dashboard.
+        let c = state.db.coverage_headline(&id)?;
         sum.absorb(&c);
-        hamlets.push(hamlet_line(&h, &c, c.per_day.keys().next_back().cloned()));
+        hamlets.push(hamlet_line(&h, &c, state.db.last_visit_day(&id)?));
         if let Some(entry) = state.docs.get(&state.db, &id)? {
             let doc = crate::docs::lock(&entry);
             let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();

@@ -40,6 +40,11 @@ function say(text, kind = 'ok') {
   message = { text, kind };
 }
 
+/** Tells why a write was refused: the field, in the volunteer's language. */
+function refused(err) {
+  say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
+}
+
 function header() {
   const online = navigator.onLine;
   const pending = replica?.enrolled() ? replica.pending() : 0;
@@ -184,7 +189,7 @@ function visitScreen(hamlet, household) {
         location.hash = `#/h/${encodeURIComponent(hamlet)}`;
         syncNow(false);
       } catch (err) {
-        say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
+        refused(err);
         render();
       }
     },
@@ -215,7 +220,7 @@ function addScreen(hamlet) {
         location.hash = `#/h/${encodeURIComponent(hamlet)}`;
         syncNow(false);
       } catch (err) {
-        say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
+        refused(err);
         render();
       }
     },
