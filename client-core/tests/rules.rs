@@ -74,7 +74,7 @@ fn server_path(
     let changes = after.doc().get_changes(&before.heads());
     let h = tungnha_client_core::HamletId::parse("kp-1").expect("id");
     match tungnha_client_core::sync::merge_checked(&h, before, changes, Some((who, NOW))) {
-        Ok(Some((_, touched))) => Ok(touched),
+        Ok(Some(merged)) => Ok(merged.touched),
         Ok(None) => Ok(Default::default()),
         Err(tungnha_client_core::sync::SyncError::Refused { violation, .. }) => Err(violation),
         Err(e) => panic!("unexpected merge error: {e}"),

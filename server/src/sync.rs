@@ -16,9 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::MutexGuard;
 
-use tungnha_client_core::rules::Touched;
 use tungnha_client_core::sync::{self, Change, DocMessage, Envelope, SyncError};
-use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId, HamletLog};
+use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId};
 
 use crate::AppState;
 use crate::db::{LogContent, LogWrite};
@@ -91,15 +90,15 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     }
     let mut guards: Vec<(HamletId, MutexGuard<'_, DocEntry>)> =
         shared.iter().map(|(h, e)| (h.clone(), lock(e))).collect();
-    let mut merged: BTreeMap<HamletId, (HamletLog, Touched, Vec<ChangeHash>)> = BTreeMap::new();
+    let mut merged: BTreeMap<HamletId, sync::Merged> = BTreeMap::new();
     let mut merged_changes = 0;
     for (hamlet, entry) in &guards {
         let Some((_, changes)) = incoming.get_mut(hamlet) else { continue };
         let count = changes.len();
         match sync::merge_checked(hamlet, &entry.log, std::mem::take(changes), Some((&author, now))) {
-            Ok(Some((log, touched))) => {
+            Ok(Some(m)) => {
                 merged_changes += count;
-                merged.insert(hamlet.clone(), (log, touched, entry.log.heads()));
+                merged.insert(hamlet.clone(), m);
             }
             // Nothing new, or it depends on what we lack: the answer's heads make the
             // device resend from there.
@@ -112,13 +111,18 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     //    locks); should the write fail they are rebuilt from the unchanged logs.
     let mut writes = Vec::new();
     for (hamlet, entry) in &mut guards {
-        let Some((log, touched, before)) = merged.get(hamlet) else { continue };
+        let Some(m) = merged.get(hamlet) else { continue };
         let coverage_before = entry.ledger.coverage().clone();
-        entry.ledger.apply(log, touched);
+        entry.ledger.apply(&m.log, &m.touched);
         let content = if entry.next_chunk >= COMPACT_AFTER {
-            LogContent::Snapshot { bytes: log.save(), remove: (1..entry.next_chunk).collect() }
+            LogContent::Snapshot { bytes: m.log.save(), remove: (1..entry.next_chunk).collect() }
         } else {
-            LogContent::Append { seq: entry.next_chunk, bytes: log.changes_since(before) }
+            // The new changes as they arrived: what the merge added, without asking
+            // the log to rebuild them.
+            LogContent::Append {
+                seq: entry.next_chunk,
+                bytes: m.new_changes.iter().flat_map(|(_, b)| b).copied().collect(),
+            }
         };
         writes.push(LogWrite {
             hamlet: hamlet.clone(),
@@ -141,9 +145,12 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     // 4. Durable: swap the merged copies in and answer.
     let mut reply = Envelope { drop, ..Envelope::default() };
     for (hamlet, entry) in &mut guards {
-        if let Some((log, _, _)) = merged.remove(hamlet) {
-            entry.log = log;
+        if let Some(m) = merged.remove(hamlet) {
+            entry.log = m.log;
             entry.next_chunk = if entry.next_chunk >= COMPACT_AFTER { 1 } else { entry.next_chunk + 1 };
+            for (hash, bytes) in m.new_changes {
+                entry.kept.keep(hash, bytes);
+            }
         }
         let their_heads = incoming.get(hamlet).map(|(msg, _)| msg.heads.as_slice()).unwrap_or_default();
         if their_heads.is_empty() {
@@ -155,7 +162,8 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
                 payload: sync::Payload::Snapshot(bytes.as_ref().clone()),
             });
         } else {
-            reply.docs.extend(sync::reply_for(hamlet, &entry.log, their_heads));
+            let kept = &entry.kept;
+            reply.docs.extend(sync::reply_from_kept(hamlet, &entry.log, their_heads, &|h| kept.get(h)));
         }
     }
     Ok(Synced { reply: reply.encode(), merged: merged_changes })

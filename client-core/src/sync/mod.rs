@@ -30,7 +30,7 @@ mod squash;
 pub use automerge::Change;
 pub use envelope::{BodyCompression, DocMessage, Envelope, EnvelopeError, Payload};
 pub use session::{
-    Absorbed, PeerId, Replica, SharedHeads, SyncError, absorb_doc, check_actor, decode_changes,
-    merge_checked, outgoing, reply_for,
+    Absorbed, Merged, PeerId, Replica, SharedHeads, SyncError, absorb_doc, check_actor, decode_changes,
+    merge_checked, outgoing, reply_for, reply_from_kept,
 };
 pub use squash::{SealReport, seal};

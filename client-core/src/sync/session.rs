@@ -69,6 +69,25 @@ fn changes_since(log: &HamletLog, their_heads: &[ChangeHash]) -> Vec<Vec<u8>> {
     log.doc().get_changes(their_heads).iter().map(|c| c.raw_bytes().to_vec()).collect()
 }
 
+/// Raw bytes of changes a responder kept as they arrived, by hash (`reply_from_kept`).
+pub type Kept<'a> = &'a dyn Fn(&ChangeHash) -> Option<Vec<u8>>;
+
+/// `changes_since`, taking each change's raw bytes from `kept` when it has them all.
+/// Automerge rebuilds a change by walking the ops of the log around it, which costs
+/// far more than the lookup; listing which changes are missing reads only the change
+/// graph. One change `kept` lacks sends the whole answer down the rebuilding path.
+fn changes_since_kept(log: &HamletLog, their_heads: &[ChangeHash], kept: Kept<'_>) -> Vec<Vec<u8>> {
+    let missing = log.doc().get_changes_meta(their_heads);
+    let mut out = Vec::with_capacity(missing.len());
+    for meta in &missing {
+        match kept(&meta.hash) {
+            Some(bytes) => out.push(bytes),
+            None => return changes_since(log, their_heads),
+        }
+    }
+    out
+}
+
 /// What the requester sends for one document: its heads and every change since the
 /// heads it knows the peer holds. Seal the log first (`seal`), so nothing unsquashed
 /// leaves.
@@ -80,6 +99,28 @@ pub fn outgoing(doc: &HamletId, log: &HamletLog, shared: &[ChangeHash]) -> DocMe
 /// if both hold the same; the whole document if the requester holds none of it;
 /// otherwise its heads and the changes the requester lacks.
 pub fn reply_for(doc: &HamletId, log: &HamletLog, their_heads: &[ChangeHash]) -> Option<DocMessage> {
+    reply_with(doc, log, their_heads, None)
+}
+
+/// `reply_for`, with the raw bytes of changes the responder kept as they arrived
+/// (see `Merged::new_changes`): a server answering a crowd of devices in one hamlet
+/// sends each the others' changes from there instead of rebuilding them from the log.
+/// The answer is the same either way.
+pub fn reply_from_kept(
+    doc: &HamletId,
+    log: &HamletLog,
+    their_heads: &[ChangeHash],
+    kept: Kept<'_>,
+) -> Option<DocMessage> {
+    reply_with(doc, log, their_heads, Some(kept))
+}
+
+fn reply_with(
+    doc: &HamletId,
+    log: &HamletLog,
+    their_heads: &[ChangeHash],
+    kept: Option<Kept<'_>>,
+) -> Option<DocMessage> {
     let heads = log.heads();
     if their_heads.is_empty() {
         return Some(DocMessage { doc: doc.clone(), heads, payload: Payload::Snapshot(log.save()) });
@@ -89,7 +130,11 @@ pub fn reply_for(doc: &HamletId, log: &HamletLog, their_heads: &[ChangeHash]) ->
     if theirs == heads {
         return None;
     }
-    Some(DocMessage { doc: doc.clone(), heads, payload: Payload::Changes(changes_since(log, their_heads)) })
+    let changes = match kept {
+        Some(kept) => changes_since_kept(log, their_heads, kept),
+        None => changes_since(log, their_heads),
+    };
+    Some(DocMessage { doc: doc.clone(), heads, payload: Payload::Changes(changes) })
 }
 
 /// Reads the change chunks of a message without applying anything, so that they can
@@ -118,6 +163,20 @@ pub fn check_actor(doc: &HamletId, changes: &[Change], actor: &ActorId) -> Resul
     }
 }
 
+/// A merge that was accepted.
+#[derive(Debug)]
+pub struct Merged {
+    /// The merged copy of the log.
+    pub log: HamletLog,
+    /// What the new changes touched, for updating coverage.
+    pub touched: Touched,
+    /// The changes that were new to the log, with their raw bytes, in the order they
+    /// were applied. Their concatenation is what the merge added, in the form
+    /// `HamletLog::load_chunks` reads: a server stores it as is, and answers other
+    /// devices from it (`reply_from_kept`).
+    pub new_changes: Vec<(ChangeHash, Vec<u8>)>,
+}
+
 /// Merges `changes` into a copy of `log` and returns the copy, only if the result is
 /// complete (no missing dependencies) and, when `judge` names an author, follows the
 /// rules for that author; `Ok(None)` when nothing was new. `log` itself is never
@@ -130,12 +189,13 @@ pub fn merge_checked(
     log: &HamletLog,
     changes: Vec<Change>,
     judge: Option<(&Author, i64)>,
-) -> Result<Option<(HamletLog, Touched)>, SyncError> {
+) -> Result<Option<Merged>, SyncError> {
     let known = |c: &Change| log.doc().get_change_meta_by_hash(&c.hash()).is_some();
     let changes: Vec<Change> = changes.into_iter().filter(|c| !known(c)).collect();
     if changes.is_empty() {
         return Ok(None);
     }
+    let new_changes = changes.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
     let mut merged = log.clone();
     let mut patch_log = PatchLog::active();
     merged
@@ -151,15 +211,15 @@ pub fn merge_checked(
             .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?,
         None => rules::touched_by_merge(log, &merged, patches),
     };
-    Ok(Some((merged, touched)))
+    Ok(Some(Merged { log: merged, touched, new_changes }))
 }
 
 /// `merge_checked`, keeping the result in place.
 fn merge_in_place(doc: &HamletId, log: &mut HamletLog, changes: Vec<Change>) -> Result<Touched, SyncError> {
     match merge_checked(doc, log, changes, None)? {
-        Some((merged, touched)) => {
-            *log = merged;
-            Ok(touched)
+        Some(merged) => {
+            *log = merged.log;
+            Ok(merged.touched)
         }
         None => Ok(Touched::default()),
     }

@@ -94,7 +94,7 @@ impl ServerSide {
             let changes = sync::decode_changes(msg)?;
             sync::check_actor(&msg.doc, &changes, device_actor)?;
             match sync::merge_checked(&msg.doc, log, changes, Some((who, now))) {
-                Ok(Some((merged, _))) => *log = merged,
+                Ok(Some(merged)) => *log = merged.log,
                 Ok(None) | Err(SyncError::MissingDeps { .. }) => {}
                 Err(e) => return Err(e),
             }
