@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod docs;
 pub mod error;
+mod memory;
 pub mod records;
 mod routes;
 pub mod sync;
@@ -134,10 +135,13 @@ impl AppState {
             loop {
                 tick.tick().await;
                 let s = state.clone();
-                let evicted =
-                    tokio::task::spawn_blocking(move || s.docs.evict_idle(s.config.cache_idle)).await;
-                if let Ok(n @ 1..) = evicted {
-                    tracing::info!(evicted = n, "idle hamlet logs left memory");
+                let evicted = tokio::task::spawn_blocking(move || {
+                    let n = s.docs.evict_idle(s.config.cache_idle);
+                    (n, n > 0 && memory::release_freed())
+                })
+                .await;
+                if let Ok((n @ 1.., released)) = evicted {
+                    tracing::info!(evicted = n, released, "idle hamlet logs left memory");
                 }
             }
         });
