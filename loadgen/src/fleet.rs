@@ -31,6 +31,10 @@ pub struct SimDevice {
     replica: Replica,
     /// Its rank among the devices of its hamlet, for realistic household reuse.
     rank: usize,
+    /// The request it will send when it gets signal (`prepare`).
+    prepared: Option<Vec<u8>>,
+    /// The answer to it, not yet folded in (`exchange`, then `settle`).
+    answer: Option<Vec<u8>>,
 }
 
 /// Runs `work` over `items` on `threads` threads; returns every result in item order.
@@ -67,6 +71,8 @@ pub fn enrol(base: &str, e: &Enrolment, rank: usize) -> Result<(SimDevice, Vec<R
         transport: HttpTransport::new(base).with_token(&enrolled.token),
         replica: Replica::new(actor),
         rank,
+        prepared: None,
+        answer: None,
     };
     let requests = device.sync()?;
     if device.replica.log(&device.hamlet).is_none() {
@@ -113,10 +119,32 @@ impl SimDevice {
         Ok(())
     }
 
-    /// Seals the offline run now (squashing it into one change), as a phone does when
-    /// it first tries to sync, so the burst times the server rather than the squash.
-    pub fn seal(&mut self) {
-        let _ = self.replica.request("server");
+    /// Seals the offline run (squashing it into one change) and builds the request, as
+    /// a phone does when it first tries to sync, so the burst times the server rather
+    /// than the squash.
+    pub fn prepare(&mut self) {
+        self.prepared = Some(self.replica.request("server").encode());
+    }
+
+    /// Sends the prepared request and keeps the answer. Folding it in is the phone's
+    /// own work, on its own processor (`settle`): the burst leaves it out so that the
+    /// simulated phones do not take the server's two cores while it is being timed.
+    pub fn exchange(&mut self) -> Result<Request, String> {
+        let body = self.prepared.take().ok_or("nothing prepared")?;
+        let started = Instant::now();
+        let answer = self.transport.sync(&body).map_err(|e| e.to_string())?;
+        let request = Request { latency: started.elapsed(), up: body.len(), down: answer.len() };
+        self.answer = Some(answer);
+        Ok(request)
+    }
+
+    /// Folds in the answer `exchange` kept; should anything still be unconfirmed, syncs
+    /// on until quiet and returns those further requests.
+    pub fn settle(&mut self) -> Result<Vec<Request>, String> {
+        let answer = self.answer.take().ok_or("no answer to fold in")?;
+        let answer = Envelope::decode(&answer).map_err(|e| e.to_string())?;
+        self.replica.absorb("server", &answer).map_err(|e| e.to_string())?;
+        if self.quiet() { Ok(Vec::new()) } else { self.sync() }
     }
 
     /// Whether the server has confirmed everything.

@@ -19,7 +19,7 @@ use clap::{Parser, ValueEnum};
 use tungnha_client_core::transport::HttpTransport;
 
 use crate::fleet::{Request, SimDevice};
-use crate::server::{RssSampler, ServerProcess, cpu_time, rss_bytes, server_binary};
+use crate::server::{RssSampler, ServerProcess, cpu_time, rss_breakdown, rss_bytes, server_binary};
 use crate::setup::{COMMUNE, Plan};
 
 /// A named workload.
@@ -119,14 +119,19 @@ fn run(cli: Cli) -> Result<bool, String> {
     let quiet_rss = cli.idle.map(|secs| {
         // Eviction runs on a tick of at most 30 s: wait a tick past the idle time.
         std::thread::sleep(Duration::from_secs(secs + secs.min(30) + 2));
-        rss_bytes(server.pid()).unwrap_or(0)
+        (rss_bytes(server.pid()).unwrap_or(0), rss_breakdown(server.pid()).unwrap_or_default())
     });
     server.kill();
     let (ok, report) = result?;
     println!("{report}");
     println!("server RSS right after the burst: {:.1} MB", mb(after_rss));
-    if let (Some(secs), Some(rss)) = (cli.idle, quiet_rss) {
-        println!("server RSS after {secs} s idle and eviction: {:.1} MB", mb(rss));
+    if let (Some(secs), Some((rss, (anon, file, threads)))) = (cli.idle, quiet_rss) {
+        println!(
+            "server RSS after {secs} s idle and eviction: {:.1} MB ({:.1} MB anonymous, {:.1} MB mapped files such as its code; {threads} threads)",
+            mb(rss),
+            mb(anon),
+            mb(file)
+        );
     }
     let db = tungnha_server::db::Db::open(prepared.data.path()).map_err(|e| e.to_string())?;
     let (checked, differences) = tungnha_server::admin::verify(&db).map_err(|e| e.to_string())?;
@@ -291,7 +296,7 @@ fn drive(
     for d in &devices {
         let mut d = d.lock().map_err(|_| "poisoned")?;
         d.log_offline(visits, now)?;
-        d.seal();
+        d.prepare();
     }
     println!(
         "offline: {} visits logged and sealed on the simulated devices in {:.1} s",
@@ -303,14 +308,23 @@ fn drive(
     let sampler = RssSampler::start(server.pid());
     let cpu_before = cpu_time(server.pid()).unwrap_or_default();
     let t = Instant::now();
-    let results = fleet::pool(&devices, cli.concurrency, SimDevice::sync);
+    let results = fleet::pool(&devices, cli.concurrency, SimDevice::exchange);
     let wall = t.elapsed();
     let server_cpu = cpu_time(server.pid()).unwrap_or_default().saturating_sub(cpu_before);
     let peak_rss = sampler.finish();
     let mut requests: Vec<Request> = Vec::new();
     for r in results {
-        requests.extend(r.map_err(|e| format!("burst: {e}"))?);
+        requests.push(r.map_err(|e| format!("burst: {e}"))?);
     }
+    // The phones fold their answers in, each on its own processor: untimed here.
+    let t = Instant::now();
+    let mut further = 0;
+    for r in fleet::pool(&devices, cli.concurrency, SimDevice::settle) {
+        let more = r.map_err(|e| format!("after the burst: {e}"))?;
+        further += more.len();
+        requests.extend(more);
+    }
+    let settle = t.elapsed();
     let all_quiet = devices.iter().all(|d| d.lock().map(|d| d.quiet()).unwrap_or(false));
     let mut latencies: Vec<Duration> = requests.iter().map(|r| r.latency).collect();
     latencies.sort_unstable();
@@ -334,6 +348,7 @@ fn drive(
          latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n\
          bytes per visit on the wire: {:.1} up, {:.1} down, {:.1} both\n\
          server CPU during the burst: {:.1} s ({:.1} ms per request); the rest is the simulated devices\n\
+         the devices then folded their answers in ({:.1} s, untimed), needing {} further requests\n\
          server peak RSS during the burst: {:.1} MB\n\
          server visits {} of {} expected: {}",
         plan.devices,
@@ -349,6 +364,8 @@ fn drive(
         (up + down) as f64 / total_visits.max(1) as f64,
         server_cpu.as_secs_f64(),
         ms(server_cpu) / requests.len().max(1) as f64,
+        settle.as_secs_f64(),
+        further,
         mb(peak_rss),
         server_visits,
         expected,

@@ -69,12 +69,24 @@ impl ServerProcess {
     }
 }
 
+/// One field of /proc/PID/status, as a number (kB fields in bytes).
+fn status_field(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
+    let mut words = line.split_whitespace().skip(1);
+    let n: u64 = words.next()?.parse().ok()?;
+    Some(if words.next() == Some("kB") { n * 1024 } else { n })
+}
+
 /// The resident set size of a process in bytes, from /proc.
 pub fn rss_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    status_field(pid, "VmRSS")
+}
+
+/// Where a process's resident memory is: (anonymous bytes, file-backed bytes such as
+/// its own code, threads).
+pub fn rss_breakdown(pid: u32) -> Option<(u64, u64, u64)> {
+    Some((status_field(pid, "RssAnon")?, status_field(pid, "RssFile")?, status_field(pid, "Threads")?))
 }
 
 /// CPU time a process has used so far (user + system), from /proc.
