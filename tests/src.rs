@@ -35,6 +35,11 @@ impl TestServer {
         Self::serve(Config { demo, ..Config::new(data.path().to_path_buf()) }, data)
     }
 
+    /// Serves a data directory set up elsewhere (by `tungnha-loadgen --prepare`, say).
+    pub fn serve_existing(data: tempfile::TempDir) -> Self {
+        Self::serve(Config::new(data.path().to_path_buf()), data)
+    }
+
     /// Stops the server (clients now find nothing there), keeping its data and address.
     pub fn pause(mut self) -> Paused {
         self.shutdown();

@@ -60,6 +60,18 @@ struct Cli {
     /// this long) and report the server's RSS then.
     #[arg(long)]
     idle: Option<u64>,
+    /// Only set up the workload in this new directory, with a manifest for `--url`,
+    /// and stop: serve it yourself (under a profiler, with other flags), then load it.
+    #[arg(long, value_name = "DIR", conflicts_with = "url")]
+    prepare: Option<std::path::PathBuf>,
+    /// Load a server already running on loopback (http://127.0.0.1:PORT) instead of
+    /// starting one; it must serve a directory `--prepare` set up.
+    #[arg(long, requires = "prepared")]
+    url: Option<String>,
+    /// With `--url`: the directory `--prepare` set up, whose manifest names the
+    /// devices' enrolment codes.
+    #[arg(long, value_name = "DIR")]
+    prepared: Option<std::path::PathBuf>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -94,8 +106,17 @@ fn run(cli: Cli) -> Result<bool, String> {
         Workload::CommuneDay => (24, 40, 30, 0),
         Workload::ProvinceBurst => (200, 3_000, 20, 0),
         Workload::LongCampaign => (1, 40, 30, 50_000),
+        Workload::DashboardScaling if cli.url.is_some() || cli.prepare.is_some() => {
+            return Err(
+                "dashboard-scaling starts its own servers; --prepare and --url are for the sync workloads"
+                    .into(),
+            );
+        }
         Workload::DashboardScaling => return dashboard_scaling(&cli),
     };
+    if let Some(url) = &cli.url {
+        return run_against(&cli, url);
+    }
     let plan = Plan {
         hamlets: cli.hamlets.unwrap_or(hamlets),
         households: 300,
@@ -108,32 +129,27 @@ fn run(cli: Cli) -> Result<bool, String> {
         "workload {:?}: {} hamlets × {} households, {} devices × {} visits, {} visits seeded, {} in flight",
         cli.workload, plan.hamlets, plan.households, plan.devices, visits, plan.seed_visits, cli.concurrency
     );
-    let binary = server_binary()?;
     let t = Instant::now();
-    let prepared = setup::prepare(&plan)?;
+    if let Some(dir) = &cli.prepare {
+        let prepared = setup::prepare(&plan, Some(dir))?;
+        prepared.write_manifest(visits)?;
+        println!("setup: {:.1} s, in {}", t.elapsed().as_secs_f64(), dir.display());
+        println!("next: serve it on loopback, then load it:");
+        println!("  tungnha-server serve --data {} --listen 127.0.0.1:8080", dir.display());
+        println!("  tungnha-loadgen --url http://127.0.0.1:8080 --prepared {}", dir.display());
+        return Ok(true);
+    }
+    let binary = server_binary()?;
+    let prepared = setup::prepare(&plan, None)?;
     println!("setup: {:.1} s", t.elapsed().as_secs_f64());
-    let server = ServerProcess::start(&binary, prepared.data.path(), cli.idle)?;
+    let server = ServerProcess::start(&binary, &prepared.data, cli.idle)?;
     let base = format!("http://{}", server.addr);
-    let result = drive(&cli, &plan, visits, &prepared, &server, &base);
-    let after_rss = rss_bytes(server.pid()).unwrap_or(0);
-    let quiet_rss = cli.idle.map(|secs| {
-        // Eviction runs on a tick of at most 30 s: wait a tick past the idle time.
-        std::thread::sleep(Duration::from_secs(secs + secs.min(30) + 2));
-        (rss_bytes(server.pid()).unwrap_or(0), rss_breakdown(server.pid()).unwrap_or_default())
-    });
+    let result = drive(&cli, visits, &prepared, Some(server.pid()), &base);
+    let after = memory_after(&cli, Some(server.pid()));
     server.kill();
     let (ok, report) = result?;
-    println!("{report}");
-    println!("server RSS right after the burst: {:.1} MB", mb(after_rss));
-    if let (Some(secs), Some((rss, (anon, file, threads)))) = (cli.idle, quiet_rss) {
-        println!(
-            "server RSS after {secs} s idle and eviction: {:.1} MB ({:.1} MB anonymous, {:.1} MB mapped files such as its code; {threads} threads)",
-            mb(rss),
-            mb(anon),
-            mb(file)
-        );
-    }
-    let db = tungnha_server::db::Db::open(prepared.data.path()).map_err(|e| e.to_string())?;
+    println!("{report}\n{after}");
+    let db = tungnha_server::db::Db::open(&prepared.data).map_err(|e| e.to_string())?;
     let (checked, differences) = tungnha_server::admin::verify(&db).map_err(|e| e.to_string())?;
     let verified = differences.is_empty();
     println!(
@@ -145,6 +161,78 @@ fn run(cli: Cli) -> Result<bool, String> {
         }
     );
     Ok(ok && verified)
+}
+
+/// The server's memory right after the burst and, with `--idle`, after a quiet
+/// spell, as report lines.
+fn memory_after(cli: &Cli, pid: Option<u32>) -> String {
+    let Some(pid) = pid else {
+        return "server RSS: not measured (no process of ours listens on that port)".into();
+    };
+    let mut out = format!("server RSS right after the burst: {:.1} MB", mb(rss_bytes(pid).unwrap_or(0)));
+    if let Some(secs) = cli.idle {
+        // Eviction runs on a tick of at most 30 s: wait a tick past the idle time.
+        std::thread::sleep(Duration::from_secs(secs + secs.min(30) + 2));
+        let (anon, file, threads) = rss_breakdown(pid).unwrap_or_default();
+        out.push_str(&format!(
+            "\nserver RSS after {secs} s idle and eviction: {:.1} MB ({:.1} MB anonymous, {:.1} MB mapped files such as its code; {threads} threads)",
+            mb(rss_bytes(pid).unwrap_or(0)),
+            mb(anon),
+            mb(file)
+        ));
+    }
+    out
+}
+
+/// Loads a server the operator started on a directory `--prepare` set up.
+fn run_against(cli: &Cli, url: &str) -> Result<bool, String> {
+    let dir = cli.prepared.as_ref().ok_or(
+        "--url needs --prepared DIR: the directory `tungnha-loadgen --prepare DIR` set up and the server serves",
+    )?;
+    let port = loopback_port(url)?;
+    let (prepared, visits) = setup::Prepared::read_manifest(dir)?;
+    let pid = server::pid_listening_on(port);
+    println!(
+        "{url}: {} devices × {visits} visits, {} in flight; server process {}",
+        prepared.enrolments.len(),
+        cli.concurrency,
+        pid.map_or("not found: memory and CPU are not measured".to_owned(), |p| p.to_string())
+    );
+    let base = url.trim_end_matches('/');
+    let (ok, report) = drive(cli, visits, &prepared, pid, base).map_err(|e| {
+        if e.contains("bad_enrol_code") {
+            format!(
+                "{e}\nA prepared directory serves one run (its enrolment codes work once): prepare a new one."
+            )
+        } else {
+            e
+        }
+    })?;
+    println!("{report}\n{}", memory_after(cli, pid));
+    println!(
+        "admin verify: stop the server, then run `tungnha-server admin --data {} verify`",
+        dir.display()
+    );
+    Ok(ok)
+}
+
+/// The port of an `http://` URL on this machine; anything else is refused: load
+/// tests stay on loopback.
+fn loopback_port(url: &str) -> Result<u16, String> {
+    let refuse = || format!("{url}: give an http:// address on loopback, such as http://127.0.0.1:8080");
+    let rest = url.strip_prefix("http://").ok_or_else(refuse)?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = authority.rsplit_once(':').ok_or_else(refuse)?;
+    let port: u16 = port.parse().map_err(|_| refuse())?;
+    let loopback = match host {
+        "localhost" => true,
+        h => h
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+    };
+    if loopback { Ok(port) } else { Err(refuse()) }
 }
 
 /// Times `requests` GETs of `path`; returns the median.
@@ -222,8 +310,8 @@ fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
             seed_everywhere: true,
         };
         let t = Instant::now();
-        let prepared = setup::prepare(&plan)?;
-        let server = ServerProcess::start(&binary, prepared.data.path(), None)?;
+        let prepared = setup::prepare(&plan, None)?;
+        let server = ServerProcess::start(&binary, &prepared.data, None)?;
         let base = format!("http://{}", server.addr);
         let official = HttpTransport::new(&base)
             .enrol(&prepared.official_code, "dashboard")
@@ -257,10 +345,9 @@ fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
 
 fn drive(
     cli: &Cli,
-    plan: &Plan,
     visits: usize,
     prepared: &setup::Prepared,
-    server: &ServerProcess,
+    pid: Option<u32>,
     base: &str,
 ) -> Result<(bool, String), String> {
     // Enrolment and first download, concurrently.
@@ -305,13 +392,13 @@ fn drive(
     );
 
     // The burst.
-    let sampler = RssSampler::start(server.pid());
-    let cpu_before = cpu_time(server.pid()).unwrap_or_default();
+    let sampler = pid.map(RssSampler::start);
+    let cpu_before = pid.and_then(cpu_time).unwrap_or_default();
     let t = Instant::now();
     let results = fleet::pool(&devices, cli.concurrency, SimDevice::exchange);
     let wall = t.elapsed();
-    let server_cpu = cpu_time(server.pid()).unwrap_or_default().saturating_sub(cpu_before);
-    let peak_rss = sampler.finish();
+    let server_cpu = pid.and_then(cpu_time).unwrap_or_default().saturating_sub(cpu_before);
+    let peak_rss = sampler.map(RssSampler::finish).unwrap_or(0);
     let mut requests: Vec<Request> = Vec::new();
     for r in results {
         requests.push(r.map_err(|e| format!("burst: {e}"))?);
@@ -328,7 +415,7 @@ fn drive(
     let all_quiet = devices.iter().all(|d| d.lock().map(|d| d.quiet()).unwrap_or(false));
     let mut latencies: Vec<Duration> = requests.iter().map(|r| r.latency).collect();
     latencies.sort_unstable();
-    let total_visits = plan.devices * visits;
+    let total_visits = devices.len() * visits;
     let up: usize = requests.iter().map(|r| r.up).sum();
     let down: usize = requests.iter().map(|r| r.down).sum();
 
@@ -351,7 +438,7 @@ fn drive(
          the devices then folded their answers in ({:.1} s, untimed), needing {} further requests\n\
          server peak RSS during the burst: {:.1} MB\n\
          server visits {} of {} expected: {}",
-        plan.devices,
+        devices.len(),
         wall.as_secs_f64(),
         requests.len(),
         total_visits as f64 / wall.as_secs_f64(),
@@ -372,4 +459,26 @@ fn drive(
         if ok { "no visit lost" } else { "MISMATCH" }
     );
     Ok((ok, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_port;
+
+    #[test]
+    fn only_plain_http_on_loopback_is_loaded() {
+        assert_eq!(loopback_port("http://127.0.0.1:8080"), Ok(8080));
+        assert_eq!(loopback_port("http://localhost:3000/"), Ok(3000));
+        assert_eq!(loopback_port("http://[::1]:9000"), Ok(9000));
+        assert_eq!(loopback_port("http://127.0.0.2:81/x"), Ok(81));
+        for far in [
+            "http://192.0.2.7:8080",
+            "https://127.0.0.1:8443",
+            "http://127.0.0.1",
+            "127.0.0.1:80",
+            "http://example.org:80",
+        ] {
+            assert!(loopback_port(far).is_err(), "{far} is refused");
+        }
+    }
 }

@@ -133,3 +133,41 @@ impl RssSampler {
         self.peak.load(Ordering::Relaxed)
     }
 }
+
+/// The process listening on a loopback TCP `port`, found through /proc (the socket's
+/// inode in /proc/net/tcp*, then the process holding it); `None` if it is not ours to
+/// see. Lets a `--url` run read the memory and CPU of a server it did not start.
+pub fn pid_listening_on(port: u16) -> Option<u32> {
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 the inode.
+            let listening = f.get(3) == Some(&"0A");
+            let on_port =
+                f.get(1).and_then(|a| a.rsplit_once(':')).and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                    == Some(port);
+            if listening
+                && on_port
+                && let Some(inode) = f.get(9)
+            {
+                inodes.push(format!("socket:[{inode}]"));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return None;
+    }
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else { continue };
+        for fd in fds.flatten() {
+            if std::fs::read_link(fd.path()).is_ok_and(|l| inodes.iter().any(|i| l.as_os_str() == i.as_str()))
+            {
+                return Some(pid);
+            }
+        }
+    }
+    None
+}

@@ -4,6 +4,7 @@
 //! long campaign, one hamlet log is grown to its starting size first.
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -48,8 +49,11 @@ pub struct Enrolment {
 
 /// A prepared data directory.
 pub struct Prepared {
-    /// The directory (removed on drop).
-    pub data: tempfile::TempDir,
+    /// The directory.
+    pub data: PathBuf,
+    /// Keeps a temporary directory alive (removed on drop); `None` for one the
+    /// operator named.
+    _temp: Option<tempfile::TempDir>,
     /// One per simulated device.
     pub enrolments: Vec<Enrolment>,
     /// The official's code, for reading the commune's coverage.
@@ -62,10 +66,22 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// Sets up a fresh data directory for `plan`.
-pub fn prepare(plan: &Plan) -> Result<Prepared, String> {
-    let data = tempfile::tempdir().map_err(err)?;
-    let db = Db::open(data.path()).map_err(err)?;
+/// Sets up a fresh data directory for `plan`: `dir` if given (it must not hold a
+/// database yet), else a temporary one.
+pub fn prepare(plan: &Plan, dir: Option<&Path>) -> Result<Prepared, String> {
+    let (data, temp) = match dir {
+        Some(dir) => {
+            if dir.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+                return Err(format!("{} is not empty: prepare into a new directory", dir.display()));
+            }
+            (dir.to_path_buf(), None)
+        }
+        None => {
+            let temp = tempfile::tempdir().map_err(err)?;
+            (temp.path().to_path_buf(), Some(temp))
+        }
+    };
+    let db = Db::open(&data).map_err(err)?;
     admin::commune_add(&db, admin::CLI, COMMUNE, "Xã Thử Tải", CommuneKind::Xa).map_err(err)?;
     let mut csv = String::from("code,name,kind,target_households\n");
     for i in 0..plan.hamlets {
@@ -105,7 +121,60 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, String> {
     } else if plan.seed_visits > 0 {
         seed(&db, &hamlets[0], plan.seed_visits)?;
     }
-    Ok(Prepared { data, enrolments, official_code, seeded_visits: plan.seed_visits as u64 })
+    Ok(Prepared { data, _temp: temp, enrolments, official_code, seeded_visits: plan.seed_visits as u64 })
+}
+
+/// The file in a prepared directory that tells a later `--url` run what was set up.
+pub const MANIFEST: &str = "loadgen.json";
+
+impl Prepared {
+    /// Writes the manifest a `--url` run reads: the enrolment codes, the official's
+    /// code and the visits each device will log. Codes work once: one run per
+    /// prepared directory.
+    pub fn write_manifest(&self, visits: usize) -> Result<(), String> {
+        let enrolments: Vec<serde_json::Value> = self
+            .enrolments
+            .iter()
+            .map(|e| serde_json::json!({"user": e.user, "hamlet": e.hamlet, "code": e.code}))
+            .collect();
+        let manifest = serde_json::json!({
+            "visits": visits,
+            "seeded_visits": self.seeded_visits,
+            "official_code": self.official_code,
+            "enrolments": enrolments,
+        });
+        std::fs::write(self.data.join(MANIFEST), manifest.to_string())
+            .map_err(|e| format!("could not write the manifest: {e}"))
+    }
+
+    /// Reads what `--prepare` set up in `dir`; returns it with the visits per device.
+    pub fn read_manifest(dir: &Path) -> Result<(Self, usize), String> {
+        let path = dir.join(MANIFEST);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!("{}: {e}; prepare the directory first with --prepare {}", path.display(), dir.display())
+        })?;
+        let bad = |what: &str| format!("{}: {what} is missing or malformed", path.display());
+        let m: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text_of = |v: &serde_json::Value, k: &str| v[k].as_str().map(str::to_owned).ok_or_else(|| bad(k));
+        let mut enrolments = Vec::new();
+        for e in m["enrolments"].as_array().ok_or_else(|| bad("enrolments"))? {
+            enrolments.push(Enrolment {
+                user: UserId::parse(&text_of(e, "user")?).map_err(|_| bad("a user"))?,
+                hamlet: HamletId::parse(&text_of(e, "hamlet")?).map_err(|_| bad("a hamlet"))?,
+                code: text_of(e, "code")?,
+            });
+        }
+        let prepared = Prepared {
+            data: dir.to_path_buf(),
+            _temp: None,
+            enrolments,
+            official_code: text_of(&m, "official_code")?,
+            seeded_visits: m["seeded_visits"].as_u64().ok_or_else(|| bad("seeded_visits"))?,
+        };
+        let visits = m["visits"].as_u64().ok_or_else(|| bad("visits"))? as usize;
+        Ok((prepared, visits))
+    }
 }
 
 /// Grows one hamlet log by `visits` visits of the `seed` volunteer over past months.
