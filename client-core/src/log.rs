@@ -171,12 +171,6 @@ impl HamletLog {
         Self::from_automerge(doc)
     }
 
-    /// The changes made since `heads`, as raw change chunks one after another: what a
-    /// store appends after a merge.
-    pub fn changes_since(&self, heads: &[ChangeHash]) -> Vec<u8> {
-        self.doc.save_after(heads)
-    }
-
     /// The underlying document, for sync and storage.
     pub fn doc(&self) -> &Automerge {
         &self.doc
