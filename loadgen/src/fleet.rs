@@ -86,13 +86,10 @@ impl SimDevice {
     pub fn sync(&mut self) -> Result<Vec<Request>, String> {
         let mut out = Vec::new();
         for _ in 0..tungnha_client_core::sync::MAX_ROUNDS {
-            let body = self.replica.request("server").encode();
-            let started = Instant::now();
-            let answer = self.transport.sync(&body).map_err(|e| e.to_string())?;
-            out.push(Request { latency: started.elapsed(), up: body.len(), down: answer.len() });
-            let answer = Envelope::decode(&answer).map_err(|e| e.to_string())?;
-            self.replica.absorb("server", &answer).map_err(|e| e.to_string())?;
-            if !self.replica.needs_round("server") {
+            self.prepare();
+            out.push(self.exchange()?);
+            self.fold_in()?;
+            if self.quiet() {
                 return Ok(out);
             }
         }
@@ -141,10 +138,15 @@ impl SimDevice {
     /// Folds in the answer `exchange` kept; should anything still be unconfirmed, syncs
     /// on until quiet and returns those further requests.
     pub fn settle(&mut self) -> Result<Vec<Request>, String> {
+        self.fold_in()?;
+        if self.quiet() { Ok(Vec::new()) } else { self.sync() }
+    }
+
+    /// Folds the answer `exchange` kept into the replica.
+    fn fold_in(&mut self) -> Result<(), String> {
         let answer = self.answer.take().ok_or("no answer to fold in")?;
         let answer = Envelope::decode(&answer).map_err(|e| e.to_string())?;
-        self.replica.absorb("server", &answer).map_err(|e| e.to_string())?;
-        if self.quiet() { Ok(Vec::new()) } else { self.sync() }
+        self.replica.absorb("server", &answer).map(|_| ()).map_err(|e| e.to_string())
     }
 
     /// Whether the server has confirmed everything.

@@ -41,6 +41,11 @@ fn a_prepared_directory_is_loaded_once_through_url_with_no_visit_lost() {
     // The codes are spent: a second run says to prepare anew, and changes nothing.
     let spent = loadgen(&["--url", &base, "--prepared", &dir]);
     assert!(!spent.status.success() && text(&spent).contains("prepare a new one"), "{}", text(&spent));
+    let mut visits = 0;
+    for h in server.state.db.all_hamlets().expect("hamlets") {
+        visits += server.state.db.coverage_headline(&h.id).expect("coverage").visits;
+    }
+    assert_eq!(visits, 20, "the refused run stored nothing");
     // Only loopback, and only with the manifest.
     let far = loadgen(&["--url", "http://192.0.2.7:8080", "--prepared", &dir]);
     assert!(!far.status.success() && text(&far).contains("on loopback"), "{}", text(&far));
