@@ -139,7 +139,8 @@ fn bench(c: &mut Criterion) {
             .expect("visit");
     }
     let request = device.request("server");
-    let changes = sync::decode_changes(&request.docs[0]).expect("changes");
+    let changes =
+        sync::decode_changes(&request.docs[0], &mut sync::ChangeBudget::request()).expect("changes");
     assert_eq!(changes.len(), 1, "the 1,000 visits leave squashed");
     let lan = author("lan");
     c.bench_function("merge 1,000 visits into a 20,000-visit log, judged", |b| {

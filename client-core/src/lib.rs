@@ -15,6 +15,7 @@ pub mod domain;
 pub mod ids;
 pub mod log;
 pub mod rules;
+pub mod schema;
 pub mod sync;
 
 #[cfg(feature = "store")]

@@ -59,6 +59,10 @@ pub(crate) mod key {
 /// The actor of the genesis change. Every replica makes the same genesis change for a
 /// hamlet, byte for byte, so logs created apart share their root objects and merge.
 const GENESIS_ACTOR: [u8; 16] = [0; 16];
+/// The op counters of the genesis change's `households` and `visits` maps (after
+/// `schema` and `hamlet`): every log's root maps are these objects.
+const GENESIS_HOUSEHOLDS_OP: u64 = 3;
+const GENESIS_VISITS_OP: u64 = 4;
 
 /// What can go wrong with a hamlet log.
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +158,14 @@ impl HamletLog {
             .ok_or(LogError::NotAHamletLog("it has no households map"))?;
         let visits =
             map_at(&doc, &ROOT, key::VISITS, None).ok_or(LogError::NotAHamletLog("it has no visits map"))?;
+        // The root maps are the genesis change's own: a rival map put at the same key
+        // (and winning the conflict) would hide every household behind one of its own.
+        let genesis = ActorId::from(GENESIS_ACTOR.as_slice());
+        let is_genesis =
+            |obj: &ObjId, counter: u64| matches!(obj, ObjId::Id(c, a, _) if *c == counter && *a == genesis);
+        if !is_genesis(&households, GENESIS_HOUSEHOLDS_OP) || !is_genesis(&visits, GENESIS_VISITS_OP) {
+            return Err(LogError::NotAHamletLog("its households or visits map is not the genesis one"));
+        }
         Ok(Self { doc, households, visits })
     }
 
@@ -174,6 +186,16 @@ impl HamletLog {
     /// The underlying document, for sync and storage.
     pub fn doc(&self) -> &Automerge {
         &self.doc
+    }
+
+    /// The genesis `households` map.
+    pub(crate) fn households_obj(&self) -> &ObjId {
+        &self.households
+    }
+
+    /// The genesis `visits` map.
+    pub(crate) fn visits_obj(&self) -> &ObjId {
+        &self.visits
     }
 
     /// The underlying document, mutably, for applying received changes.

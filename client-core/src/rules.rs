@@ -113,7 +113,7 @@ fn invalid(path: String, reason: impl Into<String>) -> RuleViolation {
     RuleViolation::InvalidValue { path, reason: reason.into() }
 }
 
-fn check_text(path: String, text: &str, required: bool) -> Result<(), RuleViolation> {
+pub(crate) fn check_text(path: String, text: &str, required: bool) -> Result<(), RuleViolation> {
     if required && text.trim().is_empty() {
         return Err(invalid(path, "must not be empty"));
     }
@@ -126,14 +126,14 @@ fn check_text(path: String, text: &str, required: bool) -> Result<(), RuleViolat
     Ok(())
 }
 
-fn check_count(path: String, n: u32) -> Result<(), RuleViolation> {
+pub(crate) fn check_count(path: String, n: u32) -> Result<(), RuleViolation> {
     if n > MAX_COUNT {
         return Err(invalid(path, format!("must be between 0 and {MAX_COUNT}")));
     }
     Ok(())
 }
 
-fn check_time(path: String, at: i64, now_ms: i64) -> Result<(), RuleViolation> {
+pub(crate) fn check_time(path: String, at: i64, now_ms: i64) -> Result<(), RuleViolation> {
     if at < MIN_TIME_MS {
         return Err(invalid(path, "is before 2020"));
     }
@@ -273,6 +273,13 @@ impl Touched {
     /// Whether nothing was touched.
     pub fn is_empty(&self) -> bool {
         self.households.is_empty() && self.visits.is_empty()
+    }
+
+    /// Both sets together.
+    pub fn with(mut self, other: Touched) -> Touched {
+        self.households.extend(other.households);
+        self.visits.extend(other.visits);
+        self
     }
 }
 
@@ -444,24 +451,32 @@ pub fn judge(
     author: &Author,
     now_ms: i64,
 ) -> Result<Touched, RuleViolation> {
-    judge_states(States::within(log, before, after), author, now_ms)
+    judge_states(States::within(log, before, after), Touched::default(), author, now_ms)
 }
 
-/// Judges a merge given the log before it, the merged log and the patches the merge
-/// logged: the same rules as `judge`, without any history lookups, so the cost follows
-/// the size of the merge and not of the log. This is what the server runs.
+/// Judges a merge given the log before it, the merged log, the patches the merge
+/// logged, and the entries its ops wrote to (`schema::check_changes`, which sees what
+/// the patches do not: ops that lost a conflict): the same rules as `judge`, without
+/// any history lookups, so the cost follows the size of the merge and not of the log.
+/// This is what the server runs.
 pub fn judge_merge(
     before: &HamletLog,
     after: &HamletLog,
     patches: Vec<Patch>,
+    written: Touched,
     author: &Author,
     now_ms: i64,
 ) -> Result<Touched, RuleViolation> {
-    judge_states(States::apart(before, after, patches), author, now_ms)
+    judge_states(States::apart(before, after, patches), written, author, now_ms)
 }
 
-fn judge_states(mut s: States<'_>, author: &Author, now_ms: i64) -> Result<Touched, RuleViolation> {
-    let t = s.touched()?;
+fn judge_states(
+    mut s: States<'_>,
+    written: Touched,
+    author: &Author,
+    now_ms: i64,
+) -> Result<Touched, RuleViolation> {
+    let t = s.touched()?.with(written);
     for id in &t.households {
         let after_h = match s.after.household_at(id, s.after_heads) {
             Some(Ok(h)) => h,

@@ -11,7 +11,11 @@ use tungnha_client_core::sync::{self, DocMessage, Envelope, Payload, Replica};
 use tungnha_client_core::{ChangeHash, HamletLog, Role};
 
 fn hashes(msg: &DocMessage) -> BTreeSet<ChangeHash> {
-    sync::decode_changes(msg).expect("changes").iter().map(|c| c.hash()).collect()
+    sync::decode_changes(msg, &mut sync::ChangeBudget::reply())
+        .expect("changes")
+        .iter()
+        .map(|c| c.hash())
+        .collect()
 }
 
 #[test]
@@ -46,7 +50,7 @@ fn kept_changes_store_and_answer_like_the_log_itself() {
         }
         let request = phone.request("server");
         let msg = request.docs.into_iter().next().expect("one hamlet");
-        let changes = sync::decode_changes(&msg).expect("changes");
+        let changes = sync::decode_changes(&msg, &mut sync::ChangeBudget::reply()).expect("changes");
         let merged =
             sync::merge_checked(&h, &server, changes, Some((&who, NOW))).expect("accepted").expect("new");
         assert!(!merged.new_changes.is_empty());

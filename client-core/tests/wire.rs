@@ -35,7 +35,11 @@ fn a_thirty_visit_round_costs_under_100_bytes_per_visit() {
 
     let request = phone.request("server").encode();
     let sent = tungnha_client_core::sync::Envelope::decode(&request).expect("request");
-    let changes = tungnha_client_core::sync::decode_changes(&sent.docs[0]).expect("changes");
+    let changes = tungnha_client_core::sync::decode_changes(
+        &sent.docs[0],
+        &mut tungnha_client_core::sync::ChangeBudget::request(),
+    )
+    .expect("changes");
     assert_eq!(changes.len(), 1, "the thirty local changes leave squashed into one");
     let reply = server.respond(&request, &actor(7), &volunteer, NOW).expect("sync accepted");
     phone

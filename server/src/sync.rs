@@ -60,13 +60,14 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     let request = Envelope::decode(body).map_err(|e| ApiError::BadEnvelope(e.to_string()))?;
     let actor = ActorId::try_from(device.actor.as_str()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let author = Author { user: user.id.clone(), role: user.role };
-    let assigned: BTreeSet<HamletId> = state.db.assignments_of(&user.id)?.into_iter().collect();
+    let assigned: BTreeSet<HamletId> = device.scope(state.db.assignments_of(&user.id)?).into_iter().collect();
 
     // 1. Everything is checked before anything is applied.
     let mut incoming: BTreeMap<HamletId, (&DocMessage, Vec<Change>)> = BTreeMap::new();
     let mut drop = Vec::new();
+    let mut budget = sync::ChangeBudget::request();
     for msg in &request.docs {
-        let changes = sync::decode_changes(msg).map_err(sync_error)?;
+        let changes = sync::decode_changes(msg, &mut budget).map_err(sync_error)?;
         if !assigned.contains(&msg.doc) {
             if !changes.is_empty() {
                 return Err(ApiError::NotAssigned(msg.doc.to_string()));

@@ -33,6 +33,12 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_DOCS: usize = 10_000;
 /// Most heads one document entry may list.
 pub const MAX_HEADS: usize = 1_024;
+/// Most change chunks one envelope may carry, over all its documents. Each chunk is
+/// kept as its own allocation, so this (with `MIN_CHANGE_BYTES`) keeps a decoded
+/// envelope within a small multiple of its inflated size.
+pub const MAX_CHANGES: usize = 100_000;
+/// The shortest a change chunk can be: its header alone is longer.
+pub const MIN_CHANGE_BYTES: usize = 10;
 
 /// How the body of an envelope is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +193,7 @@ impl Envelope {
         }
         let n = r.count(MAX_DOCS, "too many documents")?;
         let mut docs = Vec::with_capacity(n.min(64));
+        let mut changes_left = MAX_CHANGES;
         for _ in 0..n {
             let doc = r.hamlet()?;
             let h = r.count(MAX_HEADS, "too many heads")?;
@@ -197,11 +204,17 @@ impl Envelope {
             }
             let payload = match r.byte()? {
                 0 => {
-                    // Each change takes at least one length byte, which bounds the count.
-                    let c = r.count(r.rest.len(), "more changes than bytes")?;
+                    let c = r.count(changes_left, "more than 100,000 changes")?;
+                    changes_left -= c;
                     let mut changes = Vec::with_capacity(c.min(1024));
                     for _ in 0..c {
-                        changes.push(r.bytes()?.to_vec());
+                        let chunk = r.bytes()?;
+                        if chunk.len() < MIN_CHANGE_BYTES {
+                            return Err(EnvelopeError::Malformed(
+                                "a change chunk is too short to be a change".into(),
+                            ));
+                        }
+                        changes.push(chunk.to_vec());
                     }
                     Payload::Changes(changes)
                 }
@@ -307,8 +320,11 @@ mod tests {
             0u8..50,
             proptest::collection::vec(any::<[u8; 32]>(), 0..4),
             prop_oneof![
-                proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..5)
-                    .prop_map(Payload::Changes),
+                proptest::collection::vec(
+                    proptest::collection::vec(any::<u8>(), MIN_CHANGE_BYTES..300),
+                    0..5
+                )
+                .prop_map(Payload::Changes),
                 proptest::collection::vec(any::<u8>(), 0..500).prop_map(Payload::Snapshot),
             ],
         )
@@ -359,6 +375,39 @@ mod tests {
             Err(EnvelopeError::UnsupportedCompression(7))
         );
         assert_eq!(Envelope::decode(b"TN\x01\x01garbage"), Err(EnvelopeError::BadCompression));
+    }
+
+    /// A body of `count` change chunks of `len` bytes each for one hamlet, deflated.
+    fn many_changes(count: u64, len: usize) -> Vec<u8> {
+        let mut body = vec![0u8];
+        put_uleb(&mut body, 1);
+        put_bytes(&mut body, b"h1");
+        put_uleb(&mut body, 0);
+        body.push(0);
+        put_uleb(&mut body, count);
+        let chunk = vec![7u8; len];
+        for _ in 0..count {
+            put_bytes(&mut body, &chunk);
+        }
+        put_uleb(&mut body, 0);
+        let mut enc = DeflateEncoder::new(b"TN\x01\x01".to_vec(), Compression::best());
+        enc.write_all(&body).expect("write to vec");
+        enc.finish().expect("finish")
+    }
+
+    #[test]
+    fn millions_of_empty_changes_are_refused_before_they_are_allocated() {
+        // 8 million empty chunks deflate to a few kilobytes; as `Vec`s they were
+        // 200 MB (67 million of them, 1.68 GB).
+        let bomb = many_changes(8_000_000, 0);
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        assert_eq!(Envelope::decode(&bomb), Err(EnvelopeError::TooLarge("more than 100,000 changes")));
+        let short = many_changes(3, MIN_CHANGE_BYTES - 1);
+        assert!(matches!(Envelope::decode(&short), Err(EnvelopeError::Malformed(_))));
+        let fine = many_changes(MAX_CHANGES as u64, MIN_CHANGE_BYTES);
+        assert_eq!(Envelope::decode(&fine).map(|e| e.docs.len()), Ok(1));
+        let over = many_changes(MAX_CHANGES as u64 + 1, MIN_CHANGE_BYTES);
+        assert!(matches!(Envelope::decode(&over), Err(EnvelopeError::TooLarge(_))));
     }
 
     #[test]

@@ -23,14 +23,16 @@
 /// the requester lacks, so two rounds suffice unless something was resent.
 pub const MAX_ROUNDS: usize = 5;
 
+mod chunk;
 mod envelope;
 mod session;
 mod squash;
 
 pub use automerge::Change;
+pub use chunk::{ChangeBudget, ChunkRefusal};
 pub use envelope::{BodyCompression, DocMessage, Envelope, EnvelopeError, Payload};
 pub use session::{
     Absorbed, Merged, PeerId, Replica, SharedHeads, SyncError, absorb_doc, check_actor, decode_changes,
-    merge_checked, outgoing, reply_for, reply_from_kept,
+    load_checked, merge_checked, outgoing, reply_for, reply_from_kept,
 };
 pub use squash::{SealReport, seal};

@@ -1,15 +1,17 @@
 //! The sync session: what to send, what to accept, and how to fold in the answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::{ActorId, Change, ChangeHash, PatchLog, ReadDoc};
 
+use super::chunk::{self, ChangeBudget, ChunkRefusal};
 use super::envelope::{DocMessage, Envelope, EnvelopeError, Payload};
 use super::squash::seal;
 use crate::domain::Author;
 use crate::ids::HamletId;
 use crate::log::{HamletLog, LogError};
 use crate::rules::{self, RuleViolation, Touched};
+use crate::schema::{self, Check};
 
 /// Why a sync exchange failed.
 #[derive(Debug, thiserror::Error)]
@@ -138,14 +140,16 @@ fn reply_with(
 }
 
 /// Reads the change chunks of a message without applying anything, so that they can
-/// be inspected first.
-pub fn decode_changes(msg: &DocMessage) -> Result<Vec<Change>, SyncError> {
+/// be inspected first. Each chunk's cost is charged to `budget` (shared by the whole
+/// envelope) before Automerge parses it.
+pub fn decode_changes(msg: &DocMessage, budget: &mut ChangeBudget) -> Result<Vec<Change>, SyncError> {
+    let bad = |reason: String| SyncError::BadChange { doc: msg.doc.clone(), reason };
     match &msg.payload {
         Payload::Changes(chunks) => chunks
             .iter()
             .map(|raw| {
-                Change::try_from(raw.as_slice())
-                    .map_err(|e| SyncError::BadChange { doc: msg.doc.clone(), reason: e.to_string() })
+                chunk::charge(raw, budget).map_err(|e: ChunkRefusal| bad(e.to_string()))?;
+                Change::try_from(raw.as_slice()).map_err(|e| bad(e.to_string()))
             })
             .collect(),
         Payload::Snapshot(_) => Err(SyncError::BadChange {
@@ -190,11 +194,23 @@ pub fn merge_checked(
     changes: Vec<Change>,
     judge: Option<(&Author, i64)>,
 ) -> Result<Option<Merged>, SyncError> {
-    let known = |c: &Change| log.doc().get_change_meta_by_hash(&c.hash()).is_some();
-    let changes: Vec<Change> = changes.into_iter().filter(|c| !known(c)).collect();
+    let known = |h: &ChangeHash| log.doc().get_change_meta_by_hash(h).is_some();
+    let changes: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
     if changes.is_empty() {
         return Ok(None);
     }
+    // Every dependency must be at hand before the ops are placed in the schema (an op
+    // may write into an object its dependencies made).
+    let arriving: BTreeSet<ChangeHash> = changes.iter().map(Change::hash).collect();
+    if changes.iter().flat_map(Change::deps).any(|d| !known(d) && !arriving.contains(d)) {
+        return Err(SyncError::MissingDeps { doc: doc.clone() });
+    }
+    let check = match judge {
+        Some((author, now_ms)) => Check::Author(author, now_ms),
+        None => Check::Relayed,
+    };
+    let written = schema::check_changes(log, &changes, check)
+        .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
     let new_changes = changes.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
     let mut merged = log.clone();
     let mut patch_log = PatchLog::active();
@@ -207,9 +223,9 @@ pub fn merge_checked(
     }
     let patches = merged.doc().make_patches(&mut patch_log);
     let touched = match judge {
-        Some((author, now_ms)) => rules::judge_merge(log, &merged, patches, author, now_ms)
+        Some((author, now_ms)) => rules::judge_merge(log, &merged, patches, written, author, now_ms)
             .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?,
-        None => rules::touched_by_merge(log, &merged, patches),
+        None => rules::touched_by_merge(log, &merged, patches).with(written),
     };
     Ok(Some(Merged { log: merged, touched, new_changes }))
 }
@@ -247,7 +263,7 @@ pub fn absorb_doc(
 ) -> Result<Absorbed, SyncError> {
     let nothing_local = log.doc().get_changes(sealed).is_empty();
     let changes = match &msg.payload {
-        Payload::Changes(_) => decode_changes(msg)?,
+        Payload::Changes(_) => decode_changes(msg, &mut ChangeBudget::reply())?,
         Payload::Snapshot(bytes) => {
             // An answer with the whole document: take the changes it holds.
             let other = HamletLog::load(bytes)
@@ -262,6 +278,18 @@ pub fn absorb_doc(
         *sealed = log.heads();
     }
     Ok(Absorbed { changes: count, touched, whole: false })
+}
+
+/// Loads a whole log sent by a peer, checking every op of every change in it against
+/// the schema as if they had arrived one by one onto the genesis log. This reads the
+/// whole history once; it happens when a device starts holding a hamlet.
+pub fn load_checked(doc: &HamletId, bytes: &[u8]) -> Result<HamletLog, SyncError> {
+    let log = HamletLog::load(bytes).map_err(|e| SyncError::Log { doc: doc.clone(), source: Box::new(e) })?;
+    let genesis = HamletLog::genesis(doc);
+    let changes = log.doc().get_changes(&genesis.heads());
+    schema::check_changes(&genesis, &changes, Check::Relayed)
+        .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
+    Ok(log)
 }
 
 /// Names a peer a replica syncs with ("server" for a device).
@@ -386,11 +414,12 @@ impl Replica {
     /// that trust each other; the server judges every change itself.
     pub fn respond(&mut self, request: &Envelope) -> Result<Envelope, SyncError> {
         let mut reply = Envelope::default();
+        let mut budget = ChangeBudget::request();
         for msg in &request.docs {
             let Some(held) = self.docs.get_mut(&msg.doc) else { continue };
             // Seal before anything of ours leaves in the answer.
             seal(&mut held.log, &mut held.sealed);
-            match merge_in_place(&msg.doc, &mut held.log, decode_changes(msg)?) {
+            match merge_in_place(&msg.doc, &mut held.log, decode_changes(msg, &mut budget)?) {
                 Ok(_) | Err(SyncError::MissingDeps { .. }) => {}
                 Err(e) => return Err(e),
             }
@@ -419,8 +448,7 @@ impl Replica {
                 Some(held) => held,
                 None => {
                     let Payload::Snapshot(bytes) = &msg.payload else { continue };
-                    let log = HamletLog::load(bytes)
-                        .map_err(|e| SyncError::Log { doc: msg.doc.clone(), source: Box::new(e) })?;
+                    let log = load_checked(&msg.doc, bytes)?;
                     let heads = log.heads();
                     self.hold(msg.doc.clone(), log);
                     if let Some(held) = self.docs.get_mut(&msg.doc) {

@@ -91,7 +91,7 @@ impl ServerSide {
                 reply.drop.push(msg.doc.clone());
                 continue;
             };
-            let changes = sync::decode_changes(msg)?;
+            let changes = sync::decode_changes(msg, &mut sync::ChangeBudget::request())?;
             sync::check_actor(&msg.doc, &changes, device_actor)?;
             match sync::merge_checked(&msg.doc, log, changes, Some((who, now))) {
                 Ok(Some(merged)) => *log = merged.log,

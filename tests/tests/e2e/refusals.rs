@@ -71,6 +71,59 @@ fn a_visit_in_someone_elses_name_is_a_rule_violation() {
 }
 
 #[test]
+fn a_rival_map_hidden_behind_the_genesis_one_is_refused_and_never_relayed() {
+    use automerge::transaction::Transactable;
+    let s = setup();
+    let before = server_heads(&s);
+    // Under the device's own actor, with no dependencies: its `households` map loses
+    // the conflict with the genesis one, so nothing of it would ever be visible.
+    let mut doc = automerge::Automerge::new().with_actor(s.device.identity().actor.clone());
+    let mut tx = doc.transaction();
+    let rival = tx.put_object(automerge::ROOT, "households", automerge::ObjType::Map).expect("put");
+    tx.put(&rival, "payload", "<script>alert(1)</script>".repeat(1000)).expect("put");
+    tx.commit();
+    let chunks = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+    let msg = tungnha_client_core::sync::DocMessage {
+        doc: s.hamlets[0].clone(),
+        heads: s.device.log(&s.hamlets[0]).expect("held").heads(),
+        payload: Payload::Changes(chunks),
+    };
+    let answer = sync_raw(&s, &Envelope { docs: vec![msg], ..Envelope::default() }.encode());
+    assert_eq!((answer.status, answer.code().as_str()), (422, "rule_violation"));
+    assert_eq!(answer.json()["rule"], "outside_schema");
+    assert_eq!(server_heads(&s), before, "nothing of it was kept");
+}
+
+#[test]
+fn envelopes_that_ask_for_unbounded_work_are_refused_at_once() {
+    let s = setup();
+    let before = server_heads(&s);
+    // Millions of empty change chunks, a few kilobytes once deflated.
+    let empties = Envelope {
+        docs: vec![tungnha_client_core::sync::DocMessage {
+            doc: s.hamlets[0].clone(),
+            heads: vec![],
+            payload: Payload::Changes(vec![Vec::new(); 2_000_000]),
+        }],
+        ..Envelope::default()
+    };
+    let answer = sync_raw(&s, &empties.encode());
+    assert_eq!((answer.status, answer.code().as_str()), (400, "bad_envelope"));
+    // A change chunk that is an Automerge document, not a change.
+    let document = Envelope {
+        docs: vec![tungnha_client_core::sync::DocMessage {
+            doc: s.hamlets[0].clone(),
+            heads: vec![],
+            payload: Payload::Changes(vec![s.device.log(&s.hamlets[0]).expect("held").save()]),
+        }],
+        ..Envelope::default()
+    };
+    let answer = sync_raw(&s, &document.encode());
+    assert_eq!((answer.status, answer.code().as_str()), (400, "bad_envelope"));
+    assert_eq!(server_heads(&s), before);
+}
+
+#[test]
 fn changes_to_an_unassigned_hamlet_are_refused() {
     let s = setup();
     admin::unassign(&s.server.state.db, admin::CLI, "tnv1", s.hamlets[1].as_str()).expect("unassign");

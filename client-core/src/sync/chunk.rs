@@ -1,0 +1,383 @@
+//! What a change chunk will cost to read, found before Automerge reads it.
+//!
+//! Automerge stores a change's ops in run-length-encoded columns, so a chunk of a
+//! hundred bytes can describe billions of ops, each with a list of billions of
+//! predecessors, and Automerge walks every one of them while parsing (and allocates
+//! for the predecessor lists and repeated key strings). Compressed change chunks are
+//! inflated by Automerge with no limit at all. So before a received chunk reaches
+//! `Change::try_from`, this module reads its header and sums the runs of the columns
+//! that drive that work, against a `ChangeBudget` shared by the whole message:
+//!
+//! - the action column: how many ops there are;
+//! - the predecessor-count column: how many predecessor ids they list in all;
+//! - every string column (map keys, mark names): the bytes their runs repeat.
+//!
+//! It reads the chunk format of Automerge's binary format specification (chunk header,
+//! change header, column metadata, RLE columns) and nothing else; whatever it cannot
+//! read is left to Automerge to refuse. Compressed chunks are refused outright: no
+//! Từng Nhà client sends them (changes travel raw inside the deflated envelope).
+
+/// How much work the changes of one message may ask for, in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeBudget {
+    /// Ops, over every change.
+    pub ops: u64,
+    /// Predecessor ids listed by those ops.
+    pub preds: u64,
+    /// Bytes of map keys and mark names, counting each repetition of a run.
+    pub key_bytes: u64,
+}
+
+impl ChangeBudget {
+    /// What one device may send in one request. A busy day offline is a few hundred
+    /// visits of about a dozen ops each; this is forty times that.
+    pub fn request() -> ChangeBudget {
+        ChangeBudget { ops: 200_000, preds: 400_000, key_bytes: 8 << 20 }
+    }
+    /// What one answer from the server may carry to a device: a hamlet's worth of
+    /// changes from every teammate (a device that holds nothing gets a snapshot).
+    pub fn reply() -> ChangeBudget {
+        ChangeBudget { ops: 4_000_000, preds: 8_000_000, key_bytes: 128 << 20 }
+    }
+
+    fn spend(&mut self, cost: &ChunkCost) -> Result<(), ChunkRefusal> {
+        let take = |left: &mut u64, n: u64, what: &'static str| {
+            *left = left.checked_sub(n).ok_or(ChunkRefusal::OverBudget(what))?;
+            Ok(())
+        };
+        take(&mut self.ops, cost.ops, "too many operations")?;
+        take(&mut self.preds, cost.preds, "too many predecessor references")?;
+        take(&mut self.key_bytes, cost.key_bytes, "too many bytes of keys")
+    }
+}
+
+/// Why a chunk was refused before Automerge read it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChunkRefusal {
+    /// The message as a whole asks for more than its budget allows.
+    #[error("the changes ask for too much work: {0}")]
+    OverBudget(&'static str),
+    /// A compressed change chunk (Automerge would inflate it without a limit).
+    #[error("compressed change chunks are not accepted; send changes uncompressed")]
+    Compressed,
+    /// Not a change chunk (a whole document, or an unknown chunk type).
+    #[error("this is not a change")]
+    NotAChange,
+}
+
+/// The work one chunk asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ChunkCost {
+    ops: u64,
+    preds: u64,
+    key_bytes: u64,
+}
+
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const CHUNK_CHANGE: u8 = 1;
+const CHUNK_COMPRESSED: u8 = 2;
+/// Column ids and types of Automerge's change columns.
+const COL_ACTION: u32 = 4;
+const COL_PRED: u32 = 7;
+const TYPE_GROUP: u32 = 0;
+const TYPE_INTEGER: u32 = 2;
+const TYPE_STRING: u32 = 5;
+
+/// Charges the work `raw` asks for against `budget`, or refuses it. A chunk whose
+/// header cannot be read costs nothing here: Automerge refuses it cheaply.
+pub fn charge(raw: &[u8], budget: &mut ChangeBudget) -> Result<(), ChunkRefusal> {
+    match raw.get(..9) {
+        Some(head) if head[..4] == MAGIC => match head[8] {
+            CHUNK_CHANGE => {}
+            CHUNK_COMPRESSED => return Err(ChunkRefusal::Compressed),
+            _ => return Err(ChunkRefusal::NotAChange),
+        },
+        _ => return Ok(()),
+    }
+    match cost(&raw[9..]) {
+        Some(cost) => budget.spend(&cost),
+        None => Ok(()),
+    }
+}
+
+/// Reads the change header and sums the runs of the costly columns; `None` where the
+/// bytes are not a well-formed change (Automerge will say what is wrong).
+fn cost(after_type: &[u8]) -> Option<ChunkCost> {
+    let mut r = Bytes(after_type);
+    let len = usize::try_from(r.uleb()?).ok()?;
+    let mut r = Bytes(r.take(len)?);
+    let deps = r.uleb()?;
+    for _ in 0..deps {
+        r.take(32)?;
+    }
+    r.bytes()?; // actor
+    r.uleb()?; // seq
+    r.uleb()?; // start op
+    r.sleb()?; // time
+    r.bytes()?; // message
+    let others = r.uleb()?;
+    for _ in 0..others {
+        r.bytes()?;
+    }
+    let columns = r.uleb()?;
+    let mut specs = Vec::new();
+    for _ in 0..columns.min(64) {
+        let spec = u32::try_from(r.uleb()?).ok()?;
+        let len = usize::try_from(r.uleb()?).ok()?;
+        specs.push((spec, len));
+    }
+    if columns > 64 {
+        return None;
+    }
+    let mut cost = ChunkCost::default();
+    for (spec, len) in specs {
+        let data = r.take(len)?;
+        let (id, kind) = (spec >> 4, spec & 0b111);
+        match (id, kind) {
+            (COL_ACTION, TYPE_INTEGER) => cost.ops = rle_uint_runs(data, |n, _| n)?,
+            (COL_PRED, TYPE_GROUP) => cost.preds = rle_uint_runs(data, u64::saturating_mul)?,
+            (_, TYPE_STRING) => cost.key_bytes = cost.key_bytes.saturating_add(rle_string_bytes(data)?),
+            _ => {}
+        }
+    }
+    Some(cost)
+}
+
+/// Sums `weigh(run length, value)` over an RLE column of unsigned integers.
+fn rle_uint_runs(data: &[u8], weigh: impl Fn(u64, u64) -> u64) -> Option<u64> {
+    let mut r = Bytes(data);
+    let mut total: u64 = 0;
+    while !r.0.is_empty() {
+        let count = r.sleb()?;
+        let add = if count > 0 {
+            weigh(count.unsigned_abs(), r.uleb()?)
+        } else if count < 0 {
+            let mut sum: u64 = 0;
+            for _ in 0..count.unsigned_abs() {
+                sum = sum.saturating_add(weigh(1, r.uleb()?));
+            }
+            sum
+        } else {
+            r.uleb()? // a run of nulls
+        };
+        total = total.saturating_add(add);
+    }
+    Some(total)
+}
+
+/// Sums the bytes an RLE column of strings expands to.
+fn rle_string_bytes(data: &[u8]) -> Option<u64> {
+    let mut r = Bytes(data);
+    let mut total: u64 = 0;
+    while !r.0.is_empty() {
+        let count = r.sleb()?;
+        let add = if count > 0 {
+            count.unsigned_abs().saturating_mul(r.bytes()?.len() as u64)
+        } else if count < 0 {
+            let mut sum: u64 = 0;
+            for _ in 0..count.unsigned_abs() {
+                sum = sum.saturating_add(r.bytes()?.len() as u64);
+            }
+            sum
+        } else {
+            r.uleb()?;
+            0
+        };
+        total = total.saturating_add(add);
+    }
+    Some(total)
+}
+
+/// A cursor over bytes, reading LEB128 numbers as Automerge writes them.
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+
+    fn uleb(&mut self) -> Option<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn sleb(&mut self) -> Option<i64> {
+        let mut v: i64 = 0;
+        let mut shift = 0;
+        loop {
+            let b = self.byte()?;
+            if shift < 64 {
+                v |= i64::from(b & 0x7f) << shift;
+            }
+            shift += 7;
+            if b & 0x80 == 0 {
+                if shift < 64 && b & 0x40 != 0 {
+                    v |= -1i64 << shift;
+                }
+                return Some(v);
+            }
+            if shift >= 70 {
+                return None;
+            }
+        }
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = usize::try_from(self.uleb()?).ok()?;
+        self.take(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+    use automerge::{Automerge, ObjType, ROOT};
+
+    fn change_with_puts(n: usize) -> Vec<u8> {
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        let m = tx.put_object(ROOT, "m", ObjType::Map).expect("fresh doc");
+        for i in 0..n {
+            tx.put(&m, format!("k{i}"), i as i64).expect("fresh doc");
+        }
+        tx.commit();
+        doc.get_last_local_change().expect("one change").raw_bytes().to_vec()
+    }
+
+    #[test]
+    fn an_honest_change_costs_what_it_holds() {
+        let raw = change_with_puts(10);
+        let mut budget = ChangeBudget::request();
+        charge(&raw, &mut budget).expect("within budget");
+        assert_eq!(ChangeBudget::request().ops - budget.ops, 11);
+        assert!(ChangeBudget::request().key_bytes - budget.key_bytes >= 20);
+    }
+
+    #[test]
+    fn the_budget_is_shared_by_the_whole_message() {
+        let raw = change_with_puts(10);
+        let mut budget = ChangeBudget { ops: 25, ..ChangeBudget::request() };
+        charge(&raw, &mut budget).expect("first fits");
+        charge(&raw, &mut budget).expect("second fits");
+        assert_eq!(charge(&raw, &mut budget), Err(ChunkRefusal::OverBudget("too many operations")));
+    }
+
+    fn sleb(out: &mut Vec<u8>, mut x: i64) {
+        loop {
+            let byte = (x & 0x7f) as u8;
+            x >>= 7;
+            let done = (x == 0 && byte & 0x40 == 0) || (x == -1 && byte & 0x40 != 0);
+            out.push(if done { byte } else { byte | 0x80 });
+            if done {
+                return;
+            }
+        }
+    }
+
+    fn uleb(out: &mut Vec<u8>, mut x: u64) {
+        loop {
+            let byte = (x & 0x7f) as u8;
+            x >>= 7;
+            out.push(if x == 0 { byte } else { byte | 0x80 });
+            if x == 0 {
+                return;
+            }
+        }
+    }
+
+    /// A change chunk of one actor whose ops are described by `columns` alone.
+    fn crafted(columns: &[(u32, Vec<u8>)]) -> Vec<u8> {
+        let mut body = vec![0u8, 16];
+        body.extend_from_slice(&[7u8; 16]);
+        body.extend_from_slice(&[1, 1, 0, 0, 0]); // seq, start op, time, message, others
+        uleb(&mut body, columns.len() as u64);
+        for (spec, data) in columns {
+            uleb(&mut body, u64::from(*spec));
+            uleb(&mut body, data.len() as u64);
+        }
+        for (_, data) in columns {
+            body.extend_from_slice(data);
+        }
+        let mut chunk = MAGIC.to_vec();
+        chunk.extend_from_slice(&[0, 0, 0, 0, CHUNK_CHANGE]);
+        uleb(&mut chunk, body.len() as u64);
+        chunk.extend_from_slice(&body);
+        chunk
+    }
+
+    #[test]
+    fn a_run_of_a_trillion_ops_is_refused_before_automerge_walks_it() {
+        let mut actions = Vec::new();
+        sleb(&mut actions, 1 << 40);
+        uleb(&mut actions, 3);
+        let chunk = crafted(&[((COL_ACTION << 4) | TYPE_INTEGER, actions)]);
+        assert!(chunk.len() < 64);
+        let mut budget = ChangeBudget::reply();
+        assert_eq!(charge(&chunk, &mut budget), Err(ChunkRefusal::OverBudget("too many operations")));
+    }
+
+    #[test]
+    fn one_op_with_a_trillion_predecessors_is_refused() {
+        let mut actions = Vec::new();
+        sleb(&mut actions, 1);
+        uleb(&mut actions, 3);
+        let mut preds = Vec::new();
+        sleb(&mut preds, 1);
+        uleb(&mut preds, 1 << 40);
+        let chunk =
+            crafted(&[((COL_ACTION << 4) | TYPE_INTEGER, actions), ((COL_PRED << 4) | TYPE_GROUP, preds)]);
+        let mut budget = ChangeBudget::request();
+        assert_eq!(
+            charge(&chunk, &mut budget),
+            Err(ChunkRefusal::OverBudget("too many predecessor references"))
+        );
+    }
+
+    #[test]
+    fn a_key_repeated_a_million_times_is_refused() {
+        let mut keys = Vec::new();
+        sleb(&mut keys, 1_000_000);
+        uleb(&mut keys, 100);
+        keys.extend_from_slice(&[b'k'; 100]);
+        let chunk = crafted(&[((1 << 4) | TYPE_STRING, keys)]);
+        let mut budget = ChangeBudget::request();
+        assert_eq!(charge(&chunk, &mut budget), Err(ChunkRefusal::OverBudget("too many bytes of keys")));
+    }
+
+    #[test]
+    fn compressed_chunks_and_documents_are_refused() {
+        let mut chunk = change_with_puts(3);
+        chunk[8] = CHUNK_COMPRESSED;
+        assert_eq!(charge(&chunk, &mut ChangeBudget::request()), Err(ChunkRefusal::Compressed));
+        chunk[8] = 0;
+        assert_eq!(charge(&chunk, &mut ChangeBudget::request()), Err(ChunkRefusal::NotAChange));
+    }
+
+    #[test]
+    fn leb_numbers_read_as_automerge_writes_them() {
+        for v in [0i64, 1, -1, 63, 64, -64, -65, 1 << 40, -(1 << 40), i64::MAX, i64::MIN] {
+            let mut buf = Vec::new();
+            sleb(&mut buf, v);
+            assert_eq!(Bytes(&buf).sleb(), Some(v), "{v}");
+        }
+    }
+}
