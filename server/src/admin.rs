@@ -360,6 +360,9 @@ pub fn user_add(
         None if role == Role::Admin => None,
         None => return Err(invalid("volunteers, leaders and officials belong to a commune: give --commune")),
     };
+    if role == Role::Admin && commune.is_some() {
+        return Err(invalid("an administrator belongs to no commune: leave out --commune"));
+    }
     let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(username);
     if name.chars().count() > MAX_TEXT_CHARS {
         return Err(invalid("the name must be at most 200 characters"));
@@ -529,8 +532,22 @@ pub fn set_catalogue(db: &Db, by: &str, commune: &CommuneId, catalogue: Catalogu
 /// The alphabet of enrolment codes: no 0/O, 1/I, so they can be read out and typed.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-/// Makes a single-use enrolment code for a user, valid for `ttl_ms`.
+/// Makes a single-use enrolment code for a user, valid for `ttl_ms`, from the command
+/// line: the device it enrols may hold all the user's hamlets.
 pub fn enrol_code(db: &Db, user: &str, ttl_ms: i64) -> Result<String, AdminError> {
+    mint_code(db, CLI, user, ttl_ms, None)
+}
+
+/// Makes a single-use enrolment code for a user, valid for `ttl_ms`, on behalf of `by`
+/// (audited). With `within`, the device it enrols may only ever hold those hamlets of
+/// its user's: a leader's code reaches no hamlet outside the leader's own.
+pub fn mint_code(
+    db: &Db,
+    by: &str,
+    user: &str,
+    ttl_ms: i64,
+    within: Option<Vec<HamletId>>,
+) -> Result<String, AdminError> {
     use rand::Rng;
     let uid = UserId::parse(user).map_err(|e| invalid(e.to_string()))?;
     let user = db.user(&uid)?.ok_or_else(|| invalid(format!("user {uid} does not exist")))?;
@@ -540,7 +557,9 @@ pub fn enrol_code(db: &Db, user: &str, ttl_ms: i64) -> Result<String, AdminError
     let mut rng = rand::rng();
     let code: String =
         (0..10).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char).collect();
-    db.put_enrol_code(&code, &EnrolCode { user: uid, expires_at: crate::now_ms().saturating_add(ttl_ms) })?;
+    let expires_at = crate::now_ms().saturating_add(ttl_ms);
+    db.put_enrol_code(&code, &EnrolCode { user: uid.clone(), expires_at, within })?;
+    audit(db, by, user.commune.as_ref(), "enrol_code", uid.to_string())?;
     Ok(code)
 }
 

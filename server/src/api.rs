@@ -121,6 +121,7 @@ async fn enrol(
             enrolled_at: now,
             revoked_at: None,
             last_sync_at: None,
+            within: code.within,
         };
         state.db.put_new_device(&device)?;
         tracing::info!(device = %device.id, user = %user.id, "device enrolled");
@@ -133,9 +134,9 @@ async fn enrol(
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me>, ApiError> {
     let token = bearer(&headers);
     let me = blocking(move || {
-        let (_, user) = active(&state, token)?;
+        let (device, user) = active(&state, token)?;
         let mut hamlets = Vec::new();
-        for id in state.db.assignments_of(&user.id)? {
+        for id in device.scope(state.db.assignments_of(&user.id)?) {
             if let Some(h) = state.db.hamlet(&id)? {
                 hamlets.push(HamletView { id: h.id, code: h.code, name: h.name, commune: h.commune });
             }

@@ -765,6 +765,7 @@ mod tests {
             enrolled_at: 1,
             revoked_at: None,
             last_sync_at: None,
+            within: None,
         };
         db.put_new_device(&device).expect("stored");
         // The sync read the record before the revocation and commits after it.

@@ -73,6 +73,20 @@ pub struct Device {
     pub revoked_at: Option<i64>,
     /// When it last synced.
     pub last_sync_at: Option<i64>,
+    /// The hamlets it may ever hold, when the code it enrolled with was scoped (a
+    /// leader's code reaches only the leader's hamlets); `None`: all its user's.
+    #[serde(default)]
+    pub within: Option<Vec<HamletId>>,
+}
+
+impl Device {
+    /// Of `assigned` (its user's hamlets), the ones this device may hold.
+    pub fn scope(&self, assigned: Vec<HamletId>) -> Vec<HamletId> {
+        match &self.within {
+            Some(within) => assigned.into_iter().filter(|h| within.contains(h)).collect(),
+            None => assigned,
+        }
+    }
 }
 
 /// A single-use enrolment code, stored under the hash of the code.
@@ -82,6 +96,9 @@ pub struct EnrolCode {
     pub user: UserId,
     /// When it stops working, ms since epoch.
     pub expires_at: i64,
+    /// The hamlets the enrolled device may ever hold; `None`: all its user's.
+    #[serde(default)]
+    pub within: Option<Vec<HamletId>>,
 }
 
 /// One entry of the audit log of official actions.

@@ -200,7 +200,7 @@ fn csv(table: &Table, lang: tungnha_web::Lang) -> Result<Vec<u8>, PageError> {
     out.write_record(&table.header).map_err(internal)?;
     for row in &table.rows {
         out.write_record(row.iter().map(|cell| match cell {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => inert(s),
             Cell::Int(n) => n.to_string(),
             // Plain numbers: a CSV is read by programs, not people.
             Cell::Ratio(x) => format!("{x:.4}"),
@@ -209,6 +209,13 @@ fn csv(table: &Table, lang: tungnha_web::Lang) -> Result<Vec<u8>, PageError> {
         .map_err(internal)?;
     }
     out.into_inner().map_err(|e| PageError::Internal(e.to_string()))
+}
+
+/// A text cell a spreadsheet will not read as a formula (OWASP's rule for CSV
+/// injection): text volunteers typed that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading apostrophe, which Excel shows as plain text.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
 }
 
 fn download(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Response {
@@ -320,4 +327,36 @@ pub(crate) async fn hamlet_csv(
     Path(id): Path<String>,
 ) -> Response {
     hamlet_export(state, viewer, id, false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_would_be_formulas_are_made_inert() {
+        let table = Table {
+            name: "t".into(),
+            header: vec!["a"],
+            rows: ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "Số 1, hẻm 2", ""]
+                .iter()
+                .map(|s| vec![Cell::Text((*s).to_owned())])
+                .collect(),
+        };
+        let bytes = csv(&table, tungnha_web::Lang::Vi).expect("csv");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let cells: Vec<&str> = text.trim_start_matches('\u{feff}').lines().skip(1).collect();
+        assert_eq!(
+            cells,
+            [
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+                "'+1",
+                "'-2+3",
+                "'@SUM(A1)",
+                "'\tx",
+                "\"Số 1, hẻm 2\"",
+                "\"\""
+            ]
+        );
+    }
 }

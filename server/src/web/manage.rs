@@ -62,6 +62,34 @@ fn users_of(state: &AppState, commune: &CommuneId) -> Result<Vec<User>, PageErro
     Ok(users)
 }
 
+/// Whether `manager` may reset the password of, or lock, `target`. An administrator
+/// may manage anyone. An official manages the volunteers and leaders of their own
+/// commune, and neither other officials (administrators do that) nor any
+/// administrator, whatever commune an administrator's record may name.
+pub(crate) fn may_manage(manager: &User, target: &User) -> bool {
+    match manager.role {
+        Role::Admin => true,
+        Role::Official => {
+            manager.commune.is_some()
+                && target.commune == manager.commune
+                && matches!(target.role, Role::Volunteer | Role::Leader)
+        }
+        _ => false,
+    }
+}
+
+/// A person of `commune` whom the viewer may manage, by username.
+fn managed_person(
+    v: &Viewer,
+    state: &AppState,
+    commune: &CommuneId,
+    username: &str,
+) -> Result<User, PageError> {
+    let me = v.user()?;
+    let target = user_in(state, commune, username)?.ok_or(PageError::NotFound)?;
+    if may_manage(me, &target) { Ok(target) } else { Err(PageError::Forbidden) }
+}
+
 /// A user of `commune` by username, if there is one.
 fn user_in(state: &AppState, commune: &CommuneId, username: &str) -> Result<Option<User>, PageError> {
     let Ok(id) = UserId::parse(username.trim()) else { return Ok(None) };
@@ -379,7 +407,7 @@ pub(crate) async fn reset_password(
             v.check_csrf(&form.csrf)?;
             let commune = managed_commune(&state, v, &id)?;
             let by = v.user()?.id.to_string();
-            let target = user_in(&state, &commune.id, &user)?.ok_or(PageError::NotFound)?;
+            let target = managed_person(v, &state, &commune.id, &user)?;
             if form.password.chars().count() < 8 {
                 let errors = FormErrors::from([("password", v.lang.texts().err_password_short)]);
                 let view = people_page(
@@ -417,7 +445,7 @@ pub(crate) async fn set_active(
             v.check_csrf(&form.csrf)?;
             let commune = managed_commune(&state, v, &id)?;
             let me = v.user()?;
-            let target = user_in(&state, &commune.id, &user)?.ok_or(PageError::NotFound)?;
+            let target = managed_person(v, &state, &commune.id, &user)?;
             // An official cannot lock themself out by mistake.
             if target.id == me.id {
                 return Err(PageError::Forbidden);
@@ -597,13 +625,15 @@ pub(crate) async fn enrol(
                 );
                 return Ok(unprocessable(tungnha_web::dashboard::team(&v.chrome(), &view)));
             };
-            let code = admin::enrol_code(&state.db, member.id.as_str(), ENROL_CODE_TTL_MS)?;
-            admin::audit(
+            // The device reaches only the hamlets the member shares with the leader,
+            // whatever else the member is assigned to.
+            let within = state.db.assignments_of(&leader.id)?;
+            let code = admin::mint_code(
                 &state.db,
                 leader.id.as_str(),
-                member.commune.as_ref(),
-                "enrol_code",
-                member.id.to_string(),
+                member.id.as_str(),
+                ENROL_CODE_TTL_MS,
+                Some(within),
             )?;
             let link = format!("{}/app/enrol?code={code}", origin(&state, &headers));
             let view = EnrolCodePage {

@@ -35,6 +35,10 @@ use crate::db::{DbError, Session};
 use crate::error::ApiError;
 use crate::records::{Hamlet, User};
 
+/// Largest web form accepted, in bytes: the longest form (the catalogue) is a few
+/// kilobytes; the sync endpoint keeps the server's larger limit.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home))
@@ -64,6 +68,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(manage::admin))
         .route("/admin/communes", post(manage::add_commune))
         .route("/admin/officials", post(manage::add_official))
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
 }
 
 async fn stylesheet() -> Response {

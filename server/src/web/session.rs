@@ -9,7 +9,8 @@
 //!   username is refused until the window ends, even with the right password.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use axum::Form;
@@ -40,39 +41,82 @@ pub const SESSION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 pub const MAX_FAILURES: u32 = 5;
 /// The throttle's window.
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Longest username or password the sign-in form reads; anything longer is refused
+/// before it is hashed, stored as a throttle key, logged or echoed.
+pub const MAX_CREDENTIAL_LEN: usize = 128;
+/// Most usernames the throttle tracks at once. Beyond it (a spray of a hundred
+/// thousand names within one window) names it does not track are refused until
+/// windows end: memory stays bounded, at the price of a lockout during such a storm.
+pub const MAX_TRACKED: usize = 100_000;
+/// Password checks run at once: each argon2id check holds ~19 MiB for ~40 ms.
+pub const HASHING_AT_ONCE: usize = 4;
 
-/// Failed sign-ins per username, in memory: a restart forgets them, which costs an
-/// attacker a restart per five guesses.
-#[derive(Debug, Default)]
+/// Sign-in attempts per username, in memory: a restart forgets them, which costs an
+/// attacker a restart per five guesses. An attempt is reserved (counted as a failure)
+/// *before* its password is checked, so concurrent guesses cannot all slip under the
+/// limit; a success forgets the name's count.
+#[derive(Debug)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, i64)>>,
+    attempts: Mutex<HashMap<String, (u32, i64)>>,
+    /// Bounds concurrent password hashing.
+    hashing: tokio::sync::Semaphore,
+    /// Password checks run so far (real or stand-in), for tests and metrics.
+    checks: std::sync::atomic::AtomicU64,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            attempts: Mutex::default(),
+            hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
+            checks: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
 }
 
 impl LoginThrottle {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, i64)>> {
-        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.attempts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Whether `username` may try now.
-    pub fn allows(&self, username: &str, now: i64) -> bool {
-        match self.lock().get(username) {
-            Some((n, since)) => *n < MAX_FAILURES || now - since >= WINDOW_MS,
-            None => true,
-        }
-    }
-
-    /// Records a failure.
-    pub fn failed(&self, username: &str, now: i64) {
+    /// Reserves one attempt for `username`, or says it must wait.
+    pub fn reserve(&self, username: &str, now: i64) -> bool {
         let mut map = self.lock();
-        // Forget old windows so the map does not grow with every name ever tried.
-        map.retain(|_, (_, since)| now - *since < WINDOW_MS);
-        let entry = map.entry(username.to_owned()).or_insert((0, now));
-        entry.0 += 1;
+        if let Some((n, since)) = map.get_mut(username) {
+            if now - *since >= WINDOW_MS {
+                *n = 0;
+                *since = now;
+            }
+            if *n >= MAX_FAILURES {
+                return false;
+            }
+            *n += 1;
+            return true;
+        }
+        if map.len() >= MAX_TRACKED {
+            // Forget ended windows only when full, so an attempt costs O(1) usually.
+            map.retain(|_, (_, since)| now - *since < WINDOW_MS);
+            if map.len() >= MAX_TRACKED {
+                return false;
+            }
+        }
+        map.insert(username.to_owned(), (1, now));
+        true
     }
 
-    /// Forgets the failures of a username after a successful sign-in.
+    /// Forgets the attempts of a username after a successful sign-in.
     pub fn succeeded(&self, username: &str) {
         self.lock().remove(username);
+    }
+
+    /// How many usernames are tracked.
+    pub fn tracked(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// How many passwords have been checked against a hash.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -97,9 +141,15 @@ fn time_duration(seconds: i64) -> time::Duration {
     time::Duration::seconds(seconds)
 }
 
-/// Where a `next` parameter may send someone: only a path on this server.
+/// Where a `next` parameter may send someone: only a path on this server. One leading
+/// `/`, then anything but `/` or `\`; no backslash, control character or white space
+/// anywhere (browsers drop tabs and newlines, so `/\t/evil.example` would leave).
 pub fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    let mut chars = next.chars();
+    let local = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !next.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    local.then_some(next)
 }
 
 /// Where a user starts.
@@ -166,44 +216,64 @@ pub(crate) async fn login(
     if expected.is_empty() || !super::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
         return viewer.respond(Err(PageError::BadForm));
     }
+    let t = viewer.lang.texts();
+    let refuse = |outcome: Outcome, username: String, jar: CookieJar| {
+        let error = if matches!(outcome, Outcome::Throttled) { t.login_throttled } else { t.login_failed };
+        let view =
+            LoginPage { username, error: Some(error), next: form.next.clone(), demo: state.config.demo };
+        let mut response = render_login(&state, &viewer, jar, view);
+        *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+        response
+    };
+    // Overlong credentials are no one's: refused before they are hashed, tracked,
+    // logged or shown again.
+    if form.username.len() > MAX_CREDENTIAL_LEN || form.password.len() > MAX_CREDENTIAL_LEN {
+        return refuse(Outcome::Wrong, String::new(), jar);
+    }
     let username = form.username.trim().to_lowercase();
+    if !state.throttle.reserve(&username, crate::now_ms()) {
+        tracing::warn!(username = %username.escape_debug(), "sign-in throttled");
+        return refuse(Outcome::Throttled, username, jar);
+    }
+    let Ok(Ok(permit)) =
+        tokio::time::timeout(Duration::from_secs(10), state.throttle.hashing.acquire()).await
+    else {
+        return refuse(Outcome::Throttled, username, jar);
+    };
     let st = state.clone();
     let name = username.clone();
+    let password = form.password.clone();
     let outcome = tokio::task::spawn_blocking(move || -> Result<Outcome, PageError> {
-        let now = crate::now_ms();
-        if !st.throttle.allows(&name, now) {
-            return Ok(Outcome::Throttled);
-        }
-        let user = UserId::parse(&name).ok().and_then(|id| st.db.user(&id).ok().flatten());
-        let ok =
-            user.as_ref().is_some_and(|u| u.active && password_matches(&u.password_hash, &form.password));
-        match user {
-            Some(u) if ok => {
-                st.throttle.succeeded(&name);
-                Ok(Outcome::Welcome(Box::new(u)))
+        st.throttle.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let user = UserId::parse(&name).ok().map(|id| st.db.user(&id)).transpose()?.flatten();
+        // Unknown, deactivated and password-less accounts are checked against a
+        // stand-in hash, so that every answer takes as long as a real check.
+        let real = user.as_ref().filter(|u| u.active).and_then(|u| PasswordHash::new(&u.password_hash).ok());
+        let matches = match &real {
+            Some(hash) => password_matches(hash, &password),
+            None => {
+                let _ = PasswordHash::new(stand_in_hash()).map(|h| password_matches(&h, &password));
+                false
             }
-            _ => {
-                st.throttle.failed(&name, now);
-                Ok(Outcome::Wrong)
-            }
-        }
+        };
+        Ok(match user {
+            Some(u) if matches => Outcome::Welcome(Box::new(u)),
+            _ => Outcome::Wrong,
+        })
     })
     .await
-    .map_err(|e| PageError::Internal(e.to_string()));
-    let t = viewer.lang.texts();
-    let user = match outcome.and_then(|o| o) {
+    .map_err(|e| PageError::Internal(e.to_string()))
+    .and_then(|o| o);
+    drop(permit);
+    let user = match outcome {
         Ok(Outcome::Welcome(user)) => user,
         Ok(refused) => {
-            let error =
-                if matches!(refused, Outcome::Throttled) { t.login_throttled } else { t.login_failed };
-            tracing::warn!(username = %username, "failed sign-in");
-            let view = LoginPage { username, error: Some(error), next: form.next, demo: state.config.demo };
-            let mut response = render_login(&state, &viewer, jar, view);
-            *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
-            return response;
+            tracing::warn!(username = %username.escape_debug(), "failed sign-in");
+            return refuse(refused, username, jar);
         }
         Err(e) => return viewer.respond(Err(e)),
     };
+    state.throttle.succeeded(&username);
     let token = format!("s{}", random_base32(40));
     let session =
         Session { user: user.id.clone(), csrf: random_base32(32), expires_at: crate::now_ms() + SESSION_MS };
@@ -228,11 +298,15 @@ pub(crate) async fn login(
     (jar, see_other(&to)).into_response()
 }
 
-/// Whether a password matches a stored argon2 hash. Accounts without a web password
-/// (imported volunteers) have a hash no password matches.
-fn password_matches(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+/// A hash of a random password, made once with the same parameters as real ones.
+fn stand_in_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| crate::admin::hash_password(&random_base32(24)).unwrap_or_default())
+}
+
+/// Whether a password matches a parsed argon2 hash.
+fn password_matches(hash: &PasswordHash<'_>, password: &str) -> bool {
+    argon2::Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,22 +356,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn five_failures_close_the_window_for_that_name_only() {
+    fn five_attempts_close_the_window_for_that_name_only() {
         let t = LoginThrottle::default();
         for i in 0..MAX_FAILURES {
-            assert!(t.allows("lan", 1000 + i64::from(i)));
-            t.failed("lan", 1000 + i64::from(i));
+            assert!(t.reserve("lan", 1000 + i64::from(i)));
         }
-        assert!(!t.allows("lan", 2000));
-        assert!(t.allows("bao", 2000));
-        assert!(t.allows("lan", 1000 + WINDOW_MS));
+        assert!(!t.reserve("lan", 2000));
+        assert!(t.reserve("bao", 2000));
+        assert!(t.reserve("lan", 1000 + WINDOW_MS));
         t.succeeded("lan");
-        assert!(t.allows("lan", 2000));
+        assert!(t.reserve("lan", 2000));
+    }
+
+    #[test]
+    fn the_throttle_tracks_a_bounded_number_of_names() {
+        let t = LoginThrottle::default();
+        for i in 0..MAX_TRACKED {
+            assert!(t.reserve(&format!("u{i}"), 1000));
+        }
+        assert!(!t.reserve("one-too-many", 1000), "a full throttle refuses names it does not track");
+        assert!(t.reserve("u7", 1001), "tracked names go on being counted");
+        assert_eq!(t.tracked(), MAX_TRACKED);
+        assert!(t.reserve("later", 1000 + WINDOW_MS), "ended windows make room");
+        assert_eq!(t.tracked(), 1);
     }
 
     #[test]
     fn next_stays_on_this_server() {
         assert_eq!(safe_next("/communes/x"), Some("/communes/x"));
+        assert_eq!(safe_next("/communes/x?from=%2F"), Some("/communes/x?from=%2F"));
+        assert_eq!(safe_next("/\t/evil.example/phish"), None);
+        assert_eq!(safe_next("/\n/evil.example"), None);
+        assert_eq!(safe_next("/ /evil.example"), None);
+        assert_eq!(safe_next("/a b"), None);
+        assert_eq!(safe_next("/x\u{7f}"), None);
         assert_eq!(safe_next("//evil.example"), None);
         assert_eq!(safe_next("https://evil.example"), None);
         assert_eq!(safe_next("/\\evil.example"), None);
@@ -306,9 +398,9 @@ mod tests {
 
     #[test]
     fn accounts_without_a_password_never_sign_in() {
-        assert!(!password_matches(crate::admin::NO_PASSWORD, ""));
-        assert!(!password_matches(crate::admin::NO_PASSWORD, "!"));
+        assert!(PasswordHash::new(crate::admin::NO_PASSWORD).is_err());
         let hash = crate::admin::hash_password("mật khẩu dài").expect("hash");
+        let hash = PasswordHash::new(&hash).expect("parses");
         assert!(password_matches(&hash, "mật khẩu dài"));
         assert!(!password_matches(&hash, "mật khẩu dai"));
     }

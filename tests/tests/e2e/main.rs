@@ -1,6 +1,7 @@
 //! End-to-end tests: real servers on 127.0.0.1:0, real clients over real HTTP.
 
 mod browser;
+mod hardening;
 mod phone;
 mod refusals;
 mod serve;

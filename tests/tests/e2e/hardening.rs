@@ -1,0 +1,165 @@
+//! Holes a security review found, each tried the way the attacker tried it, over real
+//! HTTP against a real server: an official reaching an administrator's account, a
+//! leader's enrolment code reaching beyond the leader's hamlets, sign-in spending
+//! memory and hashing on anyone's behalf, and `next` leaving the site.
+
+use std::time::Duration;
+
+use tungnha_client_core::device::Device;
+use tungnha_client_core::{HamletId, Role, UserId};
+use tungnha_server::admin;
+use tungnha_server::records::User;
+use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, commune, get};
+
+/// The test commune; `tolo` leads only its second hamlet, while `tnv1` works in both.
+/// `quantri` is an administrator whose record names the commune (as `--role admin
+/// --commune` once allowed), and `canbo2` a second official of the commune.
+fn server() -> (TestServer, Vec<HamletId>) {
+    let mut hamlets = Vec::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 2, 5, 2);
+        admin::user_add(db, admin::CLI, "tolo", Role::Leader, Some(COMMUNE), Some("Tổ Lộ"), Some(PASSWORD))
+            .expect("leader");
+        admin::assign(db, admin::CLI, "tolo", hamlets[1].as_str()).expect("assign");
+        admin::user_add(db, admin::CLI, "canbo2", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
+            .expect("official");
+        let admin_user = admin::user_add(db, admin::CLI, "quantri", Role::Admin, None, None, Some(PASSWORD))
+            .expect("admin");
+        db.put_user(&User {
+            commune: Some(tungnha_client_core::CommuneId::parse(COMMUNE).expect("id")),
+            ..admin_user
+        })
+        .expect("stored");
+    });
+    (server, hamlets)
+}
+
+#[test]
+fn an_administrator_belongs_to_no_commune() {
+    let (server, _) = server();
+    let r = admin::user_add(&server.state.db, admin::CLI, "quantri2", Role::Admin, Some(COMMUNE), None, None);
+    assert!(r.is_err(), "{r:?}");
+    assert!(server.state.db.user(&UserId::parse("quantri2").expect("id")).expect("read").is_none());
+}
+
+#[test]
+fn an_official_cannot_take_over_an_administrator_or_another_official() {
+    let (server, _) = server();
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    official.get(&format!("/communes/{COMMUNE}/people"));
+    let csrf = official.csrf.clone();
+    for target in ["quantri", "canbo2"] {
+        let page = official.post(
+            &format!("/communes/{COMMUNE}/people/{target}/password"),
+            &[("csrf", &csrf), ("password", "mat-khau-cua-ke-gian")],
+        );
+        assert_eq!(page.status, 403, "reset {target}'s password");
+        let page = official.post(
+            &format!("/communes/{COMMUNE}/people/{target}/active"),
+            &[("csrf", &csrf), ("active", "false")],
+        );
+        assert_eq!(page.status, 403, "lock {target} out");
+        // Untouched: the old password still signs in.
+        let (_, answer) = WebSession::try_sign_in(&server, target, PASSWORD);
+        assert_eq!(answer.status, 303, "{target} still signs in");
+    }
+    // A volunteer of the commune is the official's to manage.
+    let page = official.post(
+        &format!("/communes/{COMMUNE}/people/tnv2/password"),
+        &[("csrf", &csrf), ("password", "mat-khau-moi-1")],
+    );
+    assert_eq!(page.status, 303);
+    WebSession::sign_in(&server, "tnv2", "mat-khau-moi-1");
+}
+
+#[test]
+fn a_leaders_code_reaches_only_the_hamlets_the_leader_leads() {
+    let (server, hamlets) = server();
+    let mut leader = WebSession::sign_in(&server, "tolo", PASSWORD);
+    leader.get("/team");
+    let csrf = leader.csrf.clone();
+    let page = leader.post("/team/enrol", &[("csrf", &csrf), ("user", "tnv1")]);
+    assert_eq!(page.status, 200, "{}", page.html);
+    let code = page
+        .html
+        .split("enrol?code=")
+        .nth(1)
+        .and_then(|s| s.get(..10))
+        .expect("a code in the page")
+        .to_owned();
+
+    // Enrolled with the leader's code (by the leader, or anyone holding it), the device
+    // sees and holds only the hamlet tnv1 shares with the leader.
+    let home = tempfile::tempdir().expect("home");
+    let mut device =
+        Device::enrol(home.path(), &server.base(), &code, "máy của tổ trưởng").expect("enrolled");
+    let me = get(&server.url("/api/v1/me"), Some(&device.identity().token));
+    let listed: Vec<String> = me.json()["hamlets"]
+        .as_array()
+        .expect("hamlets")
+        .iter()
+        .map(|h| h["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(listed, vec![hamlets[1].to_string()]);
+    device.sync().expect("synced");
+    assert!(device.log(&hamlets[1]).is_some());
+    assert!(device.log(&hamlets[0]).is_none(), "the other hamlet's log never reached the device");
+    // The code's making is in the audit log, under the leader's name.
+    let audit = server.state.db.audit_events(1000).expect("audit");
+    assert!(
+        audit.iter().any(|e| e.action == "enrol_code" && e.by == "tolo" && e.detail == "tnv1"),
+        "{audit:?}"
+    );
+}
+
+#[test]
+fn sign_in_spends_nothing_on_an_overlong_username() {
+    let (server, _) = server();
+    let huge = "a".repeat(20_000);
+    let tracked = server.state.throttle.tracked();
+    let checks = server.state.throttle.checks();
+    let (_, answer) = WebSession::try_sign_in(&server, &huge, "x");
+    assert_eq!(answer.status, 401);
+    assert!(answer.html.len() < 100_000, "the name is not echoed back");
+    assert_eq!(server.state.throttle.tracked(), tracked, "not kept as a throttle key");
+    assert_eq!(server.state.throttle.checks(), checks, "not hashed");
+    // A form bigger than any real one is not even read.
+    let (_, answer) = WebSession::try_sign_in(&server, &"a".repeat(1 << 20), "x");
+    assert_eq!(answer.status, 413);
+    assert_eq!(server.state.throttle.tracked(), tracked);
+    // A newline in a username cannot forge a log line either: it is not an account,
+    // and is answered like any wrong name.
+    let (_, answer) = WebSession::try_sign_in(&server, "canbo\nINFO signed in user=quantri", "x");
+    assert_eq!(answer.status, 401);
+}
+
+#[test]
+fn unknown_and_deactivated_accounts_cost_a_password_check_like_real_ones() {
+    let (server, _) = server();
+    admin::set_active(&server.state.db, admin::CLI, &UserId::parse("tnv2").expect("id"), false)
+        .expect("locked");
+    for name in ["khong-co-ai", "tnv2", "canbo"] {
+        let before = server.state.throttle.checks();
+        let (_, answer) = WebSession::try_sign_in(&server, name, "sai-mat-khau");
+        assert_eq!(answer.status, 401);
+        assert_eq!(server.state.throttle.checks(), before + 1, "{name}: one check, as for any account");
+    }
+}
+
+#[test]
+fn concurrent_guesses_cannot_slip_a_right_password_past_the_limit() {
+    let (server, _) = server();
+    // Thirty wrong guesses at once, then the right password while they are in flight.
+    std::thread::scope(|scope| {
+        let wrong: Vec<_> = (0..30)
+            .map(|_| scope.spawn(|| WebSession::try_sign_in(&server, "canbo", "sai-mat-khau").1.status))
+            .collect();
+        std::thread::sleep(Duration::from_millis(30));
+        let right = scope.spawn(|| WebSession::try_sign_in(&server, "canbo", PASSWORD).1.status);
+        assert_eq!(right.join().expect("joined"), 401, "the right password came after five guesses");
+        for w in wrong {
+            assert_eq!(w.join().expect("joined"), 401);
+        }
+    });
+    assert!(server.state.throttle.checks() <= 5, "only the five reserved attempts were hashed");
+}
