@@ -114,16 +114,36 @@ fn invalid(path: String, reason: impl Into<String>) -> RuleViolation {
 }
 
 pub(crate) fn check_text(path: String, text: &str, required: bool) -> Result<(), RuleViolation> {
+    match text_fault(text, required) {
+        Some(reason) => Err(invalid(path, reason)),
+        None => Ok(()),
+    }
+}
+
+/// Whether a character reorders the text around it (bidirectional embeddings,
+/// overrides and isolates, U+202A–U+202E and U+2066–U+2069): an address with U+202E in it
+/// would show other than it is stored.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What is wrong with a label, name or note, if anything: empty when required, longer
+/// than `MAX_TEXT_CHARS`, or holding control or text-reordering characters. Imports and
+/// forms use it too, so every way in refuses the same text.
+pub fn text_fault(text: &str, required: bool) -> Option<String> {
     if required && text.trim().is_empty() {
-        return Err(invalid(path, "must not be empty"));
+        return Some("must not be empty".into());
     }
     if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(invalid(path, format!("is longer than {MAX_TEXT_CHARS} characters")));
+        return Some(format!("is longer than {MAX_TEXT_CHARS} characters"));
     }
     if text.chars().any(|c| c.is_control()) {
-        return Err(invalid(path, "holds control characters"));
+        return Some("holds control characters".into());
     }
-    Ok(())
+    if text.chars().any(is_bidi_control) {
+        return Some("holds characters that reorder text (U+202A–U+202E, U+2066–U+2069)".into());
+    }
+    None
 }
 
 pub(crate) fn check_count(path: String, n: u32) -> Result<(), RuleViolation> {

@@ -87,20 +87,23 @@ pub fn prepare(plan: &Plan, dir: Option<&Path>) -> Result<Prepared, String> {
     for i in 0..plan.hamlets {
         let _ = writeln!(csv, "th-{i},Thôn {i},thon,{}", plan.households);
     }
-    let hamlets: Vec<HamletId> =
-        admin::hamlets_import(&db, COMMUNE, csv.as_bytes()).map_err(err)?.into_iter().map(|h| h.id).collect();
+    let hamlets: Vec<HamletId> = admin::hamlets_import(&db, admin::CLI, COMMUNE, csv.as_bytes())
+        .map_err(err)?
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
     for h in &hamlets {
         let mut rows = String::from("label,head,members\n");
         for n in 0..plan.households {
             let _ = writeln!(rows, "\"Số {}, ngõ {}\",,{}", n % 50 + 1, n / 50 + 1, n % 6 + 1);
         }
-        admin::households_import(&db, h.as_str(), rows.as_bytes()).map_err(err)?;
+        admin::households_import(&db, admin::CLI, h.as_str(), rows.as_bytes()).map_err(err)?;
     }
     let mut users = String::from("username,name,role\ncanbo,Cán bộ xã,official\nseed,Người gieo,volunteer\n");
     for i in 0..plan.devices {
         let _ = writeln!(users, "tnv{i},Tình nguyện viên {i},volunteer");
     }
-    admin::users_import(&db, COMMUNE, users.as_bytes()).map_err(err)?;
+    admin::users_import(&db, admin::CLI, COMMUNE, users.as_bytes()).map_err(err)?;
     let mut enrolments = Vec::with_capacity(plan.devices);
     for i in 0..plan.devices {
         let user = format!("tnv{i}");

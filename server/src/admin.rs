@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use tungnha_client_core::catalogue::Catalogue;
-use tungnha_client_core::domain::{CommuneKind, HamletKind, MAX_COUNT, MAX_TEXT_CHARS};
+use tungnha_client_core::domain::{CommuneKind, HamletKind, MAX_COUNT};
+use tungnha_client_core::rules::text_fault;
 use tungnha_client_core::{ActorId, Author, CommuneId, Coverage, HamletId, HouseholdForm, Role, UserId};
 
 use crate::db::{Db, DbError, LogContent, LogWrite};
@@ -87,8 +88,8 @@ pub fn commune_add(
         return Err(invalid(format!("commune {id} exists already")));
     }
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_TEXT_CHARS {
-        return Err(invalid("the commune's name must be 1 to 200 characters"));
+    if let Some(fault) = text_fault(name, true) {
+        return Err(invalid(format!("the commune's name {fault}")));
     }
     let commune = Commune { id, name: name.to_owned(), kind, catalogue: Catalogue::default() };
     db.put_commune(&commune)?;
@@ -160,6 +161,13 @@ fn read_csv(bytes: &[u8], required: &[&str], optional: &[&str]) -> Csv {
             rows.push((line, cells));
         }
     }
+    if rows.is_empty() && errors.is_empty() {
+        errors.push(RowError {
+            line: 2,
+            column: String::new(),
+            reason: "the file has no rows to import".into(),
+        });
+    }
     Csv { rows, errors }
 }
 
@@ -168,7 +176,7 @@ fn cell<'a>(cells: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// Imports hamlets (`code,name,kind,target_households`) into a commune.
-pub fn hamlets_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<Hamlet>, AdminError> {
+pub fn hamlets_import(db: &Db, by: &str, commune: &str, bytes: &[u8]) -> Result<Vec<Hamlet>, AdminError> {
     let commune = CommuneId::parse(commune).map_err(|e| invalid(e.to_string()))?;
     db.commune(&commune)?
         .ok_or_else(|| invalid(format!("commune {commune} does not exist; add it first")))?;
@@ -196,8 +204,8 @@ pub fn hamlets_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<Hamlet
             errors.push(err("code", format!("hamlet “{code}” exists already")));
         }
         let name = cell(cells, "name");
-        if name.is_empty() || name.chars().count() > MAX_TEXT_CHARS {
-            errors.push(err("name", "must be 1 to 200 characters".into()));
+        if let Some(fault) = text_fault(name, true) {
+            errors.push(err("name", fault));
         }
         let kind = HamletKind::from_code(cell(cells, "kind"));
         if kind.is_none() {
@@ -237,7 +245,7 @@ pub fn hamlets_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<Hamlet
         return Err(AdminError::Import(errors));
     }
     db.put_hamlets(&hamlets)?;
-    audit(db, CLI, Some(&commune), "hamlets_import", format!("{} hamlets into {commune}", hamlets.len()))?;
+    audit(db, by, Some(&commune), "hamlets_import", format!("{} hamlets into {commune}", hamlets.len()))?;
     Ok(hamlets)
 }
 
@@ -250,7 +258,7 @@ pub fn importer() -> Author {
 
 /// Imports households (`label,head,members`; head and members optional) into a
 /// hamlet's log, in one durable write. Returns how many were added.
-pub fn households_import(db: &Db, hamlet: &str, bytes: &[u8]) -> Result<usize, AdminError> {
+pub fn households_import(db: &Db, by: &str, hamlet: &str, bytes: &[u8]) -> Result<usize, AdminError> {
     let id = HamletId::parse(hamlet).map_err(|e| invalid(e.to_string()))?;
     let record = db.hamlet(&id)?.ok_or_else(|| invalid(format!("hamlet {id} does not exist")))?;
     let csv = read_csv(bytes, &["label"], &["head", "members"]);
@@ -263,12 +271,12 @@ pub fn households_import(db: &Db, hamlet: &str, bytes: &[u8]) -> Result<usize, A
             reason: reason.into(),
         };
         let label = cell(cells, "label");
-        if label.is_empty() || label.chars().count() > MAX_TEXT_CHARS {
-            errors.push(err("label", "must be 1 to 200 characters"));
+        if let Some(fault) = text_fault(label, true) {
+            errors.push(err("label", &fault));
         }
         let head = cell(cells, "head");
-        if head.chars().count() > MAX_TEXT_CHARS {
-            errors.push(err("head", "must be at most 200 characters"));
+        if let Some(fault) = text_fault(head, false) {
+            errors.push(err("head", &fault));
         }
         let members = cell(cells, "members");
         let members = if members.is_empty() {
@@ -306,7 +314,7 @@ pub fn households_import(db: &Db, hamlet: &str, bytes: &[u8]) -> Result<usize, A
     })?;
     audit(
         db,
-        CLI,
+        by,
         Some(&record.commune),
         "households_import",
         format!("{} households into {id}", forms.len()),
@@ -364,8 +372,8 @@ pub fn user_add(
         return Err(invalid("an administrator belongs to no commune: leave out --commune"));
     }
     let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(username);
-    if name.chars().count() > MAX_TEXT_CHARS {
-        return Err(invalid("the name must be at most 200 characters"));
+    if let Some(fault) = text_fault(name, true) {
+        return Err(invalid(format!("the name {fault}")));
     }
     let user = User {
         id,
@@ -388,7 +396,7 @@ pub const NO_PASSWORD: &str = "!";
 /// Imports users from CSV (`username,name,role`) into a commune, all-or-nothing. They
 /// get no web password: volunteers who only use the phone need none, and a leader can
 /// set one later. Returns the users created.
-pub fn users_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<User>, AdminError> {
+pub fn users_import(db: &Db, by: &str, commune: &str, bytes: &[u8]) -> Result<Vec<User>, AdminError> {
     let commune = CommuneId::parse(commune).map_err(|e| invalid(e.to_string()))?;
     db.commune(&commune)?
         .ok_or_else(|| invalid(format!("commune {commune} does not exist; add it first")))?;
@@ -412,8 +420,8 @@ pub fn users_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<User>, A
             errors.push(err("username", format!("user “{username}” exists already")));
         }
         let name = cell(cells, "name");
-        if name.is_empty() || name.chars().count() > MAX_TEXT_CHARS {
-            errors.push(err("name", "must be 1 to 200 characters".into()));
+        if let Some(fault) = text_fault(name, true) {
+            errors.push(err("name", fault));
         }
         let role = match Role::from_code(cell(cells, "role")) {
             Some(Role::Admin) | None => {
@@ -439,7 +447,7 @@ pub fn users_import(db: &Db, commune: &str, bytes: &[u8]) -> Result<Vec<User>, A
         return Err(AdminError::Import(errors));
     }
     db.put_users(&users)?;
-    audit(db, CLI, Some(&commune), "users_import", format!("{} users into {commune}", users.len()))?;
+    audit(db, by, Some(&commune), "users_import", format!("{} users into {commune}", users.len()))?;
     Ok(users)
 }
 
@@ -520,8 +528,8 @@ pub fn set_catalogue(db: &Db, by: &str, commune: &CommuneId, catalogue: Catalogu
         if !tungnha_client_core::catalogue::is_code(&e.code) {
             return Err(invalid(format!("“{}” is not a code", e.code)));
         }
-        if e.label.trim().is_empty() || e.label.chars().count() > MAX_TEXT_CHARS {
-            return Err(invalid(format!("the label of {} must be 1 to 200 characters", e.code)));
+        if let Some(fault) = text_fault(&e.label, true) {
+            return Err(invalid(format!("the label of {} {fault}", e.code)));
         }
     }
     c.catalogue = catalogue;
@@ -563,6 +571,9 @@ pub fn mint_code(
     Ok(code)
 }
 
+/// The longest an enrolment code may stay valid.
+pub const MAX_CODE_TTL_MS: i64 = 30 * 86_400_000;
+
 /// Parses a duration like `24h`, `30m`, `7d` or `90s` into milliseconds.
 pub fn parse_ttl(text: &str) -> Result<i64, AdminError> {
     let text = text.trim();
@@ -576,10 +587,11 @@ pub fn parse_ttl(text: &str) -> Result<i64, AdminError> {
         "d" => 86_400_000,
         _ => return Err(invalid(format!("“{text}” is not a duration like 24h, 30m or 7d"))),
     };
-    if n <= 0 || n > 30 * 24 {
-        return Err(invalid("the duration must be positive and at most 30 days"));
+    // The duration is bounded, not the number typed: 720h and 30d are the same limit.
+    match n.checked_mul(ms) {
+        Some(total) if total > 0 && total <= MAX_CODE_TTL_MS => Ok(total),
+        _ => Err(invalid("the duration must be positive and at most 30 days")),
     }
-    Ok(n * ms)
 }
 
 /// One difference `verify` found.
@@ -631,7 +643,7 @@ mod tests {
         csv.extend_from_slice("kp-2,Khu phố 2,lang,300\n".as_bytes());
         csv.extend_from_slice("kp-3,Khu phố 3,khu_pho,-5\n".as_bytes());
         csv.extend_from_slice(b"kp-4,Khu ph\xff 4,khu_pho,10\n");
-        let err = hamlets_import(&db, "p-hoa-binh", &csv).expect_err("refused");
+        let err = hamlets_import(&db, CLI, "p-hoa-binh", &csv).expect_err("refused");
         let AdminError::Import(rows) = err else { panic!("expected row errors, got {err}") };
         let found: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.column.as_str())).collect();
         assert_eq!(found, vec![(3, "code"), (4, "kind"), (5, "target_households"), (6, "name")], "{rows:?}");
@@ -642,7 +654,7 @@ mod tests {
     #[test]
     fn a_missing_column_is_named() {
         let (_dir, db) = db();
-        let err = hamlets_import(&db, "p-hoa-binh", b"code,name,target_households\nkp-1,A,3\n")
+        let err = hamlets_import(&db, CLI, "p-hoa-binh", b"code,name,target_households\nkp-1,A,3\n")
             .expect_err("refused");
         assert!(err.to_string().contains("column “kind”: this column is missing"), "{err}");
     }
@@ -652,6 +664,7 @@ mod tests {
         let (_dir, db) = db();
         let hamlets = hamlets_import(
             &db,
+            CLI,
             "p-hoa-binh",
             "code,name,kind,target_households\nkp-1,Khu phố 1,khu_pho,300\n".as_bytes(),
         )
@@ -659,6 +672,7 @@ mod tests {
         assert_eq!(hamlets[0].id.as_str(), "p-hoa-binh.kp-1");
         let n = households_import(
             &db,
+            CLI,
             "p-hoa-binh.kp-1",
             "label,head,members\nSố 1,Nguyễn Văn A,4\nSố 2,,\n\"Số 3, hẻm 2\",Trần Thị B,2\n".as_bytes(),
         )
@@ -668,20 +682,49 @@ mod tests {
         assert_eq!(log.households().ok.len(), 3);
         assert_eq!(db.coverage(&hamlets[0].id).expect("coverage").registered, 3);
         assert_eq!(verify(&db).expect("verify"), (1, vec![]));
-        let err = households_import(&db, "p-hoa-binh.kp-1", b"label,members\nX,99\n").expect_err("refused");
+        let err =
+            households_import(&db, CLI, "p-hoa-binh.kp-1", b"label,members\nX,99\n").expect_err("refused");
         assert!(err.to_string().contains("line 2, column “members”"), "{err}");
+    }
+
+    #[test]
+    fn text_faults_and_empty_files_are_refused_by_line() {
+        let (_dir, db) = db();
+        hamlets_import(&db, "someone", "p-hoa-binh", b"code,name,kind,target_households\nkp-1,A,khu_pho,3\n")
+            .expect("imported");
+        let csv = "label,head\nSố 1,An\n\"Số 2\u{7}\",Bình\nSố 3,Chi\u{202e}n\n";
+        let err = households_import(&db, CLI, "p-hoa-binh.kp-1", csv.as_bytes()).expect_err("refused");
+        let AdminError::Import(rows) = err else { panic!("expected row errors, got {err}") };
+        let found: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.column.as_str())).collect();
+        assert_eq!(found, vec![(3, "label"), (4, "head")], "{rows:?}");
+        for empty in [&b"label,head\n"[..], b"", b"\xef\xbb\xbflabel\n\n"] {
+            let err =
+                households_import(&db, CLI, "p-hoa-binh.kp-1", empty).expect_err("an empty file is refused");
+            assert!(err.to_string().contains("no rows") || err.to_string().contains("missing"), "{err}");
+        }
+        assert_eq!(
+            db.coverage(&HamletId::parse("p-hoa-binh.kp-1").expect("id")).expect("coverage").registered,
+            0
+        );
+        // The import is audited under whoever ran it.
+        assert!(
+            db.audit_events(10)
+                .expect("audit")
+                .iter()
+                .any(|e| e.by == "someone" && e.action == "hamlets_import")
+        );
     }
 
     #[test]
     fn users_import_in_bulk_without_passwords_or_not_at_all() {
         let (_dir, db) = db();
         let good = "username,name,role\nlan.tran,Trần Thị Lan,volunteer\nhai.nguyen,Nguyễn Văn Hải,leader\n";
-        let users = users_import(&db, "p-hoa-binh", good.as_bytes()).expect("imported");
+        let users = users_import(&db, CLI, "p-hoa-binh", good.as_bytes()).expect("imported");
         assert_eq!(users.len(), 2);
         assert_eq!(db.user(&users[0].id).expect("read").expect("stored").password_hash, NO_PASSWORD);
         let bad =
             "username,name,role\nmai,Mai,volunteer\n0912345678,Số điện thoại,volunteer\nlan.tran,Lan,admin\n";
-        let err = users_import(&db, "p-hoa-binh", bad.as_bytes()).expect_err("refused");
+        let err = users_import(&db, CLI, "p-hoa-binh", bad.as_bytes()).expect_err("refused");
         let AdminError::Import(rows) = err else { panic!("expected row errors") };
         assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 4, 4], "{rows:?}");
         assert!(db.user(&UserId::parse("mai").expect("id")).expect("read").is_none(), "nothing was imported");
@@ -701,5 +744,12 @@ mod tests {
         assert_eq!(parse_ttl("30m").expect("ok"), 1_800_000);
         assert!(parse_ttl("-1h").is_err());
         assert!(parse_ttl("soon").is_err());
+        // The duration is bounded, whatever unit it is typed in.
+        assert_eq!(parse_ttl("30d").expect("ok"), MAX_CODE_TTL_MS);
+        assert_eq!(parse_ttl("720h").expect("ok"), MAX_CODE_TTL_MS);
+        assert_eq!(parse_ttl("1000m").expect("ok"), 60_000_000);
+        for long in ["31d", "720d", "721h", "43201m", "99999999999999999d"] {
+            assert!(parse_ttl(long).is_err(), "{long}");
+        }
     }
 }

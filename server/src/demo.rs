@@ -66,7 +66,7 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
     for (code, name) in HAMLETS {
         let _ = writeln!(csv, "{code},{name},khu_pho,{}", rng.random_range(30..=42) * 10);
     }
-    let hamlets = admin::hamlets_import(db, COMMUNE, csv.as_bytes())?;
+    let hamlets = admin::hamlets_import(db, admin::CLI, COMMUNE, csv.as_bytes())?;
     for (username, name, role) in PEOPLE {
         admin::user_add(db, admin::CLI, username, *role, Some(COMMUNE), Some(name), Some(DEMO_PASSWORD))?;
     }
@@ -92,7 +92,7 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
                 rng.random_range(1..=7)
             );
         }
-        admin::households_import(db, hamlet.id.as_str(), households.as_bytes())?;
+        admin::households_import(db, admin::CLI, hamlet.id.as_str(), households.as_bytes())?;
         let (mut log, next) = db.load_log(&hamlet.id)?.ok_or_else(|| AdminError::Invalid("no log".into()))?;
         log.set_actor(ActorId::random());
         let volunteers: Vec<Author> = [i % 8 + 1, (i + 6) % 8 + 1]

@@ -49,6 +49,11 @@ enum Command {
         /// TLS): mark cookies Secure and build https enrolment links.
         #[arg(long, env = "TUNGNHA_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// The address people reach the server at, for enrolment links and QR codes
+        /// (`https://tungnha.example.vn`). Without it, links use the address the
+        /// browser asked for, which a forged Host header could change.
+        #[arg(long, env = "TUNGNHA_PUBLIC_URL", value_parser = parse_public_url)]
+        public_url: Option<String>,
         /// Serve https with this certificate chain (PEM); needs --tls-key. Phones need
         /// a secure context for the app's offline storage and service worker.
         #[arg(long, env = "TUNGNHA_TLS_CERT", requires = "tls_key")]
@@ -206,14 +211,22 @@ fn main() -> ExitCode {
             cache_idle_secs,
             body_limit,
             secure_cookies,
+            public_url,
             tls_cert,
             tls_key,
         } => {
             let tls = tls_cert.zip(tls_key);
             let secure_cookies = secure_cookies || tls.is_some();
             let cache_idle = std::time::Duration::from_secs(cache_idle_secs);
-            let config =
-                Config { demo, cache_docs, cache_idle, body_limit, secure_cookies, ..Config::new(data) };
+            let config = Config {
+                demo,
+                cache_docs,
+                cache_idle,
+                body_limit,
+                secure_cookies,
+                public_url,
+                ..Config::new(data)
+            };
             match serve(config, listen, tls) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -223,6 +236,17 @@ fn main() -> ExitCode {
             }
         }
         Command::Admin(args) => admin_main(args),
+    }
+}
+
+/// A public URL is an http(s) origin, with nothing after the host but an optional `/`.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    match rest.map(|r| r.trim_end_matches('/')) {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ', '@']) => {
+            Ok(text.trim_end_matches('/').to_owned())
+        }
+        _ => Err("give an address like https://tungnha.example.vn".into()),
     }
 }
 
@@ -315,12 +339,12 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
             )
         }
         AdminCommand::Hamlets(HamletsCommand::Import { commune, file }) => {
-            let hamlets = admin::hamlets_import(db, &commune, &read_file(&file)?)?;
+            let hamlets = admin::hamlets_import(db, admin::CLI, &commune, &read_file(&file)?)?;
             let ids: Vec<&str> = hamlets.iter().map(|h| h.id.as_str()).collect();
             (json!({"imported": ids}), format!("Imported {} hamlets: {}", ids.len(), ids.join(", ")), true)
         }
         AdminCommand::Households(HouseholdsCommand::Import { hamlet, file }) => {
-            let n = admin::households_import(db, &hamlet, &read_file(&file)?)?;
+            let n = admin::households_import(db, admin::CLI, &hamlet, &read_file(&file)?)?;
             (json!({"imported": n}), format!("Imported {n} households into {hamlet}"), true)
         }
         AdminCommand::User(UserCommand::Add { username, role, commune, name, password_stdin: _ }) => {
@@ -347,7 +371,7 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
             )
         }
         AdminCommand::Users(UsersCommand::Import { commune, file }) => {
-            let users = admin::users_import(db, &commune, &read_file(&file)?)?;
+            let users = admin::users_import(db, admin::CLI, &commune, &read_file(&file)?)?;
             let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
             (json!({"imported": ids}), format!("Imported {} users", ids.len()), true)
         }

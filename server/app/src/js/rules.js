@@ -30,6 +30,7 @@ function checkText(field, text, required) {
   if (required && text.trim() === '') throw new RuleError('invalid_value', field, 'must not be empty');
   if (chars(text) > MAX_TEXT_CHARS) throw new RuleError('invalid_value', field, `is longer than ${MAX_TEXT_CHARS} characters`);
   if (/\p{Cc}/u.test(text)) throw new RuleError('invalid_value', field, 'holds control characters');
+  if (/[\u202a-\u202e\u2066-\u2069]/u.test(text)) throw new RuleError('invalid_value', field, 'holds characters that reorder text');
 }
 
 function checkCount(field, n) {
