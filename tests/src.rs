@@ -27,12 +27,17 @@ pub struct TestServer {
 impl TestServer {
     /// Sets up a fresh data directory with `setup`, then serves it.
     pub fn start(demo: bool, setup: impl FnOnce(&Db)) -> Self {
+        Self::start_with(|c| Config { demo, ..c }, setup)
+    }
+
+    /// Like `start`, with the configuration changed by `configure`.
+    pub fn start_with(configure: impl FnOnce(Config) -> Config, setup: impl FnOnce(&Db)) -> Self {
         let data = tempfile::tempdir().expect("temporary data directory");
         {
             let db = Db::open(data.path()).expect("open the data directory");
             setup(&db);
         }
-        Self::serve(Config { demo, ..Config::new(data.path().to_path_buf()) }, data)
+        Self::serve(configure(Config::new(data.path().to_path_buf())), data)
     }
 
     /// Serves a data directory set up elsewhere (by `tungnha-loadgen --prepare`, say).
@@ -159,7 +164,7 @@ pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) ->
     for i in 1..=hamlets {
         csv.push_str(&format!("kp-{i},Khu phố {i},khu_pho,{}\n", households + 10));
     }
-    let ids: Vec<HamletId> = admin::hamlets_import(db, COMMUNE, csv.as_bytes())
+    let ids: Vec<HamletId> = admin::hamlets_import(db, admin::CLI, COMMUNE, csv.as_bytes())
         .expect("hamlets")
         .into_iter()
         .map(|h| h.id)
@@ -169,7 +174,7 @@ pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) ->
         for n in 1..=households {
             rows.push_str(&format!("\"Số {n}, hẻm 2\",Nguyễn Văn {n},{}\n", n % 5 + 1));
         }
-        admin::households_import(db, h.as_str(), rows.as_bytes()).expect("households");
+        admin::households_import(db, admin::CLI, h.as_str(), rows.as_bytes()).expect("households");
     }
     use tungnha_client_core::Role;
     let mut people = vec![("canbo".to_owned(), Role::Official), ("totruong".to_owned(), Role::Leader)];
@@ -333,6 +338,18 @@ impl WebSession {
                 .header("Cookie", &self.cookie)
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .send(form_body(fields).as_bytes()),
+        )
+        .0
+    }
+
+    /// POSTs a form body exactly as given (bytes a browser would never send).
+    pub fn post_raw(&mut self, path: &str, body: &[u8]) -> Page {
+        page_of(
+            web_agent()
+                .post(format!("{}{path}", self.base))
+                .header("Cookie", &self.cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(body),
         )
         .0
     }

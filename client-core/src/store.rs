@@ -33,6 +33,9 @@ pub enum StoreError {
     /// sled failed (disk full, permissions, a damaged database file).
     #[error("the local store could not be used: {0}")]
     Sled(#[from] sled::Error),
+    /// The store's directory could not be made or kept private.
+    #[error("the local store's folder could not be made private: {0}")]
+    Folder(#[from] std::io::Error),
     /// A hamlet's stored chunks do not load.
     #[error("the stored log of hamlet {hamlet} is damaged (chunk {chunk}): {reason}")]
     Corrupt {
@@ -99,9 +102,23 @@ pub struct Loaded {
     pub damaged: Vec<StoreError>,
 }
 
+/// Creates `dir` if needed and makes it (and the files sled keeps in it, by making
+/// them unreachable to others) its owner's alone: mode 0700.
+fn owner_only(dir: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir).map_err(StoreError::Folder)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(StoreError::Folder)?;
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`. The directory holds the device's token,
+    /// so it is made (or set) readable by its owner only.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        owner_only(dir)?;
         let db = sled::open(dir)?;
         Ok(Self {
             chunks: db.open_tree("chunks")?,
@@ -316,6 +333,20 @@ fn tx_error(e: TransactionError<()>) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_store_folder_is_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        std::fs::create_dir(&home).expect("made");
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let store = Store::open(&home).expect("open");
+        store.set(&[("token", b"tn-secret")]).expect("set");
+        let mode = std::fs::metadata(&home).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
     use crate::domain::{Author, HouseholdForm, Outcome, Role, VisitForm};
     use crate::ids::UserId;
     use automerge::ActorId;

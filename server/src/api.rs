@@ -97,6 +97,11 @@ async fn enrol(
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ApiError::BadRequest("device_name must be 1 to 80 characters".into()));
     }
+    // Codes are 50 random bits, but guessing is bounded all the same: an attempt is
+    // counted before the code is looked up and given back when it enrols.
+    if !state.enrol_attempts.reserve(crate::now_ms()) {
+        return Err(ApiError::TooManyAttempts);
+    }
     let enrolled = blocking(move || {
         let code = state.db.take_enrol_code(&normalize_code(&req.code))?.ok_or(ApiError::BadEnrolCode)?;
         let now = crate::now_ms();
@@ -104,6 +109,7 @@ async fn enrol(
             return Err(ApiError::BadEnrolCode);
         }
         let user = state.db.user(&code.user)?.filter(|u| u.active).ok_or(ApiError::BadEnrolCode)?;
+        state.enrol_attempts.give_back();
         let actor = loop {
             let actor = ActorId::random();
             if !state.db.actor_taken(&actor.to_hex_string())? {

@@ -66,6 +66,25 @@ async fn asset(headers: HeaderMap, Path(path): Path<String>) -> Response {
     }
 }
 
+/// The CSP hashes (`'sha256-…'`) of the shell's inline scripts: its import map, which
+/// browsers must read before any module loads, so it cannot be a file of its own.
+pub(crate) fn inline_script_hashes() -> Vec<String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let Some((_, shell)) = find(SHELL) else { return Vec::new() };
+    let shell = String::from_utf8_lossy(shell);
+    let mut hashes = Vec::new();
+    for (start, _) in shell.match_indices("<script") {
+        let rest = &shell[start..];
+        let (Some(open_end), Some(close)) = (rest.find('>'), rest.find("</script>")) else { continue };
+        if open_end < close && !rest[..open_end].contains("src=") {
+            let digest = sha2::Sha256::digest(&rest.as_bytes()[open_end + 1..close]);
+            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+        }
+    }
+    hashes
+}
+
 /// Every URL the service worker keeps: the shell, every asset, and the icon.
 pub fn shell_urls() -> Vec<String> {
     let mut urls = vec!["/app/".to_owned(), "/static/icon.svg".to_owned()];

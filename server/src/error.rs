@@ -49,6 +49,9 @@ pub enum ApiError {
     /// The request body is larger than the server accepts.
     #[error("the request is too large")]
     TooLarge,
+    /// Too many attempts of this kind lately; try again later.
+    #[error("too many attempts; wait a minute and try again")]
+    TooManyAttempts,
     /// Nothing there.
     #[error("{0} not found")]
     NotFound(String),
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::NotAssigned(_) => "not_assigned",
             ApiError::RuleViolation { .. } => "rule_violation",
             ApiError::TooLarge => "payload_too_large",
+            ApiError::TooManyAttempts => "too_many_attempts",
             ApiError::NotFound(_) => "not_found",
             ApiError::Internal(_) => "internal",
         }
@@ -87,6 +91,7 @@ impl ApiError {
             }
             ApiError::RuleViolation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -60,6 +60,9 @@ pub struct Config {
     /// Mark cookies `Secure` and build https links: the server is reached over TLS
     /// (its own, or a reverse proxy's).
     pub secure_cookies: bool,
+    /// The address people reach the server at (`https://tungnha.example.vn`), for
+    /// enrolment links. Without it, links use the address the browser asked for.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -73,6 +76,7 @@ impl Config {
             body_limit: 4 * 1024 * 1024,
             concurrency: 512,
             secure_cookies: false,
+            public_url: None,
         }
     }
 }
@@ -88,6 +92,10 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
+/// Wrong enrolment codes the whole server takes per minute before it answers
+/// `too_many_attempts` for the rest of that minute.
+pub const MAX_FAILED_ENROLMENTS_PER_MINUTE: u32 = 30;
+
 /// Shared state of the running server.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -97,6 +105,8 @@ pub struct AppState {
     pub docs: Arc<DocCache>,
     /// Failed web sign-ins, per username.
     pub throttle: Arc<web::session::LoginThrottle>,
+    /// Failed enrolments, server-wide.
+    pub enrol_attempts: Arc<web::session::AttemptWindow>,
     config: Arc<Config>,
 }
 
@@ -108,6 +118,10 @@ impl AppState {
             docs: Arc::new(DocCache::new(config.cache_docs)),
             db,
             throttle: Arc::default(),
+            enrol_attempts: Arc::new(web::session::AttemptWindow::new(
+                MAX_FAILED_ENROLMENTS_PER_MINUTE,
+                60_000,
+            )),
             config: Arc::new(config),
         };
         if state.config.demo && state.db.is_empty() {
@@ -124,6 +138,16 @@ impl AppState {
 }
 
 impl AppState {
+    /// Whether the server is reached over TLS (its own, or a reverse proxy's).
+    pub fn secure(&self) -> bool {
+        self.config.secure_cookies
+    }
+
+    /// The configured public address, without a trailing slash.
+    pub fn public_url(&self) -> Option<&str> {
+        self.config.public_url.as_deref().map(|u| u.trim_end_matches('/'))
+    }
+
     /// Starts the server's housekeeping: every 30 s, logs idle for `cache_idle` leave
     /// memory.
     pub fn spawn_housekeeping(&self) {
@@ -181,6 +205,7 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(app::router())
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(axum::middleware::from_fn(routes::count_requests))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), routes::security_headers))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

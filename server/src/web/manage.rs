@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +24,7 @@ use tungnha_web::manage::{
 };
 
 use super::pages::{managed_commune, team_members, team_page};
-use super::{PageError, Viewer, see_other};
+use super::{Form, PageError, Viewer, see_other};
 use crate::AppState;
 use crate::admin::{self, AdminError};
 use crate::records::{Commune, User};
@@ -591,8 +590,12 @@ pub(crate) struct EnrolForm {
     user: String,
 }
 
-/// The origin devices reach this server at, as the browser reached it.
+/// The origin devices reach this server at: the configured public URL, else as the
+/// browser reached it.
 fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = state.public_url() {
+        return url.to_owned();
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = if state.config.secure_cookies { "https" } else { "http" };
     format!("{scheme}://{host}")

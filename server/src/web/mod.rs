@@ -19,7 +19,7 @@ mod pages;
 pub mod session;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -82,6 +82,34 @@ async fn icon() -> Response {
 fn static_asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
         .into_response()
+}
+
+/// A form body, like axum's `Form`, except that a name or value that is not UTF-8 once
+/// percent-decoded is refused with 422 instead of being silently replaced (which
+/// would store text nobody typed).
+#[derive(Debug)]
+pub(crate) struct Form<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes =
+            axum::body::Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let unreadable = || {
+            let text = "Biểu mẫu có ký tự không đọc được (không phải UTF-8); không có gì được lưu.\n\
+                        The form holds text that is not UTF-8; nothing was saved.\n";
+            (StatusCode::UNPROCESSABLE_ENTITY, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text)
+                .into_response()
+        };
+        for pair in bytes.split(|b| *b == b'&') {
+            let decoded: Vec<u8> = percent_encoding::percent_decode(pair).collect();
+            if std::str::from_utf8(&decoded).is_err() {
+                return Err(unreadable());
+            }
+        }
+        serde_urlencoded::from_bytes(&bytes).map(Form).map_err(|_| unreadable())
+    }
 }
 
 /// Why a page cannot be shown.

@@ -13,7 +13,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -24,7 +23,7 @@ use tungnha_client_core::{Role, UserId};
 use tungnha_web::Lang;
 use tungnha_web::auth::LoginPage;
 
-use super::{PageError, Viewer, blocking, see_other};
+use super::{Form, PageError, Viewer, blocking, see_other};
 use crate::AppState;
 use crate::db::Session;
 use crate::records::User;
@@ -117,6 +116,42 @@ impl LoginThrottle {
     /// How many passwords have been checked against a hash.
     pub fn checks(&self) -> u64 {
         self.checks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Failed attempts of one kind server-wide (enrolment codes tried), at most `max` per
+/// window: an attempt is reserved before it is checked and given back if it succeeds,
+/// so concurrent guesses cannot overshoot.
+#[derive(Debug)]
+pub struct AttemptWindow {
+    max: u32,
+    window_ms: i64,
+    state: Mutex<(i64, u32)>,
+}
+
+impl AttemptWindow {
+    /// At most `max` failures per `window_ms`.
+    pub fn new(max: u32, window_ms: i64) -> Self {
+        Self { max, window_ms, state: Mutex::new((0, 0)) }
+    }
+
+    /// Reserves an attempt, or says the window is full.
+    pub fn reserve(&self, now: i64) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if now - s.0 >= self.window_ms {
+            *s = (now, 0);
+        }
+        if s.1 >= self.max {
+            return false;
+        }
+        s.1 += 1;
+        true
+    }
+
+    /// Gives back a reserved attempt that succeeded.
+    pub fn give_back(&self) {
+        let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        s.1 = s.1.saturating_sub(1);
     }
 }
 

@@ -9,7 +9,7 @@ use tungnha_client_core::device::Device;
 use tungnha_client_core::{HamletId, Role, UserId};
 use tungnha_server::admin;
 use tungnha_server::records::User;
-use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, commune, get};
+use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune, get, post};
 
 /// The test commune; `tolo` leads only its second hamlet, while `tnv1` works in both.
 /// `quantri` is an administrator whose record names the commune (as `--role admin
@@ -123,8 +123,10 @@ fn sign_in_spends_nothing_on_an_overlong_username() {
     assert!(answer.html.len() < 100_000, "the name is not echoed back");
     assert_eq!(server.state.throttle.tracked(), tracked, "not kept as a throttle key");
     assert_eq!(server.state.throttle.checks(), checks, "not hashed");
-    // A form bigger than any real one is not even read.
-    let (_, answer) = WebSession::try_sign_in(&server, &"a".repeat(1 << 20), "x");
+    // A form bigger than any real one is not even read. (Just over the limit: the
+    // server answers as soon as it has read too much, and a much larger body would race
+    // that answer with the client still sending.)
+    let (_, answer) = WebSession::try_sign_in(&server, &"a".repeat(tungnha_server::web::FORM_LIMIT), "x");
     assert_eq!(answer.status, 413);
     assert_eq!(server.state.throttle.tracked(), tracked);
     // A newline in a username cannot forge a log line either: it is not an account,
@@ -162,4 +164,89 @@ fn concurrent_guesses_cannot_slip_a_right_password_past_the_limit() {
         }
     });
     assert!(server.state.throttle.checks() <= 5, "only the five reserved attempts were hashed");
+}
+
+#[test]
+fn every_answer_carries_the_security_headers() {
+    let (server, _) = server();
+    for path in ["/login", "/app/", "/app/js/main.js", "/api/v1/me", "/healthz", "/no-such-page"] {
+        let answer = ureq_head(&server.url(path));
+        let header =
+            |name: &str| answer.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("'sha256-"), "the app's import map is allowed by its hash: {csp}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("strict-transport-security"), "", "no HSTS over plain http");
+    }
+}
+
+/// The headers of a GET, whatever its status, lower-cased.
+fn ureq_head(url: &str) -> Vec<(String, String)> {
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let response = agent.get(url).call().expect("answered");
+    response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_lowercase(), v.to_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+#[test]
+fn guessing_enrolment_codes_is_bounded_server_wide() {
+    let mut good = String::new();
+    let server = TestServer::start(false, |db| {
+        commune(db, 1, 3, 1);
+        good = code(db, "tnv1");
+    });
+    let enrol = |code: &str| {
+        let body = serde_json::json!({"code": code, "device_name": "máy"}).to_string();
+        post(&server.url("/api/v1/enrol"), None, "application/json", body.as_bytes())
+    };
+    for i in 0..tungnha_server::MAX_FAILED_ENROLMENTS_PER_MINUTE {
+        assert_eq!(enrol(&format!("WRONG{i:05}")).code(), "bad_enrol_code");
+    }
+    let refused = enrol("WRONG99999");
+    assert_eq!((refused.status, refused.code().as_str()), (429, "too_many_attempts"));
+    // During the lockout even a real code waits, and is not used up by waiting.
+    assert_eq!(enrol(&good).code(), "too_many_attempts");
+    assert!(server.state.db.take_enrol_code(&good).expect("read").is_some(), "the code is still there");
+}
+
+#[test]
+fn enrolment_links_use_the_configured_public_address() {
+    let server = TestServer::start_with(
+        |c| tungnha_server::Config { public_url: Some("https://tungnha.example.vn".into()), ..c },
+        |db| {
+            commune(db, 1, 3, 1);
+        },
+    );
+    let mut leader = WebSession::sign_in(&server, "totruong", PASSWORD);
+    leader.get("/team");
+    let csrf = leader.csrf.clone();
+    let page = leader.post("/team/enrol", &[("csrf", &csrf), ("user", "tnv1")]);
+    assert!(page.html.contains("https://tungnha.example.vn/app/enrol?code="), "{}", page.html);
+}
+
+#[test]
+fn a_form_field_that_is_not_utf8_is_refused_and_nothing_is_stored() {
+    let (server, _) = server();
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    official.get(&format!("/communes/{COMMUNE}/people"));
+    let body = format!("csrf={}&username=moi&name=Tr%E1%BA%A7n%FF&role=volunteer&password=", official.csrf);
+    let page = official.post_raw(&format!("/communes/{COMMUNE}/people"), body.as_bytes());
+    assert_eq!(page.status, 422);
+    assert!(page.html.contains("UTF-8"), "{}", page.html);
+    assert!(server.state.db.user(&UserId::parse("moi").expect("id")).expect("read").is_none());
+    // The same form in good UTF-8 is taken.
+    let body = format!("csrf={}&username=moi&name=Tr%E1%BA%A7n&role=volunteer&password=", official.csrf);
+    let page = official.post_raw(&format!("/communes/{COMMUNE}/people"), body.as_bytes());
+    assert_eq!(page.status, 303, "{}", page.html);
+    let user = server.state.db.user(&UserId::parse("moi").expect("id")).expect("read").expect("stored");
+    assert_eq!(user.name, "Trần");
 }
