@@ -342,6 +342,11 @@ impl WebSession {
         .0
     }
 
+    /// The session cookie (`tn_session=…`), empty if signing in failed.
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
     /// POSTs a form body exactly as given (bytes a browser would never send).
     pub fn post_raw(&mut self, path: &str, body: &[u8]) -> Page {
         page_of(

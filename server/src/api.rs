@@ -2,10 +2,7 @@
 //! handler authenticates, checks role and scope, and does its blocking work (sled,
 //! Automerge) on a blocking thread.
 
-use std::collections::BTreeSet;
-
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -18,14 +15,15 @@ use tungnha_client_core::api::{
     CatalogueView, EnrolRequest, Enrolled, HamletView, Me, OutcomeView, UserView,
 };
 use tungnha_client_core::catalogue::{Catalogue, outcome_label};
-use tungnha_client_core::{ActorId, CommuneId, Coverage, DeviceId, HamletId, HouseholdId, Outcome, Role};
+use tungnha_client_core::{ActorId, CommuneId, Coverage, DeviceId, HamletId, HouseholdId, Outcome};
 
 use crate::AppState;
+use crate::access::{self, Routes};
 use crate::error::ApiError;
 use crate::records::{AuditEvent, Device, Hamlet, User};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router() -> Routes {
+    Routes::new()
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/me", get(me))
         .route("/api/v1/sync", post(sync))
@@ -233,17 +231,6 @@ pub struct CommuneReport {
     pub hamlets: Vec<HamletCoverage>,
 }
 
-/// Whether `user` may see `hamlet`'s figures: a leader their hamlets, an official
-/// their commune, an administrator everything.
-pub fn may_see_hamlet(state: &AppState, user: &User, hamlet: &Hamlet) -> Result<bool, ApiError> {
-    Ok(match user.role {
-        Role::Admin => true,
-        Role::Official => user.commune.as_ref() == Some(&hamlet.commune),
-        Role::Leader => state.db.assignments_of(&user.id)?.contains(&hamlet.id),
-        Role::Volunteer => false,
-    })
-}
-
 async fn hamlet_coverage(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -254,7 +241,7 @@ async fn hamlet_coverage(
         let (_, user) = active(&state, token)?;
         let id = HamletId::parse(&id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let hamlet = state.db.hamlet(&id)?.ok_or_else(|| ApiError::NotFound(format!("hamlet {id}")))?;
-        if !may_see_hamlet(&state, &user, &hamlet)? {
+        if !access::may_see_hamlet(&state, &user, &hamlet)? {
             return Err(ApiError::Forbidden("you may not see this hamlet’s figures".into()));
         }
         let follow_ups = match state.docs.get(&state.db, &id)? {
@@ -301,12 +288,7 @@ async fn commune_coverage(
     let report = blocking(move || {
         let (_, user) = active(&state, token)?;
         let id = CommuneId::parse(&id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let allowed = match user.role {
-            Role::Admin => true,
-            Role::Official => user.commune.as_ref() == Some(&id),
-            Role::Leader | Role::Volunteer => false,
-        };
-        if !allowed {
+        if !access::may_see_commune(&user, &id) {
             return Err(ApiError::Forbidden("only the commune’s officials may see its figures".into()));
         }
         commune_report(&state, &id)
@@ -315,26 +297,12 @@ async fn commune_coverage(
     Ok(Json(report))
 }
 
-/// Whether `by` may revoke a device of `owner`: an official of the owner's commune, an
-/// administrator, or a leader who shares a hamlet with the owner (their team).
-pub fn may_revoke(state: &AppState, by: &User, owner: &User) -> Result<bool, ApiError> {
-    Ok(match by.role {
-        Role::Admin => true,
-        Role::Official => by.commune.is_some() && by.commune == owner.commune,
-        Role::Leader => {
-            let mine: BTreeSet<HamletId> = state.db.assignments_of(&by.id)?.into_iter().collect();
-            state.db.assignments_of(&owner.id)?.iter().any(|h| mine.contains(h))
-        }
-        Role::Volunteer => false,
-    })
-}
-
 /// Revokes a device and records it in the audit log.
 pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId) -> Result<Device, ApiError> {
     let device = state.db.device(id)?.ok_or_else(|| ApiError::NotFound(format!("device {id}")))?;
     let owner =
         state.db.user(&device.user)?.ok_or_else(|| ApiError::NotFound(format!("user {}", device.user)))?;
-    if !may_revoke(state, by, &owner)? {
+    if !access::may_revoke(state, by, &owner)? {
         return Err(ApiError::Forbidden(
             "only the owner’s team leader or commune official may revoke it".into(),
         ));

@@ -6,21 +6,19 @@
 //! Every file carries the assets' version as its ETag, so a phone that has the current
 //! version gets `304 Not Modified`, and the service worker's cache is renamed with it.
 
-use axum::Router;
+use crate::access::Routes;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-
-use crate::AppState;
 
 include!(concat!(env!("OUT_DIR"), "/app_assets.rs"));
 
 /// The shell every page of the app is.
 const SHELL: &str = "index.html";
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router() -> Routes {
+    Routes::new()
         .route("/app", get(shell))
         .route("/app/", get(shell))
         .route("/app/enrol", get(shell))

@@ -9,6 +9,7 @@
 //! `records` and `error`. It depends on client-core's IO-free centre
 //! only, and is the only crate that knows HTTP routes.
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod app;
@@ -198,11 +199,9 @@ pub fn app(state: AppState) -> axum::Router {
     metrics_handle();
     // Sync envelopes are compressed already; compressing them again wastes CPU.
     let compress_when = DefaultPredicate::new().and(NotForContentType::new("application/octet-stream"));
-    axum::Router::new()
-        .merge(routes::router())
-        .merge(api::router())
-        .merge(web::router())
-        .merge(app::router())
+    access::areas()
+        .into_iter()
+        .fold(axum::Router::new(), |router, area| router.merge(area.into_router()))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(axum::middleware::from_fn(routes::count_requests))
         .layer(axum::middleware::from_fn_with_state(state.clone(), routes::security_headers))

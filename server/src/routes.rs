@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use axum::Router;
+use crate::access::Routes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
@@ -12,8 +12,8 @@ use axum::routing::get;
 
 use crate::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+pub(crate) fn router() -> Routes {
+    Routes::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
 }
 
 async fn healthz() -> &'static str {

@@ -61,22 +61,6 @@ fn users_of(state: &AppState, commune: &CommuneId) -> Result<Vec<User>, PageErro
     Ok(users)
 }
 
-/// Whether `manager` may reset the password of, or lock, `target`. An administrator
-/// may manage anyone. An official manages the volunteers and leaders of their own
-/// commune, and neither other officials (administrators do that) nor any
-/// administrator, whatever commune an administrator's record may name.
-pub(crate) fn may_manage(manager: &User, target: &User) -> bool {
-    match manager.role {
-        Role::Admin => true,
-        Role::Official => {
-            manager.commune.is_some()
-                && target.commune == manager.commune
-                && matches!(target.role, Role::Volunteer | Role::Leader)
-        }
-        _ => false,
-    }
-}
-
 /// A person of `commune` whom the viewer may manage, by username.
 fn managed_person(
     v: &Viewer,
@@ -86,7 +70,7 @@ fn managed_person(
 ) -> Result<User, PageError> {
     let me = v.user()?;
     let target = user_in(state, commune, username)?.ok_or(PageError::NotFound)?;
-    if may_manage(me, &target) { Ok(target) } else { Err(PageError::Forbidden) }
+    if crate::access::may_manage_person(me, &target) { Ok(target) } else { Err(PageError::Forbidden) }
 }
 
 /// A user of `commune` by username, if there is one.

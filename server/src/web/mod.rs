@@ -18,7 +18,7 @@ mod manage;
 mod pages;
 pub mod session;
 
-use axum::Router;
+use crate::access::Routes;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -39,8 +39,8 @@ use crate::records::{Hamlet, User};
 /// kilobytes; the sync endpoint keeps the server's larger limit.
 pub const FORM_LIMIT: usize = 64 * 1024;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router() -> Routes {
+    Routes::new()
         .route("/", get(pages::home))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
@@ -68,7 +68,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(manage::admin))
         .route("/admin/communes", post(manage::add_commune))
         .route("/admin/officials", post(manage::add_official))
-        .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
+        .map(|r| r.layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT)))
 }
 
 async fn stylesheet() -> Response {
@@ -208,11 +208,7 @@ impl Viewer {
     /// The signed-in user if they may manage `commune`: its officials, or an admin.
     pub fn official_of(&self, commune: &CommuneId) -> Result<&User, PageError> {
         let user = self.user()?;
-        match user.role {
-            Role::Admin => Ok(user),
-            Role::Official if user.commune.as_ref() == Some(commune) => Ok(user),
-            _ => Err(PageError::Forbidden),
-        }
+        if crate::access::may_see_commune(user, commune) { Ok(user) } else { Err(PageError::Forbidden) }
     }
 
     /// Refuses a form whose CSRF token is not the session's.
@@ -273,7 +269,7 @@ pub(crate) fn hamlet_of_path(state: &AppState, id: &str) -> Result<Hamlet, PageE
 pub(crate) fn visible_hamlet(state: &AppState, viewer: &Viewer, id: &str) -> Result<Hamlet, PageError> {
     let user = viewer.user()?;
     let hamlet = hamlet_of_path(state, id)?;
-    if crate::api::may_see_hamlet(state, user, &hamlet)? { Ok(hamlet) } else { Err(PageError::Forbidden) }
+    if crate::access::may_see_hamlet(state, user, &hamlet)? { Ok(hamlet) } else { Err(PageError::Forbidden) }
 }
 
 /// A redirect after a successful POST (so reloading does not post again).

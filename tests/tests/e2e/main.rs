@@ -1,5 +1,6 @@
 //! End-to-end tests: real servers on 127.0.0.1:0, real clients over real HTTP.
 
+mod access;
 mod browser;
 mod hardening;
 mod phone;

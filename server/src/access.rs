@@ -1,0 +1,237 @@
+//! Who may see or change what, answered in one place, and the table of every route the
+//! server serves with who may use it.
+//!
+//! The predicates (`may_see_commune`, `may_see_hamlet`, `may_manage_person`,
+//! `may_revoke`, and `Device::scope` for what a device holds) are what every handler
+//! asks; none decides on its own. The table (`ROUTES`) says, for every route and
+//! method, which principals may use it. Routers register their paths through `Routes`,
+//! so `served()` lists what is really served, and the authorization test
+//! (`tests/tests/e2e/access.rs`) fails for a route with no row, then tries every row
+//! as every kind of principal, in and out of scope.
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use axum::routing::MethodRouter;
+use tungnha_client_core::{CommuneId, HamletId, Role};
+
+use crate::AppState;
+use crate::db::DbError;
+use crate::records::{Hamlet, User};
+
+/// Whether `user` may see and manage `commune`'s dashboards, people, assignments,
+/// catalogue, audit and exports: its officials, and administrators.
+pub fn may_see_commune(user: &User, commune: &CommuneId) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::Official => user.commune.as_ref() == Some(commune),
+        Role::Leader | Role::Volunteer => false,
+    }
+}
+
+/// Whether `user` may see `hamlet`'s figures and households: a leader their hamlets,
+/// an official their commune's, an administrator every one.
+pub fn may_see_hamlet(state: &AppState, user: &User, hamlet: &Hamlet) -> Result<bool, DbError> {
+    Ok(match user.role {
+        Role::Admin => true,
+        Role::Official => user.commune.as_ref() == Some(&hamlet.commune),
+        Role::Leader => state.db.assignments_of(&user.id)?.contains(&hamlet.id),
+        Role::Volunteer => false,
+    })
+}
+
+/// Whether `manager` may reset the password of, or lock, `target`. An administrator
+/// may manage anyone. An official manages the volunteers and leaders of their own
+/// commune, and neither other officials (administrators do that) nor any
+/// administrator, whatever commune an administrator's record may name.
+pub fn may_manage_person(manager: &User, target: &User) -> bool {
+    match manager.role {
+        Role::Admin => true,
+        Role::Official => {
+            manager.commune.is_some()
+                && target.commune == manager.commune
+                && matches!(target.role, Role::Volunteer | Role::Leader)
+        }
+        Role::Leader | Role::Volunteer => false,
+    }
+}
+
+/// Whether `by` may revoke a device of `owner`: an official of the owner's commune, an
+/// administrator, or a leader who shares a hamlet with the owner (their team).
+pub fn may_revoke(state: &AppState, by: &User, owner: &User) -> Result<bool, DbError> {
+    Ok(match by.role {
+        Role::Admin => true,
+        Role::Official => by.commune.is_some() && by.commune == owner.commune,
+        Role::Leader => {
+            let mine: BTreeSet<HamletId> = state.db.assignments_of(&by.id)?.into_iter().collect();
+            state.db.assignments_of(&owner.id)?.iter().any(|h| mine.contains(h))
+        }
+        Role::Volunteer => false,
+    })
+}
+
+/// Who may use a route. "Scoped" rules also depend on the commune, hamlet, person or
+/// device the path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Anyone, signed in or not: the sign-in page, static files, the phone app's
+    /// files, health and metrics, enrolment (which needs a code).
+    Anyone,
+    /// Any signed-in, active user (anyone else is sent to sign in).
+    SignedIn,
+    /// A signed-in official of the commune in the path, or an administrator.
+    CommuneOfficial,
+    /// `CommuneOfficial`, and the person in the path is theirs to manage.
+    PersonManager,
+    /// A signed-in user who may see the hamlet in the path (`may_see_hamlet`).
+    HamletReader,
+    /// A signed-in leader (their own team).
+    Leader,
+    /// A signed-in leader, official or administrator (the devices they manage).
+    DeviceManager,
+    /// A signed-in user who may revoke the device in the path (`may_revoke`).
+    Revoker,
+    /// A signed-in administrator.
+    Admin,
+    /// An enrolled, unrevoked device of an active user.
+    Device,
+    /// A device of an official of the commune in the path, or of an administrator.
+    DeviceCommuneOfficial,
+    /// A device whose user may see the hamlet in the path.
+    DeviceHamletReader,
+    /// A device whose user may revoke the device in the path.
+    DeviceRevoker,
+}
+
+/// One row of the table: a route, a method, who may use it.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The route as the router declares it (`/communes/{id}`).
+    pub path: &'static str,
+    /// Who may use it.
+    pub who: Who,
+}
+
+const fn row(method: &'static str, path: &'static str, who: Who) -> Access {
+    Access { method, path, who }
+}
+
+/// Every route the server serves, with who may use it.
+pub const ROUTES: &[Access] = &[
+    // Machines.
+    row("GET", "/healthz", Who::Anyone),
+    row("GET", "/metrics", Who::Anyone),
+    // API v1, by device token.
+    row("POST", "/api/v1/enrol", Who::Anyone),
+    row("GET", "/api/v1/me", Who::Device),
+    row("POST", "/api/v1/sync", Who::Device),
+    row("GET", "/api/v1/communes/{id}/coverage", Who::DeviceCommuneOfficial),
+    row("GET", "/api/v1/hamlets/{id}/coverage", Who::DeviceHamletReader),
+    row("POST", "/api/v1/devices/{id}/revoke", Who::DeviceRevoker),
+    // The phone app's files.
+    row("GET", "/app", Who::Anyone),
+    row("GET", "/app/", Who::Anyone),
+    row("GET", "/app/enrol", Who::Anyone),
+    row("GET", "/app/sw.js", Who::Anyone),
+    row("GET", "/app/{*path}", Who::Anyone),
+    // The web, by session.
+    row("GET", "/", Who::SignedIn),
+    row("GET", "/login", Who::Anyone),
+    row("POST", "/login", Who::Anyone),
+    row("POST", "/logout", Who::SignedIn),
+    row("GET", "/lang/{code}", Who::Anyone),
+    row("GET", "/static/app.css", Who::Anyone),
+    row("GET", "/static/icon.svg", Who::Anyone),
+    row("GET", "/communes/{id}", Who::CommuneOfficial),
+    row("GET", "/communes/{id}/export.xlsx", Who::CommuneOfficial),
+    row("GET", "/communes/{id}/export.csv", Who::CommuneOfficial),
+    row("GET", "/communes/{id}/assignments", Who::CommuneOfficial),
+    row("POST", "/communes/{id}/assignments", Who::CommuneOfficial),
+    row("POST", "/communes/{id}/targets", Who::CommuneOfficial),
+    row("GET", "/communes/{id}/people", Who::CommuneOfficial),
+    row("POST", "/communes/{id}/people", Who::CommuneOfficial),
+    row("POST", "/communes/{id}/people/{user}/password", Who::PersonManager),
+    row("POST", "/communes/{id}/people/{user}/active", Who::PersonManager),
+    row("GET", "/communes/{id}/catalogue", Who::CommuneOfficial),
+    row("POST", "/communes/{id}/catalogue", Who::CommuneOfficial),
+    row("GET", "/communes/{id}/audit", Who::CommuneOfficial),
+    row("GET", "/hamlets/{id}", Who::HamletReader),
+    row("GET", "/hamlets/{id}/export.xlsx", Who::HamletReader),
+    row("GET", "/hamlets/{id}/export.csv", Who::HamletReader),
+    row("GET", "/hamlets/{id}/households/{household}", Who::HamletReader),
+    row("GET", "/team", Who::Leader),
+    row("POST", "/team/enrol", Who::Leader),
+    row("GET", "/devices", Who::DeviceManager),
+    row("POST", "/devices/{id}/revoke", Who::Revoker),
+    row("GET", "/admin", Who::Admin),
+    row("POST", "/admin/communes", Who::Admin),
+    row("POST", "/admin/officials", Who::Admin),
+];
+
+/// A router that remembers the paths it serves, so that the table can be held
+/// against them.
+pub(crate) struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    pub(crate) fn new() -> Self {
+        Self { router: Router::new(), paths: Vec::new() }
+    }
+
+    /// Serves `path` with `handlers`, as `Router::route` does.
+    pub(crate) fn route(mut self, path: &'static str, handlers: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, handlers);
+        self.paths.push(path);
+        self
+    }
+
+    /// Applies `f` (a layer) to the routes so far, keeping their paths.
+    pub(crate) fn map(mut self, f: impl FnOnce(Router<AppState>) -> Router<AppState>) -> Self {
+        self.router = f(self.router);
+        self
+    }
+
+    /// The router, for layers and merging.
+    pub(crate) fn into_router(self) -> Router<AppState> {
+        self.router
+    }
+
+    fn paths(&self) -> &[&'static str] {
+        &self.paths
+    }
+}
+
+/// Every area's routes.
+pub(crate) fn areas() -> Vec<Routes> {
+    vec![crate::routes::router(), crate::api::router(), crate::web::router(), crate::app::router()]
+}
+
+/// Every path the server serves.
+pub fn served() -> Vec<&'static str> {
+    areas().iter().flat_map(|r| r.paths().to_vec()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_served_path_has_a_row_and_every_row_is_served() {
+        let served: BTreeSet<&str> = served().into_iter().collect();
+        let tabled: BTreeSet<&str> = ROUTES.iter().map(|r| r.path).collect();
+        assert_eq!(
+            served.difference(&tabled).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "served without a row"
+        );
+        assert_eq!(
+            tabled.difference(&served).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "a row for nothing served"
+        );
+    }
+}
