@@ -37,12 +37,10 @@ fn hamlet(households: usize, visits: usize) -> (HamletLog, Vec<HouseholdId>) {
     let mut log = HamletLog::genesis(&h);
     log.set_actor(ActorId::from(vec![200u8; 16]));
     let official = Author { user: UserId::parse("canbo").expect("id"), role: Role::Official };
-    let ids: Vec<HouseholdId> = (0..households)
-        .map(|i| {
-            let f = HouseholdForm { label: format!("Số {i}"), ..HouseholdForm::default() };
-            log.add_household(&official, &f, NOW).expect("listed")
-        })
+    let forms: Vec<HouseholdForm> = (0..households)
+        .map(|i| HouseholdForm { label: format!("Số {i}"), ..HouseholdForm::default() })
         .collect();
+    let ids: Vec<HouseholdId> = log.import_households(&official, &forms, NOW).expect("listed");
     let who = author("seed");
     for i in 0..visits {
         let (o, f) = form(i);

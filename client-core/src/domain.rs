@@ -133,6 +133,17 @@ impl Role {
     pub fn leads(self) -> bool {
         !matches!(self, Role::Volunteer)
     }
+
+    /// Most households someone in this role may list in the field in one day
+    /// (Asia/Ho_Chi_Minh): far more than a day's walk finds missing, far fewer than it
+    /// takes to swamp a hamlet's coverage with made-up houses. Officials list whole
+    /// hamlets by import, which this does not bound.
+    pub fn households_per_day(self) -> u64 {
+        match self {
+            Role::Volunteer => 100,
+            Role::Leader | Role::Official | Role::Admin => 400,
+        }
+    }
 }
 
 /// Who is making a change: the user behind the device, and their role.

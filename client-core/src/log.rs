@@ -318,38 +318,79 @@ impl HamletLog {
 
     // ---- writes ----
 
-    /// Lists a household the team found missing; returns its new id.
+    /// Lists a household the team found missing; returns its new id. At most
+    /// `Role::households_per_day` a day per author: the server counts what arrives per
+    /// day of receipt, and the device counts what it listed today, so an honest phone
+    /// is stopped here first, with a reason.
     pub fn add_household(
         &mut self,
         author: &Author,
         form: &HouseholdForm,
         now_ms: i64,
     ) -> Result<HouseholdId, LogError> {
-        let id = HouseholdId::fresh();
-        let household = Household {
-            label: form.label.trim().to_owned(),
-            head: clean_opt(&form.head),
-            members: form.members,
-            created_by: author.user.clone(),
-            created_at: now_ms,
-            retired: false,
-        };
-        rules::check_household_created(author, &id, &household, now_ms)?;
+        let today = crate::coverage::vn_day(now_ms);
+        let limit = author.role.households_per_day();
+        let listed = self
+            .households()
+            .ok
+            .values()
+            .filter(|h| h.created_by == author.user && crate::coverage::vn_day(h.created_at) == today)
+            .count() as u64;
+        if listed >= limit {
+            return Err(LogError::Refused(RuleViolation::TooManyHouseholds { limit }));
+        }
+        let mut ids = self.list_households(author, std::slice::from_ref(form), now_ms)?;
+        ids.pop().ok_or(LogError::NotAHamletLog("no household was listed"))
+    }
+
+    /// Lists many households in one change, with no daily bound: an official's import
+    /// of a hamlet's list, which goes through the command line, not a device's sync.
+    pub fn import_households(
+        &mut self,
+        author: &Author,
+        forms: &[HouseholdForm],
+        now_ms: i64,
+    ) -> Result<Vec<HouseholdId>, LogError> {
+        self.list_households(author, forms, now_ms)
+    }
+
+    fn list_households(
+        &mut self,
+        author: &Author,
+        forms: &[HouseholdForm],
+        now_ms: i64,
+    ) -> Result<Vec<HouseholdId>, LogError> {
+        let mut listed = Vec::with_capacity(forms.len());
+        for form in forms {
+            let id = HouseholdId::fresh();
+            let household = Household {
+                label: form.label.trim().to_owned(),
+                head: clean_opt(&form.head),
+                members: form.members,
+                created_by: author.user.clone(),
+                created_at: now_ms,
+                retired: false,
+            };
+            rules::check_household_created(author, &id, &household, now_ms)?;
+            listed.push((id, household));
+        }
         let households = self.households.clone();
         let mut tx = self.doc.transaction();
-        let obj = tx.put_object(&households, id.as_str(), ObjType::Map)?;
-        tx.put(&obj, key::LABEL, household.label.as_str())?;
-        if let Some(head) = &household.head {
-            tx.put(&obj, key::HEAD, head.as_str())?;
+        for (id, household) in &listed {
+            let obj = tx.put_object(&households, id.as_str(), ObjType::Map)?;
+            tx.put(&obj, key::LABEL, household.label.as_str())?;
+            if let Some(head) = &household.head {
+                tx.put(&obj, key::HEAD, head.as_str())?;
+            }
+            if let Some(members) = household.members {
+                tx.put(&obj, key::MEMBERS, i64::from(members))?;
+            }
+            tx.put(&obj, key::CREATED_BY, household.created_by.as_str())?;
+            tx.put(&obj, key::CREATED_AT, household.created_at)?;
+            tx.put(&obj, key::RETIRED, false)?;
         }
-        if let Some(members) = household.members {
-            tx.put(&obj, key::MEMBERS, i64::from(members))?;
-        }
-        tx.put(&obj, key::CREATED_BY, household.created_by.as_str())?;
-        tx.put(&obj, key::CREATED_AT, household.created_at)?;
-        tx.put(&obj, key::RETIRED, false)?;
         tx.commit();
-        Ok(id)
+        Ok(listed.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Corrects a household's label, head or member count.

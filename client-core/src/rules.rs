@@ -82,6 +82,12 @@ pub enum RuleViolation {
         /// Where, as a slash-separated path.
         path: String,
     },
+    /// More households listed in one day than the author's role allows.
+    #[error("at most {limit} households may be added in one day; the leader can list more, or try tomorrow")]
+    TooManyHouseholds {
+        /// The day's allowance.
+        limit: u64,
+    },
     /// A visit names a household that is not in the hamlet's list.
     #[error("visit {visit} is for household {household}, which is not in this hamlet’s list")]
     UnknownHousehold {
@@ -105,6 +111,7 @@ impl RuleViolation {
             RuleViolation::Immutable { .. } => "immutable",
             RuleViolation::Deleted { .. } => "deleted",
             RuleViolation::UnknownHousehold { .. } => "unknown_household",
+            RuleViolation::TooManyHouseholds { .. } => "too_many_households",
         }
     }
 }

@@ -378,3 +378,23 @@ fn typed_writes_refuse_locally_what_the_server_would_refuse_and_write_nothing() 
     assert!(matches!(r, Err(LogError::Refused(RuleViolation::NotYourHousehold { .. }))), "{r:?}");
     assert_eq!(f.log.heads(), heads, "nothing was written");
 }
+
+#[test]
+fn a_volunteer_lists_at_most_a_days_allowance_of_households() {
+    let (mut log, _) = listed_hamlet("kp-1", 3);
+    let lan = author("u-lan", Role::Volunteer);
+    let limit = Role::Volunteer.households_per_day();
+    for i in 0..limit {
+        let form = HouseholdForm { label: format!("Số {i}, hẻm mới"), ..HouseholdForm::default() };
+        log.add_household(&lan, &form, NOW).expect("within the day's allowance");
+    }
+    let one_more = HouseholdForm { label: "Số cuối".into(), ..HouseholdForm::default() };
+    let refused = log.add_household(&lan, &one_more, NOW);
+    assert!(
+        matches!(refused, Err(LogError::Refused(RuleViolation::TooManyHouseholds { limit: l })) if l == limit),
+        "{refused:?}"
+    );
+    // Another volunteer, or the next day, may still list.
+    log.add_household(&author("u-minh", Role::Volunteer), &one_more, NOW).expect("someone else");
+    log.add_household(&lan, &one_more, NOW + 86_400_000).expect("tomorrow");
+}

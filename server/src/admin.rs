@@ -303,9 +303,7 @@ pub fn households_import(db: &Db, by: &str, hamlet: &str, bytes: &[u8]) -> Resul
     let (mut log, next) = db.load_log(&id)?.ok_or_else(|| invalid(format!("hamlet {id} has no log")))?;
     log.set_actor(ActorId::random());
     let now = crate::now_ms();
-    for form in &forms {
-        log.add_household(&importer(), form, now).map_err(|e| invalid(e.to_string()))?;
-    }
+    log.import_households(&importer(), &forms, now).map_err(|e| invalid(e.to_string()))?;
     db.commit_log(&LogWrite {
         hamlet: id.clone(),
         content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },

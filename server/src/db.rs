@@ -45,6 +45,14 @@ pub enum DbError {
         /// Why.
         reason: String,
     },
+    /// A sync would list more households than the user may list in a day.
+    #[error("you have listed {already} households today; at most {limit} a day may be added in the field")]
+    TooManyListed {
+        /// Listed already today.
+        already: u64,
+        /// The day's allowance.
+        limit: u64,
+    },
 }
 
 /// SHA-256 of a secret, hex. Tokens and codes are stored only this way.
@@ -191,6 +199,23 @@ pub struct Db {
     coverage_days: sled::Tree,
     sync_states: sled::Tree,
     sessions: sled::Tree,
+    /// Households each user listed through sync, per Asia/Ho_Chi_Minh day of receipt.
+    listed: sled::Tree,
+}
+
+/// Households one user's sync lists, charged against their day's allowance in the
+/// sync's own transaction (two phones of one person syncing at once cannot both slip
+/// under it).
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// Who listed them.
+    pub user: UserId,
+    /// The day they arrived, `YYYY-MM-DD`.
+    pub day: String,
+    /// How many this sync lists.
+    pub count: u64,
+    /// The most the user may list that day.
+    pub limit: u64,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
@@ -234,6 +259,7 @@ impl Db {
             coverage_days: db.open_tree("coverage_days")?,
             sync_states: db.open_tree("sync_states")?,
             sessions: db.open_tree("sessions")?,
+            listed: db.open_tree("listed")?,
             db,
         };
         this.split_day_series()?;
@@ -623,6 +649,7 @@ impl Db {
         logs: &[LogWrite],
         device: &Device,
         states: &[(HamletId, Vec<ChangeHash>)],
+        listing: Option<&Listing>,
         now: i64,
     ) -> Result<(), DbError> {
         let states: Vec<(Vec<u8>, Vec<u8>)> = states
@@ -633,8 +660,20 @@ impl Db {
             })
             .collect();
         let days = logs.iter().map(|w| self.days_to_write(w)).collect::<Result<Vec<_>, _>>()?;
-        (&self.logs, &self.coverage, &self.coverage_days, &self.sync_states)
-            .transaction(|(lt, ct, dt, st)| {
+        let over = std::cell::Cell::new(None);
+        let committed = (&self.logs, &self.coverage, &self.coverage_days, &self.sync_states, &self.listed)
+            .transaction(|(lt, ct, dt, st, ls)| {
+                over.set(None);
+                if let Some(l) = listing {
+                    let key = pair(l.user.as_str(), &l.day);
+                    let already =
+                        ls.get(&key)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
+                    if already + l.count > l.limit {
+                        over.set(Some(DbError::TooManyListed { already, limit: l.limit }));
+                        return Err(ConflictableTransactionError::Abort(()));
+                    }
+                    ls.insert(key, &(already + l.count).to_be_bytes())?;
+                }
                 for (w, days) in logs.iter().zip(&days) {
                     write_log(lt, w)?;
                     write_coverage(ct, dt, w, days)?;
@@ -643,8 +682,11 @@ impl Db {
                     st.insert(k.as_slice(), v.as_slice())?;
                 }
                 TxResult::Ok(())
-            })
-            .map_err(tx_error)?;
+            });
+        if let Some(e) = over.take() {
+            return Err(e);
+        }
+        committed.map_err(tx_error)?;
         // The record is changed apart, atomically, so a revocation meanwhile stands;
         // one flush then makes both durable.
         self.update_device(&device.id, |d| d.last_sync_at = Some(now))?;
@@ -771,7 +813,7 @@ mod tests {
         // The sync read the record before the revocation and commits after it.
         let stale = device.clone();
         db.revoke_device(&device.id, 5).expect("revoked");
-        db.commit_sync(&[], &stale, &[], 7).expect("committed");
+        db.commit_sync(&[], &stale, &[], None, 7).expect("committed");
         let now = db.device(&device.id).expect("read").expect("there");
         assert_eq!((now.revoked_at, now.last_sync_at), (Some(5), Some(7)));
         // Revoking again keeps the first time.

@@ -20,7 +20,7 @@ use tungnha_client_core::sync::{self, Change, DocMessage, Envelope, SyncError};
 use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId};
 
 use crate::AppState;
-use crate::db::{LogContent, LogWrite};
+use crate::db::{DbError, Listing, LogContent, LogWrite};
 use crate::docs::{DocEntry, SharedDoc, lock};
 use crate::error::ApiError;
 use crate::records::{Device, User};
@@ -134,13 +134,33 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     }
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
-    if let Err(e) = state.db.commit_sync(&writes, &device, &states, now) {
+    // Households new to their logs count against the user's day, whatever day the
+    // device says it listed them.
+    let listed: usize = guards
+        .iter()
+        .filter_map(|(hamlet, entry)| merged.get(hamlet).map(|m| (entry, m)))
+        .map(|(entry, m)| {
+            m.touched.households.iter().filter(|id| entry.log.household_at(id, None).is_none()).count()
+        })
+        .sum();
+    let listing = (listed > 0).then(|| Listing {
+        user: user.id.clone(),
+        day: tungnha_client_core::coverage::vn_day(now),
+        count: listed as u64,
+        limit: user.role.households_per_day(),
+    });
+    if let Err(e) = state.db.commit_sync(&writes, &device, &states, listing.as_ref(), now) {
         for (hamlet, entry) in &mut guards {
             if merged.contains_key(hamlet) {
                 entry.ledger = CoverageLedger::from_log(&entry.log);
             }
         }
-        return Err(e.into());
+        return Err(match e {
+            DbError::TooManyListed { .. } => {
+                ApiError::RuleViolation { rule: "too_many_households", message: e.to_string() }
+            }
+            e => e.into(),
+        });
     }
 
     // 4. Durable: swap the merged copies in and answer.

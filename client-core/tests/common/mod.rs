@@ -35,16 +35,14 @@ pub fn listed_hamlet(name: &str, n: usize) -> (HamletLog, Vec<HouseholdId>) {
     let mut log = HamletLog::genesis(&hamlet(name));
     log.set_actor(actor(200));
     let official = author("u-official", Role::Official);
-    let ids = (0..n)
-        .map(|i| {
-            let form = HouseholdForm {
-                label: format!("Số {}, hẻm {}", i % 60 + 1, i / 60 + 1),
-                head: i.is_multiple_of(3).then(|| format!("Nguyễn Văn {i}")),
-                members: Some((i % 6 + 1) as u32),
-            };
-            log.add_household(&official, &form, NOW - 86_400_000).expect("household listed")
+    let forms: Vec<HouseholdForm> = (0..n)
+        .map(|i| HouseholdForm {
+            label: format!("Số {}, hẻm {}", i % 60 + 1, i / 60 + 1),
+            head: i.is_multiple_of(3).then(|| format!("Nguyễn Văn {i}")),
+            members: Some((i % 6 + 1) as u32),
         })
         .collect();
+    let ids = log.import_households(&official, &forms, NOW - 86_400_000).expect("households listed");
     (log, ids)
 }
 

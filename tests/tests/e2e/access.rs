@@ -135,7 +135,8 @@ fn world() -> World {
         let session = WebSession::sign_in(&server, user, PASSWORD);
         // The session's form token, as its pages carry it.
         let secret = session.cookie().trim_start_matches("tn_session=");
-        let stored = server.state.db.session(secret, tungnha_server::now_ms()).expect("read").expect("a session");
+        let stored =
+            server.state.db.session(secret, tungnha_server::now_ms()).expect("read").expect("a session");
         let csrf = stored.csrf;
         let (device_token, _) = token(user);
         principals.push(Principal {

@@ -124,6 +124,48 @@ fn envelopes_that_ask_for_unbounded_work_are_refused_at_once() {
 }
 
 #[test]
+fn one_person_cannot_swamp_a_hamlet_with_households() {
+    let s = setup();
+    let h = &s.hamlets[0];
+    let registered = || s.server.state.db.coverage(h).expect("coverage").registered;
+    let before = (server_heads(&s), registered());
+    let volunteer = Author { user: UserId::parse("tnv1").expect("id"), role: Role::Volunteer };
+    let now = tungnha_server::now_ms();
+    let forms = |n: usize, from: usize| -> Vec<tungnha_client_core::HouseholdForm> {
+        (from..from + n)
+            .map(|i| tungnha_client_core::HouseholdForm {
+                label: format!("Nhà ảo {i}"),
+                ..Default::default()
+            })
+            .collect()
+    };
+    // A phone that skips its own check lists one more than a volunteer's day allows.
+    let mut log = s.device.log(h).expect("held").clone();
+    let shared = log.heads();
+    log.set_actor(s.device.identity().actor.clone());
+    let limit = Role::Volunteer.households_per_day() as usize;
+    let mut swamp = log.clone();
+    swamp.import_households(&volunteer, &forms(limit + 1, 0), now).expect("written locally");
+    let request = |log: &tungnha_client_core::HamletLog, shared: &[tungnha_client_core::ChangeHash]| {
+        Envelope { docs: vec![tungnha_client_core::sync::outgoing(h, log, shared)], ..Envelope::default() }
+            .encode()
+    };
+    let answer = sync_raw(&s, &request(&swamp, &shared));
+    assert_eq!((answer.status, answer.code().as_str()), (422, "rule_violation"));
+    assert_eq!(answer.json()["rule"], "too_many_households");
+    assert_eq!((server_heads(&s), registered()), before, "nothing was kept");
+    // A day's allowance is taken; one more the same day is not, whatever its date says.
+    log.import_households(&volunteer, &forms(limit, 0), now).expect("written locally");
+    assert_eq!(sync_raw(&s, &request(&log, &shared)).status, 200);
+    assert_eq!(registered(), before.1 + limit as u64);
+    let taken = log.heads();
+    log.import_households(&volunteer, &forms(1, limit), now - 3 * 86_400_000).expect("written locally");
+    let answer = sync_raw(&s, &request(&log, &taken));
+    assert_eq!(answer.json()["rule"], "too_many_households");
+    assert_eq!(registered(), before.1 + limit as u64);
+}
+
+#[test]
 fn changes_to_an_unassigned_hamlet_are_refused() {
     let s = setup();
     admin::unassign(&s.server.state.db, admin::CLI, "tnv1", s.hamlets[1].as_str()).expect("unassign");

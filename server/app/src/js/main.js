@@ -5,7 +5,7 @@
 
 import { Store } from './store.js';
 import { Replica, SyncError } from './replica.js';
-import { RuleError, OUTCOMES } from './rules.js';
+import { RuleError, OUTCOMES, vnDay } from './rules.js';
 import { t, lang, setLang } from './i18n.js';
 
 const SYNC_EVERY_MS = 60_000;
@@ -26,11 +26,6 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** The Asia/Ho_Chi_Minh day of a time, "YYYY-MM-DD". */
-function vnDay(ms) {
-  return new Date(ms + 7 * 3600_000).toISOString().slice(0, 10);
-}
-
 function vnTime(ms) {
   const d = new Date(ms + 7 * 3600_000).toISOString();
   return `${d.slice(11, 16)} ${d.slice(8, 10)}/${d.slice(5, 7)}`;
@@ -42,7 +37,8 @@ function say(text, kind = 'ok') {
 
 /** Tells why a write was refused: the field, in the volunteer's language. */
 function refused(err) {
-  say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
+  if (err instanceof RuleError && err.rule === 'too_many_households') say(t('too_many_households'), 'bad');
+  else say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
 }
 
 function header() {

@@ -4,7 +4,7 @@
 
 import * as Automerge from '@automerge/automerge/slim';
 import { encode, decode } from './envelope.js';
-import { checkHousehold, checkVisit, clean, statusOf } from './rules.js';
+import { RuleError, checkHousehold, checkVisit, clean, householdsPerDay, statusOf, vnDay } from './rules.js';
 
 const MAX_ROUNDS = 5;
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -193,6 +193,13 @@ export class Replica {
   async addHousehold(hamlet, form, now = Date.now()) {
     const h = { label: (form.label ?? '').trim(), head: clean(form.head), members: form.members, created_by: this.user(), created_at: now };
     checkHousehold(this.user(), h, now);
+    const doc = this.docs.get(hamlet);
+    const today = vnDay(now);
+    const listedToday = Object.values(doc?.households ?? {})
+      .filter((e) => text(e.created_by) === this.user() && vnDay(Number(e.created_at)) === today).length;
+    if (listedToday >= householdsPerDay(this.credentials?.user?.role)) {
+      throw new RuleError('too_many_households', 'label', 'the day’s allowance of new households is used up');
+    }
     const id = freshId();
     await this.write(hamlet, (d) => {
       d.households[id] = {};

@@ -18,6 +18,17 @@ export class RuleError extends Error {
   }
 }
 
+/** The Asia/Ho_Chi_Minh day of a time, "YYYY-MM-DD". */
+export function vnDay(ms) {
+  return new Date(ms + 7 * 3600_000).toISOString().slice(0, 10);
+}
+
+/** Most households someone may list in the field in one day (client-core's
+ * `Role::households_per_day`); the server counts what arrives per day too. */
+export function householdsPerDay(role) {
+  return role === 'volunteer' ? 100 : 400;
+}
+
 export function isCode(code) {
   return typeof code === 'string' && code.length >= 1 && code.length <= 32 && /^[a-z0-9_]+$/.test(code);
 }
