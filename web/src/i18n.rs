@@ -301,6 +301,8 @@ pub struct Texts {
     pub err_code: &'static str,
     pub err_code_taken: &'static str,
     pub err_too_long: &'static str,
+    /// A name or label holds control or text-reordering characters.
+    pub err_characters: &'static str,
     pub err_role: &'static str,
     pub err_commune_taken: &'static str,
     pub err_unknown_commune: &'static str,

@@ -166,6 +166,7 @@ pub(super) static TEXTS: Texts = Texts {
     err_code: "A code is 1–32 of a–z, 0–9 or '_'.",
     err_code_taken: "This code is in the catalogue already.",
     err_too_long: "Too long (200 characters at most).",
+    err_characters: "Holds characters that are not allowed (control or text-reordering characters).",
     err_role: "Not a valid role.",
     err_commune_taken: "This commune code exists already.",
     err_unknown_commune: "There is no such commune.",

@@ -166,6 +166,7 @@ pub(super) static TEXTS: Texts = Texts {
     err_code: "Mã gồm 1–32 ký tự a–z, 0–9 hoặc gạch dưới.",
     err_code_taken: "Mã này đã có trong danh mục.",
     err_too_long: "Quá dài (tối đa 200 ký tự).",
+    err_characters: "Có ký tự không được phép (ký tự điều khiển hoặc ký tự đảo chiều chữ).",
     err_role: "Vai trò không hợp lệ.",
     err_commune_taken: "Mã xã, phường này đã tồn tại.",
     err_unknown_commune: "Không có xã, phường này.",

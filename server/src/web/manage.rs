@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tungnha_client_core::catalogue::{Catalogue, Entry, is_code};
 use tungnha_client_core::domain::{CommuneKind, MAX_TEXT_CHARS};
+use tungnha_client_core::rules::text_fault;
 use tungnha_client_core::{CommuneId, DeviceId, HamletId, Role, UserId};
 use tungnha_web::FormErrors;
 use tungnha_web::layout::url_part;
@@ -59,6 +60,14 @@ fn users_of(state: &AppState, commune: &CommuneId) -> Result<Vec<User>, PageErro
         state.db.all_users()?.into_iter().filter(|u| u.commune.as_ref() == Some(commune)).collect();
     users.sort_by(|a, b| (a.role, &a.name).cmp(&(b.role, &b.name)));
     Ok(users)
+}
+
+/// What is wrong with a name or label typed into a form, in the viewer's words: too
+/// long, or holding characters `rules::text_fault` refuses (control characters,
+/// characters that reorder text).
+fn text_problem(t: &tungnha_web::Texts, text: &str) -> Option<&'static str> {
+    text_fault(text, false)
+        .map(|_| if text.chars().count() > MAX_TEXT_CHARS { t.err_too_long } else { t.err_characters })
 }
 
 /// A person of `commune` whom the viewer may manage, by username.
@@ -322,8 +331,8 @@ fn check_new_account(
     }
     if name.trim().is_empty() {
         errors.insert("name", t.err_required);
-    } else if name.chars().count() > MAX_TEXT_CHARS {
-        errors.insert("name", t.err_too_long);
+    } else if let Some(problem) = text_problem(t, name) {
+        errors.insert("name", problem);
     }
     if (password_required || !password.is_empty()) && password.chars().count() < 8 {
         errors.insert("password", t.err_password_short);
@@ -477,8 +486,8 @@ fn edit_list(
             let label = label.trim();
             if label.is_empty() {
                 errors.insert("labels", t.err_required);
-            } else if label.chars().count() > MAX_TEXT_CHARS {
-                errors.insert("labels", t.err_too_long);
+            } else if let Some(problem) = text_problem(t, label) {
+                errors.insert("labels", problem);
             } else {
                 e.label = label.to_owned();
             }
@@ -500,8 +509,8 @@ fn edit_list(
         (false, true) => {
             errors.insert("new_label", t.err_required);
         }
-        (false, false) if label.chars().count() > MAX_TEXT_CHARS => {
-            errors.insert("new_label", t.err_too_long);
+        (false, false) if text_problem(t, &label).is_some() => {
+            errors.insert("new_label", text_problem(t, &label).unwrap_or(t.err_too_long));
         }
         (false, false) => list.push(Entry { code: code.clone(), label: label.clone() }),
     }
@@ -798,8 +807,8 @@ pub(crate) async fn add_commune(
             }
             if form.name.trim().is_empty() {
                 errors.insert("name", t.err_required);
-            } else if form.name.chars().count() > MAX_TEXT_CHARS {
-                errors.insert("name", t.err_too_long);
+            } else if let Some(problem) = text_problem(t, &form.name) {
+                errors.insert("name", problem);
             }
             let kind = CommuneKind::from_code(&form.kind).unwrap_or(CommuneKind::Xa);
             if !errors.is_empty() {

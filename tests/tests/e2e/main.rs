@@ -2,6 +2,7 @@
 
 mod access;
 mod browser;
+mod catalogue;
 mod hardening;
 mod phone;
 mod refusals;

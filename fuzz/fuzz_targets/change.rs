@@ -1,0 +1,4 @@
+//! Fuzzes `tungnha_hostile::change` (see its doc for what must hold).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tungnha_hostile::change(data));
