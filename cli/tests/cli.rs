@@ -145,3 +145,55 @@ fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
     let after = tungnha(home.path(), &["status"]);
     assert!(!after.ok && after.stderr.contains("not enrolled"), "{}", after.stderr);
 }
+
+#[test]
+fn every_visit_the_cli_reported_saved_survives_sigkill() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let (mut hamlets, mut volunteer) = (Vec::new(), String::new());
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 1, 12, 1);
+        volunteer = code(db, "tnv1");
+    });
+    let home = tempfile::tempdir().expect("home");
+    let enrol = tungnha(home.path(), &["enrol", &server.base(), &volunteer, "--name", "máy"]);
+    assert!(enrol.ok, "{}", enrol.stderr);
+    let households = json(&tungnha(home.path(), &["--json", "households", "--hamlet", hamlets[0].as_str()]));
+    let household = households[0]["id"].as_str().expect("id").to_owned();
+    let mut reported = Vec::new();
+    let mut killed = 0;
+    for i in 0..40u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tungnha"))
+            .arg("--home")
+            .arg(home.path())
+            .args(["--json", "visit", "--household", &household, "--outcome", "not_home"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("runs");
+        // SIGKILL at a moment spread over the command's life: opening the store,
+        // writing, flushing, printing.
+        std::thread::sleep(std::time::Duration::from_millis(i * 7 % 90));
+        if child.try_wait().expect("wait").is_none() {
+            killed += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut out = String::new();
+        child.stdout.take().expect("piped").read_to_string(&mut out).expect("read");
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&out) {
+            reported.push(v["id"].as_str().expect("an id").to_owned());
+        }
+    }
+    assert!(
+        killed > 0 && !reported.is_empty(),
+        "some runs were killed ({killed}), some finished ({})",
+        reported.len()
+    );
+    let device = tungnha_client_core::device::Device::open(home.path()).expect("the store still opens");
+    let visits = device.log(&hamlets[0]).expect("held").visits();
+    assert!(visits.skipped.is_empty(), "{:?}", visits.skipped);
+    for id in &reported {
+        assert!(visits.ok.keys().any(|v| v.as_str() == id), "visit {id} was reported saved and is gone");
+    }
+}

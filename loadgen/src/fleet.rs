@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use tungnha_client_core::sync::{Envelope, Replica};
 use tungnha_client_core::transport::HttpTransport;
-use tungnha_client_core::{ActorId, Author, HamletId, HouseholdId, Outcome, Role, VisitForm};
+use tungnha_client_core::{
+    ActorId, Author, ChangeHash, Coverage, HamletId, HouseholdId, Outcome, Role, VisitForm,
+};
 
 use crate::setup::Enrolment;
 
@@ -147,6 +149,12 @@ impl SimDevice {
         let answer = self.answer.take().ok_or("no answer to fold in")?;
         let answer = Envelope::decode(&answer).map_err(|e| e.to_string())?;
         self.replica.absorb("server", &answer).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// Its hamlet, that log's heads, and the figures the log gives.
+    pub fn state(&self) -> Option<(HamletId, Vec<ChangeHash>, Coverage)> {
+        let log = self.replica.log(&self.hamlet)?;
+        Some((self.hamlet.clone(), log.heads(), Coverage::compute(log)))
     }
 
     /// Whether the server has confirmed everything.

@@ -7,6 +7,7 @@
 //! server's commune coverage equals the expected totals, and `admin verify` passes
 //! after the server is killed.
 
+mod crash;
 mod fleet;
 mod server;
 mod setup;
@@ -33,6 +34,9 @@ enum Workload {
     LongCampaign,
     /// The commune coverage API and dashboard page at 1,000 and at 100,000 visits.
     DashboardScaling,
+    /// A province's devices working in rounds while the server is killed 20 times
+    /// (half of them between a durable write and its answer) and restarted.
+    CrashCycles,
 }
 
 /// Load the Từng Nhà sync server like its users will (loopback only).
@@ -56,6 +60,9 @@ struct Cli {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// With crash-cycles: how many times the server crashes.
+    #[arg(long, default_value_t = 20)]
+    kills: usize,
     /// After the burst, wait this many seconds of quiet (the server evicts logs idle
     /// this long) and report the server's RSS then.
     #[arg(long)]
@@ -113,6 +120,10 @@ fn run(cli: Cli) -> Result<bool, String> {
             );
         }
         Workload::DashboardScaling => return dashboard_scaling(&cli),
+        Workload::CrashCycles if cli.url.is_some() || cli.prepare.is_some() => {
+            return Err("crash-cycles starts, kills and restarts its own server; --prepare and --url are for the sync workloads".into());
+        }
+        Workload::CrashCycles => (200, 3_000, 2, 0),
     };
     if let Some(url) = &cli.url {
         return run_against(&cli, url);
@@ -142,6 +153,13 @@ fn run(cli: Cli) -> Result<bool, String> {
     let binary = server_binary()?;
     let prepared = setup::prepare(&plan, None)?;
     println!("setup: {:.1} s", t.elapsed().as_secs_f64());
+    if let Workload::CrashCycles = cli.workload {
+        let cycles =
+            crash::Cycles { kills: cli.kills, visits_per_round: visits, concurrency: cli.concurrency };
+        let (ok, report) = crash::run(&binary, &prepared, cycles)?;
+        println!("{report}");
+        return Ok(ok);
+    }
     let server = ServerProcess::start(&binary, &prepared.data, cli.idle)?;
     let base = format!("http://{}", server.addr);
     let result = drive(&cli, visits, &prepared, Some(server.pid()), &base);

@@ -8,6 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// How to start the server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Launch {
+    /// How long idle logs stay in memory, in seconds.
+    pub cache_idle_secs: Option<u64>,
+    /// Abort right after this many durable syncs (`tungnha_server::failpoint`).
+    pub failpoint: Option<u64>,
+}
+
 /// A running server process.
 pub struct ServerProcess {
     child: Child,
@@ -33,27 +42,44 @@ impl ServerProcess {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free loopback port: {e}"))?;
-        let mut child = Command::new(binary)
+        Self::start_on(binary, data, addr, &Launch { cache_idle_secs, failpoint: None })
+    }
+
+    /// Starts the server on `data` at `addr` (a restart keeps its address), waiting
+    /// until it answers `/healthz`.
+    pub fn start_on(binary: &Path, data: &Path, addr: SocketAddr, launch: &Launch) -> Result<Self, String> {
+        let mut command = Command::new(binary);
+        command
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", &addr.to_string()])
             .env("RUST_LOG", "warn")
-            .env("TUNGNHA_CACHE_IDLE_SECS", cache_idle_secs.unwrap_or(600).to_string())
+            .env("TUNGNHA_CACHE_IDLE_SECS", launch.cache_idle_secs.unwrap_or(600).to_string())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("could not start {}: {e}", binary.display()))?;
+            .stderr(Stdio::inherit());
+        if let Some(n) = launch.failpoint {
+            command.env(tungnha_server::failpoint::VARIABLE, format!("after-commit:{n}"));
+        }
+        let mut child = command.spawn().map_err(|e| format!("could not start {}: {e}", binary.display()))?;
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if agent.get(format!("http://{addr}/healthz")).call().is_ok_and(|r| r.status() == 200) {
                 return Ok(Self { child, addr });
             }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("the server exited while starting: {status}"));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.kill();
         let _ = child.wait();
         Err(format!("the server did not come up on {addr}"))
+    }
+
+    /// Whether the process has ended by itself (an armed failpoint aborts it).
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     /// The process id.

@@ -17,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod docs;
 pub mod error;
+pub mod failpoint;
 mod memory;
 pub mod records;
 mod routes;

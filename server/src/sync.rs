@@ -163,6 +163,8 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
         });
     }
 
+    crate::failpoint::after_commit();
+
     // 4. Durable: swap the merged copies in and answer.
     let mut reply = Envelope { drop, ..Envelope::default() };
     for (hamlet, entry) in &mut guards {
