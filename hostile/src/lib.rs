@@ -13,6 +13,8 @@
 //! - `sync`: the server's sync handler in process, on a real sled database, for an
 //!   enrolled volunteer's device whose actor is `SEED_ACTOR`.
 
+pub mod attacks;
+
 use std::sync::{Mutex, OnceLock};
 
 use tungnha_client_core::sync::{self, ChangeBudget, DocMessage, Envelope, Payload};

@@ -9,6 +9,7 @@
 
 mod crash;
 mod fleet;
+mod hostile;
 mod server;
 mod setup;
 
@@ -37,6 +38,9 @@ enum Workload {
     /// A province's devices working in rounds while the server is killed 20 times
     /// (half of them between a durable write and its answer) and restarted.
     CrashCycles,
+    /// The security review's worst inputs fired from 4 threads while a commune's 40
+    /// honest devices run their day: the server's peak RSS and the honest p99.
+    Hostile,
 }
 
 /// Load the Từng Nhà sync server like its users will (loopback only).
@@ -124,6 +128,12 @@ fn run(cli: Cli) -> Result<bool, String> {
             return Err("crash-cycles starts, kills and restarts its own server; --prepare and --url are for the sync workloads".into());
         }
         Workload::CrashCycles => (200, 3_000, 2, 0),
+        Workload::Hostile if cli.url.is_some() || cli.prepare.is_some() => {
+            return Err(
+                "hostile starts its own server; --prepare and --url are for the sync workloads".into()
+            );
+        }
+        Workload::Hostile => (24, 40 + ATTACKERS, 30, 0),
     };
     if let Some(url) = &cli.url {
         return run_against(&cli, url);
@@ -151,8 +161,12 @@ fn run(cli: Cli) -> Result<bool, String> {
         return Ok(true);
     }
     let binary = server_binary()?;
-    let prepared = setup::prepare(&plan, None)?;
+    let mut prepared = setup::prepare(&plan, None)?;
     println!("setup: {:.1} s", t.elapsed().as_secs_f64());
+    if let Workload::Hostile = cli.workload {
+        let attackers = prepared.enrolments.split_off(prepared.enrolments.len().saturating_sub(ATTACKERS));
+        return run_hostile(&cli, visits, &binary, &prepared, &attackers);
+    }
     if let Workload::CrashCycles = cli.workload {
         let cycles =
             crash::Cycles { kills: cli.kills, visits_per_round: visits, concurrency: cli.concurrency };
@@ -179,6 +193,51 @@ fn run(cli: Cli) -> Result<bool, String> {
         }
     );
     Ok(ok && verified)
+}
+
+/// Stolen phones among the `hostile` workload's devices.
+const ATTACKERS: usize = 4;
+
+/// The `hostile` workload: attacks from `ATTACKERS` threads for as long as the honest
+/// devices run their day.
+fn run_hostile(
+    cli: &Cli,
+    visits: usize,
+    binary: &std::path::Path,
+    prepared: &setup::Prepared,
+    attacker_codes: &[setup::Enrolment],
+) -> Result<bool, String> {
+    let server = ServerProcess::start(binary, &prepared.data, cli.idle)?;
+    let base = format!("http://{}", server.addr);
+    let attackers =
+        attacker_codes.iter().map(|e| hostile::enrol(&base, e)).collect::<Result<Vec<_>, String>>()?;
+    let sampler = RssSampler::start(server.pid());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (honest, fired) = std::thread::scope(|s| {
+        let attacks = s.spawn(|| hostile::fire(&base, &attackers, ATTACKERS, &stop));
+        // Let the attacks get going before the honest day starts.
+        std::thread::sleep(Duration::from_secs(2));
+        let honest = drive(cli, visits, prepared, Some(server.pid()), &base);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (honest, attacks.join())
+    });
+    let peak = sampler.finish();
+    server.kill();
+    let (ok, report) = honest?;
+    let fired = fired.map_err(|_| "an attack thread panicked")?;
+    println!("{report}");
+    println!("attacks fired alongside (count, slowest answer):");
+    for (name, (count, slowest)) in &fired.counts {
+        println!("  {name}: {count}, {:.0} ms", ms(*slowest));
+    }
+    println!("server peak RSS over the whole run, attacks included: {:.1} MB", mb(peak));
+    for p in &fired.problems {
+        println!("PROBLEM: {p}");
+    }
+    let db = tungnha_server::db::Db::open(&prepared.data).map_err(|e| e.to_string())?;
+    let (checked, differences) = tungnha_server::admin::verify(&db).map_err(|e| e.to_string())?;
+    println!("admin verify after SIGKILL: {checked} hamlets, {} differ", differences.len());
+    Ok(ok && fired.problems.is_empty() && differences.is_empty())
 }
 
 /// The server's memory right after the burst and, with `--idle`, after a quiet

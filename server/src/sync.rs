@@ -57,7 +57,8 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     if !user.active {
         return Err(ApiError::Forbidden("this account is deactivated".into()));
     }
-    let request = Envelope::decode(body).map_err(|e| ApiError::BadEnvelope(e.to_string()))?;
+    let request = Envelope::decode_within(body, sync::MAX_REQUEST_BODY_BYTES)
+        .map_err(|e| ApiError::BadEnvelope(e.to_string()))?;
     let actor = ActorId::try_from(device.actor.as_str()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let author = Author { user: user.id.clone(), role: user.role };
     let assigned: BTreeSet<HamletId> = device.scope(state.db.assignments_of(&user.id)?).into_iter().collect();

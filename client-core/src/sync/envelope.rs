@@ -29,6 +29,9 @@ pub const MAGIC: &[u8; 2] = b"TN";
 pub const VERSION: u8 = 1;
 /// Largest decompressed body accepted: a province-sized snapshot fits easily.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest decompressed body a server accepts from a device: requests carry changes,
+/// never whole documents, and a month offline is a few hundred kilobytes of them.
+pub const MAX_REQUEST_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Most documents one envelope may carry.
 pub const MAX_DOCS: usize = 10_000;
 /// Most heads one document entry may list.
@@ -162,6 +165,12 @@ impl Envelope {
 
     /// Decodes an envelope, refusing anything malformed.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        Self::decode_within(bytes, MAX_BODY_BYTES)
+    }
+
+    /// Decodes an envelope whose body may inflate to at most `max_body` bytes (a
+    /// server reading a device's request uses `MAX_REQUEST_BODY_BYTES`).
+    pub fn decode_within(bytes: &[u8], max_body: usize) -> Result<Self, EnvelopeError> {
         if bytes.len() < 4 || &bytes[..2] != MAGIC {
             return Err(EnvelopeError::BadMagic);
         }
@@ -170,16 +179,17 @@ impl Envelope {
         }
         let inflated;
         let body: &[u8] = match bytes[3] {
+            0 if bytes.len() - 4 > max_body => return Err(EnvelopeError::TooLarge("too large")),
             0 => &bytes[4..],
             1 => {
                 let mut out = Vec::new();
-                let limit = (MAX_BODY_BYTES + 1) as u64;
+                let limit = (max_body + 1) as u64;
                 DeflateDecoder::new(&bytes[4..])
                     .take(limit)
                     .read_to_end(&mut out)
                     .map_err(|_| EnvelopeError::BadCompression)?;
-                if out.len() > MAX_BODY_BYTES {
-                    return Err(EnvelopeError::TooLarge("more than 64 MiB once decompressed"));
+                if out.len() > max_body {
+                    return Err(EnvelopeError::TooLarge("too large once decompressed"));
                 }
                 inflated = out;
                 &inflated

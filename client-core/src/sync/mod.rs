@@ -30,7 +30,7 @@ mod squash;
 
 pub use automerge::Change;
 pub use chunk::{ChangeBudget, ChunkRefusal};
-pub use envelope::{BodyCompression, DocMessage, Envelope, EnvelopeError, Payload};
+pub use envelope::{BodyCompression, DocMessage, Envelope, EnvelopeError, MAX_REQUEST_BODY_BYTES, Payload};
 pub use session::{
     Absorbed, Merged, PeerId, Replica, SharedHeads, SyncError, absorb_doc, check_actor, decode_changes,
     load_checked, merge_checked, outgoing, reply_for, reply_from_kept,
