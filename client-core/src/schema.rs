@@ -54,14 +54,25 @@ pub fn check_changes(
     changes: &[Change],
     check: Check<'_>,
 ) -> Result<Touched, RuleViolation> {
-    let decoded: Vec<(&Change, automerge::ExpandedChange)> =
-        changes.iter().map(|c| (c, c.decode())).collect();
+    let mut decoded = Vec::with_capacity(changes.len());
+    for change in changes {
+        // Decoding walks the change's actor table, which Automerge indexes without
+        // checking; a change that fails there is refused, not allowed to panic.
+        let expanded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| change.decode()))
+            .map_err(|_| outside("a change whose ops name actors it does not list".into()))?;
+        decoded.push((change, expanded));
+    }
     let mut places = Places::new(log);
     for (change, expanded) in &decoded {
         if change.message().map_or(0, str::len) > MAX_CHANGE_EXTRAS
             || change.extra_bytes().len() > MAX_CHANGE_EXTRAS
         {
             return Err(outside("a change's message or extra bytes".into()));
+        }
+        // Automerge never makes an empty change, and applying a forged one can make it
+        // panic (the fuzzer found one).
+        if change.is_empty() {
+            return Err(outside("a change with no operations".into()));
         }
         for (i, op) in expanded.operations.iter().enumerate() {
             if let OpType::Make(typ) = op.action {

@@ -13,9 +13,10 @@
 //! - every string column (map keys, mark names): the bytes their runs repeat.
 //!
 //! It reads the chunk format of Automerge's binary format specification (chunk header,
-//! change header, column metadata, RLE columns) and nothing else; whatever it cannot
-//! read is left to Automerge to refuse. Compressed chunks are refused outright: no
-//! Từng Nhà client sends them (changes travel raw inside the deflated envelope).
+//! change header, column metadata, RLE columns) and nothing else. A change it cannot
+//! read is refused: what it cannot price, Automerge may not parse. Compressed chunks are
+//! refused outright: no Từng Nhà client sends them (changes travel raw inside the
+//! deflated envelope).
 
 /// How much work the changes of one message may ask for, in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,9 @@ pub enum ChunkRefusal {
     /// Not a change chunk (a whole document, or an unknown chunk type).
     #[error("this is not a change")]
     NotAChange,
+    /// A change chunk whose header or columns do not read.
+    #[error("the change is damaged: its header or columns do not read")]
+    Unreadable,
 }
 
 /// The work one chunk asks for.
@@ -83,8 +87,7 @@ const TYPE_GROUP: u32 = 0;
 const TYPE_INTEGER: u32 = 2;
 const TYPE_STRING: u32 = 5;
 
-/// Charges the work `raw` asks for against `budget`, or refuses it. A chunk whose
-/// header cannot be read costs nothing here: Automerge refuses it cheaply.
+/// Charges the work `raw` asks for against `budget`, or refuses it.
 pub fn charge(raw: &[u8], budget: &mut ChangeBudget) -> Result<(), ChunkRefusal> {
     match raw.get(..9) {
         Some(head) if head[..4] == MAGIC => match head[8] {
@@ -92,16 +95,13 @@ pub fn charge(raw: &[u8], budget: &mut ChangeBudget) -> Result<(), ChunkRefusal>
             CHUNK_COMPRESSED => return Err(ChunkRefusal::Compressed),
             _ => return Err(ChunkRefusal::NotAChange),
         },
-        _ => return Ok(()),
+        _ => return Err(ChunkRefusal::NotAChange),
     }
-    match cost(&raw[9..]) {
-        Some(cost) => budget.spend(&cost),
-        None => Ok(()),
-    }
+    budget.spend(&cost(&raw[9..]).ok_or(ChunkRefusal::Unreadable)?)
 }
 
 /// Reads the change header and sums the runs of the costly columns; `None` where the
-/// bytes are not a well-formed change (Automerge will say what is wrong).
+/// bytes are not a well-formed change.
 fn cost(after_type: &[u8]) -> Option<ChunkCost> {
     let mut r = Bytes(after_type);
     let len = usize::try_from(r.uleb()?).ok()?;
@@ -119,15 +119,16 @@ fn cost(after_type: &[u8]) -> Option<ChunkCost> {
     for _ in 0..others {
         r.bytes()?;
     }
+    // A change has eleven kinds of column; a few more leave room for newer ones.
     let columns = r.uleb()?;
+    if columns > 32 {
+        return None;
+    }
     let mut specs = Vec::new();
-    for _ in 0..columns.min(64) {
+    for _ in 0..columns {
         let spec = u32::try_from(r.uleb()?).ok()?;
         let len = usize::try_from(r.uleb()?).ok()?;
         specs.push((spec, len));
-    }
-    if columns > 64 {
-        return None;
     }
     let mut cost = ChunkCost::default();
     for (spec, len) in specs {
@@ -370,6 +371,17 @@ mod tests {
         assert_eq!(charge(&chunk, &mut ChangeBudget::request()), Err(ChunkRefusal::Compressed));
         chunk[8] = 0;
         assert_eq!(charge(&chunk, &mut ChangeBudget::request()), Err(ChunkRefusal::NotAChange));
+        assert_eq!(charge(b"not a change", &mut ChangeBudget::request()), Err(ChunkRefusal::NotAChange));
+    }
+
+    #[test]
+    fn a_change_the_scan_cannot_price_is_refused() {
+        let mut chunk = change_with_puts(3);
+        chunk.truncate(chunk.len() - 5);
+        assert_eq!(charge(&chunk, &mut ChangeBudget::request()), Err(ChunkRefusal::Unreadable));
+        // More columns than a change has: the scan would not price them all.
+        let many: Vec<(u32, Vec<u8>)> = (0..33).map(|i| ((100 + i) << 4, Vec::new())).collect();
+        assert_eq!(charge(&crafted(&many), &mut ChangeBudget::request()), Err(ChunkRefusal::Unreadable));
     }
 
     #[test]

@@ -214,10 +214,23 @@ pub fn merge_checked(
     let new_changes = changes.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
     let mut merged = log.clone();
     let mut patch_log = PatchLog::active();
-    merged
-        .doc_mut()
-        .apply_changes_log_patches(changes, &mut patch_log)
-        .map_err(|e| SyncError::BadChange { doc: doc.clone(), reason: e.to_string() })?;
+    // Automerge 0.12 panics on some hostile changes while applying them (the fuzzer
+    // found one naming an actor it then cannot look up). The merge runs on a copy that
+    // is thrown away on failure, so a panic here is caught and refused like any other
+    // damaged change; nothing it touched survives.
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        merged.doc_mut().apply_changes_log_patches(changes, &mut patch_log)
+    }));
+    match applied {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(SyncError::BadChange { doc: doc.clone(), reason: e.to_string() }),
+        Err(_) => {
+            return Err(SyncError::BadChange {
+                doc: doc.clone(),
+                reason: "Automerge could not apply it".into(),
+            });
+        }
+    }
     if !merged.doc().get_missing_deps(&[]).is_empty() {
         return Err(SyncError::MissingDeps { doc: doc.clone() });
     }

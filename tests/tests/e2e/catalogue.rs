@@ -437,6 +437,18 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
             "outside_schema",
         ),
         (
+            "an empty change",
+            Box::new(|w| {
+                let l = log(w);
+                let mut doc = l.doc().clone();
+                doc.empty_commit(automerge::transaction::CommitOptions::default());
+                let chunks = doc.get_changes(&l.heads()).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                sync(w, &carrying(w, chunks))
+            }),
+            422,
+            "outside_schema",
+        ),
+        (
             "a new key on the root",
             Box::new(|w| {
                 sync(
