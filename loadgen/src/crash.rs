@@ -13,8 +13,8 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -44,10 +44,10 @@ fn server_visits(base: &str, official_token: &str) -> Result<u64, String> {
     Ok(report["totals"]["visits"].as_u64().unwrap_or(0))
 }
 
-/// Syncs a device until quiet, retrying through crashes as a phone would, for up to
-/// two minutes.
+/// Syncs a device until quiet, retrying through crashes as a phone would, for up to a
+/// minute.
 fn sync_through(device: &mut SimDevice) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut wait = Duration::from_millis(50);
     loop {
         match device.sync() {
@@ -57,9 +57,86 @@ fn sync_through(device: &mut SimDevice) -> Result<(), String> {
                 std::thread::sleep(wait);
                 wait = (wait * 2).min(Duration::from_secs(1));
             }
-            Err(e) => return Err(format!("a device could not sync for two minutes: {e}")),
+            Err(e) => return Err(format!("a device could not sync for a minute: {e}")),
         }
     }
+}
+
+/// Visits the server had made durable, read from its data directory while it is down
+/// (so the check does not depend on the next incarnation staying up).
+fn durable_visits(data: &Path) -> Result<u64, String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let db = loop {
+        match tungnha_server::db::Db::open(data) {
+            Ok(db) => break db,
+            // The killed process's lock goes with it, a moment later.
+            Err(tungnha_server::db::DbError::Locked(_)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    let mut visits = 0;
+    for h in db.all_hamlets().map_err(|e| e.to_string())? {
+        visits += db.coverage(&h.id).map_err(|e| e.to_string())?.visits;
+    }
+    Ok(visits)
+}
+
+/// Crashes the server `kills` times; returns (incarnations armed with the failpoint,
+/// incarnations that aborted at it) and the durability problems found.
+fn crash_loop(
+    binary: &Path,
+    prepared: &Prepared,
+    addr: SocketAddr,
+    server: &Mutex<Option<ServerProcess>>,
+    acknowledged: &AtomicU64,
+    kills: usize,
+) -> Result<((usize, usize), Vec<String>), String> {
+    let mut rng = rand::rng();
+    let mut found = Vec::new();
+    let (mut armed, mut aborted) = (0, 0);
+    for cycle in 0..kills {
+        // Run a while, or until an armed failpoint has aborted the server.
+        let until = Instant::now() + Duration::from_millis(rng.random_range(300..1500));
+        while Instant::now() < until {
+            let mut guard = server.lock().map_err(|_| "poisoned")?;
+            if guard.as_mut().is_none_or(ServerProcess::exited) {
+                aborted += 1;
+                break;
+            }
+            drop(guard);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if let Some(s) = server.lock().map_err(|_| "poisoned")?.take() {
+            s.kill();
+        }
+        let told = acknowledged.load(Ordering::SeqCst);
+        let kept = durable_visits(&prepared.data)?;
+        if kept < told {
+            found.push(format!(
+                "after crash {}: {kept} visits are durable, devices were told {told} were saved",
+                cycle + 1
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(rng.random_range(50..300)));
+        // Every other incarnation aborts by itself between a durable write and its
+        // answer; under a busy fleet it may do so before it is seen to be up.
+        let failpoint = (cycle % 2 == 0 && cycle + 1 < kills).then(|| rng.random_range(1..40));
+        armed += usize::from(failpoint.is_some());
+        let next = match ServerProcess::start_on(
+            binary,
+            &prepared.data,
+            addr,
+            &Launch { failpoint, ..Launch::default() },
+        ) {
+            Ok(next) => Some(next),
+            Err(_) if failpoint.is_some() => None,
+            Err(e) => return Err(e),
+        };
+        *server.lock().map_err(|_| "poisoned")? = next;
+    }
+    Ok(((armed, aborted), found))
 }
 
 /// Runs the crash cycles on a prepared workload; returns whether every check held,
@@ -69,12 +146,7 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("no free loopback port: {e}"))?;
     let base = format!("http://{addr}");
-    let server = Arc::new(Mutex::new(Some(ServerProcess::start_on(
-        binary,
-        &prepared.data,
-        addr,
-        &Launch::default(),
-    )?)));
+    let server = Mutex::new(Some(ServerProcess::start_on(binary, &prepared.data, addr, &Launch::default())?));
     let official = HttpTransport::new(&base)
         .enrol(&prepared.official_code, "crash official")
         .map_err(|e| e.to_string())?;
@@ -96,49 +168,11 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
     let (mut failpoint_cycles, mut aborted_cycles) = (0, 0);
     let t = Instant::now();
     std::thread::scope(|scope| -> Result<(), String> {
-        let killer = scope.spawn(|| -> Result<((usize, usize), Vec<String>), String> {
-            let mut rng = rand::rng();
-            let mut found = Vec::new();
-            let mut failpoints = 0;
-            let mut aborted = 0;
-            for cycle in 0..cycles.kills {
-                // Run a while, or until an armed failpoint has aborted the server.
-                let until = Instant::now() + Duration::from_millis(rng.random_range(300..1500));
-                while Instant::now() < until {
-                    let mut guard = server.lock().map_err(|_| "poisoned")?;
-                    if guard.as_mut().is_some_and(ServerProcess::exited) {
-                        aborted += 1;
-                        break;
-                    }
-                    drop(guard);
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                if let Some(s) = server.lock().map_err(|_| "poisoned")?.take() {
-                    s.kill();
-                }
-                let told = acknowledged.load(Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(rng.random_range(50..300)));
-                // Every other incarnation aborts by itself between a durable write and
-                // its answer.
-                let failpoint = (cycle % 2 == 0 && cycle + 1 < cycles.kills).then(|| rng.random_range(1..40));
-                failpoints += usize::from(failpoint.is_some());
-                let next = ServerProcess::start_on(
-                    binary,
-                    &prepared.data,
-                    addr,
-                    &Launch { failpoint, ..Launch::default() },
-                )?;
-                let kept = server_visits(&base, &official.token)?;
-                if kept < told {
-                    found.push(format!(
-                        "after crash {}: the server holds {kept} visits, devices were told {told} were saved",
-                        cycle + 1
-                    ));
-                }
-                *server.lock().map_err(|_| "poisoned")? = Some(next);
-            }
+        let killer = scope.spawn(|| {
+            let outcome = crash_loop(binary, prepared, addr, &server, &acknowledged, cycles.kills);
+            // Whatever happened, the devices stop starting new rounds.
             done.store(true, Ordering::SeqCst);
-            Ok(((failpoints, aborted), found))
+            outcome
         });
         // Rounds of offline work and sync, until the crashes are over.
         let mut rounds = 0;

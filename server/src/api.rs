@@ -2,6 +2,8 @@
 //! handler authenticates, checks role and scope, and does its blocking work (sled,
 //! Automerge) on a blocking thread.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -81,6 +83,11 @@ fn user_view(u: &User) -> UserView {
     UserView { id: u.id.clone(), name: u.name.clone(), role: u.role }
 }
 
+/// Enrolment codes checked at once, server-wide.
+pub const ENROL_CHECKS_AT_ONCE: usize = 8;
+/// How long a wrong enrolment code holds its turn before it is answered.
+pub const WRONG_CODE_DELAY: Duration = Duration::from_secs(1);
+
 /// Normalizes a typed code: case, spaces and dashes do not matter.
 pub fn normalize_code(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
@@ -95,11 +102,15 @@ async fn enrol(
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ApiError::BadRequest("device_name must be 1 to 80 characters".into()));
     }
-    // Codes are 50 random bits, but guessing is bounded all the same: an attempt is
-    // counted before the code is looked up and given back when it enrols.
-    if !state.enrol_attempts.reserve(crate::now_ms()) {
+    // Codes are 50 random bits; guessing is slowed all the same, without locking
+    // anyone out: at most `ENROL_CHECKS_AT_ONCE` codes are checked at a time, and a
+    // wrong one holds its turn for `WRONG_CODE_DELAY` before it is answered, so the
+    // whole server tries at most a few codes a second, however many connections ask.
+    let Ok(Ok(turn)) =
+        tokio::time::timeout(Duration::from_secs(30), state.enrol_checks.clone().acquire_owned()).await
+    else {
         return Err(ApiError::TooManyAttempts);
-    }
+    };
     let enrolled = blocking(move || {
         let code = state.db.take_enrol_code(&normalize_code(&req.code))?.ok_or(ApiError::BadEnrolCode)?;
         let now = crate::now_ms();
@@ -107,7 +118,6 @@ async fn enrol(
             return Err(ApiError::BadEnrolCode);
         }
         let user = state.db.user(&code.user)?.filter(|u| u.active).ok_or(ApiError::BadEnrolCode)?;
-        state.enrol_attempts.give_back();
         let actor = loop {
             let actor = ActorId::random();
             if !state.db.actor_taken(&actor.to_hex_string())? {
@@ -131,8 +141,12 @@ async fn enrol(
         tracing::info!(device = %device.id, user = %user.id, "device enrolled");
         Ok(Enrolled { device_id: device.id, token, actor_id: device.actor, user: user_view(&user) })
     })
-    .await?;
-    Ok((StatusCode::CREATED, Json(enrolled)).into_response())
+    .await;
+    if let Err(ApiError::BadEnrolCode) = &enrolled {
+        tokio::time::sleep(WRONG_CODE_DELAY).await;
+    }
+    drop(turn);
+    Ok((StatusCode::CREATED, Json(enrolled?)).into_response())
 }
 
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me>, ApiError> {

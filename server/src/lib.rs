@@ -94,10 +94,6 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
-/// Wrong enrolment codes the whole server takes per minute before it answers
-/// `too_many_attempts` for the rest of that minute.
-pub const MAX_FAILED_ENROLMENTS_PER_MINUTE: u32 = 30;
-
 /// Shared state of the running server.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -107,8 +103,8 @@ pub struct AppState {
     pub docs: Arc<DocCache>,
     /// Failed web sign-ins, per username.
     pub throttle: Arc<web::session::LoginThrottle>,
-    /// Failed enrolments, server-wide.
-    pub enrol_attempts: Arc<web::session::AttemptWindow>,
+    /// Turns to check an enrolment code, server-wide (`api::ENROL_CHECKS_AT_ONCE`).
+    pub enrol_checks: Arc<tokio::sync::Semaphore>,
     config: Arc<Config>,
 }
 
@@ -120,10 +116,7 @@ impl AppState {
             docs: Arc::new(DocCache::new(config.cache_docs)),
             db,
             throttle: Arc::default(),
-            enrol_attempts: Arc::new(web::session::AttemptWindow::new(
-                MAX_FAILED_ENROLMENTS_PER_MINUTE,
-                60_000,
-            )),
+            enrol_checks: Arc::new(tokio::sync::Semaphore::new(api::ENROL_CHECKS_AT_ONCE)),
             config: Arc::new(config),
         };
         if state.config.demo && state.db.is_empty() {

@@ -119,42 +119,6 @@ impl LoginThrottle {
     }
 }
 
-/// Failed attempts of one kind server-wide (enrolment codes tried), at most `max` per
-/// window: an attempt is reserved before it is checked and given back if it succeeds,
-/// so concurrent guesses cannot overshoot.
-#[derive(Debug)]
-pub struct AttemptWindow {
-    max: u32,
-    window_ms: i64,
-    state: Mutex<(i64, u32)>,
-}
-
-impl AttemptWindow {
-    /// At most `max` failures per `window_ms`.
-    pub fn new(max: u32, window_ms: i64) -> Self {
-        Self { max, window_ms, state: Mutex::new((0, 0)) }
-    }
-
-    /// Reserves an attempt, or says the window is full.
-    pub fn reserve(&self, now: i64) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if now - s.0 >= self.window_ms {
-            *s = (now, 0);
-        }
-        if s.1 >= self.max {
-            return false;
-        }
-        s.1 += 1;
-        true
-    }
-
-    /// Gives back a reserved attempt that succeeded.
-    pub fn give_back(&self) {
-        let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        s.1 = s.1.saturating_sub(1);
-    }
-}
-
 /// The session and its active user behind a cookie's token, if any.
 pub fn signed_in(state: &AppState, token: &str) -> Option<(Session, User)> {
     let session = state.db.session(token, crate::now_ms()).ok().flatten()?;
