@@ -693,6 +693,15 @@ impl Db {
         self.flush()
     }
 
+    /// Households `user` listed through sync on `day`.
+    pub fn listed(&self, user: &UserId, day: &str) -> Result<u64, DbError> {
+        Ok(self
+            .listed
+            .get(pair(user.as_str(), day))?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
     /// Writes one hamlet log's new content and coverage outside a sync (imports, demo).
     pub fn commit_log(&self, w: &LogWrite) -> Result<(), DbError> {
         let days = self.days_to_write(w)?;

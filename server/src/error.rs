@@ -100,7 +100,13 @@ impl ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            // A day's allowance of households is a rule of the field, not a fault.
+            DbError::TooManyListed { .. } => {
+                ApiError::RuleViolation { rule: "too_many_households", message: e.to_string() }
+            }
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

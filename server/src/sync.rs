@@ -109,6 +109,30 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
         }
     }
 
+    // Households new to their logs count against the user's day, whatever day the
+    // device says it listed them.
+    let listed: usize = guards
+        .iter()
+        .filter_map(|(hamlet, entry)| merged.get(hamlet).map(|m| (entry, m)))
+        .map(|(entry, m)| {
+            m.touched.households.iter().filter(|id| entry.log.household_at(id, None).is_none()).count()
+        })
+        .sum();
+    let listing = (listed > 0).then(|| Listing {
+        user: user.id.clone(),
+        day: tungnha_client_core::coverage::vn_day(now),
+        count: listed as u64,
+        limit: user.role.households_per_day(),
+    });
+    // Refused here, before anything moves, when it is plainly over; the transaction
+    // checks again, for two phones of one person syncing at once.
+    if let Some(l) = &listing {
+        let already = state.db.listed(&l.user, &l.day)?;
+        if already + l.count > l.limit {
+            return Err(DbError::TooManyListed { already, limit: l.limit }.into());
+        }
+    }
+
     // 3. One durable write for everything. Ledgers move forward in place (we hold the
     //    locks); should the write fail they are rebuilt from the unchanged logs.
     let mut writes = Vec::new();
@@ -135,33 +159,13 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     }
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
-    // Households new to their logs count against the user's day, whatever day the
-    // device says it listed them.
-    let listed: usize = guards
-        .iter()
-        .filter_map(|(hamlet, entry)| merged.get(hamlet).map(|m| (entry, m)))
-        .map(|(entry, m)| {
-            m.touched.households.iter().filter(|id| entry.log.household_at(id, None).is_none()).count()
-        })
-        .sum();
-    let listing = (listed > 0).then(|| Listing {
-        user: user.id.clone(),
-        day: tungnha_client_core::coverage::vn_day(now),
-        count: listed as u64,
-        limit: user.role.households_per_day(),
-    });
     if let Err(e) = state.db.commit_sync(&writes, &device, &states, listing.as_ref(), now) {
         for (hamlet, entry) in &mut guards {
             if merged.contains_key(hamlet) {
                 entry.ledger = CoverageLedger::from_log(&entry.log);
             }
         }
-        return Err(match e {
-            DbError::TooManyListed { .. } => {
-                ApiError::RuleViolation { rule: "too_many_households", message: e.to_string() }
-            }
-            e => e.into(),
-        });
+        return Err(e.into());
     }
 
     crate::failpoint::after_commit();
