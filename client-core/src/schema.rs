@@ -62,6 +62,17 @@ pub fn check_changes(
             .map_err(|_| outside("a change whose ops name actors it does not list".into()))?;
         decoded.push((change, expanded));
     }
+    // Every actor a change lists besides its own must be one the log knows or one of
+    // these changes' authors: Automerge looks each up while applying and panics on a
+    // stranger (the fuzzer found it).
+    let authors: Vec<&ActorId> = changes.iter().map(Change::actor_id).collect();
+    for change in changes {
+        for other in change.other_actor_ids() {
+            if !authors.contains(&other) && log.doc().import_obj(&format!("1@{other}")).is_err() {
+                return Err(outside(format!("a change naming actor {other}, who wrote nothing here")));
+            }
+        }
+    }
     let mut places = Places::new(log);
     for (change, expanded) in &decoded {
         if change.message().map_or(0, str::len) > MAX_CHANGE_EXTRAS

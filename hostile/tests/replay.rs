@@ -4,8 +4,17 @@
 
 use std::path::Path;
 
+/// Panics anywhere in the process, even ones the code under test catches: libFuzzer
+/// counts those as crashes too (its panic hook aborts), and so does this replay.
+static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 #[test]
 fn every_corpus_and_regression_input_passes() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        previous(info);
+    }));
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     let mut replayed = 0;
     for (name, target) in tungnha_hostile::TARGETS {
@@ -23,6 +32,7 @@ fn every_corpus_and_regression_input_passes() {
         assert!(root.join("corpus").join(name).is_dir(), "the {name} target has a seed corpus");
     }
     assert!(replayed >= 12, "only {replayed} inputs replayed");
+    assert_eq!(PANICS.load(std::sync::atomic::Ordering::SeqCst), 0, "an input made something panic");
 }
 
 #[test]

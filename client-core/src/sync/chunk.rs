@@ -84,6 +84,7 @@ const CHUNK_COMPRESSED: u8 = 2;
 const COL_ACTION: u32 = 4;
 const COL_PRED: u32 = 7;
 const TYPE_GROUP: u32 = 0;
+const TYPE_ACTOR: u32 = 1;
 const TYPE_INTEGER: u32 = 2;
 const TYPE_STRING: u32 = 5;
 
@@ -119,6 +120,9 @@ fn cost(after_type: &[u8]) -> Option<ChunkCost> {
     for _ in 0..others {
         r.bytes()?;
     }
+    // Ops name actors by their index in the change's table (itself, then the others);
+    // Automerge indexes it without checking, so an index past its end is refused here.
+    let actors = others.checked_add(1)?;
     // A change has eleven kinds of column; a few more leave room for newer ones.
     let columns = r.uleb()?;
     if columns > 32 {
@@ -138,6 +142,11 @@ fn cost(after_type: &[u8]) -> Option<ChunkCost> {
             (COL_ACTION, TYPE_INTEGER) => cost.ops = rle_uint_runs(data, |n, _| n)?,
             (COL_PRED, TYPE_GROUP) => cost.preds = rle_uint_runs(data, u64::saturating_mul)?,
             (_, TYPE_STRING) => cost.key_bytes = cost.key_bytes.saturating_add(rle_string_bytes(data)?),
+            (_, TYPE_ACTOR) => {
+                if rle_uint_max(data)?.is_some_and(|max| max >= actors) {
+                    return None;
+                }
+            }
             _ => {}
         }
     }
@@ -164,6 +173,28 @@ fn rle_uint_runs(data: &[u8], weigh: impl Fn(u64, u64) -> u64) -> Option<u64> {
         total = total.saturating_add(add);
     }
     Some(total)
+}
+
+/// The largest value in an RLE column of unsigned integers, if it holds any.
+fn rle_uint_max(data: &[u8]) -> Option<Option<u64>> {
+    let mut r = Bytes(data);
+    let mut max = None;
+    while !r.0.is_empty() {
+        let count = r.sleb()?;
+        let values = if count > 0 {
+            1
+        } else if count < 0 {
+            count.unsigned_abs()
+        } else {
+            r.uleb()?; // a run of nulls
+            0
+        };
+        for _ in 0..values {
+            let v = r.uleb()?;
+            max = Some(max.map_or(v, |m: u64| m.max(v)));
+        }
+    }
+    Some(max)
 }
 
 /// Sums the bytes an RLE column of strings expands to.
