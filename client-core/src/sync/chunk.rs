@@ -142,11 +142,7 @@ fn cost(after_type: &[u8]) -> Option<ChunkCost> {
             (COL_ACTION, TYPE_INTEGER) => cost.ops = rle_uint_runs(data, |n, _| n)?,
             (COL_PRED, TYPE_GROUP) => cost.preds = rle_uint_runs(data, u64::saturating_mul)?,
             (_, TYPE_STRING) => cost.key_bytes = cost.key_bytes.saturating_add(rle_string_bytes(data)?),
-            (_, TYPE_ACTOR) => {
-                if rle_uint_max(data)?.is_some_and(|max| max >= actors) {
-                    return None;
-                }
-            }
+            (_, TYPE_ACTOR) if rle_uint_max(data)?.is_some_and(|max| max >= actors) => return None,
             _ => {}
         }
     }
