@@ -85,6 +85,7 @@ const COL_ACTION: u32 = 4;
 const COL_PRED: u32 = 7;
 const TYPE_GROUP: u32 = 0;
 const TYPE_ACTOR: u32 = 1;
+const TYPE_DELTA: u32 = 3;
 const TYPE_INTEGER: u32 = 2;
 const TYPE_STRING: u32 = 5;
 
@@ -143,6 +144,11 @@ fn cost(after_type: &[u8]) -> Option<ChunkCost> {
             (COL_PRED, TYPE_GROUP) => cost.preds = rle_uint_runs(data, u64::saturating_mul)?,
             (_, TYPE_STRING) => cost.key_bytes = cost.key_bytes.saturating_add(rle_string_bytes(data)?),
             (_, TYPE_ACTOR) if rle_uint_max(data)?.is_some_and(|max| max >= actors) => return None,
+            // Op counters are 32-bit inside Automerge, which unwraps the conversion.
+            (_, TYPE_INTEGER) if rle_uint_max(data)?.is_some_and(|max| max > u64::from(u32::MAX)) => {
+                return None;
+            }
+            (_, TYPE_DELTA) if !rle_delta_fits(data)? => return None,
             _ => {}
         }
     }
@@ -191,6 +197,36 @@ fn rle_uint_max(data: &[u8]) -> Option<Option<u64>> {
         }
     }
     Some(max)
+}
+
+/// Whether every running total of an RLE column of signed deltas stays within a
+/// 32-bit counter.
+fn rle_delta_fits(data: &[u8]) -> Option<bool> {
+    let mut r = Bytes(data);
+    let mut at: i128 = 0;
+    let fits = |v: i128| (0..=i128::from(u32::MAX)).contains(&v);
+    while !r.0.is_empty() {
+        let count = r.sleb()?;
+        if count > 0 {
+            let delta = i128::from(r.sleb()?);
+            // A run moves the total in one direction: its ends bound it.
+            let first = at + delta;
+            at += delta * i128::from(count);
+            if !fits(first) || !fits(at) {
+                return Some(false);
+            }
+        } else if count < 0 {
+            for _ in 0..count.unsigned_abs() {
+                at += i128::from(r.sleb()?);
+                if !fits(at) {
+                    return Some(false);
+                }
+            }
+        } else {
+            r.uleb()?; // a run of nulls
+        }
+    }
+    Some(true)
 }
 
 /// Sums the bytes an RLE column of strings expands to.
