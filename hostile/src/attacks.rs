@@ -6,6 +6,7 @@ use std::io::Write;
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjType, ROOT};
+use tungnha_client_core::sync::leb::{write_sleb, write_uleb};
 use tungnha_client_core::sync::{DocMessage, Envelope, Payload};
 use tungnha_client_core::{ChangeHash, HamletId, HamletLog, HouseholdForm};
 
@@ -43,32 +44,9 @@ pub fn empty_chunks(hamlet: &HamletId, count: usize) -> Vec<u8> {
     Envelope { docs: vec![msg], ..Envelope::default() }.encode()
 }
 
-fn uleb(out: &mut Vec<u8>, mut x: u64) {
-    loop {
-        let byte = (x & 0x7f) as u8;
-        x >>= 7;
-        out.push(if x == 0 { byte } else { byte | 0x80 });
-        if x == 0 {
-            return;
-        }
-    }
-}
-
 /// A change chunk of a few dozen bytes holding a trillion ops.
 pub fn op_bomb_chunk(actor: &ActorId) -> Vec<u8> {
     ops_chunk(actor, 1 << 40)
-}
-
-fn sleb(out: &mut Vec<u8>, mut x: i64) {
-    loop {
-        let byte = (x & 0x7f) as u8;
-        x >>= 7;
-        let last = (x == 0 && byte & 0x40 == 0) || (x == -1 && byte & 0x40 != 0);
-        out.push(if last { byte } else { byte | 0x80 });
-        if last {
-            return;
-        }
-    }
 }
 
 /// A change chunk of `ops` deletions of key "k" on the root, every column one run:
@@ -76,30 +54,30 @@ fn sleb(out: &mut Vec<u8>, mut x: i64) {
 pub fn ops_chunk(actor: &ActorId, ops: i64) -> Vec<u8> {
     let run = |value: &[u8]| {
         let mut c = Vec::new();
-        sleb(&mut c, ops);
+        write_sleb(&mut c, ops);
         c.extend_from_slice(value);
         c
     };
     let mut insert = Vec::new();
-    uleb(&mut insert, ops as u64);
+    write_uleb(&mut insert, ops as u64);
     // Column specs (id << 4 | type), in order: key (string), insert (boolean), action
     // (integer: 3, delete), value metadata (0: null), predecessor counts (group: 0).
     let columns: [(u64, Vec<u8>); 5] =
         [(0x15, run(&[1, b'k'])), (0x34, insert), (0x42, run(&[3])), (0x56, run(&[0])), (0x70, run(&[0]))];
     let mut body = vec![0u8];
-    uleb(&mut body, actor.to_bytes().len() as u64);
+    write_uleb(&mut body, actor.to_bytes().len() as u64);
     body.extend_from_slice(actor.to_bytes());
     body.extend_from_slice(&[1, 1, 0, 0, 0]); // seq, start op, time, message, other actors
-    uleb(&mut body, columns.len() as u64);
+    write_uleb(&mut body, columns.len() as u64);
     for (spec, data) in &columns {
-        uleb(&mut body, *spec);
-        uleb(&mut body, data.len() as u64);
+        write_uleb(&mut body, *spec);
+        write_uleb(&mut body, data.len() as u64);
     }
     for (_, data) in &columns {
         body.extend_from_slice(data);
     }
     let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 1];
-    uleb(&mut chunk, body.len() as u64);
+    write_uleb(&mut chunk, body.len() as u64);
     chunk.extend(body);
     chunk
 }

@@ -313,6 +313,7 @@ impl<'a> Bytes<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::leb::{write_sleb, write_uleb};
     use automerge::transaction::Transactable;
     use automerge::{Automerge, ObjType, ROOT};
 
@@ -345,45 +346,22 @@ mod tests {
         assert_eq!(charge(&raw, &mut budget), Err(ChunkRefusal::OverBudget("too many operations")));
     }
 
-    fn sleb(out: &mut Vec<u8>, mut x: i64) {
-        loop {
-            let byte = (x & 0x7f) as u8;
-            x >>= 7;
-            let done = (x == 0 && byte & 0x40 == 0) || (x == -1 && byte & 0x40 != 0);
-            out.push(if done { byte } else { byte | 0x80 });
-            if done {
-                return;
-            }
-        }
-    }
-
-    fn uleb(out: &mut Vec<u8>, mut x: u64) {
-        loop {
-            let byte = (x & 0x7f) as u8;
-            x >>= 7;
-            out.push(if x == 0 { byte } else { byte | 0x80 });
-            if x == 0 {
-                return;
-            }
-        }
-    }
-
     /// A change chunk of one actor whose ops are described by `columns` alone.
     fn crafted(columns: &[(u32, Vec<u8>)]) -> Vec<u8> {
         let mut body = vec![0u8, 16];
         body.extend_from_slice(&[7u8; 16]);
         body.extend_from_slice(&[1, 1, 0, 0, 0]); // seq, start op, time, message, others
-        uleb(&mut body, columns.len() as u64);
+        write_uleb(&mut body, columns.len() as u64);
         for (spec, data) in columns {
-            uleb(&mut body, u64::from(*spec));
-            uleb(&mut body, data.len() as u64);
+            write_uleb(&mut body, u64::from(*spec));
+            write_uleb(&mut body, data.len() as u64);
         }
         for (_, data) in columns {
             body.extend_from_slice(data);
         }
         let mut chunk = MAGIC.to_vec();
         chunk.extend_from_slice(&[0, 0, 0, 0, CHUNK_CHANGE]);
-        uleb(&mut chunk, body.len() as u64);
+        write_uleb(&mut chunk, body.len() as u64);
         chunk.extend_from_slice(&body);
         chunk
     }
@@ -391,8 +369,8 @@ mod tests {
     #[test]
     fn a_run_of_a_trillion_ops_is_refused_before_automerge_walks_it() {
         let mut actions = Vec::new();
-        sleb(&mut actions, 1 << 40);
-        uleb(&mut actions, 3);
+        write_sleb(&mut actions, 1 << 40);
+        write_uleb(&mut actions, 3);
         let chunk = crafted(&[((COL_ACTION << 4) | TYPE_INTEGER, actions)]);
         assert!(chunk.len() < 64);
         let mut budget = ChangeBudget::reply();
@@ -402,11 +380,11 @@ mod tests {
     #[test]
     fn one_op_with_a_trillion_predecessors_is_refused() {
         let mut actions = Vec::new();
-        sleb(&mut actions, 1);
-        uleb(&mut actions, 3);
+        write_sleb(&mut actions, 1);
+        write_uleb(&mut actions, 3);
         let mut preds = Vec::new();
-        sleb(&mut preds, 1);
-        uleb(&mut preds, 1 << 40);
+        write_sleb(&mut preds, 1);
+        write_uleb(&mut preds, 1 << 40);
         let chunk =
             crafted(&[((COL_ACTION << 4) | TYPE_INTEGER, actions), ((COL_PRED << 4) | TYPE_GROUP, preds)]);
         let mut budget = ChangeBudget::request();
@@ -419,8 +397,8 @@ mod tests {
     #[test]
     fn a_key_repeated_a_million_times_is_refused() {
         let mut keys = Vec::new();
-        sleb(&mut keys, 1_000_000);
-        uleb(&mut keys, 100);
+        write_sleb(&mut keys, 1_000_000);
+        write_uleb(&mut keys, 100);
         keys.extend_from_slice(&[b'k'; 100]);
         let chunk = crafted(&[((1 << 4) | TYPE_STRING, keys)]);
         let mut budget = ChangeBudget::request();
@@ -451,7 +429,7 @@ mod tests {
     fn leb_numbers_read_as_automerge_writes_them() {
         for v in [0i64, 1, -1, 63, 64, -64, -65, 1 << 40, -(1 << 40), i64::MAX, i64::MIN] {
             let mut buf = Vec::new();
-            sleb(&mut buf, v);
+            write_sleb(&mut buf, v);
             assert_eq!(Bytes(&buf).sleb(), Some(v), "{v}");
         }
     }

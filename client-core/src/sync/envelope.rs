@@ -21,6 +21,7 @@ use flate2::Compression;
 use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 
+use super::leb::write_uleb;
 use crate::ids::HamletId;
 
 /// The first bytes of every envelope.
@@ -119,17 +120,17 @@ impl Envelope {
     pub fn encode_with(&self, compression: BodyCompression) -> Vec<u8> {
         let mut body = Vec::new();
         body.push(u8::from(self.wipe));
-        put_uleb(&mut body, self.docs.len() as u64);
+        write_uleb(&mut body, self.docs.len() as u64);
         for d in &self.docs {
             put_bytes(&mut body, d.doc.as_str().as_bytes());
-            put_uleb(&mut body, d.heads.len() as u64);
+            write_uleb(&mut body, d.heads.len() as u64);
             for h in &d.heads {
                 body.extend_from_slice(&h.0);
             }
             match &d.payload {
                 Payload::Changes(changes) => {
                     body.push(0);
-                    put_uleb(&mut body, changes.len() as u64);
+                    write_uleb(&mut body, changes.len() as u64);
                     for c in changes {
                         put_bytes(&mut body, c);
                     }
@@ -140,7 +141,7 @@ impl Envelope {
                 }
             }
         }
-        put_uleb(&mut body, self.drop.len() as u64);
+        write_uleb(&mut body, self.drop.len() as u64);
         for h in &self.drop {
             put_bytes(&mut body, h.as_str().as_bytes());
         }
@@ -245,20 +246,8 @@ impl Envelope {
     }
 }
 
-fn put_uleb(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    put_uleb(out, b.len() as u64);
+    write_uleb(out, b.len() as u64);
     out.extend_from_slice(b);
 }
 
@@ -390,16 +379,16 @@ mod tests {
     /// A body of `count` change chunks of `len` bytes each for one hamlet, deflated.
     fn many_changes(count: u64, len: usize) -> Vec<u8> {
         let mut body = vec![0u8];
-        put_uleb(&mut body, 1);
+        write_uleb(&mut body, 1);
         put_bytes(&mut body, b"h1");
-        put_uleb(&mut body, 0);
+        write_uleb(&mut body, 0);
         body.push(0);
-        put_uleb(&mut body, count);
+        write_uleb(&mut body, count);
         let chunk = vec![7u8; len];
         for _ in 0..count {
             put_bytes(&mut body, &chunk);
         }
-        put_uleb(&mut body, 0);
+        write_uleb(&mut body, 0);
         let mut enc = DeflateEncoder::new(b"TN\x01\x01".to_vec(), Compression::best());
         enc.write_all(&body).expect("write to vec");
         enc.finish().expect("finish")

@@ -25,6 +25,7 @@ pub const MAX_ROUNDS: usize = 5;
 
 mod chunk;
 mod envelope;
+pub mod leb;
 mod session;
 mod squash;
 
