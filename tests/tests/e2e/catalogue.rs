@@ -10,7 +10,7 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{ObjId, ObjType, ROOT, ReadDoc};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::sync::{BodyCompression, DocMessage, Envelope, Payload};
-use tungnha_client_core::{ChangeHash, CommuneId, Coverage, HamletId, HamletLog, Outcome, Role, VisitForm};
+use tungnha_client_core::{ChangeHash, Coverage, HamletId, HamletLog, Outcome, Role, VisitForm};
 use tungnha_server::admin;
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune};
 
@@ -18,7 +18,6 @@ struct World {
     server: TestServer,
     hamlets: Vec<HamletId>,
     device: Device,
-    official: WebSession,
     /// A visit tnv1 logged and synced before the cases run.
     visit: String,
     /// An unused enrolment code for tnv2.
@@ -72,9 +71,7 @@ fn world() -> World {
     let form = VisitForm { people: 1, topics: vec!["vneid".into()], ..VisitForm::default() };
     let visit = device.log_visit(&household, Outcome::Guided, &form, now, now).expect("logged");
     device.sync().expect("synced");
-    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
-    official.get(&format!("/communes/{COMMUNE}/people"));
-    World { server, hamlets, device, official, visit: visit.to_string(), spare_code, _home: home }
+    World { server, hamlets, device, visit: visit.to_string(), spare_code, _home: home }
 }
 
 fn answer(mut r: ureq::http::Response<ureq::Body>) -> Got {
@@ -901,7 +898,6 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
 #[test]
 fn every_hostile_input_is_refused_with_its_code_and_changes_nothing() {
     let w = world();
-    assert!(CommuneId::parse(COMMUNE).is_ok());
     let cases = cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
     let mut failures = Vec::new();
@@ -926,5 +922,4 @@ fn every_hostile_input_is_refused_with_its_code_and_changes_nothing() {
         cases.len(),
         failures.join("\n")
     );
-    let _ = &w.official;
 }
