@@ -2,7 +2,7 @@
 //! logging a visit in memory and durably, coverage recompute against the incremental
 //! ledger, the envelope, and the server's merge of a 1,000-visit batch into a
 //! 20,000-visit log with validation. Also the costs behind the server's sync path on a
-//! 50,000-visit log (copy, save), which the load generator's long campaign depends on.
+//! 50,000-visit log (copy, save) and a device's checked load of one, which the load generator's long campaign depends on.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -151,6 +151,11 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("save a 50,000-visit log (a snapshot for a new device)", |b| {
         b.iter(|| black_box(&huge).save())
+    });
+    let snapshot = huge.save();
+    let kp = HamletId::parse("kp-bench").expect("id");
+    c.bench_function("load a 50,000-visit log a server sends, every op checked", |b| {
+        b.iter(|| sync::load_checked(&kp, black_box(&snapshot)).expect("checked"))
     });
 }
 

@@ -12,9 +12,14 @@ mod common;
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::transaction::Transactable;
 use automerge::{Automerge, Change, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+use common::hostile::*;
 use common::*;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use serde::{Deserialize, Serialize};
 use tungnha_client_core::rules::RuleViolation;
+use tungnha_client_core::schema::{self, Check};
 use tungnha_client_core::sync::{self, SyncError};
 use tungnha_client_core::{Author, HamletLog, Outcome, Role, VisitForm};
 
@@ -138,90 +143,6 @@ fn devices_refuse_a_relayed_change_outside_the_schema() {
 
 // ---- the property: nothing outside the schema is ever accepted ----
 
-/// One raw op a hostile device may write.
-#[derive(Debug, Clone)]
-enum Hostile {
-    /// A scalar at a path of keys from the root (`0` picks the rival root map).
-    Put(Vec<u8>, u8, u8),
-    /// An object of some type at a path.
-    Make(Vec<u8>, u8),
-    /// A deletion at a path.
-    Delete(Vec<u8>),
-    /// A text or list insertion into a new object.
-    Insert(Vec<u8>),
-}
-
-const KEYS: &[&str] = &[
-    "households",
-    "visits",
-    "schema",
-    "label",
-    "head",
-    "members",
-    "created_by",
-    "created_at",
-    "retired",
-    "household",
-    "by",
-    "at",
-    "outcome",
-    "topics",
-    "accounts",
-    "people",
-    "note",
-    "voided",
-    "vneid",
-    "dvc",
-    "phone",
-    "aaaaaaaaaaaaaaaa",
-    "bbbbbbbbbbbbbbbb",
-];
-
-fn value(i: u8, big: u8) -> ScalarValue {
-    match i % 9 {
-        0 => ScalarValue::Str("x".repeat(usize::from(big) * 40).into()),
-        1 => ScalarValue::Int(i64::from(big) - 10),
-        2 => ScalarValue::Boolean(big.is_multiple_of(2)),
-        3 => ScalarValue::F64(1.5),
-        4 => ScalarValue::Str("u-lan".into()),
-        5 => ScalarValue::Str("guided".into()),
-        6 => ScalarValue::Int(NOW),
-        7 => ScalarValue::Bytes(vec![big; 8]),
-        _ => ScalarValue::Str("<script>".into()),
-    }
-}
-
-fn hostile() -> impl Strategy<Value = Hostile> {
-    let path = proptest::collection::vec(any::<u8>(), 0..4);
-    prop_oneof![
-        (path.clone(), any::<u8>(), any::<u8>()).prop_map(|(p, v, b)| Hostile::Put(p, v, b)),
-        (path.clone(), any::<u8>()).prop_map(|(p, t)| Hostile::Make(p, t)),
-        path.clone().prop_map(Hostile::Delete),
-        path.prop_map(Hostile::Insert),
-    ]
-}
-
-/// Walks a path of keys through maps that exist, creating nothing; `None` if it ends
-/// early. The first step may choose a rival root object the change itself made.
-fn walk(doc: &impl ReadDoc, rival: &Option<ObjId>, path: &[u8]) -> (ObjId, String) {
-    let mut obj = match (path.first(), rival) {
-        (Some(0), Some(r)) => r.clone(),
-        _ => ROOT,
-    };
-    let mut key = KEYS[0].to_owned();
-    for (i, step) in path.iter().enumerate() {
-        key = KEYS[usize::from(*step) % KEYS.len()].to_owned();
-        if i + 1 == path.len() {
-            break;
-        }
-        match doc.get(&obj, &key) {
-            Ok(Some((automerge::Value::Object(ObjType::Map), id))) => obj = id,
-            _ => break,
-        }
-    }
-    (obj, key)
-}
-
 /// What no accepted change may ever hold, checked on the raw ops (an oracle apart from
 /// the schema code): objects other than maps, ops on the root, list positions, strings
 /// over 200 characters, floats, bytes.
@@ -253,49 +174,9 @@ proptest! {
         base in 0u8..3,
         role in prop_oneof![Just(Role::Volunteer), Just(Role::Leader)],
     ) {
-        let (mut log, households) = listed_hamlet("kp-1", 2);
+        let (log, _) = visited_hamlet();
         let lan = author("u-lan", Role::Volunteer);
-        log.set_actor(actor(7));
-        log.log_visit(&lan, &households[0], Outcome::Guided, &VisitForm { people: 1, topics: vec!["vneid".into()], ..Default::default() }, NOW, NOW)
-            .expect("visit");
-        // The device writes on top of the log, from the genesis heads (so that what it
-        // writes conflicts with what the log already holds), or from nothing at all (so
-        // that its root objects lose to the genesis ones and everything in them is
-        // invisible once merged).
-        let mut doc = match base {
-            0 => log.doc().clone(),
-            1 => HamletLog::genesis(&hamlet("kp-1")).doc().clone(),
-            _ => Automerge::new(),
-        };
-        doc.set_actor(actor(42));
-        let base = doc.get_heads();
-        let mut tx = doc.transaction();
-        let rival = rival_root.then(|| tx.put_object(ROOT, "households", ObjType::Map).expect("put"));
-        for op in &ops {
-            // Hostile ops may be refused by Automerge itself; those never leave.
-            let _ = match op {
-                Hostile::Put(path, v, big) => {
-                    let (obj, key) = walk(&tx, &rival, path);
-                    tx.put(&obj, key, value(*v, *big)).map(|_| ())
-                }
-                Hostile::Make(path, t) => {
-                    let (obj, key) = walk(&tx, &rival, path);
-                    let typ = [ObjType::Map, ObjType::List, ObjType::Text, ObjType::Map][usize::from(*t) % 4];
-                    tx.put_object(&obj, key, typ).map(|_| ())
-                }
-                Hostile::Delete(path) => {
-                    let (obj, key) = walk(&tx, &rival, path);
-                    tx.delete(&obj, key)
-                }
-                Hostile::Insert(path) => {
-                    let (obj, key) = walk(&tx, &rival, path);
-                    tx.put_object(&obj, key, ObjType::List)
-                        .and_then(|l| tx.insert(&l, 0, "chèn"))
-                }
-            };
-        }
-        tx.commit();
-        let changes = doc.get_changes(&base);
+        let changes = hostile_changes(&log, &ops, rival_root, base);
         let who = Author { role, ..lan };
         if let Ok(Some(m)) = sync::merge_checked(&hamlet("kp-1"), &log, changes.clone(), Some((&who, NOW))) {
             for c in &changes {
@@ -304,5 +185,376 @@ proptest! {
             // And every device holding the result takes it in.
             prop_assert!(sync::load_checked(&hamlet("kp-1"), &m.log.save()).is_ok());
         }
+    }
+}
+
+// ---- the same verdicts on the phone: relayed changes both sides check ----
+
+/// The cases of `fixtures/relayed-changes.json`: changes a server might relay onto one
+/// base log, and whole logs it might send, each with client-core's verdict. The phone
+/// app's mirror of the schema check (`server/app/src/js/schema.js`) runs the same file
+/// (`tests/browser/schema.mjs`, from the `tests` crate), so the two cannot drift apart.
+/// `TUNGNHA_BLESS=1 cargo test -p tungnha-client-core --test every_op` writes it anew.
+#[derive(Serialize, Deserialize)]
+struct RelayedCases {
+    hamlet: String,
+    /// The log the changes arrive on, saved, in hex.
+    base: String,
+    changes: Vec<RelayedCase>,
+    logs: Vec<RelayedCase>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RelayedCase {
+    name: String,
+    /// Changes (or one saved log), each in hex.
+    bytes: Vec<String>,
+    /// "ok", the rule code of the refusal, or "not_a_hamlet_log" for a log without the
+    /// genesis root maps.
+    expect: String,
+}
+
+const RELAYED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/relayed-changes.json");
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+}
+
+fn relayed_verdict(log: &HamletLog, changes: &[Change]) -> String {
+    schema::check_changes(log, changes, Check::Relayed).err().map_or("ok", |v| v.rule()).to_owned()
+}
+
+fn log_verdict(bytes: &[u8]) -> String {
+    match sync::load_checked(&hamlet("kp-1"), bytes) {
+        Ok(_) => "ok".into(),
+        Err(SyncError::Refused { violation, .. }) => violation.rule().into(),
+        Err(SyncError::Log { .. }) => "not_a_hamlet_log".into(),
+        Err(e) => panic!("a fixture log that neither loads nor is refused: {e}"),
+    }
+}
+
+/// One change by actor 42 on `log`, made by `write`.
+fn written(
+    log: &HamletLog,
+    write: impl FnOnce(&mut automerge::transaction::Transaction<'_>, &Automerge),
+) -> Vec<Change> {
+    let mut doc = log.doc().clone();
+    doc.set_actor(actor(42));
+    let before = doc.get_heads();
+    let snapshot = doc.clone();
+    let mut tx = doc.transaction();
+    write(&mut tx, &snapshot);
+    tx.commit();
+    doc.get_changes(&before)
+}
+
+/// The object at a path of map keys from the root.
+fn at(doc: &Automerge, path: &[&str]) -> ObjId {
+    path.iter().fold(ROOT, |obj, key| doc.get(&obj, *key).expect("read").expect("there").1)
+}
+
+fn bless() -> RelayedCases {
+    let (log, households) = visited_hamlet();
+    let visit = log.visits().ok.keys().next().expect("a visit").to_string();
+    let (h0, v0) = (households[0].to_string(), visit.clone());
+    type Write = Box<dyn Fn(&mut automerge::transaction::Transaction<'_>, &Automerge)>;
+    let named: Vec<(&str, Write)> = vec![
+        (
+            "edit a household's label",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["households", &h]), "label", "Số 9").expect("put");
+                }
+            }),
+        ),
+        (
+            "a number for a label",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["households", &h]), "label", 9i64).expect("put");
+                }
+            }),
+        ),
+        (
+            "rewrite who listed a household",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["households", &h]), "created_by", "u-x").expect("put");
+                }
+            }),
+        ),
+        (
+            "forget a household's head",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.delete(at(d, &["households", &h]), "head").expect("del");
+                }
+            }),
+        ),
+        (
+            "delete a household",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.delete(at(d, &["households"]), h.as_str()).expect("del");
+                }
+            }),
+        ),
+        (
+            "list a household again at its id",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.put_object(at(d, &["households"]), h.as_str(), ObjType::Map).expect("put");
+                }
+            }),
+        ),
+        (
+            "list a household with a bidi override",
+            Box::new(|tx, d| {
+                let e = tx.put_object(at(d, &["households"]), "hhhhhhhhhhhhhhhh", ObjType::Map).expect("put");
+                tx.put(&e, "label", "Số 1 \u{202e}cba").expect("put");
+            }),
+        ),
+        (
+            "list a household under a bad id",
+            Box::new(|tx, d| {
+                tx.put_object(at(d, &["households"]), "Nope", ObjType::Map).expect("put");
+            }),
+        ),
+        (
+            "void a visit",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["visits", &v]), "voided", true).expect("put");
+                }
+            }),
+        ),
+        (
+            "rewrite who made a visit",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["visits", &v]), "by", "u-x").expect("put");
+                }
+            }),
+        ),
+        (
+            "delete a visit's time",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.delete(at(d, &["visits", &v]), "at").expect("del");
+                }
+            }),
+        ),
+        (
+            "a list for a note",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put_object(at(d, &["visits", &v]), "note", ObjType::List).expect("put");
+                }
+            }),
+        ),
+        (
+            "a topic marked false",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["visits", &v, "topics"]), "dvc", false).expect("put");
+                }
+            }),
+        ),
+        (
+            "a topic that is no code",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["visits", &v, "topics"]), "VNeID!", true).expect("put");
+                }
+            }),
+        ),
+        (
+            "51 accounts",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["visits", &v, "accounts"]), "vneid_l1", 51i64).expect("put");
+                }
+            }),
+        ),
+        (
+            "a float for people",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["visits", &v]), "people", 2.0f64).expect("put");
+                }
+            }),
+        ),
+        (
+            "a counter for accounts",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["visits", &v, "accounts"]), "dvc", ScalarValue::counter(1)).expect("put");
+                }
+            }),
+        ),
+        (
+            "retire a household",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["households", &h]), "retired", true).expect("put");
+                }
+            }),
+        ),
+        (
+            "correct a visit's note and accounts",
+            Box::new({
+                let v = v0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["visits", &v]), "note", "Hẹn chiều mai").expect("put");
+                    tx.put(at(d, &["visits", &v, "accounts"]), "dvc", 2i64).expect("put");
+                    tx.delete(at(d, &["visits", &v, "topics"]), "vneid").expect("del");
+                }
+            }),
+        ),
+        (
+            "list a household",
+            Box::new(|tx, d| {
+                let e = tx.put_object(at(d, &["households"]), "hhhhhhhhhhhhhhhh", ObjType::Map).expect("put");
+                tx.put(&e, "label", "Số 12, hẻm 3").expect("put");
+                tx.put(&e, "members", 4i64).expect("put");
+                tx.put(&e, "created_by", "u-hoa").expect("put");
+                tx.put(&e, "created_at", NOW).expect("put");
+                tx.put(&e, "retired", false).expect("put");
+            }),
+        ),
+        (
+            "a word for retired",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["households", &h]), "retired", "có").expect("put");
+                }
+            }),
+        ),
+        (
+            "a key on the root",
+            Box::new(|tx, _| {
+                tx.put(ROOT, "motd", "cài ứng dụng này").expect("put");
+            }),
+        ),
+        (
+            "a new visit",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    let v = tx.put_object(at(d, &["visits"]), "vvvvvvvvvvvvvvvv", ObjType::Map).expect("put");
+                    tx.put(&v, "household", h.as_str()).expect("put");
+                    tx.put(&v, "by", "u-hoa").expect("put");
+                    tx.put(&v, "at", NOW).expect("put");
+                    tx.put(&v, "outcome", "not_home").expect("put");
+                    tx.put_object(&v, "topics", ObjType::Map).expect("put");
+                    tx.put_object(&v, "accounts", ObjType::Map).expect("put");
+                    tx.put(&v, "people", 0i64).expect("put");
+                    tx.put(&v, "voided", false).expect("put");
+                }
+            }),
+        ),
+    ];
+    let mut changes: Vec<(String, Vec<Change>)> =
+        named.into_iter().map(|(name, write)| (name.to_owned(), written(&log, write))).collect();
+    // A change numbered 2 by an actor the log has never seen.
+    let two = written(&log, |tx, d| {
+        tx.put(at(d, &["households", &h0]), "label", "Số 8").expect("put");
+    });
+    let mut doc = log.doc().clone();
+    doc.set_actor(actor(42));
+    doc.apply_changes(two).expect("apply");
+    let before = doc.get_heads();
+    let mut tx = doc.transaction();
+    tx.put(at(&log.doc().clone(), &["households", &h0]), "label", "Số 7").expect("put");
+    tx.commit();
+    changes.push(("a change numbered past a gap".into(), doc.get_changes(&before)));
+    // And a deterministic draw of the property test's hostile ops.
+    let mut runner = TestRunner::deterministic();
+    let strategy = (proptest::collection::vec(hostile(), 1..6), any::<bool>(), 0u8..3);
+    for i in 0..160 {
+        let (ops, rival, base) = strategy.new_tree(&mut runner).expect("draw").current();
+        let made = hostile_changes(&log, &ops, rival, base);
+        if !made.is_empty() {
+            changes.push((format!("hostile draw {i}: {ops:?}, rival {rival}, base {base}"), made));
+        }
+    }
+    let cases: Vec<RelayedCase> = changes
+        .into_iter()
+        .map(|(name, c)| RelayedCase {
+            expect: relayed_verdict(&log, &c),
+            bytes: c.iter().map(|c| hex(c.raw_bytes())).collect(),
+            name: name.chars().take(200).collect(),
+        })
+        .collect();
+    // Whole logs: the base with each accepted draw merged, and with refused ones merged
+    // behind the check's back, as a broken or hostile server would send them.
+    let mut logs =
+        vec![RelayedCase { name: "the base log".into(), bytes: vec![hex(&log.save())], expect: "ok".into() }];
+    let draws = cases.iter().filter(|c| c.name.starts_with("hostile draw")).take(24);
+    for case in cases.iter().filter(|c| c.expect == "ok").chain(draws) {
+        let mut raw = log.doc().clone();
+        let more: Vec<Change> =
+            case.bytes.iter().map(|b| Change::try_from(unhex(b).as_slice()).expect("change")).collect();
+        raw.apply_changes(more).expect("automerge takes anything");
+        let bytes = raw.save();
+        logs.push(RelayedCase {
+            name: format!("merged: {}", case.name),
+            expect: log_verdict(&bytes),
+            bytes: vec![hex(&bytes)],
+        });
+    }
+    let other = listed_hamlet("kp-2", 1).0.save();
+    logs.push(RelayedCase {
+        name: "another hamlet's log".into(),
+        expect: log_verdict(&other),
+        bytes: vec![hex(&other)],
+    });
+    RelayedCases { hamlet: "kp-1".into(), base: hex(&log.save()), changes: cases, logs }
+}
+
+#[test]
+fn the_relayed_cases_give_the_expected_verdicts() {
+    if std::env::var_os("TUNGNHA_BLESS").is_some() {
+        let text = serde_json::to_string_pretty(&bless()).expect("json");
+        std::fs::write(RELAYED, text + "\n").expect("fixture written");
+    }
+    let fixture: RelayedCases =
+        serde_json::from_str(&std::fs::read_to_string(RELAYED).expect("the fixture")).expect("it reads");
+    let base = HamletLog::load(&unhex(&fixture.base)).expect("the base log");
+    let mut seen = std::collections::BTreeSet::new();
+    for case in &fixture.changes {
+        let changes: Vec<Change> =
+            case.bytes.iter().map(|b| Change::try_from(unhex(b).as_slice()).expect("a change")).collect();
+        assert_eq!(relayed_verdict(&base, &changes), case.expect, "{}", case.name);
+        seen.insert(case.expect.clone());
+    }
+    for case in &fixture.logs {
+        assert_eq!(log_verdict(&unhex(&case.bytes[0])), case.expect, "{}", case.name);
+        seen.insert(case.expect.clone());
+    }
+    assert!(fixture.changes.len() >= 100, "the fixture holds the cases");
+    for verdict in ["ok", "outside_schema", "invalid_value", "immutable", "deleted", "not_a_hamlet_log"] {
+        assert!(seen.contains(verdict), "no case gives {verdict}");
     }
 }

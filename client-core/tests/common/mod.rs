@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::collections::BTreeMap;
 
 use tungnha_client_core::sync::{self, Envelope, Replica, SyncError};

@@ -116,6 +116,14 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
 }
 
 #[test]
+fn the_phone_checks_every_op_it_receives_as_client_core_does() {
+    // client-core runs the same file in `client-core/tests/every_op.rs`.
+    let verdict = browser_script("schema.mjs", "check", "-", &Value::Null);
+    assert_eq!(verdict["failures"], json!([]));
+    assert!(verdict["cases"].as_u64().unwrap_or(0) >= 150);
+}
+
+#[test]
 fn the_phone_apps_rules_agree_with_client_core_on_the_shared_cases() {
     // client-core runs the same file in `client-core/tests/shared_rules.rs`.
     let verdict = browser_script("rules.mjs", "check", "-", &Value::Null);

@@ -4,6 +4,7 @@
 
 import * as Automerge from '@automerge/automerge/slim';
 import { encode, decode } from './envelope.js';
+import { SchemaError, checkChanges, loadChecked } from './schema.js';
 import { RuleError, checkHousehold, checkVisit, clean, householdsPerDay, statusOf, vnDay } from './rules.js';
 
 const MAX_ROUNDS = 5;
@@ -311,14 +312,22 @@ export class Replica {
     for (const entry of answer.docs) {
       mentioned.add(entry.id);
       let doc;
-      if (entry.snapshot) {
-        doc = Automerge.load(entry.snapshot, { actor: this.actor() });
-        const old = this.docs.get(entry.id);
-        if (old) doc = Automerge.merge(doc, old);
-      } else {
-        doc = this.docs.get(entry.id);
-        if (!doc) continue;
-        [doc] = Automerge.applyChanges(doc, entry.changes);
+      // Every op is checked against the schema before anything is applied; a log
+      // that breaks it is refused whole and the phone keeps what it had.
+      try {
+        if (entry.snapshot) {
+          doc = loadChecked(Automerge, entry.id, entry.snapshot, this.actor());
+          const old = this.docs.get(entry.id);
+          if (old) doc = Automerge.merge(doc, old);
+        } else {
+          doc = this.docs.get(entry.id);
+          if (!doc) continue;
+          checkChanges(Automerge, doc, entry.changes);
+          [doc] = Automerge.applyChanges(doc, entry.changes);
+        }
+      } catch (e) {
+        if (e instanceof SchemaError) throw new SyncError('rule_violation', `${entry.id}: ${e.message}`, 0);
+        throw e;
       }
       this.shared[entry.id] = entry.heads.filter((h) => Automerge.hasHeads(doc, [h]));
       this.docs.set(entry.id, doc);

@@ -37,11 +37,18 @@ function chars(text) {
   return [...text].length;
 }
 
+/** What is wrong with a label, name or note, if anything (client-core's `text_fault`). */
+export function textFault(text, required) {
+  if (required && text.trim() === '') return 'must not be empty';
+  if (chars(text) > MAX_TEXT_CHARS) return `is longer than ${MAX_TEXT_CHARS} characters`;
+  if (/\p{Cc}/u.test(text)) return 'holds control characters';
+  if (/[\u202a-\u202e\u2066-\u2069]/u.test(text)) return 'holds characters that reorder text';
+  return null;
+}
+
 function checkText(field, text, required) {
-  if (required && text.trim() === '') throw new RuleError('invalid_value', field, 'must not be empty');
-  if (chars(text) > MAX_TEXT_CHARS) throw new RuleError('invalid_value', field, `is longer than ${MAX_TEXT_CHARS} characters`);
-  if (/\p{Cc}/u.test(text)) throw new RuleError('invalid_value', field, 'holds control characters');
-  if (/[\u202a-\u202e\u2066-\u2069]/u.test(text)) throw new RuleError('invalid_value', field, 'holds characters that reorder text');
+  const fault = textFault(text, required);
+  if (fault) throw new RuleError('invalid_value', field, fault);
 }
 
 function checkCount(field, n) {
