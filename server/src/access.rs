@@ -161,6 +161,8 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/hamlets/{id}/export.xlsx", Who::HamletReader),
     row("GET", "/hamlets/{id}/export.csv", Who::HamletReader),
     row("GET", "/hamlets/{id}/households/{household}", Who::HamletReader),
+    row("GET", "/hamlets/{id}/review", Who::HamletReader),
+    row("POST", "/hamlets/{id}/review", Who::HamletReader),
     row("GET", "/team", Who::Leader),
     row("POST", "/team/enrol", Who::Leader),
     row("GET", "/devices", Who::DeviceManager),

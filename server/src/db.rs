@@ -10,8 +10,11 @@
 //! headline figures) and `coverage_days` (`hamlet 0 day` → that day's visits and newly
 //! covered households), kept apart so a dashboard reads a hamlet's figures and only the
 //! days it draws, whatever the length of the campaign;
-//! `sync_states` (`device 0 hamlet` → JSON); `sessions` (session-token hash → JSON).
+//! `sync_states` (`device 0 hamlet` → JSON); `sessions` (session-token hash → JSON);
+//! `listed` (`user 0 day` → households listed through sync that day, u64 BE);
+//! `reviewed` (`hamlet 0 household` → JSON `Review`: field-added households confirmed).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -19,7 +22,9 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use tungnha_client_core::{ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, UserId};
+use tungnha_client_core::{
+    ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, UserId,
+};
 
 use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, User};
 
@@ -108,6 +113,15 @@ pub struct Session {
     pub csrf: String,
     /// When it ends, ms since epoch.
     pub expires_at: i64,
+}
+
+/// A household listed in the field that a leader or official confirmed as real.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Review {
+    /// Who confirmed it.
+    pub by: UserId,
+    /// When, ms since epoch.
+    pub at: i64,
 }
 
 /// One hamlet log's part of a sync's durable write.
@@ -201,6 +215,8 @@ pub struct Db {
     sessions: sled::Tree,
     /// Households each user listed through sync, per Asia/Ho_Chi_Minh day of receipt.
     listed: sled::Tree,
+    /// Households listed in the field that a leader or official confirmed.
+    reviewed: sled::Tree,
 }
 
 /// Households one user's sync lists, charged against their day's allowance in the
@@ -260,6 +276,7 @@ impl Db {
             sync_states: db.open_tree("sync_states")?,
             sessions: db.open_tree("sessions")?,
             listed: db.open_tree("listed")?,
+            reviewed: db.open_tree("reviewed")?,
             db,
         };
         this.split_day_series()?;
@@ -700,6 +717,47 @@ impl Db {
             .get(pair(user.as_str(), day))?
             .and_then(|v| v.as_ref().try_into().ok())
             .map_or(0, u64::from_be_bytes))
+    }
+
+    /// Households of `hamlet` listed in the field and confirmed since, with who did.
+    pub fn reviewed(&self, hamlet: &HamletId) -> Result<BTreeMap<HouseholdId, Review>, DbError> {
+        let prefix = log_prefix(hamlet);
+        let mut out = BTreeMap::new();
+        for item in self.reviewed.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            let id = std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| HouseholdId::parse(s).ok());
+            let Some(id) = id else { continue };
+            out.insert(id, parse("review", &v)?);
+        }
+        Ok(out)
+    }
+
+    /// A leader's or official's review, in one durable write: the households confirmed,
+    /// the log write retiring others (judged already), and the audit event.
+    pub fn commit_review(
+        &self,
+        hamlet: &HamletId,
+        confirmed: &[HouseholdId],
+        review: &Review,
+        log: Option<&LogWrite>,
+        event: &AuditEvent,
+    ) -> Result<(), DbError> {
+        let days = log.map(|w| self.days_to_write(w)).transpose()?;
+        let audit_id = self.db.generate_id()?;
+        (&self.logs, &self.coverage, &self.coverage_days, &self.reviewed, &self.audit)
+            .transaction(|(lt, ct, dt, rt, at)| {
+                if let (Some(w), Some(days)) = (log, &days) {
+                    write_log(lt, w)?;
+                    write_coverage(ct, dt, w, days)?;
+                }
+                for id in confirmed {
+                    rt.insert(pair(hamlet.as_str(), id.as_str()), json(review))?;
+                }
+                at.insert(&audit_id.to_be_bytes(), json(event))?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
     }
 
     /// Writes one hamlet log's new content and coverage outside a sync (imports, demo).

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tungnha_client_core::domain::{CommuneKind, Outcome};
-use tungnha_client_core::{ActorId, Author, Coverage, HouseholdId, Role, UserId, VisitForm};
+use tungnha_client_core::{ActorId, Author, Coverage, HouseholdForm, HouseholdId, Role, UserId, VisitForm};
 
 use crate::admin::{self, AdminError};
 use crate::db::{Db, DbError, LogContent, LogWrite};
@@ -124,6 +124,18 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
                 form.people = rng.random_range(1..=4);
             }
             log.log_visit(who, h, outcome, &form, at, now).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        }
+        // Houses the official's list lacked, found on the walk: they wait for the
+        // leader's review.
+        if i < 2 {
+            for n in 1..=2 {
+                let form = HouseholdForm {
+                    label: format!("Nhà mới {n}, hẻm {}", i + 7),
+                    ..HouseholdForm::default()
+                };
+                log.add_household(&volunteers[0], &form, now - DAY)
+                    .map_err(|e| AdminError::Invalid(e.to_string()))?;
+            }
         }
         db.commit_log(&LogWrite {
             hamlet: hamlet.id.clone(),

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::MutexGuard;
 
 use tungnha_client_core::sync::{self, Change, DocMessage, Envelope, SyncError};
-use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId};
+use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId, HamletLog, LogError};
 
 use crate::AppState;
 use crate::db::{DbError, Listing, LogContent, LogWrite};
@@ -138,24 +138,7 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     let mut writes = Vec::new();
     for (hamlet, entry) in &mut guards {
         let Some(m) = merged.get(hamlet) else { continue };
-        let coverage_before = entry.ledger.coverage().clone();
-        entry.ledger.apply(&m.log, &m.touched);
-        let content = if entry.next_chunk >= COMPACT_AFTER {
-            LogContent::Snapshot { bytes: m.log.save(), remove: (1..entry.next_chunk).collect() }
-        } else {
-            // The new changes as they arrived: what the merge added, without asking
-            // the log to rebuild them.
-            LogContent::Append {
-                seq: entry.next_chunk,
-                bytes: m.new_changes.iter().flat_map(|(_, b)| b).copied().collect(),
-            }
-        };
-        writes.push(LogWrite {
-            hamlet: hamlet.clone(),
-            content,
-            coverage: entry.ledger.coverage().clone(),
-            before: Some(coverage_before),
-        });
+        writes.push(log_write(hamlet, entry, m));
     }
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
@@ -174,11 +157,7 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
     let mut reply = Envelope { drop, ..Envelope::default() };
     for (hamlet, entry) in &mut guards {
         if let Some(m) = merged.remove(hamlet) {
-            entry.log = m.log;
-            entry.next_chunk = if entry.next_chunk >= COMPACT_AFTER { 1 } else { entry.next_chunk + 1 };
-            for (hash, bytes) in m.new_changes {
-                entry.kept.keep(hash, bytes);
-            }
+            swap_in(entry, m);
         }
         let their_heads = incoming.get(hamlet).map(|(msg, _)| msg.heads.as_slice()).unwrap_or_default();
         if their_heads.is_empty() {
@@ -195,4 +174,79 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
         }
     }
     Ok(Synced { reply: reply.encode(), merged: merged_changes })
+}
+
+/// The durable write of one merged log: its new changes as the next chunk, or a
+/// snapshot once the log has gathered `COMPACT_AFTER` chunks. Moves the cached ledger
+/// forward; a caller whose write then fails rebuilds it from the unchanged log.
+fn log_write(hamlet: &HamletId, entry: &mut DocEntry, m: &sync::Merged) -> LogWrite {
+    let coverage_before = entry.ledger.coverage().clone();
+    entry.ledger.apply(&m.log, &m.touched);
+    let content = if entry.next_chunk >= COMPACT_AFTER {
+        LogContent::Snapshot { bytes: m.log.save(), remove: (1..entry.next_chunk).collect() }
+    } else {
+        // The new changes as they arrived: what the merge added, without asking the
+        // log to rebuild them.
+        LogContent::Append {
+            seq: entry.next_chunk,
+            bytes: m.new_changes.iter().flat_map(|(_, b)| b).copied().collect(),
+        }
+    };
+    LogWrite {
+        hamlet: hamlet.clone(),
+        content,
+        coverage: entry.ledger.coverage().clone(),
+        before: Some(coverage_before),
+    }
+}
+
+/// Swaps a merged log in once it is durable.
+fn swap_in(entry: &mut DocEntry, m: sync::Merged) {
+    entry.log = m.log;
+    entry.next_chunk = if entry.next_chunk >= COMPACT_AFTER { 1 } else { entry.next_chunk + 1 };
+    for (hash, bytes) in m.new_changes {
+        entry.kept.keep(hash, bytes);
+    }
+}
+
+/// Writes to one hamlet log on behalf of someone signed in on the web (a leader
+/// retiring households listed in error): `write` runs on a copy under a fresh actor,
+/// what it wrote is judged by the same rules as a device's changes for `author`, and
+/// `commit` makes it durable (with whatever else belongs in the same transaction, such
+/// as the audit event) before the copy is swapped in. Every device of the hamlet
+/// receives it at its next sync. `commit` gets `None` when `write` changed nothing.
+pub fn write_on_web<T>(
+    state: &AppState,
+    author: &Author,
+    hamlet: &HamletId,
+    now: i64,
+    write: impl FnOnce(&mut HamletLog) -> Result<T, LogError>,
+    commit: impl FnOnce(Option<&LogWrite>) -> Result<(), DbError>,
+) -> Result<T, ApiError> {
+    let entry =
+        state.docs.get(&state.db, hamlet)?.ok_or_else(|| ApiError::NotFound(format!("hamlet {hamlet}")))?;
+    let mut guard = lock(&entry);
+    let mut copy = guard.log.clone();
+    copy.set_actor(ActorId::random());
+    let before = copy.heads();
+    let out = write(&mut copy).map_err(|e| match e {
+        LogError::Refused(violation) => ApiError::RuleViolation {
+            rule: violation.rule(),
+            message: format!("hamlet {hamlet}: {violation}"),
+        },
+        other => ApiError::BadRequest(other.to_string()),
+    })?;
+    let changes = copy.doc().get_changes(&before);
+    let merged = sync::merge_checked(hamlet, &guard.log, changes, Some((author, now))).map_err(sync_error)?;
+    let Some(m) = merged else {
+        commit(None)?;
+        return Ok(out);
+    };
+    let w = log_write(hamlet, &mut guard, &m);
+    if let Err(e) = commit(Some(&w)) {
+        guard.ledger = CoverageLedger::from_log(&guard.log);
+        return Err(e.into());
+    }
+    swap_in(&mut guard, m);
+    Ok(out)
 }

@@ -7,7 +7,8 @@
 //                                      Prints {"code", "link"}.
 //   node web.mjs check <base> <json>   the dashboards show the expected figures; the
 //                                      Excel export is saved; CSRF, 403 and the
-//                                      English switch; the leader revokes the device.
+//                                      English switch; the leader removes a household
+//                                      listed in the field and revokes the device.
 //
 // Every step asserts; the first failure exits non-zero with its reason. Screenshots go
 // to the directory the Rust test names.
@@ -136,6 +137,21 @@ async function check(expected) {
   assert.equal(denied.status(), 403);
   assert.match(await text(volunteer.page, 'h1'), /Không có quyền truy cập/);
   await volunteer.context.close();
+
+  // On a phone, the leader reviews the house the volunteer listed in the field and
+  // removes it from the list.
+  const reviewer = await signIn('totruong', { width: 390, height: 844 });
+  await reviewer.page.goto(`${base}/hamlets/${HAMLET}`);
+  assert.match(await text(reviewer.page, '#awaiting-review'), /^1 hộ mới thêm cần xem lại/);
+  await reviewer.page.click('#awaiting-review a');
+  await reviewer.page.waitForSelector('#review');
+  await reviewer.page.click('#review label:has-text("Nhà mới, hẻm 9")');
+  await reviewer.page.screenshot({ path: `${shots}/review.png`, fullPage: true });
+  await reviewer.page.click('#review button[value=retire]');
+  await reviewer.page.waitForSelector('.notice');
+  assert.match(await text(reviewer.page, '.notice'), /Đã bỏ các hộ đã chọn khỏi danh sách/);
+  assert.equal(await reviewer.page.locator('#review-empty').count(), 1);
+  await reviewer.context.close();
 
   // The leader sees the new device, synced, and revokes it.
   const leader = await signIn('totruong');

@@ -335,6 +335,8 @@ pub struct HamletPage {
     pub query: String,
     /// Visits per day over the last 30 days.
     pub visits_per_day: Vec<(String, u64)>,
+    /// Households listed in the field that nobody has confirmed or removed yet.
+    pub awaiting_review: usize,
 }
 
 /// The status filters a hamlet page offers, with their query codes.
@@ -359,6 +361,11 @@ pub fn hamlet(chrome: &Chrome, view: &HamletPage) -> Markup {
             div.toolbar {
                 a.button.secondary href={ (base) "/export.xlsx" } download { (t.export_excel) }
                 a.button.secondary href={ (base) "/export.csv" } download { (t.export_csv) }
+            }
+            @if view.awaiting_review > 0 {
+                p.notice #awaiting-review {
+                    a href={ (base) "/review" } { (lang.int(view.awaiting_review as u64)) " " (t.review_awaiting) }
+                }
             }
             section #totals aria-label=(t.coverage) { (figure_cards(lang, &view.figures)) }
             div.charts {
@@ -724,6 +731,7 @@ mod tests {
             filter: Some(HouseholdStatus::FollowUp),
             query: "\"><b>".into(),
             visits_per_day: Vec::new(),
+            awaiting_review: 0,
         };
         let html = hamlet(&chrome(Lang::Vi), &view).into_string();
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));

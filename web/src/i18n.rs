@@ -310,6 +310,23 @@ pub struct Texts {
     pub sheet_days: &'static str,
     pub newly_covered: &'static str,
     pub exported_on: &'static str,
+    // Review of households listed in the field
+    pub review_title: &'static str,
+    pub review_intro: &'static str,
+    /// Link text on a hamlet's page, after the number of households awaiting review.
+    pub review_awaiting: &'static str,
+    pub review_added_by: &'static str,
+    pub review_added_at: &'static str,
+    pub review_visits: &'static str,
+    pub review_select: &'static str,
+    pub review_confirm: &'static str,
+    pub review_retire: &'static str,
+    pub review_none: &'static str,
+    pub review_confirmed_before: &'static str,
+    pub review_done_confirmed: &'static str,
+    pub review_done_retired: &'static str,
+    pub err_choose_households: &'static str,
+    pub err_not_awaiting: &'static str,
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! Modules: `i18n` (texts, number and date formats), `layout` (the page shell and
 //! shared pieces), `chart` (SVG charts), `dashboard` (commune, hamlet, household and
 //! team pages), `manage` (assignments, people, catalogue, audit, devices, enrolment,
-//! administration) and `auth` (sign-in and error pages).
+//! administration), `review` (households listed in the field, confirmed or removed) and
+//! `auth` (sign-in and error pages).
 
 pub mod auth;
 pub mod chart;
@@ -17,6 +18,7 @@ pub mod dashboard;
 pub mod i18n;
 pub mod layout;
 pub mod manage;
+pub mod review;
 
 pub use i18n::{Lang, Texts};
 pub use layout::{Chrome, FormErrors, SignedIn};

@@ -16,6 +16,7 @@
 mod export;
 mod manage;
 mod pages;
+mod review;
 pub mod session;
 
 use crate::access::Routes;
@@ -61,6 +62,7 @@ pub(crate) fn router() -> Routes {
         .route("/hamlets/{id}/export.xlsx", get(export::hamlet_xlsx))
         .route("/hamlets/{id}/export.csv", get(export::hamlet_csv))
         .route("/hamlets/{id}/households/{household}", get(pages::household))
+        .route("/hamlets/{id}/review", get(review::page).post(review::decide))
         .route("/team", get(pages::team))
         .route("/team/enrol", post(manage::enrol))
         .route("/devices", get(manage::devices))

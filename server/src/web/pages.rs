@@ -295,6 +295,7 @@ pub(crate) async fn hamlet(
                 filter,
                 query: q.q,
                 visits_per_day,
+                awaiting_review: super::review::awaiting(&state, &hamlet)?.0.len(),
             };
             Ok(tungnha_web::dashboard::hamlet(&v.chrome(), &view).into_response())
         })

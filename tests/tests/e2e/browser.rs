@@ -61,6 +61,10 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
             .log_visit(&list[i], outcome, &form, now - 60_000 * (5 - i as i64), now)
             .expect("logged offline");
     }
+    // And lists a house the official's list lacked, for the leader to review.
+    let form =
+        tungnha_client_core::HouseholdForm { label: "Nhà mới, hẻm 9".into(), ..Default::default() };
+    let found = device.add_household(&kp1, &form, now).expect("listed offline");
     assert!(device.sync().is_err(), "the server is down");
     let server = paused.resume();
     device.sync().expect("synced once the server is back");
@@ -95,9 +99,14 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     let ratio = stored.ratio(123);
     assert_eq!(
         numbers,
-        [123.0, 20.0, 3.0, 5.0, ratio, 5.0, 3.0, 7.0, 2.0],
+        [123.0, 21.0, 3.0, 5.0, ratio, 5.0, 3.0, 7.0, 2.0],
         "target, listed, covered, reached, coverage, visits, accounts, people, follow-ups"
     );
+
+    // The leader removed the house from the list on the review page.
+    assert_eq!(server.state.db.coverage(&kp1).expect("coverage").registered, 20);
+    let log = server.state.docs.get(&server.state.db, &kp1).expect("read").expect("log");
+    assert!(tungnha_server::docs::lock(&log).log.households().ok[&found].retired);
 
     // The revocation reached the device: it wipes itself at its next sync.
     let report = device.sync().expect("the server answers a revoked device");
@@ -110,6 +119,7 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
         ("totruong", "enrol_code"),
         ("canbo", "export"),
         ("totruong", "revoke"),
+        ("totruong", "households_retired"),
     ] {
         assert!(
             actions.contains(&(by.to_owned(), action.to_owned())),

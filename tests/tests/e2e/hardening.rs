@@ -259,3 +259,107 @@ fn a_form_field_that_is_not_utf8_is_refused_and_nothing_is_stored() {
     let user = server.state.db.user(&UserId::parse("moi").expect("id")).expect("read").expect("stored");
     assert_eq!(user.name, "Trần");
 }
+
+/// Finding 9, the other half: households a volunteer lists in the field wait for a
+/// leader, who confirms the real ones and removes the rest from the list in bulk; the
+/// removal reaches the phones and the hamlet's figures.
+#[test]
+fn a_leader_reviews_households_listed_in_the_field() {
+    let (server, hamlets) = server();
+    let kp1 = &hamlets[0];
+    let home = tempfile::tempdir().expect("home");
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "test")
+        .expect("enrolled");
+    let now = tungnha_server::now_ms();
+    let added: Vec<_> = ["Nhà mới 1, hẻm 9", "Nhà mới 2, hẻm 9", "Nhà trùng số 3"]
+        .iter()
+        .map(|label| {
+            let form = tungnha_client_core::HouseholdForm { label: (*label).into(), ..Default::default() };
+            phone.add_household(kp1, &form, now).expect("listed in the field")
+        })
+        .collect();
+    phone.sync().expect("sync");
+    assert_eq!(server.state.db.coverage(kp1).expect("coverage").registered, 8);
+
+    let mut leader = WebSession::sign_in(&server, "totruong", tungnha_tests::PASSWORD);
+    let hamlet_page = leader.get(&format!("/hamlets/{kp1}"));
+    assert!(hamlet_page.html.contains("3 hộ mới thêm cần xem lại"), "{}", hamlet_page.html);
+    let review = leader.get(&format!("/hamlets/{kp1}/review"));
+    assert_eq!(review.status, 200);
+    for id in &added {
+        assert!(review.html.contains(id.as_str()), "{id} awaits review");
+    }
+    assert!(!review.html.contains("Số 1, hẻm 2"), "households an import listed are not reviewed");
+    let path = format!("/hamlets/{kp1}/review");
+    let csrf = leader.csrf.clone();
+    let stored = || {
+        (
+            tungnha_tests::server_heads(&server.state, kp1),
+            server.state.db.reviewed(kp1).expect("reviewed").len(),
+            server.state.db.audit_events(usize::MAX).expect("audit").len(),
+        )
+    };
+
+    // Mistakes change nothing: nothing chosen, a household nobody listed in the field,
+    // no action, no token.
+    let before = stored();
+    let none = leader.post(&path, &[("csrf", &csrf), ("action", "retire")]);
+    assert_eq!(none.status, 422);
+    assert!(none.html.contains("Hãy chọn ít nhất một hộ."));
+    let imported = server.state.docs.get(&server.state.db, kp1).expect("read").expect("log");
+    let imported = tungnha_server::docs::lock(&imported)
+        .log
+        .households()
+        .ok
+        .into_keys()
+        .find(|id| !added.contains(id))
+        .expect("an imported household");
+    let wrong =
+        leader.post(&path, &[("csrf", &csrf), ("action", "retire"), ("household", imported.as_str())]);
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.html.contains("không còn chờ xem lại"));
+    assert_eq!(leader.post(&path, &[("csrf", &csrf), ("household", added[0].as_str())]).status, 403);
+    assert_eq!(leader.post(&path, &[("action", "confirm"), ("household", added[0].as_str())]).status, 403);
+    assert_eq!(stored(), before, "refused reviews store nothing");
+
+    // Confirm one, remove two.
+    let confirmed =
+        leader.post(&path, &[("csrf", &csrf), ("action", "confirm"), ("household", added[0].as_str())]);
+    assert_eq!(confirmed.status, 303);
+    let retired = leader.post(
+        &path,
+        &[
+            ("csrf", &csrf),
+            ("action", "retire"),
+            ("household", added[1].as_str()),
+            ("household", added[2].as_str()),
+        ],
+    );
+    assert_eq!(retired.status, 303, "{}", retired.html);
+    let after = leader.get(&retired.location.expect("back to the review"));
+    assert!(after.html.contains("Đã bỏ các hộ đã chọn khỏi danh sách"));
+    assert!(after.html.contains("Không có hộ nào cần xem lại."));
+    assert_eq!(server.state.db.coverage(kp1).expect("coverage").registered, 6);
+    let again =
+        leader.post(&path, &[("csrf", &csrf), ("action", "confirm"), ("household", added[0].as_str())]);
+    assert_eq!(again.status, 422, "a household is reviewed once");
+
+    // Audited, and the phone receives the removal.
+    let audit = server.state.db.audit_events(10).expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "households_retired" && e.by == "totruong" && e.detail.starts_with("2 "))
+    );
+    assert!(audit.iter().any(|e| e.action == "households_confirmed" && e.detail.contains(added[0].as_str())));
+    phone.sync().expect("sync");
+    let held = phone.log(kp1).expect("held").households().ok;
+    assert!(held[&added[1]].retired && held[&added[2]].retired && !held[&added[0]].retired);
+    assert_eq!(phone.coverage(kp1).expect("held"), server.state.db.coverage(kp1).expect("coverage"));
+    let (_, differences) = admin::verify(&server.state.db).expect("verify");
+    assert!(differences.is_empty(), "{differences:?}");
+
+    // A volunteer reviews nothing.
+    let mut volunteer = WebSession::sign_in(&server, "tnv1", tungnha_tests::PASSWORD);
+    assert_eq!(volunteer.get(&path).status, 403);
+}
