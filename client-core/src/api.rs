@@ -51,6 +51,10 @@ pub struct HamletView {
     pub name: String,
     /// Commune id.
     pub commune: CommuneId,
+    /// The day the commune started recording visits, ms since epoch: the server refuses
+    /// visits before it. Absent: since 2020.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visits_from: Option<i64>,
 }
 
 /// One outcome with its label.

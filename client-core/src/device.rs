@@ -259,6 +259,15 @@ impl Device {
         let hamlet = self.hamlet_of(household).ok_or_else(|| {
             DeviceError::Invalid(format!("household {household} is not in any hamlet on this device"))
         })?;
+        // The server refuses visits before the day the commune started recording them;
+        // refused here, the visit never blocks the device's later syncs.
+        let from = self.me().and_then(|me| me.hamlets.into_iter().find(|h| h.id == hamlet)?.visits_from);
+        if let Some(from) = from.filter(|from| at_ms < *from) {
+            return Err(DeviceError::Invalid(format!(
+                "the visit's time is before {}, when the commune started recording visits; check the device's clock",
+                crate::coverage::vn_day(from)
+            )));
+        }
         let author = self.author();
         let log =
             self.replica.log_mut(&hamlet).ok_or_else(|| DeviceError::Invalid("hamlet vanished".into()))?;

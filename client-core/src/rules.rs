@@ -170,6 +170,32 @@ pub(crate) fn check_time(path: String, at: i64, now_ms: i64) -> Result<(), RuleV
     Ok(())
 }
 
+/// Checks that every visit `touched` made or re-timed in `after` happened on or after
+/// `from_ms`, the day a commune started recording visits (its campaign's start): a
+/// visit cannot be backdated into figures already reported. Visits whose time did not
+/// change (a leader voiding an old one) are not judged again.
+pub fn check_visits_from(
+    before: &HamletLog,
+    after: &HamletLog,
+    touched: &Touched,
+    from_ms: i64,
+) -> Result<(), RuleViolation> {
+    for id in &touched.visits {
+        let Some(Ok(visit)) = after.visit_at(id, None) else { continue };
+        let was = before.visit_at(id, None).and_then(Result::ok).map(|v| v.at);
+        if visit.at < from_ms && was != Some(visit.at) {
+            return Err(invalid(
+                format!("visits/{id}/at"),
+                format!(
+                    "is before {}, when this commune started recording visits; check the device’s clock",
+                    crate::coverage::vn_day(from_ms)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a household's values; `now_ms` is `None` when its time was already in the
 /// log (old entries are not re-judged against today's clock).
 fn check_household_values(id: &HouseholdId, h: &Household, now_ms: Option<i64>) -> Result<(), RuleViolation> {

@@ -156,6 +156,7 @@ pub const ROUTES: &[Access] = &[
     row("POST", "/communes/{id}/people/{user}/active", Who::PersonManager),
     row("GET", "/communes/{id}/catalogue", Who::CommuneOfficial),
     row("POST", "/communes/{id}/catalogue", Who::CommuneOfficial),
+    row("POST", "/communes/{id}/visits-from", Who::CommuneOfficial),
     row("GET", "/communes/{id}/audit", Who::CommuneOfficial),
     row("GET", "/hamlets/{id}", Who::HamletReader),
     row("GET", "/hamlets/{id}/export.xlsx", Who::HamletReader),

@@ -94,7 +94,8 @@ pub fn commune_add(
     if let Some(fault) = text_fault(name, true) {
         return Err(invalid(format!("the commune's name {fault}")));
     }
-    let commune = Commune { id, name: name.to_owned(), kind, catalogue: Catalogue::default() };
+    let commune =
+        Commune { id, name: name.to_owned(), kind, catalogue: Catalogue::default(), visits_from: None };
     db.put_commune(&commune)?;
     audit(db, by, Some(&commune.id), "commune_add", format!("{} {}", commune.id, commune.name))?;
     Ok(commune)
@@ -568,6 +569,35 @@ pub fn set_catalogue(db: &Db, by: &str, commune: &CommuneId, catalogue: Catalogu
     c.catalogue = catalogue;
     db.put_commune(&c)?;
     audit(db, by, Some(commune), "catalogue", commune.to_string())
+}
+
+/// Reads the day a commune starts recording visits (`YYYY-MM-DD`, empty for none) as
+/// ms since epoch at midnight in Vietnam. It may not be before 2020 nor after today:
+/// a start in the future would refuse every visit logged today.
+pub fn visits_from_day(text: &str, now_ms: i64) -> Result<Option<i64>, AdminError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        invalid(format!("“{}” is not a day (YYYY-MM-DD)", text.chars().take(20).collect::<String>()))
+    })?;
+    let ms = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis() - 7 * 3_600_000);
+    let today = tungnha_client_core::coverage::vn_day(now_ms);
+    match ms {
+        Some(ms) if ms >= tungnha_client_core::rules::MIN_TIME_MS && day.to_string() <= today => Ok(Some(ms)),
+        _ => Err(invalid(format!("the day must be between 2020-01-01 and today ({today})"))),
+    }
+}
+
+/// Sets (or clears) the day a commune starts recording visits; visits before it are
+/// refused from then on.
+pub fn set_visits_from(db: &Db, by: &str, commune: &CommuneId, from: Option<i64>) -> Result<(), AdminError> {
+    let mut c = db.commune(commune)?.ok_or_else(|| invalid(format!("commune {commune} does not exist")))?;
+    c.visits_from = from;
+    db.put_commune(&c)?;
+    let what = from.map_or_else(|| "none".to_owned(), tungnha_client_core::coverage::vn_day);
+    audit(db, by, Some(commune), "visits_from", format!("{commune}: {what}"))
 }
 
 /// The alphabet of enrolment codes: no 0/O, 1/I, so they can be read out and typed.

@@ -156,7 +156,14 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me
         let mut hamlets = Vec::new();
         for id in device.scope(state.db.assignments_of(&user.id)?) {
             if let Some(h) = state.db.hamlet(&id)? {
-                hamlets.push(HamletView { id: h.id, code: h.code, name: h.name, commune: h.commune });
+                let visits_from = state.db.commune(&h.commune)?.and_then(|c| c.visits_from);
+                hamlets.push(HamletView {
+                    id: h.id,
+                    code: h.code,
+                    name: h.name,
+                    commune: h.commune,
+                    visits_from,
+                });
             }
         }
         let catalogue = match &user.commune {

@@ -18,6 +18,10 @@ pub struct Commune {
     pub kind: CommuneKind,
     /// The topics and account kinds it records.
     pub catalogue: Catalogue,
+    /// The day it started recording visits (its campaign's start), ms since epoch at
+    /// midnight in Vietnam: visits before it are refused. None: since 2020.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visits_from: Option<i64>,
 }
 
 /// A hamlet (thôn, ấp, bản, khu phố, tổ dân phố).

@@ -109,6 +109,14 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
         }
     }
 
+    // Visits before the commune started recording are refused, whatever the device's
+    // clock says (a visit backdated into figures already reported).
+    for (hamlet, entry) in &guards {
+        if let Some(m) = merged.get(hamlet) {
+            check_visits_from(state, hamlet, &entry.log, m)?;
+        }
+    }
+
     // Households new to their logs count against the user's day, whatever day the
     // device says it listed them.
     let listed: usize = guards
@@ -242,6 +250,7 @@ pub fn write_on_web<T>(
         commit(None)?;
         return Ok(out);
     };
+    check_visits_from(state, hamlet, &guard.log, &m)?;
     let w = log_write(hamlet, &mut guard, &m);
     if let Err(e) = commit(Some(&w)) {
         guard.ledger = CoverageLedger::from_log(&guard.log);
@@ -249,4 +258,21 @@ pub fn write_on_web<T>(
     }
     swap_in(&mut guard, m);
     Ok(out)
+}
+
+/// Refuses a merge that makes or re-times a visit before the day the hamlet's commune
+/// started recording visits (`Commune::visits_from`), if it set one.
+fn check_visits_from(
+    state: &AppState,
+    hamlet: &HamletId,
+    before: &HamletLog,
+    m: &sync::Merged,
+) -> Result<(), ApiError> {
+    if m.touched.visits.is_empty() {
+        return Ok(());
+    }
+    let Some(record) = state.db.hamlet(hamlet)? else { return Ok(()) };
+    let Some(from) = state.db.commune(&record.commune)?.and_then(|c| c.visits_from) else { return Ok(()) };
+    tungnha_client_core::rules::check_visits_from(before, &m.log, &m.touched, from)
+        .map_err(|violation| sync_error(SyncError::Refused { doc: hamlet.clone(), violation }))
 }

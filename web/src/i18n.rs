@@ -310,6 +310,11 @@ pub struct Texts {
     pub sheet_days: &'static str,
     pub newly_covered: &'static str,
     pub exported_on: &'static str,
+    // The day a commune starts recording visits
+    pub visits_from: &'static str,
+    pub visits_from_note: &'static str,
+    pub visits_from_day: &'static str,
+    pub err_visits_from: &'static str,
     // Review of households listed in the field
     pub review_title: &'static str,
     pub review_intro: &'static str,

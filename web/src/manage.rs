@@ -271,6 +271,9 @@ pub struct CataloguePage {
     pub typed: (String, String),
     /// A notice after success.
     pub notice: Option<&'static str>,
+    /// The day the commune started recording visits (`YYYY-MM-DD`), or empty; what was
+    /// typed when its form failed.
+    pub visits_from: String,
 }
 
 /// Renders the catalogue page.
@@ -330,6 +333,21 @@ pub fn catalogue(chrome: &Chrome, view: &CataloguePage) -> Markup {
             (notice(view.notice))
             (list("topics", t.topics, &view.topics))
             (list("account_kinds", t.account_kinds, &view.account_kinds))
+            @let errors = match &view.failed { Some(("visits_from", e)) => e, _ => &none };
+            section.panel #visits-from {
+                h2 { (t.visits_from) }
+                p.muted { (t.visits_from_note) }
+                form.stack method="post" action={ "/communes/" (url_part(&view.commune_id)) "/visits-from" } {
+                    (csrf_field(chrome))
+                    div {
+                        label for="visits-from-day" { (t.visits_from_day) }
+                        input #visits-from-day type="date" name="visits_from" value=(view.visits_from)
+                            min="2020-01-01" aria-invalid=(invalid(errors, "visits_from"));
+                        (field_error(errors, "visits_from"))
+                    }
+                    button type="submit" { (t.save) }
+                }
+            }
         },
     )
 }
@@ -664,10 +682,13 @@ mod tests {
             failed: Some(("topics", FormErrors::from([("new_code", Lang::Vi.texts().err_code)]))),
             typed: ("Bad Code".into(), "Nhãn".into()),
             notice: None,
+            visits_from: "2026-09-01".into(),
         };
         let html = catalogue(&chrome(), &view).into_string();
         assert!(html.contains("name=\"label.vneid\" value=\"Định danh &lt;điện tử&gt;\""));
         assert!(html.contains("value=\"Bad Code\""));
         assert!(html.contains("Mã gồm 1–32 ký tự"));
+        assert!(html.contains("name=\"visits_from\" value=\"2026-09-01\""), "the day the commune set");
+        assert!(!html.contains("Ngày phải từ"), "the day's form did not fail");
     }
 }

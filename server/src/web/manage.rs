@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tungnha_client_core::catalogue::{Catalogue, Entry, is_code};
+use tungnha_client_core::coverage::vn_day;
 use tungnha_client_core::domain::{CommuneKind, MAX_TEXT_CHARS};
 use tungnha_client_core::rules::text_fault;
 use tungnha_client_core::{CommuneId, DeviceId, HamletId, Role, UserId};
@@ -450,6 +451,19 @@ pub(crate) async fn set_active(
 
 // ---- catalogue ----
 
+/// The catalogue page of `commune` as stored, with no form failed.
+fn catalogue_view(commune: Commune, notice: Option<&'static str>) -> CataloguePage {
+    CataloguePage {
+        commune_id: commune.id.to_string(),
+        topics: commune.catalogue.topics,
+        account_kinds: commune.catalogue.account_kinds,
+        failed: None,
+        typed: Default::default(),
+        notice,
+        visits_from: commune.visits_from.map(vn_day).unwrap_or_default(),
+    }
+}
+
 pub(crate) async fn catalogue(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -459,14 +473,7 @@ pub(crate) async fn catalogue(
     viewer
         .run(move |v| {
             let commune = managed_commune(&state, v, &id)?;
-            let view = CataloguePage {
-                commune_id: commune.id.to_string(),
-                topics: commune.catalogue.topics,
-                account_kinds: commune.catalogue.account_kinds,
-                failed: None,
-                typed: Default::default(),
-                notice: q.notice(v),
-            };
+            let view = catalogue_view(commune, q.notice(v));
             Ok(tungnha_web::manage::catalogue(&v.chrome(), &view).into_response())
         })
         .await
@@ -538,18 +545,47 @@ pub(crate) async fn save_catalogue(
             let mut errors = FormErrors::new();
             let typed = edit_list(v, list, &fields, &mut errors);
             if !errors.is_empty() {
-                let view = CataloguePage {
-                    commune_id: commune.id.to_string(),
-                    topics: commune.catalogue.topics,
-                    account_kinds: commune.catalogue.account_kinds,
-                    failed: Some((name, errors)),
-                    typed,
-                    notice: None,
-                };
+                let view =
+                    CataloguePage { failed: Some((name, errors)), typed, ..catalogue_view(commune, None) };
                 return Ok(unprocessable(tungnha_web::manage::catalogue(&v.chrome(), &view)));
             }
             admin::set_catalogue(&state.db, &by, &commune.id, catalogue)?;
             Ok(see_other(&format!("/communes/{}/catalogue?saved=1#{name}", url_part(&id))))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct VisitsFromForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    visits_from: String,
+}
+
+pub(crate) async fn save_visits_from(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<VisitsFromForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let commune = managed_commune(&state, v, &id)?;
+            let by = v.user()?.id.to_string();
+            let Ok(from) = admin::visits_from_day(&form.visits_from, crate::now_ms()) else {
+                let mut errors = FormErrors::new();
+                errors.insert("visits_from", v.lang.texts().err_visits_from);
+                let view = CataloguePage {
+                    failed: Some(("visits_from", errors)),
+                    visits_from: form.visits_from.chars().take(20).collect(),
+                    ..catalogue_view(commune, None)
+                };
+                return Ok(unprocessable(tungnha_web::manage::catalogue(&v.chrome(), &view)));
+            };
+            admin::set_visits_from(&state.db, &by, &commune.id, from)?;
+            Ok(see_other(&format!("/communes/{}/catalogue?saved=1#visits-from", url_part(&id))))
         })
         .await
 }

@@ -57,6 +57,7 @@ pub(crate) fn router() -> Routes {
         .route("/communes/{id}/people/{user}/password", post(manage::reset_password))
         .route("/communes/{id}/people/{user}/active", post(manage::set_active))
         .route("/communes/{id}/catalogue", get(manage::catalogue).post(manage::save_catalogue))
+        .route("/communes/{id}/visits-from", post(manage::save_visits_from))
         .route("/communes/{id}/audit", get(manage::audit))
         .route("/hamlets/{id}", get(pages::hamlet))
         .route("/hamlets/{id}/export.xlsx", get(export::hamlet_xlsx))

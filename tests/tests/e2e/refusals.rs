@@ -6,7 +6,7 @@ use tungnha_client_core::device::Device;
 use tungnha_client_core::sync::{Envelope, Payload};
 use tungnha_client_core::{ActorId, Author, HamletId, Outcome, Role, UserId, VisitForm};
 use tungnha_server::admin;
-use tungnha_tests::{Answer, TestServer, code, commune, get, post};
+use tungnha_tests::{Answer, PASSWORD, TestServer, WebSession, code, commune, get, post};
 
 struct Setup {
     server: TestServer,
@@ -38,13 +38,18 @@ fn server_heads(s: &Setup) -> Vec<Vec<tungnha_client_core::ChangeHash>> {
 
 /// A request carrying one visit to hamlet `h`, written by `by` under `actor`.
 fn forged(s: &Setup, h: &HamletId, actor: ActorId, by: &str) -> Vec<u8> {
+    forged_at(s, h, actor, by, tungnha_server::now_ms())
+}
+
+/// `forged`, with the visit made at `at`.
+fn forged_at(s: &Setup, h: &HamletId, actor: ActorId, by: &str, at: i64) -> Vec<u8> {
     let mut log = s.device.log(h).expect("held").clone();
     let shared = log.heads();
     log.set_actor(actor);
     let household = log.households().ok.into_keys().next().expect("a household");
     let author = Author { user: UserId::parse(by).expect("id"), role: Role::Volunteer };
     let now = tungnha_server::now_ms();
-    log.log_visit(&author, &household, Outcome::Guided, &VisitForm::default(), now, now)
+    log.log_visit(&author, &household, Outcome::Guided, &VisitForm::default(), at, now)
         .expect("written locally");
     let msg = tungnha_client_core::sync::outgoing(h, &log, &shared);
     Envelope { docs: vec![msg], ..Envelope::default() }.encode()
@@ -255,4 +260,55 @@ fn coverage_is_scoped_by_role() {
     assert_eq!(me.json()["catalogue"]["topics"][1]["label"], "Định danh điện tử VNeID");
     // A token that is not one of ours is unauthenticated.
     assert_eq!(get(&s.server.url("/api/v1/me"), Some("tn-forged")).code(), "unauthenticated");
+}
+
+/// Finding 10: visits could be backdated to 2020. An official sets the day the commune
+/// started recording visits; the server refuses a visit before it (and the device,
+/// which learns the day from `me`, refuses to log one).
+#[test]
+fn a_visit_before_the_communes_start_is_refused_by_the_server_and_the_device() {
+    const DAY: i64 = 86_400_000;
+    let mut s = setup();
+    let now = tungnha_server::now_ms();
+    let start = tungnha_client_core::coverage::vn_day(now - 3 * DAY);
+    let mut official = WebSession::sign_in(&s.server, "canbo", PASSWORD);
+    let page = official.get("/communes/p-test/catalogue");
+    assert!(page.html.contains("Ngày bắt đầu ghi nhận lượt thăm"));
+    let csrf = official.csrf.clone();
+    let commune = || {
+        s.server.state.db.commune(&"p-test".parse().expect("id")).expect("read").expect("commune").visits_from
+    };
+    let tomorrow = tungnha_client_core::coverage::vn_day(now + DAY);
+    for bad in ["2019-12-31", "ngày mai", "2026-02-30", tomorrow.as_str()] {
+        let answer = official.post("/communes/p-test/visits-from", &[("csrf", &csrf), ("visits_from", bad)]);
+        assert_eq!(answer.status, 422, "{bad}");
+        assert!(answer.html.contains("Ngày phải từ 01/01/2020 đến hôm nay."), "{bad}");
+        assert_eq!(commune(), None, "{bad} changed nothing");
+    }
+    let saved = official.post("/communes/p-test/visits-from", &[("csrf", &csrf), ("visits_from", &start)]);
+    assert_eq!(saved.status, 303);
+    assert_eq!(commune().map(tungnha_client_core::coverage::vn_day), Some(start.clone()));
+
+    // A crafted backdated visit is refused whole, with the day in the message.
+    let h = s.hamlets[0].clone();
+    let actor = s.device.identity().actor.clone();
+    let before = server_heads(&s);
+    let answer = sync_raw(&s, &forged_at(&s, &h, actor.clone(), "tnv1", now - 10 * DAY));
+    assert_eq!((answer.status, answer.code().as_str()), (422, "rule_violation"));
+    assert_eq!(answer.json()["rule"], "invalid_value");
+    assert!(answer.json()["message"].as_str().unwrap_or("").contains(&start), "{:?}", answer.json());
+    assert_eq!(server_heads(&s), before);
+
+    // The device learns the day at its next sync and refuses to log before it.
+    s.device.sync().expect("sync");
+    let household = s.device.log(&h).expect("held").households().ok.into_keys().next().expect("household");
+    let form = VisitForm::default();
+    let err =
+        s.device.log_visit(&household, Outcome::Guided, &form, now - 10 * DAY, now).expect_err("refused");
+    assert!(err.to_string().contains(&start), "{err}");
+    s.device.log_visit(&household, Outcome::Guided, &form, now - DAY, now).expect("after the start");
+    s.device.sync().expect("accepted");
+    assert_eq!(s.server.state.db.coverage(&h).expect("coverage").visits, 1);
+    let audit = s.server.state.db.audit_events(5).expect("audit");
+    assert!(audit.iter().any(|e| e.action == "visits_from" && e.by == "canbo" && e.detail.ends_with(&start)));
 }

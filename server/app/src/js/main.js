@@ -37,7 +37,7 @@ function say(text, kind = 'ok') {
 
 /** Tells why a write was refused: the field, in the volunteer's language. */
 function refused(err) {
-  if (err instanceof RuleError && err.rule === 'too_many_households') say(t('too_many_households'), 'bad');
+  if (err instanceof RuleError && (err.rule === 'too_many_households' || err.rule === 'before_visits_from')) say(t(err.rule), 'bad');
   else say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
 }
 

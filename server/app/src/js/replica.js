@@ -169,6 +169,11 @@ export class Replica {
       note: clean(form.note),
     };
     checkVisit(this.user(), visit, now, Boolean(doc?.households?.[household]));
+    // The server refuses visits before the day the commune started recording them.
+    const from = this.me?.hamlets?.find((h) => h.id === hamlet)?.visits_from;
+    if (from && visit.at < from) {
+      throw new RuleError('before_visits_from', 'at', `the visit's time is before ${vnDay(from)}; check the phone's clock`);
+    }
     const id = freshId();
     // Field by field: Automerge JS stores a 0 inside an object literal as a float,
     // which client-core (rightly) refuses as a count; assigned alone it is an int.
