@@ -8,6 +8,10 @@
 //   resume <base> <json {profile}>        reopen offline: everything is still there;
 //                                         go online and sync.
 //   sync <base> <json {profile}>          open online and sync; report what it holds.
+//   typing <base> <json {code, profile, steps}>
+//                                         fill in a visit and a new household while
+//                                         syncs come and go (a teammate's visit arrives
+//                                         midway: `step`); search, go and come back.
 //
 // Each phase prints one JSON line last; any failed assertion exits non-zero.
 
@@ -167,5 +171,114 @@ async function wire() {
   return out;
 }
 
-const phases = { enrol, resume, sync, wire };
+const fold = (s) => s.normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase();
+
+/** Waits for the Rust test to do its part: it prints `step <name>` and waits for the
+ *  file `<dir>/<name>` to appear. */
+async function step(name) {
+  console.log(`step ${name}`);
+  const { existsSync } = await import('node:fs');
+  for (let i = 0; i < 600 && !existsSync(`${arg.steps}/${name}`); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(existsSync(`${arg.steps}/${name}`), `the test did its part (${name})`);
+}
+
+/** What a visit form holds, as the volunteer sees it. */
+async function visitForm(page) {
+  return page.evaluate(() => ({
+    outcome: document.querySelector('.outcomes button[aria-pressed=true]')?.dataset.outcome ?? null,
+    topics: [...document.querySelectorAll('input[name=topic]:checked')].map((i) => i.value),
+    people: document.querySelector('#people').value,
+    note: document.querySelector('#note').value,
+    save: !document.querySelector('#save-visit').disabled,
+  }));
+}
+
+/** A volunteer fills in forms while syncs come and go: nothing typed is lost, the
+ *  search and the place in the list are kept, and "Đã lưu." stays until they move on. */
+async function typing() {
+  const { context, page } = await open(false);
+  await page.goto(`${base}/app/enrol?code=${arg.code}`);
+  await ready(page);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#hamlets');
+  await page.click('#hamlets a >> nth=0');
+  await page.waitForSelector('#households');
+
+  // Search as one types, without diacritics, on the label and on the head's name.
+  const labels = () => page.locator('#households a > span:first-child').allInnerTexts();
+  await page.type('#search', 'so 1');
+  const found = await labels();
+  assert.ok(found.length >= 2 && found.every((l) => fold(l).includes('so 1')), `searched "so 1": ${found}`);
+  await page.fill('#search', 'nguyen van 12');
+  assert.deepEqual((await labels()).map((l) => l.split(' · ')[0]), ['Số 12, hẻm 2'], 'a head’s name, without diacritics');
+  await page.fill('#search', 'so 1');
+  await page.click('#households a >> nth=0');
+  await page.waitForSelector('#save-visit');
+  await page.click('a.back');
+  await page.waitForSelector('#households');
+  assert.equal(await page.inputValue('#search'), 'so 1', 'the search is kept on the way back');
+  assert.deepEqual(await labels(), found);
+
+  // The place in a long list is kept too.
+  await page.fill('#search', '');
+  await page.evaluate(() => window.scrollTo(0, 600));
+  const y = await page.evaluate(() => window.scrollY);
+  assert.ok(y > 300, `the list scrolls (${y})`);
+  const row = page.locator('#households a').nth(14);
+  await row.click();
+  await page.waitForSelector('#save-visit');
+  await page.click('a.back');
+  await page.waitForSelector('#households');
+  const back = await page.evaluate(() => window.scrollY);
+  assert.ok(Math.abs(back - y) < 60, `scrolled to ${y}, back at ${back}`);
+
+  // A visit half filled in...
+  await page.fill('#search', 'so 3, hem 2');
+  await page.click('#households a >> nth=0');
+  await page.waitForSelector('#save-visit');
+  await page.click('button[data-outcome=guided]');
+  await page.click('input[name=topic] >> nth=0');
+  await page.click('.counter:has(#people) button[aria-label^="+"]');
+  await page.click('.counter:has(#people) button[aria-label^="+"]');
+  await page.fill('#note', 'Hẹn chiều mai');
+  const filled = await visitForm(page);
+  // ...while a teammate visits the same house and every kind of sync happens.
+  await step('teammate-visits');
+  await page.click('#sync-now');
+  await page.waitForSelector('#message:has-text("Đã đồng bộ.")');
+  assert.match(await page.locator('#history').innerText(), /Vắng nhà/, 'the teammate’s visit arrived');
+  assert.deepEqual(await visitForm(page), filled, 'a sync by hand keeps the form');
+  await page.evaluate(() => window.__syncNow(false));
+  await context.setOffline(true);
+  await page.evaluate(() => window.dispatchEvent(new Event('offline')));
+  await context.setOffline(false);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await page.evaluate(() => window.__syncNow(false));
+  assert.deepEqual(await visitForm(page), filled, 'automatic syncs and a flickering signal keep the form');
+
+  // Saved: the message stays through the sync that follows the save.
+  await page.click('#save-visit');
+  await page.waitForSelector('#households');
+  await page.waitForFunction(() => window.__replica.pending() === 0 && !document.querySelector('#sync-now').disabled);
+  assert.equal(await page.textContent('#message'), 'Đã lưu.', 'the message outlives the sync');
+  assert.equal(await page.inputValue('#search'), 'so 3, hem 2', 'back to the list as it was left');
+
+  // Adding a household: a refusal and a sync keep what was typed.
+  await page.click('#add-household');
+  await page.fill('#head', 'Trần Văn Mới');
+  await page.fill('#label', '   ');
+  await page.click('#save-household');
+  await page.waitForSelector('#message.bad');
+  assert.equal(await page.inputValue('#head'), 'Trần Văn Mới', 'a refusal keeps the form');
+  await page.fill('#label', 'Số 77, hẻm 7');
+  await page.evaluate(() => window.__syncNow(false));
+  assert.equal(await page.inputValue('#label'), 'Số 77, hẻm 7');
+  assert.equal(await page.inputValue('#head'), 'Trần Văn Mới');
+  await page.click('#save-household');
+  await page.waitForFunction(() => window.__replica.pending() === 0 && !document.querySelector('#sync-now').disabled);
+  await context.close();
+  return { filled };
+}
+
+const phases = { enrol, resume, sync, wire, typing };
 console.log(JSON.stringify(await phases[phase]()));

@@ -130,3 +130,57 @@ fn the_phone_apps_rules_agree_with_client_core_on_the_shared_cases() {
     assert_eq!(verdict["failures"], json!([]));
     assert!(verdict["cases"].as_u64().unwrap_or(0) >= 20);
 }
+
+/// Issue: the automatic sync wiped a half-filled visit form, the "Thêm hộ" form and the
+/// "Đã lưu." message. The volunteer fills in a visit while a teammate's visit to the
+/// same house arrives and syncs of every kind come and go; nothing typed is lost.
+#[test]
+fn a_sync_never_discards_what_the_volunteer_is_typing() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut codes = Vec::new();
+    let mut hamlets = Vec::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 1, 30, 2);
+        codes = vec![code(db, "tnv1"), code(db, "tnv2")];
+    });
+    let profile = tempfile::tempdir().expect("browser profile");
+    let steps = tempfile::tempdir().expect("steps");
+    let home = tempfile::tempdir().expect("cli home");
+    let mut teammate = Device::enrol(home.path(), &server.base(), &codes[1], "CLI").expect("enrolled");
+    let arg = json!({ "code": codes[0], "profile": profile.path(), "steps": steps.path() });
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let mut child = Command::new("node")
+        .arg(dir.join("app.mjs"))
+        .args(["typing", &server.base(), &arg.to_string()])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let mut last = String::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("a line");
+        if line == "step teammate-visits" {
+            let log = teammate.log(&hamlets[0]).expect("held");
+            let house = log.households().ok.into_iter().find(|(_, h)| h.label == "Số 3, hẻm 2").expect("Số 3").0;
+            let now = tungnha_server::now_ms();
+            teammate.log_visit(&house, Outcome::NotHome, &VisitForm::default(), now, now).expect("logged");
+            teammate.sync().expect("the teammate syncs");
+            std::fs::write(steps.path().join("teammate-visits"), b"").expect("step done");
+        }
+        last = line;
+    }
+    assert!(child.wait().expect("node ends").success(), "app.mjs typing failed: {last}");
+    let filled: Value = serde_json::from_str(&last).expect("the script prints JSON last");
+
+    // What was typed reached the server as typed.
+    teammate.sync().expect("sync");
+    let log = teammate.log(&hamlets[0]).expect("held");
+    let visit = log.visits().ok.into_values().find(|v| v.note.as_deref() == Some("Hẹn chiều mai")).expect("saved");
+    assert_eq!((visit.outcome, visit.people), (Outcome::Guided, 2));
+    assert_eq!(json!(visit.topics), filled["filled"]["topics"]);
+    let added = log.households().ok.into_values().find(|h| h.label == "Số 77, hẻm 7").expect("added");
+    assert_eq!(added.head.as_deref(), Some("Trần Văn Mới"));
+}

@@ -31,14 +31,24 @@ function vnTime(ms) {
   return `${d.slice(11, 16)} ${d.slice(8, 10)}/${d.slice(5, 7)}`;
 }
 
-function say(text, kind = 'ok') {
-  message = { text, kind };
+/** Shows a message in the header until the volunteer moves to another screen, or
+ *  (`carry`, for "Đã lưu." as a save returns to the list) to the one after it. */
+function say(text, kind = 'ok', carry = false) {
+  message = { text, kind, carry };
 }
 
-/** Tells why a write was refused: the field, in the volunteer's language. */
+/** Folds text for search as people type it: no diacritics, đ as d, lower case
+ *  ("hem 5" finds "hẻm 5", "nguyen trai" finds "Nguyễn Trãi"). */
+function fold(text) {
+  return (text ?? '').normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase();
+}
+
+/** Tells why a write was refused: the field, in the volunteer's language. The form
+ *  stays as it was, so the volunteer corrects one field rather than typing it all again. */
 function refused(err) {
   if (err instanceof RuleError && (err.rule === 'too_many_households' || err.rule === 'before_visits_from')) say(t(err.rule), 'bad');
   else say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
+  refresh();
 }
 
 function header() {
@@ -70,10 +80,14 @@ function enrolScreen(code) {
         await replica.enrol(codeInput.value.trim(), nameInput.value.trim());
         history.replaceState(null, '', '/app/#/');
         await syncNow(false);
+        render();
       } catch (err) {
+        // What was typed stays, to be corrected.
         say(err.message, 'bad');
+        button.disabled = false;
+        button.textContent = t('enrol');
+        refresh();
       }
-      render();
     },
   },
   el('label', { for: 'code' }, t('code')), codeInput,
@@ -116,27 +130,50 @@ function card(n, what, id) {
   return el('div', { class: 'card' }, el('div', { class: 'figure', id }, String(n)), el('div', { class: 'what' }, what));
 }
 
+/** Where each hamlet's list was left (filter and search), for the way back to it. */
+const lastList = new Map();
+
+function listHash(hamlet) {
+  return lastList.get(hamlet) ?? `#/h/${encodeURIComponent(hamlet)}`;
+}
+
 function hamletScreen(hamlet, params) {
   const filter = params.get('status') ?? '';
-  const query = (params.get('q') ?? '').toLowerCase();
-  const all = replica.households(hamlet);
-  const shown = all.filter((h) => (!filter || h.status === filter) && (!query || h.label.toLowerCase().includes(query)));
   const name = replica.hamlets().find((h) => h.id === hamlet)?.name ?? hamlet;
-  const link = (status) => `#/h/${encodeURIComponent(hamlet)}?status=${status}&q=${encodeURIComponent(query)}`;
   const search = el('input', { type: 'search', id: 'search', placeholder: t('search'), 'aria-label': t('search'), value: params.get('q') ?? '' });
-  search.addEventListener('change', () => { location.hash = `#/h/${encodeURIComponent(hamlet)}?status=${filter}&q=${encodeURIComponent(search.value)}`; });
-  return [
-    el('p', {}, el('a', { href: '#/' }, `← ${t('back')}`)),
-    el('h1', {}, name),
-    el('div', { class: 'chips' },
-      ['', 'not_visited', 'follow_up', 'covered'].map((s) => el('a', { href: link(s), class: `chip ${s || 'all'}`, 'aria-current': s === filter ? 'true' : undefined }, s ? t(s) : t('all')))),
-    search,
-    el('a', { href: `#/h/${encodeURIComponent(hamlet)}/add`, class: 'button secondary', id: 'add-household' }, `+ ${t('add_household')}`),
-    el('ul', { class: 'list', id: 'households' }, shown.map((h) =>
+  const chips = el('div', { class: 'chips' });
+  const list = el('ul', { class: 'list', id: 'households' });
+  // Filters as the volunteer types; the hash keeps the search for the way back, without
+  // a navigation that would redraw the screen.
+  const fill = () => {
+    const query = fold(search.value.trim());
+    const plain = `#/h/${encodeURIComponent(hamlet)}`;
+    const here = filter || search.value ? `${plain}?status=${filter}&q=${encodeURIComponent(search.value)}` : plain;
+    lastList.set(hamlet, here);
+    if (location.hash !== here) history.replaceState(null, '', here);
+    const link = (status) => `#/h/${encodeURIComponent(hamlet)}?status=${status}&q=${encodeURIComponent(search.value)}`;
+    chips.replaceChildren(...['', 'not_visited', 'follow_up', 'covered'].map((s) =>
+      el('a', { href: link(s), class: `chip ${s || 'all'}`, 'aria-current': s === filter ? 'true' : undefined }, s ? t(s) : t('all'))));
+    const shown = replica.households(hamlet)
+      .filter((h) => (!filter || h.status === filter) && (!query || fold(`${h.label} ${h.head ?? ''}`).includes(query)));
+    list.replaceChildren(...shown.map((h) =>
       el('li', {}, el('a', { href: `#/h/${encodeURIComponent(hamlet)}/v/${h.id}`, class: 'row', 'data-household': h.id },
         el('span', {}, h.label, h.head ? el('small', { class: 'muted' }, ` · ${h.head}`) : null),
-        el('span', { class: `chip ${h.status}` }, t(h.status)))))),
-  ];
+        el('span', { class: `chip ${h.status}` }, t(h.status))))));
+  };
+  search.addEventListener('input', fill);
+  fill();
+  return {
+    body: [
+      el('p', {}, el('a', { href: '#/', class: 'back' }, `← ${t('back')}`)),
+      el('h1', {}, name),
+      chips,
+      search,
+      el('a', { href: `#/h/${encodeURIComponent(hamlet)}/add`, class: 'button secondary', id: 'add-household' }, `+ ${t('add_household')}`),
+      list,
+    ],
+    refresh: fill,
+  };
 }
 
 function counter(name, value, label) {
@@ -181,25 +218,41 @@ function visitScreen(hamlet, household) {
         const started = performance.now();
         await replica.logVisit(hamlet, household, outcome, form_);
         window.__lastVisitMs = performance.now() - started;
-        say(t('saved'));
-        location.hash = `#/h/${encodeURIComponent(hamlet)}`;
+        say(t('saved'), 'ok', true);
+        location.hash = listHash(hamlet);
         syncNow(false);
       } catch (err) {
         refused(err);
-        render();
       }
     },
   },
   el('h2', {}, t('outcome')), outcomes, topics, accounts, counter('people', 0, t('people')),
   el('label', { for: 'note' }, t('note')), note, save);
-  const past = h.visits.filter((v) => !v.voided).sort((a, b) => b.at - a.at);
-  return [
-    el('p', {}, el('a', { href: `#/h/${encodeURIComponent(hamlet)}` }, `← ${t('back')}`)),
-    el('h1', {}, h.label, ' ', el('span', { class: `chip ${h.status}` }, t(h.status))),
-    h.head ? el('p', { class: 'muted' }, h.head) : null,
-    form,
-    past.length ? el('section', {}, el('h2', {}, t('history')), el('ul', { class: 'list' }, past.map((v) => el('li', {}, `${vnTime(v.at)} · ${t(v.outcome)}`)))) : null,
-  ];
+  const chip = el('span', { class: `chip ${h.status}`, id: 'household-status' }, t(h.status));
+  const history = el('section', { id: 'history' });
+  // What others logged meanwhile arrives with a sync: the status and the history move,
+  // the form the volunteer is filling in stays as it is.
+  const update = () => {
+    const now = replica.households(hamlet).find((x) => x.id === household);
+    if (!now) return;
+    chip.className = `chip ${now.status}`;
+    chip.textContent = t(now.status);
+    const past = now.visits.filter((v) => !v.voided).sort((a, b) => b.at - a.at);
+    history.replaceChildren(...(past.length
+      ? [el('h2', {}, t('history')), el('ul', { class: 'list' }, past.map((v) => el('li', {}, `${vnTime(v.at)} · ${t(v.outcome)}`)))]
+      : []));
+  };
+  update();
+  return {
+    body: [
+      el('p', {}, el('a', { href: listHash(hamlet), class: 'back' }, `← ${t('back')}`)),
+      el('h1', {}, h.label, ' ', chip),
+      h.head ? el('p', { class: 'muted' }, h.head) : null,
+      form,
+      history,
+    ],
+    refresh: update,
+  };
 }
 
 function addScreen(hamlet) {
@@ -212,12 +265,11 @@ function addScreen(hamlet) {
       e.preventDefault();
       try {
         await replica.addHousehold(hamlet, { label: label.value, head: head.value, members: members.value === '' ? undefined : Number(members.value) });
-        say(t('saved'));
-        location.hash = `#/h/${encodeURIComponent(hamlet)}`;
+        say(t('saved'), 'ok', true);
+        location.hash = listHash(hamlet);
         syncNow(false);
       } catch (err) {
         refused(err);
-        render();
       }
     },
   },
@@ -225,37 +277,71 @@ function addScreen(hamlet) {
   el('label', { for: 'head' }, t('head')), head,
   el('label', { for: 'members' }, t('members')), members,
   el('button', { type: 'submit', class: 'big', id: 'save-household' }, t('save')));
-  return [el('p', {}, el('a', { href: `#/h/${encodeURIComponent(hamlet)}` }, `← ${t('back')}`)), el('h1', {}, t('add_household')), form];
+  return [el('p', {}, el('a', { href: listHash(hamlet), class: 'back' }, `← ${t('back')}`)), el('h1', {}, t('add_household')), form];
 }
 
+/** The screen on display: its hash, and how to bring its data up to date in place. */
+let screen = { hash: null, refresh: null };
+/** Where each screen was scrolled to, for the way back to it. */
+const scrolled = new Map();
+const screenKey = (hash) => hash.split('?')[0];
+
+/** Draws the screen the hash names, from scratch: on navigation only. */
 function render() {
   const [path, query] = location.hash.replace(/^#/, '').split('?');
   const params = new URLSearchParams(query ?? '');
   const parts = (path || '/').split('/').filter(Boolean).map(decodeURIComponent);
-  let body;
-  if (!replica.enrolled()) body = enrolScreen(new URLSearchParams(location.search).get('code'));
-  else if (parts[0] === 'h' && parts[2] === 'v') body = visitScreen(parts[1], parts[3]);
-  else if (parts[0] === 'h' && parts[2] === 'add') body = addScreen(parts[1]);
-  else if (parts[0] === 'h') body = hamletScreen(parts[1], params);
-  else body = homeScreen();
+  let built;
+  if (!replica.enrolled()) built = enrolScreen(new URLSearchParams(location.search).get('code'));
+  else if (parts[0] === 'h' && parts[2] === 'v') built = visitScreen(parts[1], parts[3]);
+  else if (parts[0] === 'h' && parts[2] === 'add') built = addScreen(parts[1]);
+  else if (parts[0] === 'h') built = hamletScreen(parts[1], params);
+  else built = { body: homeScreen(), refresh: 'redraw' };
+  const { body, refresh: again } = Array.isArray(built) ? { body: built } : built;
   document.documentElement.lang = lang();
   app.replaceChildren(header(), el('main', {}, body));
-  message = null;
+  screen = { hash: location.hash, refresh: again ?? null };
+  window.scrollTo(0, scrolled.get(screenKey(location.hash)) ?? 0);
+}
+
+/** Brings what is on display up to date after a sync or a change of signal, without
+ *  touching what the volunteer is typing: the header always, and the screen's data
+ *  where the screen says how (a list, a household's history). */
+function refresh() {
+  if (screen.hash === null) return render();
+  const y = window.scrollY;
+  app.querySelector('header.top')?.replaceWith(header());
+  if (screen.refresh === 'redraw') app.querySelector('main')?.replaceChildren(...homeScreen());
+  else screen.refresh?.();
+  window.scrollTo(0, y);
+}
+
+/** A move to another screen: remembers where the last one was scrolled to, and drops
+ *  the last one's message (unless it was said for the screen it leads to). */
+function navigate() {
+  if (screen.hash !== null) scrolled.set(screenKey(screen.hash), window.scrollY);
+  if (message?.carry) message.carry = false;
+  else message = null;
+  render();
 }
 
 async function syncNow(byHand) {
   if (syncing || !replica?.enrolled() || !navigator.onLine) return;
   syncing = true;
-  if (byHand) render();
+  refresh();
+  let wiped = false;
   try {
     const report = await replica.sync();
+    wiped = report.wiped;
     if (report.wiped) say(t('wiped'), 'bad');
     else if (byHand) say(t('synced'));
   } catch (err) {
     say(err instanceof SyncError && err.code !== 'http' ? `${t('sync_failed')} (${err.message})` : t('sync_failed'), 'bad');
   } finally {
     syncing = false;
-    render();
+    // A wiped phone has no screen left but enrolment; anything else stays where it is.
+    if (wiped) render();
+    else refresh();
   }
 }
 
@@ -265,9 +351,10 @@ async function start() {
   }
   replica = await Replica.open(await Store.open());
   window.__replica = replica;
-  window.addEventListener('hashchange', render);
-  window.addEventListener('online', () => { render(); syncNow(false); });
-  window.addEventListener('offline', render);
+  window.__syncNow = syncNow;
+  window.addEventListener('hashchange', navigate);
+  window.addEventListener('online', () => { refresh(); syncNow(false); });
+  window.addEventListener('offline', refresh);
   setInterval(() => syncNow(false), SYNC_EVERY_MS);
   render();
   document.body.dataset.ready = 'true';
