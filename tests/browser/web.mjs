@@ -36,6 +36,24 @@ async function signIn(username, viewport = { width: 1280, height: 900 }) {
   return { context, page };
 }
 
+/** The contrast ratio (WCAG) of an element's text against the background it is drawn on. */
+async function contrast(locator) {
+  return locator.evaluate((node) => {
+    const rgb = (c) => c.match(/[\d.]+/g).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    let back = 'rgb(255, 255, 255)';
+    for (let e = node; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') { back = c; break; }
+    }
+    const [a, b] = [lum(rgb(getComputedStyle(node).color)), lum(rgb(back))].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+  });
+}
+
 async function text(page, selector) {
   return (await page.locator(selector).first().innerText()).trim();
 }
@@ -52,6 +70,10 @@ async function setup() {
   assert.equal(await text(page, '.notice'), 'Đã lưu.');
   assert.match(await page.locator(`section[data-hamlet="${HAMLET}"]`).innerText(), /tnv9/);
 
+  // Link-like buttons are readable (they were white on white).
+  const unassign = section.getByRole('button', { name: 'Bỏ phân công' }).first();
+  assert.ok(await contrast(unassign) >= 4.5, `"Bỏ phân công" contrast ${await contrast(unassign)}`);
+
   // The browser itself refuses a negative target; 123 is saved.
   const target = page.locator(`section[data-hamlet="${HAMLET}"] input[name=target]`);
   await target.fill('-5');
@@ -64,6 +86,8 @@ async function setup() {
   // Bad input the browser cannot know about comes back with the message next to its
   // field and what was typed: a username that is taken.
   await page.click('nav >> text=Người dùng');
+  const lock = page.getByRole('button', { name: 'Khóa tài khoản' }).first();
+  assert.ok(await contrast(lock) >= 4.5, `"Khóa tài khoản" contrast ${await contrast(lock)}`);
   await page.fill('#new-name', 'Trần Văn Trùng');
   await page.fill('#new-username', 'tnv1');
   await page.click('form[action$="/people"] button[type=submit]');
