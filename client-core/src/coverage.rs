@@ -124,6 +124,19 @@ fn standing_of<'a>(visits: impl Iterator<Item = (i64, &'a VisitId, Outcome)>) ->
     (status, first_cover)
 }
 
+/// The households a hamlet is to cover: its target, or as many as it lists when that is
+/// more (DESIGN.md: coverage = covered / max(target, registered)). A commune's, a
+/// team's or a province's is the sum over its hamlets, so a report's rows add up to
+/// its total and its coverage is `share(Σ covered, Σ to_cover)`.
+pub fn to_cover(target_households: u64, registered: u64) -> u64 {
+    target_households.max(registered)
+}
+
+/// Coverage: `covered` of `to_cover`, 0 when there is nothing to cover.
+pub fn share(covered: u64, to_cover: u64) -> f64 {
+    if to_cover == 0 { 0.0 } else { covered as f64 / to_cover as f64 }
+}
+
 impl Coverage {
     /// Computes a hamlet's coverage from its whole log, in one pass.
     pub fn compute(log: &HamletLog) -> Coverage {
@@ -142,10 +155,9 @@ impl Coverage {
         c
     }
 
-    /// Share of households covered: covered / max(target, registered), 0 when both are 0.
+    /// A hamlet's share of households covered: covered / `to_cover`.
     pub fn ratio(&self, target_households: u64) -> f64 {
-        let base = target_households.max(self.registered);
-        if base == 0 { 0.0 } else { self.covered as f64 / base as f64 }
+        share(self.covered, to_cover(target_households, self.registered))
     }
 
     /// Adds another hamlet's figures into these (a commune is the sum of its hamlets).

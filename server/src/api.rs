@@ -244,7 +244,9 @@ pub struct CommuneReport {
     pub name: String,
     /// Sum of the hamlets' targets.
     pub target_households: u64,
-    /// covered / max(target, registered), over the commune.
+    /// Sum of the hamlets' households to cover (`coverage::to_cover`).
+    pub to_cover: u64,
+    /// covered / to_cover, over the commune.
     pub ratio: f64,
     /// The sums over its hamlets (without day series: see each hamlet's report).
     pub totals: Coverage,
@@ -279,7 +281,7 @@ async fn hamlet_coverage(
 pub fn commune_report(state: &AppState, commune: &CommuneId) -> Result<CommuneReport, ApiError> {
     let c = state.db.commune(commune)?.ok_or_else(|| ApiError::NotFound(format!("commune {commune}")))?;
     let mut totals = Coverage::default();
-    let mut target = 0;
+    let (mut target, mut to_cover) = (0, 0);
     let mut hamlets = Vec::new();
     for h in state.db.hamlets_of(commune)? {
         // Headline figures only: day series are on each hamlet's own report, so the
@@ -287,6 +289,7 @@ pub fn commune_report(state: &AppState, commune: &CommuneId) -> Result<CommuneRe
         let mut coverage = state.db.coverage_headline(&h.id)?;
         totals.absorb(&coverage);
         target += h.target_households;
+        to_cover += tungnha_client_core::coverage::to_cover(h.target_households, coverage.registered);
         coverage.per_volunteer.clear();
         hamlets.push(hamlet_row(&h, coverage));
     }
@@ -294,7 +297,8 @@ pub fn commune_report(state: &AppState, commune: &CommuneId) -> Result<CommuneRe
         id: c.id,
         name: c.name,
         target_households: target,
-        ratio: totals.ratio(target),
+        to_cover,
+        ratio: tungnha_client_core::coverage::share(totals.covered, to_cover),
         totals,
         hamlets,
     })

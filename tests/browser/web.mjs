@@ -123,9 +123,21 @@ async function check(expected) {
   const { context, page } = await signIn('canbo');
   const row = page.locator(`tr[data-hamlet="${HAMLET}"]`);
   const figure = async (name) => (await row.locator(`td[data-figure="${name}"]`).innerText()).trim();
-  for (const name of ['covered', 'visits', 'accounts', 'people', 'follow_ups', 'target']) {
+  for (const name of ['covered', 'visits', 'accounts', 'people', 'follow_ups', 'to_cover']) {
     assert.equal(await figure(name), String(expected[name]), `the dashboard's ${name}`);
   }
+  // The rows add up to the totals, and the commune's coverage is derived from them.
+  const number = (s) => Number(s.trim().replace(/\./g, '').replace(',', '.'));
+  for (const name of ['covered', 'to_cover', 'visits', 'accounts', 'people', 'follow_ups']) {
+    const cells = await page.locator(`td[data-figure="${name}"]`).allInnerTexts();
+    const sum = cells.reduce((n, c) => n + number(c), 0);
+    const total = number(await text(page, `[data-total="${name}"] .figure`));
+    assert.equal(sum, total, `the ${name} column sums to its total`);
+  }
+  const covered = number(await text(page, '[data-total="covered"] .figure'));
+  const toCover = number(await text(page, '[data-total="to_cover"] .figure'));
+  const shown = number((await text(page, '[data-total="ratio"] .figure')).replace('%', ''));
+  assert.ok(Math.abs(shown - (100 * covered) / toCover) < 0.1, `coverage ${shown}% = ${covered} ÷ ${toCover}`);
   assert.equal(await page.getAttribute('html', 'lang'), 'vi');
   await page.screenshot({ path: `${shots}/commune-dashboard.png`, fullPage: true });
 

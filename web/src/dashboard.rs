@@ -5,13 +5,11 @@
 use maud::{Markup, html};
 use tungnha_client_core::Coverage;
 use tungnha_client_core::Outcome;
-use tungnha_client_core::coverage::{HouseholdStatus, VolunteerFigures};
+use tungnha_client_core::coverage::{HouseholdStatus, VolunteerFigures, share, to_cover};
 
 use crate::chart;
 use crate::i18n::Lang;
-use crate::layout::{
-    Chrome, FormErrors, bar, card, chip, csrf_field, field_error, invalid, meter, page, url_part,
-};
+use crate::layout::{Chrome, FormErrors, bar, chip, csrf_field, field_error, invalid, meter, page, url_part};
 
 /// The headline figures of a hamlet or a commune.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,6 +18,9 @@ pub struct Figures {
     pub target: u64,
     /// Listed, non-retired households.
     pub registered: u64,
+    /// Households to cover: max(target, registered) for a hamlet, the sum of its
+    /// hamlets' for a commune (`coverage::to_cover`).
+    pub to_cover: u64,
     /// Of those, covered.
     pub covered: u64,
     /// Of those, reached at all.
@@ -32,23 +33,29 @@ pub struct Figures {
     pub people: u64,
     /// Accounts created, all kinds.
     pub accounts: u64,
-    /// covered / max(target, registered).
+    /// covered / to_cover.
     pub ratio: f64,
 }
 
 impl Figures {
-    /// The figures of a coverage against a target.
+    /// A hamlet's figures against its target.
     pub fn of(c: &Coverage, target: u64) -> Self {
+        Self::of_sum(c, target, to_cover(target, c.registered))
+    }
+
+    /// Figures summed over hamlets: their coverage, targets and households to cover.
+    pub fn of_sum(c: &Coverage, target: u64, to_cover: u64) -> Self {
         Self {
             target,
             registered: c.registered,
+            to_cover,
             covered: c.covered,
             attempted: c.attempted,
             follow_ups: c.follow_ups,
             visits: c.visits,
             people: c.people,
             accounts: c.accounts.values().sum(),
-            ratio: c.ratio(target),
+            ratio: share(c.covered, to_cover),
         }
     }
 }
@@ -145,21 +152,28 @@ fn figure_cards(lang: Lang, f: &Figures) -> Markup {
     let t = lang.texts();
     html! {
         div.cards {
-            div.card {
+            div.card data-total="ratio" {
                 div.figure { (lang.percent(f.ratio)) }
-                div.what { (t.coverage) }
+                div.what { (t.coverage) " = " (t.covered_short) " ÷ " (t.to_cover_short) }
                 (bar(f.ratio))
             }
-            (card(&lang.int(f.covered), t.covered))
-            (card(&lang.int(f.registered), t.registered))
-            (card(&lang.int(f.target), t.target))
-            (card(&lang.int(f.attempted), t.attempted))
-            (card(&lang.int(f.visits), t.visits))
-            (card(&lang.int(f.accounts), t.accounts))
-            (card(&lang.int(f.people), t.people_helped))
-            (card(&lang.int(f.follow_ups), t.follow_ups))
+            (total(&lang.int(f.covered), t.covered, "covered"))
+            (total(&lang.int(f.to_cover), t.to_cover, "to_cover"))
+            (total(&lang.int(f.target), t.target, "target"))
+            (total(&lang.int(f.registered), t.registered, "registered"))
+            (total(&lang.int(f.attempted), t.attempted, "attempted"))
+            (total(&lang.int(f.visits), t.visits, "visits"))
+            (total(&lang.int(f.accounts), t.accounts, "accounts"))
+            (total(&lang.int(f.people), t.people_helped, "people"))
+            (total(&lang.int(f.follow_ups), t.follow_ups, "follow_ups"))
         }
+        p.muted.note { (t.to_cover_note) }
     }
+}
+
+/// A total's card, named for the column it sums (`data-total`).
+fn total(figure: &str, what: &str, name: &str) -> Markup {
+    html! { div.card data-total=(name) { div.figure { (figure) } div.what { (what) } } }
 }
 
 fn accounts_table(lang: Lang, rows: &[(String, u64)]) -> Markup {
@@ -199,7 +213,7 @@ fn hamlets_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>) ->
                     (head(Sort::Name, ""))
                     (head(Sort::Coverage, ""))
                     th.num scope="col" { (t.covered) }
-                    th.num scope="col" { (t.target) }
+                    th.num scope="col" { (t.to_cover) }
                     th.num scope="col" { (t.visits) }
                     th.num scope="col" { (t.accounts) }
                     th.num scope="col" { (t.people_helped) }
@@ -212,7 +226,7 @@ fn hamlets_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>) ->
                             td { a href={ "/hamlets/" (url_part(&row.id)) } { (row.name) } }
                             td { (meter(lang, row.figures.ratio)) }
                             td.num data-figure="covered" { (lang.int(row.figures.covered)) }
-                            td.num data-figure="target" { (lang.int(row.figures.target.max(row.figures.registered))) }
+                            td.num data-figure="to_cover" { (lang.int(row.figures.to_cover)) }
                             td.num data-figure="visits" { (lang.int(row.figures.visits)) }
                             td.num data-figure="accounts" { (lang.int(row.figures.accounts)) }
                             td.num data-figure="people" { (lang.int(row.figures.people)) }

@@ -310,6 +310,11 @@ pub struct Texts {
     pub sheet_days: &'static str,
     pub newly_covered: &'static str,
     pub exported_on: &'static str,
+    // Households to cover, and how coverage is derived from it
+    pub to_cover: &'static str,
+    pub to_cover_short: &'static str,
+    pub covered_short: &'static str,
+    pub to_cover_note: &'static str,
     // The day a commune starts recording visits
     pub visits_from: &'static str,
     pub visits_from_note: &'static str,

@@ -127,11 +127,6 @@ pub fn csrf_field(chrome: &Chrome) -> Markup {
     html! { input type="hidden" name="csrf" value=(chrome.csrf); }
 }
 
-/// A big figure with what it counts.
-pub fn card(figure: &str, what: &str) -> Markup {
-    html! { div.card { div.figure { (figure) } div.what { (what) } } }
-}
-
 /// A coverage bar alone.
 pub fn bar(ratio: f64) -> Markup {
     let width = format!("width:{:.1}%", (ratio.clamp(0.0, 1.0) * 100.0));

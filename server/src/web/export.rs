@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 use tungnha_client_core::Coverage;
-use tungnha_client_core::coverage::vn_day;
+use tungnha_client_core::coverage::{share, to_cover, vn_day};
 use tungnha_web::Texts;
 
 use super::pages::{CommuneData, commune_data, household_lines, managed_commune, names};
@@ -38,15 +38,18 @@ struct Table {
     rows: Vec<Vec<Cell>>,
 }
 
-fn summary(t: &Texts, title: &str, c: &Coverage, target: u64, now: i64) -> Table {
+/// The summary sheet of a hamlet or a commune: `to_cover` is the hamlet's, or the sum
+/// of the commune's hamlets' (`coverage::to_cover`), as on the dashboards.
+fn summary(t: &Texts, title: &str, c: &Coverage, target: u64, to_cover: u64, now: i64) -> Table {
     let mut rows = vec![
         vec![Cell::Text(title.to_owned()), Cell::Text(String::new())],
         vec![Cell::Text(t.exported_on.into()), Cell::Day(vn_day(now))],
         vec![Cell::Text(t.target.into()), Cell::Int(target)],
         vec![Cell::Text(t.registered.into()), Cell::Int(c.registered)],
+        vec![Cell::Text(t.to_cover.into()), Cell::Int(to_cover)],
         vec![Cell::Text(t.covered.into()), Cell::Int(c.covered)],
         vec![Cell::Text(t.attempted.into()), Cell::Int(c.attempted)],
-        vec![Cell::Text(t.coverage.into()), Cell::Ratio(c.ratio(target))],
+        vec![Cell::Text(t.coverage.into()), Cell::Ratio(share(c.covered, to_cover))],
         vec![Cell::Text(t.visits.into()), Cell::Int(c.visits)],
         vec![Cell::Text(t.accounts.into()), Cell::Int(c.accounts.values().sum())],
         vec![Cell::Text(t.people_helped.into()), Cell::Int(c.people)],
@@ -66,6 +69,7 @@ fn hamlets(t: &Texts, rows: &[(Hamlet, Coverage)]) -> Table {
             t.hamlet,
             t.target,
             t.registered,
+            t.to_cover,
             t.covered,
             t.attempted,
             t.coverage,
@@ -83,6 +87,7 @@ fn hamlets(t: &Texts, rows: &[(Hamlet, Coverage)]) -> Table {
                     Cell::Text(h.name.clone()),
                     Cell::Int(h.target_households),
                     Cell::Int(c.registered),
+                    Cell::Int(to_cover(h.target_households, c.registered)),
                     Cell::Int(c.covered),
                     Cell::Int(c.attempted),
                     Cell::Ratio(c.ratio(h.target_households)),
@@ -230,7 +235,7 @@ const CSV: &str = "text/csv; charset=utf-8";
 /// The commune's tables: summary, hamlets, volunteers, days.
 fn commune_tables(state: &AppState, t: &Texts, data: &CommuneData, now: i64) -> Vec<Table> {
     vec![
-        summary(t, &data.commune.name, &data.totals, data.target, now),
+        summary(t, &data.commune.name, &data.totals, data.target, data.to_cover, now),
         hamlets(t, &data.rows),
         volunteers(state, t, &data.totals),
         days(t, &data.totals),
@@ -292,7 +297,14 @@ async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool)
             let list = households(&state, t, v.lang, &hamlet)?;
             let response = if excel {
                 let tables = vec![
-                    summary(t, &hamlet.name, &coverage, hamlet.target_households, now),
+                    summary(
+                        t,
+                        &hamlet.name,
+                        &coverage,
+                        hamlet.target_households,
+                        to_cover(hamlet.target_households, coverage.registered),
+                        now,
+                    ),
                     hamlets(t, &[(hamlet.clone(), coverage.clone())]),
                     volunteers(&state, t, &coverage),
                     days(t, &coverage),

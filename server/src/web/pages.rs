@@ -40,6 +40,8 @@ pub(crate) struct CommuneData {
     pub rows: Vec<(Hamlet, Coverage)>,
     pub totals: Coverage,
     pub target: u64,
+    /// The sum of the hamlets' households to cover (`coverage::to_cover`).
+    pub to_cover: u64,
 }
 
 /// Reads a commune's figures: one coverage record per hamlet, with every day when
@@ -50,15 +52,16 @@ pub(crate) fn commune_data(
     with_days: bool,
 ) -> Result<CommuneData, PageError> {
     let mut totals = Coverage::default();
-    let mut target = 0;
+    let (mut target, mut to_cover) = (0, 0);
     let mut rows = Vec::new();
     for h in state.db.hamlets_of(&commune.id)? {
         let c = if with_days { state.db.coverage(&h.id)? } else { state.db.coverage_headline(&h.id)? };
         totals.absorb(&c);
         target += h.target_households;
+        to_cover += tungnha_client_core::coverage::to_cover(h.target_households, c.registered);
         rows.push((h, c));
     }
-    Ok(CommuneData { commune, rows, totals, target })
+    Ok(CommuneData { commune, rows, totals, target, to_cover })
 }
 
 /// The commune whose id is in the path, if the viewer may manage it (checked before
@@ -199,7 +202,7 @@ pub(crate) fn commune_dashboard(
     Ok(CommuneDashboard {
         id: data.commune.id.to_string(),
         name: data.commune.name.clone(),
-        figures: Figures::of(&data.totals, data.target),
+        figures: Figures::of_sum(&data.totals, data.target, data.to_cover),
         accounts_by_kind: accounts_by_kind(&data.commune.catalogue, &data.totals),
         hamlets,
         sort,

@@ -82,7 +82,7 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
         "accounts": stored.accounts.values().sum::<u64>(),
         "people": stored.people,
         "follow_ups": stored.follow_ups,
-        "target": 123,
+        "to_cover": 123,
         "xlsx": xlsx_path,
         "screenshots": shots,
     });
@@ -95,12 +95,12 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     let mut book: Xlsx<_> = calamine::open_workbook(&xlsx_path).expect("the download is a workbook");
     let sheet = book.worksheet_range("Thôn, khu phố").expect("hamlets sheet");
     let row = sheet.rows().find(|r| r[0] == Data::String("kp-1".into())).expect("kp-1");
-    let numbers: Vec<f64> = row[2..11].iter().map(|c| c.as_f64().expect("number")).collect();
+    let numbers: Vec<f64> = row[2..12].iter().map(|c| c.as_f64().expect("number")).collect();
     let ratio = stored.ratio(123);
     assert_eq!(
         numbers,
-        [123.0, 21.0, 3.0, 5.0, ratio, 5.0, 3.0, 7.0, 2.0],
-        "target, listed, covered, reached, coverage, visits, accounts, people, follow-ups"
+        [123.0, 21.0, 123.0, 3.0, 5.0, ratio, 5.0, 3.0, 7.0, 2.0],
+        "target, listed, to cover, covered, reached, coverage, visits, accounts, people, follow-ups"
     );
 
     // The leader removed the house from the list on the review page.

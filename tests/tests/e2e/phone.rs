@@ -164,7 +164,8 @@ fn a_sync_never_discards_what_the_volunteer_is_typing() {
         let line = line.expect("a line");
         if line == "step teammate-visits" {
             let log = teammate.log(&hamlets[0]).expect("held");
-            let house = log.households().ok.into_iter().find(|(_, h)| h.label == "Số 3, hẻm 2").expect("Số 3").0;
+            let house =
+                log.households().ok.into_iter().find(|(_, h)| h.label == "Số 3, hẻm 2").expect("Số 3").0;
             let now = tungnha_server::now_ms();
             teammate.log_visit(&house, Outcome::NotHome, &VisitForm::default(), now, now).expect("logged");
             teammate.sync().expect("the teammate syncs");
@@ -178,7 +179,8 @@ fn a_sync_never_discards_what_the_volunteer_is_typing() {
     // What was typed reached the server as typed.
     teammate.sync().expect("sync");
     let log = teammate.log(&hamlets[0]).expect("held");
-    let visit = log.visits().ok.into_values().find(|v| v.note.as_deref() == Some("Hẹn chiều mai")).expect("saved");
+    let visit =
+        log.visits().ok.into_values().find(|v| v.note.as_deref() == Some("Hẹn chiều mai")).expect("saved");
     assert_eq!((visit.outcome, visit.people), (Outcome::Guided, 2));
     assert_eq!(json!(visit.topics), filled["filled"]["topics"]);
     let added = log.households().ok.into_values().find(|h| h.label == "Số 77, hẻm 7").expect("added");

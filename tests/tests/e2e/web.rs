@@ -346,3 +346,56 @@ fn an_administrator_adds_a_commune_and_its_official() {
     let (_, answer) = WebSession::try_sign_in(&server, "canbomoi", PASSWORD);
     assert_eq!(answer.location.as_deref(), Some("/communes/x-moi"));
 }
+
+/// The numbers in cells `data-<attr>="<name>"` of a page, in order ("1.234" → 1234).
+fn cells(html: &str, attr: &str, name: &str) -> Vec<u64> {
+    let mark = format!("data-{attr}=\"{name}\"");
+    html.match_indices(&mark)
+        .map(|(at, _)| {
+            // The first text after the mark's tag, past any tags nested in it.
+            let mut rest = &html[at..];
+            let text = loop {
+                rest = &rest[rest.find('>').expect("a tag ends") + 1..];
+                let text = &rest[..rest.find('<').unwrap_or(rest.len())];
+                if !text.trim().is_empty() {
+                    break text.trim();
+                }
+            };
+            text.replace('.', "").parse().unwrap_or_else(|_| panic!("{name}: “{text}” is not a number"))
+        })
+        .collect()
+}
+
+/// Issue: the "Chỉ tiêu (hộ)" column showed max(target, listed), summing to more than
+/// the card, and the commune's coverage was not derived from its rows. With one hamlet
+/// listing more households than its target and one fewer, the rows add up to the
+/// totals and the commune's coverage is Σ covered ÷ Σ to cover.
+#[test]
+fn the_dashboards_rows_add_up_to_its_totals() {
+    let (server, hamlets) = server();
+    // kp-1 lists 20 households against a target of 15; kp-2 lists 20 against 30.
+    admin::set_target(&server.state.db, admin::CLI, &hamlets[0], 15).expect("target");
+    let home = tempfile::tempdir().expect("home");
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "phone")
+        .expect("enrolled");
+    let now = tungnha_server::now_ms();
+    for h in &hamlets {
+        let list: Vec<_> = phone.log(h).expect("held").households().ok.into_keys().collect();
+        for id in &list[..4] {
+            phone
+                .log_visit(id, Outcome::Guided, &VisitForm { people: 1, ..Default::default() }, now, now)
+                .expect("visit");
+        }
+    }
+    phone.sync().expect("sync");
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let page = official.get(&format!("/communes/{COMMUNE}"));
+    assert_eq!(cells(&page.html, "figure", "to_cover"), [20, 30], "max(target, listed) per hamlet");
+    for name in ["covered", "to_cover", "visits", "people", "follow_ups"] {
+        let rows: u64 = cells(&page.html, "figure", name).iter().sum();
+        assert_eq!(cells(&page.html, "total", name), [rows], "the {name} column sums to its total");
+    }
+    // 8 covered of 50 to cover: 16,0% (max(Σ target, Σ listed) would say 8 of 45).
+    assert!(page.html.contains("16,0%"), "the commune's coverage is derived from its rows");
+    assert!(!page.html.contains("17,8%"));
+}
