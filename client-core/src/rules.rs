@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use automerge::{ChangeHash, Patch, PatchAction, Prop};
 
 use crate::catalogue::is_code;
-use crate::domain::{Author, Household, MAX_COUNT, MAX_FUTURE_MS, MAX_TEXT_CHARS, Visit};
+use crate::domain::{Author, Household, MAX_COUNT, MAX_FUTURE_MS, MAX_TEXT_CHARS, Outcome, Visit};
 use crate::ids::{HouseholdId, VisitId};
 use crate::log::{HamletLog, key};
 
@@ -241,6 +241,19 @@ fn short(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
+/// A visit marked guided (`Outcome::Guided`, which covers the household) says what was
+/// guided or whom: at least one topic or one person helped. Voided visits count for
+/// nothing and are not judged.
+fn check_guided(id: &VisitId, v: &Visit) -> Result<(), RuleViolation> {
+    if v.outcome == Outcome::Guided && !v.voided && v.topics.is_empty() && v.people == 0 {
+        return Err(invalid(
+            format!("visits/{id}/{}", key::PEOPLE),
+            "a guided visit names at least one topic or one person helped",
+        ));
+    }
+    Ok(())
+}
+
 /// May `author` list this new household?
 pub fn check_household_created(
     author: &Author,
@@ -283,7 +296,8 @@ pub fn check_visit_created(
     if v.by != author.user {
         return Err(RuleViolation::NotAsSelf { what: "visit", id: id.to_string() });
     }
-    check_visit_values(id, v, Some(now_ms))
+    check_visit_values(id, v, Some(now_ms))?;
+    check_guided(id, v)
 }
 
 /// May `author` change this visit from `before` to `after`?
@@ -310,7 +324,12 @@ pub fn check_visit_edited(
         }
     }
     let at_changed = before.at != after.at;
-    check_visit_values(id, after, at_changed.then_some(now_ms))
+    check_visit_values(id, after, at_changed.then_some(now_ms))?;
+    // Visits logged before the rule stand; a correction of what was guided is judged.
+    if (before.outcome, &before.topics, before.people) != (after.outcome, &after.topics, after.people) {
+        check_guided(id, after)?;
+    }
+    Ok(())
 }
 
 /// The households and visits a set of changes touched.

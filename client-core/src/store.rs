@@ -378,8 +378,15 @@ mod tests {
             store.persist(&replica, &hamlet(name)).expect("persist");
             for i in 0..visits {
                 let log = replica.log_mut(&hamlet(name)).expect("held");
-                log.log_visit(&volunteer(), &hh, Outcome::Guided, &VisitForm::default(), NOW - i as i64, NOW)
-                    .expect("visit");
+                log.log_visit(
+                    &volunteer(),
+                    &hh,
+                    Outcome::Guided,
+                    &VisitForm { people: 1, ..VisitForm::default() },
+                    NOW - i as i64,
+                    NOW,
+                )
+                .expect("visit");
                 store.persist(&replica, &hamlet(name)).expect("persist");
             }
         }

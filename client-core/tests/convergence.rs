@@ -114,6 +114,9 @@ fn run(n: usize, ops: &[Op]) -> Result<(), TestCaseError> {
                 let ids: Vec<HouseholdId> = peers[replica].log(&h).households().ok.into_keys().collect();
                 let target = ids[household % ids.len()].clone();
                 peers[replica].write(&h, |log, who| {
+                    // A guided visit helps someone (the rules refuse one that names nothing).
+                    let people =
+                        if Outcome::ALL[outcome] == Outcome::Guided { people.max(1) } else { people };
                     let form = VisitForm { people, ..VisitForm::default() };
                     log.log_visit(who, &target, Outcome::ALL[outcome], &form, NOW - at_offset, NOW)
                         .expect("allowed");

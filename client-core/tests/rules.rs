@@ -30,7 +30,14 @@ fn fixture() -> Fixture {
     let form = HouseholdForm { label: "Số 9, hẻm 2".into(), ..HouseholdForm::default() };
     let lan_household = log.add_household(&lan, &form, NOW).expect("listed");
     let lan_visit = log
-        .log_visit(&lan, &households[0], Outcome::Guided, &VisitForm::default(), NOW - 1000, NOW)
+        .log_visit(
+            &lan,
+            &households[0],
+            Outcome::Guided,
+            &VisitForm { people: 1, ..VisitForm::default() },
+            NOW - 1000,
+            NOW,
+        )
         .expect("visit");
     let minh_visit = log
         .log_visit(&minh, &households[1], Outcome::NotHome, &VisitForm::default(), NOW - 1000, NOW)

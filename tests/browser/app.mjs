@@ -237,6 +237,7 @@ async function typing() {
   await page.click('#households a >> nth=0');
   await page.waitForSelector('#save-visit');
   await page.click('button[data-outcome=guided]');
+  assert.equal(await page.inputValue('#people'), '1', 'guiding someone shows one person, to change');
   await page.click('input[name=topic] >> nth=0');
   await page.click('.counter:has(#people) button[aria-label^="+"]');
   await page.click('.counter:has(#people) button[aria-label^="+"]');
@@ -255,6 +256,17 @@ async function typing() {
   await page.evaluate(() => window.dispatchEvent(new Event('online')));
   await page.evaluate(() => window.__syncNow(false));
   assert.deepEqual(await visitForm(page), filled, 'automatic syncs and a flickering signal keep the form');
+
+  // Guided with nobody helped and no topic is refused, saying what to do; the form stays.
+  await page.fill('#people', '0');
+  await page.click('input[name=topic] >> nth=0');
+  await page.click('#save-visit');
+  await page.waitForSelector('#message.bad');
+  assert.match(await page.textContent('#message'), /chọn ít nhất một nội dung hoặc ghi số người/);
+  assert.equal(await page.inputValue('#note'), 'Hẹn chiều mai');
+  await page.fill('#people', filled.people);
+  await page.click('input[name=topic] >> nth=0');
+  assert.deepEqual(await visitForm(page), filled);
 
   // Saved: the message stays through the sync that follows the save.
   await page.click('#save-visit');

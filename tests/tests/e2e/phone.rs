@@ -181,7 +181,7 @@ fn a_sync_never_discards_what_the_volunteer_is_typing() {
     let log = teammate.log(&hamlets[0]).expect("held");
     let visit =
         log.visits().ok.into_values().find(|v| v.note.as_deref() == Some("Hẹn chiều mai")).expect("saved");
-    assert_eq!((visit.outcome, visit.people), (Outcome::Guided, 2));
+    assert_eq!((visit.outcome, visit.people), (Outcome::Guided, 3), "guided shows 1 person, then +2");
     assert_eq!(json!(visit.topics), filled["filled"]["topics"]);
     let added = log.households().ok.into_values().find(|h| h.label == "Số 77, hẻm 7").expect("added");
     assert_eq!(added.head.as_deref(), Some("Trần Văn Mới"));

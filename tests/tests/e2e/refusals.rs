@@ -49,8 +49,15 @@ fn forged_at(s: &Setup, h: &HamletId, actor: ActorId, by: &str, at: i64) -> Vec<
     let household = log.households().ok.into_keys().next().expect("a household");
     let author = Author { user: UserId::parse(by).expect("id"), role: Role::Volunteer };
     let now = tungnha_server::now_ms();
-    log.log_visit(&author, &household, Outcome::Guided, &VisitForm::default(), at, now)
-        .expect("written locally");
+    log.log_visit(
+        &author,
+        &household,
+        Outcome::Guided,
+        &VisitForm { people: 1, ..VisitForm::default() },
+        at,
+        now,
+    )
+    .expect("written locally");
     let msg = tungnha_client_core::sync::outgoing(h, &log, &shared);
     Envelope { docs: vec![msg], ..Envelope::default() }.encode()
 }
@@ -302,7 +309,7 @@ fn a_visit_before_the_communes_start_is_refused_by_the_server_and_the_device() {
     // The device learns the day at its next sync and refuses to log before it.
     s.device.sync().expect("sync");
     let household = s.device.log(&h).expect("held").households().ok.into_keys().next().expect("household");
-    let form = VisitForm::default();
+    let form = VisitForm { people: 1, ..VisitForm::default() };
     let err =
         s.device.log_visit(&household, Outcome::Guided, &form, now - 10 * DAY, now).expect_err("refused");
     assert!(err.to_string().contains(&start), "{err}");

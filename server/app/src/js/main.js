@@ -46,7 +46,8 @@ function fold(text) {
 /** Tells why a write was refused: the field, in the volunteer's language. The form
  *  stays as it was, so the volunteer corrects one field rather than typing it all again. */
 function refused(err) {
-  if (err instanceof RuleError && (err.rule === 'too_many_households' || err.rule === 'before_visits_from')) say(t(err.rule), 'bad');
+  if (err instanceof RuleError && err.hint) say(t(err.hint), 'bad');
+  else if (err instanceof RuleError && (err.rule === 'too_many_households' || err.rule === 'before_visits_from')) say(t(err.rule), 'bad');
   else say(err instanceof RuleError ? `${t('invalid')}: ${t(err.field)}` : err.message, 'bad');
   refresh();
 }
@@ -196,6 +197,9 @@ function visitScreen(hamlet, household) {
       outcome = o;
       for (const b of outcomes.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b === e.currentTarget));
       save.disabled = false;
+      // Guiding someone means one person at least: shown, so the volunteer can change it.
+      const people = form.querySelector('#people');
+      if (o === 'guided' && Number(people.value || 0) === 0) people.value = '1';
     } }, t(o))));
   const topics = el('fieldset', {}, el('legend', {}, t('topics')), catalogue.topics.map((e) =>
     el('label', { class: 'toggle' }, el('input', { type: 'checkbox', name: 'topic', value: e.code }), e.label)));
@@ -211,7 +215,7 @@ function visitScreen(hamlet, household) {
       const form_ = {
         topics: [...form.querySelectorAll('input[name=topic]:checked')].map((i) => i.value),
         accounts: Object.fromEntries(catalogue.account_kinds.map((k) => [k.code, Number(form.querySelector(`#account-${k.code}`).value || 0)])),
-        people: outcome === 'guided' && people === 0 ? 1 : people,
+        people,
         note: note.value,
       };
       try {

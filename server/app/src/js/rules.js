@@ -11,10 +11,12 @@ export const OUTCOMES = ['guided', 'already_done', 'not_home', 'declined', 'revi
 
 /** A write the rules refuse: `rule` is client-core's rule code, `field` the form field. */
 export class RuleError extends Error {
-  constructor(rule, field, message) {
+  constructor(rule, field, message, hint) {
     super(message);
     this.rule = rule;
     this.field = field;
+    /** The i18n key of a message that says what to do, when the field alone does not. */
+    this.hint = hint;
   }
 }
 
@@ -88,6 +90,10 @@ export function checkVisit(user, v, now, householdExists) {
   }
   checkCount('people', v.people);
   if (v.note !== undefined) checkText('note', v.note, false);
+  // A guided visit covers the household: it says what was guided or whom.
+  if (v.outcome === 'guided' && v.topics.length === 0 && v.people === 0) {
+    throw new RuleError('invalid_value', 'people', 'a guided visit names at least one topic or one person helped', 'guided_needs');
+  }
 }
 
 /** A household's status from its visits [{at, id, outcome, voided}], as coverage.rs decides. */
