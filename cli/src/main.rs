@@ -211,7 +211,17 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
         Command::Sync => {
             let mut device = Device::open(&home)?;
             let report = device.sync()?;
-            let text = if report.wiped {
+            let text = if report.wiped && report.kept {
+                "Thiết bị đã bị thu hồi: những gì chưa gửi đã được gửi lên máy chủ, rồi dữ liệu trên máy đã được xóa. \
+                 (This device was revoked; its unsent work reached the server, then its data was wiped.)"
+                    .to_owned()
+            } else if report.wiped && report.unsent_lost > 0 {
+                format!(
+                    "Thiết bị đã bị thu hồi: máy chủ không nhận {n} thay đổi chưa gửi, và dữ liệu trên máy đã được xóa. \
+                     (This device was revoked; the server did not take its {n} unsent changes; its data was wiped.)",
+                    n = report.unsent_lost
+                )
+            } else if report.wiped {
                 "Thiết bị đã bị thu hồi: dữ liệu trên máy đã được xóa. (This device was revoked; its data was wiped.)"
                     .to_owned()
             } else {

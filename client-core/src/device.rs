@@ -86,6 +86,11 @@ pub struct SyncReport {
     pub dropped: Vec<HamletId>,
     /// The device was revoked and its data wiped.
     pub wiped: bool,
+    /// Wiped after the server kept the unsent changes it carried (a final upload).
+    pub kept: bool,
+    /// Wiped with unsent changes the server did not take (the device was revoked as
+    /// lost, or its final upload was spent or refused).
+    pub unsent_lost: usize,
 }
 
 /// Where the device stands, for `tungnha status`.
@@ -311,7 +316,7 @@ impl Device {
             let request = self.replica.request(SERVER);
             // The request may hold a fresh squash: store it before it leaves.
             self.store.persist_all(&self.replica, request.docs.iter().map(|d| &d.doc))?;
-            report.sent_changes += request
+            let sent_now = request
                 .docs
                 .iter()
                 .map(|d| match &d.payload {
@@ -319,6 +324,7 @@ impl Device {
                     crate::sync::Payload::Snapshot(_) => 0,
                 })
                 .sum::<usize>();
+            report.sent_changes += sent_now;
             let bytes = request.encode();
             report.bytes_up += bytes.len();
             let answer = transport.sync(&bytes)?;
@@ -329,6 +335,10 @@ impl Device {
                 self.store.wipe()?;
                 self.replica = Replica::new(self.identity.actor.clone());
                 report.wiped = true;
+                report.kept = answer.kept;
+                if !answer.kept {
+                    report.unsent_lost = sent_now;
+                }
                 return Ok(report);
             }
             let absorbed = self.replica.absorb(SERVER, &answer)?;

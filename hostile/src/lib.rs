@@ -175,6 +175,7 @@ impl SyncTarget {
             token_hash: tungnha_server::db::secret_hash("tn-fuzz"),
             enrolled_at: NOW,
             revoked_at: None,
+            final_upload_until: None,
             last_sync_at: None,
             within: None,
         };

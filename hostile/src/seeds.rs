@@ -116,6 +116,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }],
         drop: vec![HamletId::parse("p-fuzz.kp-2")?],
         wipe: false,
+        kept: false,
     };
     write(dir, "envelope", "reply-with-snapshot", &reply.encode_with(BodyCompression::None))?;
     write(dir, "envelope", "wipe", &Envelope { wipe: true, ..Envelope::default() }.encode())?;

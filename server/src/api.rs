@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -134,6 +134,7 @@ async fn enrol(
             token_hash: crate::db::secret_hash(&token),
             enrolled_at: now,
             revoked_at: None,
+            final_upload_until: None,
             last_sync_at: None,
             within: code.within,
         };
@@ -323,7 +324,13 @@ async fn commune_coverage(
 }
 
 /// Revokes a device and records it in the audit log.
-pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId) -> Result<Device, ApiError> {
+/// How long a revoked device may still send its unsent work once (unless it was
+/// revoked as lost or stolen).
+pub const FINAL_UPLOAD_MS: i64 = 7 * 24 * 3_600_000;
+
+/// Revokes a device. One handed back may still send its unsent work once, within
+/// `FINAL_UPLOAD_MS`, before it wipes itself; one `lost` (or stolen) may not.
+pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId, lost: bool) -> Result<Device, ApiError> {
     let device = state.db.device(id)?.ok_or_else(|| ApiError::NotFound(format!("device {id}")))?;
     let owner =
         state.db.user(&device.user)?.ok_or_else(|| ApiError::NotFound(format!("user {}", device.user)))?;
@@ -336,14 +343,15 @@ pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId) -> Result<Devic
         let now = crate::now_ms();
         let device = state
             .db
-            .revoke_device(&device.id, now)?
+            .revoke_device(&device.id, now, (!lost).then_some(now + FINAL_UPLOAD_MS))?
             .ok_or_else(|| ApiError::NotFound(format!("device {id}")))?;
+        let how = if lost { "lost or stolen: no final upload" } else { "its unsent work may be sent once" };
         state.db.audit(&AuditEvent {
             at: now,
             by: by.id.to_string(),
             commune: owner.commune.clone(),
             action: "revoke".into(),
-            detail: format!("device {} ({}) of {}", device.id, device.name, device.user),
+            detail: format!("device {} ({}) of {}; {how}", device.id, device.name, device.user),
         })?;
         return Ok(device);
     }
@@ -359,16 +367,24 @@ pub struct Revoked {
     pub revoked_at: Option<i64>,
 }
 
+/// `?lost=true`: the device is lost or stolen, so it may not send its unsent work.
+#[derive(Debug, Deserialize)]
+struct RevokeQuery {
+    #[serde(default)]
+    lost: bool,
+}
+
 async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<RevokeQuery>,
 ) -> Result<Json<Revoked>, ApiError> {
     let token = bearer(&headers);
     let out = blocking(move || {
         let (_, user) = active(&state, token)?;
         let id = DeviceId::parse(&id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let device = revoke_device(&state, &user, &id)?;
+        let device = revoke_device(&state, &user, &id, q.lost)?;
         Ok(Revoked { device_id: device.id, revoked_at: device.revoked_at })
     })
     .await?;

@@ -498,9 +498,17 @@ impl Db {
     }
 
     /// Revokes a device (once: a second revocation keeps the first time).
-    pub fn revoke_device(&self, id: &DeviceId, now: i64) -> Result<Option<Device>, DbError> {
+    pub fn revoke_device(
+        &self,
+        id: &DeviceId,
+        now: i64,
+        final_upload_until: Option<i64>,
+    ) -> Result<Option<Device>, DbError> {
         let revoked = self.update_device(id, |d| {
-            d.revoked_at.get_or_insert(now);
+            if d.revoked_at.is_none() {
+                d.revoked_at = Some(now);
+                d.final_upload_until = final_upload_until;
+            }
         })?;
         self.flush()?;
         Ok(revoked)
@@ -706,7 +714,13 @@ impl Db {
         committed.map_err(tx_error)?;
         // The record is changed apart, atomically, so a revocation meanwhile stands;
         // one flush then makes both durable.
-        self.update_device(&device.id, |d| d.last_sync_at = Some(now))?;
+        self.update_device(&device.id, |d| {
+            d.last_sync_at = Some(now);
+            // A revoked device's final upload is spent.
+            if d.revoked_at.is_some() {
+                d.final_upload_until = None;
+            }
+        })?;
         self.flush()
     }
 
@@ -873,18 +887,19 @@ mod tests {
             token_hash: secret_hash("token"),
             enrolled_at: 1,
             revoked_at: None,
+            final_upload_until: None,
             last_sync_at: None,
             within: None,
         };
         db.put_new_device(&device).expect("stored");
         // The sync read the record before the revocation and commits after it.
         let stale = device.clone();
-        db.revoke_device(&device.id, 5).expect("revoked");
+        db.revoke_device(&device.id, 5, None).expect("revoked");
         db.commit_sync(&[], &stale, &[], None, 7).expect("committed");
         let now = db.device(&device.id).expect("read").expect("there");
         assert_eq!((now.revoked_at, now.last_sync_at), (Some(5), Some(7)));
         // Revoking again keeps the first time.
-        db.revoke_device(&device.id, 9).expect("revoked");
+        db.revoke_device(&device.id, 9, None).expect("revoked");
         assert_eq!(db.device(&device.id).expect("read").expect("there").revoked_at, Some(5));
     }
 }

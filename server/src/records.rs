@@ -75,6 +75,10 @@ pub struct Device {
     pub enrolled_at: i64,
     /// When it was revoked, if it was.
     pub revoked_at: Option<i64>,
+    /// Revoked, it may still send its unsent work once, until then (ms since epoch);
+    /// `None` once it has, or when it was revoked as lost or stolen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_upload_until: Option<i64>,
     /// When it last synced.
     pub last_sync_at: Option<i64>,
     /// The hamlets it may ever hold, when the code it enrolled with was scoped (a

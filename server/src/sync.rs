@@ -51,12 +51,41 @@ fn sync_error(e: SyncError) -> ApiError {
 
 /// Runs one sync for `device`, owned by `user`.
 pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64) -> Result<Synced, ApiError> {
+    let wipe = |kept: bool, merged: usize| Synced {
+        reply: Envelope { wipe: true, kept, ..Envelope::default() }.encode(),
+        merged,
+    };
     if device.revoked_at.is_some() {
-        return Ok(Synced { reply: Envelope { wipe: true, ..Envelope::default() }.encode(), merged: 0 });
+        // A device handed back sends what it holds once, before it wipes itself: its
+        // request is merged and committed like any other, then answered with `wipe`.
+        // Whatever stops that (a refusal, an unassignment since) still ends in a wipe.
+        let until = device.final_upload_until.filter(|until| now <= *until && user.active);
+        if until.is_none() {
+            return Ok(wipe(false, 0));
+        }
+        return Ok(match merge_and_commit(state, device, user, body, now) {
+            Ok(synced) => wipe(true, synced.merged),
+            Err(e) => {
+                tracing::warn!(error = %e, "a revoked device's final upload was refused");
+                wipe(false, 0)
+            }
+        });
     }
     if !user.active {
         return Err(ApiError::Forbidden("this account is deactivated".into()));
     }
+    merge_and_commit(state, device, user, body, now)
+}
+
+/// The sync proper, for a device allowed to sync: check, merge on copies, commit,
+/// answer.
+fn merge_and_commit(
+    state: &AppState,
+    device: Device,
+    user: &User,
+    body: &[u8],
+    now: i64,
+) -> Result<Synced, ApiError> {
     let request = Envelope::decode_within(body, sync::MAX_REQUEST_BODY_BYTES)
         .map_err(|e| ApiError::BadEnvelope(e.to_string()))?;
     let actor = ActorId::try_from(device.actor.as_str()).map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -270,6 +270,10 @@ pub struct Texts {
     pub revoked: &'static str,
     pub revoke: &'static str,
     pub revoke_confirm: &'static str,
+    /// The box a leader ticks when the device is lost or stolen.
+    pub revoke_lost: &'static str,
+    /// Revoked, and waiting for its final upload until (a time follows).
+    pub revoke_waiting: &'static str,
     pub no_devices: &'static str,
     // Admin
     pub admin_title: &'static str,

@@ -407,6 +407,8 @@ pub struct DeviceLine {
     pub last_sync_at: Option<i64>,
     /// When it was revoked.
     pub revoked_at: Option<i64>,
+    /// Revoked, until when it may still send its unsent work once.
+    pub final_upload_until: Option<i64>,
 }
 
 /// Renders the devices of a team or commune.
@@ -437,10 +439,14 @@ pub fn devices(chrome: &Chrome, devices: &[DeviceLine], notice_text: Option<&'st
                                 td {
                                     @if let Some(at) = d.revoked_at {
                                         span.chip.off { (t.revoked) } " " (lang.time(at))
+                                        @if let Some(until) = d.final_upload_until {
+                                            br; span.muted.final-upload { (t.revoke_waiting) " " (lang.time(until)) }
+                                        }
                                     } @else {
                                         form.inline method="post" action={ "/devices/" (url_part(&d.id)) "/revoke" }
                                             onsubmit={ "return confirm(" (js_string(t.revoke_confirm)) ")" } {
                                             (csrf_field(chrome))
+                                            label.check { input type="checkbox" name="lost" value="1"; " " (t.revoke_lost) }
                                             button.danger type="submit" { (t.revoke) }
                                         }
                                     }

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! envelope   = "TN" version:u8(=1) compression:u8(0 none | 1 deflate-raw) body
-//! body       = flags:u8(bit0 wipe) uleb(n) doc*n uleb(m) string*m (hamlets to drop)
+//! body       = flags:u8(bit0 wipe, bit1 kept) uleb(n) doc*n uleb(m) string*m (hamlets to drop)
 //! doc        = string(hamlet id) uleb(h) hash32*h kind:u8 payload
 //! payload    = kind 0: uleb(c) bytes*c (raw Automerge change chunks)
 //!            | kind 1: bytes (a whole saved document)
@@ -82,6 +82,9 @@ pub struct Envelope {
     pub drop: Vec<HamletId>,
     /// The receiving device was revoked: it must wipe its local data.
     pub wipe: bool,
+    /// With `wipe`: the server kept the changes the request carried first (a revoked
+    /// device's final upload), so the device's unsent work was not lost.
+    pub kept: bool,
 }
 
 /// Why an envelope could not be read. None of these is worth retrying unchanged.
@@ -119,7 +122,7 @@ impl Envelope {
     /// Encodes with a chosen compression.
     pub fn encode_with(&self, compression: BodyCompression) -> Vec<u8> {
         let mut body = Vec::new();
-        body.push(u8::from(self.wipe));
+        body.push(u8::from(self.wipe) | (u8::from(self.kept) << 1));
         write_uleb(&mut body, self.docs.len() as u64);
         for d in &self.docs {
             put_bytes(&mut body, d.doc.as_str().as_bytes());
@@ -199,7 +202,7 @@ impl Envelope {
         };
         let mut r = Reader { rest: body };
         let flags = r.byte()?;
-        if flags & !1 != 0 {
+        if flags & !3 != 0 {
             return Err(EnvelopeError::Malformed(format!("unknown flags {flags:#04x}")));
         }
         let n = r.count(MAX_DOCS, "too many documents")?;
@@ -242,7 +245,7 @@ impl Envelope {
         if !r.rest.is_empty() {
             return Err(EnvelopeError::Malformed("bytes after the end".into()));
         }
-        Ok(Envelope { docs, drop, wipe: flags & 1 == 1 })
+        Ok(Envelope { docs, drop, wipe: flags & 1 == 1, kept: flags & 2 == 2 })
     }
 }
 
@@ -332,11 +335,16 @@ mod tests {
                 heads: heads.into_iter().map(ChangeHash).collect(),
                 payload,
             });
-        (proptest::collection::vec(doc, 0..6), proptest::collection::vec(0u8..50, 0..3), any::<bool>())
-            .prop_map(|(docs, drop, wipe)| Envelope {
+        (
+            proptest::collection::vec(doc, 0..6),
+            proptest::collection::vec(0u8..50, 0..3),
+            any::<(bool, bool)>(),
+        )
+            .prop_map(|(docs, drop, (wipe, kept))| Envelope {
                 docs,
                 drop: drop.into_iter().map(hamlet).collect(),
                 wipe,
+                kept: wipe && kept,
             })
     }
 

@@ -715,6 +715,7 @@ pub(crate) async fn devices(
                         enrolled_at: d.enrolled_at,
                         last_sync_at: d.last_sync_at,
                         revoked_at: d.revoked_at,
+                        final_upload_until: d.final_upload_until,
                     })
                 })
                 .collect();
@@ -731,23 +732,26 @@ pub(crate) async fn devices(
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct CsrfOnly {
+pub(crate) struct RevokeForm {
     #[serde(default)]
     csrf: String,
+    /// Ticked: the phone is lost or stolen, so it may not send its unsent work.
+    #[serde(default)]
+    lost: Option<String>,
 }
 
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<RevokeForm>,
 ) -> Response {
     viewer
         .run(move |v| {
             v.check_csrf(&form.csrf)?;
             let user = v.user()?;
             let id = DeviceId::parse(&id).map_err(|_| PageError::NotFound)?;
-            crate::api::revoke_device(&state, user, &id)?;
+            crate::api::revoke_device(&state, user, &id, form.lost.is_some())?;
             Ok(see_other("/devices?saved=1"))
         })
         .await

@@ -149,7 +149,7 @@ fn world() -> World {
     let (revoked_token, revoked_id) = token("tnv2");
     let db = &server.state.db;
     admin::set_active(db, admin::CLI, &UserId::parse("cu").expect("id"), false).expect("deactivated");
-    db.revoke_device(&revoked_id.parse().expect("id"), tungnha_server::now_ms()).expect("revoked");
+    db.revoke_device(&revoked_id.parse().expect("id"), tungnha_server::now_ms(), None).expect("revoked");
     principals.push(Principal {
         kind: Kind::Revoked,
         cookie: String::new(),

@@ -302,7 +302,7 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         ),
         (
             "an envelope with unknown flags",
-            Box::new(|w| sync(w, b"TN\x01\x00\x02\x00\x00")),
+            Box::new(|w| sync(w, b"TN\x01\x00\x04\x00\x00")),
             400,
             "bad_envelope",
         ),

@@ -108,7 +108,7 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
     let device =
         server.state.db.all_devices().expect("devices").into_iter().find(|d| d.name != "CLI").expect("phone");
     let leader = server.state.db.user(&"totruong".parse().expect("id")).expect("read").expect("leader");
-    tungnha_server::api::revoke_device(&server.state, &leader, &device.id).expect("revoked");
+    tungnha_server::api::revoke_device(&server.state, &leader, &device.id, false).expect("revoked");
     let wiped = phone("sync", &server.base(), profile_arg);
     assert_eq!(wiped["enrolled"], false);
     assert_eq!(wiped["hamlets"], json!({}), "no hamlet log is left on the phone");

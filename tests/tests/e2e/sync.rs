@@ -140,3 +140,78 @@ fn unassignment_drops_the_hamlet_and_revocation_wipes_the_device() {
     };
     assert!(reopened.is_none(), "the wiped device is no longer enrolled: {reopened:?}");
 }
+
+/// Issue: revoking a phone silently discarded its unsent visits. A device handed back
+/// sends what it holds once before it wipes itself; one revoked as lost does not, and
+/// says how much it could not send; so does one whose week has passed.
+#[test]
+fn a_revoked_device_sends_its_unsent_work_before_it_wipes_itself() {
+    let mut hamlets = Vec::new();
+    let mut codes = BTreeMap::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 1, 10, 3);
+        for u in ["tnv1", "tnv2", "tnv3"] {
+            codes.insert(u, code(db, u));
+        }
+    });
+    let homes: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("home")).collect();
+    let mut devices: Vec<Device> = ["tnv1", "tnv2", "tnv3"]
+        .iter()
+        .zip(&homes)
+        .map(|(u, home)| Device::enrol(home.path(), &server.base(), &codes[u], "phone").expect("enrolled"))
+        .collect();
+    let h = &hamlets[0];
+    let list = households(&devices[0], h);
+    let form = VisitForm { people: 1, ..VisitForm::default() };
+    for (i, d) in devices.iter_mut().enumerate() {
+        for household in &list[..=i] {
+            d.log_visit(household, Outcome::Guided, &form, now(), now()).expect("logged offline");
+        }
+    }
+
+    // The leader revokes the first as handed back and the second as lost, on the web.
+    let mut leader = tungnha_tests::WebSession::sign_in(&server, "totruong", tungnha_tests::PASSWORD);
+    leader.get("/devices");
+    let csrf = leader.csrf.clone();
+    let ids: Vec<String> = devices.iter().map(|d| d.identity().device_id.to_string()).collect();
+    assert_eq!(leader.post(&format!("/devices/{}/revoke", ids[0]), &[("csrf", &csrf)]).status, 303);
+    assert_eq!(
+        leader.post(&format!("/devices/{}/revoke", ids[1]), &[("csrf", &csrf), ("lost", "1")]).status,
+        303
+    );
+    let page = leader.get("/devices");
+    assert_eq!(
+        page.html.matches("Chờ máy gửi nốt dữ liệu chưa gửi").count(),
+        1,
+        "only the one handed back waits"
+    );
+    // The third was revoked eight days ago (from the command line), its week spent.
+    let past = now() - 8 * 86_400_000;
+    let third = ids[2].parse().expect("id");
+    server
+        .state
+        .db
+        .revoke_device(&third, past, Some(past + tungnha_server::api::FINAL_UPLOAD_MS))
+        .expect("revoked");
+
+    let handed_back = devices[0].sync().expect("the server answers");
+    assert!(handed_back.wiped && handed_back.kept, "{handed_back:?}");
+    assert_eq!(handed_back.unsent_lost, 0);
+    assert!(devices[0].hamlets().is_empty(), "wiped after the upload");
+    assert_eq!(server.state.db.coverage(h).expect("coverage").visits, 1, "its visit reached the server");
+    let record = server.state.db.device(&ids[0].parse().expect("id")).expect("read").expect("device");
+    assert_eq!(record.final_upload_until, None, "the final upload is spent");
+
+    for (i, d) in devices.iter_mut().enumerate().skip(1) {
+        let report = d.sync().expect("the server answers");
+        assert!(report.wiped && !report.kept, "{report:?}");
+        assert_eq!(report.unsent_lost, 1, "device {i} says what it could not send");
+    }
+    assert_eq!(
+        server.state.db.coverage(h).expect("coverage").visits,
+        1,
+        "nothing from the lost or late ones"
+    );
+    let audit = server.state.db.audit_events(5).expect("audit");
+    assert!(audit.iter().any(|e| e.action == "revoke" && e.detail.contains("lost or stolen")));
+}

@@ -113,7 +113,7 @@ export async function decode(bytes) {
   if (body.length > MAX_BYTES) throw new Error('the envelope is too large');
   const r = new Reader(body);
   const flags = r.byte();
-  if (flags & ~1) throw new Error('unknown flags');
+  if (flags & ~3) throw new Error('unknown flags');
   const count = r.uleb();
   if (count > MAX_DOCS) throw new Error('too many documents');
   const docs = [];
@@ -139,5 +139,5 @@ export async function decode(bytes) {
   const drop = [];
   for (let i = 0; i < drops; i++) drop.push(r.string());
   if (r.at !== body.length) throw new Error('bytes after the envelope');
-  return { wipe: (flags & 1) === 1, docs, drop };
+  return { wipe: (flags & 1) === 1, kept: (flags & 2) === 2, docs, drop };
 }

@@ -337,7 +337,7 @@ async function syncNow(byHand) {
   try {
     const report = await replica.sync();
     wiped = report.wiped;
-    if (report.wiped) say(t('wiped'), 'bad');
+    if (report.wiped) say(report.kept ? t('wiped_kept') : report.lost ? `${t('wiped_lost')} (${report.lost})` : t('wiped'), 'bad');
     else if (byHand) say(t('synced'));
   } catch (err) {
     say(err instanceof SyncError && err.code !== 'http' ? `${t('sync_failed')} (${err.message})` : t('sync_failed'), 'bad');

@@ -267,7 +267,7 @@ export class Replica {
   }
 
   async syncRounds() {
-    const report = { rounds: 0, up: 0, down: 0, wiped: false, dropped: [] };
+    const report = { rounds: 0, up: 0, down: 0, wiped: false, kept: false, lost: 0, dropped: [] };
     if (!this.credentials) return report;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       for (const hamlet of this.docs.keys()) await this.squash(hamlet);
@@ -299,6 +299,9 @@ export class Replica {
         this.credentials = null;
         this.me = null;
         report.wiped = true;
+        // Revoked: the server kept what this request carried (a final upload), or not.
+        report.kept = answer.kept;
+        report.lost = answer.kept ? 0 : sent.reduce((n, d) => n + d.changes.length, 0);
         return report;
       }
       await this.absorb(sent, answer);
