@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use tungnha_client_core::collate;
 use tungnha_client_core::coverage::vn_time;
 use tungnha_client_core::device::{Device, DeviceError};
 use tungnha_client_core::{HamletId, HouseholdForm, HouseholdId, HouseholdStatus, Outcome, VisitForm};
@@ -173,7 +174,10 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             let statuses = log.household_statuses();
             let mut rows = Vec::new();
             let mut text = Vec::new();
-            for (id, hh) in log.households().ok.iter().filter(|(_, hh)| !hh.retired) {
+            // By address, in Vietnamese order ("Số 2" before "Số 10"), as on the phone.
+            let mut listed: Vec<_> = log.households().ok.into_iter().filter(|(_, hh)| !hh.retired).collect();
+            listed.sort_by(|(a, x), (b, y)| collate::compare(&x.label, &y.label).then_with(|| a.cmp(b)));
+            for (id, hh) in &listed {
                 let status = statuses.get(id).copied().unwrap_or(HouseholdStatus::NotVisited);
                 text.push(format!("{id}\t{}\t{}", status_label(status), hh.label));
                 rows.push(json!({"id": id, "label": hh.label, "head": hh.head, "members": hh.members, "status": status}));

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod catalogue;
+pub mod collate;
 pub mod coverage;
 pub mod domain;
 pub mod ids;

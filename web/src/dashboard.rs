@@ -3,9 +3,9 @@
 //! with the follow-up list for the next round.
 
 use maud::{Markup, html};
-use tungnha_client_core::Coverage;
 use tungnha_client_core::Outcome;
 use tungnha_client_core::coverage::{HouseholdStatus, VolunteerFigures, share, to_cover};
+use tungnha_client_core::{Coverage, collate};
 
 use crate::chart;
 use crate::i18n::Lang;
@@ -119,7 +119,7 @@ impl Sort {
     /// Orders hamlet rows.
     pub fn apply(self, rows: &mut [HamletLine]) {
         match self {
-            Sort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+            Sort::Name => rows.sort_by(|a, b| collate::compare(&a.name, &b.name)),
             Sort::Coverage => rows.sort_by(|a, b| a.figures.ratio.total_cmp(&b.figures.ratio)),
             Sort::FollowUps => rows.sort_by_key(|r| std::cmp::Reverse(r.figures.follow_ups)),
             Sort::Activity => rows.sort_by(|a, b| a.last_activity.cmp(&b.last_activity)),

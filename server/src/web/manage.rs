@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tungnha_client_core::catalogue::{Catalogue, Entry, is_code};
+use tungnha_client_core::collate;
 use tungnha_client_core::coverage::vn_day;
 use tungnha_client_core::domain::{CommuneKind, MAX_TEXT_CHARS};
 use tungnha_client_core::rules::text_fault;
@@ -59,7 +60,7 @@ fn person_ref(u: &User) -> PersonRef {
 fn users_of(state: &AppState, commune: &CommuneId) -> Result<Vec<User>, PageError> {
     let mut users: Vec<User> =
         state.db.all_users()?.into_iter().filter(|u| u.commune.as_ref() == Some(commune)).collect();
-    users.sort_by(|a, b| (a.role, &a.name).cmp(&(b.role, &b.name)));
+    users.sort_by(|a, b| a.role.cmp(&b.role).then_with(|| collate::compare(&a.name, &b.name)));
     Ok(users)
 }
 
@@ -720,11 +721,11 @@ pub(crate) async fn devices(
                 })
                 .collect();
             lines.sort_by(|a, b| {
-                (a.revoked_at.is_some(), &a.owner, a.enrolled_at).cmp(&(
-                    b.revoked_at.is_some(),
-                    &b.owner,
-                    b.enrolled_at,
-                ))
+                a.revoked_at
+                    .is_some()
+                    .cmp(&b.revoked_at.is_some())
+                    .then_with(|| collate::compare(&a.owner, &b.owner))
+                    .then_with(|| a.enrolled_at.cmp(&b.enrolled_at))
             });
             Ok(tungnha_web::manage::devices(&v.chrome(), &lines, q.notice(v)).into_response())
         })

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tungnha_client_core::catalogue::Catalogue;
+use tungnha_client_core::collate;
 use tungnha_client_core::coverage::vn_day;
 use tungnha_client_core::{CommuneId, Coverage, HouseholdId, Role, UserId};
 use tungnha_web::dashboard::{
@@ -164,7 +165,9 @@ pub(crate) fn volunteer_lines(state: &AppState, c: &Coverage) -> Vec<VolunteerLi
         .iter()
         .map(|(id, f)| VolunteerLine { name: names.get(id).cloned().unwrap_or_default(), figures: *f })
         .collect();
-    lines.sort_by(|a, b| b.figures.visits.cmp(&a.figures.visits).then_with(|| a.name.cmp(&b.name)));
+    lines.sort_by(|a, b| {
+        b.figures.visits.cmp(&a.figures.visits).then_with(|| collate::compare(&a.name, &b.name))
+    });
     lines
 }
 
@@ -257,8 +260,8 @@ pub(crate) fn household_lines(state: &AppState, hamlet: &Hamlet) -> Result<Vec<H
             head: h.head,
         })
         .collect();
-    // "Số 2" before "Số 10", as people number houses.
-    lines.sort_by(|a, b| alphanumeric_sort::compare_str(&a.label, &b.label).then_with(|| a.id.cmp(&b.id)));
+    // Vietnamese order, "Số 2" before "Số 10", as people number houses.
+    lines.sort_by(|a, b| collate::compare(&a.label, &b.label).then_with(|| a.id.cmp(&b.id)));
     Ok(lines)
 }
 
@@ -419,7 +422,7 @@ pub(crate) fn team_page(state: &AppState, leader: &UserId) -> Result<TeamPage, P
     }
     Sort::Name.apply(&mut hamlets);
     follow_ups.sort_by(|a, b| {
-        a.hamlet_name.cmp(&b.hamlet_name).then_with(|| alphanumeric_sort::compare_str(&a.label, &b.label))
+        collate::compare(&a.hamlet_name, &b.hamlet_name).then_with(|| collate::compare(&a.label, &b.label))
     });
     let enrollable = team_members(state, leader)?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
     Ok(TeamPage {

@@ -399,3 +399,26 @@ fn the_dashboards_rows_add_up_to_its_totals() {
     assert!(page.html.contains("16,0%"), "the commune's coverage is derived from its rows");
     assert!(!page.html.contains("17,8%"));
 }
+
+/// Issue: "Trung Thắng" came before "Tân An" on the dashboard, and Đặng and Đỗ after Võ
+/// on the people page (byte order). Both are in Vietnamese order now.
+#[test]
+fn names_are_in_vietnamese_order() {
+    let (server, _) = server();
+    let db = &server.state.db;
+    let csv = "code,name,kind,target_households\ntt,Trung Thắng,thon,10\nta,Tân An,thon,10\n";
+    admin::hamlets_import(db, admin::CLI, COMMUNE, csv.as_bytes()).expect("hamlets");
+    for (username, name) in [("vo", "Võ Văn Ba"), ("do", "Đỗ Thị Hà"), ("dang", "Đặng Văn An"), ("duong", "Dương Minh")] {
+        admin::user_add(db, admin::CLI, username, Role::Volunteer, Some(COMMUNE), Some(name), Some(PASSWORD))
+            .expect("user");
+    }
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let order = |html: &str, names: &[&str]| {
+        let at: Vec<usize> = names.iter().map(|n| html.find(n).unwrap_or_else(|| panic!("{n} is listed"))).collect();
+        at.windows(2).all(|w| w[0] < w[1])
+    };
+    let dashboard = official.get(&format!("/communes/{COMMUNE}"));
+    assert!(order(&dashboard.html, &["Khu phố 1", "Tân An", "Trung Thắng"]), "hamlets in Vietnamese order");
+    let people = official.get(&format!("/communes/{COMMUNE}/people"));
+    assert!(order(&people.html, &["Dương Minh", "Đặng Văn An", "Đỗ Thị Hà", "Võ Văn Ba"]), "people in Vietnamese order");
+}
