@@ -10,10 +10,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 use tungnha_client_core::Coverage;
+use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::coverage::{share, to_cover, vn_day};
 use tungnha_web::Texts;
 
-use super::pages::{CommuneData, commune_data, household_lines, managed_commune, names};
+use super::pages::{CommuneData, accounts_by_kind, commune_data, household_lines, managed_commune, names};
 use super::{PageError, Viewer, visible_hamlet};
 use crate::AppState;
 use crate::admin;
@@ -39,8 +40,16 @@ struct Table {
 }
 
 /// The summary sheet of a hamlet or a commune: `to_cover` is the hamlet's, or the sum
-/// of the commune's hamlets' (`coverage::to_cover`), as on the dashboards.
-fn summary(t: &Texts, title: &str, c: &Coverage, target: u64, to_cover: u64, now: i64) -> Table {
+/// of the commune's hamlets' (`coverage::to_cover`), as on the dashboards; accounts by
+/// kind under the catalogue's labels.
+fn summary(
+    t: &Texts,
+    title: &str,
+    c: &Coverage,
+    (target, to_cover): (u64, u64),
+    catalogue: &Catalogue,
+    now: i64,
+) -> Table {
     let mut rows = vec![
         vec![Cell::Text(title.to_owned()), Cell::Text(String::new())],
         vec![Cell::Text(t.exported_on.into()), Cell::Day(vn_day(now))],
@@ -55,8 +64,8 @@ fn summary(t: &Texts, title: &str, c: &Coverage, target: u64, to_cover: u64, now
         vec![Cell::Text(t.people_helped.into()), Cell::Int(c.people)],
         vec![Cell::Text(t.follow_ups.into()), Cell::Int(c.follow_ups)],
     ];
-    for (kind, n) in &c.accounts {
-        rows.push(vec![Cell::Text(format!("{}: {kind}", t.accounts)), Cell::Int(*n)]);
+    for (kind, n) in accounts_by_kind(catalogue, c) {
+        rows.push(vec![Cell::Text(format!("{}: {kind}", t.accounts)), Cell::Int(n)]);
     }
     Table { name: t.sheet_summary.into(), header: vec![t.detail, ""], rows }
 }
@@ -198,17 +207,24 @@ fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
+/// A table as CSV in the viewer's language's conventions, which are the ones the
+/// spreadsheet on their computer expects: in Vietnamese, fields separated by `;` and a
+/// decimal comma (Excel set to Vietnamese splits on `,` otherwise, and reads 0.3289 as
+/// text); in English, `,` and a decimal point. Numbers carry no thousands separator.
 fn csv(table: &Table, lang: tungnha_web::Lang) -> Result<Vec<u8>, PageError> {
     let internal = |e: csv::Error| PageError::Internal(e.to_string());
+    let (delimiter, decimal) = match lang {
+        tungnha_web::Lang::Vi => (b';', ","),
+        tungnha_web::Lang::En => (b',', "."),
+    };
     // A byte-order mark, so Excel opens the UTF-8 file with its diacritics intact.
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let mut out = csv::WriterBuilder::new().delimiter(delimiter).from_writer(b"\xEF\xBB\xBF".to_vec());
     out.write_record(&table.header).map_err(internal)?;
     for row in &table.rows {
         out.write_record(row.iter().map(|cell| match cell {
             Cell::Text(s) => inert(s),
             Cell::Int(n) => n.to_string(),
-            // Plain numbers: a CSV is read by programs, not people.
-            Cell::Ratio(x) => format!("{x:.4}"),
+            Cell::Ratio(x) => format!("{x:.4}").replace('.', decimal),
             Cell::Day(d) => lang.day(d),
         }))
         .map_err(internal)?;
@@ -235,7 +251,14 @@ const CSV: &str = "text/csv; charset=utf-8";
 /// The commune's tables: summary, hamlets, volunteers, days.
 fn commune_tables(state: &AppState, t: &Texts, data: &CommuneData, now: i64) -> Vec<Table> {
     vec![
-        summary(t, &data.commune.name, &data.totals, data.target, data.to_cover, now),
+        summary(
+            t,
+            &data.commune.name,
+            &data.totals,
+            (data.target, data.to_cover),
+            &data.commune.catalogue,
+            now,
+        ),
         hamlets(t, &data.rows),
         volunteers(state, t, &data.totals),
         days(t, &data.totals),
@@ -301,8 +324,8 @@ async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool)
                         t,
                         &hamlet.name,
                         &coverage,
-                        hamlet.target_households,
-                        to_cover(hamlet.target_households, coverage.registered),
+                        (hamlet.target_households, to_cover(hamlet.target_households, coverage.registered)),
+                        &commune.catalogue,
                         now,
                     ),
                     hamlets(t, &[(hamlet.clone(), coverage.clone())]),
@@ -346,6 +369,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn csv_follows_the_conventions_of_the_viewers_language() {
+        let table = Table {
+            name: "t".into(),
+            header: vec!["Thôn", "Tỷ lệ"],
+            rows: vec![vec![Cell::Text("=Khu 1, 2".into()), Cell::Ratio(0.32891)]],
+        };
+        let vi = String::from_utf8(csv(&table, tungnha_web::Lang::Vi).expect("csv")).expect("utf-8");
+        assert_eq!(vi, "\u{feff}Thôn;Tỷ lệ\n'=Khu 1, 2;0,3289\n");
+        let en = String::from_utf8(csv(&table, tungnha_web::Lang::En).expect("csv")).expect("utf-8");
+        assert_eq!(en, "\u{feff}Thôn,Tỷ lệ\n\"'=Khu 1, 2\",0.3289\n");
+    }
+
+    #[test]
     fn csv_cells_that_would_be_formulas_are_made_inert() {
         let table = Table {
             name: "t".into(),
@@ -366,7 +402,7 @@ mod tests {
                 "'-2+3",
                 "'@SUM(A1)",
                 "'\tx",
-                "\"Số 1, hẻm 2\"",
+                "Số 1, hẻm 2",
                 "\"\""
             ]
         );

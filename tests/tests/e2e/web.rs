@@ -238,6 +238,11 @@ fn the_excel_export_holds_the_dashboard_figures_and_is_audited() {
     assert_eq!(num("Tài khoản đã tạo"), 4.0);
     assert_eq!(num("Người được hướng dẫn"), 8.0);
     assert_eq!(num("Hộ cần quay lại"), 1.0);
+    // The summary names account kinds by their labels, never by code.
+    let summary = book.worksheet_range("Tổng hợp").expect("summary sheet");
+    let labels: Vec<String> = summary.rows().map(|r| r[0].to_string()).collect();
+    assert!(labels.iter().any(|l| l.starts_with("Tài khoản đã tạo: VNeID")), "{labels:?}");
+    assert!(!labels.iter().any(|l| l.contains("vneid_l1")), "{labels:?}");
     let volunteers = book.worksheet_range("Tình nguyện viên").expect("volunteers sheet");
     assert_eq!(volunteers.rows().nth(1).expect("tnv1")[1], Data::String("tnv1".into()));
 
@@ -245,6 +250,12 @@ fn the_excel_export_holds_the_dashboard_figures_and_is_audited() {
     let text = String::from_utf8(csv.body).expect("UTF-8");
     assert!(text.starts_with('\u{feff}'), "a BOM so Excel reads the diacritics");
     assert_eq!(text.lines().filter(|l| l.contains("Đã bao phủ")).count(), 3);
+    // In Vietnamese, the separators Excel set to Vietnamese expects: `;` and a decimal comma.
+    let csv = official.download("/communes/p-test/export.csv");
+    let text = String::from_utf8(csv.body).expect("UTF-8");
+    let kp1 = text.lines().find(|l| l.starts_with("kp-1;")).expect("kp-1, separated by ;");
+    let ratio = kp1.split(';').find(|f| f.starts_with("0,")).expect("a ratio with a decimal comma");
+    assert_eq!(ratio, format!("{:.4}", 3.0 / 30.0).replace('.', ","), "{kp1}");
 
     let audit = server.state.db.audit_events(2).expect("audit");
     assert!(audit.iter().all(|e| e.action == "export" && e.by == "canbo"));
@@ -408,17 +419,23 @@ fn names_are_in_vietnamese_order() {
     let db = &server.state.db;
     let csv = "code,name,kind,target_households\ntt,Trung Thắng,thon,10\nta,Tân An,thon,10\n";
     admin::hamlets_import(db, admin::CLI, COMMUNE, csv.as_bytes()).expect("hamlets");
-    for (username, name) in [("vo", "Võ Văn Ba"), ("do", "Đỗ Thị Hà"), ("dang", "Đặng Văn An"), ("duong", "Dương Minh")] {
+    for (username, name) in
+        [("vo", "Võ Văn Ba"), ("do", "Đỗ Thị Hà"), ("dang", "Đặng Văn An"), ("duong", "Dương Minh")]
+    {
         admin::user_add(db, admin::CLI, username, Role::Volunteer, Some(COMMUNE), Some(name), Some(PASSWORD))
             .expect("user");
     }
     let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
     let order = |html: &str, names: &[&str]| {
-        let at: Vec<usize> = names.iter().map(|n| html.find(n).unwrap_or_else(|| panic!("{n} is listed"))).collect();
+        let at: Vec<usize> =
+            names.iter().map(|n| html.find(n).unwrap_or_else(|| panic!("{n} is listed"))).collect();
         at.windows(2).all(|w| w[0] < w[1])
     };
     let dashboard = official.get(&format!("/communes/{COMMUNE}"));
     assert!(order(&dashboard.html, &["Khu phố 1", "Tân An", "Trung Thắng"]), "hamlets in Vietnamese order");
     let people = official.get(&format!("/communes/{COMMUNE}/people"));
-    assert!(order(&people.html, &["Dương Minh", "Đặng Văn An", "Đỗ Thị Hà", "Võ Văn Ba"]), "people in Vietnamese order");
+    assert!(
+        order(&people.html, &["Dương Minh", "Đặng Văn An", "Đỗ Thị Hà", "Võ Văn Ba"]),
+        "people in Vietnamese order"
+    );
 }
