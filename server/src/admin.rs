@@ -190,7 +190,7 @@ pub fn hamlets_import(db: &Db, by: &str, commune: &str, bytes: &[u8]) -> Result<
         .ok_or_else(|| invalid(format!("commune {commune} does not exist; add it first")))?;
     let hamlets = parse_hamlets(&commune, bytes, &|id| Ok(db.hamlet(id)?.is_some()))?;
     db.put_hamlets(&hamlets)?;
-    audit(db, by, Some(&commune), "hamlets_import", format!("{} hamlets into {commune}", hamlets.len()))?;
+    audit(db, by, Some(&commune), "hamlets_import", format!("{} · {commune}", hamlets.len()))?;
     Ok(hamlets)
 }
 
@@ -291,13 +291,7 @@ pub fn households_import(db: &Db, by: &str, hamlet: &str, bytes: &[u8]) -> Resul
         coverage: Coverage::compute(&log),
         before: None,
     })?;
-    audit(
-        db,
-        by,
-        Some(&record.commune),
-        "households_import",
-        format!("{} households into {id}", forms.len()),
-    )?;
+    audit(db, by, Some(&record.commune), "households_import", format!("{} · {id}", forms.len()))?;
     Ok(forms.len())
 }
 
@@ -426,7 +420,7 @@ pub fn users_import(db: &Db, by: &str, commune: &str, bytes: &[u8]) -> Result<Ve
         .ok_or_else(|| invalid(format!("commune {commune} does not exist; add it first")))?;
     let users = parse_users(&commune, bytes, &|id| Ok(db.user(id)?.is_some()))?;
     db.put_users(&users)?;
-    audit(db, by, Some(&commune), "users_import", format!("{} users into {commune}", users.len()))?;
+    audit(db, by, Some(&commune), "users_import", format!("{} · {commune}", users.len()))?;
     Ok(users)
 }
 
@@ -596,7 +590,7 @@ pub fn set_visits_from(db: &Db, by: &str, commune: &CommuneId, from: Option<i64>
     let mut c = db.commune(commune)?.ok_or_else(|| invalid(format!("commune {commune} does not exist")))?;
     c.visits_from = from;
     db.put_commune(&c)?;
-    let what = from.map_or_else(|| "none".to_owned(), tungnha_client_core::coverage::vn_day);
+    let what = from.map_or_else(|| "—".to_owned(), tungnha_client_core::coverage::vn_day);
     audit(db, by, Some(commune), "visits_from", format!("{commune}: {what}"))
 }
 

@@ -345,13 +345,13 @@ pub fn revoke_device(state: &AppState, by: &User, id: &DeviceId, lost: bool) -> 
             .db
             .revoke_device(&device.id, now, (!lost).then_some(now + FINAL_UPLOAD_MS))?
             .ok_or_else(|| ApiError::NotFound(format!("device {id}")))?;
-        let how = if lost { "lost or stolen: no final upload" } else { "its unsent work may be sent once" };
+        // Lost or stolen: no final upload, and the audit says so by its action.
         state.db.audit(&AuditEvent {
             at: now,
             by: by.id.to_string(),
             commune: owner.commune.clone(),
-            action: "revoke".into(),
-            detail: format!("device {} ({}) of {}; {how}", device.id, device.name, device.user),
+            action: if lost { "revoke_lost" } else { "revoke" }.into(),
+            detail: format!("{} ({}) · {}", device.id, device.name, device.user),
         })?;
         return Ok(device);
     }

@@ -197,8 +197,15 @@ async function visitForm(page) {
  *  search and the place in the list are kept, and "Đã lưu." stays until they move on. */
 async function typing() {
   const { context, page } = await open(false);
-  await page.goto(`${base}/app/enrol?code=${arg.code}`);
+  // A mistyped code: refused in Vietnamese, and what was typed stays to be corrected.
+  await page.goto(`${base}/app/enrol?code=SAIMA12345`);
   await ready(page);
+  await page.fill('#device-name', 'Điện thoại của Lan');
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#message.bad');
+  assert.equal(await page.textContent('#message'), 'Mã đăng ký không đúng, đã dùng hoặc đã hết hạn. Hãy xin tổ trưởng mã mới.');
+  assert.equal(await page.inputValue('#device-name'), 'Điện thoại của Lan');
+  await page.fill('#code', arg.code);
   await page.click('form button[type=submit]');
   await page.waitForSelector('#hamlets');
   await page.click('#hamlets a >> nth=0');

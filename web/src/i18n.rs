@@ -243,6 +243,10 @@ pub struct Texts {
     pub save: &'static str,
     // Audit
     pub audit_title: &'static str,
+    /// Who did it, as the audit log's column says.
+    pub done_by: &'static str,
+    /// Each audit action code with what it means, in this language.
+    pub audit_actions: &'static [(&'static str, &'static str)],
     pub action: &'static str,
     pub detail: &'static str,
     pub no_events: &'static str,
@@ -346,6 +350,13 @@ pub struct Texts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_audit_action_has_a_label_in_each_language() {
+        let codes = |lang: Lang| lang.texts().audit_actions.iter().map(|(c, _)| *c).collect::<Vec<_>>();
+        assert_eq!(codes(Lang::Vi), codes(Lang::En));
+        assert!(codes(Lang::Vi).contains(&"households_import"));
+    }
 
     #[test]
     fn numbers_follow_each_language() {

@@ -378,12 +378,22 @@ pub fn audit(chrome: &Chrome, events: &[AuditLine]) -> Markup {
             } @else {
                 div.scroll { table #audit {
                     thead { tr {
-                        th scope="col" { (t.when) } th scope="col" { (t.by) }
+                        th scope="col" { (t.when) } th scope="col" { (t.done_by) }
                         th scope="col" { (t.action) } th scope="col" { (t.detail) }
                     } }
                     tbody {
                         @for e in events {
-                            tr { td { (chrome.lang.time(e.at)) } td { (e.by) } td { code { (e.action) } } td { (e.detail) } }
+                            tr {
+                                td { (chrome.lang.time(e.at)) }
+                                td { (e.by) }
+                                td data-action=(e.action) {
+                                    @match t.audit_actions.iter().find(|(code, _)| *code == e.action) {
+                                        Some((_, label)) => (label),
+                                        None => code { (e.action) },
+                                    }
+                                }
+                                td { (e.detail) }
+                            }
                         }
                     }
                 } }

@@ -396,15 +396,7 @@ mod tests {
         let cells: Vec<&str> = text.trim_start_matches('\u{feff}').lines().skip(1).collect();
         assert_eq!(
             cells,
-            [
-                "\"'=HYPERLINK(\"\"http://x\"\")\"",
-                "'+1",
-                "'-2+3",
-                "'@SUM(A1)",
-                "'\tx",
-                "Số 1, hẻm 2",
-                "\"\""
-            ]
+            ["\"'=HYPERLINK(\"\"http://x\"\")\"", "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "Số 1, hẻm 2", "\"\""]
         );
     }
 }

@@ -174,7 +174,7 @@ fn decide_now(state: &AppState, v: &Viewer, id: &str, fields: &[(String, String)
     let now = crate::now_ms();
     let mut named: Vec<&str> = ids.iter().take(AUDIT_IDS).map(HouseholdId::as_str).collect();
     let more = ids.len().saturating_sub(AUDIT_IDS);
-    let more_text = format!("and {more} more");
+    let more_text = format!("+{more}");
     if more > 0 {
         named.push(&more_text);
     }
@@ -187,7 +187,7 @@ fn decide_now(state: &AppState, v: &Viewer, id: &str, fields: &[(String, String)
         by: user.id.to_string(),
         commune: Some(hamlet.commune.clone()),
         action: action.into(),
-        detail: format!("{} households in {}: {}", ids.len(), hamlet.id, named.join(", ")),
+        detail: format!("{} · {}: {}", ids.len(), hamlet.id, named.join(", ")),
     };
     let review = Review { by: user.id.clone(), at: now };
     match decision {

@@ -349,7 +349,7 @@ fn a_leader_reviews_households_listed_in_the_field() {
     assert!(
         audit
             .iter()
-            .any(|e| e.action == "households_retired" && e.by == "totruong" && e.detail.starts_with("2 "))
+            .any(|e| e.action == "households_retired" && e.by == "totruong" && e.detail.starts_with("2 · "))
     );
     assert!(audit.iter().any(|e| e.action == "households_confirmed" && e.detail.contains(added[0].as_str())));
     phone.sync().expect("sync");

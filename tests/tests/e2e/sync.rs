@@ -213,5 +213,5 @@ fn a_revoked_device_sends_its_unsent_work_before_it_wipes_itself() {
         "nothing from the lost or late ones"
     );
     let audit = server.state.db.audit_events(5).expect("audit");
-    assert!(audit.iter().any(|e| e.action == "revoke" && e.detail.contains("lost or stolen")));
+    assert!(audit.iter().any(|e| e.action == "revoke_lost"));
 }

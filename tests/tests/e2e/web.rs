@@ -439,3 +439,17 @@ fn names_are_in_vietnamese_order() {
         "people in Vietnamese order"
     );
 }
+
+/// Issue: the audit log showed raw action codes (`households_import`) and headed its
+/// actor column "Người thăm". Each action reads in the viewer's language.
+#[test]
+fn the_audit_log_reads_in_vietnamese() {
+    let (server, _) = server();
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let page = official.get(&format!("/communes/{COMMUNE}/audit"));
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("Người thực hiện") && !page.html.contains("Người thăm"));
+    assert!(page.html.contains("data-action=\"households_import\">Nhập danh sách hộ<"), "{}", page.html);
+    let table = &page.html[page.html.find("id=\"audit\"").expect("the audit table")..];
+    assert!(!table.contains("<code>"), "every action the setup made has its label: {table}");
+}

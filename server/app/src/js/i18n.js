@@ -57,6 +57,18 @@ const vi = {
   other_lang: 'English',
   invalid: 'Chưa hợp lệ',
   too_many_households: 'Hôm nay bạn đã thêm đủ số hộ cho phép; hãy báo tổ trưởng hoặc thêm tiếp vào ngày mai.',
+  enrol_offline: 'Không kết nối được máy chủ; hãy thử lại khi có mạng.',
+  api_bad_enrol_code: 'Mã đăng ký không đúng, đã dùng hoặc đã hết hạn. Hãy xin tổ trưởng mã mới.',
+  api_too_many_attempts: 'Thử sai quá nhiều lần; hãy chờ một phút rồi thử lại.',
+  api_unauthenticated: 'Điện thoại này chưa được đăng ký (hoặc đã bị xóa); hãy đăng ký lại.',
+  api_forbidden: 'Tài khoản của bạn đang bị khóa; hãy hỏi cán bộ xã, phường.',
+  api_not_assigned: 'Bạn không còn được phân công thôn, khu phố này; hãy hỏi tổ trưởng.',
+  api_rule_violation: 'máy chủ từ chối một thay đổi không hợp lệ',
+  api_foreign_actor: 'máy chủ từ chối dữ liệu của điện thoại này',
+  api_bad_envelope: 'dữ liệu đồng bộ bị hỏng',
+  api_payload_too_large: 'dữ liệu gửi lên quá lớn',
+  api_internal: 'máy chủ gặp lỗi; hãy thử lại sau',
+  api_other: 'máy chủ không nhận yêu cầu',
   guided_needs: 'Đã hướng dẫn: hãy chọn ít nhất một nội dung hoặc ghi số người được hướng dẫn.',
   before_visits_from: 'Giờ trên điện thoại sớm hơn ngày xã bắt đầu ghi nhận lượt thăm; hãy chỉnh lại ngày giờ của điện thoại.',
   at: 'Thời gian (kiểm tra đồng hồ điện thoại)',
@@ -120,6 +132,18 @@ const en = {
   other_lang: 'Tiếng Việt',
   invalid: 'Not valid',
   too_many_households: 'You have added as many households as one day allows; tell your team leader or add more tomorrow.',
+  enrol_offline: 'Could not reach the server; try again when there is signal.',
+  api_bad_enrol_code: 'This enrolment code is wrong, used or expired. Ask your team leader for a new one.',
+  api_too_many_attempts: 'Too many wrong tries; wait a minute and try again.',
+  api_unauthenticated: 'This phone is not enrolled (or was removed); enrol it again.',
+  api_forbidden: 'Your account is locked; ask the commune official.',
+  api_not_assigned: 'You are no longer assigned to this hamlet; ask your team leader.',
+  api_rule_violation: 'the server refused a change that breaks the rules',
+  api_foreign_actor: 'the server refused this phone’s data',
+  api_bad_envelope: 'the sync data was damaged',
+  api_payload_too_large: 'what was sent is too large',
+  api_internal: 'the server failed; try again later',
+  api_other: 'the server did not accept the request',
   guided_needs: 'Guided: choose at least one topic or say how many people were helped.',
   before_visits_from: "The phone's date is before the day the commune started recording visits; set the phone's date and time.",
   at: 'Time (check the phone’s clock)',
@@ -130,6 +154,12 @@ const en = {
 export function lang() {
   const m = document.cookie.match(/(?:^|;\s*)lang=(en|vi)/);
   return m ? m[1] : 'vi';
+}
+
+/** What an API error code means for the person holding the phone. */
+export function apiText(code) {
+  const texts = lang() === 'en' ? en : vi;
+  return texts[`api_${code}`] ?? texts.api_other;
 }
 
 export function t(key) {

@@ -6,7 +6,7 @@
 import { Store } from './store.js';
 import { Replica, SyncError } from './replica.js';
 import { RuleError, OUTCOMES, vnDay } from './rules.js';
-import { t, lang, setLang } from './i18n.js';
+import { apiText, t, lang, setLang } from './i18n.js';
 
 const SYNC_EVERY_MS = 60_000;
 const app = document.getElementById('app');
@@ -83,8 +83,8 @@ function enrolScreen(code) {
         await syncNow(false);
         render();
       } catch (err) {
-        // What was typed stays, to be corrected.
-        say(err.message, 'bad');
+        // What was typed stays, to be corrected; the reason in the volunteer's language.
+        say(err instanceof SyncError && err.code !== 'http' ? apiText(err.code) : t('enrol_offline'), 'bad');
         button.disabled = false;
         button.textContent = t('enrol');
         refresh();
@@ -340,7 +340,9 @@ async function syncNow(byHand) {
     if (report.wiped) say(report.kept ? t('wiped_kept') : report.lost ? `${t('wiped_lost')} (${report.lost})` : t('wiped'), 'bad');
     else if (byHand) say(t('synced'));
   } catch (err) {
-    say(err instanceof SyncError && err.code !== 'http' ? `${t('sync_failed')} (${err.message})` : t('sync_failed'), 'bad');
+    // The server's own message is for the log; the volunteer reads their language.
+    if (err instanceof SyncError && err.code !== 'http') console.warn(err.code, err.message);
+    say(err instanceof SyncError && err.code !== 'http' ? `${t('sync_failed')} (${apiText(err.code)})` : t('sync_failed'), 'bad');
   } finally {
     syncing = false;
     // A wiped phone has no screen left but enrolment; anything else stays where it is.
