@@ -13,14 +13,15 @@ use tungnha_client_core::coverage::vn_time;
 use tungnha_client_core::device::{Device, DeviceError};
 use tungnha_client_core::{HamletId, HouseholdForm, HouseholdId, HouseholdStatus, Outcome, VisitForm};
 
-/// Từng Nhà for volunteers: log every visit, even with no signal.
+/// Từng Nhà cho tình nguyện viên: ghi từng lượt thăm, cả khi không có sóng.
+/// (Từng Nhà for volunteers: log every visit, even with no signal.)
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
-    /// Where this device keeps its data (default: the user's data directory).
+    /// Thư mục lưu dữ liệu của thiết bị (where this device keeps its data; default: the user's data directory).
     #[arg(long, env = "TUNGNHA_HOME", global = true)]
     home: Option<PathBuf>,
-    /// Print machine-readable JSON.
+    /// In kết quả dạng JSON cho máy đọc (machine-readable JSON).
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -29,58 +30,58 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Enrol this device with the code from your team leader.
+    /// Đăng ký thiết bị bằng mã tổ trưởng đưa (enrol this device with your team leader's code).
     Enrol {
-        /// The server's address, e.g. `https://tungnha.example.gov.vn`
+        /// Địa chỉ máy chủ (the server's address), ví dụ `https://tungnha.example.gov.vn`
         url: String,
-        /// The single-use code.
+        /// Mã đăng ký dùng một lần (the single-use code).
         code: String,
-        /// What to call this device.
+        /// Tên thiết bị (what to call this device).
         #[arg(long, default_value = "tungnha CLI")]
         name: String,
     },
-    /// List your hamlets.
+    /// Các thôn, khu phố của bạn (your hamlets).
     Hamlets,
-    /// List a hamlet's households with their status.
+    /// Các hộ của một thôn và tình trạng, theo địa chỉ (a hamlet's households with their status, by address).
     Households {
-        /// The hamlet id.
+        /// Mã thôn, khu phố (the hamlet id).
         #[arg(long)]
         hamlet: String,
     },
-    /// Households.
+    /// Hộ gia đình (households).
     #[command(subcommand)]
     Household(HouseholdCommand),
-    /// Log a visit (works with no network).
+    /// Ghi một lượt thăm, không cần mạng (log a visit; works with no network).
     Visit {
-        /// The household id.
+        /// Mã hộ (the household id).
         #[arg(long)]
         household: String,
-        /// guided, already_done, not_home, declined or revisit.
+        /// Kết quả (outcome): guided (đã hướng dẫn), already_done (đã tự làm), not_home (vắng nhà), declined (từ chối), revisit (hẹn quay lại).
         #[arg(long)]
         outcome: String,
-        /// A topic guided (repeatable), e.g. --topic vneid.
+        /// Nội dung đã hướng dẫn, có thể lặp lại (a topic guided, repeatable), ví dụ --topic vneid.
         #[arg(long = "topic")]
         topics: Vec<String>,
-        /// Accounts created, KIND=N (repeatable), e.g. --account vneid_l2=2.
+        /// Tài khoản đã tạo, LOẠI=SỐ, có thể lặp lại (accounts created, KIND=N), ví dụ --account vneid_l2=2.
         #[arg(long = "account")]
         accounts: Vec<String>,
-        /// People helped.
+        /// Số người được hướng dẫn (people helped).
         #[arg(long, default_value_t = 0)]
         people: u32,
-        /// A short note.
+        /// Ghi chú ngắn (a short note).
         #[arg(long)]
         note: Option<String>,
     },
-    /// Sync with the server.
+    /// Đồng bộ với máy chủ (sync with the server).
     Sync,
-    /// Changes waiting and the last sync.
+    /// Thay đổi chờ gửi và lần đồng bộ gần nhất (changes waiting and the last sync).
     Status,
-    /// A hamlet's coverage, computed on this device (offline).
+    /// Độ bao phủ của một thôn, tính trên máy (a hamlet's coverage, computed offline).
     Coverage {
-        /// The hamlet id.
+        /// Mã thôn, khu phố (the hamlet id).
         #[arg(long)]
         hamlet: String,
-        /// Ask the server instead (leaders and officials): its figures and follow-ups.
+        /// Hỏi máy chủ (tổ trưởng, cán bộ): số liệu và các hộ cần quay lại (ask the server: its figures and follow-ups).
         #[arg(long)]
         remote: bool,
     },
@@ -88,21 +89,59 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum HouseholdCommand {
-    /// List a household missing from the hamlet's list; prints its id.
+    /// Thêm một hộ chưa có trong danh sách; in ra mã hộ (list a household missing from the list; prints its id).
     Add {
-        /// The hamlet id.
+        /// Mã thôn, khu phố (the hamlet id).
         #[arg(long)]
         hamlet: String,
-        /// The house number or alley, as people say it.
+        /// Số nhà, ngõ, hẻm như người dân vẫn nói (the house number or alley).
         #[arg(long)]
         label: String,
-        /// The head of the household's name.
+        /// Tên chủ hộ (the head of the household's name).
         #[arg(long)]
         head: Option<String>,
-        /// How many people live there.
+        /// Số nhân khẩu (how many people live there).
         #[arg(long)]
         members: Option<u32>,
     },
+}
+
+/// What went wrong, in Vietnamese, for the person at the keyboard; the English detail
+/// follows it in parentheses.
+fn in_vietnamese(e: &DeviceError, code: &str) -> &'static str {
+    match (e, code) {
+        (DeviceError::NotEnrolled, _) => {
+            "thiết bị này chưa được đăng ký: chạy `tungnha enrol URL MÃ` với mã tổ trưởng đưa"
+        }
+        (DeviceError::AlreadyEnrolled(_), _) => {
+            "thư mục này đã có một thiết bị đăng ký; hãy dùng --home khác"
+        }
+        (DeviceError::Invalid(_) | DeviceError::Log(_), _) => {
+            "dữ liệu nhập vào không hợp lệ, chưa có gì được ghi"
+        }
+        (DeviceError::Transport(_), "unreachable") => {
+            "không kết nối được máy chủ; mọi thứ vẫn lưu trên máy, hãy đồng bộ lại sau"
+        }
+        (DeviceError::Transport(_), "bad_enrol_code") => {
+            "mã đăng ký không đúng, đã dùng hoặc đã hết hạn; hãy xin tổ trưởng mã mới"
+        }
+        (DeviceError::Transport(_), "too_many_attempts") => {
+            "thử sai quá nhiều lần; hãy chờ một phút rồi thử lại"
+        }
+        (DeviceError::Transport(_), "unauthenticated") => {
+            "thiết bị này không còn được máy chủ nhận; hãy đăng ký lại"
+        }
+        (DeviceError::Transport(_), "forbidden") => {
+            "tài khoản của bạn đang bị khóa; hãy hỏi cán bộ xã, phường"
+        }
+        (DeviceError::Transport(_), "not_assigned") => {
+            "bạn không còn được phân công thôn, khu phố này; hãy hỏi tổ trưởng"
+        }
+        (DeviceError::Transport(_), "rule_violation") => "máy chủ từ chối một thay đổi không hợp lệ",
+        (DeviceError::Transport(_), _) => "máy chủ không nhận yêu cầu",
+        (DeviceError::Store(_), _) => "không đọc hoặc ghi được dữ liệu trên máy",
+        (DeviceError::Sync(_), _) => "dữ liệu đồng bộ nhận được không đọc được; mọi thứ vẫn lưu trên máy",
+    }
 }
 
 fn now_ms() -> i64 {
@@ -310,7 +349,7 @@ fn main() -> ExitCode {
             if cli.json {
                 println!("{}", json!({"code": code, "message": e.to_string()}));
             } else {
-                eprintln!("Lỗi (error): {e}");
+                eprintln!("Lỗi: {} ({e})", in_vietnamese(&e, &code));
             }
             ExitCode::FAILURE
         }

@@ -94,14 +94,19 @@ fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
     ] {
         let r = tungnha(home.path(), &bad);
         assert!(!r.ok && r.stderr.contains("Lỗi"), "{bad:?} was accepted: {}", r.stdout);
+        assert!(r.stderr.contains("không hợp lệ, chưa có gì được ghi"), "said in Vietnamese first: {}", r.stderr);
     }
+    // A guided visit that names no topic and nobody helped is refused there too.
+    let r = tungnha(home.path(), &["visit", "--household", &first, "--outcome", "guided"]);
+    assert!(!r.ok && r.stderr.contains("a guided visit names"), "{}", r.stderr);
     let status = json(&tungnha(home.path(), &["--json", "status"]));
     let pending = status["pending_changes"].as_u64().expect("count");
     assert_eq!(pending, 3, "{status}");
 
     let failed = tungnha(home.path(), &["sync"]);
     assert!(!failed.ok);
-    assert!(failed.stderr.contains("could not be reached"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("không kết nối được máy chủ"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("could not be reached"), "the English detail follows: {}", failed.stderr);
     // The attempt squashed the three changes into one before sending; still waiting.
     assert_eq!(json(&tungnha(home.path(), &["--json", "status"]))["pending_changes"], 1);
     let local = json(&tungnha(home.path(), &["--json", "coverage", "--hamlet", h]));
