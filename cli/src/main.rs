@@ -187,7 +187,7 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             Ok((
                 json!({"device_id": id.device_id, "user": id.user, "hamlets": hamlets.iter().map(|(h, _)| h).collect::<Vec<_>>()}),
                 format!(
-                    "Đã ghi danh thiết bị {} cho {} ({}). Số thôn/khu phố: {}.",
+                    "Đã đăng ký thiết bị {} cho {} ({}). Số thôn, khu phố: {}.",
                     id.device_id,
                     id.user.name,
                     id.user.id,
@@ -314,7 +314,7 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             let c =
                 device.coverage(&h).ok_or_else(|| invalid(format!("hamlet {h} is not on this device")))?;
             let text = format!(
-                "Số hộ: {}\nĐã bao phủ: {}\nĐã thăm: {}\nCần quay lại: {}\nLượt thăm: {}\nSố người được hỗ trợ: {}\nTài khoản: {}",
+                "Số hộ: {}\nĐã bao phủ: {}\nĐã thăm: {}\nCần quay lại: {}\nLượt thăm: {}\nSố người được hướng dẫn: {}\nTài khoản: {}",
                 c.registered,
                 c.covered,
                 c.attempted,

@@ -45,7 +45,7 @@ fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
 
     let enrol = tungnha(home.path(), &["enrol", &server.base(), &volunteer, "--name", "Điện thoại Lan"]);
     assert!(enrol.ok, "{}", enrol.stderr);
-    assert!(enrol.stdout.contains("Đã ghi danh"), "{}", enrol.stdout);
+    assert!(enrol.stdout.contains("Đã đăng ký"), "{}", enrol.stdout);
     let listed = json(&tungnha(home.path(), &["--json", "hamlets"]));
     assert_eq!(listed[0]["id"], h);
     assert_eq!(listed[0]["name"], "Khu phố 1");

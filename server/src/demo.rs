@@ -166,7 +166,7 @@ fn fresh_codes(db: &Db) -> Result<String, AdminError> {
     let mut out = String::new();
     for user in ENROL_AT_START {
         let code = admin::enrol_code(db, user, DAY)?;
-        let _ = writeln!(out, "Mã ghi danh thiết bị (enrolment code) cho {user}: {code}");
+        let _ = writeln!(out, "Mã đăng ký thiết bị (enrolment code) cho {user}: {code}");
     }
     Ok(out.trim_end().to_owned())
 }
