@@ -20,6 +20,9 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let app = manifest.join("app");
     println!("cargo:rerun-if-changed=app/package-lock.json");
+    // A checkout that shares a target directory, or was moved, may lack the packages
+    // the last build installed: their absence must rerun this script.
+    println!("cargo:rerun-if-changed=app/{AUTOMERGE}/package.json");
     println!("cargo:rerun-if-changed=app/src");
     ensure_npm_packages(&app);
 

@@ -94,7 +94,11 @@ fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
     ] {
         let r = tungnha(home.path(), &bad);
         assert!(!r.ok && r.stderr.contains("Lỗi"), "{bad:?} was accepted: {}", r.stdout);
-        assert!(r.stderr.contains("không hợp lệ, chưa có gì được ghi"), "said in Vietnamese first: {}", r.stderr);
+        assert!(
+            r.stderr.contains("không hợp lệ, chưa có gì được ghi"),
+            "said in Vietnamese first: {}",
+            r.stderr
+        );
     }
     // A guided visit that names no topic and nobody helped is refused there too.
     let r = tungnha(home.path(), &["visit", "--household", &first, "--outcome", "guided"]);

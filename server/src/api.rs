@@ -98,9 +98,12 @@ async fn enrol(
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: EnrolRequest = json_body(bytes)?;
+    // An empty name is the owner's to fill in: the device is named after them below.
     let name = req.device_name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(ApiError::BadRequest("device_name must be 1 to 80 characters".into()));
+    if name.chars().count() > 80 || tungnha_client_core::rules::text_fault(&name, false).is_some() {
+        return Err(ApiError::BadRequest(
+            "device_name must be at most 80 characters, without control characters".into(),
+        ));
     }
     // Codes are 50 random bits; guessing is slowed all the same, without locking
     // anyone out: at most `ENROL_CHECKS_AT_ONCE` codes are checked at a time, and a
@@ -118,6 +121,11 @@ async fn enrol(
             return Err(ApiError::BadEnrolCode);
         }
         let user = state.db.user(&code.user)?.filter(|u| u.active).ok_or(ApiError::BadEnrolCode)?;
+        let name = if name.is_empty() {
+            format!("Điện thoại của {}", user.name).chars().take(80).collect()
+        } else {
+            name
+        };
         let actor = loop {
             let actor = ActorId::random();
             if !state.db.actor_taken(&actor.to_hex_string())? {

@@ -106,7 +106,7 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
                 continue;
             }
             let who = &volunteers[rng.random_range(0..volunteers.len())];
-            let at = now - rng.random_range(0..14 * DAY);
+            let at = working_hours(now, rng.random_range(0..14), rng.random_range(0..11 * 60 + 30));
             let outcome = match rng.random_range(0..100) {
                 0..55 => Outcome::Guided,
                 55..70 => Outcome::AlreadyDone,
@@ -147,6 +147,15 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
     Ok(format!("{}{}", logins(), fresh_codes(db)?))
 }
 
+/// A time `days` before today, `minutes` after 7:30 in Vietnam (so between 7:30 and
+/// 19:00, when teams walk), and never in the future.
+fn working_hours(now: i64, days: i64, minutes: i64) -> i64 {
+    const HOUR: i64 = 3_600_000;
+    let vn_midnight = (now + 7 * HOUR).div_euclid(DAY) * DAY - 7 * HOUR;
+    let at = vn_midnight - days * DAY + 7 * HOUR + HOUR / 2 + minutes * 60_000;
+    if at > now { at - DAY } else { at }
+}
+
 /// The demo's accounts, for people.
 fn logins() -> String {
     let mut out = String::from("Từng Nhà demo: Phường Hòa Bình, 6 khu phố.\n");
@@ -166,7 +175,10 @@ fn fresh_codes(db: &Db) -> Result<String, AdminError> {
     let mut out = String::new();
     for user in ENROL_AT_START {
         let code = admin::enrol_code(db, user, DAY)?;
-        let _ = writeln!(out, "Mã đăng ký thiết bị (enrolment code) cho {user}: {code}");
+        let _ = writeln!(
+            out,
+            "Mã đăng ký thiết bị (enrolment code) cho {user}: {code} (dùng một lần, hết hạn sau 24 giờ; single use, valid 24 h)"
+        );
     }
     Ok(out.trim_end().to_owned())
 }
@@ -179,4 +191,33 @@ pub fn fresh_code(db: &Db) -> Result<Option<String>, DbError> {
         return Ok(None);
     }
     fresh_codes(db).map(|codes| Some(format!("{}{codes}", logins()))).map_err(demo_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_visits_happen_when_teams_walk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(dir.path()).expect("db");
+        seed(&db).expect("seeded");
+        let now = crate::now_ms();
+        let mut visits = 0;
+        for h in db.all_hamlets().expect("hamlets") {
+            let (log, _) = db.load_log(&h.id).expect("read").expect("log");
+            for v in log.visits().ok.values() {
+                let minute = (v.at + 7 * 3_600_000).rem_euclid(DAY) / 60_000;
+                assert!(
+                    (7 * 60 + 30..19 * 60).contains(&minute),
+                    "a visit at {}:{:02}",
+                    minute / 60,
+                    minute % 60
+                );
+                assert!(v.at <= now);
+                visits += 1;
+            }
+        }
+        assert!(visits > 100, "the demo has visits ({visits})");
+    }
 }

@@ -252,7 +252,10 @@ fn parse_public_url(text: &str) -> Result<String, String> {
 
 #[tokio::main]
 async fn serve(config: Config, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> anyhow::Result<()> {
+    // Colours only on a terminal: a log file or journal gets plain text.
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )

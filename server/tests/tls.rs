@@ -26,18 +26,21 @@ fn the_server_serves_https_with_its_own_certificate() {
         .arg("--tls-key")
         .arg(&key_path)
         .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
+        .env_remove("NO_COLOR")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("the server binary starts");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(at) = line.find("https://") {
                 let _ = tx.send(line[at + "https://".len()..].trim().to_owned());
             }
+            kept.lock().expect("log").push(line);
         }
     });
     let addr = rx.recv_timeout(Duration::from_secs(60)).expect("the server says where it serves https");
@@ -62,4 +65,8 @@ fn the_server_serves_https_with_its_own_certificate() {
     assert!(ureq::get(format!("http://localhost:{port}/healthz")).call().is_err());
     let _ = child.kill();
     let _ = child.wait();
+    // Written to a pipe (a log file, a journal), the log carries no colour codes.
+    let log = log.lock().expect("log");
+    assert!(log.iter().any(|l| l.contains("INFO")), "the server logged: {log:?}");
+    assert!(log.iter().all(|l| !l.contains('\u{1b}')), "ANSI codes in a log that is not a terminal: {log:?}");
 }

@@ -168,7 +168,9 @@ async function check(expected) {
 
   // A volunteer is sent to the phone app and may not see the commune's dashboard.
   const volunteer = await signIn('tnv1');
-  assert.equal(new URL(volunteer.page.url()).pathname, '/app');
+  assert.equal(new URL(volunteer.page.url()).pathname, '/');
+  assert.match(await text(volunteer.page, '#volunteer-home'), /ứng dụng Từng Nhà trên điện thoại/);
+  assert.equal(await volunteer.page.getAttribute('#volunteer-home a.button', 'href'), '/app');
   const denied = await volunteer.page.goto(`${base}/communes/p-test`);
   assert.equal(denied.status(), 403);
   assert.match(await text(volunteer.page, 'h1'), /Không có quyền truy cập/);

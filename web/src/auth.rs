@@ -82,6 +82,28 @@ pub fn error(chrome: &Chrome, kind: ErrorKind) -> Markup {
     )
 }
 
+/// A volunteer's start page on the website: what they use instead (the phone app), and
+/// how to start with it.
+pub fn volunteer_home(chrome: &Chrome) -> Markup {
+    let t = chrome.t();
+    let name = chrome.user.as_ref().map(|u| u.name.as_str()).unwrap_or_default();
+    page(
+        chrome,
+        t.volunteer_home_title,
+        html! {
+            div.panel #volunteer-home {
+                h1 { (t.volunteer_home_title) " " (name) }
+                p { (t.volunteer_home_text) }
+                ol {
+                    li { (t.volunteer_home_step1) }
+                    li { (t.volunteer_home_step2) }
+                }
+                p { a.button href="/app" { (t.volunteer_home_open) } }
+            }
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

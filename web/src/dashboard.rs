@@ -485,7 +485,7 @@ pub fn household(chrome: &Chrome, view: &HouseholdPage) -> Markup {
         chrome,
         &view.label,
         html! {
-            p { a href={ "/hamlets/" (url_part(&view.hamlet_id)) "#households" } { "← " (t.back_to_hamlet) " " (view.hamlet_name) } }
+            p { a href={ "/hamlets/" (url_part(&view.hamlet_id)) "#households" } { "← " (view.hamlet_name) } }
             h1 { (view.label) " " (chip(lang, view.status)) }
             ul.plain {
                 @if let Some(head) = &view.head { li { (t.head) ": " (head) } }

@@ -192,7 +192,6 @@ pub struct Texts {
     pub note: &'static str,
     pub voided: &'static str,
     pub retired: &'static str,
-    pub back_to_hamlet: &'static str,
     pub status_not_visited: &'static str,
     pub status_follow_up: &'static str,
     pub status_attempted: &'static str,
@@ -267,6 +266,8 @@ pub struct Texts {
     pub single_use: &'static str,
     // Devices
     pub devices_title: &'static str,
+    /// The devices page of an official or administrator (the whole commune's).
+    pub devices_title_commune: &'static str,
     pub device: &'static str,
     pub owner: &'static str,
     pub enrolled_at: &'static str,
@@ -306,6 +307,8 @@ pub struct Texts {
     pub err_target: &'static str,
     pub err_unknown_hamlet: &'static str,
     pub err_unknown_person: &'static str,
+    /// A drop-down of members left on its empty choice.
+    pub err_choose_member: &'static str,
     pub err_code: &'static str,
     pub err_code_taken: &'static str,
     pub err_too_long: &'static str,
@@ -323,6 +326,12 @@ pub struct Texts {
     pub to_cover_short: &'static str,
     pub covered_short: &'static str,
     pub to_cover_note: &'static str,
+    // A volunteer who signs in on the website
+    pub volunteer_home_title: &'static str,
+    pub volunteer_home_text: &'static str,
+    pub volunteer_home_step1: &'static str,
+    pub volunteer_home_step2: &'static str,
+    pub volunteer_home_open: &'static str,
     // The day a commune starts recording visits
     pub visits_from: &'static str,
     pub visits_from_note: &'static str,

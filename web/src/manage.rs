@@ -425,11 +425,16 @@ pub struct DeviceLine {
 pub fn devices(chrome: &Chrome, devices: &[DeviceLine], notice_text: Option<&'static str>) -> Markup {
     let t = chrome.t();
     let lang = chrome.lang;
+    // A leader sees the team's devices; an official the whole commune's.
+    let title = match chrome.user.as_ref().map(|u| u.role) {
+        Some(Role::Official | Role::Admin) => t.devices_title_commune,
+        _ => t.devices_title,
+    };
     page(
         chrome,
-        t.devices_title,
+        title,
         html! {
-            h1 { (t.devices_title) }
+            h1 { (title) }
             (notice(notice_text))
             @if devices.is_empty() {
                 p { (t.no_devices) }

@@ -654,7 +654,7 @@ pub(crate) async fn enrol(
                 let mut view = team_page(&state, &leader.id)?;
                 view.errors.insert(
                     "user",
-                    if form.user.trim().is_empty() { t.err_required } else { t.err_unknown_person },
+                    if form.user.trim().is_empty() { t.err_choose_member } else { t.err_unknown_person },
                 );
                 return Ok(unprocessable(tungnha_web::dashboard::team(&v.chrome(), &view)));
             };

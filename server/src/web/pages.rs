@@ -30,6 +30,10 @@ pub const CHART_DAYS: usize = 30;
 
 pub(crate) async fn home(viewer: Viewer) -> Response {
     match viewer.user() {
+        // A volunteer's work is on the phone: this page says so and opens the app.
+        Ok(user) if user.role == Role::Volunteer => {
+            tungnha_web::auth::volunteer_home(&viewer.chrome()).into_response()
+        }
         Ok(user) => see_other(&super::session::home_of(user)),
         Err(_) => see_other("/login"),
     }

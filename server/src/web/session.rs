@@ -157,7 +157,7 @@ pub fn home_of(user: &User) -> String {
         (Role::Official, Some(c)) => format!("/communes/{}", tungnha_web::layout::url_part(c.as_str())),
         (Role::Leader, _) => "/team".into(),
         (Role::Admin, _) => "/admin".into(),
-        _ => "/app".into(),
+        _ => "/".into(),
     }
 }
 

@@ -107,6 +107,12 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
     // Revoked, it wipes itself.
     let device =
         server.state.db.all_devices().expect("devices").into_iter().find(|d| d.name != "CLI").expect("phone");
+    let owner = server.state.db.user(&device.user).expect("read").expect("owner");
+    assert_eq!(
+        device.name,
+        format!("Điện thoại của {}", owner.name),
+        "a phone left unnamed is named after its owner"
+    );
     let leader = server.state.db.user(&"totruong".parse().expect("id")).expect("read").expect("leader");
     tungnha_server::api::revoke_device(&server.state, &leader, &device.id, false).expect("revoked");
     let wiped = phone("sync", &server.base(), profile_arg);

@@ -69,7 +69,8 @@ function header() {
 
 function enrolScreen(code) {
   const codeInput = el('input', { id: 'code', name: 'code', value: code ?? '', autocapitalize: 'characters', required: true, autocomplete: 'off' });
-  const nameInput = el('input', { id: 'device-name', name: 'device_name', value: t('device_default'), required: true, maxlength: '80' });
+  // Left empty, the server names the phone after its owner ("Điện thoại của Lan").
+  const nameInput = el('input', { id: 'device-name', name: 'device_name', placeholder: t('device_default'), maxlength: '80' });
   const button = el('button', { type: 'submit', class: 'big' }, t('enrol'));
   const form = el('form', {
     class: 'stack',
@@ -113,7 +114,7 @@ function homeScreen() {
     }
     const covered = list.filter((x) => x.status === 'covered').length;
     return el('li', {}, el('a', { href: `#/h/${encodeURIComponent(h.id)}`, class: 'row' },
-      el('span', {}, h.name), el('span', { class: 'muted' }, `${covered}/${list.length}`)));
+      el('span', {}, h.name), el('span', { class: 'muted' }, `${covered}/${list.length} ${t('covered_of')}`)));
   });
   return [
     el('section', { class: 'day', id: 'my-day' },
