@@ -57,6 +57,15 @@ pub struct HamletView {
     pub visits_from: Option<i64>,
 }
 
+/// Someone who logged visits in a device's hamlets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    /// Id (the username).
+    pub id: UserId,
+    /// Full name.
+    pub name: String,
+}
+
 /// One outcome with its label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeView {
@@ -83,6 +92,10 @@ pub struct Me {
     pub user: UserView,
     /// Their hamlets.
     pub hamlets: Vec<HamletView>,
+    /// Who has logged visits in those hamlets, by id with their names, so a device can
+    /// say who came to a household.
+    #[serde(default)]
+    pub people: Vec<PersonView>,
     /// What they record.
     pub catalogue: CatalogueView,
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tungnha_client_core::api::{
-    CatalogueView, EnrolRequest, Enrolled, HamletView, Me, OutcomeView, UserView,
+    CatalogueView, EnrolRequest, Enrolled, HamletView, Me, OutcomeView, PersonView, UserView,
 };
 use tungnha_client_core::catalogue::{Catalogue, outcome_label};
 use tungnha_client_core::{ActorId, CommuneId, Coverage, DeviceId, HamletId, HouseholdId, Outcome};
@@ -163,7 +163,10 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me
     let me = blocking(move || {
         let (device, user) = active(&state, token)?;
         let mut hamlets = Vec::new();
+        let mut visitors = std::collections::BTreeSet::new();
         for id in device.scope(state.db.assignments_of(&user.id)?) {
+            // Who visited, from the hamlet's materialized figures (never its log).
+            visitors.extend(state.db.coverage_headline(&id)?.per_volunteer.into_keys());
             if let Some(h) = state.db.hamlet(&id)? {
                 let visits_from = state.db.commune(&h.commune)?.and_then(|c| c.visits_from);
                 hamlets.push(HamletView {
@@ -183,7 +186,13 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me
             .iter()
             .map(|o| OutcomeView { code: o.code().into(), label: outcome_label(*o).into() })
             .collect();
-        Ok(Me { user: user_view(&user), hamlets, catalogue: CatalogueView { catalogue, outcomes } })
+        let mut people = Vec::new();
+        for id in visitors {
+            if let Some(u) = state.db.user(&id)? {
+                people.push(PersonView { id: u.id, name: u.name });
+            }
+        }
+        Ok(Me { user: user_view(&user), hamlets, people, catalogue: CatalogueView { catalogue, outcomes } })
     })
     .await?;
     Ok(Json(me))

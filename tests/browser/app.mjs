@@ -254,7 +254,10 @@ async function typing() {
   await step('teammate-visits');
   await page.click('#sync-now');
   await page.waitForSelector('#message:has-text("Đã đồng bộ.")');
-  assert.match(await page.locator('#history').innerText(), /Vắng nhà/, 'the teammate’s visit arrived');
+  // The teammate's visit arrived: when, what came of it, who came and their note.
+  const story = await page.locator('#last-visit').innerText();
+  assert.match(story, /Lần trước: .* · Vắng nhà · tnv2/, story);
+  assert.match(story, /“Hẹn tối nay”/, story);
   assert.deepEqual(await visitForm(page), filled, 'a sync by hand keeps the form');
   await page.evaluate(() => window.__syncNow(false));
   await context.setOffline(true);

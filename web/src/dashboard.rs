@@ -540,6 +540,10 @@ pub struct FollowUpLine {
     pub head: Option<String>,
     /// The latest visit: when, and what came of it.
     pub last: Option<(i64, Outcome)>,
+    /// Who made it, by name, and the note they left ("Hẹn chiều mai").
+    pub last_by: String,
+    /// The latest visit's note.
+    pub last_note: Option<String>,
 }
 
 /// A leader's team page.
@@ -603,7 +607,10 @@ pub fn team(chrome: &Chrome, view: &TeamPage) -> Markup {
                                 td { (f.hamlet_name) }
                                 td { a href={ "/hamlets/" (url_part(&f.hamlet_id)) "/households/" (url_part(&f.household_id)) } { (f.label) } }
                                 td { (f.head.as_deref().unwrap_or("")) }
-                                td { @if let Some((at, o)) = f.last { (lang.time(at)) " · " (lang.outcome(o)) } }
+                                td {
+                                    @if let Some((at, o)) = f.last { (lang.time(at)) " · " (lang.outcome(o)) " · " (f.last_by) }
+                                    @if let Some(note) = &f.last_note { br; span.muted { "“" (note) "”" } }
+                                }
                             }
                         }
                     }

@@ -405,18 +405,25 @@ pub(crate) fn team_page(state: &AppState, leader: &UserId) -> Result<TeamPage, P
         if let Some(entry) = state.docs.get(&state.db, &id)? {
             let doc = crate::docs::lock(&entry);
             let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();
-            let mut last: BTreeMap<HouseholdId, (i64, tungnha_client_core::Outcome)> = BTreeMap::new();
+            // The latest visit to each household due: when, its outcome, who, the note.
+            let mut last: BTreeMap<HouseholdId, tungnha_client_core::Visit> = BTreeMap::new();
             for v in doc.log.visits().ok.into_values().filter(|v| !v.voided && due.contains(&v.household)) {
-                let e = last.entry(v.household.clone()).or_insert((v.at, v.outcome));
-                if v.at > e.0 {
-                    *e = (v.at, v.outcome);
+                match last.get(&v.household) {
+                    Some(seen) if seen.at >= v.at => {}
+                    _ => {
+                        last.insert(v.household.clone(), v);
+                    }
                 }
             }
+            let names = names(state, last.values().map(|v| &v.by));
             for (hid, household) in doc.log.households().ok.into_iter().filter(|(id, _)| due.contains(id)) {
+                let latest = last.remove(&hid);
                 follow_ups.push(FollowUpLine {
                     hamlet_id: h.id.to_string(),
                     hamlet_name: h.name.clone(),
-                    last: last.get(&hid).copied(),
+                    last: latest.as_ref().map(|v| (v.at, v.outcome)),
+                    last_by: latest.as_ref().and_then(|v| names.get(&v.by).cloned()).unwrap_or_default(),
+                    last_note: latest.and_then(|v| v.note),
                     household_id: hid.to_string(),
                     label: household.label,
                     head: household.head,

@@ -173,7 +173,8 @@ fn a_sync_never_discards_what_the_volunteer_is_typing() {
             let house =
                 log.households().ok.into_iter().find(|(_, h)| h.label == "Số 3, hẻm 2").expect("Số 3").0;
             let now = tungnha_server::now_ms();
-            teammate.log_visit(&house, Outcome::NotHome, &VisitForm::default(), now, now).expect("logged");
+            let form = VisitForm { note: Some("Hẹn tối nay".into()), ..VisitForm::default() };
+            teammate.log_visit(&house, Outcome::NotHome, &form, now, now).expect("logged");
             teammate.sync().expect("the teammate syncs");
             std::fs::write(steps.path().join("teammate-visits"), b"").expect("step done");
         }

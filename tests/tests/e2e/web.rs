@@ -453,3 +453,24 @@ fn the_audit_log_reads_in_vietnamese() {
     let table = &page.html[page.html.find("id=\"audit\"").expect("the audit table")..];
     assert!(!table.contains("<code>"), "every action the setup made has its label: {table}");
 }
+
+/// Issue: the leader's follow-up list gave no reason to return. It shows the last
+/// visit's outcome, who came and the note they left.
+#[test]
+fn the_follow_up_list_tells_who_came_and_what_they_noted() {
+    let (server, hamlets) = server();
+    let home = tempfile::tempdir().expect("home");
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "phone")
+        .expect("enrolled");
+    let house =
+        phone.log(&hamlets[0]).expect("held").households().ok.into_keys().next().expect("a household");
+    let now = tungnha_server::now_ms();
+    let form = VisitForm { note: Some("Hẹn chiều mai".into()), ..VisitForm::default() };
+    phone.log_visit(&house, Outcome::NotHome, &form, now, now).expect("visit");
+    phone.sync().expect("sync");
+    let mut leader = WebSession::sign_in(&server, "totruong", PASSWORD);
+    let team = leader.get("/team");
+    let name = server.state.db.user(&UserId::parse("tnv1").expect("id")).expect("read").expect("tnv1").name;
+    assert!(team.html.contains(&format!("Vắng nhà · {name}")), "{}", team.html);
+    assert!(team.html.contains("“Hẹn chiều mai”"));
+}

@@ -235,6 +235,9 @@ function visitScreen(hamlet, household) {
   el('label', { for: 'note' }, t('note')), note, save);
   const chip = el('span', { class: `chip ${h.status}`, id: 'household-status' }, t(h.status));
   const history = el('section', { id: 'history' });
+  const last = el('div', { id: 'last-visit' });
+  const who = (id) => replica.me?.people?.find((p) => p.id === id)?.name ?? id;
+  const line = (v) => `${vnTime(v.at)} · ${t(v.outcome)} · ${who(v.by)}`;
   // What others logged meanwhile arrives with a sync: the status and the history move,
   // the form the volunteer is filling in stays as it is.
   const update = () => {
@@ -243,8 +246,13 @@ function visitScreen(hamlet, household) {
     chip.className = `chip ${now.status}`;
     chip.textContent = t(now.status);
     const past = now.visits.filter((v) => !v.voided).sort((a, b) => b.at - a.at);
-    history.replaceChildren(...(past.length
-      ? [el('h2', {}, t('history')), el('ul', { class: 'list' }, past.map((v) => el('li', {}, `${vnTime(v.at)} · ${t(v.outcome)}`)))]
+    // The reason to come back: the last visit, who came and what they noted, first.
+    last.replaceChildren(...(past.length
+      ? [el('p', { class: 'last' }, `${t('last_time')}: ${line(past[0])}`), past[0].note ? el('p', { class: 'note' }, `“${past[0].note}”`) : null]
+      : []));
+    history.replaceChildren(...(past.length > 1
+      ? [el('h2', {}, t('history')), el('ul', { class: 'list' }, past.map((v) =>
+        el('li', {}, line(v), v.note ? el('div', { class: 'note' }, `“${v.note}”`) : null)))]
       : []));
   };
   update();
@@ -253,6 +261,7 @@ function visitScreen(hamlet, household) {
       el('p', {}, el('a', { href: listHash(hamlet), class: 'back' }, `← ${t('back')}`)),
       el('h1', {}, h.label, ' ', chip),
       h.head ? el('p', { class: 'muted' }, h.head) : null,
+      last,
       form,
       history,
     ],

@@ -124,7 +124,7 @@ export class Replica {
     for (const [id, v] of Object.entries(doc.visits ?? {})) {
       const hh = text(v.household);
       if (!visits.has(hh)) visits.set(hh, []);
-      visits.get(hh).push({ id, at: Number(v.at), outcome: text(v.outcome), voided: Boolean(v.voided), by: text(v.by), accounts: v.accounts ?? {} });
+      visits.get(hh).push({ id, at: Number(v.at), outcome: text(v.outcome), voided: Boolean(v.voided), by: text(v.by), note: text(v.note), accounts: v.accounts ?? {} });
     }
     const out = [];
     for (const [id, h] of Object.entries(doc.households ?? {})) {
