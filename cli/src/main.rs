@@ -103,6 +103,9 @@ enum HouseholdCommand {
         /// Số nhân khẩu (how many people live there).
         #[arg(long)]
         members: Option<u32>,
+        /// Thêm dù cùng địa chỉ với một hộ đã có (add even though the address is already listed).
+        #[arg(long)]
+        again: bool,
     },
 }
 
@@ -223,10 +226,27 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             }
             Ok((json!(rows), text.join("\n")))
         }
-        Command::Household(HouseholdCommand::Add { hamlet, label, head, members }) => {
+        Command::Household(HouseholdCommand::Add { hamlet, label, head, members, again }) => {
             let mut device = Device::open(&home)?;
+            let h = hamlet_id(hamlet)?;
+            // The same address already listed is most often the same house: say so
+            // before saving, unless the volunteer says it is another one.
+            let place = collate::same_place(label);
+            let listed = device.log(&h).and_then(|log| {
+                log.households()
+                    .ok
+                    .into_iter()
+                    .find(|(_, hh)| !hh.retired && collate::same_place(&hh.label) == place)
+            });
+            if let (Some((id, hh)), false) = (listed, *again) {
+                return Err(invalid(format!(
+                    "“{}” đã có trong danh sách ({id}); nếu là hộ khác, thêm --again \
+                     (“{}” is already listed; add --again if this is another household)",
+                    hh.label, hh.label
+                )));
+            }
             let form = HouseholdForm { label: label.clone(), head: head.clone(), members: *members };
-            let id = device.add_household(&hamlet_id(hamlet)?, &form, now_ms())?;
+            let id = device.add_household(&h, &form, now_ms())?;
             Ok((json!({"id": id}), id.to_string()))
         }
         Command::Visit { household, outcome, topics, accounts, people, note } => {

@@ -60,6 +60,12 @@ fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
         &["household", "add", "--hamlet", h, "--label", "Số 99, hẻm 7", "--members", "3"],
     );
     assert!(added.ok, "{}", added.stderr);
+    // The same address typed again (without diacritics) is most often the same house.
+    let again = ["household", "add", "--hamlet", h, "--label", "so 99 hem 7"];
+    let twice = tungnha(home.path(), &again);
+    assert!(!twice.ok && twice.stderr.contains("đã có trong danh sách"), "{}", twice.stderr);
+    let other = tungnha(home.path(), &[&again[..], &["--again"]].concat());
+    assert!(other.ok, "another house at the same address, said so: {}", other.stderr);
     let visit = tungnha(
         home.path(),
         &[
@@ -105,18 +111,18 @@ fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
     assert!(!r.ok && r.stderr.contains("a guided visit names"), "{}", r.stderr);
     let status = json(&tungnha(home.path(), &["--json", "status"]));
     let pending = status["pending_changes"].as_u64().expect("count");
-    assert_eq!(pending, 3, "{status}");
+    assert_eq!(pending, 4, "{status}");
 
     let failed = tungnha(home.path(), &["sync"]);
     assert!(!failed.ok);
     assert!(failed.stderr.contains("không kết nối được máy chủ"), "{}", failed.stderr);
     assert!(failed.stderr.contains("could not be reached"), "the English detail follows: {}", failed.stderr);
-    // The attempt squashed the three changes into one before sending; still waiting.
+    // The attempt squashed the four changes into one before sending; still waiting.
     assert_eq!(json(&tungnha(home.path(), &["--json", "status"]))["pending_changes"], 1);
     let local = json(&tungnha(home.path(), &["--json", "coverage", "--hamlet", h]));
     assert_eq!(
         (local["registered"].as_u64(), local["visits"].as_u64(), local["covered"].as_u64()),
-        (Some(13), Some(2), Some(1)),
+        (Some(14), Some(2), Some(1)),
         "nothing was lost"
     );
 
@@ -124,7 +130,7 @@ fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
     let server = paused.resume();
     let synced = tungnha(home.path(), &["--json", "sync"]);
     assert!(synced.ok, "{}", synced.stderr);
-    assert_eq!(json(&synced)["sent_changes"], 1, "three local changes left as one");
+    assert_eq!(json(&synced)["sent_changes"], 1, "four local changes left as one");
     assert_eq!(json(&tungnha(home.path(), &["--json", "status"]))["pending_changes"], 0);
     let lead = tungnha(lead_home.path(), &["--json", "enrol", &server.base(), &leader]);
     assert!(lead.ok, "{}", lead.stderr);

@@ -1,4 +1,5 @@
-//! Vietnamese order for what people read in lists: names, hamlet names, addresses.
+//! Vietnamese order for what people read in lists (names, hamlet names, addresses),
+//! and the folded form people search and compare them by.
 //!
 //! Byte order puts "Đỗ" after "Võ" and "Tân An" after "Trung Thắng"; Vietnamese
 //! order (a < ă < â, d < đ, e < ê, o < ô < ơ, u < ư, tones after letters) comes from
@@ -33,6 +34,24 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// Text as people type it when searching: no diacritics (canonical decomposition by
+/// ICU4X's normaliser, combining marks dropped), đ as d, lower case. "hem 5" finds
+/// "hẻm 5" and "nguyen trai" finds "Nguyễn Trãi". The phone folds the same way.
+pub fn fold(text: &str) -> String {
+    icu_normalizer::DecomposingNormalizerBorrowed::new_nfd()
+        .normalize_iter(text.chars())
+        .filter(|c| !('\u{0300}'..='\u{036f}').contains(c))
+        .map(|c| if c == 'đ' || c == 'Đ' { 'd' } else { c })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// An address as it identifies a house: folded, with punctuation and runs of spaces
+/// ignored, so "Số 1, hẻm 1" and "so 1  hem 1" are the same household twice.
+pub fn same_place(text: &str) -> String {
+    fold(text).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +76,13 @@ mod tests {
             ["Số 1, hẻm 2", "Số 2, hẻm 2", "Số 10, hẻm 2"]
         );
         assert_eq!(sorted(vec!["ơ", "o", "ô"]), ["o", "ô", "ơ"]);
+    }
+
+    #[test]
+    fn folding_lets_people_search_without_diacritics() {
+        assert_eq!(fold("Số 12, Hẻm 5 Nguyễn Trãi"), "so 12, hem 5 nguyen trai");
+        assert_eq!(fold("Đặng Thị Ước"), "dang thi uoc");
+        assert_eq!(same_place("Số 1,  hẻm 1, Nguyễn Trãi "), same_place("so 1 hem 1 nguyen trai"));
+        assert_ne!(same_place("Số 1, hẻm 1"), same_place("Số 11, hẻm 1"));
     }
 }

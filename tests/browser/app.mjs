@@ -285,8 +285,15 @@ async function typing() {
   assert.equal(await page.textContent('#message'), 'Đã lưu.', 'the message outlives the sync');
   assert.equal(await page.inputValue('#search'), 'so 3, hem 2', 'back to the list as it was left');
 
-  // Adding a household: a refusal and a sync keep what was typed.
+  // Adding a household: an address already listed is pointed out before saving.
   await page.click('#add-household');
+  const waiting = await page.getAttribute('#sync-state', 'data-pending');
+  await page.fill('#label', 'so 3 hem 2');
+  await page.click('#save-household');
+  await page.waitForSelector('#message.bad');
+  assert.match(await page.textContent('#message'), /Địa chỉ này đã có trong danh sách: Số 3, hẻm 2/);
+  assert.equal(await page.getAttribute('#sync-state', 'data-pending'), waiting, 'nothing was stored');
+  // A refusal and a sync keep what was typed.
   await page.fill('#head', 'Trần Văn Mới');
   await page.fill('#label', '   ');
   await page.click('#save-household');

@@ -282,12 +282,17 @@ pub(crate) async fn hamlet(
             let coverage = state.db.coverage(&hamlet.id)?;
             let all = household_lines(&state, &hamlet)?;
             let filter = STATUS_FILTERS.iter().find(|(_, code)| *code == q.status).map(|(s, _)| *s);
-            let query = q.q.trim().to_lowercase();
+            // Without diacritics, on the address and the head's name ("nguyen trai").
+            let query = collate::fold(q.q.trim());
             let total = all.len();
             let households = all
                 .into_iter()
                 .filter(|h| filter.is_none_or(|f| h.status == f))
-                .filter(|h| query.is_empty() || h.label.to_lowercase().contains(&query))
+                .filter(|h| {
+                    query.is_empty()
+                        || collate::fold(&format!("{} {}", h.label, h.head.as_deref().unwrap_or("")))
+                            .contains(&query)
+                })
                 .collect();
             let window = last_days(crate::now_ms(), CHART_DAYS);
             let mut days = BTreeMap::new();

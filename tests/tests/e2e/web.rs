@@ -474,3 +474,15 @@ fn the_follow_up_list_tells_who_came_and_what_they_noted() {
     assert!(team.html.contains(&format!("Vắng nhà · {name}")), "{}", team.html);
     assert!(team.html.contains("“Hẹn chiều mai”"));
 }
+
+/// Search as people type it: without diacritics, on the address and the head's name.
+#[test]
+fn the_household_search_ignores_diacritics_and_reads_heads() {
+    let (server, hamlets) = server();
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let page = official.get(&format!("/hamlets/{}?q=nguyen+van+12", hamlets[0]));
+    assert!(page.html.contains("Số 12, hẻm 2"), "found by the head's name, typed without accents");
+    assert!(!page.html.contains("Số 13, hẻm 2"));
+    let page = official.get(&format!("/hamlets/{}?q=so+7%2C+hem", hamlets[0]));
+    assert!(page.html.contains("Số 7, hẻm 2") && !page.html.contains("Số 8, hẻm 2"));
+}

@@ -43,6 +43,11 @@ function fold(text) {
   return (text ?? '').normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase();
 }
 
+/** An address as it identifies a house (client-core's `collate::same_place`). */
+function samePlace(text) {
+  return fold(text).split(/[^\p{L}\p{N}]+/u).filter(Boolean).join(' ');
+}
+
 /** Tells why a write was refused: the field, in the volunteer's language. The form
  *  stays as it was, so the volunteer corrects one field rather than typing it all again. */
 function refused(err) {
@@ -270,6 +275,8 @@ function visitScreen(hamlet, household) {
 }
 
 function addScreen(hamlet) {
+  // The address a warning was given for: saving it again adds it all the same.
+  let warned = null;
   const label = el('input', { id: 'label', name: 'label', required: true, maxlength: '200' });
   const head = el('input', { id: 'head', name: 'head', maxlength: '200' });
   const members = el('input', { id: 'members', name: 'members', type: 'number', min: '0', max: '50', inputmode: 'numeric' });
@@ -277,6 +284,15 @@ function addScreen(hamlet) {
     class: 'stack',
     onsubmit: async (e) => {
       e.preventDefault();
+      // The same address already listed is most often the same house: say so first.
+      const place = samePlace(label.value);
+      const listed = replica.households(hamlet).find((h) => samePlace(h.label) === place);
+      if (listed && warned !== place) {
+        warned = place;
+        say(`${t('already_listed')}: ${listed.label}${listed.head ? ` · ${listed.head}` : ''}. ${t('save_again')}`, 'bad');
+        refresh();
+        return;
+      }
       try {
         await replica.addHousehold(hamlet, { label: label.value, head: head.value, members: members.value === '' ? undefined : Number(members.value) });
         say(t('saved'), 'ok', true);
