@@ -135,7 +135,7 @@ fn in_vietnamese(e: &DeviceError, code: &str) -> &'static str {
             "thiết bị này không còn được máy chủ nhận; hãy đăng ký lại"
         }
         (DeviceError::Transport(_), "forbidden") => {
-            "tài khoản của bạn đang bị khóa; hãy hỏi cán bộ xã, phường"
+            "bạn không có quyền làm việc này, hoặc tài khoản đang bị khóa; hãy hỏi tổ trưởng hoặc cán bộ xã, phường"
         }
         (DeviceError::Transport(_), "not_assigned") => {
             "bạn không còn được phân công thôn, khu phố này; hãy hỏi tổ trưởng"
@@ -325,7 +325,39 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             let device = Device::open(&home)?;
             let h = hamlet_id(hamlet)?;
             let report = device.remote(&format!("/api/v1/hamlets/{h}/coverage"))?;
-            let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+            let c: tungnha_client_core::Coverage = serde_json::from_value(report["coverage"].clone())
+                .map_err(|e| invalid(format!("the server's report could not be read: {e}")))?;
+            let target = report["target_households"].as_u64().unwrap_or(0);
+            let to_cover = tungnha_client_core::coverage::to_cover(target, c.registered);
+            // Follow-ups by address, from the log this device holds (ids otherwise).
+            let held = device.log(&h).map(|log| log.households().ok).unwrap_or_default();
+            let mut due: Vec<String> = report["follow_ups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|id| id.as_str())
+                .map(|id| match HouseholdId::parse(id).ok().and_then(|id| held.get(&id).cloned()) {
+                    Some(hh) => {
+                        format!("  {}{}", hh.label, hh.head.map(|n| format!(" · {n}")).unwrap_or_default())
+                    }
+                    None => format!("  {id}"),
+                })
+                .collect();
+            due.sort_by(|a, b| collate::compare(a, b));
+            let text = format!(
+                "{} ({h})\nTỷ lệ bao phủ: {:.1}% ({} / {} hộ cần bao phủ)\nSố hộ: {}\nĐã thăm: {}\nLượt thăm: {}\n\
+                 Số người được hướng dẫn: {}\nCần quay lại ({}):\n{}",
+                report["name"].as_str().unwrap_or(""),
+                tungnha_client_core::coverage::share(c.covered, to_cover) * 100.0,
+                c.covered,
+                to_cover,
+                c.registered,
+                c.attempted,
+                c.visits,
+                c.people,
+                due.len(),
+                due.join("\n"),
+            );
             Ok((report, text))
         }
         Command::Coverage { hamlet, remote: false } => {

@@ -144,6 +144,10 @@ fn a_volunteer_logs_visits_offline_and_syncs_when_the_server_is_back() {
     assert!(!refused.ok && refused.stderr.contains("forbidden"), "volunteers read coverage locally only");
     assert_eq!(remote["coverage"], local, "the server's figures equal the phone's");
     assert_eq!(remote["follow_ups"].as_array().map(Vec::len), Some(1));
+    // Without --json, figures for people, and the follow-up by its address.
+    let text = tungnha(lead_home.path(), &["coverage", "--hamlet", h, "--remote"]);
+    assert!(text.ok && text.stdout.contains("Tỷ lệ bao phủ:"), "{}", text.stdout);
+    assert!(text.stdout.contains("Cần quay lại (1):\n  Số "), "{}", text.stdout);
 
     // Revoked: the next sync wipes the device.
     let id =
