@@ -337,6 +337,10 @@ pub struct Texts {
     pub visits_from_note: &'static str,
     pub visits_from_day: &'static str,
     pub err_visits_from: &'static str,
+    /// The button under a catalogue's labels.
+    pub save_labels: &'static str,
+    /// The button that adds a catalogue entry.
+    pub add_entry_button: &'static str,
     // Review of households listed in the field
     pub review_title: &'static str,
     pub review_intro: &'static str,

@@ -212,6 +212,8 @@ pub(super) static TEXTS: Texts = Texts {
     visits_from_note: "Visits dated before this day (say, the start of the campaign) are refused, so that nobody backdates visits into figures already reported. Leave it empty for no bound.",
     visits_from_day: "From",
     err_visits_from: "The day must be between 01/01/2020 and today.",
+    save_labels: "Save labels",
+    add_entry_button: "Add the entry",
     review_title: "Households added in the field to review",
     review_intro: "Households volunteers added in the field that nobody has confirmed yet. Confirm the real ones; remove duplicates and houses that do not exist from the list (they no longer count towards the target; their history is kept).",
     review_awaiting: "households added in the field to review",

@@ -212,6 +212,8 @@ pub(super) static TEXTS: Texts = Texts {
     visits_from_note: "Lượt thăm ghi trước ngày này (ví dụ ngày bắt đầu đợt ra quân) sẽ bị từ chối, để không ai ghi lùi ngày vào số liệu đã báo cáo. Để trống nếu không giới hạn.",
     visits_from_day: "Từ ngày",
     err_visits_from: "Ngày phải từ 01/01/2020 đến hôm nay.",
+    save_labels: "Lưu nhãn",
+    add_entry_button: "Thêm mục",
     review_title: "Hộ mới thêm cần xem lại",
     review_intro: "Các hộ do tình nguyện viên thêm ngoài thực địa, chưa ai xác nhận. Hộ có thật thì xác nhận; hộ trùng hoặc không có thật thì bỏ khỏi danh sách (hộ đó không còn tính vào chỉ tiêu, lịch sử vẫn được giữ).",
     review_awaiting: "hộ mới thêm cần xem lại",

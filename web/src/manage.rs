@@ -206,13 +206,17 @@ pub fn people(chrome: &Chrome, view: &PeoplePage) -> Markup {
                             }
                             td {
                                 @if !p.has_password { span.muted { (t.no_web_password) } br; }
-                                form.inline method="post" action={ (base) "/" (url_part(&p.person.id)) "/password" } {
-                                    (csrf_field(chrome))
-                                    label.muted for={ "pw-" (p.person.id) } { (t.new_password) }
-                                    input id={ "pw-" (p.person.id) } type="password" name="password" autocomplete="new-password"
-                                        aria-invalid=(invalid(errors, "password"));
-                                    button.secondary type="submit" { (t.reset_password) }
-                                    (field_error(errors, "password"))
+                                // One password box at a time, opened on the row that needs it.
+                                details.reset open[!errors.is_empty()] {
+                                    summary { (t.reset_password) }
+                                    form.inline method="post" action={ (base) "/" (url_part(&p.person.id)) "/password" } {
+                                        (csrf_field(chrome))
+                                        label.muted for={ "pw-" (p.person.id) } { (t.new_password) }
+                                        input id={ "pw-" (p.person.id) } type="password" name="password" autocomplete="new-password"
+                                            aria-invalid=(invalid(errors, "password"));
+                                        button.secondary type="submit" { (t.reset_password) }
+                                        (field_error(errors, "password"))
+                                    }
                                 }
                             }
                         }
@@ -299,7 +303,7 @@ pub fn catalogue(chrome: &Chrome, view: &CataloguePage) -> Markup {
                                 tr {
                                     td { code { (e.code) } }
                                     td {
-                                        input name={ "label." (e.code) } value=(e.label) aria-label={ (t.label) " " (e.code) }
+                                        input.wide name={ "label." (e.code) } value=(e.label) aria-label={ (t.label) " " (e.code) }
                                             aria-invalid=(invalid(errors, "labels"));
                                     }
                                 }
@@ -307,6 +311,12 @@ pub fn catalogue(chrome: &Chrome, view: &CataloguePage) -> Markup {
                         }
                     }
                     (field_error(errors, "labels"))
+                    button type="submit" { (t.save_labels) }
+                }
+                // Adding an entry is its own form: its button saves nothing above it.
+                form.stack method="post" action=(action) {
+                    (csrf_field(chrome))
+                    input type="hidden" name="list" value=(name);
                     h3 { (t.add_entry) }
                     div {
                         label for={ (name) "-code" } { (t.code) }
@@ -316,10 +326,10 @@ pub fn catalogue(chrome: &Chrome, view: &CataloguePage) -> Markup {
                     }
                     div {
                         label for={ (name) "-label" } { (t.label) }
-                        input id={ (name) "-label" } name="new_label" value=(typed.1) aria-invalid=(invalid(errors, "new_label"));
+                        input.wide id={ (name) "-label" } name="new_label" value=(typed.1) aria-invalid=(invalid(errors, "new_label"));
                         (field_error(errors, "new_label"))
                     }
-                    button type="submit" { (t.save) }
+                    button type="submit" { (t.add_entry_button) }
                 }
             }
         }

@@ -486,3 +486,22 @@ fn the_household_search_ignores_diacritics_and_reads_heads() {
     let page = official.get(&format!("/hamlets/{}?q=so+7%2C+hem", hamlets[0]));
     assert!(page.html.contains("Số 7, hẻm 2") && !page.html.contains("Số 8, hẻm 2"));
 }
+
+/// Issue: on Danh mục one Lưu under "Thêm mục mới" also saved the label edits above it,
+/// and Người dùng showed a password box on every row.
+#[test]
+fn catalogue_and_people_forms_do_one_thing_each() {
+    let (server, _) = server();
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let page = official.get(&format!("/communes/{COMMUNE}/catalogue"));
+    let topics = page.html.split("id=\"topics\"").nth(1).expect("the topics section");
+    let topics = &topics[..topics.find("</section>").expect("its end")];
+    let forms: Vec<&str> = topics.split("<form").skip(1).collect();
+    assert_eq!(forms.len(), 2, "labels and a new entry are separate forms");
+    assert!(forms[0].contains("name=\"label.") && !forms[0].contains("new_code"));
+    assert!(forms[1].contains("new_code") && !forms[1].contains("name=\"label."));
+    let people = official.get(&format!("/communes/{COMMUNE}/people"));
+    let boxes = people.html.matches("<details class=\"reset\">").count();
+    assert!(boxes >= 3, "each row's password box is folded away ({boxes})");
+    assert!(!people.html.contains("<details class=\"reset\" open"), "none open until needed");
+}
