@@ -8,6 +8,8 @@
 //   resume <base> <json {profile}>        reopen offline: everything is still there;
 //                                         go online and sync.
 //   sync <base> <json {profile}>          open online and sync; report what it holds.
+//   slow <base> <json {code, profile}>    with a 4× slower CPU and slow 3G: saving a
+//                                         visit, reopening, searching 400 households.
 //   typing <base> <json {code, profile, steps}>
 //                                         fill in a visit and a new household while
 //                                         syncs come and go (a teammate's visit arrives
@@ -309,5 +311,78 @@ async function typing() {
   return { filled };
 }
 
-const phases = { enrol, resume, sync, wire, typing };
+/** The phone as volunteers have it: Chromium's CPU 4× slower and slow 3G, through the
+ *  DevTools protocol. Reports, over 5 tries each: saving a visit until the list is back,
+ *  reopening the app until its screen is drawn, and one keystroke of search in a list
+ *  of 400 until it is filtered. The Rust test prints them (targets live in BENCHMARKS.md,
+ *  not in asserts). */
+async function slow() {
+  const { context, page } = await open(false);
+  await page.goto(`${base}/app/enrol?code=${arg.code}`);
+  await ready(page);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#hamlets');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 400, downloadThroughput: (400 * 1024) / 8, uploadThroughput: (400 * 1024) / 8,
+  });
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const save = [];
+  const reopen = [];
+  const keystroke = [];
+  const stored = [];
+  await page.click('#hamlets a >> nth=0');
+  await page.waitForSelector('#households');
+  const parts = [];
+  for (let i = 0; i < 5; i++) {
+    // Reopened on the list, as a volunteer's phone reopens where they left it.
+    await page.reload();
+    await ready(page);
+    reopen.push(await page.evaluate(() => window.__readyMs));
+    await page.waitForSelector('#households');
+    parts.push(await page.evaluate(() => {
+      const r = window.__replica;
+      const hamlet = r.hamlets()[0].id;
+      const t0 = performance.now();
+      r.households(hamlet);
+      return performance.now() - t0;
+    }));
+    const count = await page.locator('#households li').count();
+    assert.ok(count >= 400, `a list of 400 (${count})`);
+    keystroke.push(await page.evaluate((typed) => new Promise((resolve) => {
+      const search = document.querySelector('#search');
+      const t0 = performance.now();
+      search.value = typed;
+      search.dispatchEvent(new Event('input'));
+      requestAnimationFrame(() => resolve(performance.now() - t0));
+    }), `so ${i + 1}`));
+    await page.fill('#search', '');
+    await page.click(`#households a >> nth=${i * 7}`);
+    await page.waitForSelector('#save-visit');
+    await page.click('button[data-outcome=not_home]');
+    save.push(await page.evaluate(() => new Promise((resolve) => {
+      const t0 = performance.now();
+      const seen = new MutationObserver(() => {
+        if (document.querySelector('#households')) {
+          seen.disconnect();
+          requestAnimationFrame(() => resolve(performance.now() - t0));
+        }
+      });
+      seen.observe(document.body, { childList: true, subtree: true });
+      document.querySelector('#save-visit').click();
+    })));
+    stored.push(await page.evaluate(() => window.__lastVisitMs));
+  }
+  await context.close();
+  return {
+    save_ms: median(save), reopen_ms: median(reopen), keystroke_ms: median(keystroke), households_ms: median(parts),
+    stored_ms: median(stored),
+    save, reopen, keystroke,
+  };
+}
+
+const phases = { enrol, resume, sync, wire, typing, slow };
 console.log(JSON.stringify(await phases[phase]()));

@@ -193,3 +193,33 @@ fn a_sync_never_discards_what_the_volunteer_is_typing() {
     let added = log.households().ok.into_values().find(|h| h.label == "Số 77, hẻm 7").expect("added");
     assert_eq!(added.head.as_deref(), Some("Trần Văn Mới"));
 }
+
+/// The phone volunteers actually have: a 4× slower CPU and slow 3G (Chrome DevTools
+/// emulation), a hamlet of 400 households. Prints the figures BENCHMARKS.md reports.
+#[test]
+fn the_phone_app_on_a_slow_phone() {
+    let mut codes = Vec::new();
+    let server = TestServer::start(false, |db| {
+        commune(db, 1, 400, 1);
+        codes = vec![code(db, "tnv1")];
+    });
+    let profile = tempfile::tempdir().expect("browser profile");
+    let out = phone("slow", &server.base(), json!({ "code": codes[0], "profile": profile.path() }));
+    println!(
+        "phone app, CPU 4× slower and slow 3G, 400 households: save a visit back to the list {:.0} ms \
+         (stored in {:.0} ms), \
+         reopen {:.0} ms, one keystroke of search {:.0} ms; reading the list {:.0} ms (medians of 5: {} / {} / {})",
+        out["save_ms"].as_f64().unwrap_or(0.0),
+        out["stored_ms"].as_f64().unwrap_or(0.0),
+        out["reopen_ms"].as_f64().unwrap_or(0.0),
+        out["keystroke_ms"].as_f64().unwrap_or(0.0),
+        out["households_ms"].as_f64().unwrap_or(0.0),
+        out["save"],
+        out["reopen"],
+        out["keystroke"],
+    );
+    for figure in ["save", "reopen", "keystroke"] {
+        let samples = out[figure].as_array().map(Vec::as_slice).unwrap_or_default();
+        assert!(samples.len() == 5 && samples.iter().all(|x| x.as_f64().is_some_and(|ms| ms > 0.0)), "{out}");
+    }
+}
