@@ -591,6 +591,9 @@ pub fn team(chrome: &Chrome, view: &TeamPage) -> Markup {
             }
             h2 { (t.follow_up_list) }
             p.muted { (t.follow_up_note) }
+            @if !view.follow_ups.is_empty() {
+                p { a.button.secondary href="/team/follow-ups/print" { (t.print_follow_ups) } }
+            }
             @if view.follow_ups.is_empty() {
                 p { (t.no_follow_ups) }
             } @else {
@@ -615,6 +618,53 @@ pub fn team(chrome: &Chrome, view: &TeamPage) -> Markup {
                         }
                     }
                 } }
+            }
+        },
+    )
+}
+
+/// The follow-up list on paper, for teams that still walk with it: A4, one page per
+/// volunteer (whoever made each household's latest visit), with a blank column for
+/// what comes of the next one.
+pub fn follow_ups_print(chrome: &Chrome, lines: &[FollowUpLine]) -> Markup {
+    let lang = chrome.lang;
+    let t = chrome.t();
+    let mut by: Vec<&str> = lines.iter().map(|f| f.last_by.as_str()).collect();
+    by.sort_by(|a, b| collate::compare(a, b));
+    by.dedup();
+    page(
+        chrome,
+        t.follow_up_list,
+        html! {
+            p.no-print.notice { (t.print_hint) }
+            @for who in &by {
+                section.print-page data-volunteer=(who) {
+                    h1 { (t.follow_up_list) }
+                    p { strong { (who) } }
+                    table.print {
+                        thead { tr {
+                            th scope="col" { (t.hamlet) }
+                            th scope="col" { (t.household) }
+                            th scope="col" { (t.head) }
+                            th scope="col" { (t.last_visit) }
+                            th scope="col" { (t.next_visit) }
+                        } }
+                        tbody {
+                            @for f in lines.iter().filter(|f| f.last_by == *who) {
+                                tr {
+                                    td { (f.hamlet_name) }
+                                    td { (f.label) }
+                                    td { (f.head.as_deref().unwrap_or("")) }
+                                    td {
+                                        @if let Some((at, o)) = f.last { (lang.time(at)) " · " (lang.outcome(o)) }
+                                        @if let Some(note) = &f.last_note { br; "“" (note) "”" }
+                                    }
+                                    td.blank {}
+                                }
+                            }
+                        }
+                    }
+                }
             }
         },
     )

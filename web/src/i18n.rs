@@ -341,6 +341,10 @@ pub struct Texts {
     pub save_labels: &'static str,
     /// The button that adds a catalogue entry.
     pub add_entry_button: &'static str,
+    // The printable follow-up list
+    pub print_follow_ups: &'static str,
+    pub print_hint: &'static str,
+    pub next_visit: &'static str,
     // Review of households listed in the field
     pub review_title: &'static str,
     pub review_intro: &'static str,

@@ -65,6 +65,7 @@ pub(crate) fn router() -> Routes {
         .route("/hamlets/{id}/households/{household}", get(pages::household))
         .route("/hamlets/{id}/review", get(review::page).post(review::decide))
         .route("/team", get(pages::team))
+        .route("/team/follow-ups/print", get(pages::team_follow_ups_print))
         .route("/team/enrol", post(manage::enrol))
         .route("/devices", get(manage::devices))
         .route("/devices/{id}/revoke", post(manage::revoke))

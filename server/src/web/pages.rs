@@ -460,6 +460,16 @@ pub(crate) async fn team(State(state): State<AppState>, viewer: Viewer) -> Respo
         .await
 }
 
+pub(crate) async fn team_follow_ups_print(State(state): State<AppState>, viewer: Viewer) -> Response {
+    viewer
+        .run(move |v| {
+            let leader = v.with_role(&[Role::Leader])?;
+            let view = team_page(&state, &leader.id)?;
+            Ok(tungnha_web::dashboard::follow_ups_print(&v.chrome(), &view.follow_ups).into_response())
+        })
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

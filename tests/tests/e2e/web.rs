@@ -473,6 +473,12 @@ fn the_follow_up_list_tells_who_came_and_what_they_noted() {
     let name = server.state.db.user(&UserId::parse("tnv1").expect("id")).expect("read").expect("tnv1").name;
     assert!(team.html.contains(&format!("Vắng nhà · {name}")), "{}", team.html);
     assert!(team.html.contains("“Hẹn chiều mai”"));
+    // On paper: one A4 page per volunteer, with a blank column for the next visit.
+    let print = leader.get("/team/follow-ups/print");
+    assert_eq!(print.status, 200);
+    let page = print.html.split(&format!("data-volunteer=\"{name}\"")).nth(1).expect("the volunteer's page");
+    let label = phone.log(&hamlets[0]).expect("held").households().ok[&house].label.clone();
+    assert!(page.contains(&label) && page.contains("Hẹn chiều mai") && page.contains("class=\"blank\""));
 }
 
 /// Search as people type it: without diacritics, on the address and the head's name.
