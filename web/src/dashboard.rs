@@ -2,6 +2,7 @@
 //! volunteers and households, one household's visit history, and a leader's team page
 //! with the follow-up list for the next round.
 
+use chrono::Datelike;
 use maud::{Markup, html};
 use tungnha_client_core::Outcome;
 use tungnha_client_core::coverage::{HouseholdStatus, VolunteerFigures, share, to_cover};
@@ -71,6 +72,17 @@ pub struct HamletLine {
     pub figures: Figures,
     /// The last day with a visit ("YYYY-MM-DD").
     pub last_activity: Option<String>,
+    /// In the chosen period, if one was: visits, and households first covered.
+    pub in_period: Option<(u64, u64)>,
+}
+
+/// A period chosen for a report: first and last day, inclusive ("YYYY-MM-DD").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
 }
 
 /// How the hamlets of a dashboard are ordered.
@@ -146,6 +158,41 @@ pub struct CommuneDashboard {
     pub visits_per_day: Vec<(String, u64)>,
     /// Households covered by the end of each of those days.
     pub covered_by_day: Vec<(String, u64)>,
+    /// The period the charts and the period columns cover; `None`: the last 30 days.
+    pub period: Option<Period>,
+    /// The period asked for could not be read (shown, and the last 30 days used).
+    pub bad_period: bool,
+    /// Today in Vietnam ("YYYY-MM-DD"), for the period shortcuts.
+    pub today: String,
+}
+
+/// The period form and shortcuts above a dashboard.
+fn period_form(lang: Lang, base: &str, view: &CommuneDashboard, today: &str) -> Markup {
+    let t = lang.texts();
+    let (from, to) = view.period.as_ref().map(|p| (p.from.as_str(), p.to.as_str())).unwrap_or(("", ""));
+    let shortcut = |label: &str, (from, to): (String, String)| {
+        html! { a.chip href={ (base) "?from=" (from) "&to=" (to) } { (label) } }
+    };
+    let day = |d: chrono::NaiveDate| d.to_string();
+    let today_d = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap_or_default();
+    let month_start = today_d.with_day(1).unwrap_or(today_d);
+    let last_month_end = month_start.pred_opt().unwrap_or(month_start);
+    let last_month_start = last_month_end.with_day(1).unwrap_or(last_month_end);
+    let week_start = today_d - chrono::Days::new(6);
+    html! {
+        form.toolbar #period method="get" action=(base) {
+            div { label for="from" { (t.period_from) } input #from type="date" name="from" value=(from); }
+            div { label for="to" { (t.period_to) } input #to type="date" name="to" value=(to); }
+            button type="submit" { (t.period_show) }
+            div.chips {
+                (shortcut(t.period_week, (day(week_start), day(today_d))))
+                (shortcut(t.period_this_month, (day(month_start), day(today_d))))
+                (shortcut(t.period_last_month, (day(last_month_start), day(last_month_end))))
+                a.chip href=(base) { (t.last_30_days) }
+            }
+        }
+        @if view.bad_period { p.alert role="alert" { (t.err_period) } }
+    }
 }
 
 fn figure_cards(lang: Lang, f: &Figures) -> Markup {
@@ -219,6 +266,10 @@ fn hamlets_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>) ->
                     th.num scope="col" { (t.people_helped) }
                     (head(Sort::FollowUps, "num"))
                     (head(Sort::Activity, ""))
+                    @if rows.iter().any(|r| r.in_period.is_some()) {
+                        th.num scope="col" { (t.period_visits) }
+                        th.num scope="col" { (t.period_covered) }
+                    }
                 } }
                 tbody {
                     @for row in rows {
@@ -232,6 +283,10 @@ fn hamlets_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>) ->
                             td.num data-figure="people" { (lang.int(row.figures.people)) }
                             td.num data-figure="follow_ups" { (lang.int(row.figures.follow_ups)) }
                             td { (row.last_activity.as_deref().map(|d| lang.day(d)).unwrap_or_else(|| t.never.to_owned())) }
+                            @if let Some((visits, covered)) = row.in_period {
+                                td.num data-figure="period_visits" { (lang.int(visits)) }
+                                td.num data-figure="period_covered" { (lang.int(covered)) }
+                            }
                         }
                     }
                 }
@@ -250,18 +305,24 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
         &view.name,
         html! {
             h1 { (view.name) }
+            @let query = view.period.as_ref().map(|p| format!("?from={}&to={}", p.from, p.to)).unwrap_or_default();
+            @let span = match &view.period {
+                Some(p) => format!("{}–{}", lang.day(&p.from), lang.day(&p.to)),
+                None => t.last_30_days.to_owned(),
+            };
             div.toolbar {
-                a.button.secondary href={ (base) "/export.xlsx" } download { (t.export_excel) }
-                a.button.secondary href={ (base) "/export.csv" } download { (t.export_csv) }
+                a.button.secondary href={ (base) "/export.xlsx" (query) } download { (t.export_excel) }
+                a.button.secondary href={ (base) "/export.csv" (query) } download { (t.export_csv) }
             }
+            (period_form(lang, &base, view, &view.today))
             section #totals aria-label=(t.coverage) { (figure_cards(lang, &view.figures)) }
             div.charts {
                 div.panel {
-                    h2 { (t.visits_per_day) " · " span.muted { (t.last_30_days) } }
+                    h2 { (t.visits_per_day) " · " span.muted #period-span { (span) } }
                     (chart::bars(lang, t.visits_per_day, &view.visits_per_day))
                 }
                 div.panel {
-                    h2 { (t.coverage_over_time) " · " span.muted { (t.last_30_days) } }
+                    h2 { (t.coverage_over_time) " · " span.muted { (span) } }
                     (chart::line(lang, t.coverage_over_time, &view.covered_by_day))
                 }
             }
@@ -710,6 +771,7 @@ mod tests {
             name: name.into(),
             figures: Figures::of(&c, target),
             last_activity: last.map(Into::into),
+            in_period: None,
         }
     }
 
@@ -731,6 +793,9 @@ mod tests {
             sort: Sort::Name,
             visits_per_day: vec![("2026-11-28".into(), 5), ("2026-11-29".into(), 10)],
             covered_by_day: vec![("2026-11-28".into(), 300), ("2026-11-29".into(), 350)],
+            period: None,
+            bad_period: false,
+            today: "2026-11-29".into(),
         }
     }
 

@@ -341,6 +341,16 @@ pub struct Texts {
     pub save_labels: &'static str,
     /// The button that adds a catalogue entry.
     pub add_entry_button: &'static str,
+    // A chosen period on a dashboard
+    pub period_from: &'static str,
+    pub period_to: &'static str,
+    pub period_show: &'static str,
+    pub period_week: &'static str,
+    pub period_this_month: &'static str,
+    pub period_last_month: &'static str,
+    pub period_visits: &'static str,
+    pub period_covered: &'static str,
+    pub err_period: &'static str,
     // The printable follow-up list
     pub print_follow_ups: &'static str,
     pub print_hint: &'static str,

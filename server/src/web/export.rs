@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
@@ -14,7 +14,9 @@ use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::coverage::{share, to_cover, vn_day};
 use tungnha_web::Texts;
 
-use super::pages::{CommuneData, accounts_by_kind, commune_data, household_lines, managed_commune, names};
+use super::pages::{
+    CommuneData, accounts_by_kind, commune_data, household_lines, managed_commune, names, period_days,
+};
 use super::{PageError, Viewer, visible_hamlet};
 use crate::AppState;
 use crate::admin;
@@ -70,7 +72,23 @@ fn summary(
     Table { name: t.sheet_summary.into(), header: vec![t.detail, ""], rows }
 }
 
-fn hamlets(t: &Texts, rows: &[(Hamlet, Coverage)]) -> Table {
+/// The hamlets sheet; with a period (its days, "YYYY-MM-DD"), two more columns: visits
+/// and households first covered in it, from the day series.
+fn hamlets(t: &Texts, rows: &[(Hamlet, Coverage)], period: Option<&[String]>) -> Table {
+    let mut table = hamlets_all_time(t, rows);
+    if let Some(days) = period {
+        table.header.extend([t.period_visits, t.period_covered]);
+        for (row, (_, c)) in table.rows.iter_mut().zip(rows) {
+            let sum = |series: &std::collections::BTreeMap<String, u64>| {
+                days.iter().filter_map(|d| series.get(d)).sum::<u64>()
+            };
+            row.extend([Cell::Int(sum(&c.per_day)), Cell::Int(sum(&c.covered_per_day))]);
+        }
+    }
+    table
+}
+
+fn hamlets_all_time(t: &Texts, rows: &[(Hamlet, Coverage)]) -> Table {
     Table {
         name: t.hamlets.into(),
         header: vec![
@@ -248,8 +266,15 @@ fn download(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Res
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const CSV: &str = "text/csv; charset=utf-8";
 
-/// The commune's tables: summary, hamlets, volunteers, days.
-fn commune_tables(state: &AppState, t: &Texts, data: &CommuneData, now: i64) -> Vec<Table> {
+/// The commune's tables: summary, hamlets (with the period's columns if one was
+/// chosen), volunteers, days.
+fn commune_tables(
+    state: &AppState,
+    t: &Texts,
+    data: &CommuneData,
+    now: i64,
+    period: Option<&[String]>,
+) -> Vec<Table> {
     vec![
         summary(
             t,
@@ -259,7 +284,7 @@ fn commune_tables(state: &AppState, t: &Texts, data: &CommuneData, now: i64) -> 
             &data.commune.catalogue,
             now,
         ),
-        hamlets(t, &data.rows),
+        hamlets(t, &data.rows, period),
         volunteers(state, t, &data.totals),
         days(t, &data.totals),
     ]
@@ -271,14 +296,39 @@ fn audit_export(state: &AppState, viewer: &Viewer, commune: &Commune, what: Stri
     Ok(())
 }
 
-async fn commune_export(state: AppState, viewer: Viewer, id: String, excel: bool) -> Response {
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD`: a period, as the dashboard chose it.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+async fn commune_export(
+    state: AppState,
+    viewer: Viewer,
+    id: String,
+    excel: bool,
+    q: PeriodQuery,
+) -> Response {
     viewer
         .run(move |v| {
             let commune = managed_commune(&state, v, &id)?;
+            // A period that cannot be read is refused, not silently dropped.
+            let period = period_days(&q.from, &q.to).map_err(|()| PageError::NotFound)?;
             let now = crate::now_ms();
             let data = commune_data(&state, commune, true)?;
-            let tables = commune_tables(&state, v.lang.texts(), &data, now);
-            let stem = format!("tungnha-{}-{}", data.commune.id, vn_day(now));
+            let tables = commune_tables(&state, v.lang.texts(), &data, now, period.as_deref());
+            let stem = match &period {
+                Some(days) => format!(
+                    "tungnha-{}-{}-{}",
+                    data.commune.id,
+                    days.first().map_or("", String::as_str),
+                    days.last().map_or("", String::as_str)
+                ),
+                None => format!("tungnha-{}-{}", data.commune.id, vn_day(now)),
+            };
             let response = if excel {
                 let bytes = xlsx(&tables).map_err(|e| PageError::Internal(e.to_string()))?;
                 download(bytes, XLSX, format!("{stem}.xlsx"))
@@ -296,16 +346,18 @@ pub(crate) async fn commune_xlsx(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
 ) -> Response {
-    commune_export(state, viewer, id, true).await
+    commune_export(state, viewer, id, true, q).await
 }
 
 pub(crate) async fn commune_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
 ) -> Response {
-    commune_export(state, viewer, id, false).await
+    commune_export(state, viewer, id, false, q).await
 }
 
 async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool) -> Response {
@@ -328,7 +380,7 @@ async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool)
                         &commune.catalogue,
                         now,
                     ),
-                    hamlets(t, &[(hamlet.clone(), coverage.clone())]),
+                    hamlets(t, &[(hamlet.clone(), coverage.clone())], None),
                     volunteers(&state, t, &coverage),
                     days(t, &coverage),
                     list,

@@ -16,7 +16,7 @@ use tungnha_client_core::collate;
 use tungnha_client_core::coverage::vn_day;
 use tungnha_client_core::{CommuneId, Coverage, HouseholdId, Role, UserId};
 use tungnha_web::dashboard::{
-    CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage,
+    CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage, Period,
     STATUS_FILTERS, Sort, TeamPage, VisitLine, VolunteerLine,
 };
 
@@ -83,6 +83,7 @@ pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage, last_activity: Option<String
         name: h.name.clone(),
         figures: Figures::of(c, h.target_households),
         last_activity,
+        in_period: None,
     }
 }
 
@@ -179,6 +180,29 @@ pub(crate) fn volunteer_lines(state: &AppState, c: &Coverage) -> Vec<VolunteerLi
 pub(crate) struct SortQuery {
     #[serde(default)]
     sort: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// Longest period a report covers.
+pub const MAX_PERIOD_DAYS: u64 = 366;
+
+/// The days of a period asked for in a query ("YYYY-MM-DD" to "YYYY-MM-DD", inclusive,
+/// at most `MAX_PERIOD_DAYS`): `Ok(None)` when none was asked, `Err(())` when it cannot
+/// be read.
+pub(crate) fn period_days(from: &str, to: &str) -> Result<Option<Vec<String>>, ()> {
+    if from.is_empty() && to.is_empty() {
+        return Ok(None);
+    }
+    let day = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ());
+    let (first, last) = (day(from)?, day(to)?);
+    let span = (last - first).num_days();
+    if span < 0 || span as u64 >= MAX_PERIOD_DAYS {
+        return Err(());
+    }
+    Ok(Some(first.iter_days().take(span as usize + 1).map(|d| d.to_string()).collect()))
 }
 
 /// Builds the commune dashboard's view-model: each hamlet's headline figures and only
@@ -188,16 +212,24 @@ pub(crate) fn commune_dashboard(
     commune: Commune,
     sort: Sort,
     now: i64,
+    period: Option<Vec<String>>,
 ) -> Result<CommuneDashboard, PageError> {
     let data = commune_data(state, commune, false)?;
-    let window = last_days(now, CHART_DAYS);
+    let chosen = period.is_some();
+    let window = period.unwrap_or_else(|| last_days(now, CHART_DAYS));
     let from = window.first().cloned().unwrap_or_default();
+    let to = window.last().cloned().unwrap_or_default();
     let mut all_days = BTreeMap::new();
     let mut hamlets = Vec::new();
     for (h, c) in &data.rows {
         let mut days = BTreeMap::new();
         add_days(state, h, &from, &mut days)?;
-        hamlets.push(hamlet_line(h, c, state.db.last_visit_day(&h.id)?));
+        let mut line = hamlet_line(h, c, state.db.last_visit_day(&h.id)?);
+        if chosen {
+            let in_window = days.range(from.clone()..=to.clone()).map(|(_, f)| f);
+            line.in_period = Some(in_window.fold((0, 0), |(v, n), f| (v + f.visits, n + f.covered)));
+        }
+        hamlets.push(line);
         for (d, f) in days {
             let e: &mut DayFigures = all_days.entry(d).or_default();
             e.visits += f.visits;
@@ -215,6 +247,9 @@ pub(crate) fn commune_dashboard(
         sort,
         visits_per_day,
         covered_by_day,
+        period: chosen.then_some(Period { from, to }),
+        bad_period: false,
+        today: vn_day(now),
     })
 }
 
@@ -227,7 +262,15 @@ pub(crate) async fn commune(
     viewer
         .run(move |v| {
             let commune = managed_commune(&state, v, &id)?;
-            let view = commune_dashboard(&state, commune, Sort::from_code(&q.sort), crate::now_ms())?;
+            let period = period_days(&q.from, &q.to);
+            let mut view = commune_dashboard(
+                &state,
+                commune,
+                Sort::from_code(&q.sort),
+                crate::now_ms(),
+                period.clone().unwrap_or(None),
+            )?;
+            view.bad_period = period.is_err();
             Ok(tungnha_web::dashboard::commune(&v.chrome(), &view).into_response())
         })
         .await

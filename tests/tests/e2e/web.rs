@@ -511,3 +511,36 @@ fn catalogue_and_people_forms_do_one_thing_each() {
     assert!(boxes >= 3, "each row's password box is folded away ({boxes})");
     assert!(!people.html.contains("<details class=\"reset\" open"), "none open until needed");
 }
+
+/// Reports for a chosen period: the dashboard's charts and two columns (visits, newly
+/// covered) cover the days asked for, and the export carries the same columns.
+#[test]
+fn the_dashboard_and_exports_report_a_chosen_period() {
+    const DAY: i64 = 86_400_000;
+    let (server, hamlets) = server();
+    let home = tempfile::tempdir().expect("home");
+    let mut phone =
+        Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "phone").expect("enrolled");
+    let list: Vec<_> = phone.log(&hamlets[0]).expect("held").households().ok.into_keys().collect();
+    let now = tungnha_server::now_ms();
+    let form = VisitForm { people: 1, ..VisitForm::default() };
+    for (i, at) in [now - 40 * DAY, now - 40 * DAY, now, now, now].into_iter().enumerate() {
+        phone.log_visit(&list[i], Outcome::Guided, &form, at, now).expect("visit");
+    }
+    phone.sync().expect("sync");
+    let day = |ms: i64| tungnha_client_core::coverage::vn_day(ms);
+    let (from, to) = (day(now - 41 * DAY), day(now - 39 * DAY));
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let all = official.get(&format!("/communes/{COMMUNE}"));
+    assert!(!all.html.contains("data-figure=\"period_visits\""), "no period, no period columns");
+    let page = official.get(&format!("/communes/{COMMUNE}?from={from}&to={to}"));
+    assert_eq!(cells(&page.html, "figure", "period_visits"), [2, 0]);
+    assert_eq!(cells(&page.html, "figure", "period_covered"), [2, 0]);
+    let bad = official.get(&format!("/communes/{COMMUNE}?from={to}&to={from}"));
+    assert!(bad.status == 200 && bad.html.contains("Khoảng thời gian không hợp lệ"));
+    let csv = official.download(&format!("/communes/{COMMUNE}/export.csv?from={from}&to={to}"));
+    let text = String::from_utf8(csv.body).expect("UTF-8");
+    assert!(text.lines().next().is_some_and(|h| h.ends_with("Lượt thăm trong kỳ;Hộ mới bao phủ trong kỳ")), "{text}");
+    assert!(text.lines().find(|l| l.starts_with("kp-1;")).is_some_and(|l| l.ends_with(";2;2")), "{text}");
+    assert_eq!(official.download(&format!("/communes/{COMMUNE}/export.csv?from={to}&to={from}")).status, 404);
+}
