@@ -519,8 +519,8 @@ fn the_dashboard_and_exports_report_a_chosen_period() {
     const DAY: i64 = 86_400_000;
     let (server, hamlets) = server();
     let home = tempfile::tempdir().expect("home");
-    let mut phone =
-        Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "phone").expect("enrolled");
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "phone")
+        .expect("enrolled");
     let list: Vec<_> = phone.log(&hamlets[0]).expect("held").households().ok.into_keys().collect();
     let now = tungnha_server::now_ms();
     let form = VisitForm { people: 1, ..VisitForm::default() };
@@ -540,7 +540,33 @@ fn the_dashboard_and_exports_report_a_chosen_period() {
     assert!(bad.status == 200 && bad.html.contains("Khoảng thời gian không hợp lệ"));
     let csv = official.download(&format!("/communes/{COMMUNE}/export.csv?from={from}&to={to}"));
     let text = String::from_utf8(csv.body).expect("UTF-8");
-    assert!(text.lines().next().is_some_and(|h| h.ends_with("Lượt thăm trong kỳ;Hộ mới bao phủ trong kỳ")), "{text}");
+    assert!(
+        text.lines().next().is_some_and(|h| h.ends_with("Lượt thăm trong kỳ;Hộ mới bao phủ trong kỳ")),
+        "{text}"
+    );
     assert!(text.lines().find(|l| l.starts_with("kp-1;")).is_some_and(|l| l.ends_with(";2;2")), "{text}");
     assert_eq!(official.download(&format!("/communes/{COMMUNE}/export.csv?from={to}&to={from}")).status, 404);
+}
+
+/// The smaller things a first week would hit: the enrolment drop-down left empty says
+/// to choose a member, an official's devices page is titled for the commune, and a
+/// household's way back names its hamlet once.
+#[test]
+fn small_wordings_say_what_they_mean() {
+    let (server, hamlets) = server();
+    let mut leader = WebSession::sign_in(&server, "totruong", PASSWORD);
+    leader.get("/team");
+    let csrf = leader.csrf.clone();
+    let empty = leader.post("/team/enrol", &[("csrf", &csrf), ("user", "")]);
+    assert_eq!(empty.status, 422);
+    assert!(empty.html.contains("Hãy chọn một thành viên trong danh sách."), "{}", empty.html);
+    assert!(leader.get("/devices").html.contains("<h1>Thiết bị của tổ</h1>"));
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    assert!(official.get("/devices").html.contains("<h1>Thiết bị trong xã, phường</h1>"));
+    let house = {
+        let entry = server.state.docs.get(&server.state.db, &hamlets[0]).expect("read").expect("log");
+        tungnha_server::docs::lock(&entry).log.households().ok.into_keys().next().expect("a household")
+    };
+    let page = official.get(&format!("/hamlets/{}/households/{house}", hamlets[0]));
+    assert!(page.html.contains("← Khu phố 1<") && !page.html.contains("Quay lại thôn"), "{}", page.html);
 }
