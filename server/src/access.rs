@@ -144,6 +144,7 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/lang/{code}", Who::Anyone),
     row("GET", "/static/app.css", Who::Anyone),
     row("GET", "/static/icon.svg", Who::Anyone),
+    row("GET", "/static/web.js", Who::Anyone),
     row("GET", "/communes/{id}", Who::CommuneOfficial),
     row("GET", "/communes/{id}/export.xlsx", Who::CommuneOfficial),
     row("GET", "/communes/{id}/export.csv", Who::CommuneOfficial),

@@ -149,6 +149,13 @@ async function check(expected) {
   await row.locator('a').first().click();
   await page.waitForSelector('#household-list');
   await page.screenshot({ path: `${shots}/hamlet.png`, fullPage: true });
+  // The list filters as one types, without diacritics, before any search is sent.
+  await page.type('#q', 'so 1');
+  const visible = await page.locator('#household-list tbody tr:not([hidden]) td:first-child').allInnerTexts();
+  const fold = (s) => s.normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase();
+  assert.ok(visible.length > 0 && visible.every((l) => fold(l).includes('so 1')), `filtered as typed: ${visible}`);
+  assert.equal(await text(page, '#shown-count'), String(visible.length));
+  await page.fill('#q', '');
   await page.selectOption('#status', 'follow_up');
   await page.click('form[role=search] button[type=submit]');
   await page.waitForLoadState('load');
@@ -196,10 +203,12 @@ async function check(expected) {
   await leader.page.goto(`${base}/devices`);
   const device = leader.page.locator('#devices tbody tr', { hasText: 'Lâm Thị Chín' });
   assert.equal(await device.count(), 1, 'the new member’s device is listed');
-  leader.page.once('dialog', (d) => d.accept());
+  let asked = '';
+  leader.page.once('dialog', (d) => { asked = d.message(); d.accept(); });
   await device.locator('button:has-text("Thu hồi")').click();
   await leader.page.waitForSelector('.notice');
   assert.match(await leader.page.locator('#devices tbody tr', { hasText: 'Lâm Thị Chín' }).innerText(), /Đã thu hồi/);
+  assert.match(asked, /Thu hồi thiết bị này\?/, 'the leader was asked first (the inline handler was blocked by the CSP)');
   await leader.context.close();
   return { ok: true };
 }

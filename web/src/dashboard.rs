@@ -469,11 +469,11 @@ pub fn hamlet(chrome: &Chrome, view: &HamletPage) -> Markup {
                 }
                 button type="submit" { (t.search) }
             }
-            p.muted { (t.shown_of) " " (lang.int(view.households.len() as u64)) " / " (lang.int(view.total_households as u64)) }
+            p.muted { (t.shown_of) " " span #shown-count { (lang.int(view.households.len() as u64)) } " / " (lang.int(view.total_households as u64)) }
             @if view.households.is_empty() {
                 p { (t.no_households) }
             } @else {
-                div.scroll { table #household-list {
+                div.scroll { table #household-list data-filter-from="#q" data-filter-count="#shown-count" {
                     thead { tr {
                         th scope="col" { (t.household) }
                         th scope="col" { (t.head) }
@@ -482,7 +482,7 @@ pub fn hamlet(chrome: &Chrome, view: &HamletPage) -> Markup {
                     } }
                     tbody {
                         @for h in &view.households {
-                            tr {
+                            tr data-search=(collate::fold(&format!("{} {}", h.label, h.head.as_deref().unwrap_or("")))) {
                                 td { a href={ (base) "/households/" (url_part(&h.id)) } { (h.label) } }
                                 td { (h.head.as_deref().unwrap_or("")) }
                                 td { (chip(lang, h.status)) }

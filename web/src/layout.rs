@@ -89,6 +89,7 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                 title { (title) " · " (t.app_name) }
                 link rel="stylesheet" href="/static/app.css";
                 link rel="icon" href="/static/icon.svg" type="image/svg+xml";
+                script src="/static/web.js" defer {}
             }
             body {
                 a.skip href="#content" { (t.skip_to_content) }

@@ -26,5 +26,8 @@ pub use layout::{Chrome, FormErrors, SignedIn};
 /// The stylesheet, served by the server at `/static/app.css`.
 pub const STYLESHEET: &str = include_str!("../static/app.css");
 
+/// The website's one script (progressive enhancement), served at `/static/web.js`.
+pub const SCRIPT: &str = include_str!("../static/web.js");
+
 /// The icon, served at `/static/icon.svg` (also the phone app's).
 pub const ICON_SVG: &str = include_str!("../static/icon.svg");

@@ -469,7 +469,7 @@ pub fn devices(chrome: &Chrome, devices: &[DeviceLine], notice_text: Option<&'st
                                         }
                                     } @else {
                                         form.inline method="post" action={ "/devices/" (url_part(&d.id)) "/revoke" }
-                                            onsubmit={ "return confirm(" (js_string(t.revoke_confirm)) ")" } {
+                                            data-confirm=(t.revoke_confirm) {
                                             (csrf_field(chrome))
                                             label.check { input type="checkbox" name="lost" value="1"; " " (t.revoke_lost) }
                                             button.danger type="submit" { (t.revoke) }
@@ -483,11 +483,6 @@ pub fn devices(chrome: &Chrome, devices: &[DeviceLine], notice_text: Option<&'st
             }
         },
     )
-}
-
-/// A JS string literal of one of our own texts (never user data), for `confirm()`.
-fn js_string(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// The page showing a fresh enrolment code.

@@ -47,6 +47,7 @@ pub(crate) fn router() -> Routes {
         .route("/logout", post(session::logout))
         .route("/lang/{code}", get(session::set_lang))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/web.js", get(script))
         .route("/static/icon.svg", get(icon))
         .route("/communes/{id}", get(pages::commune))
         .route("/communes/{id}/export.xlsx", get(export::commune_xlsx))
@@ -77,6 +78,10 @@ pub(crate) fn router() -> Routes {
 
 async fn stylesheet() -> Response {
     static_asset("text/css; charset=utf-8", tungnha_web::STYLESHEET)
+}
+
+async fn script() -> Response {
+    static_asset("text/javascript; charset=utf-8", tungnha_web::SCRIPT)
 }
 
 async fn icon() -> Response {
