@@ -63,13 +63,15 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
         if until.is_none() {
             return Ok(wipe(false, 0));
         }
-        return Ok(match merge_and_commit(state, device, user, body, now) {
-            Ok(synced) => wipe(true, synced.merged),
+        return match merge_and_commit(state, device, user, body, now) {
+            Ok(synced) => Ok(wipe(true, synced.merged)),
+            // The server's own failure: the device keeps its work and tries again.
+            Err(e @ ApiError::Internal(_)) => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, "a revoked device's final upload was refused");
-                wipe(false, 0)
+                Ok(wipe(false, 0))
             }
-        });
+        };
     }
     if !user.active {
         return Err(ApiError::Forbidden("this account is deactivated".into()));
