@@ -143,10 +143,14 @@ impl Coverage {
         let households = log.households().ok;
         let visits = log.visits().ok;
         let mut c = Coverage::default();
+        // A household listed twice and merged counts its visits towards the one kept.
+        let merged: BTreeMap<&HouseholdId, &HouseholdId> =
+            households.iter().filter_map(|(id, h)| h.merged_into.as_ref().map(|into| (id, into))).collect();
         let mut by_household: BTreeMap<&HouseholdId, Vec<(i64, &VisitId, Outcome)>> = BTreeMap::new();
         for (id, v) in visits.iter().filter(|(_, v)| !v.voided) {
             c.add_visit(v, 1);
-            by_household.entry(&v.household).or_default().push((v.at, id, v.outcome));
+            let counted = merged.get(&v.household).copied().unwrap_or(&v.household);
+            by_household.entry(counted).or_default().push((v.at, id, v.outcome));
         }
         for (id, _) in households.iter().filter(|(_, h)| !h.retired) {
             let standing = standing_of(by_household.remove(id).unwrap_or_default().into_iter());
@@ -249,6 +253,10 @@ pub struct CoverageLedger {
     visits: BTreeMap<VisitId, Visit>,
     /// Visit ids per household, for recomputing one household's status.
     by_household: BTreeMap<HouseholdId, BTreeSet<VisitId>>,
+    /// Households merged into another (listed twice): the one each counts towards.
+    merged: BTreeMap<HouseholdId, HouseholdId>,
+    /// The other way: per household kept, the ones merged into it.
+    absorbed: BTreeMap<HouseholdId, BTreeSet<HouseholdId>>,
     /// The figures.
     coverage: Coverage,
 }
@@ -285,6 +293,13 @@ impl CoverageLedger {
             affected.extend(self.visits.get(*id).map(|v| v.household.clone()));
             affected.extend(new.as_ref().map(|v| v.household.clone()));
         }
+        // What those count towards, as merged before and after.
+        let targets: Vec<HouseholdId> = affected
+            .iter()
+            .filter_map(|h| self.merged.get(h).cloned())
+            .chain(new_households.values().filter_map(|h| h.as_ref()?.merged_into.clone()))
+            .collect();
+        affected.extend(targets);
         for h in &affected {
             if let Some(status) = self.counted_status(h) {
                 self.coverage.add_household_status(status, -1);
@@ -311,8 +326,22 @@ impl CoverageLedger {
             }
         }
         for (id, new) in new_households {
+            if let Some(into) = self.merged.remove(id)
+                && let Some(set) = self.absorbed.get_mut(&into)
+            {
+                set.remove(id);
+                if set.is_empty() {
+                    self.absorbed.remove(&into);
+                }
+            }
             match new {
-                Some(h) => self.households.insert(id.clone(), h.retired),
+                Some(h) => {
+                    if let Some(into) = h.merged_into {
+                        self.absorbed.entry(into.clone()).or_default().insert(id.clone());
+                        self.merged.insert(id.clone(), into);
+                    }
+                    self.households.insert(id.clone(), h.retired)
+                }
                 None => self.households.remove(id),
             };
         }
@@ -328,11 +357,12 @@ impl CoverageLedger {
         self.standing(household).0
     }
 
+    /// A household's standing from its own visits and those of households merged into it.
     fn standing(&self, household: &HouseholdId) -> Standing {
-        let visits = self
-            .by_household
-            .get(household)
-            .into_iter()
+        let merged = self.absorbed.get(household).into_iter().flatten();
+        let visits = std::iter::once(household)
+            .chain(merged)
+            .filter_map(|h| self.by_household.get(h))
             .flatten()
             .filter_map(|id| self.visits.get(id).filter(|v| !v.voided).map(|v| (v.at, id, v.outcome)));
         standing_of(visits)

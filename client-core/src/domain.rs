@@ -170,6 +170,10 @@ pub struct Household {
     pub created_at: i64,
     /// Merged into another entry, or the house no longer exists.
     pub retired: bool,
+    /// Listed twice: the entry this one was merged into (retired), whose status its
+    /// visits count towards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<HouseholdId>,
 }
 
 /// A visit as the hamlet log holds it.

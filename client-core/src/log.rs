@@ -41,6 +41,7 @@ pub(crate) mod key {
     pub const CREATED_BY: &str = "created_by";
     pub const CREATED_AT: &str = "created_at";
     pub const RETIRED: &str = "retired";
+    pub const MERGED_INTO: &str = "merged_into";
     pub const HOUSEHOLD: &str = "household";
     pub const BY: &str = "by";
     pub const AT: &str = "at";
@@ -51,7 +52,8 @@ pub(crate) mod key {
     pub const NOTE: &str = "note";
     pub const VOIDED: &str = "voided";
     /// Every key a household map may hold in schema 1.
-    pub const HOUSEHOLD_FIELDS: &[&str] = &[LABEL, HEAD, MEMBERS, CREATED_BY, CREATED_AT, RETIRED];
+    pub const HOUSEHOLD_FIELDS: &[&str] =
+        &[LABEL, HEAD, MEMBERS, CREATED_BY, CREATED_AT, RETIRED, MERGED_INTO];
     /// Every key a visit map may hold in schema 1.
     pub const VISIT_FIELDS: &[&str] = &[HOUSEHOLD, BY, AT, OUTCOME, TOPICS, ACCOUNTS, PEOPLE, NOTE, VOIDED];
 }
@@ -370,6 +372,7 @@ impl HamletLog {
                 created_by: author.user.clone(),
                 created_at: now_ms,
                 retired: false,
+                merged_into: None,
             };
             rules::check_household_created(author, &id, &household, now_ms)?;
             listed.push((id, household));
@@ -407,6 +410,26 @@ impl HamletLog {
             members: form.members,
             ..before.clone()
         };
+        self.write_household(author, id, &before, &after)
+    }
+
+    /// Merges a household listed twice into the entry that stays: it is retired, and its
+    /// visits count towards `into`'s status from then on. A leader's decision.
+    pub fn merge_household(
+        &mut self,
+        author: &Author,
+        id: &HouseholdId,
+        into: &HouseholdId,
+    ) -> Result<(), LogError> {
+        let before = self.existing_household(id)?;
+        let target = self.existing_household(into)?;
+        if id == into || target.retired || target.merged_into.is_some() {
+            return Err(LogError::Refused(RuleViolation::InvalidValue {
+                path: format!("households/{id}/{}", key::MERGED_INTO),
+                reason: "must name another household still on the list".into(),
+            }));
+        }
+        let after = Household { retired: true, merged_into: Some(into.clone()), ..before.clone() };
         self.write_household(author, id, &before, &after)
     }
 
@@ -533,6 +556,9 @@ impl HamletLog {
         }
         if before.retired != after.retired {
             tx.put(&obj, key::RETIRED, after.retired)?;
+        }
+        if let (None, Some(into)) = (&before.merged_into, &after.merged_into) {
+            tx.put(&obj, key::MERGED_INTO, into.as_str())?;
         }
         tx.commit();
         Ok(())
@@ -711,6 +737,9 @@ pub(crate) fn read_household(map: &HMap) -> Result<Household, String> {
         created_by: as_user(key::CREATED_BY, f(key::CREATED_BY)?)?,
         created_at: req(key::CREATED_AT, as_int(key::CREATED_AT, f(key::CREATED_AT)?)?)?,
         retired: as_bool(key::RETIRED, f(key::RETIRED)?)?.unwrap_or(false),
+        merged_into: as_string(key::MERGED_INTO, f(key::MERGED_INTO)?)?
+            .map(|id| HouseholdId::parse(&id).map_err(|e| format!("“merged_into”: {e}")))
+            .transpose()?,
     })
 }
 

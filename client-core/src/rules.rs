@@ -283,6 +283,19 @@ pub fn check_household_edited(
     if before.created_at != after.created_at {
         return Err(RuleViolation::Immutable { path: format!("households/{id}/{}", key::CREATED_AT) });
     }
+    // Merging a household into another is a leader's decision, made once, and retires it.
+    if before.merged_into != after.merged_into {
+        let path = format!("households/{id}/{}", key::MERGED_INTO);
+        if before.merged_into.is_some() {
+            return Err(RuleViolation::Immutable { path });
+        }
+        if !author.role.leads() {
+            return Err(RuleViolation::NotYourHousehold { id: id.to_string() });
+        }
+        if !after.retired || after.merged_into.as_ref() == Some(id) {
+            return Err(invalid(path, "a merged household is retired, into another one"));
+        }
+    }
     check_household_values(id, after, None)
 }
 

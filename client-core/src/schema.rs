@@ -11,7 +11,8 @@
 //!
 //! - the root: no op at all (only the genesis change writes there);
 //! - the genesis `households` and `visits` maps: only a new map under a fresh, valid id;
-//! - a household or visit entry: only the schema's fields, each a scalar of its type and
+//! - a household or visit entry: only the schema's fields (a household's `merged_into`
+//!   names another household's id), each a scalar of its type and
 //!   size, deleting only optional fields; `by`, `household`, `created_by` and
 //!   `created_at` are written once, when the entry is made, and `by` and `created_by`
 //!   name the author;
@@ -391,6 +392,10 @@ impl Checker<'_> {
             key::MEMBERS => count(value, &path),
             key::CREATED_BY => self.as_author(value, "household", &path),
             key::CREATED_AT => self.time(value, &path),
+            key::MERGED_INTO => match value {
+                ScalarValue::Str(s) if HouseholdId::parse(s).is_ok() => Ok(()),
+                _ => Err(invalid(path, "is not a household id")),
+            },
             _ => boolean(value, &path),
         }
     }

@@ -443,6 +443,26 @@ fn bless() -> RelayedCases {
             }),
         ),
         (
+            "merge a household listed twice",
+            Box::new({
+                let (h, into) = (h0.clone(), households[1].to_string());
+                move |tx, d| {
+                    let e = at(d, &["households", &h]);
+                    tx.put(&e, "retired", true).expect("put");
+                    tx.put(&e, "merged_into", into.as_str()).expect("put");
+                }
+            }),
+        ),
+        (
+            "merged into no household",
+            Box::new({
+                let h = h0.clone();
+                move |tx, d| {
+                    tx.put(at(d, &["households", &h]), "merged_into", "số 3").expect("put");
+                }
+            }),
+        ),
+        (
             "a word for retired",
             Box::new({
                 let h = h0.clone();

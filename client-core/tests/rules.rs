@@ -405,3 +405,47 @@ fn a_volunteer_lists_at_most_a_days_allowance_of_households() {
     log.add_household(&author("u-minh", Role::Volunteer), &one_more, NOW).expect("someone else");
     log.add_household(&lan, &one_more, NOW + 86_400_000).expect("tomorrow");
 }
+
+/// A household listed twice: a leader merges the duplicate into the entry that stays;
+/// the duplicate leaves the list and its visits count towards the other, on the server
+/// (the ledger, incrementally) exactly as a full recompute counts them.
+#[test]
+fn a_leader_merges_a_household_listed_twice() {
+    use tungnha_client_core::{Coverage, CoverageLedger};
+    let (mut log, households) = listed_hamlet("kp-1", 3);
+    log.set_actor(actor(9));
+    let (kept, twice) = (&households[0], &households[1]);
+    let lan = author("u-lan", Role::Volunteer);
+    let guided = VisitForm { people: 1, ..VisitForm::default() };
+    log.log_visit(&lan, twice, Outcome::Guided, &guided, NOW - 1000, NOW).expect("visit");
+    let mut ledger = CoverageLedger::from_log(&log);
+    assert_eq!((ledger.coverage().registered, ledger.coverage().covered), (3, 1));
+
+    // Volunteers may not merge; nor may anyone merge into itself or into a retired entry.
+    assert!(matches!(
+        log.merge_household(&lan, twice, kept),
+        Err(LogError::Refused(RuleViolation::NotYourHousehold { .. }))
+    ));
+    let leader = author("u-leader", Role::Leader);
+    assert!(log.merge_household(&leader, twice, twice).is_err());
+    let before = log.heads();
+    log.merge_household(&leader, twice, kept).expect("merged");
+    assert!(log.merge_household(&leader, kept, twice).is_err(), "not into a retired entry");
+    let h = log.households().ok;
+    assert!(h[twice].retired && h[twice].merged_into.as_ref() == Some(kept));
+
+    // The duplicate's guided visit now covers the entry that stays.
+    let touched = Touched { households: [twice.clone()].into(), visits: Default::default() };
+    ledger.apply(&log, &touched);
+    assert_eq!(ledger.coverage(), &Coverage::compute(&log));
+    assert_eq!((ledger.coverage().registered, ledger.coverage().covered), (2, 1));
+    assert_eq!(ledger.status(kept), tungnha_client_core::HouseholdStatus::Covered);
+
+    // A visit logged to the duplicate afterwards still counts towards the one kept.
+    let visit = log
+        .log_visit(&lan, twice, Outcome::NotHome, &VisitForm::default(), NOW - 10, NOW)
+        .expect("a late visit to the duplicate");
+    ledger.apply(&log, &Touched { households: Default::default(), visits: [visit].into() });
+    assert_eq!(ledger.coverage(), &Coverage::compute(&log));
+    assert!(!log.heads().is_empty() && log.heads() != before);
+}

@@ -165,6 +165,7 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/hamlets/{id}/households/{household}", Who::HamletReader),
     row("GET", "/hamlets/{id}/review", Who::HamletReader),
     row("POST", "/hamlets/{id}/review", Who::HamletReader),
+    row("POST", "/hamlets/{id}/households/{household}/merge", Who::HamletReader),
     row("GET", "/team", Who::Leader),
     row("GET", "/team/follow-ups/print", Who::Leader),
     row("POST", "/team/enrol", Who::Leader),

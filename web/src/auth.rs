@@ -56,6 +56,8 @@ pub enum ErrorKind {
     NotFound,
     /// 403: a form without a valid CSRF token.
     BadForm,
+    /// 422: a change the rules refuse.
+    Refused,
     /// 500.
     Server,
 }
@@ -67,6 +69,7 @@ pub fn error(chrome: &Chrome, kind: ErrorKind) -> Markup {
         ErrorKind::Forbidden => (t.forbidden_title, t.forbidden_text),
         ErrorKind::NotFound => (t.not_found_title, t.not_found_text),
         ErrorKind::BadForm => (t.bad_form_title, t.csrf_text),
+        ErrorKind::Refused => (t.refused_title, t.refused_text),
         ErrorKind::Server => (t.server_error_title, t.server_error_text),
     };
     page(

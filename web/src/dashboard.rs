@@ -536,6 +536,10 @@ pub struct HouseholdPage {
     pub status: HouseholdStatus,
     /// Its visits, newest first.
     pub visits: Vec<VisitLine>,
+    /// The household's id.
+    pub id: String,
+    /// Other households on the list it may be merged into (listed twice): id, label.
+    pub merge_targets: Vec<(String, String)>,
 }
 
 /// Renders a household's page.
@@ -552,6 +556,22 @@ pub fn household(chrome: &Chrome, view: &HouseholdPage) -> Markup {
                 @if let Some(head) = &view.head { li { (t.head) ": " (head) } }
                 @if let Some(m) = view.members { li { (t.members) ": " (m) } }
                 @if view.retired { li { span.chip.off { (t.retired) } } }
+            }
+            @if !view.retired && !view.merge_targets.is_empty() {
+                details.panel #merge {
+                    summary { (t.merge_title) }
+                    p.muted { (t.merge_note) }
+                    form.inline method="post"
+                        action={ "/hamlets/" (url_part(&view.hamlet_id)) "/households/" (url_part(&view.id)) "/merge" }
+                        data-confirm=(t.merge_confirm) {
+                        (csrf_field(chrome))
+                        label for="into" { (t.merge_into) }
+                        select #into name="into" {
+                            @for (id, label) in &view.merge_targets { option value=(id) { (label) } }
+                        }
+                        button.danger type="submit" { (t.merge_button) }
+                    }
+                }
             }
             h2 { (t.visit_history) }
             @if view.visits.is_empty() {

@@ -351,6 +351,15 @@ pub struct Texts {
     pub period_visits: &'static str,
     pub period_covered: &'static str,
     pub err_period: &'static str,
+    /// A change the rules refuse, from the web.
+    pub refused_title: &'static str,
+    pub refused_text: &'static str,
+    // Merging a household listed twice
+    pub merge_title: &'static str,
+    pub merge_note: &'static str,
+    pub merge_into: &'static str,
+    pub merge_button: &'static str,
+    pub merge_confirm: &'static str,
     // The printable follow-up list
     pub print_follow_ups: &'static str,
     pub print_hint: &'static str,

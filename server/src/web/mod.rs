@@ -65,6 +65,7 @@ pub(crate) fn router() -> Routes {
         .route("/hamlets/{id}/export.csv", get(export::hamlet_csv))
         .route("/hamlets/{id}/households/{household}", get(pages::household))
         .route("/hamlets/{id}/review", get(review::page).post(review::decide))
+        .route("/hamlets/{id}/households/{household}/merge", post(review::merge))
         .route("/team", get(pages::team))
         .route("/team/follow-ups/print", get(pages::team_follow_ups_print))
         .route("/team/enrol", post(manage::enrol))
@@ -132,6 +133,8 @@ pub(crate) enum PageError {
     NotFound,
     /// A POST without the session's CSRF token.
     BadForm,
+    /// A write the rules refuse (a merge into an entry that left the list): 422.
+    Refused,
     /// Something broke; logged, and a generic page shown.
     Internal(String),
 }
@@ -147,6 +150,7 @@ impl From<ApiError> for PageError {
         match e {
             ApiError::Forbidden(_) => PageError::Forbidden,
             ApiError::NotFound(_) | ApiError::BadRequest(_) => PageError::NotFound,
+            ApiError::RuleViolation { .. } => PageError::Refused,
             other => PageError::Internal(other.to_string()),
         }
     }
@@ -249,6 +253,7 @@ impl Viewer {
             Err(PageError::Forbidden) => (StatusCode::FORBIDDEN, ErrorKind::Forbidden),
             Err(PageError::NotFound) => (StatusCode::NOT_FOUND, ErrorKind::NotFound),
             Err(PageError::BadForm) => (StatusCode::FORBIDDEN, ErrorKind::BadForm),
+            Err(PageError::Refused) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorKind::Refused),
             Err(PageError::Internal(e)) => {
                 tracing::error!(error = %e, path = %self.path, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server)

@@ -371,13 +371,31 @@ pub(crate) async fn household(
             let hid = HouseholdId::parse(&household).map_err(|_| PageError::NotFound)?;
             let catalogue = state.db.commune(&hamlet.commune)?.map(|c| c.catalogue).unwrap_or_default();
             let entry = state.docs.get(&state.db, &hamlet.id)?.ok_or(PageError::NotFound)?;
-            let (h, status, mut visits) = {
+            let (h, status, mut visits, mut merge_targets) = {
                 let doc = crate::docs::lock(&entry);
                 let h = doc.log.household_at(&hid, None).and_then(Result::ok).ok_or(PageError::NotFound)?;
+                let households = doc.log.households().ok;
+                // Its own visits and those of any household merged into it.
+                let counted: BTreeSet<HouseholdId> = households
+                    .iter()
+                    .filter(|(_, other)| other.merged_into.as_ref() == Some(&hid))
+                    .map(|(id, _)| id.clone())
+                    .chain([hid.clone()])
+                    .collect();
                 let visits: Vec<_> =
-                    doc.log.visits().ok.into_values().filter(|v| v.household == hid).collect();
-                (h, doc.ledger.status(&hid), visits)
+                    doc.log.visits().ok.into_values().filter(|v| counted.contains(&v.household)).collect();
+                let targets: Vec<(String, String)> = households
+                    .into_iter()
+                    .filter(|(id, other)| *id != hid && !other.retired && other.merged_into.is_none())
+                    .map(|(id, other)| (id.to_string(), other.label))
+                    .collect();
+                (h, doc.ledger.status(&hid), visits, targets)
             };
+            merge_targets.sort_by(|a, b| collate::compare(&a.1, &b.1));
+            // Only those who lead may merge; others are not shown the form.
+            if !v.user()?.role.leads() {
+                merge_targets.clear();
+            }
             visits.sort_by_key(|v| std::cmp::Reverse(v.at));
             let names = names(&state, visits.iter().map(|v| &v.by));
             let label = |list: &[tungnha_client_core::catalogue::Entry], code: &str| {
@@ -387,6 +405,8 @@ pub(crate) async fn household(
                     .unwrap_or_else(|| code.to_owned())
             };
             let view = HouseholdPage {
+                id: hid.to_string(),
+                merge_targets,
                 hamlet_id: hamlet.id.to_string(),
                 hamlet_name: hamlet.name,
                 label: h.label,

@@ -103,6 +103,60 @@ pub(crate) struct DoneQuery {
     done: String,
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct MergeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    into: String,
+}
+
+/// Merges a household listed twice into the entry that stays (`HamletLog::merge_household`,
+/// judged like a device's change), audited in the same write.
+pub(crate) async fn merge(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, household)): Path<(String, String)>,
+    super::Form(form): super::Form<MergeForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let hamlet = visible_hamlet(&state, v, &id)?;
+            let user = v.user()?;
+            let twice = HouseholdId::parse(&household).map_err(|_| PageError::NotFound)?;
+            let into = HouseholdId::parse(form.into.trim()).map_err(|_| PageError::Refused)?;
+            let author = Author { user: user.id.clone(), role: user.role };
+            let now = crate::now_ms();
+            let event = AuditEvent {
+                at: now,
+                by: user.id.to_string(),
+                commune: Some(hamlet.commune.clone()),
+                action: "household_merged".into(),
+                detail: format!("{} · {twice} → {into}", hamlet.id),
+            };
+            crate::sync::write_on_web(
+                &state,
+                &author,
+                &hamlet.id,
+                now,
+                |log| log.merge_household(&author, &twice, &into),
+                |write| match write {
+                    Some(w) => state.db.commit_review(
+                        &hamlet.id,
+                        &[],
+                        &Review { by: author.user.clone(), at: now },
+                        Some(w),
+                        &event,
+                    ),
+                    None => Ok(()),
+                },
+            )?;
+            Ok(see_other(&format!("/hamlets/{}/households/{}", url_part(&id), url_part(into.as_str()))))
+        })
+        .await
+}
+
 pub(crate) async fn page(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -363,3 +363,61 @@ fn a_leader_reviews_households_listed_in_the_field() {
     let mut volunteer = WebSession::sign_in(&server, "tnv1", tungnha_tests::PASSWORD);
     assert_eq!(volunteer.get(&path).status, 403);
 }
+
+/// A household listed twice: the leader merges it into the entry that stays, on the
+/// household's page; it leaves the list, its visits count towards the other, and the
+/// phones receive the merge.
+#[test]
+fn a_leader_merges_a_household_listed_twice() {
+    let (server, hamlets) = server();
+    let kp1 = &hamlets[0];
+    let home = tempfile::tempdir().expect("home");
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "test")
+        .expect("enrolled");
+    let now = tungnha_server::now_ms();
+    let form = tungnha_client_core::HouseholdForm {
+        label: "Số 1 hẻm 2 (ghi lại)".into(),
+        ..Default::default()
+    };
+    let twice = phone.add_household(kp1, &form, now).expect("listed again");
+    let guided = tungnha_client_core::VisitForm { people: 2, ..Default::default() };
+    phone.log_visit(&twice, tungnha_client_core::Outcome::Guided, &guided, now, now).expect("visit");
+    phone.sync().expect("sync");
+    let kept = phone
+        .log(kp1)
+        .expect("held")
+        .households()
+        .ok
+        .into_iter()
+        .find(|(_, h)| h.label == "Số 1, hẻm 2")
+        .expect("the entry that stays")
+        .0;
+    let before = server.state.db.coverage(kp1).expect("coverage");
+    assert_eq!((before.registered, before.covered), (6, 1));
+
+    let mut leader = WebSession::sign_in(&server, "totruong", tungnha_tests::PASSWORD);
+    let page = leader.get(&format!("/hamlets/{kp1}/households/{twice}"));
+    assert!(page.html.contains("Hộ này bị ghi trùng?") && page.html.contains(kept.as_str()));
+    let csrf = leader.csrf.clone();
+    let merged = leader.post(
+        &format!("/hamlets/{kp1}/households/{twice}/merge"),
+        &[("csrf", &csrf), ("into", kept.as_str())],
+    );
+    assert_eq!(merged.status, 303, "{}", merged.html);
+    let after = server.state.db.coverage(kp1).expect("coverage");
+    assert_eq!((after.registered, after.covered), (5, 1), "one entry fewer, the visit still counts");
+    let kept_page = leader.get(&format!("/hamlets/{kp1}/households/{kept}"));
+    assert!(kept_page.html.contains("Đã hướng dẫn"), "the duplicate's visit shows on the entry kept");
+    let again = leader.post(
+        &format!("/hamlets/{kp1}/households/{kept}/merge"),
+        &[("csrf", &csrf), ("into", twice.as_str())],
+    );
+    assert_eq!(again.status, 422, "not into an entry that left the list: {}", again.status);
+
+    phone.sync().expect("sync");
+    assert_eq!(phone.coverage(kp1).expect("held"), after, "the phone counts it the same way");
+    let audit = server.state.db.audit_events(5).expect("audit");
+    assert!(audit.iter().any(|e| e.action == "household_merged" && e.by == "totruong"));
+    let (_, differences) = admin::verify(&server.state.db).expect("verify");
+    assert!(differences.is_empty(), "{differences:?}");
+}

@@ -121,8 +121,12 @@ export class Replica {
     const doc = this.docs.get(hamlet);
     if (!doc) return [];
     const visits = new Map();
+    // A household listed twice and merged counts its visits towards the one kept.
+    const merged = new Map(Object.entries(doc.households ?? {})
+      .filter(([, h]) => h.merged_into)
+      .map(([id, h]) => [id, text(h.merged_into)]));
     for (const [id, v] of Object.entries(doc.visits ?? {})) {
-      const hh = text(v.household);
+      const hh = merged.get(text(v.household)) ?? text(v.household);
       if (!visits.has(hh)) visits.set(hh, []);
       visits.get(hh).push({ id, at: Number(v.at), outcome: text(v.outcome), voided: Boolean(v.voided), by: text(v.by), note: text(v.note), accounts: v.accounts ?? {} });
     }

@@ -17,7 +17,7 @@ const HOUSEHOLDS = `3@${GENESIS_ACTOR}`;
 const VISITS = `4@${GENESIS_ACTOR}`;
 const SCHEMA_VERSION = 1;
 export const MAX_CHANGE_EXTRAS = 256;
-const HOUSEHOLD_FIELDS = ['label', 'head', 'members', 'created_by', 'created_at', 'retired'];
+const HOUSEHOLD_FIELDS = ['label', 'head', 'members', 'created_by', 'created_at', 'retired', 'merged_into'];
 const VISIT_FIELDS = ['household', 'by', 'at', 'outcome', 'topics', 'accounts', 'people', 'note', 'voided'];
 const MAKES = { makeMap: 'map', makeList: 'list', makeText: 'text', makeTable: 'table' };
 
@@ -114,6 +114,7 @@ function householdField(field, op, isNew, path) {
     case 'members': return count(op, path);
     case 'created_by': return userId(op, path);
     case 'created_at': return time(op, path);
+    case 'merged_into': if (!isText(op) || !isCompactId(op.value)) throw invalid(path, 'is not a household id'); return;
     default: return boolean(op, path);
   }
 }
