@@ -19,12 +19,38 @@ use tungnha_client_core::{
 
 #[derive(Debug, Clone)]
 enum Op {
-    AddHousehold { replica: usize },
-    LogVisit { replica: usize, household: usize, outcome: usize, people: u32, at_offset: i64 },
-    Correct { replica: usize, visit: usize, outcome: usize },
-    Void { replica: usize, visit: usize },
-    Retire { replica: usize, household: usize },
-    Sync { from: usize, to: usize },
+    AddHousehold {
+        replica: usize,
+    },
+    LogVisit {
+        replica: usize,
+        household: usize,
+        outcome: usize,
+        people: u32,
+        at_offset: i64,
+    },
+    Correct {
+        replica: usize,
+        visit: usize,
+        outcome: usize,
+    },
+    Void {
+        replica: usize,
+        visit: usize,
+    },
+    Retire {
+        replica: usize,
+        household: usize,
+    },
+    /// The leader (replica 0) merges one household into another.
+    Merge {
+        twice: usize,
+        into: usize,
+    },
+    Sync {
+        from: usize,
+        to: usize,
+    },
 }
 
 fn op(n: usize) -> impl Strategy<Value = Op> {
@@ -36,6 +62,7 @@ fn op(n: usize) -> impl Strategy<Value = Op> {
         2 => (0..n, 0..64usize, 0..5usize).prop_map(|(replica, visit, outcome)| Op::Correct { replica, visit, outcome }),
         1 => (0..n, 0..64usize).prop_map(|(replica, visit)| Op::Void { replica, visit }),
         1 => (0..n, 0..64usize).prop_map(|(replica, household)| Op::Retire { replica, household }),
+        1 => (0..64usize, 0..64usize).prop_map(|(twice, into)| Op::Merge { twice, into }),
         3 => (0..n, 0..n).prop_map(|(from, to)| Op::Sync { from, to }),
     ]
 }
@@ -163,6 +190,14 @@ fn run(n: usize, ops: &[Op]) -> Result<(), TestCaseError> {
                 if let Some(id) = allowed.get(household % allowed.len().max(1)).cloned() {
                     peers[replica].write(&h, |log, who| log.retire_household(who, &id).expect("allowed"));
                 }
+            }
+            Op::Merge { twice, into } => {
+                let ids: Vec<HouseholdId> = peers[0].log(&h).households().ok.into_keys().collect();
+                let (twice, into) = (ids[twice % ids.len()].clone(), ids[into % ids.len()].clone());
+                // Refused when it names itself or an entry that left the list; no change then.
+                peers[0].write(&h, |log, who| {
+                    let _ = log.merge_household(who, &twice, &into);
+                });
             }
             Op::Sync { from, to } => {
                 sync(&mut peers, from, to, &h);
