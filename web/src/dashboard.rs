@@ -167,9 +167,9 @@ pub struct CommuneDashboard {
 }
 
 /// The period form and shortcuts above a dashboard.
-fn period_form(lang: Lang, base: &str, view: &CommuneDashboard, today: &str) -> Markup {
+fn period_form(lang: Lang, base: &str, period: Option<&Period>, bad_period: bool, today: &str) -> Markup {
     let t = lang.texts();
-    let (from, to) = view.period.as_ref().map(|p| (p.from.as_str(), p.to.as_str())).unwrap_or(("", ""));
+    let (from, to) = period.map(|p| (p.from.as_str(), p.to.as_str())).unwrap_or(("", ""));
     let shortcut = |label: &str, (from, to): (String, String)| {
         html! { a.chip href={ (base) "?from=" (from) "&to=" (to) } { (label) } }
     };
@@ -191,7 +191,7 @@ fn period_form(lang: Lang, base: &str, view: &CommuneDashboard, today: &str) -> 
                 a.chip href=(base) { (t.last_30_days) }
             }
         }
-        @if view.bad_period { p.alert role="alert" { (t.err_period) } }
+        @if bad_period { p.alert role="alert" { (t.err_period) } }
     }
 }
 
@@ -314,7 +314,7 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
                 a.button.secondary href={ (base) "/export.xlsx" (query) } download { (t.export_excel) }
                 a.button.secondary href={ (base) "/export.csv" (query) } download { (t.export_csv) }
             }
-            (period_form(lang, &base, view, &view.today))
+            (period_form(lang, &base, view.period.as_ref(), view.bad_period, &view.today))
             section #totals aria-label=(t.coverage) { (figure_cards(lang, &view.figures)) }
             div.charts {
                 div.panel {
@@ -412,6 +412,12 @@ pub struct HamletPage {
     pub visits_per_day: Vec<(String, u64)>,
     /// Households listed in the field that nobody has confirmed or removed yet.
     pub awaiting_review: usize,
+    /// The period the chart covers, if one was chosen (else the last 30 days).
+    pub period: Option<Period>,
+    /// The period asked for could not be read.
+    pub bad_period: bool,
+    /// Today in Vietnam ("YYYY-MM-DD").
+    pub today: String,
 }
 
 /// The status filters a hamlet page offers, with their query codes.
@@ -442,10 +448,19 @@ pub fn hamlet(chrome: &Chrome, view: &HamletPage) -> Markup {
                     a href={ (base) "/review" } { (lang.int(view.awaiting_review as u64)) " " (t.review_awaiting) }
                 }
             }
+            (period_form(lang, &base, view.period.as_ref(), view.bad_period, &view.today))
             section #totals aria-label=(t.coverage) { (figure_cards(lang, &view.figures)) }
             div.charts {
                 div.panel {
-                    h2 { (t.visits_per_day) " · " span.muted { (t.last_30_days) } }
+                    h2 {
+                        (t.visits_per_day) " · "
+                        span.muted {
+                            @match &view.period {
+                                Some(p) => { (lang.day(&p.from)) "–" (lang.day(&p.to)) },
+                                None => (t.last_30_days),
+                            }
+                        }
+                    }
                     (chart::bars(lang, t.visits_per_day, &view.visits_per_day))
                 }
                 (accounts_table(lang, &view.accounts_by_kind))
@@ -640,6 +655,12 @@ pub struct TeamPage {
     pub enrollable: Vec<(String, String)>,
     /// Errors of the enrolment form.
     pub errors: FormErrors,
+    /// The period the hamlets' period columns cover, if one was chosen.
+    pub period: Option<Period>,
+    /// The period asked for could not be read.
+    pub bad_period: bool,
+    /// Today in Vietnam ("YYYY-MM-DD").
+    pub today: String,
 }
 
 /// Renders a leader's team page.
@@ -651,6 +672,7 @@ pub fn team(chrome: &Chrome, view: &TeamPage) -> Markup {
         t.team_title,
         html! {
             h1 { (t.team_title) }
+            (period_form(lang, "/team", view.period.as_ref(), view.bad_period, &view.today))
             (hamlets_table(lang, &view.hamlets, None))
             h2 { (t.members_progress) }
             (volunteers_table(lang, &view.members))
@@ -888,6 +910,9 @@ mod tests {
             query: "\"><b>".into(),
             visits_per_day: Vec::new(),
             awaiting_review: 0,
+            period: None,
+            bad_period: false,
+            today: "2026-11-29".into(),
         };
         let html = hamlet(&chrome(Lang::Vi), &view).into_string();
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
@@ -908,6 +933,9 @@ mod tests {
             follow_ups: Vec::new(),
             enrollable: vec![("tnv1".into(), "Trần Thị Lan".into())],
             errors: FormErrors::from([("user", "Vui lòng nhập mục này.")]),
+            period: Some(Period { from: "2026-11-01".into(), to: "2026-11-30".into() }),
+            bad_period: false,
+            today: "2026-12-02".into(),
         };
         let html = team(&chrome(Lang::Vi), &view).into_string();
         assert!(html.contains("action=\"/team/enrol\""));
@@ -915,5 +943,7 @@ mod tests {
         assert!(html.contains("Vui lòng nhập mục này."));
         assert!(html.contains("aria-invalid=\"true\""));
         assert!(html.contains("Không có hộ nào cần quay lại."));
+        assert!(html.contains("name=\"from\" value=\"2026-11-01\""), "the period chosen is kept in its form");
+        assert!(html.contains("href=\"/team?from=2026-11-01&amp;to=2026-11-30\""), "last month's shortcut");
     }
 }

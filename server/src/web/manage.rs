@@ -651,7 +651,7 @@ pub(crate) async fn enrol(
                 team_members(&state, &leader.id)?.into_iter().find(|u| u.id.as_str() == form.user.trim());
             let Some(member) = member else {
                 let t = v.lang.texts();
-                let mut view = team_page(&state, &leader.id)?;
+                let mut view = team_page(&state, &leader.id, None)?;
                 view.errors.insert(
                     "user",
                     if form.user.trim().is_empty() { t.err_choose_member } else { t.err_unknown_person },

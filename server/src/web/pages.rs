@@ -122,6 +122,24 @@ pub(crate) fn series(
     (visits, covered)
 }
 
+/// Visits and households first covered over the days `from` to `to` of a series.
+fn sum_days(days: &BTreeMap<String, DayFigures>, from: &str, to: &str) -> (u64, u64) {
+    days.range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Included(to)))
+        .fold((0, 0), |(v, n), (_, f)| (v + f.visits, n + f.covered))
+}
+
+/// A hamlet's visits and households first covered over the days of a period.
+pub(crate) fn period_figures(
+    state: &AppState,
+    hamlet: &Hamlet,
+    days: &[String],
+) -> Result<(u64, u64), PageError> {
+    let (Some(from), Some(to)) = (days.first(), days.last()) else { return Ok((0, 0)) };
+    let mut series = BTreeMap::new();
+    add_days(state, hamlet, from, &mut series)?;
+    Ok(sum_days(&series, from, to))
+}
+
 /// A hamlet's days from `from` on, added into `into`.
 pub(crate) fn add_days(
     state: &AppState,
@@ -226,8 +244,7 @@ pub(crate) fn commune_dashboard(
         add_days(state, h, &from, &mut days)?;
         let mut line = hamlet_line(h, c, state.db.last_visit_day(&h.id)?);
         if chosen {
-            let in_window = days.range(from.clone()..=to.clone()).map(|(_, f)| f);
-            line.in_period = Some(in_window.fold((0, 0), |(v, n), f| (v + f.visits, n + f.covered)));
+            line.in_period = Some(sum_days(&days, &from, &to));
         }
         hamlets.push(line);
         for (d, f) in days {
@@ -282,6 +299,10 @@ pub(crate) struct HouseholdQuery {
     status: String,
     #[serde(default)]
     q: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
 }
 
 /// Every household of a hamlet with its status and latest visit, ordered by label.
@@ -337,10 +358,16 @@ pub(crate) async fn hamlet(
                             .contains(&query)
                 })
                 .collect();
-            let window = last_days(crate::now_ms(), CHART_DAYS);
+            let now = crate::now_ms();
+            let period = period_days(&q.from, &q.to);
+            let window = period.clone().ok().flatten().unwrap_or_else(|| last_days(now, CHART_DAYS));
             let mut days = BTreeMap::new();
             add_days(&state, &hamlet, window.first().map_or("", String::as_str), &mut days)?;
             let (visits_per_day, _) = series(coverage.covered, &days, &window);
+            let chosen = period.as_ref().ok().and_then(|p| p.as_ref()).map(|_| Period {
+                from: window.first().cloned().unwrap_or_default(),
+                to: window.last().cloned().unwrap_or_default(),
+            });
             let view = HamletPage {
                 id: hamlet.id.to_string(),
                 name: hamlet.name.clone(),
@@ -354,6 +381,9 @@ pub(crate) async fn hamlet(
                 query: q.q,
                 visits_per_day,
                 awaiting_review: super::review::awaiting(&state, &hamlet)?.0.len(),
+                period: chosen,
+                bad_period: period.is_err(),
+                today: vn_day(now),
             };
             Ok(tungnha_web::dashboard::hamlet(&v.chrome(), &view).into_response())
         })
@@ -460,7 +490,11 @@ pub(crate) fn team_members(
 }
 
 /// Builds a leader's team page.
-pub(crate) fn team_page(state: &AppState, leader: &UserId) -> Result<TeamPage, PageError> {
+pub(crate) fn team_page(
+    state: &AppState,
+    leader: &UserId,
+    period: Option<Vec<String>>,
+) -> Result<TeamPage, PageError> {
     let mut hamlets = Vec::new();
     let mut sum = Coverage::default();
     let mut follow_ups = Vec::new();
@@ -469,7 +503,11 @@ pub(crate) fn team_page(state: &AppState, leader: &UserId) -> Result<TeamPage, P
         // Headline figures and the last active day, as on the commune dashboard.
         let c = state.db.coverage_headline(&id)?;
         sum.absorb(&c);
-        hamlets.push(hamlet_line(&h, &c, state.db.last_visit_day(&id)?));
+        let mut line = hamlet_line(&h, &c, state.db.last_visit_day(&id)?);
+        if let Some(days) = &period {
+            line.in_period = Some(period_figures(state, &h, days)?);
+        }
+        hamlets.push(line);
         if let Some(entry) = state.docs.get(&state.db, &id)? {
             let doc = crate::docs::lock(&entry);
             let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();
@@ -510,14 +548,34 @@ pub(crate) fn team_page(state: &AppState, leader: &UserId) -> Result<TeamPage, P
         follow_ups,
         enrollable,
         errors: Default::default(),
+        period: period.map(|days| Period {
+            from: days.first().cloned().unwrap_or_default(),
+            to: days.last().cloned().unwrap_or_default(),
+        }),
+        bad_period: false,
+        today: vn_day(crate::now_ms()),
     })
 }
 
-pub(crate) async fn team(State(state): State<AppState>, viewer: Viewer) -> Response {
+#[derive(Debug, Deserialize)]
+pub(crate) struct PeriodOnly {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+pub(crate) async fn team(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<PeriodOnly>,
+) -> Response {
     viewer
         .run(move |v| {
             let leader = v.with_role(&[Role::Leader])?;
-            let view = team_page(&state, &leader.id)?;
+            let period = period_days(&q.from, &q.to);
+            let mut view = team_page(&state, &leader.id, period.clone().unwrap_or(None))?;
+            view.bad_period = period.is_err();
             Ok(tungnha_web::dashboard::team(&v.chrome(), &view).into_response())
         })
         .await
@@ -527,7 +585,7 @@ pub(crate) async fn team_follow_ups_print(State(state): State<AppState>, viewer:
     viewer
         .run(move |v| {
             let leader = v.with_role(&[Role::Leader])?;
-            let view = team_page(&state, &leader.id)?;
+            let view = team_page(&state, &leader.id, None)?;
             Ok(tungnha_web::dashboard::follow_ups_print(&v.chrome(), &view.follow_ups).into_response())
         })
         .await

@@ -260,6 +260,14 @@ fn a_form_field_that_is_not_utf8_is_refused_and_nothing_is_stored() {
     assert_eq!(user.name, "Trần");
 }
 
+/// `tnv1`'s phone (a CLI device in a fresh home), enrolled on `server`.
+fn volunteer_phone(server: &TestServer) -> (tempfile::TempDir, Device) {
+    let home = tempfile::tempdir().expect("home");
+    let phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "test")
+        .expect("enrolled");
+    (home, phone)
+}
+
 /// Finding 9, the other half: households a volunteer lists in the field wait for a
 /// leader, who confirms the real ones and removes the rest from the list in bulk; the
 /// removal reaches the phones and the hamlet's figures.
@@ -267,9 +275,7 @@ fn a_form_field_that_is_not_utf8_is_refused_and_nothing_is_stored() {
 fn a_leader_reviews_households_listed_in_the_field() {
     let (server, hamlets) = server();
     let kp1 = &hamlets[0];
-    let home = tempfile::tempdir().expect("home");
-    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "test")
-        .expect("enrolled");
+    let (_home, mut phone) = volunteer_phone(&server);
     let now = tungnha_server::now_ms();
     let added: Vec<_> = ["Nhà mới 1, hẻm 9", "Nhà mới 2, hẻm 9", "Nhà trùng số 3"]
         .iter()
@@ -371,9 +377,7 @@ fn a_leader_reviews_households_listed_in_the_field() {
 fn a_leader_merges_a_household_listed_twice() {
     let (server, hamlets) = server();
     let kp1 = &hamlets[0];
-    let home = tempfile::tempdir().expect("home");
-    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "test")
-        .expect("enrolled");
+    let (_home, mut phone) = volunteer_phone(&server);
     let now = tungnha_server::now_ms();
     let form = tungnha_client_core::HouseholdForm {
         label: "Số 1 hẻm 2 (ghi lại)".into(),

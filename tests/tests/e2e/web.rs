@@ -546,6 +546,21 @@ fn the_dashboard_and_exports_report_a_chosen_period() {
     );
     assert!(text.lines().find(|l| l.starts_with("kp-1;")).is_some_and(|l| l.ends_with(";2;2")), "{text}");
     assert_eq!(official.download(&format!("/communes/{COMMUNE}/export.csv?from={to}&to={from}")).status, 404);
+    // The leader's team page takes the same period.
+    let mut leader = WebSession::sign_in(&server, "totruong", PASSWORD);
+    let team = leader.get(&format!("/team?from={from}&to={to}"));
+    assert_eq!(cells(&team.html, "figure", "period_visits"), [2, 0]);
+    assert!(leader.get(&format!("/team?from={to}&to={from}")).html.contains("Khoảng thời gian không hợp lệ"));
+    // A hamlet's chart draws the period too.
+    let hamlet = leader.get(&format!("/hamlets/{}?from={from}&to={to}", hamlets[0]));
+    let shown = format!("{}–{}", day_vn(&from), day_vn(&to));
+    assert!(hamlet.html.contains(&shown), "the chart says which days it draws ({shown})");
+}
+
+/// "2026-11-02" as Vietnamese write it, "02/11/2026".
+fn day_vn(day: &str) -> String {
+    let parts: Vec<&str> = day.split('-').collect();
+    format!("{}/{}/{}", parts[2], parts[1], parts[0])
 }
 
 /// The smaller things a first week would hit: the enrolment drop-down left empty says
