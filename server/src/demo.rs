@@ -198,6 +198,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_start_prints_codes_that_say_how_long_they_last() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(dir.path()).expect("db");
+        let first = seed(&db).expect("seeded");
+        let again = fresh_code(&db).expect("read").expect("the demo is there");
+        for out in [first, again] {
+            let codes: Vec<&str> = out.lines().filter(|l| l.starts_with("Mã đăng ký thiết bị")).collect();
+            assert_eq!(codes.len(), ENROL_AT_START.len(), "{out}");
+            assert!(codes.iter().all(|l| l.contains("hết hạn sau 24 giờ")), "{out}");
+        }
+    }
+
+    #[test]
     fn demo_visits_happen_when_teams_walk() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::open(dir.path()).expect("db");

@@ -210,7 +210,21 @@ async function typing() {
   await page.fill('#code', arg.code);
   await page.click('form button[type=submit]');
   await page.waitForSelector('#hamlets');
+  assert.match(await page.locator('#hamlets a').first().innerText(), /\d+\/\d+ hộ đã bao phủ/, 'the counts say what they count');
   await page.click('#hamlets a >> nth=0');
+  await page.waitForSelector('#households');
+
+  // Readable in the sun: the disabled Save is opaque, the way back a full touch target.
+  await page.click('#households a >> nth=0');
+  await page.waitForSelector('#save-visit');
+  const save = await page.evaluate(() => {
+    const s = getComputedStyle(document.querySelector('#save-visit'));
+    return { disabled: document.querySelector('#save-visit').disabled, opacity: s.opacity, background: s.backgroundColor };
+  });
+  assert.ok(save.disabled && save.opacity === '1' && !save.background.startsWith('rgba'), `disabled Save: ${JSON.stringify(save)}`);
+  const way = await page.locator('a.back').boundingBox();
+  assert.ok(way && way.height >= 44, `the way back is ${way?.height} px tall`);
+  await page.click('a.back');
   await page.waitForSelector('#households');
 
   // Search as one types, without diacritics, on the label and on the head's name.
