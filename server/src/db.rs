@@ -2,8 +2,8 @@
 //! the materialized coverage per hamlet, per-(device, hamlet) sync states and the audit
 //! log. Every method is blocking; async callers run them on a blocking thread.
 //!
-//! Trees: `communes`, `hamlets`, `users` (JSON by id); `assignments` (`user 0 hamlet`)
-//! and `hamlet_users` (`hamlet 0 user`), kept together; `devices` (JSON by id),
+//! Trees: `communes`, `hamlets`, `users` (JSON by id); `assignments` (`user 0 hamlet`;
+//! a hamlet's people are found by scanning it: there is no reverse index); `devices` (JSON by id),
 //! `device_tokens` (token hash → device id), `actors` (actor hex → device id);
 //! `enrol_codes` (code hash → JSON); `audit` (u64 BE → JSON); `logs` (`hamlet 0 seq`
 //! → a snapshot at seq 0 or raw changes after); `coverage` (hamlet → JSON of the
