@@ -380,7 +380,7 @@ pub(crate) async fn hamlet(
                 filter,
                 query: q.q,
                 visits_per_day,
-                awaiting_review: super::review::awaiting(&state, &hamlet)?.0.len(),
+                awaiting_review: super::review::awaiting(&state, &hamlet, false)?.0.len(),
                 period: chosen,
                 bad_period: period.is_err(),
                 today: vn_day(now),

@@ -37,15 +37,23 @@ pub(crate) struct Awaiting {
 }
 
 /// The households of `hamlet` listed in the field (by anyone but an import), neither
-/// retired nor confirmed, newest first; and how many were confirmed before.
-pub(crate) fn awaiting(state: &AppState, hamlet: &Hamlet) -> Result<(Vec<Awaiting>, usize), PageError> {
+/// retired nor confirmed, newest first; and how many were confirmed before. Reads the
+/// households only (a hamlet page counts them, a decision checks them); with
+/// `with_visits`, each one's visits too, for the review page.
+pub(crate) fn awaiting(
+    state: &AppState,
+    hamlet: &Hamlet,
+    with_visits: bool,
+) -> Result<(Vec<Awaiting>, usize), PageError> {
     let reviewed = state.db.reviewed(&hamlet.id)?;
     let Some(entry) = state.docs.get(&state.db, &hamlet.id)? else { return Ok((Vec::new(), reviewed.len())) };
     let importer = crate::admin::importer().user;
     let doc = crate::docs::lock(&entry);
     let mut visits: BTreeMap<HouseholdId, usize> = BTreeMap::new();
-    for v in doc.log.visits().ok.into_values().filter(|v| !v.voided) {
-        *visits.entry(v.household).or_default() += 1;
+    if with_visits {
+        for v in doc.log.visits().ok.into_values().filter(|v| !v.voided) {
+            *visits.entry(v.household).or_default() += 1;
+        }
     }
     let mut out: Vec<Awaiting> = doc
         .log
@@ -70,7 +78,7 @@ fn review_page(
     notice: Option<&'static str>,
     error: Option<&'static str>,
 ) -> Result<ReviewPage, PageError> {
-    let (awaiting, confirmed_before) = awaiting(state, hamlet)?;
+    let (awaiting, confirmed_before) = awaiting(state, hamlet, true)?;
     let names = names(state, awaiting.iter().map(|a| &a.household.created_by));
     Ok(ReviewPage {
         hamlet_id: hamlet.id.to_string(),
@@ -218,7 +226,7 @@ fn decide_now(state: &AppState, v: &Viewer, id: &str, fields: &[(String, String)
     };
     // Only households awaiting review: one a colleague dealt with a moment ago, or
     // one an import listed, is refused rather than decided twice.
-    let (awaiting, _) = awaiting(state, &hamlet)?;
+    let (awaiting, _) = awaiting(state, &hamlet, false)?;
     let open: BTreeSet<&str> = awaiting.iter().map(|a| a.id.as_str()).collect();
     if !chosen.iter().all(|c| open.contains(c)) {
         return refuse(t.err_not_awaiting);
