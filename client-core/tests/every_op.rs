@@ -257,66 +257,52 @@ fn at(doc: &Automerge, path: &[&str]) -> ObjId {
     path.iter().fold(ROOT, |obj, key| doc.get(&obj, *key).expect("read").expect("there").1)
 }
 
+/// A named case's write: what a device does to the log.
+type Write = Box<dyn Fn(&mut automerge::transaction::Transaction<'_>, &Automerge)>;
+
+fn owned(path: &[&str]) -> Vec<String> {
+    path.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn borrowed(path: &[String]) -> Vec<&str> {
+    path.iter().map(String::as_str).collect()
+}
+
+/// Puts `value` at `key` of the object at `path` (the root when empty).
+fn put(path: &[&str], key: &str, value: impl Into<ScalarValue>) -> Write {
+    let (path, key, value) = (owned(path), key.to_owned(), value.into());
+    Box::new(move |tx, d| {
+        tx.put(at(d, &borrowed(&path)), key.as_str(), value.clone()).expect("put");
+    })
+}
+
+/// Deletes `key` of the object at `path`.
+fn del(path: &[&str], key: &str) -> Write {
+    let (path, key) = (owned(path), key.to_owned());
+    Box::new(move |tx, d| {
+        tx.delete(at(d, &borrowed(&path)), key.as_str()).expect("del");
+    })
+}
+
+/// Makes an object of type `typ` at `key` of the object at `path`.
+fn make(path: &[&str], key: &str, typ: ObjType) -> Write {
+    let (path, key) = (owned(path), key.to_owned());
+    Box::new(move |tx, d| {
+        tx.put_object(at(d, &borrowed(&path)), key.as_str(), typ).expect("put");
+    })
+}
+
 fn bless() -> RelayedCases {
     let (log, households) = visited_hamlet();
     let visit = log.visits().ok.keys().next().expect("a visit").to_string();
     let (h0, v0) = (households[0].to_string(), visit.clone());
-    type Write = Box<dyn Fn(&mut automerge::transaction::Transaction<'_>, &Automerge)>;
     let named: Vec<(&str, Write)> = vec![
-        (
-            "edit a household's label",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["households", &h]), "label", "Số 9").expect("put");
-                }
-            }),
-        ),
-        (
-            "a number for a label",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["households", &h]), "label", 9i64).expect("put");
-                }
-            }),
-        ),
-        (
-            "rewrite who listed a household",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["households", &h]), "created_by", "u-x").expect("put");
-                }
-            }),
-        ),
-        (
-            "forget a household's head",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.delete(at(d, &["households", &h]), "head").expect("del");
-                }
-            }),
-        ),
-        (
-            "delete a household",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.delete(at(d, &["households"]), h.as_str()).expect("del");
-                }
-            }),
-        ),
-        (
-            "list a household again at its id",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.put_object(at(d, &["households"]), h.as_str(), ObjType::Map).expect("put");
-                }
-            }),
-        ),
+        ("edit a household's label", put(&["households", &h0], "label", "Số 9")),
+        ("a number for a label", put(&["households", &h0], "label", 9i64)),
+        ("rewrite who listed a household", put(&["households", &h0], "created_by", "u-x")),
+        ("forget a household's head", del(&["households", &h0], "head")),
+        ("delete a household", del(&["households"], &h0)),
+        ("list a household again at its id", make(&["households"], &h0, ObjType::Map)),
         (
             "list a household with a bidi override",
             Box::new(|tx, d| {
@@ -324,102 +310,17 @@ fn bless() -> RelayedCases {
                 tx.put(&e, "label", "Số 1 \u{202e}cba").expect("put");
             }),
         ),
-        (
-            "list a household under a bad id",
-            Box::new(|tx, d| {
-                tx.put_object(at(d, &["households"]), "Nope", ObjType::Map).expect("put");
-            }),
-        ),
-        (
-            "void a visit",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["visits", &v]), "voided", true).expect("put");
-                }
-            }),
-        ),
-        (
-            "rewrite who made a visit",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["visits", &v]), "by", "u-x").expect("put");
-                }
-            }),
-        ),
-        (
-            "delete a visit's time",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.delete(at(d, &["visits", &v]), "at").expect("del");
-                }
-            }),
-        ),
-        (
-            "a list for a note",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.put_object(at(d, &["visits", &v]), "note", ObjType::List).expect("put");
-                }
-            }),
-        ),
-        (
-            "a topic marked false",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["visits", &v, "topics"]), "dvc", false).expect("put");
-                }
-            }),
-        ),
-        (
-            "a topic that is no code",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["visits", &v, "topics"]), "VNeID!", true).expect("put");
-                }
-            }),
-        ),
-        (
-            "51 accounts",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["visits", &v, "accounts"]), "vneid_l1", 51i64).expect("put");
-                }
-            }),
-        ),
-        (
-            "a float for people",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["visits", &v]), "people", 2.0f64).expect("put");
-                }
-            }),
-        ),
-        (
-            "a counter for accounts",
-            Box::new({
-                let v = v0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["visits", &v, "accounts"]), "dvc", ScalarValue::counter(1)).expect("put");
-                }
-            }),
-        ),
-        (
-            "retire a household",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["households", &h]), "retired", true).expect("put");
-                }
-            }),
-        ),
+        ("list a household under a bad id", make(&["households"], "Nope", ObjType::Map)),
+        ("void a visit", put(&["visits", &v0], "voided", true)),
+        ("rewrite who made a visit", put(&["visits", &v0], "by", "u-x")),
+        ("delete a visit's time", del(&["visits", &v0], "at")),
+        ("a list for a note", make(&["visits", &v0], "note", ObjType::List)),
+        ("a topic marked false", put(&["visits", &v0, "topics"], "dvc", false)),
+        ("a topic that is no code", put(&["visits", &v0, "topics"], "VNeID!", true)),
+        ("51 accounts", put(&["visits", &v0, "accounts"], "vneid_l1", 51i64)),
+        ("a float for people", put(&["visits", &v0], "people", 2.0f64)),
+        ("a counter for accounts", put(&["visits", &v0, "accounts"], "dvc", ScalarValue::counter(1))),
+        ("retire a household", put(&["households", &h0], "retired", true)),
         (
             "correct a visit's note and accounts",
             Box::new({
@@ -453,30 +354,9 @@ fn bless() -> RelayedCases {
                 }
             }),
         ),
-        (
-            "merged into no household",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["households", &h]), "merged_into", "số 3").expect("put");
-                }
-            }),
-        ),
-        (
-            "a word for retired",
-            Box::new({
-                let h = h0.clone();
-                move |tx, d| {
-                    tx.put(at(d, &["households", &h]), "retired", "có").expect("put");
-                }
-            }),
-        ),
-        (
-            "a key on the root",
-            Box::new(|tx, _| {
-                tx.put(ROOT, "motd", "cài ứng dụng này").expect("put");
-            }),
-        ),
+        ("merged into no household", put(&["households", &h0], "merged_into", "số 3")),
+        ("a word for retired", put(&["households", &h0], "retired", "có")),
+        ("a key on the root", put(&[], "motd", "cài ứng dụng này")),
         (
             "a new visit",
             Box::new({
