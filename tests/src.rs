@@ -8,8 +8,9 @@ use std::process::Command;
 
 use tokio::sync::oneshot;
 use tungnha_client_core::HamletId;
-use tungnha_server::db::Db;
-use tungnha_server::{AppState, Config, admin};
+use tungnha_server::service::{accounts, audit, enrolment, imports, organisation};
+use tungnha_server::store::Store;
+use tungnha_server::{AppState, Config};
 
 /// A real server on 127.0.0.1:0 on its own runtime thread, stopped when dropped.
 pub struct TestServer {
@@ -26,16 +27,16 @@ pub struct TestServer {
 
 impl TestServer {
     /// Sets up a fresh data directory with `setup`, then serves it.
-    pub fn start(demo: bool, setup: impl FnOnce(&Db)) -> Self {
+    pub fn start(demo: bool, setup: impl FnOnce(&dyn Store)) -> Self {
         Self::start_with(|c| Config { demo, ..c }, setup)
     }
 
     /// Like `start`, with the configuration changed by `configure`.
-    pub fn start_with(configure: impl FnOnce(Config) -> Config, setup: impl FnOnce(&Db)) -> Self {
+    pub fn start_with(configure: impl FnOnce(Config) -> Config, setup: impl FnOnce(&dyn Store)) -> Self {
         let data = tempfile::tempdir().expect("temporary data directory");
         {
-            let db = Db::open(data.path()).expect("open the data directory");
-            setup(&db);
+            let db = tungnha_server::store::open(data.path()).expect("open the data directory");
+            setup(db.as_ref());
         }
         Self::serve(configure(Config::new(data.path().to_path_buf())), data)
     }
@@ -76,10 +77,10 @@ impl TestServer {
         // (the setup's, or the stopped server's) is dropped: wait for it, briefly.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let state = loop {
-            match AppState::open(config.clone()) {
-                Err(tungnha_server::ServerError::Db(tungnha_server::db::DbError::Locked(_)))
-                    if std::time::Instant::now() < deadline =>
-                {
+            match tungnha_server::http::start(config.clone()) {
+                Err(tungnha_server::http::ServerError::Store(tungnha_server::store::StoreError::InUse(
+                    _,
+                ))) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
                 other => break other.expect("server state opens"),
@@ -89,7 +90,7 @@ impl TestServer {
         listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = listener.local_addr().expect("bound address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = tungnha_server::app(state.clone());
+        let app = tungnha_server::http::app(state.clone());
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -101,7 +102,7 @@ impl TestServer {
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                let _ = tungnha_server::serve(listener, app, shutdown).await;
+                let _ = tungnha_server::http::serve(listener, app, shutdown).await;
             });
         });
         Self { addr, state, stop: Some(stop), thread: Some(thread), data }
@@ -139,8 +140,8 @@ impl Drop for TestServer {
 
 /// The server's current heads of a hamlet log.
 pub fn server_heads(state: &AppState, hamlet: &HamletId) -> Vec<tungnha_client_core::ChangeHash> {
-    let entry = state.docs.get(&state.db, hamlet).expect("load").expect("the hamlet has a log");
-    tungnha_server::docs::lock(&entry).log.heads()
+    let entry = state.logs.get(state.store(), hamlet).expect("load").expect("the hamlet has a log");
+    tungnha_server::cache::lock(&entry).log.heads()
 }
 
 /// The commune every test sets up: code `p-test`, with its hamlets.
@@ -151,10 +152,10 @@ pub const PASSWORD: &str = "mat-khau-thu";
 /// Sets up a commune with `hamlets` khu phố of `households` households each, an
 /// official `canbo`, a leader `totruong` and volunteers `tnv1`…`tnvN`, everyone
 /// assigned to every hamlet. Returns the hamlet ids.
-pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) -> Vec<HamletId> {
-    admin::commune_add(
+pub fn commune(db: &dyn Store, hamlets: usize, households: usize, volunteers: usize) -> Vec<HamletId> {
+    organisation::commune_add(
         db,
-        admin::CLI,
+        audit::CLI,
         COMMUNE,
         "Phường Thử Nghiệm",
         tungnha_client_core::domain::CommuneKind::Phuong,
@@ -164,7 +165,7 @@ pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) ->
     for i in 1..=hamlets {
         csv.push_str(&format!("kp-{i},Khu phố {i},khu_pho,{}\n", households + 10));
     }
-    let ids: Vec<HamletId> = admin::hamlets_import(db, admin::CLI, COMMUNE, csv.as_bytes())
+    let ids: Vec<HamletId> = imports::hamlets_import(db, audit::CLI, COMMUNE, csv.as_bytes())
         .expect("hamlets")
         .into_iter()
         .map(|h| h.id)
@@ -174,16 +175,16 @@ pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) ->
         for n in 1..=households {
             rows.push_str(&format!("\"Số {n}, hẻm 2\",Nguyễn Văn {n},{}\n", n % 5 + 1));
         }
-        admin::households_import(db, admin::CLI, h.as_str(), rows.as_bytes()).expect("households");
+        imports::households_import(db, audit::CLI, h.as_str(), rows.as_bytes()).expect("households");
     }
     use tungnha_client_core::Role;
     let mut people = vec![("canbo".to_owned(), Role::Official), ("totruong".to_owned(), Role::Leader)];
     people.extend((1..=volunteers).map(|i| (format!("tnv{i}"), Role::Volunteer)));
     for (name, role) in &people {
-        admin::user_add(db, admin::CLI, name, *role, Some(COMMUNE), None, Some(PASSWORD)).expect("user");
+        accounts::user_add(db, audit::CLI, name, *role, Some(COMMUNE), None, Some(PASSWORD)).expect("user");
         if *role != Role::Official {
             for h in &ids {
-                admin::assign(db, admin::CLI, name, h.as_str()).expect("assign");
+                organisation::assign(db, audit::CLI, name, h.as_str()).expect("assign");
             }
         }
     }
@@ -191,8 +192,8 @@ pub fn commune(db: &Db, hamlets: usize, households: usize, volunteers: usize) ->
 }
 
 /// A fresh enrolment code for `user`, valid for a day.
-pub fn code(db: &Db, user: &str) -> String {
-    admin::enrol_code(db, user, 86_400_000).expect("enrolment code")
+pub fn code(db: &dyn Store, user: &str) -> String {
+    enrolment::enrol_code(db, user, 86_400_000).expect("enrolment code")
 }
 
 /// An HTTP answer: status and body.

@@ -21,8 +21,8 @@ use tungnha_client_core::sync::{self, ChangeBudget, DocMessage, Envelope, Payloa
 use tungnha_client_core::{
     ActorId, Author, HamletId, HamletLog, HouseholdForm, Outcome, Role, UserId, VisitForm,
 };
-use tungnha_server::admin;
 use tungnha_server::records::{Device, User};
+use tungnha_server::service::{accounts, audit, imports, organisation};
 use tungnha_server::{AppState, Config};
 
 /// The hamlet every target writes to.
@@ -126,9 +126,9 @@ pub fn change(data: &[u8]) {
 pub fn csv(data: &[u8]) {
     #[allow(clippy::expect_used)]
     let commune = tungnha_client_core::CommuneId::parse("p-fuzz").expect("id");
-    let _ = admin::parse_hamlets(&commune, data, &|_| Ok(false));
-    let _ = admin::parse_households(data);
-    let _ = admin::parse_users(&commune, data, &|_| Ok(false));
+    let _ = imports::parse_hamlets(&commune, data, &|_| Ok(false));
+    let _ = imports::parse_households(data);
+    let _ = imports::parse_users(&commune, data, &|_| Ok(false));
 }
 
 /// A server's state with one commune, hamlet and enrolled volunteer device.
@@ -145,34 +145,34 @@ impl SyncTarget {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let state = AppState::open(Config::new(dir.path().to_path_buf())).expect("the server's state");
-        let db = &state.db;
-        admin::commune_add(
+        let db = state.store();
+        organisation::commune_add(
             db,
-            admin::CLI,
+            audit::CLI,
             "p-fuzz",
             "Phường Thử",
             tungnha_client_core::domain::CommuneKind::Phuong,
         )
         .expect("commune");
-        admin::hamlets_import(
+        imports::hamlets_import(
             db,
-            admin::CLI,
+            audit::CLI,
             "p-fuzz",
             b"code,name,kind,target_households\nkp-1,Khu 1,khu_pho,40\n",
         )
         .expect("hamlet");
         let households: String = (1..=20).map(|i| format!("Số {i}\n")).collect();
-        admin::households_import(db, admin::CLI, HAMLET, format!("label\n{households}").as_bytes())
+        imports::households_import(db, audit::CLI, HAMLET, format!("label\n{households}").as_bytes())
             .expect("households");
-        let user = admin::user_add(db, admin::CLI, VOLUNTEER, Role::Volunteer, Some("p-fuzz"), None, None)
+        let user = accounts::user_add(db, audit::CLI, VOLUNTEER, Role::Volunteer, Some("p-fuzz"), None, None)
             .expect("volunteer");
-        admin::assign(db, admin::CLI, VOLUNTEER, HAMLET).expect("assigned");
+        organisation::assign(db, audit::CLI, VOLUNTEER, HAMLET).expect("assigned");
         let device = Device {
             id: tungnha_client_core::DeviceId::parse("d-fuzz").expect("id"),
             user: user.id.clone(),
             name: "máy thử".into(),
             actor: ActorId::from(SEED_ACTOR.as_slice()).to_hex_string(),
-            token_hash: tungnha_server::db::secret_hash("tn-fuzz"),
+            token_hash: tungnha_server::store::secret_hash("tn-fuzz"),
             enrolled_at: NOW,
             revoked_at: None,
             final_upload_until: None,
@@ -186,7 +186,7 @@ impl SyncTarget {
     /// One sync request; the server must answer it, or refuse it, without panicking.
     /// Returns how many changes it merged, or the refusal's code.
     pub fn sync(&self, body: &[u8]) -> Result<usize, &'static str> {
-        tungnha_server::sync::run(
+        tungnha_server::service::sync::run(
             &self.state,
             self.device.clone(),
             &self.user,

@@ -67,10 +67,10 @@ fn sync_through(device: &mut SimDevice) -> Result<(), String> {
 fn durable_visits(data: &Path) -> Result<u64, String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let db = loop {
-        match tungnha_server::db::Db::open(data) {
+        match tungnha_server::store::open(data) {
             Ok(db) => break db,
             // The killed process's lock goes with it, a moment later.
-            Err(tungnha_server::db::DbError::Locked(_)) if Instant::now() < deadline => {
+            Err(tungnha_server::store::StoreError::InUse(_)) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err(e) => return Err(e.to_string()),
@@ -239,8 +239,9 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
     if let Some(s) = server.lock().map_err(|_| "poisoned")?.take() {
         s.kill();
     }
-    let db = tungnha_server::db::Db::open(&prepared.data).map_err(|e| e.to_string())?;
-    let (checked, differences) = tungnha_server::admin::verify(&db).map_err(|e| e.to_string())?;
+    let db = tungnha_server::store::open(&prepared.data).map_err(|e| e.to_string())?;
+    let (checked, differences) =
+        tungnha_server::service::verify::verify(db.as_ref()).map_err(|e| e.to_string())?;
     if !differences.is_empty() {
         problems.push(format!(
             "admin verify: {} of {checked} hamlets differ from a full recompute",

@@ -181,8 +181,9 @@ fn run(cli: Cli) -> Result<bool, String> {
     server.kill();
     let (ok, report) = result?;
     println!("{report}\n{after}");
-    let db = tungnha_server::db::Db::open(&prepared.data).map_err(|e| e.to_string())?;
-    let (checked, differences) = tungnha_server::admin::verify(&db).map_err(|e| e.to_string())?;
+    let db = tungnha_server::store::open(&prepared.data).map_err(|e| e.to_string())?;
+    let (checked, differences) =
+        tungnha_server::service::verify::verify(db.as_ref()).map_err(|e| e.to_string())?;
     let verified = differences.is_empty();
     println!(
         "admin verify after SIGKILL: {checked} hamlets, {}",
@@ -234,8 +235,9 @@ fn run_hostile(
     for p in &fired.problems {
         println!("PROBLEM: {p}");
     }
-    let db = tungnha_server::db::Db::open(&prepared.data).map_err(|e| e.to_string())?;
-    let (checked, differences) = tungnha_server::admin::verify(&db).map_err(|e| e.to_string())?;
+    let db = tungnha_server::store::open(&prepared.data).map_err(|e| e.to_string())?;
+    let (checked, differences) =
+        tungnha_server::service::verify::verify(db.as_ref()).map_err(|e| e.to_string())?;
     println!("admin verify after SIGKILL: {checked} hamlets, {} differ", differences.len());
     Ok(ok && fired.problems.is_empty() && differences.is_empty())
 }

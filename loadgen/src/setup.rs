@@ -9,11 +9,9 @@ use std::path::{Path, PathBuf};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tungnha_client_core::domain::CommuneKind;
-use tungnha_client_core::{
-    ActorId, Author, Coverage, HamletId, HouseholdId, Outcome, Role, UserId, VisitForm,
-};
-use tungnha_server::admin;
-use tungnha_server::db::{Db, LogContent, LogWrite};
+use tungnha_client_core::{Author, HamletId, HouseholdId, Outcome, Role, UserId, VisitForm};
+use tungnha_server::service::{ServiceError, accounts, audit, enrolment, imports, organisation};
+use tungnha_server::store::Store;
 
 /// The official `canbo`'s web password.
 pub const OFFICIAL_PASSWORD: &str = "tai-thu-dashboard";
@@ -81,13 +79,14 @@ pub fn prepare(plan: &Plan, dir: Option<&Path>) -> Result<Prepared, String> {
             (temp.path().to_path_buf(), Some(temp))
         }
     };
-    let db = Db::open(&data).map_err(err)?;
-    admin::commune_add(&db, admin::CLI, COMMUNE, "Xã Thử Tải", CommuneKind::Xa).map_err(err)?;
+    let db = tungnha_server::store::open(&data).map_err(err)?;
+    organisation::commune_add(db.as_ref(), audit::CLI, COMMUNE, "Xã Thử Tải", CommuneKind::Xa)
+        .map_err(err)?;
     let mut csv = String::from("code,name,kind,target_households\n");
     for i in 0..plan.hamlets {
         let _ = writeln!(csv, "th-{i},Thôn {i},thon,{}", plan.households);
     }
-    let hamlets: Vec<HamletId> = admin::hamlets_import(&db, admin::CLI, COMMUNE, csv.as_bytes())
+    let hamlets: Vec<HamletId> = imports::hamlets_import(db.as_ref(), audit::CLI, COMMUNE, csv.as_bytes())
         .map_err(err)?
         .into_iter()
         .map(|h| h.id)
@@ -97,32 +96,32 @@ pub fn prepare(plan: &Plan, dir: Option<&Path>) -> Result<Prepared, String> {
         for n in 0..plan.households {
             let _ = writeln!(rows, "\"Số {}, ngõ {}\",,{}", n % 50 + 1, n / 50 + 1, n % 6 + 1);
         }
-        admin::households_import(&db, admin::CLI, h.as_str(), rows.as_bytes()).map_err(err)?;
+        imports::households_import(db.as_ref(), audit::CLI, h.as_str(), rows.as_bytes()).map_err(err)?;
     }
     let mut users = String::from("username,name,role\ncanbo,Cán bộ xã,official\nseed,Người gieo,volunteer\n");
     for i in 0..plan.devices {
         let _ = writeln!(users, "tnv{i},Tình nguyện viên {i},volunteer");
     }
-    admin::users_import(&db, admin::CLI, COMMUNE, users.as_bytes()).map_err(err)?;
+    imports::users_import(db.as_ref(), audit::CLI, COMMUNE, users.as_bytes()).map_err(err)?;
     let mut enrolments = Vec::with_capacity(plan.devices);
     for i in 0..plan.devices {
         let user = format!("tnv{i}");
         let hamlet = hamlets[i % hamlets.len()].clone();
-        db.assign(&UserId::parse(&user).map_err(err)?, &hamlet).map_err(err)?;
-        let code = admin::enrol_code(&db, &user, 86_400_000).map_err(err)?;
+        organisation::assign(db.as_ref(), audit::CLI, &user, hamlet.as_str()).map_err(err)?;
+        let code = enrolment::enrol_code(db.as_ref(), &user, 86_400_000).map_err(err)?;
         enrolments.push(Enrolment { user: UserId::parse(&user).map_err(err)?, hamlet, code });
     }
-    let official_code = admin::enrol_code(&db, "canbo", 86_400_000).map_err(err)?;
+    let official_code = enrolment::enrol_code(db.as_ref(), "canbo", 86_400_000).map_err(err)?;
     // The official also signs in on the web, to time the commune dashboard page.
-    admin::set_password(&db, admin::CLI, &UserId::parse("canbo").map_err(err)?, OFFICIAL_PASSWORD)
+    accounts::set_password(db.as_ref(), audit::CLI, &UserId::parse("canbo").map_err(err)?, OFFICIAL_PASSWORD)
         .map_err(err)?;
     if plan.seed_visits > 0 && plan.seed_everywhere {
         for (i, h) in hamlets.iter().enumerate() {
             let share = plan.seed_visits / hamlets.len() + usize::from(i < plan.seed_visits % hamlets.len());
-            seed(&db, h, share)?;
+            seed(db.as_ref(), h, share)?;
         }
     } else if plan.seed_visits > 0 {
-        seed(&db, &hamlets[0], plan.seed_visits)?;
+        seed(db.as_ref(), &hamlets[0], plan.seed_visits)?;
     }
     Ok(Prepared { data, _temp: temp, enrolments, official_code, seeded_visits: plan.seed_visits as u64 })
 }
@@ -180,26 +179,22 @@ impl Prepared {
     }
 }
 
-/// Grows one hamlet log by `visits` visits of the `seed` volunteer over past months.
-fn seed(db: &Db, hamlet: &HamletId, visits: usize) -> Result<(), String> {
-    let (mut log, next) = db.load_log(hamlet).map_err(err)?.ok_or("no log")?;
-    log.set_actor(ActorId::random());
+/// Grows one hamlet log by `visits` visits of the `seed` volunteer over past months,
+/// through the server's one offline rewrite of a log.
+fn seed(db: &dyn Store, hamlet: &HamletId, visits: usize) -> Result<(), String> {
     let who = Author { user: UserId::parse("seed").map_err(err)?, role: Role::Volunteer };
-    let households: Vec<HouseholdId> = log.households().ok.into_keys().collect();
-    let mut rng = StdRng::seed_from_u64(50_000);
     let now = tungnha_server::now_ms();
-    for k in 0..visits {
-        let h = &households[rng.random_range(0..households.len())];
-        let outcome = Outcome::ALL[rng.random_range(0..Outcome::ALL.len())];
-        let at = now - 60_000 - (k as i64 % 180) * 86_400_000;
-        log.log_visit(&who, h, outcome, &VisitForm { people: 1, ..VisitForm::default() }, at, now)
-            .map_err(err)?;
-    }
-    db.commit_log(&LogWrite {
-        hamlet: hamlet.clone(),
-        content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },
-        coverage: Coverage::compute(&log),
-        before: None,
+    imports::rewrite_log(db, hamlet, |log| {
+        let households: Vec<HouseholdId> = log.households().ok.into_keys().collect();
+        let mut rng = StdRng::seed_from_u64(50_000);
+        for k in 0..visits {
+            let h = &households[rng.random_range(0..households.len())];
+            let outcome = Outcome::ALL[rng.random_range(0..Outcome::ALL.len())];
+            let at = now - 60_000 - (k as i64 % 180) * 86_400_000;
+            log.log_visit(&who, h, outcome, &VisitForm { people: 1, ..VisitForm::default() }, at, now)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        }
+        Ok(())
     })
     .map_err(err)
 }

@@ -42,8 +42,8 @@ fn a_prepared_directory_is_loaded_once_through_url_with_no_visit_lost() {
     let spent = loadgen(&["--url", &base, "--prepared", &dir]);
     assert!(!spent.status.success() && text(&spent).contains("prepare a new one"), "{}", text(&spent));
     let mut visits = 0;
-    for h in server.state.db.all_hamlets().expect("hamlets") {
-        visits += server.state.db.coverage_headline(&h.id).expect("coverage").visits;
+    for h in server.state.store.all_hamlets().expect("hamlets") {
+        visits += server.state.store.coverage_headline(&h.id).expect("coverage").visits;
     }
     assert_eq!(visits, 20, "the refused run stored nothing");
     // Only loopback, and only with the manifest.
@@ -53,6 +53,7 @@ fn a_prepared_directory_is_loaded_once_through_url_with_no_visit_lost() {
     assert!(!bare.status.success() && text(&bare).contains("--prepared"), "{}", text(&bare));
 
     // What the server stored holds up to a full recompute.
-    let (checked, differences) = tungnha_server::admin::verify(&server.state.db).expect("verify");
+    let (checked, differences) =
+        tungnha_server::service::verify::verify(server.state.store()).expect("verify");
     assert_eq!((checked, differences.len()), (2, 0));
 }

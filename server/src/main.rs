@@ -12,8 +12,10 @@ use serde_json::json;
 use tungnha_client_core::Role;
 use tungnha_client_core::domain::CommuneKind;
 use tungnha_server::Config;
-use tungnha_server::admin::{self, AdminError};
-use tungnha_server::db::Db;
+use tungnha_server::service::audit::CLI;
+use tungnha_server::service::error::{Field, invalid};
+use tungnha_server::service::{ServiceError, accounts, enrolment, imports, organisation, verify};
+use tungnha_server::store::{Store, StoreError};
 
 /// The Từng Nhà server: sync, coverage and dashboards for community digital teams.
 #[derive(Debug, Parser)]
@@ -261,11 +263,11 @@ async fn serve(config: Config, listen: SocketAddr, tls: Option<(PathBuf, PathBuf
         )
         .init();
     if let Some((cert, key)) = tls {
-        let state = tokio::task::spawn_blocking(move || tungnha_server::AppState::open(config)).await??;
+        let state = tokio::task::spawn_blocking(move || tungnha_server::http::start(config)).await??;
         state.spawn_housekeeping();
-        tungnha_server::serve_tls(
+        tungnha_server::http::serve_tls(
             listen,
-            tungnha_server::app(state),
+            tungnha_server::http::app(state),
             &cert,
             &key,
             shutdown_signal(),
@@ -281,19 +283,21 @@ async fn serve(config: Config, listen: SocketAddr, tls: Option<(PathBuf, PathBuf
         .await
         .with_context(|| format!("could not listen on {listen}"))?;
     tracing::info!("Từng Nhà is serving on http://{}", listener.local_addr()?);
-    tungnha_server::run(config, listener, shutdown_signal())
+    tungnha_server::http::run(config, listener, shutdown_signal())
         .await
         .context("the server stopped with an error")?;
     Ok(())
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, AdminError> {
-    std::fs::read(path).map_err(|e| AdminError::Invalid(format!("could not read {}: {e}", path.display())))
+fn read_file(path: &Path) -> Result<Vec<u8>, ServiceError> {
+    std::fs::read(path).map_err(|e| invalid(Field::File, format!("could not read {}: {e}", path.display())))
 }
 
 fn admin_main(args: AdminArgs) -> ExitCode {
     let json_out = args.json;
-    let result = Db::open(&args.data).map_err(AdminError::from).and_then(|db| run_admin(&db, args.command));
+    let result = tungnha_server::store::open(&args.data)
+        .map_err(ServiceError::from)
+        .and_then(|db| run_admin(db.as_ref(), args.command));
     match result {
         Ok((value, text, ok)) => {
             if json_out {
@@ -306,7 +310,7 @@ fn admin_main(args: AdminArgs) -> ExitCode {
         Err(e) => {
             if json_out {
                 let rows = match &e {
-                    AdminError::Import(rows) => json!(rows),
+                    ServiceError::Import(rows) => json!(rows),
                     _ => json!([]),
                 };
                 println!("{}", json!({"code": error_code(&e), "message": e.to_string(), "rows": rows}));
@@ -318,23 +322,26 @@ fn admin_main(args: AdminArgs) -> ExitCode {
     }
 }
 
-fn error_code(e: &AdminError) -> &'static str {
+fn error_code(e: &ServiceError) -> &'static str {
     match e {
-        AdminError::Db(tungnha_server::db::DbError::Locked(_)) => "data_dir_in_use",
-        AdminError::Db(_) => "database",
-        AdminError::Invalid(_) => "invalid",
-        AdminError::Import(_) => "import_rows",
+        ServiceError::Store(StoreError::InUse(_)) => "data_dir_in_use",
+        ServiceError::Store(_) => "database",
+        ServiceError::Import(_) => "import_rows",
+        _ => "invalid",
     }
 }
 
 /// Runs one admin command: (JSON result, text for people, success).
-fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, String, bool), AdminError> {
-    let bad = |what: &str, v: &str| AdminError::Invalid(format!("“{v}” is not a valid {what}"));
+fn run_admin(
+    db: &dyn Store,
+    command: AdminCommand,
+) -> Result<(serde_json::Value, String, bool), ServiceError> {
+    let bad = |field: Field, what: &str, v: &str| invalid(field, format!("“{v}” is not a valid {what}"));
     Ok(match command {
         AdminCommand::Commune(CommuneCommand::Add { code, name, kind }) => {
             let kind = CommuneKind::from_code(&kind)
-                .ok_or_else(|| bad("commune kind (xa, phuong, dac_khu)", &kind))?;
-            let c = admin::commune_add(db, admin::CLI, &code, &name, kind)?;
+                .ok_or_else(|| bad(Field::Code, "commune kind (xa, phuong, dac_khu)", &kind))?;
+            let c = organisation::commune_add(db, CLI, &code, &name, kind)?;
             (
                 json!({"id": c.id, "name": c.name, "kind": c.kind}),
                 format!("Added commune {} ({})", c.id, c.name),
@@ -342,25 +349,25 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
             )
         }
         AdminCommand::Hamlets(HamletsCommand::Import { commune, file }) => {
-            let hamlets = admin::hamlets_import(db, admin::CLI, &commune, &read_file(&file)?)?;
+            let hamlets = imports::hamlets_import(db, CLI, &commune, &read_file(&file)?)?;
             let ids: Vec<&str> = hamlets.iter().map(|h| h.id.as_str()).collect();
             (json!({"imported": ids}), format!("Imported {} hamlets: {}", ids.len(), ids.join(", ")), true)
         }
         AdminCommand::Households(HouseholdsCommand::Import { hamlet, file }) => {
-            let n = admin::households_import(db, admin::CLI, &hamlet, &read_file(&file)?)?;
+            let n = imports::households_import(db, CLI, &hamlet, &read_file(&file)?)?;
             (json!({"imported": n}), format!("Imported {n} households into {hamlet}"), true)
         }
         AdminCommand::User(UserCommand::Add { username, role, commune, name, password_stdin: _ }) => {
             let role = Role::from_code(&role)
-                .ok_or_else(|| bad("role (volunteer, leader, official, admin)", &role))?;
+                .ok_or_else(|| bad(Field::User, "role (volunteer, leader, official, admin)", &role))?;
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
-                .map_err(|e| AdminError::Invalid(format!("could not read the password: {e}")))?;
+                .map_err(|e| invalid(Field::Password, format!("could not read the password: {e}")))?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let u = admin::user_add(
+            let u = accounts::user_add(
                 db,
-                admin::CLI,
+                CLI,
                 &username,
                 role,
                 commune.as_deref(),
@@ -374,12 +381,12 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
             )
         }
         AdminCommand::Users(UsersCommand::Import { commune, file }) => {
-            let users = admin::users_import(db, admin::CLI, &commune, &read_file(&file)?)?;
+            let users = imports::users_import(db, CLI, &commune, &read_file(&file)?)?;
             let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
             (json!({"imported": ids}), format!("Imported {} users", ids.len()), true)
         }
         AdminCommand::Assign { user, hamlet } => {
-            admin::assign(db, admin::CLI, &user, &hamlet)?;
+            organisation::assign(db, CLI, &user, &hamlet)?;
             (
                 json!({"assigned": {"user": user, "hamlet": hamlet}}),
                 format!("Assigned {user} to {hamlet}"),
@@ -387,7 +394,7 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
             )
         }
         AdminCommand::Unassign { user, hamlet } => {
-            admin::unassign(db, admin::CLI, &user, &hamlet)?;
+            organisation::unassign(db, CLI, &user, &hamlet)?;
             (
                 json!({"unassigned": {"user": user, "hamlet": hamlet}}),
                 format!("Removed {user} from {hamlet}"),
@@ -395,11 +402,11 @@ fn run_admin(db: &Db, command: AdminCommand) -> Result<(serde_json::Value, Strin
             )
         }
         AdminCommand::EnrolCode { user, ttl } => {
-            let code = admin::enrol_code(db, &user, admin::parse_ttl(&ttl)?)?;
+            let code = enrolment::enrol_code(db, &user, enrolment::parse_ttl(&ttl)?)?;
             (json!({"code": code, "user": user, "ttl": ttl}), code, true)
         }
         AdminCommand::Verify => {
-            let (checked, differences) = admin::verify(db)?;
+            let (checked, differences) = verify::verify(db)?;
             let ok = differences.is_empty();
             let text = if ok {
                 format!("All {checked} hamlets: stored coverage equals a full recompute.")

@@ -1,6 +1,6 @@
 //! The records the server owns (DESIGN.md §3): communes, hamlets, users, devices,
 //! enrolment codes and the audit log. They change online, through the server, so they
-//! need no CRDT; they live in sled as JSON.
+//! need no CRDT; they live in the store.
 
 use serde::{Deserialize, Serialize};
 use tungnha_client_core::catalogue::Catalogue;
@@ -56,6 +56,13 @@ pub struct User {
     pub password_hash: String,
     /// Deactivated users can neither log in nor sync.
     pub active: bool,
+}
+
+impl User {
+    /// How the API shows a person.
+    pub fn view(&self) -> tungnha_client_core::api::UserView {
+        tungnha_client_core::api::UserView { id: self.id.clone(), name: self.name.clone(), role: self.role }
+    }
 }
 
 /// An enrolled phone or CLI.

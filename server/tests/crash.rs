@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Outcome, VisitForm};
-use tungnha_server::db::Db;
 use tungnha_tests::{code, commune, get};
 
 fn free_port() -> SocketAddr {
@@ -55,9 +54,9 @@ fn start(data: &Path, addr: SocketAddr) -> Child {
 fn acknowledged_visits_survive_a_killed_server() {
     let data = tempfile::tempdir().expect("data");
     let (hamlets, volunteer, leader) = {
-        let db = Db::open(data.path()).expect("open");
-        let hamlets = commune(&db, 1, 30, 1);
-        (hamlets, code(&db, "tnv1"), code(&db, "totruong"))
+        let db = tungnha_server::store::open(data.path()).expect("open");
+        let hamlets = commune(db.as_ref(), 1, 30, 1);
+        (hamlets, code(db.as_ref(), "tnv1"), code(db.as_ref(), "totruong"))
     };
     let addr = free_port();
     let mut server = start(data.path(), addr);

@@ -58,6 +58,8 @@ pub enum ErrorKind {
     BadForm,
     /// 422: a change the rules refuse.
     Refused,
+    /// 422: a field that is not acceptable (its label, in the page's language).
+    Invalid(&'static str),
     /// 500.
     Server,
 }
@@ -70,7 +72,12 @@ pub fn error(chrome: &Chrome, kind: ErrorKind) -> Markup {
         ErrorKind::NotFound => (t.not_found_title, t.not_found_text),
         ErrorKind::BadForm => (t.bad_form_title, t.csrf_text),
         ErrorKind::Refused => (t.refused_title, t.refused_text),
+        ErrorKind::Invalid(_) => (t.invalid_title, t.invalid_text),
         ErrorKind::Server => (t.server_error_title, t.server_error_text),
+    };
+    let field = match kind {
+        ErrorKind::Invalid(field) => Some(field),
+        _ => None,
     };
     page(
         chrome,
@@ -78,7 +85,7 @@ pub fn error(chrome: &Chrome, kind: ErrorKind) -> Markup {
         html! {
             div.panel {
                 h1 { (title) }
-                p { (text) }
+                p { (text) @if let Some(field) = field { " " strong.field { (field) } } }
                 p { a href="/" { (t.go_home) } }
             }
         },

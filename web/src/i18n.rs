@@ -354,6 +354,8 @@ pub struct Texts {
     /// A change the rules refuse, from the web.
     pub refused_title: &'static str,
     pub refused_text: &'static str,
+    pub invalid_title: &'static str,
+    pub invalid_text: &'static str,
     // Merging a household listed twice
     pub merge_title: &'static str,
     pub merge_note: &'static str,

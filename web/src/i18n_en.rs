@@ -226,6 +226,8 @@ pub(super) static TEXTS: Texts = Texts {
     err_period: "That period cannot be read (the first day must come before the last, 366 days at most); showing the last 30 days.",
     refused_title: "Not done",
     refused_text: "This change breaks a rule (say, the household chosen has left the list), so nothing was saved. Go back and try again.",
+    invalid_title: "Not valid",
+    invalid_text: "Nothing was saved. Go back and correct:",
     merge_title: "Listed twice?",
     merge_note: "Merge it into the right entry: this one leaves the list and its visits count towards the one kept.",
     merge_into: "Merge into",

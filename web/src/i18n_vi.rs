@@ -226,6 +226,8 @@ pub(super) static TEXTS: Texts = Texts {
     err_period: "Khoảng thời gian không hợp lệ (từ ngày phải trước đến ngày, tối đa 366 ngày); đang hiện 30 ngày gần nhất.",
     refused_title: "Không thực hiện được",
     refused_text: "Thay đổi này trái quy tắc (ví dụ: hộ được chọn không còn trong danh sách), nên không có gì được lưu. Hãy quay lại và thử lại.",
+    invalid_title: "Thông tin chưa hợp lệ",
+    invalid_text: "Không có gì được lưu. Hãy quay lại và sửa mục:",
     merge_title: "Hộ này bị ghi trùng?",
     merge_note: "Gộp vào hộ đúng: hộ này rời danh sách, các lượt thăm của nó được tính cho hộ được giữ lại.",
     merge_into: "Gộp vào hộ",

@@ -1,13 +1,13 @@
 //! The authorization matrix: every row of the server's route table
-//! (`tungnha_server::access::ROUTES`) tried by every kind of principal, on resources
+//! (`tungnha_server::http::routes::ROUTES`) tried by every kind of principal, on resources
 //! of their own commune and of another, over real HTTP. Every cell the table denies
 //! must be denied, and every cell it allows must get past authorization. A served
 //! path with no row fails `access::tests` in the server; a method served on a path
 //! without a row of its own fails here (it must answer 405).
 
 use tungnha_client_core::{HamletId, Role, UserId};
-use tungnha_server::access::{ROUTES, Who};
-use tungnha_server::admin;
+use tungnha_server::http::routes::{ROUTES, Who};
+use tungnha_server::service::{accounts, audit, imports, organisation};
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune, post};
 
 /// Whose the resources in a path are.
@@ -96,24 +96,31 @@ fn world() -> World {
     let mut codes = std::collections::BTreeMap::new();
     let server = TestServer::start(false, |db| {
         commune(db, 2, 3, 2);
-        admin::commune_add(db, admin::CLI, "x-khac", "Xã Khác", tungnha_client_core::domain::CommuneKind::Xa)
-            .expect("commune");
-        admin::hamlets_import(
+        organisation::commune_add(
             db,
-            admin::CLI,
+            audit::CLI,
+            "x-khac",
+            "Xã Khác",
+            tungnha_client_core::domain::CommuneKind::Xa,
+        )
+        .expect("commune");
+        imports::hamlets_import(
+            db,
+            audit::CLI,
             "x-khac",
             b"code,name,kind,target_households\nthon-1,Thon 1,thon,5\n",
         )
         .expect("hamlet");
-        admin::households_import(db, admin::CLI, "x-khac.thon-1", "label\nSố 1\n".as_bytes())
+        imports::households_import(db, audit::CLI, "x-khac.thon-1", "label\nSố 1\n".as_bytes())
             .expect("households");
-        admin::user_add(db, admin::CLI, "canbokhac", Role::Official, Some("x-khac"), None, Some(PASSWORD))
+        accounts::user_add(db, audit::CLI, "canbokhac", Role::Official, Some("x-khac"), None, Some(PASSWORD))
             .expect("official");
-        admin::user_add(db, admin::CLI, "khac1", Role::Volunteer, Some("x-khac"), None, None)
+        accounts::user_add(db, audit::CLI, "khac1", Role::Volunteer, Some("x-khac"), None, None)
             .expect("volunteer");
-        admin::assign(db, admin::CLI, "khac1", "x-khac.thon-1").expect("assign");
-        admin::user_add(db, admin::CLI, "quantri", Role::Admin, None, None, Some(PASSWORD)).expect("admin");
-        admin::user_add(db, admin::CLI, "cu", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
+        organisation::assign(db, audit::CLI, "khac1", "x-khac.thon-1").expect("assign");
+        accounts::user_add(db, audit::CLI, "quantri", Role::Admin, None, None, Some(PASSWORD))
+            .expect("admin");
+        accounts::user_add(db, audit::CLI, "cu", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
             .expect("old");
         for user in ["tnv1", "totruong", "canbo", "canbokhac", "quantri", "cu", "tnv2", "khac1"] {
             codes.insert(user, code(db, user));
@@ -136,7 +143,7 @@ fn world() -> World {
         // The session's form token, as its pages carry it.
         let secret = session.cookie().trim_start_matches("tn_session=");
         let stored =
-            server.state.db.session(secret, tungnha_server::now_ms()).expect("read").expect("a session");
+            server.state.store.session(secret, tungnha_server::now_ms()).expect("read").expect("a session");
         let csrf = stored.csrf;
         let (device_token, _) = token(user);
         principals.push(Principal {
@@ -147,8 +154,8 @@ fn world() -> World {
         });
     }
     let (revoked_token, revoked_id) = token("tnv2");
-    let db = &server.state.db;
-    admin::set_active(db, admin::CLI, &UserId::parse("cu").expect("id"), false).expect("deactivated");
+    let db = server.state.store();
+    accounts::set_active(db, audit::CLI, &UserId::parse("cu").expect("id"), false).expect("deactivated");
     db.revoke_device(&revoked_id.parse().expect("id"), tungnha_server::now_ms(), None).expect("revoked");
     principals.push(Principal {
         kind: Kind::Revoked,
@@ -157,7 +164,7 @@ fn world() -> World {
         token: Some(revoked_token),
     });
     let household = |hamlet: &str| {
-        let (log, _) = db.load_log(&HamletId::parse(hamlet).expect("id")).expect("load").expect("log");
+        let log = db.load_log(&HamletId::parse(hamlet).expect("id")).expect("load").expect("log");
         log.households().ok.keys().next().expect("a household").to_string()
     };
     let own = Ids {
@@ -289,7 +296,7 @@ fn every_route_allows_exactly_whom_the_table_says() {
 fn a_method_without_a_row_is_not_served() {
     let w = world();
     let admin = w.principals.iter().find(|p| p.kind == Kind::Admin).expect("admin");
-    for path in tungnha_server::access::served() {
+    for path in tungnha_server::http::routes::served() {
         for method in ["GET", "POST"] {
             if ROUTES.iter().any(|r| r.path == path && r.method == method) {
                 continue;

@@ -9,7 +9,7 @@ use calamine::{Data, DataType, Reader, Xlsx};
 use serde_json::{Value, json};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, Outcome, Role, UserId, VisitForm};
-use tungnha_server::admin;
+use tungnha_server::service::{accounts, audit};
 use tungnha_tests::{COMMUNE, TestServer, commune};
 
 fn browser(phase: &str, base: &str, arg: &Value) -> Value {
@@ -21,14 +21,22 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     let mut hamlets = Vec::new();
     let server = TestServer::start(false, |db| {
         hamlets = commune(db, 2, 20, 1);
-        admin::user_add(db, admin::CLI, "tnv9", Role::Volunteer, Some(COMMUNE), Some("Lâm Thị Chín"), None)
-            .expect("an unassigned volunteer");
+        accounts::user_add(
+            db,
+            audit::CLI,
+            "tnv9",
+            Role::Volunteer,
+            Some(COMMUNE),
+            Some("Lâm Thị Chín"),
+            None,
+        )
+        .expect("an unassigned volunteer");
     });
     let kp1 = hamlets[0].clone();
 
     // The official assigns tnv9 and sets the target; the leader makes a code.
     let made = browser("setup", &server.base(), &Value::Null);
-    let db = &server.state.db;
+    let db = server.state.store();
     let tnv9 = UserId::parse("tnv9").expect("id");
     assert_eq!(db.assignments_of(&tnv9).expect("read"), vec![kp1.clone()]);
     assert_eq!(
@@ -68,7 +76,7 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     assert!(device.sync().is_err(), "the server is down");
     let server = paused.resume();
     device.sync().expect("synced once the server is back");
-    let stored: Coverage = server.state.db.coverage(&kp1).expect("coverage");
+    let stored: Coverage = server.state.store.coverage(&kp1).expect("coverage");
     assert_eq!((stored.visits, stored.covered, stored.follow_ups, stored.people), (5, 3, 2, 7));
 
     // The browser sees exactly those figures, exports them, and the leader revokes.
@@ -104,15 +112,15 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     );
 
     // The leader removed the house from the list on the review page.
-    assert_eq!(server.state.db.coverage(&kp1).expect("coverage").registered, 20);
-    let log = server.state.docs.get(&server.state.db, &kp1).expect("read").expect("log");
-    assert!(tungnha_server::docs::lock(&log).log.households().ok[&found].retired);
+    assert_eq!(server.state.store.coverage(&kp1).expect("coverage").registered, 20);
+    let log = server.state.logs.get(server.state.store(), &kp1).expect("read").expect("log");
+    assert!(tungnha_server::cache::lock(&log).log.households().ok[&found].retired);
 
     // The revocation reached the device: it wipes itself at its next sync.
     let report = device.sync().expect("the server answers a revoked device");
     assert!(report.wiped && device.hamlets().is_empty(), "a revoked device wipes its data");
     let actions: Vec<(String, String)> =
-        server.state.db.audit_events(20).expect("audit").into_iter().map(|e| (e.by, e.action)).collect();
+        server.state.store.audit_events(20).expect("audit").into_iter().map(|e| (e.by, e.action)).collect();
     for (by, action) in [
         ("canbo", "assign"),
         ("canbo", "target"),

@@ -11,7 +11,7 @@ use automerge::{ObjId, ObjType, ROOT, ReadDoc};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::sync::{BodyCompression, DocMessage, Envelope, Payload};
 use tungnha_client_core::{ChangeHash, Coverage, HamletId, HamletLog, Outcome, Role, VisitForm};
-use tungnha_server::admin;
+use tungnha_server::service::{ServiceError, accounts, audit, enrolment, imports, organisation};
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune};
 
 struct World {
@@ -43,14 +43,17 @@ struct Stored {
 }
 
 fn stored(w: &World) -> Stored {
-    let db = &w.server.state.db;
+    let db = w.server.state.store();
     let hamlets = db.all_hamlets().expect("hamlets");
     Stored {
         heads: hamlets.iter().map(|h| tungnha_tests::server_heads(&w.server.state, &h.id)).collect(),
         coverage: hamlets.iter().map(|h| db.coverage(&h.id).expect("coverage")).collect(),
         users: format!("{:?}", db.all_users().expect("users")),
         devices: format!("{:?}", db.all_devices().expect("devices")),
-        assignments: format!("{:?}", db.all_assignments().expect("assignments")),
+        assignments: format!(
+            "{:?}",
+            hamlets.iter().map(|h| db.people_of(&h.id).expect("assignments")).collect::<Vec<_>>()
+        ),
         audit: db.audit_events(100_000).expect("audit").len(),
     }
 }
@@ -61,7 +64,7 @@ fn world() -> World {
         hamlets = commune(db, 2, 5, 2);
         c = code(db, "tnv1");
         spare_code = code(db, "tnv2");
-        admin::user_add(db, admin::CLI, "canbo9", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
+        accounts::user_add(db, audit::CLI, "canbo9", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
             .expect("a second official");
     });
     let home = tempfile::tempdir().expect("home");
@@ -179,7 +182,7 @@ fn login(w: &World, username: &str, cookie: bool) -> Got {
 }
 
 /// An in-process result of an admin command (what the command line runs).
-fn cli<T>(r: Result<T, admin::AdminError>) -> Got {
+fn cli<T>(r: Result<T, ServiceError>) -> Got {
     match r {
         Ok(_) => Got { status: 0, text: "accepted".into() },
         Err(e) => Got { status: 1, text: e.to_string() },
@@ -761,14 +764,19 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         // ---- CSV imports (what `tungnha-server admin … import` runs) ----
         (
             "an empty hamlets file",
-            Box::new(|w| cli(admin::hamlets_import(&w.server.state.db, admin::CLI, COMMUNE, b""))),
+            Box::new(|w| cli(imports::hamlets_import(w.server.state.store(), audit::CLI, COMMUNE, b""))),
             1,
             "the file is empty",
         ),
         (
             "a households file of a header alone",
             Box::new(|w| {
-                cli(admin::households_import(&w.server.state.db, admin::CLI, "p-test.kp-1", b"label,head\n"))
+                cli(imports::households_import(
+                    w.server.state.store(),
+                    audit::CLI,
+                    "p-test.kp-1",
+                    b"label,head\n",
+                ))
             }),
             1,
             "no rows",
@@ -776,9 +784,9 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         (
             "a hamlets file that is not UTF-8",
             Box::new(|w| {
-                cli(admin::hamlets_import(
-                    &w.server.state.db,
-                    admin::CLI,
+                cli(imports::hamlets_import(
+                    w.server.state.store(),
+                    audit::CLI,
                     COMMUNE,
                     b"code,name,kind,target_households\nkp-7,Khu\xff,khu_pho,3\n",
                 ))
@@ -789,9 +797,9 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         (
             "a households file with a control character",
             Box::new(|w| {
-                cli(admin::households_import(
-                    &w.server.state.db,
-                    admin::CLI,
+                cli(imports::households_import(
+                    w.server.state.store(),
+                    audit::CLI,
                     "p-test.kp-1",
                     "label\nSố 1\u{7}\n".as_bytes(),
                 ))
@@ -802,9 +810,9 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         (
             "a households file with an unclosed quote",
             Box::new(|w| {
-                cli(admin::households_import(
-                    &w.server.state.db,
-                    admin::CLI,
+                cli(imports::households_import(
+                    w.server.state.store(),
+                    audit::CLI,
                     "p-test.kp-1",
                     b"label,head\n\"S\xc3\xb4 1,An\nS2,B\n",
                 ))
@@ -815,9 +823,9 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         (
             "a users file with a phone number",
             Box::new(|w| {
-                cli(admin::users_import(
-                    &w.server.state.db,
-                    admin::CLI,
+                cli(imports::users_import(
+                    w.server.state.store(),
+                    audit::CLI,
                     COMMUNE,
                     b"username,name,role\n0912345678,So,volunteer\n",
                 ))
@@ -828,9 +836,9 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         (
             "a users file making an administrator",
             Box::new(|w| {
-                cli(admin::users_import(
-                    &w.server.state.db,
-                    admin::CLI,
+                cli(imports::users_import(
+                    w.server.state.store(),
+                    audit::CLI,
                     COMMUNE,
                     b"username,name,role\nquantri2,Q,admin\n",
                 ))
@@ -839,19 +847,19 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
             "not one of",
         ),
         // ---- command-line input ----
-        ("a code lifetime of 31 days", Box::new(|_| cli(admin::parse_ttl("31d"))), 1, "at most 30 days"),
+        ("a code lifetime of 31 days", Box::new(|_| cli(enrolment::parse_ttl("31d"))), 1, "at most 30 days"),
         (
             "a code lifetime of 99999999999999999 days",
-            Box::new(|_| cli(admin::parse_ttl("99999999999999999d"))),
+            Box::new(|_| cli(enrolment::parse_ttl("99999999999999999d"))),
             1,
             "at most 30 days",
         ),
         (
             "an administrator given a commune",
             Box::new(|w| {
-                cli(admin::user_add(
-                    &w.server.state.db,
-                    admin::CLI,
+                cli(accounts::user_add(
+                    w.server.state.store(),
+                    audit::CLI,
                     "quantri3",
                     Role::Admin,
                     Some(COMMUNE),
@@ -865,9 +873,9 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         (
             "a username that is a phone number",
             Box::new(|w| {
-                cli(admin::user_add(
-                    &w.server.state.db,
-                    admin::CLI,
+                cli(accounts::user_add(
+                    w.server.state.store(),
+                    audit::CLI,
                     "0987654321",
                     Role::Volunteer,
                     Some(COMMUNE),
@@ -881,9 +889,9 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
         (
             "a commune named with U+202E",
             Box::new(|w| {
-                cli(admin::commune_add(
-                    &w.server.state.db,
-                    admin::CLI,
+                cli(organisation::commune_add(
+                    w.server.state.store(),
+                    audit::CLI,
                     "x-moi",
                     "Xã \u{202e}Mới",
                     tungnha_client_core::domain::CommuneKind::Xa,

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{HamletId, Role, UserId};
-use tungnha_server::admin;
 use tungnha_server::records::User;
+use tungnha_server::service::{accounts, audit, organisation, verify};
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune, get, post};
 
 /// The test commune; `tolo` leads only its second hamlet, while `tnv1` works in both.
@@ -18,13 +18,22 @@ fn server() -> (TestServer, Vec<HamletId>) {
     let mut hamlets = Vec::new();
     let server = TestServer::start(false, |db| {
         hamlets = commune(db, 2, 5, 2);
-        admin::user_add(db, admin::CLI, "tolo", Role::Leader, Some(COMMUNE), Some("Tổ Lộ"), Some(PASSWORD))
-            .expect("leader");
-        admin::assign(db, admin::CLI, "tolo", hamlets[1].as_str()).expect("assign");
-        admin::user_add(db, admin::CLI, "canbo2", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
+        accounts::user_add(
+            db,
+            audit::CLI,
+            "tolo",
+            Role::Leader,
+            Some(COMMUNE),
+            Some("Tổ Lộ"),
+            Some(PASSWORD),
+        )
+        .expect("leader");
+        organisation::assign(db, audit::CLI, "tolo", hamlets[1].as_str()).expect("assign");
+        accounts::user_add(db, audit::CLI, "canbo2", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
             .expect("official");
-        let admin_user = admin::user_add(db, admin::CLI, "quantri", Role::Admin, None, None, Some(PASSWORD))
-            .expect("admin");
+        let admin_user =
+            accounts::user_add(db, audit::CLI, "quantri", Role::Admin, None, None, Some(PASSWORD))
+                .expect("admin");
         db.put_user(&User {
             commune: Some(tungnha_client_core::CommuneId::parse(COMMUNE).expect("id")),
             ..admin_user
@@ -37,9 +46,17 @@ fn server() -> (TestServer, Vec<HamletId>) {
 #[test]
 fn an_administrator_belongs_to_no_commune() {
     let (server, _) = server();
-    let r = admin::user_add(&server.state.db, admin::CLI, "quantri2", Role::Admin, Some(COMMUNE), None, None);
+    let r = accounts::user_add(
+        server.state.store(),
+        audit::CLI,
+        "quantri2",
+        Role::Admin,
+        Some(COMMUNE),
+        None,
+        None,
+    );
     assert!(r.is_err(), "{r:?}");
-    assert!(server.state.db.user(&UserId::parse("quantri2").expect("id")).expect("read").is_none());
+    assert!(server.state.store.user(&UserId::parse("quantri2").expect("id")).expect("read").is_none());
 }
 
 #[test]
@@ -105,7 +122,7 @@ fn a_leaders_code_reaches_only_the_hamlets_the_leader_leads() {
     assert!(device.log(&hamlets[1]).is_some());
     assert!(device.log(&hamlets[0]).is_none(), "the other hamlet's log never reached the device");
     // The code's making is in the audit log, under the leader's name.
-    let audit = server.state.db.audit_events(1000).expect("audit");
+    let audit = server.state.store.audit_events(1000).expect("audit");
     assert!(
         audit.iter().any(|e| e.action == "enrol_code" && e.by == "tolo" && e.detail == "tnv1"),
         "{audit:?}"
@@ -126,7 +143,8 @@ fn sign_in_spends_nothing_on_an_overlong_username() {
     // A form bigger than any real one is not even read. (Just over the limit: the
     // server answers as soon as it has read too much, and a much larger body would race
     // that answer with the client still sending.)
-    let (_, answer) = WebSession::try_sign_in(&server, &"a".repeat(tungnha_server::web::FORM_LIMIT), "x");
+    let (_, answer) =
+        WebSession::try_sign_in(&server, &"a".repeat(tungnha_server::http::web::FORM_LIMIT), "x");
     assert_eq!(answer.status, 413);
     assert_eq!(server.state.throttle.tracked(), tracked);
     // A newline in a username cannot forge a log line either: it is not an account,
@@ -138,7 +156,7 @@ fn sign_in_spends_nothing_on_an_overlong_username() {
 #[test]
 fn unknown_and_deactivated_accounts_cost_a_password_check_like_real_ones() {
     let (server, _) = server();
-    admin::set_active(&server.state.db, admin::CLI, &UserId::parse("tnv2").expect("id"), false)
+    accounts::set_active(server.state.store(), audit::CLI, &UserId::parse("tnv2").expect("id"), false)
         .expect("locked");
     for name in ["khong-co-ai", "tnv2", "canbo"] {
         let before = server.state.throttle.checks();
@@ -221,8 +239,8 @@ fn guessing_enrolment_codes_is_slowed_server_wide_without_locking_anyone_out() {
         )
     });
     assert!(wrong.iter().all(|c| c == "bad_enrol_code"), "{wrong:?}");
-    let floor =
-        tungnha_server::api::WRONG_CODE_DELAY * (16 / tungnha_server::api::ENROL_CHECKS_AT_ONCE as u32);
+    let floor = tungnha_server::service::enrolment::WRONG_CODE_DELAY
+        * (16 / tungnha_server::service::enrolment::ENROL_CHECKS_AT_ONCE as u32);
     assert!(started.elapsed() >= floor, "16 wrong codes answered in {:?}", started.elapsed());
     assert_eq!(right, 201, "a real code still enrols while the guessing goes on");
 }
@@ -251,19 +269,19 @@ fn a_form_field_that_is_not_utf8_is_refused_and_nothing_is_stored() {
     let page = official.post_raw(&format!("/communes/{COMMUNE}/people"), body.as_bytes());
     assert_eq!(page.status, 422);
     assert!(page.html.contains("UTF-8"), "{}", page.html);
-    assert!(server.state.db.user(&UserId::parse("moi").expect("id")).expect("read").is_none());
+    assert!(server.state.store.user(&UserId::parse("moi").expect("id")).expect("read").is_none());
     // The same form in good UTF-8 is taken.
     let body = format!("csrf={}&username=moi&name=Tr%E1%BA%A7n&role=volunteer&password=", official.csrf);
     let page = official.post_raw(&format!("/communes/{COMMUNE}/people"), body.as_bytes());
     assert_eq!(page.status, 303, "{}", page.html);
-    let user = server.state.db.user(&UserId::parse("moi").expect("id")).expect("read").expect("stored");
+    let user = server.state.store.user(&UserId::parse("moi").expect("id")).expect("read").expect("stored");
     assert_eq!(user.name, "Trần");
 }
 
 /// `tnv1`'s phone (a CLI device in a fresh home), enrolled on `server`.
 fn volunteer_phone(server: &TestServer) -> (tempfile::TempDir, Device) {
     let home = tempfile::tempdir().expect("home");
-    let phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "test")
+    let phone = Device::enrol(home.path(), &server.base(), &code(server.state.store(), "tnv1"), "test")
         .expect("enrolled");
     (home, phone)
 }
@@ -285,7 +303,7 @@ fn a_leader_reviews_households_listed_in_the_field() {
         })
         .collect();
     phone.sync().expect("sync");
-    assert_eq!(server.state.db.coverage(kp1).expect("coverage").registered, 8);
+    assert_eq!(server.state.store.coverage(kp1).expect("coverage").registered, 8);
 
     let mut leader = WebSession::sign_in(&server, "totruong", tungnha_tests::PASSWORD);
     let hamlet_page = leader.get(&format!("/hamlets/{kp1}"));
@@ -301,8 +319,8 @@ fn a_leader_reviews_households_listed_in_the_field() {
     let stored = || {
         (
             tungnha_tests::server_heads(&server.state, kp1),
-            server.state.db.reviewed(kp1).expect("reviewed").len(),
-            server.state.db.audit_events(usize::MAX).expect("audit").len(),
+            server.state.store.reviewed(kp1).expect("reviewed").len(),
+            server.state.store.audit_events(usize::MAX).expect("audit").len(),
         )
     };
 
@@ -312,8 +330,8 @@ fn a_leader_reviews_households_listed_in_the_field() {
     let none = leader.post(&path, &[("csrf", &csrf), ("action", "retire")]);
     assert_eq!(none.status, 422);
     assert!(none.html.contains("Hãy chọn ít nhất một hộ."));
-    let imported = server.state.docs.get(&server.state.db, kp1).expect("read").expect("log");
-    let imported = tungnha_server::docs::lock(&imported)
+    let imported = server.state.logs.get(server.state.store(), kp1).expect("read").expect("log");
+    let imported = tungnha_server::cache::lock(&imported)
         .log
         .households()
         .ok
@@ -345,13 +363,13 @@ fn a_leader_reviews_households_listed_in_the_field() {
     let after = leader.get(&retired.location.expect("back to the review"));
     assert!(after.html.contains("Đã bỏ các hộ đã chọn khỏi danh sách"));
     assert!(after.html.contains("Không có hộ nào cần xem lại."));
-    assert_eq!(server.state.db.coverage(kp1).expect("coverage").registered, 6);
+    assert_eq!(server.state.store.coverage(kp1).expect("coverage").registered, 6);
     let again =
         leader.post(&path, &[("csrf", &csrf), ("action", "confirm"), ("household", added[0].as_str())]);
     assert_eq!(again.status, 422, "a household is reviewed once");
 
     // Audited, and the phone receives the removal.
-    let audit = server.state.db.audit_events(10).expect("audit");
+    let audit = server.state.store.audit_events(10).expect("audit");
     assert!(
         audit
             .iter()
@@ -361,8 +379,8 @@ fn a_leader_reviews_households_listed_in_the_field() {
     phone.sync().expect("sync");
     let held = phone.log(kp1).expect("held").households().ok;
     assert!(held[&added[1]].retired && held[&added[2]].retired && !held[&added[0]].retired);
-    assert_eq!(phone.coverage(kp1).expect("held"), server.state.db.coverage(kp1).expect("coverage"));
-    let (_, differences) = admin::verify(&server.state.db).expect("verify");
+    assert_eq!(phone.coverage(kp1).expect("held"), server.state.store.coverage(kp1).expect("coverage"));
+    let (_, differences) = verify::verify(server.state.store()).expect("verify");
     assert!(differences.is_empty(), "{differences:?}");
 
     // A volunteer reviews nothing.
@@ -396,7 +414,7 @@ fn a_leader_merges_a_household_listed_twice() {
         .find(|(_, h)| h.label == "Số 1, hẻm 2")
         .expect("the entry that stays")
         .0;
-    let before = server.state.db.coverage(kp1).expect("coverage");
+    let before = server.state.store.coverage(kp1).expect("coverage");
     assert_eq!((before.registered, before.covered), (6, 1));
 
     let mut leader = WebSession::sign_in(&server, "totruong", tungnha_tests::PASSWORD);
@@ -408,7 +426,7 @@ fn a_leader_merges_a_household_listed_twice() {
         &[("csrf", &csrf), ("into", kept.as_str())],
     );
     assert_eq!(merged.status, 303, "{}", merged.html);
-    let after = server.state.db.coverage(kp1).expect("coverage");
+    let after = server.state.store.coverage(kp1).expect("coverage");
     assert_eq!((after.registered, after.covered), (5, 1), "one entry fewer, the visit still counts");
     let kept_page = leader.get(&format!("/hamlets/{kp1}/households/{kept}"));
     assert!(kept_page.html.contains("Đã hướng dẫn"), "the duplicate's visit shows on the entry kept");
@@ -420,8 +438,8 @@ fn a_leader_merges_a_household_listed_twice() {
 
     phone.sync().expect("sync");
     assert_eq!(phone.coverage(kp1).expect("held"), after, "the phone counts it the same way");
-    let audit = server.state.db.audit_events(5).expect("audit");
+    let audit = server.state.store.audit_events(5).expect("audit");
     assert!(audit.iter().any(|e| e.action == "household_merged" && e.by == "totruong"));
-    let (_, differences) = admin::verify(&server.state.db).expect("verify");
+    let (_, differences) = verify::verify(server.state.store()).expect("verify");
     assert!(differences.is_empty(), "{differences:?}");
 }

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, HouseholdId, Outcome, VisitForm};
-use tungnha_server::admin;
+use tungnha_server::service::{audit, organisation};
 use tungnha_tests::{TestServer, browser_script, code, commune, server_heads};
 
 fn phone(phase: &str, base: &str, arg: Value) -> Value {
@@ -32,7 +32,7 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
         tungnha_client_core::HamletId::parse(enrolled["hamlet"].as_str().expect("hamlet")).expect("id");
     assert_eq!(hamlet, hamlets[0]);
     assert_eq!(enrolled["reload"], 0, "the app shell comes from the service worker, not the network");
-    let server_before = server.state.db.coverage(&hamlet).expect("coverage");
+    let server_before = server.state.store.coverage(&hamlet).expect("coverage");
     assert_eq!(server_before.visits, 0, "nothing reached the server while offline");
 
     // Meanwhile the CLI replica of another volunteer visits the phone's first household.
@@ -46,7 +46,7 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
     // The phone, reopened offline, still holds everything; online, it syncs.
     let resumed = phone("resume", &server.base(), profile_arg.clone());
     let report = &resumed["report"];
-    let stored: Coverage = server.state.db.coverage(&hamlet).expect("coverage");
+    let stored: Coverage = server.state.store.coverage(&hamlet).expect("coverage");
     assert_eq!(stored.visits, 6, "5 from the phone, 1 from the CLI");
     assert_eq!(stored.registered, 31, "30 listed + 1 added on the phone");
     assert_eq!(stored.per_volunteer.get(&"tnv1".parse().expect("id")).map(|f| f.visits), Some(5));
@@ -96,25 +96,32 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
         "phone app: 30 visits synced in {} round(s): {} B up + {} B down = {per_visit:.1} B per visit",
         wire["rounds"], wire["up"], wire["down"]
     );
-    assert_eq!(server.state.db.coverage(&hamlet).expect("coverage").visits, 36);
+    assert_eq!(server.state.store.coverage(&hamlet).expect("coverage").visits, 36);
 
     // Unassigned from the second hamlet, the phone drops it at its next sync.
-    admin::unassign(&server.state.db, admin::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
+    organisation::unassign(server.state.store(), audit::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
     let held = phone("sync", &server.base(), profile_arg.clone());
     let names: Vec<&String> = held["hamlets"].as_object().expect("hamlets").keys().collect();
     assert_eq!(names, [hamlet.as_str()], "the unassigned hamlet disappeared");
 
     // Revoked, it wipes itself.
-    let device =
-        server.state.db.all_devices().expect("devices").into_iter().find(|d| d.name != "CLI").expect("phone");
-    let owner = server.state.db.user(&device.user).expect("read").expect("owner");
+    let device = server
+        .state
+        .store
+        .all_devices()
+        .expect("devices")
+        .into_iter()
+        .find(|d| d.name != "CLI")
+        .expect("phone");
+    let owner = server.state.store.user(&device.user).expect("read").expect("owner");
     assert_eq!(
         device.name,
         format!("Điện thoại của {}", owner.name),
         "a phone left unnamed is named after its owner"
     );
-    let leader = server.state.db.user(&"totruong".parse().expect("id")).expect("read").expect("leader");
-    tungnha_server::api::revoke_device(&server.state, &leader, &device.id, false).expect("revoked");
+    let leader = server.state.store.user(&"totruong".parse().expect("id")).expect("read").expect("leader");
+    tungnha_server::service::enrolment::revoke_device(server.state.store(), &leader, &device.id, false)
+        .expect("revoked");
     let wiped = phone("sync", &server.base(), profile_arg);
     assert_eq!(wiped["enrolled"], false);
     assert_eq!(wiped["hamlets"], json!({}), "no hamlet log is left on the phone");

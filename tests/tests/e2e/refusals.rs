@@ -5,7 +5,7 @@
 use tungnha_client_core::device::Device;
 use tungnha_client_core::sync::{Envelope, Payload};
 use tungnha_client_core::{ActorId, Author, HamletId, Outcome, Role, UserId, VisitForm};
-use tungnha_server::admin;
+use tungnha_server::service::{audit, enrolment, organisation};
 use tungnha_tests::{Answer, PASSWORD, TestServer, WebSession, code, commune, get, post};
 
 struct Setup {
@@ -139,7 +139,7 @@ fn envelopes_that_ask_for_unbounded_work_are_refused_at_once() {
 fn one_person_cannot_swamp_a_hamlet_with_households() {
     let s = setup();
     let h = &s.hamlets[0];
-    let registered = || s.server.state.db.coverage(h).expect("coverage").registered;
+    let registered = || s.server.state.store.coverage(h).expect("coverage").registered;
     let before = (server_heads(&s), registered());
     let volunteer = Author { user: UserId::parse("tnv1").expect("id"), role: Role::Volunteer };
     let now = tungnha_server::now_ms();
@@ -180,7 +180,8 @@ fn one_person_cannot_swamp_a_hamlet_with_households() {
 #[test]
 fn changes_to_an_unassigned_hamlet_are_refused() {
     let s = setup();
-    admin::unassign(&s.server.state.db, admin::CLI, "tnv1", s.hamlets[1].as_str()).expect("unassign");
+    organisation::unassign(s.server.state.store(), audit::CLI, "tnv1", s.hamlets[1].as_str())
+        .expect("unassign");
     let before = server_heads(&s);
     let actor = s.device.identity().actor.clone();
     let answer = sync_raw(&s, &forged(&s, &s.hamlets[1], actor, "tnv1"));
@@ -235,7 +236,7 @@ fn garbage_truncated_and_oversized_envelopes_are_refused() {
 #[test]
 fn enrolment_codes_work_once_and_expire() {
     let s = setup();
-    let c = admin::enrol_code(&s.server.state.db, "tnv2", 86_400_000).expect("code");
+    let c = enrolment::enrol_code(s.server.state.store(), "tnv2", 86_400_000).expect("code");
     let enrol = |code: &str| {
         let body = serde_json::json!({"code": code, "device_name": "máy 2"}).to_string();
         post(&s.server.url("/api/v1/enrol"), None, "application/json", body.as_bytes())
@@ -245,7 +246,7 @@ fn enrolment_codes_work_once_and_expire() {
     assert_eq!(first.json()["user"]["id"], "tnv2");
     let again = enrol(&c);
     assert_eq!((again.status, again.code().as_str()), (403, "bad_enrol_code"));
-    let expired = admin::enrol_code(&s.server.state.db, "tnv2", 1).expect("code");
+    let expired = enrolment::enrol_code(s.server.state.store(), "tnv2", 1).expect("code");
     std::thread::sleep(std::time::Duration::from_millis(20));
     assert_eq!(enrol(&expired).code(), "bad_enrol_code");
     assert_eq!(enrol("").code(), "bad_enrol_code");
@@ -283,7 +284,13 @@ fn a_visit_before_the_communes_start_is_refused_by_the_server_and_the_device() {
     assert!(page.html.contains("Ngày bắt đầu ghi nhận lượt thăm"));
     let csrf = official.csrf.clone();
     let commune = || {
-        s.server.state.db.commune(&"p-test".parse().expect("id")).expect("read").expect("commune").visits_from
+        s.server
+            .state
+            .store
+            .commune(&"p-test".parse().expect("id"))
+            .expect("read")
+            .expect("commune")
+            .visits_from
     };
     let tomorrow = tungnha_client_core::coverage::vn_day(now + DAY);
     for bad in ["2019-12-31", "ngày mai", "2026-02-30", tomorrow.as_str()] {
@@ -315,7 +322,7 @@ fn a_visit_before_the_communes_start_is_refused_by_the_server_and_the_device() {
     assert!(err.to_string().contains(&start), "{err}");
     s.device.log_visit(&household, Outcome::Guided, &form, now - DAY, now).expect("after the start");
     s.device.sync().expect("accepted");
-    assert_eq!(s.server.state.db.coverage(&h).expect("coverage").visits, 1);
-    let audit = s.server.state.db.audit_events(5).expect("audit");
+    assert_eq!(s.server.state.store.coverage(&h).expect("coverage").visits, 1);
+    let audit = s.server.state.store.audit_events(5).expect("audit");
     assert!(audit.iter().any(|e| e.action == "visits_from" && e.by == "canbo" && e.detail.ends_with(&start)));
 }

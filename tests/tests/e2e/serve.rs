@@ -13,7 +13,7 @@ fn a_demo_server_shows_its_dashboard_to_the_demo_official() {
     let html = String::from_utf8(login.body).expect("UTF-8");
     assert!(html.contains("action=\"/login\"") && html.contains("tungnha-demo"), "{html}");
 
-    let mut official = WebSession::sign_in(&server, "canbo", tungnha_server::demo::DEMO_PASSWORD);
+    let mut official = WebSession::sign_in(&server, "canbo", tungnha_server::service::demo::DEMO_PASSWORD);
     let page = official.get("/communes/p-hoa-binh");
     assert_eq!(page.status, 200);
     assert!(page.html.contains("Khu phố Bình Minh"), "the demo hamlets are listed");
@@ -25,12 +25,18 @@ fn a_demo_server_shows_its_dashboard_to_the_demo_official() {
 #[test]
 fn an_official_of_a_commune_without_hamlets_is_told_so() {
     let server = TestServer::start(false, |db| {
-        use tungnha_server::admin;
-        admin::commune_add(db, admin::CLI, "x-moi", "Xã Mới", tungnha_client_core::domain::CommuneKind::Xa)
-            .expect("commune");
-        admin::user_add(
+        use tungnha_server::service::{accounts, audit, organisation};
+        organisation::commune_add(
             db,
-            admin::CLI,
+            audit::CLI,
+            "x-moi",
+            "Xã Mới",
+            tungnha_client_core::domain::CommuneKind::Xa,
+        )
+        .expect("commune");
+        accounts::user_add(
+            db,
+            audit::CLI,
             "canbo",
             tungnha_client_core::Role::Official,
             Some("x-moi"),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, HamletId, HouseholdId, Outcome, VisitForm};
-use tungnha_server::admin;
+use tungnha_server::service::{audit, organisation, verify};
 use tungnha_tests::{TestServer, code, commune, get};
 
 fn now() -> i64 {
@@ -78,7 +78,7 @@ fn three_devices_log_offline_then_converge_with_the_server() {
         assert_eq!(d.coverage(h).expect("held"), from_server);
         assert_eq!(d.status().pending_changes, 0);
     }
-    let (checked, differences) = admin::verify(&server.state.db).expect("verify");
+    let (checked, differences) = verify::verify(server.state.store()).expect("verify");
     assert_eq!((checked, differences.len()), (2, 0));
     // A reconnect with nothing new carries no changes either way.
     let again = devices[0].sync().expect("sync");
@@ -101,7 +101,7 @@ fn unassignment_drops_the_hamlet_and_revocation_wipes_the_device() {
     assert_eq!(device.hamlets().len(), 2);
 
     // The official moves tnv1 off the second hamlet.
-    admin::unassign(&server.state.db, admin::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
+    organisation::unassign(server.state.store(), audit::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
     let report = device.sync().expect("sync");
     assert_eq!(report.dropped, vec![hamlets[1].clone()]);
     let held: Vec<HamletId> = device.hamlets().into_iter().map(|(h, _)| h).collect();
@@ -190,16 +190,16 @@ fn a_revoked_device_sends_its_unsent_work_before_it_wipes_itself() {
     let third = ids[2].parse().expect("id");
     server
         .state
-        .db
-        .revoke_device(&third, past, Some(past + tungnha_server::api::FINAL_UPLOAD_MS))
+        .store
+        .revoke_device(&third, past, Some(past + tungnha_server::service::enrolment::FINAL_UPLOAD_MS))
         .expect("revoked");
 
     let handed_back = devices[0].sync().expect("the server answers");
     assert!(handed_back.wiped && handed_back.kept, "{handed_back:?}");
     assert_eq!(handed_back.unsent_lost, 0);
     assert!(devices[0].hamlets().is_empty(), "wiped after the upload");
-    assert_eq!(server.state.db.coverage(h).expect("coverage").visits, 1, "its visit reached the server");
-    let record = server.state.db.device(&ids[0].parse().expect("id")).expect("read").expect("device");
+    assert_eq!(server.state.store.coverage(h).expect("coverage").visits, 1, "its visit reached the server");
+    let record = server.state.store.device(&ids[0].parse().expect("id")).expect("read").expect("device");
     assert_eq!(record.final_upload_until, None, "the final upload is spent");
 
     for (i, d) in devices.iter_mut().enumerate().skip(1) {
@@ -208,10 +208,10 @@ fn a_revoked_device_sends_its_unsent_work_before_it_wipes_itself() {
         assert_eq!(report.unsent_lost, 1, "device {i} says what it could not send");
     }
     assert_eq!(
-        server.state.db.coverage(h).expect("coverage").visits,
+        server.state.store.coverage(h).expect("coverage").visits,
         1,
         "nothing from the lost or late ones"
     );
-    let audit = server.state.db.audit_events(5).expect("audit");
+    let audit = server.state.store.audit_events(5).expect("audit");
     assert!(audit.iter().any(|e| e.action == "revoke_lost"));
 }

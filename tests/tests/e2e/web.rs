@@ -5,7 +5,7 @@
 use calamine::{Data, DataType, Reader, Xlsx};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{HamletId, Outcome, Role, UserId, VisitForm};
-use tungnha_server::admin;
+use tungnha_server::service::{accounts, audit, imports, organisation};
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune};
 
 /// The test commune (2 hamlets of 20 households, 2 volunteers), plus `tolo` who leads
@@ -14,12 +14,26 @@ fn server() -> (TestServer, Vec<HamletId>) {
     let mut hamlets = Vec::new();
     let server = TestServer::start(false, |db| {
         hamlets = commune(db, 2, 20, 2);
-        admin::user_add(db, admin::CLI, "tolo", Role::Leader, Some(COMMUNE), Some("Tổ Lộ"), Some(PASSWORD))
-            .expect("leader");
-        admin::assign(db, admin::CLI, "tolo", hamlets[1].as_str()).expect("assign");
-        admin::commune_add(db, admin::CLI, "x-khac", "Xã Khác", tungnha_client_core::domain::CommuneKind::Xa)
-            .expect("commune");
-        admin::user_add(db, admin::CLI, "canbokhac", Role::Official, Some("x-khac"), None, Some(PASSWORD))
+        accounts::user_add(
+            db,
+            audit::CLI,
+            "tolo",
+            Role::Leader,
+            Some(COMMUNE),
+            Some("Tổ Lộ"),
+            Some(PASSWORD),
+        )
+        .expect("leader");
+        organisation::assign(db, audit::CLI, "tolo", hamlets[1].as_str()).expect("assign");
+        organisation::commune_add(
+            db,
+            audit::CLI,
+            "x-khac",
+            "Xã Khác",
+            tungnha_client_core::domain::CommuneKind::Xa,
+        )
+        .expect("commune");
+        accounts::user_add(db, audit::CLI, "canbokhac", Role::Official, Some("x-khac"), None, Some(PASSWORD))
             .expect("official");
     });
     (server, hamlets)
@@ -87,7 +101,7 @@ fn every_page_checks_role_and_scope() {
 #[test]
 fn forms_refuse_a_missing_csrf_token_and_bad_input_and_change_nothing() {
     let (server, hamlets) = server();
-    let db = &server.state.db;
+    let db = server.state.store();
     let target_of = |h: &HamletId| db.hamlet(h).expect("read").expect("hamlet").target_households;
     let before = target_of(&hamlets[0]);
     let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
@@ -147,7 +161,7 @@ fn forms_refuse_a_missing_csrf_token_and_bad_input_and_change_nothing() {
     );
     assert_eq!(page.status, 303);
     let tnv9 = db.user(&UserId::parse("tnv9").expect("id")).expect("read").expect("created");
-    assert_eq!((tnv9.role, tnv9.password_hash.as_str()), (Role::Volunteer, admin::NO_PASSWORD));
+    assert_eq!((tnv9.role, tnv9.password_hash.as_str()), (Role::Volunteer, accounts::NO_PASSWORD));
 
     // Assigning an unknown person or to an unknown hamlet.
     let assign = "/communes/p-test/assignments";
@@ -257,14 +271,14 @@ fn the_excel_export_holds_the_dashboard_figures_and_is_audited() {
     let ratio = kp1.split(';').find(|f| f.starts_with("0,")).expect("a ratio with a decimal comma");
     assert_eq!(ratio, format!("{:.4}", 3.0 / 30.0).replace('.', ","), "{kp1}");
 
-    let audit = server.state.db.audit_events(2).expect("audit");
+    let audit = server.state.store.audit_events(2).expect("audit");
     assert!(audit.iter().all(|e| e.action == "export" && e.by == "canbo"));
 }
 
 #[test]
 fn an_official_edits_catalogue_labels_and_adds_codes_but_never_breaks_one() {
     let (server, _) = server();
-    let db = &server.state.db;
+    let db = server.state.store();
     let commune = || {
         db.commune(&tungnha_client_core::CommuneId::parse(COMMUNE).expect("id"))
             .expect("read")
@@ -308,9 +322,9 @@ fn an_official_edits_catalogue_labels_and_adds_codes_but_never_breaks_one() {
 #[test]
 fn an_administrator_adds_a_commune_and_its_official() {
     let (server, _) = server();
-    admin::user_add(
-        &server.state.db,
-        admin::CLI,
+    accounts::user_add(
+        server.state.store(),
+        audit::CLI,
         "quantri",
         Role::Admin,
         None,
@@ -385,9 +399,9 @@ fn cells(html: &str, attr: &str, name: &str) -> Vec<u64> {
 fn the_dashboards_rows_add_up_to_its_totals() {
     let (server, hamlets) = server();
     // kp-1 lists 20 households against a target of 15; kp-2 lists 20 against 30.
-    admin::set_target(&server.state.db, admin::CLI, &hamlets[0], 15).expect("target");
+    organisation::set_target(server.state.store(), audit::CLI, &hamlets[0], 15).expect("target");
     let home = tempfile::tempdir().expect("home");
-    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "phone")
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(server.state.store(), "tnv1"), "phone")
         .expect("enrolled");
     let now = tungnha_server::now_ms();
     for h in &hamlets {
@@ -416,14 +430,22 @@ fn the_dashboards_rows_add_up_to_its_totals() {
 #[test]
 fn names_are_in_vietnamese_order() {
     let (server, _) = server();
-    let db = &server.state.db;
+    let db = server.state.store();
     let csv = "code,name,kind,target_households\ntt,Trung Thắng,thon,10\nta,Tân An,thon,10\n";
-    admin::hamlets_import(db, admin::CLI, COMMUNE, csv.as_bytes()).expect("hamlets");
+    imports::hamlets_import(db, audit::CLI, COMMUNE, csv.as_bytes()).expect("hamlets");
     for (username, name) in
         [("vo", "Võ Văn Ba"), ("do", "Đỗ Thị Hà"), ("dang", "Đặng Văn An"), ("duong", "Dương Minh")]
     {
-        admin::user_add(db, admin::CLI, username, Role::Volunteer, Some(COMMUNE), Some(name), Some(PASSWORD))
-            .expect("user");
+        accounts::user_add(
+            db,
+            audit::CLI,
+            username,
+            Role::Volunteer,
+            Some(COMMUNE),
+            Some(name),
+            Some(PASSWORD),
+        )
+        .expect("user");
     }
     let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
     let order = |html: &str, names: &[&str]| {
@@ -460,7 +482,7 @@ fn the_audit_log_reads_in_vietnamese() {
 fn the_follow_up_list_tells_who_came_and_what_they_noted() {
     let (server, hamlets) = server();
     let home = tempfile::tempdir().expect("home");
-    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "phone")
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(server.state.store(), "tnv1"), "phone")
         .expect("enrolled");
     let house =
         phone.log(&hamlets[0]).expect("held").households().ok.into_keys().next().expect("a household");
@@ -470,7 +492,8 @@ fn the_follow_up_list_tells_who_came_and_what_they_noted() {
     phone.sync().expect("sync");
     let mut leader = WebSession::sign_in(&server, "totruong", PASSWORD);
     let team = leader.get("/team");
-    let name = server.state.db.user(&UserId::parse("tnv1").expect("id")).expect("read").expect("tnv1").name;
+    let name =
+        server.state.store.user(&UserId::parse("tnv1").expect("id")).expect("read").expect("tnv1").name;
     assert!(team.html.contains(&format!("Vắng nhà · {name}")), "{}", team.html);
     assert!(team.html.contains("“Hẹn chiều mai”"));
     // On paper: one A4 page per volunteer, with a blank column for the next visit.
@@ -519,7 +542,7 @@ fn the_dashboard_and_exports_report_a_chosen_period() {
     const DAY: i64 = 86_400_000;
     let (server, hamlets) = server();
     let home = tempfile::tempdir().expect("home");
-    let mut phone = Device::enrol(home.path(), &server.base(), &code(&server.state.db, "tnv1"), "phone")
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(server.state.store(), "tnv1"), "phone")
         .expect("enrolled");
     let list: Vec<_> = phone.log(&hamlets[0]).expect("held").households().ok.into_keys().collect();
     let now = tungnha_server::now_ms();
@@ -579,8 +602,8 @@ fn small_wordings_say_what_they_mean() {
     let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
     assert!(official.get("/devices").html.contains("<h1>Thiết bị trong xã, phường</h1>"));
     let house = {
-        let entry = server.state.docs.get(&server.state.db, &hamlets[0]).expect("read").expect("log");
-        tungnha_server::docs::lock(&entry).log.households().ok.into_keys().next().expect("a household")
+        let entry = server.state.logs.get(server.state.store(), &hamlets[0]).expect("read").expect("log");
+        tungnha_server::cache::lock(&entry).log.households().ok.into_keys().next().expect("a household")
     };
     let page = official.get(&format!("/hamlets/{}/households/{house}", hamlets[0]));
     assert!(page.html.contains("← Khu phố 1<") && !page.html.contains("Quay lại thôn"), "{}", page.html);

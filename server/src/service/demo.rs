@@ -8,10 +8,12 @@ use std::fmt::Write as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tungnha_client_core::domain::{CommuneKind, Outcome};
-use tungnha_client_core::{ActorId, Author, Coverage, HouseholdForm, HouseholdId, Role, UserId, VisitForm};
+use tungnha_client_core::{Author, HouseholdForm, HouseholdId, LogError, Role, UserId, VisitForm};
 
-use crate::admin::{self, AdminError};
-use crate::db::{Db, DbError, LogContent, LogWrite};
+use crate::service::ServiceError;
+use crate::service::audit::CLI;
+use crate::service::{accounts, enrolment, imports, organisation};
+use crate::store::Store;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "tungnha-demo";
@@ -46,36 +48,35 @@ const FAMILY: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ"
 const GIVEN: &[&str] = &["Văn Hùng", "Thị Lan", "Văn Minh", "Thị Hoa", "Quốc Bảo", "Thị Mai", "Đức Thắng"];
 const DAY: i64 = 24 * 60 * 60 * 1000;
 
-fn demo_error(e: AdminError) -> DbError {
-    match e {
-        AdminError::Db(e) => e,
-        other => DbError::Damaged { what: "demo", reason: other.to_string() },
-    }
+/// The demo at start-up, when asked for: seeded into an empty store, or a fresh code
+/// for one seeded before. Returns what to tell the person who started the server.
+pub fn at_start(store: &dyn Store) -> Result<Option<String>, ServiceError> {
+    if store.is_empty()? { seed(store).map(Some) } else { fresh_code(store) }
 }
 
-/// Seeds the demo into an empty database; returns what to tell the person who ran it.
-pub fn seed(db: &Db) -> Result<String, DbError> {
-    seed_inner(db).map_err(demo_error)
+fn log_error(e: LogError) -> ServiceError {
+    ServiceError::Internal(format!("the demo's visits: {e}"))
 }
 
-fn seed_inner(db: &Db) -> Result<String, AdminError> {
+/// Seeds the demo into an empty store; returns what to tell the person who ran it.
+pub fn seed(store: &dyn Store) -> Result<String, ServiceError> {
     let mut rng = StdRng::seed_from_u64(2026);
     let now = crate::now_ms();
-    admin::commune_add(db, admin::CLI, COMMUNE, "Phường Hòa Bình", CommuneKind::Phuong)?;
+    organisation::commune_add(store, CLI, COMMUNE, "Phường Hòa Bình", CommuneKind::Phuong)?;
     let mut csv = String::from("code,name,kind,target_households\n");
     for (code, name) in HAMLETS {
         let _ = writeln!(csv, "{code},{name},khu_pho,{}", rng.random_range(30..=42) * 10);
     }
-    let hamlets = admin::hamlets_import(db, admin::CLI, COMMUNE, csv.as_bytes())?;
+    let hamlets = imports::hamlets_import(store, CLI, COMMUNE, csv.as_bytes())?;
     for (username, name, role) in PEOPLE {
-        admin::user_add(db, admin::CLI, username, *role, Some(COMMUNE), Some(name), Some(DEMO_PASSWORD))?;
+        accounts::user_add(store, CLI, username, *role, Some(COMMUNE), Some(name), Some(DEMO_PASSWORD))?;
     }
     for (i, hamlet) in hamlets.iter().enumerate() {
         let leader = if i < 3 { "totruong1" } else { "totruong2" };
-        admin::assign(db, admin::CLI, leader, hamlet.id.as_str())?;
+        organisation::assign(store, CLI, leader, hamlet.id.as_str())?;
         // Two volunteers per khu phố; tnv1 and tnv2 also help in a second one.
         for v in [i % 8 + 1, (i + 6) % 8 + 1] {
-            admin::assign(db, admin::CLI, &format!("tnv{v}"), hamlet.id.as_str())?;
+            organisation::assign(store, CLI, &format!("tnv{v}"), hamlet.id.as_str())?;
         }
     }
     for (i, hamlet) in hamlets.iter().enumerate() {
@@ -92,59 +93,53 @@ fn seed_inner(db: &Db) -> Result<String, AdminError> {
                 rng.random_range(1..=7)
             );
         }
-        admin::households_import(db, admin::CLI, hamlet.id.as_str(), households.as_bytes())?;
-        let (mut log, next) = db.load_log(&hamlet.id)?.ok_or_else(|| AdminError::Invalid("no log".into()))?;
-        log.set_actor(ActorId::random());
+        imports::households_import(store, CLI, hamlet.id.as_str(), households.as_bytes())?;
         let volunteers: Vec<Author> = [i % 8 + 1, (i + 6) % 8 + 1]
             .iter()
             .filter_map(|v| UserId::parse(&format!("tnv{v}")).ok())
             .map(|user| Author { user, role: Role::Volunteer })
             .collect();
-        let ids: Vec<HouseholdId> = log.households().ok.into_keys().collect();
-        for h in &ids {
-            if !rng.random_bool(0.55) {
-                continue;
-            }
-            let who = &volunteers[rng.random_range(0..volunteers.len())];
-            let at = working_hours(now, rng.random_range(0..14), rng.random_range(0..11 * 60 + 30));
-            let outcome = match rng.random_range(0..100) {
-                0..55 => Outcome::Guided,
-                55..70 => Outcome::AlreadyDone,
-                70..85 => Outcome::NotHome,
-                85..93 => Outcome::Revisit,
-                _ => Outcome::Declined,
-            };
-            let mut form = VisitForm::default();
-            if outcome == Outcome::Guided {
-                form.topics = vec!["vneid".into(), "dvc".into()];
-                form.accounts.insert("vneid_l1".into(), rng.random_range(1..=3));
-                if rng.random_bool(0.3) {
-                    form.accounts.insert("dvc".into(), 1);
+        imports::rewrite_log(store, &hamlet.id, |log| {
+            let ids: Vec<HouseholdId> = log.households().ok.into_keys().collect();
+            for h in &ids {
+                if !rng.random_bool(0.55) {
+                    continue;
                 }
-                form.people = rng.random_range(1..=4);
-            }
-            log.log_visit(who, h, outcome, &form, at, now).map_err(|e| AdminError::Invalid(e.to_string()))?;
-        }
-        // Houses the official's list lacked, found on the walk: they wait for the
-        // leader's review.
-        if i < 2 {
-            for n in 1..=2 {
-                let form = HouseholdForm {
-                    label: format!("Nhà mới {n}, hẻm {}", i + 7),
-                    ..HouseholdForm::default()
+                let who = &volunteers[rng.random_range(0..volunteers.len())];
+                let at = working_hours(now, rng.random_range(0..14), rng.random_range(0..11 * 60 + 30));
+                let outcome = match rng.random_range(0..100) {
+                    0..55 => Outcome::Guided,
+                    55..70 => Outcome::AlreadyDone,
+                    70..85 => Outcome::NotHome,
+                    85..93 => Outcome::Revisit,
+                    _ => Outcome::Declined,
                 };
-                log.add_household(&volunteers[0], &form, now - DAY)
-                    .map_err(|e| AdminError::Invalid(e.to_string()))?;
+                let mut form = VisitForm::default();
+                if outcome == Outcome::Guided {
+                    form.topics = vec!["vneid".into(), "dvc".into()];
+                    form.accounts.insert("vneid_l1".into(), rng.random_range(1..=3));
+                    if rng.random_bool(0.3) {
+                        form.accounts.insert("dvc".into(), 1);
+                    }
+                    form.people = rng.random_range(1..=4);
+                }
+                log.log_visit(who, h, outcome, &form, at, now).map_err(log_error)?;
             }
-        }
-        db.commit_log(&LogWrite {
-            hamlet: hamlet.id.clone(),
-            content: LogContent::Snapshot { bytes: log.save(), remove: (1..next).collect() },
-            coverage: Coverage::compute(&log),
-            before: None,
+            // Houses the official's list lacked, found on the walk: they wait for the
+            // leader's review.
+            if i < 2 {
+                for n in 1..=2 {
+                    let form = HouseholdForm {
+                        label: format!("Nhà mới {n}, hẻm {}", i + 7),
+                        ..HouseholdForm::default()
+                    };
+                    log.add_household(&volunteers[0], &form, now - DAY).map_err(log_error)?;
+                }
+            }
+            Ok(())
         })?;
     }
-    Ok(format!("{}{}", logins(), fresh_codes(db)?))
+    Ok(format!("{}{}", logins(), fresh_codes(store)?))
 }
 
 /// A time `days` before today, `minutes` after 7:30 in Vietnam (so between 7:30 and
@@ -171,10 +166,10 @@ const ENROL_AT_START: &[&str] = &["tnv1", "totruong1"];
 
 /// Fresh single-use enrolment codes for the demo's volunteer and leader, one line
 /// each, so that the README's walkthrough always has codes to use.
-fn fresh_codes(db: &Db) -> Result<String, AdminError> {
+fn fresh_codes(store: &dyn Store) -> Result<String, ServiceError> {
     let mut out = String::new();
     for user in ENROL_AT_START {
-        let code = admin::enrol_code(db, user, DAY)?;
+        let code = enrolment::enrol_code(store, user, DAY)?;
         let _ = writeln!(
             out,
             "Mã đăng ký thiết bị (enrolment code) cho {user}: {code} (dùng một lần, hết hạn sau 24 giờ; single use, valid 24 h)"
@@ -185,12 +180,12 @@ fn fresh_codes(db: &Db) -> Result<String, AdminError> {
 
 /// The logins and fresh enrolment codes of a demo that is already seeded; `None` if
 /// the data directory holds something else.
-pub fn fresh_code(db: &Db) -> Result<Option<String>, DbError> {
+pub fn fresh_code(store: &dyn Store) -> Result<Option<String>, ServiceError> {
     let Ok(tnv1) = UserId::parse("tnv1") else { return Ok(None) };
-    if db.user(&tnv1)?.is_none() {
+    if store.user(&tnv1)?.is_none() {
         return Ok(None);
     }
-    fresh_codes(db).map(|codes| Some(format!("{}{codes}", logins()))).map_err(demo_error)
+    fresh_codes(store).map(|codes| Some(format!("{}{codes}", logins())))
 }
 
 #[cfg(test)]
@@ -200,9 +195,9 @@ mod tests {
     #[test]
     fn every_start_prints_codes_that_say_how_long_they_last() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = Db::open(dir.path()).expect("db");
-        let first = seed(&db).expect("seeded");
-        let again = fresh_code(&db).expect("read").expect("the demo is there");
+        let db = crate::store::open(dir.path()).expect("db");
+        let first = seed(db.as_ref()).expect("seeded");
+        let again = fresh_code(db.as_ref()).expect("read").expect("the demo is there");
         for out in [first, again] {
             let codes: Vec<&str> = out.lines().filter(|l| l.starts_with("Mã đăng ký thiết bị")).collect();
             assert_eq!(codes.len(), ENROL_AT_START.len(), "{out}");
@@ -213,12 +208,12 @@ mod tests {
     #[test]
     fn demo_visits_happen_when_teams_walk() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = Db::open(dir.path()).expect("db");
-        seed(&db).expect("seeded");
+        let db = crate::store::open(dir.path()).expect("db");
+        seed(db.as_ref()).expect("seeded");
         let now = crate::now_ms();
         let mut visits = 0;
         for h in db.all_hamlets().expect("hamlets") {
-            let (log, _) = db.load_log(&h.id).expect("read").expect("log");
+            let log = db.load_log(&h.id).expect("read").expect("log");
             for v in log.visits().ok.values() {
                 let minute = (v.at + 7 * 3_600_000).rem_euclid(DAY) / 60_000;
                 assert!(

@@ -22,8 +22,9 @@ use tungnha_web::dashboard::{
 
 use super::{PageError, Viewer, see_other, visible_hamlet};
 use crate::AppState;
-use crate::db::DayFigures;
 use crate::records::{Commune, Hamlet};
+use crate::service::organisation;
+use crate::store::DayFigures;
 
 /// How many days the dashboards' charts cover.
 pub const CHART_DAYS: usize = 30;
@@ -59,8 +60,9 @@ pub(crate) fn commune_data(
     let mut totals = Coverage::default();
     let (mut target, mut to_cover) = (0, 0);
     let mut rows = Vec::new();
-    for h in state.db.hamlets_of(&commune.id)? {
-        let c = if with_days { state.db.coverage(&h.id)? } else { state.db.coverage_headline(&h.id)? };
+    for h in state.store.hamlets_of(&commune.id)? {
+        let c =
+            if with_days { state.store.coverage(&h.id)? } else { state.store.coverage_headline(&h.id)? };
         totals.absorb(&c);
         target += h.target_households;
         to_cover += tungnha_client_core::coverage::to_cover(h.target_households, c.registered);
@@ -74,7 +76,7 @@ pub(crate) fn commune_data(
 pub(crate) fn managed_commune(state: &AppState, viewer: &Viewer, id: &str) -> Result<Commune, PageError> {
     let id = CommuneId::parse(id).map_err(|_| PageError::NotFound)?;
     viewer.official_of(&id)?;
-    state.db.commune(&id)?.ok_or(PageError::NotFound)
+    state.store.commune(&id)?.ok_or(PageError::NotFound)
 }
 
 pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage, last_activity: Option<String>) -> HamletLine {
@@ -147,7 +149,7 @@ pub(crate) fn add_days(
     from: &str,
     into: &mut BTreeMap<String, DayFigures>,
 ) -> Result<(), PageError> {
-    for (day, f) in state.db.coverage_days_from(&hamlet.id, from)? {
+    for (day, f) in state.store.coverage_days_from(&hamlet.id, from)? {
         let e = into.entry(day).or_default();
         e.visits += f.visits;
         e.covered += f.covered;
@@ -175,7 +177,7 @@ pub(crate) fn names<'a>(
 ) -> BTreeMap<UserId, String> {
     ids.into_iter()
         .map(|id| {
-            let name = state.db.user(id).ok().flatten().map(|u| u.name).unwrap_or_else(|| id.to_string());
+            let name = state.store.user(id).ok().flatten().map(|u| u.name).unwrap_or_else(|| id.to_string());
             (id.clone(), name)
         })
         .collect()
@@ -242,7 +244,7 @@ pub(crate) fn commune_dashboard(
     for (h, c) in &data.rows {
         let mut days = BTreeMap::new();
         add_days(state, h, &from, &mut days)?;
-        let mut line = hamlet_line(h, c, state.db.last_visit_day(&h.id)?);
+        let mut line = hamlet_line(h, c, state.store.last_visit_day(&h.id)?);
         if chosen {
             line.in_period = Some(sum_days(&days, &from, &to));
         }
@@ -307,8 +309,8 @@ pub(crate) struct HouseholdQuery {
 
 /// Every household of a hamlet with its status and latest visit, ordered by label.
 pub(crate) fn household_lines(state: &AppState, hamlet: &Hamlet) -> Result<Vec<HouseholdLine>, PageError> {
-    let Some(entry) = state.docs.get(&state.db, &hamlet.id)? else { return Ok(Vec::new()) };
-    let doc = crate::docs::lock(&entry);
+    let Some(entry) = state.logs.get(state.store(), &hamlet.id)? else { return Ok(Vec::new()) };
+    let doc = crate::cache::lock(&entry);
     let mut last: BTreeMap<HouseholdId, i64> = BTreeMap::new();
     for v in doc.log.visits().ok.into_values().filter(|v| !v.voided) {
         let e = last.entry(v.household).or_insert(v.at);
@@ -342,8 +344,8 @@ pub(crate) async fn hamlet(
     viewer
         .run(move |v| {
             let hamlet = visible_hamlet(&state, v, &id)?;
-            let commune = state.db.commune(&hamlet.commune)?.ok_or(PageError::NotFound)?;
-            let coverage = state.db.coverage(&hamlet.id)?;
+            let commune = state.store.commune(&hamlet.commune)?.ok_or(PageError::NotFound)?;
+            let coverage = state.store.coverage(&hamlet.id)?;
             let all = household_lines(&state, &hamlet)?;
             let filter = STATUS_FILTERS.iter().find(|(_, code)| *code == q.status).map(|(s, _)| *s);
             // Without diacritics, on the address and the head's name ("nguyen trai").
@@ -380,7 +382,7 @@ pub(crate) async fn hamlet(
                 filter,
                 query: q.q,
                 visits_per_day,
-                awaiting_review: super::review::awaiting(&state, &hamlet, false)?.0.len(),
+                awaiting_review: crate::service::review::awaiting(&state, &hamlet, false)?.0.len(),
                 period: chosen,
                 bad_period: period.is_err(),
                 today: vn_day(now),
@@ -399,10 +401,10 @@ pub(crate) async fn household(
         .run(move |v| {
             let hamlet = visible_hamlet(&state, v, &id)?;
             let hid = HouseholdId::parse(&household).map_err(|_| PageError::NotFound)?;
-            let catalogue = state.db.commune(&hamlet.commune)?.map(|c| c.catalogue).unwrap_or_default();
-            let entry = state.docs.get(&state.db, &hamlet.id)?.ok_or(PageError::NotFound)?;
+            let catalogue = state.store.commune(&hamlet.commune)?.map(|c| c.catalogue).unwrap_or_default();
+            let entry = state.logs.get(state.store(), &hamlet.id)?.ok_or(PageError::NotFound)?;
             let (h, status, mut visits, mut merge_targets) = {
-                let doc = crate::docs::lock(&entry);
+                let doc = crate::cache::lock(&entry);
                 let h = doc.log.household_at(&hid, None).and_then(Result::ok).ok_or(PageError::NotFound)?;
                 let households = doc.log.households().ok;
                 // Its own visits and those of any household merged into it.
@@ -467,28 +469,6 @@ pub(crate) async fn household(
         .await
 }
 
-/// A leader's team: whoever shares one of the leader's hamlets (teams are not records
-/// yet; a team is its hamlets' people). Returns (username, name) of active volunteers
-/// and leaders, the leader included.
-pub(crate) fn team_members(
-    state: &AppState,
-    leader: &UserId,
-) -> Result<Vec<crate::records::User>, PageError> {
-    let mine: BTreeSet<_> = state.db.assignments_of(leader)?.into_iter().collect();
-    let ids: BTreeSet<UserId> =
-        state.db.all_assignments()?.into_iter().filter(|(_, h)| mine.contains(h)).map(|(u, _)| u).collect();
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(u) = state.db.user(&id)?
-            && u.active
-            && matches!(u.role, Role::Volunteer | Role::Leader)
-        {
-            out.push(u);
-        }
-    }
-    Ok(out)
-}
-
 /// Builds a leader's team page.
 pub(crate) fn team_page(
     state: &AppState,
@@ -498,18 +478,18 @@ pub(crate) fn team_page(
     let mut hamlets = Vec::new();
     let mut sum = Coverage::default();
     let mut follow_ups = Vec::new();
-    for id in state.db.assignments_of(leader)? {
-        let Some(h) = state.db.hamlet(&id)? else { continue };
+    for id in state.store.assignments_of(leader)? {
+        let Some(h) = state.store.hamlet(&id)? else { continue };
         // Headline figures and the last active day, as on the commune dashboard.
-        let c = state.db.coverage_headline(&id)?;
+        let c = state.store.coverage_headline(&id)?;
         sum.absorb(&c);
-        let mut line = hamlet_line(&h, &c, state.db.last_visit_day(&id)?);
+        let mut line = hamlet_line(&h, &c, state.store.last_visit_day(&id)?);
         if let Some(days) = &period {
             line.in_period = Some(period_figures(state, &h, days)?);
         }
         hamlets.push(line);
-        if let Some(entry) = state.docs.get(&state.db, &id)? {
-            let doc = crate::docs::lock(&entry);
+        if let Some(entry) = state.logs.get(state.store(), &id)? {
+            let doc = crate::cache::lock(&entry);
             let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();
             // The latest visit to each household due: when, its outcome, who, the note.
             let mut last: BTreeMap<HouseholdId, tungnha_client_core::Visit> = BTreeMap::new();
@@ -541,7 +521,10 @@ pub(crate) fn team_page(
     follow_ups.sort_by(|a, b| {
         collate::compare(&a.hamlet_name, &b.hamlet_name).then_with(|| collate::compare(&a.label, &b.label))
     });
-    let enrollable = team_members(state, leader)?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
+    let enrollable = organisation::team_of(state.store(), leader)?
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
     Ok(TeamPage {
         hamlets,
         members: volunteer_lines(state, &sum),

@@ -19,7 +19,7 @@ mod pages;
 mod review;
 pub mod session;
 
-use crate::access::Routes;
+use crate::http::routes::Routes;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -31,10 +31,10 @@ use tungnha_web::auth::ErrorKind;
 use tungnha_web::{Chrome, Lang, SignedIn};
 
 use crate::AppState;
-use crate::admin::AdminError;
-use crate::db::{DbError, Session};
-use crate::error::ApiError;
 use crate::records::{Hamlet, User};
+use crate::service::error::Field;
+use crate::service::{Invalid, ServiceError};
+use crate::store::{Session, StoreError};
 
 /// Largest web form accepted, in bytes: the longest form (the catalogue) is a few
 /// kilobytes; the sync endpoint keeps the server's larger limit.
@@ -135,30 +135,51 @@ pub(crate) enum PageError {
     BadForm,
     /// A write the rules refuse (a merge into an entry that left the list): 422.
     Refused,
+    /// A field that forms check could not (it changed meanwhile, say): 422, naming it.
+    Invalid(Invalid),
     /// Something broke; logged, and a generic page shown.
-    Internal(String),
+    Internal(ServiceError),
 }
 
-impl From<DbError> for PageError {
-    fn from(e: DbError) -> Self {
-        PageError::Internal(e.to_string())
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError::Internal(e.into())
     }
 }
 
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
         match e {
-            ApiError::Forbidden(_) => PageError::Forbidden,
-            ApiError::NotFound(_) | ApiError::BadRequest(_) => PageError::NotFound,
-            ApiError::RuleViolation { .. } => PageError::Refused,
-            other => PageError::Internal(other.to_string()),
+            ServiceError::Forbidden(_) => PageError::Forbidden,
+            ServiceError::NotFound(_) | ServiceError::BadRequest(_) => PageError::NotFound,
+            ServiceError::RuleViolation { .. } => PageError::Refused,
+            ServiceError::Invalid(invalid) => PageError::Invalid(invalid),
+            other => PageError::Internal(other),
         }
     }
 }
 
-impl From<AdminError> for PageError {
-    fn from(e: AdminError) -> Self {
-        PageError::Internal(e.to_string())
+impl PageError {
+    /// Something outside the services broke (a QR code, a spreadsheet writer).
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
+        PageError::Internal(ServiceError::Internal(e.to_string()))
+    }
+}
+
+/// A field's label in the viewer's language.
+fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
+    match field {
+        Field::Code => t.code,
+        Field::Name => t.full_name,
+        Field::Username | Field::User => t.username,
+        Field::Password => t.password,
+        Field::Commune => t.commune,
+        Field::Hamlet => t.hamlet,
+        Field::Target => t.target,
+        Field::Day => t.visits_from,
+        Field::Duration | Field::DeviceName => t.nav_devices,
+        Field::File => t.nav_admin,
+        Field::Catalogue => t.nav_catalogue,
     }
 }
 
@@ -221,7 +242,11 @@ impl Viewer {
     /// The signed-in user if they may manage `commune`: its officials, or an admin.
     pub fn official_of(&self, commune: &CommuneId) -> Result<&User, PageError> {
         let user = self.user()?;
-        if crate::access::may_see_commune(user, commune) { Ok(user) } else { Err(PageError::Forbidden) }
+        if crate::service::access::may_see_commune(user, commune) {
+            Ok(user)
+        } else {
+            Err(PageError::Forbidden)
+        }
     }
 
     /// Refuses a form whose CSRF token is not the session's.
@@ -254,6 +279,13 @@ impl Viewer {
             Err(PageError::NotFound) => (StatusCode::NOT_FOUND, ErrorKind::NotFound),
             Err(PageError::BadForm) => (StatusCode::FORBIDDEN, ErrorKind::BadForm),
             Err(PageError::Refused) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorKind::Refused),
+            Err(PageError::Invalid(invalid)) => {
+                tracing::info!(field = invalid.field.name(), reason = %invalid.reason, "a form was refused");
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorKind::Invalid(field_label(self.chrome().t(), invalid.field)),
+                )
+            }
             Err(PageError::Internal(e)) => {
                 tracing::error!(error = %e, path = %self.path, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server)
@@ -268,22 +300,28 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Runs blocking page work (sled, Automerge) off the async executor.
+/// Runs blocking page work (storage, Automerge) off the async executor.
 pub(crate) async fn blocking(f: impl FnOnce() -> PageResult + Send + 'static) -> PageResult {
-    tokio::task::spawn_blocking(f).await.map_err(|e| PageError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| PageError::Internal(ServiceError::Internal(e.to_string())))?
 }
 
 /// A hamlet by the id in a path, or 404.
 pub(crate) fn hamlet_of_path(state: &AppState, id: &str) -> Result<Hamlet, PageError> {
     let id = tungnha_client_core::HamletId::parse(id).map_err(|_| PageError::NotFound)?;
-    state.db.hamlet(&id)?.ok_or(PageError::NotFound)
+    state.store.hamlet(&id)?.ok_or(PageError::NotFound)
 }
 
 /// A hamlet the viewer may see (official of its commune, leader assigned, admin).
 pub(crate) fn visible_hamlet(state: &AppState, viewer: &Viewer, id: &str) -> Result<Hamlet, PageError> {
     let user = viewer.user()?;
     let hamlet = hamlet_of_path(state, id)?;
-    if crate::access::may_see_hamlet(state, user, &hamlet)? { Ok(hamlet) } else { Err(PageError::Forbidden) }
+    if crate::service::access::may_see_hamlet(state.store(), user, &hamlet)? {
+        Ok(hamlet)
+    } else {
+        Err(PageError::Forbidden)
+    }
 }
 
 /// A redirect after a successful POST (so reloading does not post again).

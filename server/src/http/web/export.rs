@@ -19,8 +19,8 @@ use super::pages::{
 };
 use super::{PageError, Viewer, visible_hamlet};
 use crate::AppState;
-use crate::admin;
 use crate::records::{Commune, Hamlet};
+use crate::service::audit;
 
 /// One cell of a report.
 #[derive(Debug, Clone)]
@@ -230,7 +230,7 @@ fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
 /// decimal comma (Excel set to Vietnamese splits on `,` otherwise, and reads 0.3289 as
 /// text); in English, `,` and a decimal point. Numbers carry no thousands separator.
 fn csv(table: &Table, lang: tungnha_web::Lang) -> Result<Vec<u8>, PageError> {
-    let internal = |e: csv::Error| PageError::Internal(e.to_string());
+    let internal = |e: csv::Error| PageError::internal(e);
     let (delimiter, decimal) = match lang {
         tungnha_web::Lang::Vi => (b';', ","),
         tungnha_web::Lang::En => (b',', "."),
@@ -247,7 +247,7 @@ fn csv(table: &Table, lang: tungnha_web::Lang) -> Result<Vec<u8>, PageError> {
         }))
         .map_err(internal)?;
     }
-    out.into_inner().map_err(|e| PageError::Internal(e.to_string()))
+    out.into_inner().map_err(PageError::internal)
 }
 
 /// A text cell a spreadsheet will not read as a formula (OWASP's rule for CSV
@@ -292,7 +292,7 @@ fn commune_tables(
 
 fn audit_export(state: &AppState, viewer: &Viewer, commune: &Commune, what: String) -> Result<(), PageError> {
     let by = viewer.user()?.id.to_string();
-    admin::audit(&state.db, &by, Some(&commune.id), "export", what)?;
+    audit::audit(state.store(), &by, Some(&commune.id), "export", what)?;
     Ok(())
 }
 
@@ -330,7 +330,7 @@ async fn commune_export(
                 None => format!("tungnha-{}-{}", data.commune.id, vn_day(now)),
             };
             let response = if excel {
-                let bytes = xlsx(&tables).map_err(|e| PageError::Internal(e.to_string()))?;
+                let bytes = xlsx(&tables).map_err(PageError::internal)?;
                 download(bytes, XLSX, format!("{stem}.xlsx"))
             } else {
                 download(csv(&tables[1], v.lang)?, CSV, format!("{stem}.csv"))
@@ -364,10 +364,10 @@ async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool)
     viewer
         .run(move |v| {
             let hamlet = visible_hamlet(&state, v, &id)?;
-            let commune = state.db.commune(&hamlet.commune)?.ok_or(PageError::NotFound)?;
+            let commune = state.store.commune(&hamlet.commune)?.ok_or(PageError::NotFound)?;
             let t = v.lang.texts();
             let now = crate::now_ms();
-            let coverage = state.db.coverage(&hamlet.id)?;
+            let coverage = state.store.coverage(&hamlet.id)?;
             let stem = format!("tungnha-{}-{}", hamlet.id, vn_day(now));
             let list = households(&state, t, v.lang, &hamlet)?;
             let response = if excel {
@@ -385,11 +385,7 @@ async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool)
                     days(t, &coverage),
                     list,
                 ];
-                download(
-                    xlsx(&tables).map_err(|e| PageError::Internal(e.to_string()))?,
-                    XLSX,
-                    format!("{stem}.xlsx"),
-                )
+                download(xlsx(&tables).map_err(PageError::internal)?, XLSX, format!("{stem}.xlsx"))
             } else {
                 download(csv(&list, v.lang)?, CSV, format!("{stem}.csv"))
             };

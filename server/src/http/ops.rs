@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use crate::access::Routes;
+use crate::http::routes::Routes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
@@ -21,7 +21,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn metrics() -> String {
-    crate::metrics_handle().render()
+    crate::http::metrics_handle().render()
 }
 
 /// Counts every request by status class.
@@ -44,7 +44,7 @@ pub(crate) async fn count_requests(request: Request, next: Next) -> Response {
 fn content_security_policy() -> &'static HeaderValue {
     static CSP: OnceLock<HeaderValue> = OnceLock::new();
     CSP.get_or_init(|| {
-        let scripts = crate::app::inline_script_hashes().join(" ");
+        let scripts = crate::http::assets::inline_script_hashes().join(" ");
         let policy = format!(
             "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self'; \
              style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \

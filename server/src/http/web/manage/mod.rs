@@ -26,11 +26,12 @@ use tungnha_web::manage::{
     EnrolCodePage, GIVABLE_ROLES, NewPerson, PeoplePage, PersonLine, PersonRef,
 };
 
-use super::pages::{managed_commune, team_members, team_page};
+use super::pages::{managed_commune, team_page};
 use super::{Form, PageError, Viewer, see_other};
 use crate::AppState;
-use crate::admin::{self, AdminError};
 use crate::records::{Commune, User};
+use crate::service::ServiceError;
+use crate::service::{accounts, enrolment, organisation};
 
 /// How long a leader's enrolment code works.
 pub const ENROL_CODE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -58,8 +59,7 @@ fn person_ref(u: &User) -> PersonRef {
 }
 
 fn users_of(state: &AppState, commune: &CommuneId) -> Result<Vec<User>, PageError> {
-    let mut users: Vec<User> =
-        state.db.all_users()?.into_iter().filter(|u| u.commune.as_ref() == Some(commune)).collect();
+    let mut users: Vec<User> = state.store.users_of(commune)?;
     users.sort_by(|a, b| a.role.cmp(&b.role).then_with(|| collate::compare(&a.name, &b.name)));
     Ok(users)
 }
@@ -81,13 +81,17 @@ fn managed_person(
 ) -> Result<User, PageError> {
     let me = v.user()?;
     let target = user_in(state, commune, username)?.ok_or(PageError::NotFound)?;
-    if crate::access::may_manage_person(me, &target) { Ok(target) } else { Err(PageError::Forbidden) }
+    if crate::service::access::may_manage_person(me, &target) {
+        Ok(target)
+    } else {
+        Err(PageError::Forbidden)
+    }
 }
 
 /// A user of `commune` by username, if there is one.
 fn user_in(state: &AppState, commune: &CommuneId, username: &str) -> Result<Option<User>, PageError> {
     let Ok(id) = UserId::parse(username.trim()) else { return Ok(None) };
-    Ok(state.db.user(&id)?.filter(|u| u.commune.as_ref() == Some(commune)))
+    Ok(state.store.user(&id)?.filter(|u| u.commune.as_ref() == Some(commune)))
 }
 
 /// A hamlet of `commune` by id, if there is one.
@@ -97,7 +101,7 @@ fn hamlet_in(
     id: &str,
 ) -> Result<Option<crate::records::Hamlet>, PageError> {
     let Ok(id) = HamletId::parse(id.trim()) else { return Ok(None) };
-    Ok(state.db.hamlet(&id)?.filter(|h| &h.commune == commune))
+    Ok(state.store.hamlet(&id)?.filter(|h| &h.commune == commune))
 }
 
 /// Back to the assignments page, at the hamlet just changed.
@@ -120,23 +124,17 @@ fn assignments_page(
 ) -> Result<AssignmentsPage, PageError> {
     let users: BTreeMap<UserId, User> =
         users_of(state, &commune.id)?.into_iter().map(|u| (u.id.clone(), u)).collect();
-    let mut members: BTreeMap<HamletId, Vec<PersonRef>> = BTreeMap::new();
-    for (u, h) in state.db.all_assignments()? {
-        if let Some(user) = users.get(&u) {
-            members.entry(h).or_default().push(person_ref(user));
-        }
-    }
-    let hamlets = state
-        .db
-        .hamlets_of(&commune.id)?
-        .into_iter()
-        .map(|h| AssignHamlet {
-            members: members.remove(&h.id).unwrap_or_default(),
+    let mut hamlets = Vec::new();
+    for h in state.store.hamlets_of(&commune.id)? {
+        let members =
+            state.store.people_of(&h.id)?.iter().filter_map(|u| users.get(u)).map(person_ref).collect();
+        hamlets.push(AssignHamlet {
+            members,
             id: h.id.to_string(),
             name: h.name,
             target: h.target_households,
-        })
-        .collect();
+        });
+    }
     let people = users
         .values()
         .filter(|u| u.active && matches!(u.role, Role::Volunteer | Role::Leader))
@@ -201,8 +199,10 @@ pub(crate) async fn assign(
                 return Ok(unprocessable(tungnha_web::manage::assignments(&v.chrome(), &view)));
             };
             match form.op.as_str() {
-                "unassign" => admin::unassign(&state.db, &by, user.id.as_str(), hamlet.id.as_str())?,
-                _ => admin::assign(&state.db, &by, user.id.as_str(), hamlet.id.as_str())?,
+                "unassign" => {
+                    organisation::unassign(state.store(), &by, user.id.as_str(), hamlet.id.as_str())?
+                }
+                _ => organisation::assign(state.store(), &by, user.id.as_str(), hamlet.id.as_str())?,
             }
             Ok(assignments_saved(&id, &hamlet.id))
         })
@@ -236,7 +236,7 @@ pub(crate) async fn set_target(
             if hamlet.is_none() {
                 errors.insert("hamlet", t.err_unknown_hamlet);
             }
-            let target = form.target.trim().parse::<u64>().ok().filter(|n| *n <= admin::MAX_TARGET);
+            let target = form.target.trim().parse::<u64>().ok().filter(|n| *n <= organisation::MAX_TARGET);
             if target.is_none() {
                 errors.insert("target", t.err_target);
             }
@@ -245,7 +245,7 @@ pub(crate) async fn set_target(
                     assignments_page(&state, &commune, Some((form.hamlet, errors)), form.target, None)?;
                 return Ok(unprocessable(tungnha_web::manage::assignments(&v.chrome(), &view)));
             };
-            admin::set_target(&state.db, &by, &hamlet.id, target)?;
+            organisation::set_target(state.store(), &by, &hamlet.id, target)?;
             Ok(assignments_saved(&id, &hamlet.id))
         })
         .await
@@ -262,22 +262,18 @@ fn people_page(
     notice: Option<&'static str>,
 ) -> Result<PeoplePage, PageError> {
     let hamlet_names: BTreeMap<HamletId, String> =
-        state.db.hamlets_of(&commune.id)?.into_iter().map(|h| (h.id, h.name)).collect();
-    let mut hamlets_of: BTreeMap<UserId, Vec<String>> = BTreeMap::new();
-    for (u, h) in state.db.all_assignments()? {
-        if let Some(name) = hamlet_names.get(&h) {
-            hamlets_of.entry(u).or_default().push(name.clone());
-        }
-    }
-    let people = users_of(state, &commune.id)?
-        .into_iter()
-        .map(|u| PersonLine {
+        state.store.hamlets_of(&commune.id)?.into_iter().map(|h| (h.id, h.name)).collect();
+    let mut people = Vec::new();
+    for u in users_of(state, &commune.id)? {
+        let hamlets =
+            state.store.assignments_of(&u.id)?.iter().filter_map(|h| hamlet_names.get(h)).cloned().collect();
+        people.push(PersonLine {
             person: person_ref(&u),
             active: u.active,
-            has_password: u.password_hash != admin::NO_PASSWORD,
-            hamlets: hamlets_of.remove(&u.id).unwrap_or_default(),
-        })
-        .collect();
+            has_password: u.password_hash != accounts::NO_PASSWORD,
+            hamlets,
+        });
+    }
     Ok(PeoplePage { commune_id: commune.id.to_string(), people, form, errors, password_failed, notice })
 }
 
@@ -322,11 +318,11 @@ fn check_new_account(
     errors: &mut FormErrors,
 ) -> Result<(), PageError> {
     let t = viewer.lang.texts();
-    match admin::check_username(username) {
+    match accounts::check_username(username) {
         Err(_) => {
             errors.insert("username", if username.is_empty() { t.err_required } else { t.err_username });
         }
-        Ok(id) if state.db.user(&id)?.is_some() => {
+        Ok(id) if state.store.user(&id)?.is_some() => {
             errors.insert("username", t.err_username_taken);
         }
         Ok(_) => {}
@@ -368,8 +364,8 @@ pub(crate) async fn add_person(
                 return Ok(unprocessable(tungnha_web::manage::people(&v.chrome(), &view)));
             };
             let password = (!form.password.is_empty()).then_some(form.password.as_str());
-            admin::user_add(
-                &state.db,
+            accounts::user_add(
+                state.store(),
                 &by,
                 &username,
                 role,
@@ -414,7 +410,7 @@ pub(crate) async fn reset_password(
                 )?;
                 return Ok(unprocessable(tungnha_web::manage::people(&v.chrome(), &view)));
             }
-            admin::set_password(&state.db, &by, &target.id, &form.password)?;
+            accounts::set_password(state.store(), &by, &target.id, &form.password)?;
             Ok(see_other(&format!("/communes/{}/people?saved=1", url_part(&id))))
         })
         .await
@@ -444,7 +440,7 @@ pub(crate) async fn set_active(
             if target.id == me.id {
                 return Err(PageError::Forbidden);
             }
-            admin::set_active(&state.db, me.id.as_str(), &target.id, form.active == "true")?;
+            accounts::set_active(state.store(), me.id.as_str(), &target.id, form.active == "true")?;
             Ok(see_other(&format!("/communes/{}/people?saved=1", url_part(&id))))
         })
         .await
@@ -550,7 +546,7 @@ pub(crate) async fn save_catalogue(
                     CataloguePage { failed: Some((name, errors)), typed, ..catalogue_view(commune, None) };
                 return Ok(unprocessable(tungnha_web::manage::catalogue(&v.chrome(), &view)));
             }
-            admin::set_catalogue(&state.db, &by, &commune.id, catalogue)?;
+            organisation::set_catalogue(state.store(), &by, &commune.id, catalogue)?;
             Ok(see_other(&format!("/communes/{}/catalogue?saved=1#{name}", url_part(&id))))
         })
         .await
@@ -575,7 +571,7 @@ pub(crate) async fn save_visits_from(
             v.check_csrf(&form.csrf)?;
             let commune = managed_commune(&state, v, &id)?;
             let by = v.user()?.id.to_string();
-            let Ok(from) = admin::visits_from_day(&form.visits_from, crate::now_ms()) else {
+            let Ok(from) = organisation::visits_from_day(&form.visits_from, crate::now_ms()) else {
                 let mut errors = FormErrors::new();
                 errors.insert("visits_from", v.lang.texts().err_visits_from);
                 let view = CataloguePage {
@@ -585,7 +581,7 @@ pub(crate) async fn save_visits_from(
                 };
                 return Ok(unprocessable(tungnha_web::manage::catalogue(&v.chrome(), &view)));
             };
-            admin::set_visits_from(&state.db, &by, &commune.id, from)?;
+            organisation::set_visits_from(state.store(), &by, &commune.id, from)?;
             Ok(see_other(&format!("/communes/{}/catalogue?saved=1#visits-from", url_part(&id))))
         })
         .await
@@ -598,11 +594,9 @@ pub(crate) async fn audit(State(state): State<AppState>, viewer: Viewer, Path(id
         .run(move |v| {
             let commune = managed_commune(&state, v, &id)?;
             let events: Vec<AuditLine> = state
-                .db
-                .audit_events(usize::MAX)?
+                .store
+                .audit_events_of(&commune.id, AUDIT_SHOWN)?
                 .into_iter()
-                .filter(|e| e.commune.as_ref() == Some(&commune.id))
-                .take(AUDIT_SHOWN)
                 .map(|e| AuditLine { at: e.at, by: e.by, action: e.action, detail: e.detail })
                 .collect();
             Ok(tungnha_web::manage::audit(&v.chrome(), &events).into_response())
@@ -627,13 +621,13 @@ fn origin(state: &AppState, headers: &HeaderMap) -> String {
         return url.to_owned();
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = if state.config.secure_cookies { "https" } else { "http" };
+    let scheme = if state.config().secure_cookies { "https" } else { "http" };
     format!("{scheme}://{host}")
 }
 
 /// Draws a QR code of `text` as SVG.
 fn qr_svg(text: &str) -> Result<String, PageError> {
-    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| PageError::Internal(e.to_string()))?;
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(PageError::internal)?;
     Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(256, 256).quiet_zone(true).build())
 }
 
@@ -647,8 +641,9 @@ pub(crate) async fn enrol(
         .run(move |v| {
             v.check_csrf(&form.csrf)?;
             let leader = v.with_role(&[Role::Leader])?;
-            let member =
-                team_members(&state, &leader.id)?.into_iter().find(|u| u.id.as_str() == form.user.trim());
+            let member = organisation::team_of(state.store(), &leader.id)?
+                .into_iter()
+                .find(|u| u.id.as_str() == form.user.trim());
             let Some(member) = member else {
                 let t = v.lang.texts();
                 let mut view = team_page(&state, &leader.id, None)?;
@@ -660,9 +655,9 @@ pub(crate) async fn enrol(
             };
             // The device reaches only the hamlets the member shares with the leader,
             // whatever else the member is assigned to.
-            let within = state.db.assignments_of(&leader.id)?;
-            let code = admin::mint_code(
-                &state.db,
+            let within = state.store.assignments_of(&leader.id)?;
+            let code = enrolment::mint_code(
+                state.store(),
                 leader.id.as_str(),
                 member.id.as_str(),
                 ENROL_CODE_TTL_MS,
@@ -687,9 +682,9 @@ pub(crate) async fn enrol(
 /// everyone for an administrator.
 fn device_owners(state: &AppState, user: &User) -> Result<BTreeMap<UserId, String>, PageError> {
     let users: Vec<User> = match (user.role, &user.commune) {
-        (Role::Admin, _) => state.db.all_users()?,
+        (Role::Admin, _) => state.store.all_users()?,
         (Role::Official, Some(c)) => users_of(state, c)?,
-        (Role::Leader, _) => team_members(state, &user.id)?,
+        (Role::Leader, _) => organisation::team_of(state.store(), &user.id)?,
         _ => return Err(PageError::Forbidden),
     };
     Ok(users.into_iter().map(|u| (u.id, u.name)).collect())
@@ -704,22 +699,18 @@ pub(crate) async fn devices(
         .run(move |v| {
             let user = v.user()?;
             let owners = device_owners(&state, user)?;
-            let mut lines: Vec<DeviceLine> = state
-                .db
-                .all_devices()?
-                .into_iter()
-                .filter_map(|d| {
-                    owners.get(&d.user).map(|owner| DeviceLine {
-                        id: d.id.to_string(),
-                        name: d.name,
-                        owner: owner.clone(),
-                        enrolled_at: d.enrolled_at,
-                        last_sync_at: d.last_sync_at,
-                        revoked_at: d.revoked_at,
-                        final_upload_until: d.final_upload_until,
-                    })
-                })
-                .collect();
+            let mut lines: Vec<DeviceLine> = Vec::new();
+            for (owner, name) in &owners {
+                lines.extend(state.store.devices_of(owner)?.into_iter().map(|d| DeviceLine {
+                    id: d.id.to_string(),
+                    name: d.name,
+                    owner: name.clone(),
+                    enrolled_at: d.enrolled_at,
+                    last_sync_at: d.last_sync_at,
+                    revoked_at: d.revoked_at,
+                    final_upload_until: d.final_upload_until,
+                }));
+            }
             lines.sort_by(|a, b| {
                 a.revoked_at
                     .is_some()
@@ -752,7 +743,7 @@ pub(crate) async fn revoke(
             v.check_csrf(&form.csrf)?;
             let user = v.user()?;
             let id = DeviceId::parse(&id).map_err(|_| PageError::NotFound)?;
-            crate::api::revoke_device(&state, user, &id, form.lost.is_some())?;
+            crate::service::enrolment::revoke_device(state.store(), user, &id, form.lost.is_some())?;
             Ok(see_other("/devices?saved=1"))
         })
         .await
@@ -761,23 +752,21 @@ pub(crate) async fn revoke(
 // ---- administration ----
 
 fn admin_page(state: &AppState) -> Result<AdminPage, PageError> {
-    let users = state.db.all_users()?;
-    let hamlets = state.db.all_hamlets()?;
-    let communes = state
-        .db
-        .all_communes()?
-        .into_iter()
-        .map(|c| CommuneLine {
-            officials: users
+    let mut communes = Vec::new();
+    for c in state.store.all_communes()? {
+        communes.push(CommuneLine {
+            officials: state
+                .store
+                .users_of(&c.id)?
                 .iter()
-                .filter(|u| u.role == Role::Official && u.commune.as_ref() == Some(&c.id))
+                .filter(|u| u.role == Role::Official)
                 .map(person_ref)
                 .collect(),
-            hamlets: hamlets.iter().filter(|h| h.commune == c.id).count(),
+            hamlets: state.store.hamlets_of(&c.id)?.len(),
             id: c.id.to_string(),
             name: c.name,
-        })
-        .collect();
+        });
+    }
     Ok(AdminPage {
         communes,
         kinds: CommuneKind::ALL
@@ -841,7 +830,7 @@ pub(crate) async fn add_commune(
                 Ok(_) if code.contains('.') => {
                     errors.insert("code", t.err_code);
                 }
-                Ok(id) if state.db.commune(&id)?.is_some() => {
+                Ok(id) if state.store.commune(&id)?.is_some() => {
                     errors.insert("code", t.err_commune_taken);
                 }
                 Ok(_) => {}
@@ -860,10 +849,10 @@ pub(crate) async fn add_commune(
                 };
                 return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
             }
-            match admin::commune_add(&state.db, me.id.as_str(), &code, form.name.trim(), kind) {
+            match organisation::commune_add(state.store(), me.id.as_str(), &code, form.name.trim(), kind) {
                 Ok(_) => Ok(see_other("/admin?saved=1")),
                 // Left over: a code CommuneId accepts but the admin rules do not.
-                Err(AdminError::Invalid(_)) => {
+                Err(ServiceError::Invalid(_)) => {
                     let view = AdminPage {
                         commune_form: (code, form.name, form.kind),
                         commune_errors: FormErrors::from([("code", t.err_code)]),
@@ -903,7 +892,7 @@ pub(crate) async fn add_official(
             let username = form.username.trim().to_owned();
             let mut errors = FormErrors::new();
             let commune =
-                CommuneId::parse(&form.commune).ok().and_then(|c| state.db.commune(&c).ok().flatten());
+                CommuneId::parse(&form.commune).ok().and_then(|c| state.store.commune(&c).ok().flatten());
             if commune.is_none() {
                 errors.insert("commune", v.lang.texts().err_unknown_commune);
             }
@@ -916,8 +905,8 @@ pub(crate) async fn add_official(
                 };
                 return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
             };
-            admin::user_add(
-                &state.db,
+            accounts::user_add(
+                state.store(),
                 me.id.as_str(),
                 &username,
                 Role::Official,

@@ -1,74 +1,16 @@
-//! Who may see or change what, answered in one place, and the table of every route the
-//! server serves with who may use it.
+//! The table of every route the server serves, with who may use it (`ROUTES`), and
+//! `Routes`, the router every area registers through, so that what is served and
+//! what is tabled are held against each other.
 //!
-//! The predicates (`may_see_commune`, `may_see_hamlet`, `may_manage_person`,
-//! `may_revoke`, and `Device::scope` for what a device holds) are what every handler
-//! asks; none decides on its own. The table (`ROUTES`) says, for every route and
-//! method, which principals may use it. Routers register their paths through `Routes`,
-//! so `served()` lists what is really served, and the authorization test
-//! (`tests/tests/e2e/access.rs`) fails for a route with no row, then tries every row
-//! as every kind of principal, in and out of scope.
-
-use std::collections::BTreeSet;
+//! The table says, for every route and method, which principals may use it; the
+//! decisions themselves are `service::access`'s. `served()` lists what is really
+//! served, and the authorization test (`tests/tests/e2e/access.rs`) fails for a route
+//! with no row, then tries every row as every kind of principal, in and out of scope.
 
 use axum::Router;
 use axum::routing::MethodRouter;
-use tungnha_client_core::{CommuneId, HamletId, Role};
 
 use crate::AppState;
-use crate::db::DbError;
-use crate::records::{Hamlet, User};
-
-/// Whether `user` may see and manage `commune`'s dashboards, people, assignments,
-/// catalogue, audit and exports: its officials, and administrators.
-pub fn may_see_commune(user: &User, commune: &CommuneId) -> bool {
-    match user.role {
-        Role::Admin => true,
-        Role::Official => user.commune.as_ref() == Some(commune),
-        Role::Leader | Role::Volunteer => false,
-    }
-}
-
-/// Whether `user` may see `hamlet`'s figures and households: a leader their hamlets,
-/// an official their commune's, an administrator every one.
-pub fn may_see_hamlet(state: &AppState, user: &User, hamlet: &Hamlet) -> Result<bool, DbError> {
-    Ok(match user.role {
-        Role::Admin => true,
-        Role::Official => user.commune.as_ref() == Some(&hamlet.commune),
-        Role::Leader => state.db.assignments_of(&user.id)?.contains(&hamlet.id),
-        Role::Volunteer => false,
-    })
-}
-
-/// Whether `manager` may reset the password of, or lock, `target`. An administrator
-/// may manage anyone. An official manages the volunteers and leaders of their own
-/// commune, and neither other officials (administrators do that) nor any
-/// administrator, whatever commune an administrator's record may name.
-pub fn may_manage_person(manager: &User, target: &User) -> bool {
-    match manager.role {
-        Role::Admin => true,
-        Role::Official => {
-            manager.commune.is_some()
-                && target.commune == manager.commune
-                && matches!(target.role, Role::Volunteer | Role::Leader)
-        }
-        Role::Leader | Role::Volunteer => false,
-    }
-}
-
-/// Whether `by` may revoke a device of `owner`: an official of the owner's commune, an
-/// administrator, or a leader who shares a hamlet with the owner (their team).
-pub fn may_revoke(state: &AppState, by: &User, owner: &User) -> Result<bool, DbError> {
-    Ok(match by.role {
-        Role::Admin => true,
-        Role::Official => by.commune.is_some() && by.commune == owner.commune,
-        Role::Leader => {
-            let mine: BTreeSet<HamletId> = state.db.assignments_of(&by.id)?.into_iter().collect();
-            state.db.assignments_of(&owner.id)?.iter().any(|h| mine.contains(h))
-        }
-        Role::Volunteer => false,
-    })
-}
 
 /// Who may use a route. "Scoped" rules also depend on the commune, hamlet, person or
 /// device the path names.
@@ -195,6 +137,13 @@ impl Routes {
         self
     }
 
+    /// Adds another area's routes.
+    pub(crate) fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.paths.extend(other.paths);
+        self
+    }
+
     /// Applies `f` (a layer) to the routes so far, keeping their paths.
     pub(crate) fn map(mut self, f: impl FnOnce(Router<AppState>) -> Router<AppState>) -> Self {
         self.router = f(self.router);
@@ -213,7 +162,7 @@ impl Routes {
 
 /// Every area's routes.
 pub(crate) fn areas() -> Vec<Routes> {
-    vec![crate::routes::router(), crate::api::router(), crate::web::router(), crate::app::router()]
+    vec![super::ops::router(), super::api::router(), super::web::router(), super::assets::router()]
 }
 
 /// Every path the server serves.
@@ -223,6 +172,8 @@ pub fn served() -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]

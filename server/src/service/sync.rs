@@ -6,8 +6,8 @@
 //!    every hamlet's assignment, before anything is applied;
 //! 2. lock the logs involved, in hamlet-id order (no deadlocks), and merge each one on a
 //!    copy, judging the result with client-core's rules for the device's user;
-//! 3. only if every log passed: write the new chunks, coverage, sync states and the
-//!    device's record in one sled transaction and flush;
+//! 3. only if every log passed: write the new changes, coverage, sync states and the
+//!    device's record in one store transaction, durable before it returns;
 //! 4. only then swap the merged copies in and build the answer.
 //!
 //! A refused request therefore merges nothing, anywhere. This is blocking work, run on
@@ -20,13 +20,10 @@ use tungnha_client_core::sync::{self, Change, DocMessage, Envelope, SyncError};
 use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId, HamletLog, LogError};
 
 use crate::AppState;
-use crate::db::{DbError, Listing, LogContent, LogWrite};
-use crate::docs::{DocEntry, SharedDoc, lock};
-use crate::error::ApiError;
+use crate::cache::{CachedLog, SharedLog, lock};
 use crate::records::{Device, User};
-
-/// Chunks a log may gather before a sync compacts it into one snapshot.
-pub const COMPACT_AFTER: u64 = 256;
+use crate::service::ServiceError;
+use crate::store::{Listing, LogWrite, StoreError, SyncCommit};
 
 /// What a sync did, for the handler's metrics.
 #[derive(Debug)]
@@ -37,20 +34,27 @@ pub struct Synced {
     pub merged: usize,
 }
 
-fn sync_error(e: SyncError) -> ApiError {
+fn sync_error(e: SyncError) -> ServiceError {
     match e {
-        SyncError::Envelope(e) => ApiError::BadEnvelope(e.to_string()),
-        SyncError::BadChange { .. } | SyncError::Log { .. } => ApiError::BadEnvelope(e.to_string()),
-        SyncError::ForeignActor { .. } => ApiError::ForeignActor(e.to_string()),
-        SyncError::Refused { violation, doc } => {
-            ApiError::RuleViolation { rule: violation.rule(), message: format!("hamlet {doc}: {violation}") }
-        }
-        SyncError::MissingDeps { .. } => ApiError::Internal(e.to_string()),
+        SyncError::Envelope(e) => ServiceError::BadEnvelope(e.to_string()),
+        SyncError::BadChange { .. } | SyncError::Log { .. } => ServiceError::BadEnvelope(e.to_string()),
+        SyncError::ForeignActor { .. } => ServiceError::ForeignActor(e.to_string()),
+        SyncError::Refused { violation, doc } => ServiceError::RuleViolation {
+            rule: violation.rule(),
+            message: format!("hamlet {doc}: {violation}"),
+        },
+        SyncError::MissingDeps { .. } => ServiceError::Internal(e.to_string()),
     }
 }
 
 /// Runs one sync for `device`, owned by `user`.
-pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64) -> Result<Synced, ApiError> {
+pub fn run(
+    state: &AppState,
+    device: Device,
+    user: &User,
+    body: &[u8],
+    now: i64,
+) -> Result<Synced, ServiceError> {
     let wipe = |kept: bool, merged: usize| Synced {
         reply: Envelope { wipe: true, kept, ..Envelope::default() }.encode(),
         merged,
@@ -66,7 +70,7 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
         return match merge_and_commit(state, device, user, body, now) {
             Ok(synced) => Ok(wipe(true, synced.merged)),
             // The server's own failure: the device keeps its work and tries again.
-            Err(e @ ApiError::Internal(_)) => Err(e),
+            Err(e) if e.is_internal() => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, "a revoked device's final upload was refused");
                 Ok(wipe(false, 0))
@@ -74,7 +78,7 @@ pub fn run(state: &AppState, device: Device, user: &User, body: &[u8], now: i64)
         };
     }
     if !user.active {
-        return Err(ApiError::Forbidden("this account is deactivated".into()));
+        return Err(ServiceError::Forbidden("this account is deactivated".into()));
     }
     merge_and_commit(state, device, user, body, now)
 }
@@ -87,12 +91,14 @@ fn merge_and_commit(
     user: &User,
     body: &[u8],
     now: i64,
-) -> Result<Synced, ApiError> {
+) -> Result<Synced, ServiceError> {
     let request = Envelope::decode_within(body, sync::MAX_REQUEST_BODY_BYTES)
-        .map_err(|e| ApiError::BadEnvelope(e.to_string()))?;
-    let actor = ActorId::try_from(device.actor.as_str()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ServiceError::BadEnvelope(e.to_string()))?;
+    let actor =
+        ActorId::try_from(device.actor.as_str()).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let author = Author { user: user.id.clone(), role: user.role };
-    let assigned: BTreeSet<HamletId> = device.scope(state.db.assignments_of(&user.id)?).into_iter().collect();
+    let assigned: BTreeSet<HamletId> =
+        device.scope(state.store.assignments_of(&user.id)?).into_iter().collect();
 
     // 1. Everything is checked before anything is applied.
     let mut incoming: BTreeMap<HamletId, (&DocMessage, Vec<Change>)> = BTreeMap::new();
@@ -102,26 +108,26 @@ fn merge_and_commit(
         let changes = sync::decode_changes(msg, &mut budget).map_err(sync_error)?;
         if !assigned.contains(&msg.doc) {
             if !changes.is_empty() {
-                return Err(ApiError::NotAssigned(msg.doc.to_string()));
+                return Err(ServiceError::NotAssigned(msg.doc.to_string()));
             }
             drop.push(msg.doc.clone());
             continue;
         }
         sync::check_actor(&msg.doc, &changes, &actor).map_err(sync_error)?;
         if incoming.insert(msg.doc.clone(), (msg, changes)).is_some() {
-            return Err(ApiError::BadEnvelope(format!("hamlet {} appears twice", msg.doc)));
+            return Err(ServiceError::BadEnvelope(format!("hamlet {} appears twice", msg.doc)));
         }
     }
 
     // 2. Lock every log involved, in order, and merge on copies.
-    let mut shared: Vec<(HamletId, SharedDoc)> = Vec::new();
+    let mut shared: Vec<(HamletId, SharedLog)> = Vec::new();
     for hamlet in &assigned {
-        match state.docs.get(&state.db, hamlet)? {
+        match state.logs.get(state.store(), hamlet)? {
             Some(entry) => shared.push((hamlet.clone(), entry)),
             None => tracing::warn!(%hamlet, "assigned hamlet has no log"),
         }
     }
-    let mut guards: Vec<(HamletId, MutexGuard<'_, DocEntry>)> =
+    let mut guards: Vec<(HamletId, MutexGuard<'_, CachedLog>)> =
         shared.iter().map(|(h, e)| (h.clone(), lock(e))).collect();
     let mut merged: BTreeMap<HamletId, sync::Merged> = BTreeMap::new();
     let mut merged_changes = 0;
@@ -166,22 +172,33 @@ fn merge_and_commit(
     // Refused here, before anything moves, when it is plainly over; the transaction
     // checks again, for two phones of one person syncing at once.
     if let Some(l) = &listing {
-        let already = state.db.listed(&l.user, &l.day)?;
+        let already = state.store.listed(&l.user, &l.day)?;
         if already + l.count > l.limit {
-            return Err(DbError::TooManyListed { already, limit: l.limit }.into());
+            return Err(StoreError::TooManyListed { already, limit: l.limit }.into());
         }
     }
 
     // 3. One durable write for everything. Ledgers move forward in place (we hold the
     //    locks); should the write fail they are rebuilt from the unchanged logs.
-    let mut writes = Vec::new();
+    let mut befores = Vec::new();
     for (hamlet, entry) in &mut guards {
-        let Some(m) = merged.get(hamlet) else { continue };
-        writes.push(log_write(hamlet, entry, m));
+        if let Some(m) = merged.get(hamlet) {
+            befores.push(advance_ledger(entry, m));
+        }
     }
+    let writes: Vec<LogWrite<'_>> = guards
+        .iter()
+        .filter_map(|(hamlet, entry)| merged.get(hamlet).map(|m| (hamlet, entry, m)))
+        .zip(befores)
+        .map(|((hamlet, entry, m), before)| log_write(hamlet, entry, m, before))
+        .collect();
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
-    if let Err(e) = state.db.commit_sync(&writes, &device, &states, listing.as_ref(), now) {
+    let commit =
+        SyncCommit { logs: &writes, device: &device.id, states: &states, listing: listing.as_ref(), now };
+    let committed = state.store.commit_sync(&commit);
+    std::mem::drop(writes);
+    if let Err(e) = committed {
         for (hamlet, entry) in &mut guards {
             if merged.contains_key(hamlet) {
                 entry.ledger = CoverageLedger::from_log(&entry.log);
@@ -215,34 +232,35 @@ fn merge_and_commit(
     Ok(Synced { reply: reply.encode(), merged: merged_changes })
 }
 
-/// The durable write of one merged log: its new changes as the next chunk, or a
-/// snapshot once the log has gathered `COMPACT_AFTER` chunks. Moves the cached ledger
-/// forward; a caller whose write then fails rebuilds it from the unchanged log.
-fn log_write(hamlet: &HamletId, entry: &mut DocEntry, m: &sync::Merged) -> LogWrite {
-    let coverage_before = entry.ledger.coverage().clone();
+/// Moves the cached ledger forward over a merge; returns the coverage before. A
+/// caller whose write then fails rebuilds the ledger from the unchanged log.
+fn advance_ledger(entry: &mut CachedLog, m: &sync::Merged) -> tungnha_client_core::Coverage {
+    let before = entry.ledger.coverage().clone();
     entry.ledger.apply(&m.log, &m.touched);
-    let content = if entry.next_chunk >= COMPACT_AFTER {
-        LogContent::Snapshot { bytes: m.log.save(), remove: (1..entry.next_chunk).collect() }
-    } else {
-        // The new changes as they arrived: what the merge added, without asking the
-        // log to rebuild them.
-        LogContent::Append {
-            seq: entry.next_chunk,
-            bytes: m.new_changes.iter().flat_map(|(_, b)| b).copied().collect(),
-        }
-    };
+    before
+}
+
+/// The durable write of one merged log: the new changes as they arrived (what the
+/// merge added, without asking the log to rebuild them), the log after (for the store
+/// to compact when it chooses), and the coverage before and after.
+fn log_write<'a>(
+    hamlet: &'a HamletId,
+    entry: &CachedLog,
+    m: &'a sync::Merged,
+    before: tungnha_client_core::Coverage,
+) -> LogWrite<'a> {
     LogWrite {
-        hamlet: hamlet.clone(),
-        content,
+        hamlet,
+        log: &m.log,
+        changes: Some(m.new_changes.iter().flat_map(|(_, b)| b).copied().collect()),
         coverage: entry.ledger.coverage().clone(),
-        before: Some(coverage_before),
+        before: Some(before),
     }
 }
 
 /// Swaps a merged log in once it is durable.
-fn swap_in(entry: &mut DocEntry, m: sync::Merged) {
+fn swap_in(entry: &mut CachedLog, m: sync::Merged) {
     entry.log = m.log;
-    entry.next_chunk = if entry.next_chunk >= COMPACT_AFTER { 1 } else { entry.next_chunk + 1 };
     for (hash, bytes) in m.new_changes {
         entry.kept.keep(hash, bytes);
     }
@@ -260,20 +278,22 @@ pub fn write_on_web<T>(
     hamlet: &HamletId,
     now: i64,
     write: impl FnOnce(&mut HamletLog) -> Result<T, LogError>,
-    commit: impl FnOnce(Option<&LogWrite>) -> Result<(), DbError>,
-) -> Result<T, ApiError> {
-    let entry =
-        state.docs.get(&state.db, hamlet)?.ok_or_else(|| ApiError::NotFound(format!("hamlet {hamlet}")))?;
+    commit: impl FnOnce(Option<&LogWrite<'_>>) -> Result<(), StoreError>,
+) -> Result<T, ServiceError> {
+    let entry = state
+        .logs
+        .get(state.store(), hamlet)?
+        .ok_or_else(|| ServiceError::NotFound(format!("hamlet {hamlet}")))?;
     let mut guard = lock(&entry);
     let mut copy = guard.log.clone();
     copy.set_actor(ActorId::random());
     let before = copy.heads();
     let out = write(&mut copy).map_err(|e| match e {
-        LogError::Refused(violation) => ApiError::RuleViolation {
+        LogError::Refused(violation) => ServiceError::RuleViolation {
             rule: violation.rule(),
             message: format!("hamlet {hamlet}: {violation}"),
         },
-        other => ApiError::BadRequest(other.to_string()),
+        other => ServiceError::BadRequest(other.to_string()),
     })?;
     let changes = copy.doc().get_changes(&before);
     let merged = sync::merge_checked(hamlet, &guard.log, changes, Some((author, now))).map_err(sync_error)?;
@@ -282,8 +302,9 @@ pub fn write_on_web<T>(
         return Ok(out);
     };
     check_visits_from(state, hamlet, &guard.log, &m)?;
-    let w = log_write(hamlet, &mut guard, &m);
-    if let Err(e) = commit(Some(&w)) {
+    let before = advance_ledger(&mut guard, &m);
+    let committed = commit(Some(&log_write(hamlet, &guard, &m, before)));
+    if let Err(e) = committed {
         guard.ledger = CoverageLedger::from_log(&guard.log);
         return Err(e.into());
     }
@@ -298,12 +319,12 @@ fn check_visits_from(
     hamlet: &HamletId,
     before: &HamletLog,
     m: &sync::Merged,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     if m.touched.visits.is_empty() {
         return Ok(());
     }
-    let Some(record) = state.db.hamlet(hamlet)? else { return Ok(()) };
-    let Some(from) = state.db.commune(&record.commune)?.and_then(|c| c.visits_from) else { return Ok(()) };
+    let Some(record) = state.store.hamlet(hamlet)? else { return Ok(()) };
+    let Some(from) = state.store.commune(&record.commune)?.and_then(|c| c.visits_from) else { return Ok(()) };
     tungnha_client_core::rules::check_visits_from(before, &m.log, &m.touched, from)
         .map_err(|violation| sync_error(SyncError::Refused { doc: hamlet.clone(), violation }))
 }

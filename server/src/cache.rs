@@ -1,7 +1,8 @@
 //! The in-memory cache of hamlet logs, each behind its own lock, under an LRU bound.
 //!
 //! An entry holds the log, its coverage ledger (rebuilt from the log on load, so the
-//! ledger is never stored) and the next chunk number. Loading and merging big logs is
+//! ledger is never stored), its latest saved snapshot and the raw bytes of the changes
+//! merged into it lately. How the log is laid out in storage is the store's affair. Loading and merging big logs is
 //! blocking work: callers hold these locks only on blocking threads. An entry that is
 //! in use is never evicted, so two copies of one log can never be live at once. Logs
 //! nobody has asked for in a while are evicted too (`evict_idle`), so a server that
@@ -14,17 +15,15 @@ use std::time::{Duration, Instant};
 use lru::LruCache;
 use tungnha_client_core::{ChangeHash, CoverageLedger, HamletId, HamletLog};
 
-use crate::db::{Db, DbError};
+use crate::store::{Store, StoreError};
 
 /// One cached hamlet log.
 #[derive(Debug)]
-pub struct DocEntry {
+pub struct CachedLog {
     /// The log.
     pub log: HamletLog,
     /// Its coverage, kept incrementally.
     pub ledger: CoverageLedger,
-    /// The next chunk number in the `logs` tree.
-    pub next_chunk: u64,
     /// The saved log as of its current heads, for devices that start holding it:
     /// saving a big log takes long, and a morning's enrolments all ask for the same.
     pub snapshot: Option<(Vec<ChangeHash>, Arc<Vec<u8>>)>,
@@ -76,7 +75,7 @@ impl KeptChanges {
     }
 }
 
-impl DocEntry {
+impl CachedLog {
     /// The saved log, from the cache when the log has not moved since.
     pub fn snapshot(&mut self) -> Arc<Vec<u8>> {
         let heads = self.log.heads();
@@ -92,13 +91,13 @@ impl DocEntry {
 }
 
 /// A shared, individually locked cache entry.
-pub type SharedDoc = Arc<Mutex<DocEntry>>;
+pub type SharedLog = Arc<Mutex<CachedLog>>;
 
 /// The cache.
 #[derive(Debug)]
-pub struct DocCache {
+pub struct LogCache {
     capacity: usize,
-    map: Mutex<LruCache<HamletId, (SharedDoc, Instant)>>,
+    map: Mutex<LruCache<HamletId, (SharedLog, Instant)>>,
     /// One lock per hamlet being loaded, so that a crowd asking for the same cold log
     /// loads it once instead of each loading its own copy.
     loading: Mutex<std::collections::HashMap<HamletId, Arc<Mutex<()>>>>,
@@ -110,7 +109,7 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl DocCache {
+impl LogCache {
     /// A cache holding up to `capacity` idle logs.
     pub fn new(capacity: usize) -> Self {
         Self {
@@ -121,7 +120,7 @@ impl DocCache {
     }
 
     /// The entry of a hamlet's log, loading it if needed; `None` if it has no log.
-    pub fn get(&self, db: &Db, hamlet: &HamletId) -> Result<Option<SharedDoc>, DbError> {
+    pub fn get(&self, store: &dyn Store, hamlet: &HamletId) -> Result<Option<SharedLog>, StoreError> {
         if let Some((entry, used)) = lock(&self.map).get_mut(hamlet) {
             *used = Instant::now();
             return Ok(Some(entry.clone()));
@@ -130,26 +129,21 @@ impl DocCache {
         // this hamlet's loading lock, so a crowd loads it once.
         let gate = lock(&self.loading).entry(hamlet.clone()).or_default().clone();
         let _loading = lock(&gate);
-        let loaded = self.load(db, hamlet);
+        let loaded = self.load(store, hamlet);
         // Only now that the log is cached (or known absent) may a newcomer skip the gate.
         lock(&self.loading).remove(hamlet);
         loaded
     }
 
     /// Loads a log into the cache, unless whoever held the gate before us did.
-    fn load(&self, db: &Db, hamlet: &HamletId) -> Result<Option<SharedDoc>, DbError> {
+    fn load(&self, store: &dyn Store, hamlet: &HamletId) -> Result<Option<SharedLog>, StoreError> {
         if let Some((entry, _)) = lock(&self.map).get(hamlet) {
             return Ok(Some(entry.clone()));
         }
-        let Some((log, next_chunk)) = db.load_log(hamlet)? else { return Ok(None) };
+        let Some(log) = store.load_log(hamlet)? else { return Ok(None) };
         let ledger = CoverageLedger::from_log(&log);
-        let entry = Arc::new(Mutex::new(DocEntry {
-            log,
-            ledger,
-            next_chunk,
-            snapshot: None,
-            kept: KeptChanges::default(),
-        }));
+        let entry =
+            Arc::new(Mutex::new(CachedLog { log, ledger, snapshot: None, kept: KeptChanges::default() }));
         let mut map = lock(&self.map);
         map.put(hamlet.clone(), (entry.clone(), Instant::now()));
         while map.len() > self.capacity {
@@ -220,7 +214,7 @@ mod tests {
     #[test]
     fn idle_logs_are_evicted_but_never_one_in_use() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = Db::open(dir.path()).expect("open");
+        let db = crate::store::open(dir.path()).expect("open");
         let ids: Vec<HamletId> = ["x.a", "x.b"].iter().map(|h| HamletId::parse(h).expect("id")).collect();
         let hamlets: Vec<crate::records::Hamlet> = ids
             .iter()
@@ -234,9 +228,9 @@ mod tests {
             })
             .collect();
         db.put_hamlets(&hamlets).expect("hamlets");
-        let cache = DocCache::new(8);
-        let held = cache.get(&db, &ids[0]).expect("load").expect("a log");
-        cache.get(&db, &ids[1]).expect("load").expect("a log");
+        let cache = LogCache::new(8);
+        let held = cache.get(db.as_ref(), &ids[0]).expect("load").expect("a log");
+        cache.get(db.as_ref(), &ids[1]).expect("load").expect("a log");
         assert_eq!(cache.len(), 2);
         assert_eq!(cache.evict_idle(Duration::from_secs(3600)), 0, "nothing is idle yet");
         assert_eq!(cache.evict_idle(Duration::ZERO), 1, "the one in use stays");
@@ -244,6 +238,6 @@ mod tests {
         drop(held);
         assert_eq!(cache.evict_idle(Duration::ZERO), 1);
         assert!(cache.is_empty());
-        assert!(cache.get(&db, &ids[0]).expect("load").is_some(), "an evicted log loads again");
+        assert!(cache.get(db.as_ref(), &ids[0]).expect("load").is_some(), "an evicted log loads again");
     }
 }

@@ -6,7 +6,7 @@
 //! Every file carries the assets' version as its ETag, so a phone that has the current
 //! version gets `304 Not Modified`, and the service worker's cache is renamed with it.
 
-use crate::access::Routes;
+use crate::http::routes::Routes;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

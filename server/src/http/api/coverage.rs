@@ -1,0 +1,53 @@
+//! `GET /api/v1/communes/{id}/coverage` and `GET /api/v1/hamlets/{id}/coverage`: the
+//! figures for leaders' and officials' devices (`service::reports`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::get;
+use tungnha_client_core::{CommuneId, HamletId};
+
+use super::{bearer, blocking, path_id};
+use crate::AppState;
+use crate::http::error::ApiError;
+use crate::http::routes::Routes;
+use crate::service::reports::{self, CommuneReport, HamletReport};
+use crate::service::{ServiceError, access, enrolment};
+
+pub(super) fn router() -> Routes {
+    Routes::new()
+        .route("/api/v1/communes/{id}/coverage", get(commune_coverage))
+        .route("/api/v1/hamlets/{id}/coverage", get(hamlet_coverage))
+}
+
+async fn hamlet_coverage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<HamletReport>, ApiError> {
+    let token = bearer(&headers);
+    let report = blocking(move || {
+        let (_, user) = enrolment::active(state.store(), token.as_deref())?;
+        reports::hamlet_report(&state, &user, &path_id(&id, HamletId::parse)?)
+    })
+    .await?;
+    Ok(Json(report))
+}
+
+async fn commune_coverage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<CommuneReport>, ApiError> {
+    let token = bearer(&headers);
+    let report = blocking(move || {
+        let (_, user) = enrolment::active(state.store(), token.as_deref())?;
+        let id = path_id(&id, CommuneId::parse)?;
+        if !access::may_see_commune(&user, &id) {
+            return Err(ServiceError::Forbidden("only the commune’s officials may see its figures".into()));
+        }
+        reports::commune_report(state.store(), &id)
+    })
+    .await?;
+    Ok(Json(report))
+}

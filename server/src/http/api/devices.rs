@@ -1,0 +1,83 @@
+//! `POST /api/v1/enrol` (a code for a device token) and `POST
+//! /api/v1/devices/{id}/revoke`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+use tungnha_client_core::DeviceId;
+use tungnha_client_core::api::EnrolRequest;
+
+use super::{bearer, blocking, json_body, path_id};
+use crate::AppState;
+use crate::http::error::ApiError;
+use crate::http::routes::Routes;
+use crate::service::ServiceError;
+use crate::service::enrolment::{self, WRONG_CODE_DELAY};
+
+pub(super) fn router() -> Routes {
+    Routes::new().route("/api/v1/enrol", post(enrol)).route("/api/v1/devices/{id}/revoke", post(revoke))
+}
+
+async fn enrol(
+    State(state): State<AppState>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let req: EnrolRequest = json_body(bytes)?;
+    // An empty name is the owner's to fill in: the device is named after them.
+    let name = enrolment::check_device_name(&req.device_name)?;
+    // Codes are 50 random bits; guessing is slowed all the same, without locking
+    // anyone out: at most `ENROL_CHECKS_AT_ONCE` codes are checked at a time, and a
+    // wrong one holds its turn for `WRONG_CODE_DELAY` before it is answered, so the
+    // whole server tries at most a few codes a second, however many connections ask.
+    let Ok(Ok(turn)) =
+        tokio::time::timeout(Duration::from_secs(30), state.enrol_checks.clone().acquire_owned()).await
+    else {
+        return Err(ServiceError::TooManyAttempts.into());
+    };
+    let enrolled = blocking(move || enrolment::enrol(state.store(), &req.code, name, crate::now_ms())).await;
+    if let Err(ApiError(ServiceError::BadEnrolCode)) = &enrolled {
+        tokio::time::sleep(WRONG_CODE_DELAY).await;
+    }
+    drop(turn);
+    Ok((StatusCode::CREATED, Json(enrolled?)).into_response())
+}
+
+/// `POST /api/v1/devices/{id}/revoke` answer.
+#[derive(Debug, Serialize)]
+pub struct Revoked {
+    /// The device.
+    pub device_id: DeviceId,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// `?lost=true`: the device is lost or stolen, so it may not send its unsent work.
+#[derive(Debug, Deserialize)]
+struct RevokeQuery {
+    #[serde(default)]
+    lost: bool,
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<RevokeQuery>,
+) -> Result<Json<Revoked>, ApiError> {
+    let token = bearer(&headers);
+    let out = blocking(move || {
+        let (_, user) = enrolment::active(state.store(), token.as_deref())?;
+        let id = path_id(&id, DeviceId::parse)?;
+        let device = enrolment::revoke_device(state.store(), &user, &id, q.lost)?;
+        Ok(Revoked { device_id: device.id, revoked_at: device.revoked_at })
+    })
+    .await?;
+    Ok(Json(out))
+}

@@ -1,0 +1,36 @@
+//! `POST /api/v1/sync`: one envelope in, one envelope out (`service::sync`).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+use super::{bearer, blocking, body};
+use crate::AppState;
+use crate::http::error::ApiError;
+use crate::http::routes::Routes;
+use crate::service::enrolment;
+
+pub(super) fn router() -> Routes {
+    Routes::new().route("/api/v1/sync", post(sync))
+}
+
+async fn sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let token = bearer(&headers);
+    let bytes = body(bytes)?;
+    let synced = blocking(move || {
+        let (device, user) = enrolment::authenticate(state.store(), token.as_deref())?;
+        crate::service::sync::run(&state, device, &user, &bytes, crate::now_ms())
+    })
+    .await?;
+    metrics::counter!("tungnha_sync_rounds_total").increment(1);
+    metrics::counter!("tungnha_changes_merged_total").increment(synced.merged as u64);
+    Ok(([(CONTENT_TYPE, "application/octet-stream")], synced.reply).into_response())
+}

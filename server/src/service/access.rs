@@ -1,0 +1,64 @@
+//! Who may see or change what, answered in one place.
+//!
+//! The predicates (`may_see_commune`, `may_see_hamlet`, `may_manage_person`,
+//! `may_revoke`, and `Device::scope` for what a device holds) are what every service
+//! and handler asks; none decides on its own. The table of every route with who may
+//! use it is `http::routes::ROUTES`, and the authorization test walks it.
+
+use std::collections::BTreeSet;
+
+use tungnha_client_core::{CommuneId, HamletId, Role};
+
+use crate::records::{Hamlet, User};
+use crate::store::{Store, StoreError};
+
+/// Whether `user` may see and manage `commune`'s dashboards, people, assignments,
+/// catalogue, audit and exports: its officials, and administrators.
+pub fn may_see_commune(user: &User, commune: &CommuneId) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::Official => user.commune.as_ref() == Some(commune),
+        Role::Leader | Role::Volunteer => false,
+    }
+}
+
+/// Whether `user` may see `hamlet`'s figures and households: a leader their hamlets,
+/// an official their commune's, an administrator every one.
+pub fn may_see_hamlet(store: &dyn Store, user: &User, hamlet: &Hamlet) -> Result<bool, StoreError> {
+    Ok(match user.role {
+        Role::Admin => true,
+        Role::Official => user.commune.as_ref() == Some(&hamlet.commune),
+        Role::Leader => store.assignments_of(&user.id)?.contains(&hamlet.id),
+        Role::Volunteer => false,
+    })
+}
+
+/// Whether `manager` may reset the password of, or lock, `target`. An administrator
+/// may manage anyone. An official manages the volunteers and leaders of their own
+/// commune, and neither other officials (administrators do that) nor any
+/// administrator, whatever commune an administrator's record may name.
+pub fn may_manage_person(manager: &User, target: &User) -> bool {
+    match manager.role {
+        Role::Admin => true,
+        Role::Official => {
+            manager.commune.is_some()
+                && target.commune == manager.commune
+                && matches!(target.role, Role::Volunteer | Role::Leader)
+        }
+        Role::Leader | Role::Volunteer => false,
+    }
+}
+
+/// Whether `by` may revoke a device of `owner`: an official of the owner's commune, an
+/// administrator, or a leader who shares a hamlet with the owner (their team).
+pub fn may_revoke(store: &dyn Store, by: &User, owner: &User) -> Result<bool, StoreError> {
+    Ok(match by.role {
+        Role::Admin => true,
+        Role::Official => by.commune.is_some() && by.commune == owner.commune,
+        Role::Leader => {
+            let mine: BTreeSet<HamletId> = store.assignments_of(&by.id)?.into_iter().collect();
+            store.assignments_of(&owner.id)?.iter().any(|h| mine.contains(h))
+        }
+        Role::Volunteer => false,
+    })
+}

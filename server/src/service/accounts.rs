@@ -1,0 +1,293 @@
+//! People's accounts: usernames (never a phone number), passwords (argon2id, at least
+//! `MIN_PASSWORD_CHARS`), creating people, resetting passwords and deactivating, and
+//! the sign-in throttle the web asks before it hashes anything.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use tungnha_client_core::ids::random_base32;
+use tungnha_client_core::rules::text_fault;
+use tungnha_client_core::{CommuneId, Role, UserId};
+
+use crate::records::User;
+use crate::service::ServiceError;
+use crate::service::audit::audit;
+use crate::service::error::{Field, invalid};
+use crate::store::{Session, Store};
+
+/// The fewest characters a password may have.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Checks a username: 2–32 of `a–z 0–9 . _ -`, with a letter (so never a phone number).
+pub fn check_username(username: &str) -> Result<UserId, ServiceError> {
+    let ok_chars =
+        username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !(2..=32).contains(&username.len()) || !ok_chars || !username.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Err(invalid(
+            Field::Username,
+            "a username is 2 to 32 of a–z, 0–9, '.', '_' and '-', with at least one letter (never a phone number)",
+        ));
+    }
+    UserId::parse(username).map_err(|e| invalid(Field::Username, e.to_string()))
+}
+
+/// Hashes a password with argon2id.
+pub fn hash_password(password: &str) -> Result<String, ServiceError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(invalid(
+            Field::Password,
+            format!("the password must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+        .map(|h| h.to_string())
+        .map_err(|e| invalid(Field::Password, format!("the password could not be hashed: {e}")))
+}
+
+/// Creates a user; with no password, one who cannot sign in on the web.
+pub fn user_add(
+    store: &dyn Store,
+    by: &str,
+    username: &str,
+    role: Role,
+    commune: Option<&str>,
+    name: Option<&str>,
+    password: Option<&str>,
+) -> Result<User, ServiceError> {
+    let id = check_username(username)?;
+    if store.user(&id)?.is_some() {
+        return Err(invalid(Field::Username, format!("user {id} exists already")));
+    }
+    let commune = match commune {
+        Some(c) => {
+            let c = CommuneId::parse(c).map_err(|e| invalid(Field::Commune, e.to_string()))?;
+            store
+                .commune(&c)?
+                .ok_or_else(|| invalid(Field::Commune, format!("commune {c} does not exist")))?;
+            Some(c)
+        }
+        None if role == Role::Admin => None,
+        None => {
+            return Err(invalid(
+                Field::Commune,
+                "volunteers, leaders and officials belong to a commune: give --commune",
+            ));
+        }
+    };
+    if role == Role::Admin && commune.is_some() {
+        return Err(invalid(Field::Commune, "an administrator belongs to no commune: leave out --commune"));
+    }
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(username);
+    if let Some(fault) = text_fault(name, true) {
+        return Err(invalid(Field::Name, format!("the name {fault}")));
+    }
+    let user = User {
+        id,
+        name: name.to_owned(),
+        role,
+        commune,
+        // No password: the account only syncs from enrolled devices.
+        password_hash: password.map(hash_password).transpose()?.unwrap_or_else(|| NO_PASSWORD.into()),
+        active: true,
+    };
+    store.put_user(&user)?;
+    audit(store, by, user.commune.as_ref(), "user_add", format!("{} ({})", user.id, user.role))?;
+    Ok(user)
+}
+
+/// The password hash of an account that cannot log in on the web (it only syncs from
+/// enrolled devices). No argon2 output ever equals it.
+pub const NO_PASSWORD: &str = "!";
+
+/// Sets a user's web password; their open web sessions end.
+pub fn set_password(store: &dyn Store, by: &str, user: &UserId, password: &str) -> Result<(), ServiceError> {
+    let mut u =
+        store.user(user)?.ok_or_else(|| invalid(Field::User, format!("user {user} does not exist")))?;
+    u.password_hash = hash_password(password)?;
+    store.put_user(&u)?;
+    store.remove_sessions_of(user)?;
+    audit(store, by, u.commune.as_ref(), "password_reset", user.to_string())
+}
+
+/// Activates or deactivates a user. A deactivated user can neither sign in nor sync,
+/// and their open web sessions end.
+pub fn set_active(store: &dyn Store, by: &str, user: &UserId, active: bool) -> Result<(), ServiceError> {
+    let mut u =
+        store.user(user)?.ok_or_else(|| invalid(Field::User, format!("user {user} does not exist")))?;
+    u.active = active;
+    store.put_user(&u)?;
+    if !active {
+        store.remove_sessions_of(user)?;
+    }
+    audit(store, by, u.commune.as_ref(), if active { "reactivate" } else { "deactivate" }, user.to_string())
+}
+
+// ---- signing in ----
+
+/// Failed sign-ins allowed per username within the window.
+pub const MAX_FAILURES: u32 = 5;
+/// The throttle's window.
+pub const WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Most usernames the throttle tracks at once. Beyond it (a spray of a hundred
+/// thousand names within one window) names it does not track are refused until
+/// windows end: memory stays bounded, at the price of a lockout during such a storm.
+pub const MAX_TRACKED: usize = 100_000;
+/// Password checks run at once: each argon2id check holds ~19 MiB for ~40 ms.
+pub const HASHING_AT_ONCE: usize = 4;
+
+/// Sign-in attempts per username, in memory: a restart forgets them, which costs an
+/// attacker a restart per five guesses. An attempt is reserved (counted as a failure)
+/// *before* its password is checked, so concurrent guesses cannot all slip under the
+/// limit; a success forgets the name's count.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    attempts: Mutex<HashMap<String, (u32, i64)>>,
+    /// Bounds concurrent password hashing.
+    hashing: tokio::sync::Semaphore,
+    /// Password checks run so far (real or stand-in), for tests and metrics.
+    checks: std::sync::atomic::AtomicU64,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            attempts: Mutex::default(),
+            hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
+            checks: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
+
+impl LoginThrottle {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, i64)>> {
+        self.attempts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reserves one attempt for `username`, or says it must wait.
+    pub fn reserve(&self, username: &str, now: i64) -> bool {
+        let mut map = self.lock();
+        if let Some((n, since)) = map.get_mut(username) {
+            if now - *since >= WINDOW_MS {
+                *n = 0;
+                *since = now;
+            }
+            if *n >= MAX_FAILURES {
+                return false;
+            }
+            *n += 1;
+            return true;
+        }
+        if map.len() >= MAX_TRACKED {
+            // Forget ended windows only when full, so an attempt costs O(1) usually.
+            map.retain(|_, (_, since)| now - *since < WINDOW_MS);
+            if map.len() >= MAX_TRACKED {
+                return false;
+            }
+        }
+        map.insert(username.to_owned(), (1, now));
+        true
+    }
+
+    /// Forgets the attempts of a username after a successful sign-in.
+    pub fn succeeded(&self, username: &str) {
+        self.lock().remove(username);
+    }
+
+    /// How many usernames are tracked.
+    pub fn tracked(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// The turns of password checking (`HASHING_AT_ONCE` at once).
+    pub fn hashing(&self) -> &tokio::sync::Semaphore {
+        &self.hashing
+    }
+
+    /// How many passwords have been checked against a hash.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// A hash of a random password, made once with the same parameters as real ones.
+fn stand_in_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(&random_base32(24)).unwrap_or_default())
+}
+
+/// Whether a password matches a parsed argon2 hash.
+fn password_matches(hash: &PasswordHash<'_>, password: &str) -> bool {
+    argon2::Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+}
+
+/// Checks a password for a username: the user, if it is theirs and they are active.
+/// Unknown, deactivated and password-less accounts are checked against a stand-in
+/// hash, so that every answer takes as long as a real check. Callers reserve an
+/// attempt with the throttle first and hold a hashing turn.
+pub fn check_password(
+    store: &dyn Store,
+    throttle: &LoginThrottle,
+    username: &str,
+    password: &str,
+) -> Result<Option<User>, ServiceError> {
+    throttle.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let user = UserId::parse(username).ok().map(|id| store.user(&id)).transpose()?.flatten();
+    let real = user.as_ref().filter(|u| u.active).and_then(|u| PasswordHash::new(&u.password_hash).ok());
+    let matches = match &real {
+        Some(hash) => password_matches(hash, password),
+        None => {
+            let _ = PasswordHash::new(stand_in_hash()).map(|h| password_matches(&h, password));
+            false
+        }
+    };
+    Ok(user.filter(|_| matches))
+}
+
+/// The session behind a token and its user, if the session has not ended and the
+/// user is still active.
+pub fn signed_in(store: &dyn Store, token: &str, now: i64) -> Result<Option<(Session, User)>, ServiceError> {
+    let Some(session) = store.session(token, now)? else { return Ok(None) };
+    Ok(store.user(&session.user)?.filter(|u| u.active).map(|user| (session, user)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_attempts_close_the_window_for_that_name_only() {
+        let t = LoginThrottle::default();
+        for i in 0..MAX_FAILURES {
+            assert!(t.reserve("lan", 1000 + i64::from(i)));
+        }
+        assert!(!t.reserve("lan", 2000));
+        assert!(t.reserve("bao", 2000));
+        assert!(t.reserve("lan", 1000 + WINDOW_MS));
+        t.succeeded("lan");
+        assert!(t.reserve("lan", 2000));
+    }
+
+    #[test]
+    fn the_throttle_tracks_a_bounded_number_of_names() {
+        let t = LoginThrottle::default();
+        for i in 0..MAX_TRACKED {
+            assert!(t.reserve(&format!("u{i}"), 1000));
+        }
+        assert!(!t.reserve("one-too-many", 1000), "a full throttle refuses names it does not track");
+        assert!(t.reserve("u7", 1001), "tracked names go on being counted");
+        assert_eq!(t.tracked(), MAX_TRACKED);
+        assert!(t.reserve("later", 1000 + WINDOW_MS), "ended windows make room");
+        assert_eq!(t.tracked(), 1);
+    }
+
+    #[test]
+    fn accounts_without_a_password_never_sign_in() {
+        assert!(PasswordHash::new(NO_PASSWORD).is_err());
+        let hash = hash_password("mật khẩu dài").expect("hash");
+        let hash = PasswordHash::new(&hash).expect("parses");
+        assert!(password_matches(&hash, "mật khẩu dài"));
+        assert!(!password_matches(&hash, "mật khẩu dai"));
+    }
+}

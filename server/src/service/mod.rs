@@ -1,0 +1,28 @@
+//! What the server does, in the domain's words, with no HTTP and no storage engine:
+//! every operation takes the `AppState` (or only the `Store`), asks `access` whether
+//! the principal may, and returns a `ServiceError` that keeps its cause.
+//!
+//! - `access`: who may see or change what, answered in one place.
+//! - `sync`: a device's sync, and writes made on the web into a live log.
+//! - `accounts`: people, passwords, activation, sign-in throttling.
+//! - `organisation`: communes, hamlets, assignments, targets, the catalogue.
+//! - `imports`: CSV imports (all or nothing) and offline rewrites of a log.
+//! - `enrolment`: enrolment codes, enrolling a device, revoking one.
+//! - `review`: a leader's review of households listed in the field.
+//! - `reports`: figures for dashboards, exports and the API.
+//! - `audit`, `verify`, `demo`.
+
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod demo;
+pub mod enrolment;
+pub mod error;
+pub mod imports;
+pub mod organisation;
+pub mod reports;
+pub mod review;
+pub mod sync;
+pub mod verify;
+
+pub use error::{Invalid, ServiceError};

@@ -1,0 +1,328 @@
+//! Storage: the `Store` trait, in the domain's terms, and its engines.
+//!
+//! Everything the server keeps durably goes through `Store`: the records it owns
+//! (communes, hamlets, people, assignments, devices, enrolment codes, sessions, the
+//! audit log), each hamlet log, its materialised coverage and day series, and the
+//! per-(device, hamlet) sync states. An engine owns how a hamlet log is laid out (chunk
+//! numbering, when to compact into one snapshot) and keeps the indexes its scoped
+//! queries need (a hamlet's people, a commune's people, a person's devices, a commune's
+//! audit events by time); callers never see either. Every method is blocking: async
+//! callers run them on a blocking thread.
+//!
+//! `sled` is the embedded default (`open`). A second engine implements the same trait
+//! and passes the same tests; nothing above this module names an engine.
+//!
+//! The guarantees every engine gives: `commit_sync` and `commit_review` are one
+//! transaction each, durable before they return, and a refused one writes nothing; a
+//! device record changes one field at a time (`revoke_device`, the `last_sync_at` of
+//! `commit_sync`), so a revocation and a sync finishing together cannot undo each other.
+
+mod sled;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tungnha_client_core::{
+    ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, UserId,
+};
+
+use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, User};
+
+/// What can go wrong with storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process (a running server) holds the data directory.
+    #[error(
+        "the data directory {0} is in use by another process (is the server running on it?); stop it first"
+    )]
+    InUse(String),
+    /// The engine failed (disk, I/O); the cause is kept.
+    #[error("storage failed: {0}")]
+    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored record does not read.
+    #[error("a stored {what} record is damaged: {reason}")]
+    Damaged {
+        /// Which kind of record.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A sync would list more households than the user may list in a day: checked
+    /// inside the sync's transaction, so two phones of one person cannot both slip
+    /// under the allowance.
+    #[error("you have listed {already} households today; at most {limit} a day may be added in the field")]
+    TooManyListed {
+        /// Listed already today.
+        already: u64,
+        /// The day's allowance.
+        limit: u64,
+    },
+}
+
+/// SHA-256 of a secret, hex. Tokens, session tokens and enrolment codes are stored
+/// only this way, by every engine.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// What one device last told the server about one hamlet log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// The device's heads, hex.
+    pub heads: Vec<String>,
+    /// When, ms since epoch.
+    pub at: i64,
+}
+
+/// A signed-in web session, stored under the hash of its cookie's token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Who.
+    pub user: UserId,
+    /// The token every state-changing form must carry.
+    pub csrf: String,
+    /// When it ends, ms since epoch.
+    pub expires_at: i64,
+}
+
+/// A household listed in the field that a leader or official confirmed as real.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    /// Who confirmed it.
+    pub by: UserId,
+    /// When, ms since epoch.
+    pub at: i64,
+}
+
+/// One day of one hamlet: visits, and households first covered that day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayFigures {
+    /// Non-voided visits.
+    pub visits: u64,
+    /// Households whose first covering visit was that day.
+    pub covered: u64,
+}
+
+/// One hamlet log's new state, to be written with its coverage.
+#[derive(Debug)]
+pub struct LogWrite<'a> {
+    /// The hamlet.
+    pub hamlet: &'a HamletId,
+    /// The log as it now is.
+    pub log: &'a HamletLog,
+    /// `Some`: the raw changes a merge added to the stored log, as they arrived (the
+    /// engine appends them, or compacts the log into one snapshot when it has gathered
+    /// enough pieces). `None`: the log was rewritten whole (an import, the demo), and
+    /// replaces what is stored.
+    pub changes: Option<Vec<u8>>,
+    /// The hamlet's coverage after.
+    pub coverage: Coverage,
+    /// Its coverage before, when known (a sync's ledger); otherwise the engine reads
+    /// the stored days to find what changed.
+    pub before: Option<Coverage>,
+}
+
+/// Households one user's sync lists, charged against their day's allowance in the
+/// sync's own transaction.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// Who listed them.
+    pub user: UserId,
+    /// The day they arrived, `YYYY-MM-DD`.
+    pub day: String,
+    /// How many this sync lists.
+    pub count: u64,
+    /// The most the user may list that day.
+    pub limit: u64,
+}
+
+/// The durable part of one sync.
+#[derive(Debug)]
+pub struct SyncCommit<'a> {
+    /// The logs that moved.
+    pub logs: &'a [LogWrite<'a>],
+    /// The device that synced (its `last_sync_at` becomes `now`).
+    pub device: &'a DeviceId,
+    /// The heads the device announced, per hamlet.
+    pub states: &'a [(HamletId, Vec<ChangeHash>)],
+    /// Households it listed, if any.
+    pub listing: Option<&'a Listing>,
+    /// When.
+    pub now: i64,
+}
+
+/// A leader's or official's review of one hamlet's field-added households.
+#[derive(Debug)]
+pub struct ReviewCommit<'a> {
+    /// The hamlet.
+    pub hamlet: &'a HamletId,
+    /// Households confirmed.
+    pub confirmed: &'a [HouseholdId],
+    /// Who confirmed them, when.
+    pub review: &'a Review,
+    /// The log write retiring others (judged already), if any.
+    pub log: Option<&'a LogWrite<'a>>,
+    /// The audit event.
+    pub event: &'a AuditEvent,
+}
+
+/// The server's durable state, in the domain's terms.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Whether nothing has been set up yet.
+    fn is_empty(&self) -> Result<bool, StoreError>;
+
+    // ---- communes and hamlets ----
+
+    /// A commune by id.
+    fn commune(&self, id: &CommuneId) -> Result<Option<Commune>, StoreError>;
+    /// Creates or replaces a commune.
+    fn put_commune(&self, c: &Commune) -> Result<(), StoreError>;
+    /// Every commune.
+    fn all_communes(&self) -> Result<Vec<Commune>, StoreError>;
+    /// A hamlet by id.
+    fn hamlet(&self, id: &HamletId) -> Result<Option<Hamlet>, StoreError>;
+    /// Every hamlet of a commune.
+    fn hamlets_of(&self, commune: &CommuneId) -> Result<Vec<Hamlet>, StoreError>;
+    /// Every hamlet.
+    fn all_hamlets(&self) -> Result<Vec<Hamlet>, StoreError>;
+    /// Creates or replaces hamlets in one durable write; a new one gets its genesis
+    /// log and empty coverage.
+    fn put_hamlets(&self, hamlets: &[Hamlet]) -> Result<(), StoreError>;
+
+    // ---- people and assignments ----
+
+    /// A user by id.
+    fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+    /// Creates or replaces a user.
+    fn put_user(&self, u: &User) -> Result<(), StoreError> {
+        self.put_users(std::slice::from_ref(u))
+    }
+    /// Creates or replaces users in one durable write.
+    fn put_users(&self, users: &[User]) -> Result<(), StoreError>;
+    /// The people of a commune (its officials, leaders and volunteers).
+    fn users_of(&self, commune: &CommuneId) -> Result<Vec<User>, StoreError>;
+    /// Every user.
+    fn all_users(&self) -> Result<Vec<User>, StoreError>;
+    /// Assigns a user to a hamlet (idempotent).
+    fn assign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), StoreError>;
+    /// Removes an assignment (idempotent).
+    fn unassign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), StoreError>;
+    /// The hamlets a user is assigned to.
+    fn assignments_of(&self, user: &UserId) -> Result<Vec<HamletId>, StoreError>;
+    /// The people assigned to a hamlet.
+    fn people_of(&self, hamlet: &HamletId) -> Result<Vec<UserId>, StoreError>;
+
+    // ---- enrolment and devices ----
+
+    /// Stores a fresh enrolment code (by its hash).
+    fn put_enrol_code(&self, code: &str, record: &EnrolCode) -> Result<(), StoreError>;
+    /// Takes an enrolment code: returns it and removes it, atomically, so it works once.
+    fn take_enrol_code(&self, code: &str) -> Result<Option<EnrolCode>, StoreError>;
+    /// Records a newly enrolled device, its token hash and its actor, in one write.
+    fn put_new_device(&self, d: &Device) -> Result<(), StoreError>;
+    /// Whether an actor id has been given out already.
+    fn actor_taken(&self, actor_hex: &str) -> Result<bool, StoreError>;
+    /// Revokes a device (once: a second revocation keeps the first time and window).
+    fn revoke_device(
+        &self,
+        id: &DeviceId,
+        now: i64,
+        final_upload_until: Option<i64>,
+    ) -> Result<Option<Device>, StoreError>;
+    /// A device by id.
+    fn device(&self, id: &DeviceId) -> Result<Option<Device>, StoreError>;
+    /// The device holding a token, if any.
+    fn device_by_token(&self, token: &str) -> Result<Option<Device>, StoreError>;
+    /// The devices of a person.
+    fn devices_of(&self, user: &UserId) -> Result<Vec<Device>, StoreError>;
+    /// Every device.
+    fn all_devices(&self) -> Result<Vec<Device>, StoreError>;
+
+    // ---- web sessions ----
+
+    /// Stores a session under the hash of its token.
+    fn put_session(&self, token: &str, session: &Session) -> Result<(), StoreError>;
+    /// The session of a token, if it exists and has not expired by `now`.
+    fn session(&self, token: &str, now: i64) -> Result<Option<Session>, StoreError>;
+    /// Ends a session.
+    fn remove_session(&self, token: &str) -> Result<(), StoreError>;
+    /// Ends every session of a user (deactivation, password reset).
+    fn remove_sessions_of(&self, user: &UserId) -> Result<(), StoreError>;
+
+    // ---- audit ----
+
+    /// Appends to the audit log.
+    fn audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// The audit log, newest first, at most `limit` entries.
+    fn audit_events(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+    /// The events concerning one commune, newest first, at most `limit`.
+    fn audit_events_of(&self, commune: &CommuneId, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+
+    // ---- hamlet logs, coverage, sync states ----
+
+    /// Loads a hamlet's log.
+    fn load_log(&self, hamlet: &HamletId) -> Result<Option<HamletLog>, StoreError>;
+    /// The durable part of one sync: the merged logs, their coverage, the device's sync
+    /// states and its `last_sync_at`, and the households it listed, in one transaction,
+    /// durable before returning. Only then may the server answer.
+    fn commit_sync(&self, commit: &SyncCommit<'_>) -> Result<(), StoreError>;
+    /// A review in one durable write: households confirmed, the log write, the audit
+    /// event.
+    fn commit_review(&self, commit: &ReviewCommit<'_>) -> Result<(), StoreError>;
+    /// Writes one hamlet log and its coverage outside a sync (imports, the demo).
+    fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError>;
+    /// The stored coverage of a hamlet, with its day series.
+    fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, StoreError>;
+    /// A hamlet's stored figures without the day series: what a dashboard row needs.
+    fn coverage_headline(&self, hamlet: &HamletId) -> Result<Coverage, StoreError>;
+    /// The last day a hamlet had a visit.
+    fn last_visit_day(&self, hamlet: &HamletId) -> Result<Option<String>, StoreError>;
+    /// A hamlet's days from `from` on ("YYYY-MM-DD", inclusive), oldest first.
+    fn coverage_days_from(
+        &self,
+        hamlet: &HamletId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError>;
+    /// Households `user` listed through sync on `day`.
+    fn listed(&self, user: &UserId, day: &str) -> Result<u64, StoreError>;
+    /// Households of `hamlet` listed in the field and confirmed since, with who did.
+    fn reviewed(&self, hamlet: &HamletId) -> Result<BTreeMap<HouseholdId, Review>, StoreError>;
+}
+
+/// Opens (or creates) the embedded store in `dir`, refusing clearly if another process
+/// holds it.
+pub fn open(dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(sled::SledStore::open(dir)?))
+}
+
+/// A coverage's day series, by day.
+fn days_of(c: &Coverage) -> BTreeMap<&str, DayFigures> {
+    let mut days: BTreeMap<&str, DayFigures> = BTreeMap::new();
+    for (d, n) in &c.per_day {
+        days.entry(d).or_default().visits = *n;
+    }
+    for (d, n) in &c.covered_per_day {
+        days.entry(d).or_default().covered = *n;
+    }
+    days
+}
+
+/// The day records to write (or remove, `None`) to go from `before` to `after`.
+pub fn day_changes(before: &Coverage, after: &Coverage) -> Vec<(String, Option<DayFigures>)> {
+    let (old, new) = (days_of(before), days_of(after));
+    let mut out: Vec<(String, Option<DayFigures>)> = new
+        .iter()
+        .filter(|(d, f)| old.get(*d) != Some(f))
+        .map(|(d, f)| ((*d).to_owned(), Some(*f)))
+        .collect();
+    out.extend(old.keys().filter(|d| !new.contains_key(*d)).map(|d| ((*d).to_owned(), None)));
+    out
+}
+
+/// A coverage without its day series: what a hamlet's headline record keeps.
+fn headline(c: &Coverage) -> Coverage {
+    Coverage { per_day: Default::default(), covered_per_day: Default::default(), ..c.clone() }
+}

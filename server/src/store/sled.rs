@@ -1,0 +1,942 @@
+//! The embedded engine: `Store` on sled, in one data directory.
+//!
+//! Trees: `communes`, `hamlets`, `users` (JSON by id); `assignments` (`user 0 hamlet`)
+//! and its reverse `hamlet_users` (`hamlet 0 user`); `commune_users` (`commune 0
+//! user`); `devices` (JSON by id), `user_devices` (`user 0 device`), `device_tokens`
+//! (token hash → device id), `actors` (actor hex → device id); `enrol_codes` (code
+//! hash → JSON); `audit` (u64 BE, in the order written → JSON) and `commune_audit`
+//! (`commune 0 u64 BE` → nothing); `logs` (`hamlet 0 seq` → a snapshot at seq 0 or
+//! raw changes after, compacted into one snapshot once a log has `COMPACT_AFTER`
+//! chunks); `coverage` (hamlet → JSON of the headline figures) and `coverage_days`
+//! (`hamlet 0 day` → that day's figures), kept apart so a dashboard reads a hamlet's
+//! figures and only the days it draws; `sync_states` (`device 0 hamlet` → JSON);
+//! `sessions` (session-token hash → JSON); `listed` (`user 0 day` → households listed
+//! through sync that day, u64 BE); `reviewed` (`hamlet 0 household` → JSON); `meta`
+//! (`index_version`: the indexes above were built from their records).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use tungnha_client_core::{CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, UserId};
+
+use super::{
+    DayFigures, LogWrite, Review, ReviewCommit, Session, Store, StoreError, SyncCommit, SyncState,
+    day_changes, days_of, headline, secret_hash,
+};
+use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, User};
+
+/// sled's page cache, in bytes.
+pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Chunks a log may gather before a write compacts it into one snapshot.
+pub const COMPACT_AFTER: u64 = 256;
+
+/// The version of the indexes `open` builds from their records.
+const INDEX_VERSION: u64 = 1;
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Engine(Box::new(e))
+    }
+}
+
+fn pair(a: &str, b: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(a.len() + b.len() + 1);
+    k.extend_from_slice(a.as_bytes());
+    k.push(0);
+    k.extend_from_slice(b.as_bytes());
+    k
+}
+
+fn prefix(a: &str) -> Vec<u8> {
+    pair(a, "")
+}
+
+fn chunk_key(hamlet: &HamletId, seq: u64) -> Vec<u8> {
+    let mut k = prefix(hamlet.as_str());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn commune_audit_key(commune: &CommuneId, id: u64) -> Vec<u8> {
+    let mut k = prefix(commune.as_str());
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// The part of a key after `prefix`, as an id.
+fn suffix_id<T>(key: &[u8], prefix: &[u8], parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    key.get(prefix.len()..).and_then(|s| std::str::from_utf8(s).ok()).and_then(parse)
+}
+
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Our records serialize infallibly (no maps with non-string keys, no floats NaN).
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn parse<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Damaged { what, reason: e.to_string() })
+}
+
+/// How one log write lands in the `logs` tree.
+enum Content {
+    /// These raw changes as chunk `seq`.
+    Append { seq: u64, bytes: Vec<u8> },
+    /// One snapshot replacing every chunk; `remove` lists the others.
+    Snapshot { bytes: Vec<u8>, remove: Vec<u64> },
+}
+
+/// A log write made ready outside the transaction: where its bytes go and which day
+/// records change.
+struct Prepared<'a> {
+    w: &'a LogWrite<'a>,
+    content: Content,
+    days: Vec<(String, Option<DayFigures>)>,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
+
+fn tx_error(e: TransactionError<()>) -> StoreError {
+    match e {
+        TransactionError::Storage(e) => e.into(),
+        TransactionError::Abort(()) => StoreError::Engine("transaction aborted".into()),
+    }
+}
+
+/// The server's sled database.
+#[derive(Debug, Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    communes: sled::Tree,
+    hamlets: sled::Tree,
+    users: sled::Tree,
+    commune_users: sled::Tree,
+    assignments: sled::Tree,
+    hamlet_users: sled::Tree,
+    devices: sled::Tree,
+    user_devices: sled::Tree,
+    device_tokens: sled::Tree,
+    actors: sled::Tree,
+    enrol_codes: sled::Tree,
+    audit: sled::Tree,
+    commune_audit: sled::Tree,
+    logs: sled::Tree,
+    coverage: sled::Tree,
+    coverage_days: sled::Tree,
+    sync_states: sled::Tree,
+    sessions: sled::Tree,
+    /// Households each user listed through sync, per Asia/Ho_Chi_Minh day of receipt.
+    listed: sled::Tree,
+    /// Households listed in the field that a leader or official confirmed.
+    reviewed: sled::Tree,
+    meta: sled::Tree,
+}
+
+impl SledStore {
+    /// Opens (or creates) the database in `dir`, refusing clearly if another process
+    /// holds it.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        // sled's page cache defaults to 1 GiB; a province's server lives in far less,
+        // and hamlet logs have their own cache above this one.
+        let db = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES).open().map_err(|e| match e {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) =>
+            {
+                StoreError::InUse(dir.display().to_string())
+            }
+            sled::Error::Io(io) if io.to_string().contains("lock") => {
+                StoreError::InUse(dir.display().to_string())
+            }
+            other => other.into(),
+        })?;
+        let this = Self {
+            communes: db.open_tree("communes")?,
+            hamlets: db.open_tree("hamlets")?,
+            users: db.open_tree("users")?,
+            commune_users: db.open_tree("commune_users")?,
+            assignments: db.open_tree("assignments")?,
+            hamlet_users: db.open_tree("hamlet_users")?,
+            devices: db.open_tree("devices")?,
+            user_devices: db.open_tree("user_devices")?,
+            device_tokens: db.open_tree("device_tokens")?,
+            actors: db.open_tree("actors")?,
+            enrol_codes: db.open_tree("enrol_codes")?,
+            audit: db.open_tree("audit")?,
+            commune_audit: db.open_tree("commune_audit")?,
+            logs: db.open_tree("logs")?,
+            coverage: db.open_tree("coverage")?,
+            coverage_days: db.open_tree("coverage_days")?,
+            sync_states: db.open_tree("sync_states")?,
+            sessions: db.open_tree("sessions")?,
+            listed: db.open_tree("listed")?,
+            reviewed: db.open_tree("reviewed")?,
+            meta: db.open_tree("meta")?,
+            db,
+        };
+        this.split_day_series()?;
+        this.build_indexes()?;
+        Ok(this)
+    }
+
+    /// Data written before the day series were kept apart holds them inside each
+    /// hamlet's coverage record: move them to `coverage_days`, once.
+    fn split_day_series(&self) -> Result<(), StoreError> {
+        if !self.coverage_days.is_empty() {
+            return Ok(());
+        }
+        for item in self.coverage.iter() {
+            let (k, v) = item?;
+            let c: Coverage = parse("coverage", &v)?;
+            if c.per_day.is_empty() && c.covered_per_day.is_empty() {
+                continue;
+            }
+            let Some(hamlet) = std::str::from_utf8(&k).ok().and_then(|h| HamletId::parse(h).ok()) else {
+                continue;
+            };
+            for (day, f) in days_of(&c) {
+                self.coverage_days.insert(pair(hamlet.as_str(), day), json(&f))?;
+            }
+            self.coverage.insert(k, json(&headline(&c)))?;
+        }
+        self.flush()
+    }
+
+    /// Data written before the indexes existed: build them from their records, once.
+    fn build_indexes(&self) -> Result<(), StoreError> {
+        let built = self.meta.get("index_version")?.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok());
+        if built.map(u64::from_be_bytes) >= Some(INDEX_VERSION) {
+            return Ok(());
+        }
+        for v in self.users.iter().values() {
+            let u: User = parse("user", &v?)?;
+            if let Some(c) = &u.commune {
+                self.commune_users.insert(pair(c.as_str(), u.id.as_str()), &[])?;
+            }
+        }
+        for k in self.assignments.iter().keys() {
+            let k = k?;
+            if let Some((u, h)) = std::str::from_utf8(&k).ok().and_then(|t| t.split_once('\0')) {
+                self.hamlet_users.insert(pair(h, u), &[])?;
+            }
+        }
+        for v in self.devices.iter().values() {
+            let d: Device = parse("device", &v?)?;
+            self.user_devices.insert(pair(d.user.as_str(), d.id.as_str()), &[])?;
+        }
+        for item in self.audit.iter() {
+            let (k, v) = item?;
+            let e: AuditEvent = parse("audit event", &v)?;
+            if let (Some(c), Ok(id)) = (&e.commune, <[u8; 8]>::try_from(k.as_ref())) {
+                self.commune_audit.insert(commune_audit_key(c, u64::from_be_bytes(id)), &[])?;
+            }
+        }
+        self.meta.insert("index_version", &INDEX_VERSION.to_be_bytes())?;
+        self.flush()
+    }
+
+    /// Waits until everything written is on disk.
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Changes one device record atomically (compare-and-swap), so that a revocation
+    /// and a sync finishing at the same moment cannot undo each other. Returns the
+    /// record as changed. Not flushed: callers flush, once for everything they wrote.
+    fn update_device(
+        &self,
+        id: &DeviceId,
+        change: impl Fn(&mut Device),
+    ) -> Result<Option<Device>, StoreError> {
+        let updated = self.devices.update_and_fetch(id.as_str(), |old| {
+            let old = old?;
+            match serde_json::from_slice::<Device>(old) {
+                Ok(mut d) => {
+                    change(&mut d);
+                    Some(json(&d))
+                }
+                // A record that does not read is left as it is.
+                Err(_) => Some(old.to_vec()),
+            }
+        })?;
+        updated.map(|v| parse("device", &v)).transpose()
+    }
+
+    /// The next free chunk number of a hamlet's log.
+    fn next_chunk(&self, hamlet: &HamletId) -> Result<u64, StoreError> {
+        let p = prefix(hamlet.as_str());
+        Ok(match self.logs.scan_prefix(&p).keys().next_back() {
+            Some(k) => {
+                let k = k?;
+                k.get(p.len()..).and_then(|s| <[u8; 8]>::try_from(s).ok()).map_or(0, u64::from_be_bytes) + 1
+            }
+            None => 0,
+        })
+    }
+
+    /// Where a write's bytes go, and which day records it changes: worked out before
+    /// the transaction (a compaction saves the whole log, which takes a while).
+    fn prepare<'a>(&self, w: &'a LogWrite<'a>) -> Result<Prepared<'a>, StoreError> {
+        let next = self.next_chunk(w.hamlet)?;
+        let content = match &w.changes {
+            Some(bytes) if next > 0 && next < COMPACT_AFTER => {
+                Content::Append { seq: next, bytes: bytes.clone() }
+            }
+            _ => Content::Snapshot { bytes: w.log.save(), remove: (1..next).collect() },
+        };
+        let days = match &w.before {
+            Some(before) => day_changes(before, &w.coverage),
+            None => day_changes(&self.coverage(w.hamlet)?, &w.coverage),
+        };
+        Ok(Prepared { w, content, days })
+    }
+}
+
+fn write_prepared(
+    lt: &TransactionalTree,
+    ct: &TransactionalTree,
+    dt: &TransactionalTree,
+    p: &Prepared<'_>,
+) -> TxResult<()> {
+    let hamlet = p.w.hamlet;
+    match &p.content {
+        Content::Append { seq, bytes } => {
+            lt.insert(chunk_key(hamlet, *seq), bytes.as_slice())?;
+        }
+        Content::Snapshot { bytes, remove } => {
+            for seq in remove {
+                lt.remove(chunk_key(hamlet, *seq))?;
+            }
+            lt.insert(chunk_key(hamlet, 0), bytes.as_slice())?;
+        }
+    }
+    ct.insert(hamlet.as_str(), json(&headline(&p.w.coverage)))?;
+    for (day, figures) in &p.days {
+        let key = pair(hamlet.as_str(), day);
+        match figures {
+            Some(f) => dt.insert(key, json(f))?,
+            None => dt.remove(key)?,
+        };
+    }
+    Ok(())
+}
+
+impl Store for SledStore {
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.communes.is_empty() && self.users.is_empty())
+    }
+
+    // ---- communes and hamlets ----
+
+    fn commune(&self, id: &CommuneId) -> Result<Option<Commune>, StoreError> {
+        self.communes.get(id.as_str())?.map(|v| parse("commune", &v)).transpose()
+    }
+
+    fn put_commune(&self, c: &Commune) -> Result<(), StoreError> {
+        self.communes.insert(c.id.as_str(), json(c))?;
+        self.flush()
+    }
+
+    fn all_communes(&self) -> Result<Vec<Commune>, StoreError> {
+        self.communes.iter().values().map(|v| parse("commune", &v?)).collect()
+    }
+
+    fn hamlet(&self, id: &HamletId) -> Result<Option<Hamlet>, StoreError> {
+        self.hamlets.get(id.as_str())?.map(|v| parse("hamlet", &v)).transpose()
+    }
+
+    fn hamlets_of(&self, commune: &CommuneId) -> Result<Vec<Hamlet>, StoreError> {
+        let prefix = format!("{}.", commune.as_str());
+        self.hamlets.scan_prefix(prefix.as_bytes()).values().map(|v| parse("hamlet", &v?)).collect()
+    }
+
+    fn all_hamlets(&self) -> Result<Vec<Hamlet>, StoreError> {
+        self.hamlets.iter().values().map(|v| parse("hamlet", &v?)).collect()
+    }
+
+    fn put_hamlets(&self, hamlets: &[Hamlet]) -> Result<(), StoreError> {
+        let rows: Vec<(Hamlet, Option<Vec<u8>>)> = hamlets
+            .iter()
+            .map(|h| {
+                let fresh = !self.logs.contains_key(chunk_key(&h.id, 0)).unwrap_or(false);
+                (h.clone(), fresh.then(|| HamletLog::genesis(&h.id).save()))
+            })
+            .collect();
+        (&self.hamlets, &self.logs, &self.coverage)
+            .transaction(|(ht, lt, ct)| {
+                for (h, genesis) in &rows {
+                    ht.insert(h.id.as_str(), json(h))?;
+                    if let Some(bytes) = genesis {
+                        lt.insert(chunk_key(&h.id, 0), bytes.as_slice())?;
+                        ct.insert(h.id.as_str(), json(&Coverage::default()))?;
+                    }
+                }
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    // ---- people and assignments ----
+
+    fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        self.users.get(id.as_str())?.map(|v| parse("user", &v)).transpose()
+    }
+
+    fn put_users(&self, users: &[User]) -> Result<(), StoreError> {
+        (&self.users, &self.commune_users)
+            .transaction(|(ut, ct)| {
+                for u in users {
+                    let old = ut.insert(u.id.as_str(), json(u))?;
+                    let old_commune =
+                        old.and_then(|v| serde_json::from_slice::<User>(&v).ok()).and_then(|o| o.commune);
+                    if let Some(c) = old_commune.filter(|c| Some(c) != u.commune.as_ref()) {
+                        ct.remove(pair(c.as_str(), u.id.as_str()))?;
+                    }
+                    if let Some(c) = &u.commune {
+                        ct.insert(pair(c.as_str(), u.id.as_str()), &[])?;
+                    }
+                }
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn users_of(&self, commune: &CommuneId) -> Result<Vec<User>, StoreError> {
+        let p = prefix(commune.as_str());
+        let mut out = Vec::new();
+        for k in self.commune_users.scan_prefix(&p).keys() {
+            let k = k?;
+            let Some(id) = suffix_id(&k, &p, |s| UserId::parse(s).ok()) else { continue };
+            // The index follows the record; a record that moved away is not listed.
+            if let Some(u) = self.user(&id)?.filter(|u| u.commune.as_ref() == Some(commune)) {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    fn all_users(&self) -> Result<Vec<User>, StoreError> {
+        self.users.iter().values().map(|v| parse("user", &v?)).collect()
+    }
+
+    fn assign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), StoreError> {
+        (&self.assignments, &self.hamlet_users)
+            .transaction(|(at, ht)| {
+                at.insert(pair(user.as_str(), hamlet.as_str()), &[])?;
+                ht.insert(pair(hamlet.as_str(), user.as_str()), &[])?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn unassign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), StoreError> {
+        (&self.assignments, &self.hamlet_users)
+            .transaction(|(at, ht)| {
+                at.remove(pair(user.as_str(), hamlet.as_str()))?;
+                ht.remove(pair(hamlet.as_str(), user.as_str()))?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn assignments_of(&self, user: &UserId) -> Result<Vec<HamletId>, StoreError> {
+        let p = prefix(user.as_str());
+        let mut out = Vec::new();
+        for k in self.assignments.scan_prefix(&p).keys() {
+            out.extend(suffix_id(&k?, &p, |s| HamletId::parse(s).ok()));
+        }
+        Ok(out)
+    }
+
+    fn people_of(&self, hamlet: &HamletId) -> Result<Vec<UserId>, StoreError> {
+        let p = prefix(hamlet.as_str());
+        let mut out = Vec::new();
+        for k in self.hamlet_users.scan_prefix(&p).keys() {
+            out.extend(suffix_id(&k?, &p, |s| UserId::parse(s).ok()));
+        }
+        Ok(out)
+    }
+
+    // ---- enrolment and devices ----
+
+    fn put_enrol_code(&self, code: &str, record: &EnrolCode) -> Result<(), StoreError> {
+        self.enrol_codes.insert(secret_hash(code), json(record))?;
+        self.flush()
+    }
+
+    fn take_enrol_code(&self, code: &str) -> Result<Option<EnrolCode>, StoreError> {
+        self.enrol_codes.remove(secret_hash(code))?.map(|v| parse("enrolment code", &v)).transpose()
+    }
+
+    fn put_new_device(&self, d: &Device) -> Result<(), StoreError> {
+        (&self.devices, &self.device_tokens, &self.actors, &self.user_devices)
+            .transaction(|(dt, tt, at, ut)| {
+                dt.insert(d.id.as_str(), json(d))?;
+                tt.insert(d.token_hash.as_str(), d.id.as_str())?;
+                at.insert(d.actor.as_str(), d.id.as_str())?;
+                ut.insert(pair(d.user.as_str(), d.id.as_str()), &[])?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn actor_taken(&self, actor_hex: &str) -> Result<bool, StoreError> {
+        Ok(self.actors.contains_key(actor_hex)?)
+    }
+
+    fn revoke_device(
+        &self,
+        id: &DeviceId,
+        now: i64,
+        final_upload_until: Option<i64>,
+    ) -> Result<Option<Device>, StoreError> {
+        let revoked = self.update_device(id, |d| {
+            if d.revoked_at.is_none() {
+                d.revoked_at = Some(now);
+                d.final_upload_until = final_upload_until;
+            }
+        })?;
+        self.flush()?;
+        Ok(revoked)
+    }
+
+    fn device(&self, id: &DeviceId) -> Result<Option<Device>, StoreError> {
+        self.devices.get(id.as_str())?.map(|v| parse("device", &v)).transpose()
+    }
+
+    fn device_by_token(&self, token: &str) -> Result<Option<Device>, StoreError> {
+        let Some(id) = self.device_tokens.get(secret_hash(token))? else { return Ok(None) };
+        let Some(id) = std::str::from_utf8(&id).ok().and_then(|s| DeviceId::parse(s).ok()) else {
+            return Ok(None);
+        };
+        self.device(&id)
+    }
+
+    fn devices_of(&self, user: &UserId) -> Result<Vec<Device>, StoreError> {
+        let p = prefix(user.as_str());
+        let mut out = Vec::new();
+        for k in self.user_devices.scan_prefix(&p).keys() {
+            if let Some(id) = suffix_id(&k?, &p, |s| DeviceId::parse(s).ok()) {
+                out.extend(self.device(&id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn all_devices(&self) -> Result<Vec<Device>, StoreError> {
+        self.devices.iter().values().map(|v| parse("device", &v?)).collect()
+    }
+
+    // ---- web sessions ----
+
+    fn put_session(&self, token: &str, session: &Session) -> Result<(), StoreError> {
+        self.sessions.insert(secret_hash(token), json(session))?;
+        self.flush()
+    }
+
+    fn session(&self, token: &str, now: i64) -> Result<Option<Session>, StoreError> {
+        let key = secret_hash(token);
+        let Some(v) = self.sessions.get(&key)? else { return Ok(None) };
+        let session: Session = parse("session", &v)?;
+        if session.expires_at <= now {
+            self.sessions.remove(key)?;
+            return Ok(None);
+        }
+        Ok(Some(session))
+    }
+
+    fn remove_session(&self, token: &str) -> Result<(), StoreError> {
+        self.sessions.remove(secret_hash(token))?;
+        self.flush()
+    }
+
+    fn remove_sessions_of(&self, user: &UserId) -> Result<(), StoreError> {
+        for item in self.sessions.iter() {
+            let (k, v) = item?;
+            if parse::<Session>("session", &v).is_ok_and(|s| &s.user == user) {
+                self.sessions.remove(k)?;
+            }
+        }
+        self.flush()
+    }
+
+    // ---- audit ----
+
+    fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let id = self.db.generate_id()?;
+        (&self.audit, &self.commune_audit)
+            .transaction(|(at, ct)| {
+                at.insert(&id.to_be_bytes(), json(event))?;
+                if let Some(c) = &event.commune {
+                    ct.insert(commune_audit_key(c, id), &[])?;
+                }
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn audit_events(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        self.audit.iter().values().rev().take(limit).map(|v| parse("audit event", &v?)).collect()
+    }
+
+    fn audit_events_of(&self, commune: &CommuneId, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        let p = prefix(commune.as_str());
+        let mut out = Vec::new();
+        for k in self.commune_audit.scan_prefix(&p).keys().rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let k = k?;
+            let Some(id) = k.get(p.len()..).and_then(|s| <[u8; 8]>::try_from(s).ok()) else { continue };
+            if let Some(v) = self.audit.get(id)? {
+                out.push(parse("audit event", &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- hamlet logs, coverage, sync states ----
+
+    fn load_log(&self, hamlet: &HamletId) -> Result<Option<HamletLog>, StoreError> {
+        let chunks: Vec<sled::IVec> =
+            self.logs.scan_prefix(prefix(hamlet.as_str())).values().collect::<Result<_, _>>()?;
+        if chunks.is_empty() {
+            return Ok(None);
+        }
+        let log = HamletLog::load_chunks(chunks.iter().map(|c| c.as_ref()))
+            .map_err(|e| StoreError::Damaged { what: "hamlet log", reason: format!("{hamlet}: {e}") })?;
+        Ok(Some(log))
+    }
+
+    fn commit_sync(&self, c: &SyncCommit<'_>) -> Result<(), StoreError> {
+        let states: Vec<(Vec<u8>, Vec<u8>)> = c
+            .states
+            .iter()
+            .map(|(h, heads)| {
+                let s = SyncState { heads: heads.iter().map(|x| x.to_string()).collect(), at: c.now };
+                (pair(c.device.as_str(), h.as_str()), json(&s))
+            })
+            .collect();
+        let prepared = c.logs.iter().map(|w| self.prepare(w)).collect::<Result<Vec<_>, _>>()?;
+        let over = std::cell::Cell::new(None);
+        let committed = (&self.logs, &self.coverage, &self.coverage_days, &self.sync_states, &self.listed)
+            .transaction(|(lt, ct, dt, st, ls)| {
+                over.set(None);
+                if let Some(l) = c.listing {
+                    let key = pair(l.user.as_str(), &l.day);
+                    let already =
+                        ls.get(&key)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
+                    if already + l.count > l.limit {
+                        over.set(Some(StoreError::TooManyListed { already, limit: l.limit }));
+                        return Err(ConflictableTransactionError::Abort(()));
+                    }
+                    ls.insert(key, &(already + l.count).to_be_bytes())?;
+                }
+                for p in &prepared {
+                    write_prepared(lt, ct, dt, p)?;
+                }
+                for (k, v) in &states {
+                    st.insert(k.as_slice(), v.as_slice())?;
+                }
+                TxResult::Ok(())
+            });
+        if let Some(e) = over.take() {
+            return Err(e);
+        }
+        committed.map_err(tx_error)?;
+        // The record is changed apart, atomically, so a revocation meanwhile stands;
+        // one flush then makes both durable.
+        self.update_device(c.device, |d| {
+            d.last_sync_at = Some(c.now);
+            // A revoked device's final upload is spent.
+            if d.revoked_at.is_some() {
+                d.final_upload_until = None;
+            }
+        })?;
+        self.flush()
+    }
+
+    fn commit_review(&self, c: &ReviewCommit<'_>) -> Result<(), StoreError> {
+        let prepared = c.log.map(|w| self.prepare(w)).transpose()?;
+        let audit_id = self.db.generate_id()?;
+        (&self.logs, &self.coverage, &self.coverage_days, &self.reviewed, &self.audit, &self.commune_audit)
+            .transaction(|(lt, ct, dt, rt, at, cat)| {
+                if let Some(p) = &prepared {
+                    write_prepared(lt, ct, dt, p)?;
+                }
+                for id in c.confirmed {
+                    rt.insert(pair(c.hamlet.as_str(), id.as_str()), json(c.review))?;
+                }
+                at.insert(&audit_id.to_be_bytes(), json(c.event))?;
+                if let Some(commune) = &c.event.commune {
+                    cat.insert(commune_audit_key(commune, audit_id), &[])?;
+                }
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
+        let p = self.prepare(w)?;
+        (&self.logs, &self.coverage, &self.coverage_days)
+            .transaction(|(lt, ct, dt)| write_prepared(lt, ct, dt, &p))
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, StoreError> {
+        let mut c = self.coverage_headline(hamlet)?;
+        let p = prefix(hamlet.as_str());
+        for item in self.coverage_days.scan_prefix(&p) {
+            let (k, v) = item?;
+            let day = String::from_utf8_lossy(&k[p.len()..]).into_owned();
+            let f: DayFigures = parse("coverage day", &v)?;
+            if f.visits > 0 {
+                c.per_day.insert(day.clone(), f.visits);
+            }
+            if f.covered > 0 {
+                c.covered_per_day.insert(day, f.covered);
+            }
+        }
+        Ok(c)
+    }
+
+    fn coverage_headline(&self, hamlet: &HamletId) -> Result<Coverage, StoreError> {
+        Ok(self
+            .coverage
+            .get(hamlet.as_str())?
+            .map(|v| parse("coverage", &v))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    fn last_visit_day(&self, hamlet: &HamletId) -> Result<Option<String>, StoreError> {
+        let p = prefix(hamlet.as_str());
+        for item in self.coverage_days.scan_prefix(&p).rev() {
+            let (k, v) = item?;
+            if parse::<DayFigures>("coverage day", &v)?.visits > 0 {
+                return Ok(Some(String::from_utf8_lossy(&k[p.len()..]).into_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn coverage_days_from(
+        &self,
+        hamlet: &HamletId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        let p = prefix(hamlet.as_str());
+        let start = pair(hamlet.as_str(), from);
+        let mut end = p.clone();
+        end.push(0xff);
+        let mut out = Vec::new();
+        for item in self.coverage_days.range(start..end) {
+            let (k, v) = item?;
+            out.push((String::from_utf8_lossy(&k[p.len()..]).into_owned(), parse("coverage day", &v)?));
+        }
+        Ok(out)
+    }
+
+    fn listed(&self, user: &UserId, day: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .listed
+            .get(pair(user.as_str(), day))?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    fn reviewed(&self, hamlet: &HamletId) -> Result<BTreeMap<HouseholdId, Review>, StoreError> {
+        let p = prefix(hamlet.as_str());
+        let mut out = BTreeMap::new();
+        for item in self.reviewed.scan_prefix(&p) {
+            let (k, v) = item?;
+            let Some(id) = suffix_id(&k, &p, |s| HouseholdId::parse(s).ok()) else { continue };
+            out.insert(id, parse("review", &v)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hamlet_record(id: &str) -> Hamlet {
+        Hamlet {
+            id: HamletId::parse(id).expect("id"),
+            code: id.split('.').nth(1).unwrap_or(id).into(),
+            name: "Thôn".into(),
+            kind: tungnha_client_core::domain::HamletKind::Thon,
+            commune: CommuneId::parse(id.split('.').next().unwrap_or(id)).expect("id"),
+            target_households: 10,
+        }
+    }
+
+    #[test]
+    fn day_series_are_kept_apart_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let record = hamlet_record("x.a");
+        let hamlet = record.id.clone();
+        let log = HamletLog::genesis(&hamlet);
+        let mut c = Coverage { registered: 5, covered: 2, attempted: 3, visits: 3, ..Coverage::default() };
+        c.per_day.insert("2026-11-28".into(), 1);
+        c.per_day.insert("2026-11-29".into(), 2);
+        c.covered_per_day.insert("2026-11-29".into(), 2);
+        let write = |db: &SledStore, coverage: &Coverage, before: Option<Coverage>| {
+            let w = LogWrite {
+                hamlet: &hamlet,
+                log: &log,
+                changes: Some(Vec::new()),
+                coverage: coverage.clone(),
+                before,
+            };
+            db.commit_log(&w).expect("written");
+        };
+        {
+            let db = SledStore::open(dir.path()).expect("open");
+            db.put_hamlets(std::slice::from_ref(&record)).expect("hamlet");
+            write(&db, &c, None);
+            assert_eq!(db.coverage(&hamlet).expect("read"), c);
+            let headline = db.coverage_headline(&hamlet).expect("read");
+            assert!(headline.per_day.is_empty() && headline.covered_per_day.is_empty());
+            assert_eq!(headline.visits, 3);
+            assert_eq!(db.coverage_days_from(&hamlet, "2026-11-29").expect("days").len(), 1);
+            assert_eq!(db.last_visit_day(&hamlet).expect("day").as_deref(), Some("2026-11-29"));
+
+            // The visit of the 28th is voided: that day's record goes.
+            let mut after = c.clone();
+            after.visits = 2;
+            after.per_day.remove("2026-11-28");
+            write(&db, &after, Some(c.clone()));
+            assert_eq!(db.coverage(&hamlet).expect("read"), after);
+            assert_eq!(db.coverage_days_from(&hamlet, "2026-01-01").expect("days").len(), 1);
+
+            // Data from before the split: the whole coverage in one record.
+            db.coverage_days.clear().expect("clear");
+            db.coverage.insert(hamlet.as_str(), json(&c)).expect("legacy record");
+            db.flush().expect("flush");
+        }
+        let db = SledStore::open(dir.path()).expect("reopen");
+        assert_eq!(db.coverage(&hamlet).expect("read"), c, "the day series were moved, not lost");
+        assert!(db.coverage_headline(&hamlet).expect("read").per_day.is_empty());
+    }
+
+    #[test]
+    fn a_log_is_appended_in_chunks_and_compacted_into_one_snapshot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = SledStore::open(dir.path()).expect("open");
+        let record = hamlet_record("x.a");
+        db.put_hamlets(std::slice::from_ref(&record)).expect("hamlet");
+        let mut log = db.load_log(&record.id).expect("load").expect("genesis");
+        let author = crate::service::imports::importer();
+        for n in 0..COMPACT_AFTER + 3 {
+            let before = log.heads();
+            let form =
+                tungnha_client_core::HouseholdForm { label: format!("Số {n}"), ..Default::default() };
+            log.add_household(&author, &form, crate::now_ms()).expect("added");
+            let bytes: Vec<u8> =
+                log.doc().get_changes(&before).iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
+            let w = LogWrite {
+                hamlet: &record.id,
+                log: &log,
+                changes: Some(bytes),
+                coverage: Coverage::compute(&log),
+                before: None,
+            };
+            db.commit_log(&w).expect("written");
+            let chunks = db.next_chunk(&record.id).expect("chunks");
+            assert!((1..=COMPACT_AFTER).contains(&chunks), "chunk numbers stay bounded: {chunks}");
+        }
+        let read = db.load_log(&record.id).expect("load").expect("log");
+        assert_eq!(read.heads(), log.heads(), "every change was kept across the compaction");
+        assert_eq!(db.next_chunk(&record.id).expect("chunks"), 4, "a snapshot and three chunks after it");
+    }
+
+    #[test]
+    fn the_indexes_follow_their_records_and_are_built_for_old_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (c1, c2) = (CommuneId::parse("c1").expect("id"), CommuneId::parse("c2").expect("id"));
+        let user = |id: &str, commune: &CommuneId| User {
+            id: UserId::parse(id).expect("id"),
+            name: id.into(),
+            role: tungnha_client_core::Role::Volunteer,
+            commune: Some(commune.clone()),
+            password_hash: "!".into(),
+            active: true,
+        };
+        let h = HamletId::parse("c1.a").expect("id");
+        let event = |commune: &CommuneId| AuditEvent {
+            at: 1,
+            by: "x".into(),
+            commune: Some(commune.clone()),
+            action: "assign".into(),
+            detail: String::new(),
+        };
+        {
+            let db = SledStore::open(dir.path()).expect("open");
+            db.put_users(&[user("lan", &c1), user("minh", &c1)]).expect("users");
+            db.put_user(&user("minh", &c2)).expect("moved");
+            db.assign(&UserId::parse("lan").expect("id"), &h).expect("assigned");
+            db.audit(&event(&c1)).expect("audit");
+            db.audit(&event(&c2)).expect("audit");
+            let names = |v: Vec<User>| v.into_iter().map(|u| u.id.to_string()).collect::<Vec<_>>();
+            assert_eq!(names(db.users_of(&c1).expect("users")), ["lan"]);
+            assert_eq!(names(db.users_of(&c2).expect("users")), ["minh"]);
+            assert_eq!(db.people_of(&h).expect("people").len(), 1);
+            assert_eq!(db.audit_events_of(&c1, 10).expect("audit").len(), 1);
+            db.unassign(&UserId::parse("lan").expect("id"), &h).expect("unassigned");
+            assert!(db.people_of(&h).expect("people").is_empty());
+            db.assign(&UserId::parse("lan").expect("id"), &h).expect("assigned");
+            // A data directory from before the indexes: only the records.
+            for tree in [&db.commune_users, &db.hamlet_users, &db.commune_audit, &db.meta] {
+                tree.clear().expect("clear");
+            }
+            db.flush().expect("flush");
+        }
+        let db = SledStore::open(dir.path()).expect("reopen");
+        assert_eq!(db.users_of(&c1).expect("users").len(), 1);
+        assert_eq!(db.people_of(&h).expect("people").len(), 1);
+        assert_eq!(db.audit_events_of(&c2, 10).expect("audit").len(), 1);
+    }
+
+    #[test]
+    fn a_sync_finishing_after_a_revocation_does_not_undo_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = SledStore::open(dir.path()).expect("open");
+        let device = Device {
+            id: DeviceId::parse("dev1").expect("id"),
+            user: UserId::parse("lan").expect("id"),
+            name: "phone".into(),
+            actor: "00".repeat(16),
+            token_hash: secret_hash("token"),
+            enrolled_at: 1,
+            revoked_at: None,
+            final_upload_until: None,
+            last_sync_at: None,
+            within: None,
+        };
+        db.put_new_device(&device).expect("stored");
+        assert_eq!(db.devices_of(&device.user).expect("devices").len(), 1);
+        // The sync read the record before the revocation and commits after it.
+        db.revoke_device(&device.id, 5, None).expect("revoked");
+        let commit = SyncCommit { logs: &[], device: &device.id, states: &[], listing: None, now: 7 };
+        db.commit_sync(&commit).expect("committed");
+        let now = db.device(&device.id).expect("read").expect("there");
+        assert_eq!((now.revoked_at, now.last_sync_at), (Some(5), Some(7)));
+        // Revoking again keeps the first time.
+        db.revoke_device(&device.id, 9, None).expect("revoked");
+        assert_eq!(db.device(&device.id).expect("read").expect("there").revoked_at, Some(5));
+    }
+}
