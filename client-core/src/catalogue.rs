@@ -64,6 +64,20 @@ impl Catalogue {
     pub fn has_account_kind(&self, code: &str) -> bool {
         self.account_kinds.iter().any(|e| e.code == code)
     }
+
+    /// A topic's label (the code itself when it is no longer listed).
+    pub fn topic_label(&self, code: &str) -> String {
+        label_in(&self.topics, code)
+    }
+
+    /// An account kind's label (the code itself when it is no longer listed).
+    pub fn account_label(&self, code: &str) -> String {
+        label_in(&self.account_kinds, code)
+    }
+}
+
+fn label_in(entries: &[Entry], code: &str) -> String {
+    entries.iter().find(|e| e.code == code).map_or_else(|| code.to_owned(), |e| e.label.clone())
 }
 
 /// The Vietnamese label of an outcome.

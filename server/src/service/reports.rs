@@ -1,16 +1,24 @@
-//! Figures for people: the commune report and a hamlet's report (API v1, dashboards and
-//! exports read them), from the materialised coverage only, so their cost follows the
-//! number of hamlets and the days drawn, never the number of visits.
+//! What dashboards, exports and the API read, as domain data (pages and files shape it
+//! for people):
+//! - a commune's and a hamlet's figures, from the materialised coverage only, so their
+//!   cost follows the number of hamlets and the days drawn, never the visits;
+//! - periods and day series (the last 30 days, or a chosen period of at most
+//!   `MAX_PERIOD_DAYS`), from each hamlet's day records;
+//! - a hamlet's households with their latest visit, one household's story, and the
+//!   households to visit again, from that hamlet's cached log.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use tungnha_client_core::coverage::{share, to_cover};
-use tungnha_client_core::{CommuneId, Coverage, HamletId, HouseholdId};
+use tungnha_client_core::coverage::{HouseholdStatus, share, to_cover, vn_day};
+use tungnha_client_core::{CommuneId, Coverage, HamletId, HamletLog, Household, HouseholdId, UserId, Visit};
 
 use crate::cache::lock;
 use crate::records::{Hamlet, User};
 use crate::service::{ServiceError, access};
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{DayFigures, Store};
 
 /// One hamlet's figures in the API.
 #[derive(Debug, Serialize, Deserialize)]
@@ -86,13 +94,17 @@ pub struct CommuneFigures {
     pub to_cover: u64,
 }
 
-/// The headline figures of every hamlet of a commune, summed.
-pub fn commune_figures(store: &dyn Store, commune: &CommuneId) -> Result<CommuneFigures, ServiceError> {
+/// The figures of every hamlet of a commune, summed: headline figures only (a
+/// dashboard reads just the days it draws, so its cost follows the number of hamlets,
+/// not the campaign's days), or with every day (`with_days`, for exports).
+pub fn commune_figures(
+    store: &dyn Store,
+    commune: &CommuneId,
+    with_days: bool,
+) -> Result<CommuneFigures, ServiceError> {
     let mut out = CommuneFigures::default();
     for h in store.hamlets_of(commune)? {
-        // Headline figures only: day series are on each hamlet's own report, so the
-        // cost of this follows the number of hamlets, not the campaign's days.
-        let coverage = store.coverage_headline(&h.id)?;
+        let coverage = if with_days { store.coverage(&h.id)? } else { store.coverage_headline(&h.id)? };
         out.totals.absorb(&coverage);
         out.target += h.target_households;
         out.to_cover += to_cover(h.target_households, coverage.registered);
@@ -104,7 +116,7 @@ pub fn commune_figures(store: &dyn Store, commune: &CommuneId) -> Result<Commune
 /// The commune report.
 pub fn commune_report(store: &dyn Store, commune: &CommuneId) -> Result<CommuneReport, ServiceError> {
     let c = store.commune(commune)?.ok_or_else(|| ServiceError::NotFound(format!("commune {commune}")))?;
-    let figures = commune_figures(store, commune)?;
+    let figures = commune_figures(store, commune, false)?;
     Ok(CommuneReport {
         id: c.id,
         name: c.name,
@@ -136,4 +148,269 @@ pub fn hamlet_report(state: &AppState, user: &User, id: &HamletId) -> Result<Ham
         None => Vec::new(),
     };
     Ok(HamletReport { hamlet: HamletCoverage::new(&hamlet, store.coverage(id)?), follow_ups })
+}
+
+// ---- periods and day series ----
+
+/// How many days the dashboards' charts cover.
+pub const CHART_DAYS: usize = 30;
+
+/// Longest period a report covers.
+pub const MAX_PERIOD_DAYS: u64 = 366;
+
+/// A period that cannot be read, or is longer than `MAX_PERIOD_DAYS`, or ends before
+/// it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPeriod;
+
+/// The `n` Asia/Ho_Chi_Minh days ending today, oldest first ("YYYY-MM-DD").
+pub fn last_days(now_ms: i64, n: usize) -> Vec<String> {
+    let today = NaiveDate::parse_from_str(&vn_day(now_ms), "%Y-%m-%d").unwrap_or_default();
+    (0..n)
+        .rev()
+        .filter_map(|back| today.checked_sub_days(chrono::Days::new(back as u64)))
+        .map(|d| d.to_string())
+        .collect()
+}
+
+/// The days of a period asked for ("YYYY-MM-DD" to "YYYY-MM-DD", inclusive): `None`
+/// when none was asked.
+pub fn period_days(from: &str, to: &str) -> Result<Option<Vec<String>>, BadPeriod> {
+    if from.is_empty() && to.is_empty() {
+        return Ok(None);
+    }
+    let day = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| BadPeriod);
+    let (first, last) = (day(from)?, day(to)?);
+    let span = (last - first).num_days();
+    if span < 0 || span as u64 >= MAX_PERIOD_DAYS {
+        return Err(BadPeriod);
+    }
+    Ok(Some(first.iter_days().take(span as usize + 1).map(|d| d.to_string()).collect()))
+}
+
+/// A figure per day, oldest first ("YYYY-MM-DD", n).
+pub type DaySeries = Vec<(String, u64)>;
+
+/// Visits per day over `window`, and households covered by the end of each of its
+/// days, from the days on and after the window's first (`days`, summed over the
+/// hamlets wanted) and the households covered now.
+pub fn series(
+    covered_now: u64,
+    days: &BTreeMap<String, DayFigures>,
+    window: &[String],
+) -> (DaySeries, DaySeries) {
+    let visits = window.iter().map(|d| (d.clone(), days.get(d).map_or(0, |f| f.visits))).collect();
+    let covered = window
+        .iter()
+        .map(|d| {
+            let later: u64 = days
+                .range::<String, _>((std::ops::Bound::Excluded(d), std::ops::Bound::Unbounded))
+                .map(|(_, f)| f.covered)
+                .sum();
+            (d.clone(), covered_now.saturating_sub(later))
+        })
+        .collect();
+    (visits, covered)
+}
+
+/// Visits and households first covered over the days `from` to `to` of a series.
+pub fn sum_days(days: &BTreeMap<String, DayFigures>, from: &str, to: &str) -> (u64, u64) {
+    days.range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Included(to)))
+        .fold((0, 0), |(v, n), (_, f)| (v + f.visits, n + f.covered))
+}
+
+/// A hamlet's days from `from` on, added into `into`.
+pub fn add_days(
+    store: &dyn Store,
+    hamlet: &HamletId,
+    from: &str,
+    into: &mut BTreeMap<String, DayFigures>,
+) -> Result<(), ServiceError> {
+    for (day, f) in store.coverage_days_from(hamlet, from)? {
+        let e = into.entry(day).or_default();
+        e.visits += f.visits;
+        e.covered += f.covered;
+    }
+    Ok(())
+}
+
+/// A hamlet's visits and households first covered over the days of a period.
+pub fn period_figures(
+    store: &dyn Store,
+    hamlet: &HamletId,
+    days: &[String],
+) -> Result<(u64, u64), ServiceError> {
+    let (Some(from), Some(to)) = (days.first(), days.last()) else { return Ok((0, 0)) };
+    let mut series = BTreeMap::new();
+    add_days(store, hamlet, from, &mut series)?;
+    Ok(sum_days(&series, from, to))
+}
+
+// ---- people ----
+
+/// Names of users by id, for people-facing tables (the id when unknown).
+pub fn names<'a>(
+    store: &dyn Store,
+    ids: impl IntoIterator<Item = &'a UserId>,
+) -> Result<BTreeMap<UserId, String>, ServiceError> {
+    let mut out = BTreeMap::new();
+    for id in ids {
+        let name = store.user(id)?.map_or_else(|| id.to_string(), |u| u.name);
+        out.insert(id.clone(), name);
+    }
+    Ok(out)
+}
+
+// ---- households, from a hamlet's log ----
+
+/// The latest visit (not voided) to each household `wanted` picks.
+fn latest_visits(log: &HamletLog, wanted: impl Fn(&HouseholdId) -> bool) -> BTreeMap<HouseholdId, Visit> {
+    let mut last: BTreeMap<HouseholdId, Visit> = BTreeMap::new();
+    for v in log.visits().ok.into_values().filter(|v| !v.voided && wanted(&v.household)) {
+        match last.get(&v.household) {
+            Some(seen) if seen.at >= v.at => {}
+            _ => {
+                last.insert(v.household.clone(), v);
+            }
+        }
+    }
+    last
+}
+
+/// A household of a hamlet's list, with its status and latest visit.
+#[derive(Debug, Clone)]
+pub struct HouseholdRow {
+    /// Its id.
+    pub id: HouseholdId,
+    /// The household.
+    pub household: Household,
+    /// Its status.
+    pub status: HouseholdStatus,
+    /// When it was last visited.
+    pub last_visit: Option<i64>,
+}
+
+/// Every household of a hamlet still on its list, with its status and latest visit,
+/// in id order.
+pub fn households(state: &AppState, hamlet: &HamletId) -> Result<Vec<HouseholdRow>, ServiceError> {
+    let Some(entry) = state.logs.get(state.store(), hamlet)? else { return Ok(Vec::new()) };
+    let doc = lock(&entry);
+    let last = latest_visits(&doc.log, |_| true);
+    Ok(doc
+        .log
+        .households()
+        .ok
+        .into_iter()
+        .filter(|(_, h)| !h.retired)
+        .map(|(id, household)| HouseholdRow {
+            status: doc.ledger.status(&id),
+            last_visit: last.get(&id).map(|v| v.at),
+            id,
+            household,
+        })
+        .collect())
+}
+
+/// One household's story: the household, its status, its visits and those of any
+/// household merged into it (newest first), and the entries it could be merged into.
+#[derive(Debug, Clone)]
+pub struct HouseholdStory {
+    /// The household.
+    pub household: Household,
+    /// Its status.
+    pub status: HouseholdStatus,
+    /// Its visits, newest first.
+    pub visits: Vec<Visit>,
+    /// Other households still listed, by id and label.
+    pub merge_targets: Vec<(HouseholdId, String)>,
+}
+
+/// A household's story, if the hamlet lists it.
+pub fn household_story(
+    state: &AppState,
+    hamlet: &HamletId,
+    id: &HouseholdId,
+) -> Result<Option<HouseholdStory>, ServiceError> {
+    let Some(entry) = state.logs.get(state.store(), hamlet)? else { return Ok(None) };
+    let doc = lock(&entry);
+    let Some(household) = doc.log.household_at(id, None).and_then(Result::ok) else { return Ok(None) };
+    let households = doc.log.households().ok;
+    let counted: BTreeSet<&HouseholdId> = households
+        .iter()
+        .filter(|(_, other)| other.merged_into.as_ref() == Some(id))
+        .map(|(other, _)| other)
+        .chain([id])
+        .collect();
+    let mut visits: Vec<Visit> =
+        doc.log.visits().ok.into_values().filter(|v| counted.contains(&v.household)).collect();
+    visits.sort_by_key(|v| std::cmp::Reverse(v.at));
+    let merge_targets = households
+        .iter()
+        .filter(|(other, h)| *other != id && !h.retired && h.merged_into.is_none())
+        .map(|(other, h)| (other.clone(), h.label.clone()))
+        .collect();
+    Ok(Some(HouseholdStory { household, status: doc.ledger.status(id), visits, merge_targets }))
+}
+
+/// A household to visit again, with its latest visit.
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    /// Its id.
+    pub id: HouseholdId,
+    /// The household.
+    pub household: Household,
+    /// Its latest visit.
+    pub last: Option<Visit>,
+}
+
+/// The households of a hamlet whose latest visit asks for another, in id order.
+pub fn follow_ups(state: &AppState, hamlet: &HamletId) -> Result<Vec<FollowUp>, ServiceError> {
+    let Some(entry) = state.logs.get(state.store(), hamlet)? else { return Ok(Vec::new()) };
+    let doc = lock(&entry);
+    let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();
+    let mut last = latest_visits(&doc.log, |h| due.contains(h));
+    Ok(doc
+        .log
+        .households()
+        .ok
+        .into_iter()
+        .filter(|(id, _)| due.contains(id))
+        .map(|(id, household)| FollowUp { last: last.remove(&id), id, household })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_days_end_today_in_vietnam() {
+        // 2026-11-28T17:30Z is already 29 November in Hà Nội.
+        let days = last_days(1_795_887_000_000, 3);
+        assert_eq!(days, ["2026-11-27", "2026-11-28", "2026-11-29"]);
+    }
+
+    #[test]
+    fn coverage_over_time_counts_back_from_what_is_covered_now() {
+        // 45 covered now: 5 first covered on the 28th, none on the 29th, 2 on the 30th
+        // (a visit dated tomorrow by a drifting clock); 40 before the window.
+        let mut days = BTreeMap::new();
+        days.insert("2026-11-28".to_owned(), DayFigures { visits: 0, covered: 5 });
+        days.insert("2026-11-29".to_owned(), DayFigures { visits: 7, covered: 0 });
+        days.insert("2026-11-30".to_owned(), DayFigures { visits: 2, covered: 2 });
+        let window = vec!["2026-11-28".to_owned(), "2026-11-29".to_owned()];
+        let (visits, covered) = series(47, &days, &window);
+        assert_eq!(visits, [("2026-11-28".to_owned(), 0), ("2026-11-29".to_owned(), 7)]);
+        assert_eq!(covered, [("2026-11-28".to_owned(), 45), ("2026-11-29".to_owned(), 45)]);
+    }
+
+    #[test]
+    fn a_period_is_read_whole_or_refused() {
+        assert_eq!(period_days("", ""), Ok(None));
+        assert_eq!(period_days("2026-11-01", "2026-11-03").map(|d| d.map(|d| d.len())), Ok(Some(3)));
+        assert_eq!(period_days("2026-11-03", "2026-11-01"), Err(BadPeriod));
+        assert_eq!(period_days("2025-01-01", "2026-01-01").map(|d| d.map(|d| d.len())), Ok(Some(366)));
+        assert_eq!(period_days("2024-01-01", "2025-01-01"), Err(BadPeriod), "367 days is too long");
+        assert_eq!(period_days("hôm qua", "2026-11-01"), Err(BadPeriod));
+    }
 }

@@ -14,13 +14,12 @@ use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::coverage::{share, to_cover, vn_day};
 use tungnha_web::Texts;
 
-use super::pages::{
-    CommuneData, accounts_by_kind, commune_data, household_lines, managed_commune, names, period_days,
-};
+use super::pages::{accounts_by_kind, household_lines, managed_commune};
 use super::{PageError, Viewer, visible_hamlet};
 use crate::AppState;
 use crate::records::{Commune, Hamlet};
 use crate::service::audit;
+use crate::service::reports::{self, CommuneFigures};
 
 /// One cell of a report.
 #[derive(Debug, Clone)]
@@ -133,9 +132,9 @@ fn hamlets_all_time(t: &Texts, rows: &[(Hamlet, Coverage)]) -> Table {
     }
 }
 
-fn volunteers(state: &AppState, t: &Texts, c: &Coverage) -> Table {
-    let names = names(state, c.per_volunteer.keys());
-    Table {
+fn volunteers(state: &AppState, t: &Texts, c: &Coverage) -> Result<Table, PageError> {
+    let names = reports::names(state.store(), c.per_volunteer.keys())?;
+    Ok(Table {
         name: t.volunteer.into(),
         header: vec![t.full_name, t.username, t.visits, t.covering_visits, t.accounts, t.people_helped],
         rows: c
@@ -152,7 +151,7 @@ fn volunteers(state: &AppState, t: &Texts, c: &Coverage) -> Table {
                 ]
             })
             .collect(),
-    }
+    })
 }
 
 fn days(t: &Texts, c: &Coverage) -> Table {
@@ -271,23 +270,17 @@ const CSV: &str = "text/csv; charset=utf-8";
 fn commune_tables(
     state: &AppState,
     t: &Texts,
-    data: &CommuneData,
+    commune: &Commune,
+    data: &CommuneFigures,
     now: i64,
     period: Option<&[String]>,
-) -> Vec<Table> {
-    vec![
-        summary(
-            t,
-            &data.commune.name,
-            &data.totals,
-            (data.target, data.to_cover),
-            &data.commune.catalogue,
-            now,
-        ),
-        hamlets(t, &data.rows, period),
-        volunteers(state, t, &data.totals),
+) -> Result<Vec<Table>, PageError> {
+    Ok(vec![
+        summary(t, &commune.name, &data.totals, (data.target, data.to_cover), &commune.catalogue, now),
+        hamlets(t, &data.hamlets, period),
+        volunteers(state, t, &data.totals)?,
         days(t, &data.totals),
-    ]
+    ])
 }
 
 fn audit_export(state: &AppState, viewer: &Viewer, commune: &Commune, what: String) -> Result<(), PageError> {
@@ -316,18 +309,18 @@ async fn commune_export(
         .run(move |v| {
             let commune = managed_commune(&state, v, &id)?;
             // A period that cannot be read is refused, not silently dropped.
-            let period = period_days(&q.from, &q.to).map_err(|()| PageError::NotFound)?;
+            let period = reports::period_days(&q.from, &q.to).map_err(|_| PageError::NotFound)?;
             let now = crate::now_ms();
-            let data = commune_data(&state, commune, true)?;
-            let tables = commune_tables(&state, v.lang.texts(), &data, now, period.as_deref());
+            let data = reports::commune_figures(state.store(), &commune.id, true)?;
+            let tables = commune_tables(&state, v.lang.texts(), &commune, &data, now, period.as_deref())?;
             let stem = match &period {
                 Some(days) => format!(
                     "tungnha-{}-{}-{}",
-                    data.commune.id,
+                    commune.id,
                     days.first().map_or("", String::as_str),
                     days.last().map_or("", String::as_str)
                 ),
-                None => format!("tungnha-{}-{}", data.commune.id, vn_day(now)),
+                None => format!("tungnha-{}-{}", commune.id, vn_day(now)),
             };
             let response = if excel {
                 let bytes = xlsx(&tables).map_err(PageError::internal)?;
@@ -336,7 +329,7 @@ async fn commune_export(
                 download(csv(&tables[1], v.lang)?, CSV, format!("{stem}.csv"))
             };
             let kind = if excel { "xlsx" } else { "csv" };
-            audit_export(&state, v, &data.commune, format!("{kind} {}", data.commune.id))?;
+            audit_export(&state, v, &commune, format!("{kind} {}", commune.id))?;
             Ok(response)
         })
         .await
@@ -381,7 +374,7 @@ async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool)
                         now,
                     ),
                     hamlets(t, &[(hamlet.clone(), coverage.clone())], None),
-                    volunteers(&state, t, &coverage),
+                    volunteers(&state, t, &coverage)?,
                     days(t, &coverage),
                     list,
                 ];

@@ -5,11 +5,10 @@
 //! cost follows the number of hamlets, never the number of visits. Hamlet and
 //! household pages list households, so they read that hamlet's log from the cache.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::collate;
@@ -24,10 +23,8 @@ use super::{PageError, Viewer, see_other, visible_hamlet};
 use crate::AppState;
 use crate::records::{Commune, Hamlet};
 use crate::service::organisation;
+use crate::service::reports::{self, CHART_DAYS};
 use crate::store::DayFigures;
-
-/// How many days the dashboards' charts cover.
-pub const CHART_DAYS: usize = 30;
 
 pub(crate) async fn home(viewer: Viewer) -> Response {
     match viewer.user() {
@@ -38,37 +35,6 @@ pub(crate) async fn home(viewer: Viewer) -> Response {
         Ok(user) => see_other(&super::session::home_of(user)),
         Err(_) => see_other("/login"),
     }
-}
-
-/// A commune's hamlets with their materialized coverage, and the sums.
-pub(crate) struct CommuneData {
-    pub commune: Commune,
-    pub rows: Vec<(Hamlet, Coverage)>,
-    pub totals: Coverage,
-    pub target: u64,
-    /// The sum of the hamlets' households to cover (`coverage::to_cover`).
-    pub to_cover: u64,
-}
-
-/// Reads a commune's figures: one coverage record per hamlet, with every day when
-/// `with_days` (exports), without (dashboards, which read only the days they draw).
-pub(crate) fn commune_data(
-    state: &AppState,
-    commune: Commune,
-    with_days: bool,
-) -> Result<CommuneData, PageError> {
-    let mut totals = Coverage::default();
-    let (mut target, mut to_cover) = (0, 0);
-    let mut rows = Vec::new();
-    for h in state.store.hamlets_of(&commune.id)? {
-        let c =
-            if with_days { state.store.coverage(&h.id)? } else { state.store.coverage_headline(&h.id)? };
-        totals.absorb(&c);
-        target += h.target_households;
-        to_cover += tungnha_client_core::coverage::to_cover(h.target_households, c.registered);
-        rows.push((h, c));
-    }
-    Ok(CommuneData { commune, rows, totals, target, to_cover })
 }
 
 /// The commune whose id is in the path, if the viewer may manage it (checked before
@@ -89,102 +55,13 @@ pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage, last_activity: Option<String
     }
 }
 
-/// The `n` Asia/Ho_Chi_Minh days ending today, oldest first ("YYYY-MM-DD").
-pub(crate) fn last_days(now_ms: i64, n: usize) -> Vec<String> {
-    let today = NaiveDate::parse_from_str(&vn_day(now_ms), "%Y-%m-%d").unwrap_or_default();
-    (0..n)
-        .rev()
-        .filter_map(|back| today.checked_sub_days(chrono::Days::new(back as u64)))
-        .map(|d| d.to_string())
-        .collect()
-}
-
-/// A figure per day, oldest first ("YYYY-MM-DD", n).
-pub(crate) type DaySeries = Vec<(String, u64)>;
-
-/// Visits per day over `window`, and households covered by the end of each of its
-/// days, from the days on and after the window's first (`days`, summed over the
-/// hamlets wanted) and the households covered now.
-pub(crate) fn series(
-    covered_now: u64,
-    days: &BTreeMap<String, DayFigures>,
-    window: &[String],
-) -> (DaySeries, DaySeries) {
-    let visits = window.iter().map(|d| (d.clone(), days.get(d).map_or(0, |f| f.visits))).collect();
-    let covered = window
-        .iter()
-        .map(|d| {
-            let later: u64 = days
-                .range::<String, _>((std::ops::Bound::Excluded(d), std::ops::Bound::Unbounded))
-                .map(|(_, f)| f.covered)
-                .sum();
-            (d.clone(), covered_now.saturating_sub(later))
-        })
-        .collect();
-    (visits, covered)
-}
-
-/// Visits and households first covered over the days `from` to `to` of a series.
-fn sum_days(days: &BTreeMap<String, DayFigures>, from: &str, to: &str) -> (u64, u64) {
-    days.range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Included(to)))
-        .fold((0, 0), |(v, n), (_, f)| (v + f.visits, n + f.covered))
-}
-
-/// A hamlet's visits and households first covered over the days of a period.
-pub(crate) fn period_figures(
-    state: &AppState,
-    hamlet: &Hamlet,
-    days: &[String],
-) -> Result<(u64, u64), PageError> {
-    let (Some(from), Some(to)) = (days.first(), days.last()) else { return Ok((0, 0)) };
-    let mut series = BTreeMap::new();
-    add_days(state, hamlet, from, &mut series)?;
-    Ok(sum_days(&series, from, to))
-}
-
-/// A hamlet's days from `from` on, added into `into`.
-pub(crate) fn add_days(
-    state: &AppState,
-    hamlet: &Hamlet,
-    from: &str,
-    into: &mut BTreeMap<String, DayFigures>,
-) -> Result<(), PageError> {
-    for (day, f) in state.store.coverage_days_from(&hamlet.id, from)? {
-        let e = into.entry(day).or_default();
-        e.visits += f.visits;
-        e.covered += f.covered;
-    }
-    Ok(())
-}
-
 /// Accounts per kind, labelled from the catalogue (a code no longer listed shows as is).
 pub(crate) fn accounts_by_kind(catalogue: &Catalogue, c: &Coverage) -> Vec<(String, u64)> {
-    let label = |code: &str| {
-        catalogue
-            .account_kinds
-            .iter()
-            .find(|e| e.code == code)
-            .map(|e| e.label.clone())
-            .unwrap_or_else(|| code.to_owned())
-    };
-    c.accounts.iter().map(|(code, n)| (label(code), *n)).collect()
+    c.accounts.iter().map(|(code, n)| (catalogue.account_label(code), *n)).collect()
 }
 
-/// Names of users by id, for people-facing tables (the id when unknown).
-pub(crate) fn names<'a>(
-    state: &AppState,
-    ids: impl IntoIterator<Item = &'a UserId>,
-) -> BTreeMap<UserId, String> {
-    ids.into_iter()
-        .map(|id| {
-            let name = state.store.user(id).ok().flatten().map(|u| u.name).unwrap_or_else(|| id.to_string());
-            (id.clone(), name)
-        })
-        .collect()
-}
-
-pub(crate) fn volunteer_lines(state: &AppState, c: &Coverage) -> Vec<VolunteerLine> {
-    let names = names(state, c.per_volunteer.keys());
+pub(crate) fn volunteer_lines(state: &AppState, c: &Coverage) -> Result<Vec<VolunteerLine>, PageError> {
+    let names = reports::names(state.store(), c.per_volunteer.keys())?;
     let mut lines: Vec<VolunteerLine> = c
         .per_volunteer
         .iter()
@@ -193,7 +70,7 @@ pub(crate) fn volunteer_lines(state: &AppState, c: &Coverage) -> Vec<VolunteerLi
     lines.sort_by(|a, b| {
         b.figures.visits.cmp(&a.figures.visits).then_with(|| collate::compare(&a.name, &b.name))
     });
-    lines
+    Ok(lines)
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,25 +83,6 @@ pub(crate) struct SortQuery {
     to: String,
 }
 
-/// Longest period a report covers.
-pub const MAX_PERIOD_DAYS: u64 = 366;
-
-/// The days of a period asked for in a query ("YYYY-MM-DD" to "YYYY-MM-DD", inclusive,
-/// at most `MAX_PERIOD_DAYS`): `Ok(None)` when none was asked, `Err(())` when it cannot
-/// be read.
-pub(crate) fn period_days(from: &str, to: &str) -> Result<Option<Vec<String>>, ()> {
-    if from.is_empty() && to.is_empty() {
-        return Ok(None);
-    }
-    let day = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ());
-    let (first, last) = (day(from)?, day(to)?);
-    let span = (last - first).num_days();
-    if span < 0 || span as u64 >= MAX_PERIOD_DAYS {
-        return Err(());
-    }
-    Ok(Some(first.iter_days().take(span as usize + 1).map(|d| d.to_string()).collect()))
-}
-
 /// Builds the commune dashboard's view-model: each hamlet's headline figures and only
 /// the days the charts draw, so its cost follows the number of hamlets.
 pub(crate) fn commune_dashboard(
@@ -234,19 +92,19 @@ pub(crate) fn commune_dashboard(
     now: i64,
     period: Option<Vec<String>>,
 ) -> Result<CommuneDashboard, PageError> {
-    let data = commune_data(state, commune, false)?;
+    let data = reports::commune_figures(state.store(), &commune.id, false)?;
     let chosen = period.is_some();
-    let window = period.unwrap_or_else(|| last_days(now, CHART_DAYS));
+    let window = period.unwrap_or_else(|| reports::last_days(now, CHART_DAYS));
     let from = window.first().cloned().unwrap_or_default();
     let to = window.last().cloned().unwrap_or_default();
     let mut all_days = BTreeMap::new();
     let mut hamlets = Vec::new();
-    for (h, c) in &data.rows {
+    for (h, c) in &data.hamlets {
         let mut days = BTreeMap::new();
-        add_days(state, h, &from, &mut days)?;
+        reports::add_days(state.store(), &h.id, &from, &mut days)?;
         let mut line = hamlet_line(h, c, state.store.last_visit_day(&h.id)?);
         if chosen {
-            line.in_period = Some(sum_days(&days, &from, &to));
+            line.in_period = Some(reports::sum_days(&days, &from, &to));
         }
         hamlets.push(line);
         for (d, f) in days {
@@ -256,12 +114,12 @@ pub(crate) fn commune_dashboard(
         }
     }
     sort.apply(&mut hamlets);
-    let (visits_per_day, covered_by_day) = series(data.totals.covered, &all_days, &window);
+    let (visits_per_day, covered_by_day) = reports::series(data.totals.covered, &all_days, &window);
     Ok(CommuneDashboard {
-        id: data.commune.id.to_string(),
-        name: data.commune.name.clone(),
+        id: commune.id.to_string(),
+        name: commune.name.clone(),
         figures: Figures::of_sum(&data.totals, data.target, data.to_cover),
-        accounts_by_kind: accounts_by_kind(&data.commune.catalogue, &data.totals),
+        accounts_by_kind: accounts_by_kind(&commune.catalogue, &data.totals),
         hamlets,
         sort,
         visits_per_day,
@@ -281,7 +139,7 @@ pub(crate) async fn commune(
     viewer
         .run(move |v| {
             let commune = managed_commune(&state, v, &id)?;
-            let period = period_days(&q.from, &q.to);
+            let period = reports::period_days(&q.from, &q.to);
             let mut view = commune_dashboard(
                 &state,
                 commune,
@@ -309,25 +167,14 @@ pub(crate) struct HouseholdQuery {
 
 /// Every household of a hamlet with its status and latest visit, ordered by label.
 pub(crate) fn household_lines(state: &AppState, hamlet: &Hamlet) -> Result<Vec<HouseholdLine>, PageError> {
-    let Some(entry) = state.logs.get(state.store(), &hamlet.id)? else { return Ok(Vec::new()) };
-    let doc = crate::cache::lock(&entry);
-    let mut last: BTreeMap<HouseholdId, i64> = BTreeMap::new();
-    for v in doc.log.visits().ok.into_values().filter(|v| !v.voided) {
-        let e = last.entry(v.household).or_insert(v.at);
-        *e = (*e).max(v.at);
-    }
-    let mut lines: Vec<HouseholdLine> = doc
-        .log
-        .households()
-        .ok
+    let mut lines: Vec<HouseholdLine> = reports::households(state, &hamlet.id)?
         .into_iter()
-        .filter(|(_, h)| !h.retired)
-        .map(|(id, h)| HouseholdLine {
-            status: doc.ledger.status(&id),
-            last_visit: last.get(&id).copied(),
-            id: id.to_string(),
-            label: h.label,
-            head: h.head,
+        .map(|row| HouseholdLine {
+            status: row.status,
+            last_visit: row.last_visit,
+            id: row.id.to_string(),
+            label: row.household.label,
+            head: row.household.head,
         })
         .collect();
     // Vietnamese order, "Số 2" before "Số 10", as people number houses.
@@ -361,11 +208,16 @@ pub(crate) async fn hamlet(
                 })
                 .collect();
             let now = crate::now_ms();
-            let period = period_days(&q.from, &q.to);
-            let window = period.clone().ok().flatten().unwrap_or_else(|| last_days(now, CHART_DAYS));
+            let period = reports::period_days(&q.from, &q.to);
+            let window = period.clone().ok().flatten().unwrap_or_else(|| reports::last_days(now, CHART_DAYS));
             let mut days = BTreeMap::new();
-            add_days(&state, &hamlet, window.first().map_or("", String::as_str), &mut days)?;
-            let (visits_per_day, _) = series(coverage.covered, &days, &window);
+            reports::add_days(
+                state.store(),
+                &hamlet.id,
+                window.first().map_or("", String::as_str),
+                &mut days,
+            )?;
+            let (visits_per_day, _) = reports::series(coverage.covered, &days, &window);
             let chosen = period.as_ref().ok().and_then(|p| p.as_ref()).map(|_| Period {
                 from: window.first().cloned().unwrap_or_default(),
                 to: window.last().cloned().unwrap_or_default(),
@@ -376,7 +228,7 @@ pub(crate) async fn hamlet(
                 commune_name: commune.name,
                 figures: Figures::of(&coverage, hamlet.target_households),
                 accounts_by_kind: accounts_by_kind(&commune.catalogue, &coverage),
-                volunteers: volunteer_lines(&state, &coverage),
+                volunteers: volunteer_lines(&state, &coverage)?,
                 households,
                 total_households: total,
                 filter,
@@ -402,40 +254,17 @@ pub(crate) async fn household(
             let hamlet = visible_hamlet(&state, v, &id)?;
             let hid = HouseholdId::parse(&household).map_err(|_| PageError::NotFound)?;
             let catalogue = state.store.commune(&hamlet.commune)?.map(|c| c.catalogue).unwrap_or_default();
-            let entry = state.logs.get(state.store(), &hamlet.id)?.ok_or(PageError::NotFound)?;
-            let (h, status, mut visits, mut merge_targets) = {
-                let doc = crate::cache::lock(&entry);
-                let h = doc.log.household_at(&hid, None).and_then(Result::ok).ok_or(PageError::NotFound)?;
-                let households = doc.log.households().ok;
-                // Its own visits and those of any household merged into it.
-                let counted: BTreeSet<HouseholdId> = households
-                    .iter()
-                    .filter(|(_, other)| other.merged_into.as_ref() == Some(&hid))
-                    .map(|(id, _)| id.clone())
-                    .chain([hid.clone()])
-                    .collect();
-                let visits: Vec<_> =
-                    doc.log.visits().ok.into_values().filter(|v| counted.contains(&v.household)).collect();
-                let targets: Vec<(String, String)> = households
-                    .into_iter()
-                    .filter(|(id, other)| *id != hid && !other.retired && other.merged_into.is_none())
-                    .map(|(id, other)| (id.to_string(), other.label))
-                    .collect();
-                (h, doc.ledger.status(&hid), visits, targets)
-            };
+            let story = reports::household_story(&state, &hamlet.id, &hid)?.ok_or(PageError::NotFound)?;
+            let mut merge_targets: Vec<(String, String)> =
+                story.merge_targets.into_iter().map(|(id, label)| (id.to_string(), label)).collect();
             merge_targets.sort_by(|a, b| collate::compare(&a.1, &b.1));
             // Only those who lead may merge; others are not shown the form.
             if !v.user()?.role.leads() {
                 merge_targets.clear();
             }
-            visits.sort_by_key(|v| std::cmp::Reverse(v.at));
-            let names = names(&state, visits.iter().map(|v| &v.by));
-            let label = |list: &[tungnha_client_core::catalogue::Entry], code: &str| {
-                list.iter()
-                    .find(|e| e.code == code)
-                    .map(|e| e.label.clone())
-                    .unwrap_or_else(|| code.to_owned())
-            };
+            let names = reports::names(state.store(), story.visits.iter().map(|v| &v.by))?;
+            let h = story.household;
+            let (status, visits) = (story.status, story.visits);
             let view = HouseholdPage {
                 id: hid.to_string(),
                 merge_targets,
@@ -452,11 +281,11 @@ pub(crate) async fn household(
                         at: vis.at,
                         by: names.get(&vis.by).cloned().unwrap_or_default(),
                         outcome: vis.outcome,
-                        topics: vis.topics.iter().map(|t| label(&catalogue.topics, t)).collect(),
+                        topics: vis.topics.iter().map(|t| catalogue.topic_label(t)).collect(),
                         accounts: vis
                             .accounts
                             .iter()
-                            .map(|(k, n)| (label(&catalogue.account_kinds, k), *n))
+                            .map(|(k, n)| (catalogue.account_label(k), *n))
                             .collect(),
                         people: vis.people,
                         note: vis.note,
@@ -485,36 +314,22 @@ pub(crate) fn team_page(
         sum.absorb(&c);
         let mut line = hamlet_line(&h, &c, state.store.last_visit_day(&id)?);
         if let Some(days) = &period {
-            line.in_period = Some(period_figures(state, &h, days)?);
+            line.in_period = Some(reports::period_figures(state.store(), &h.id, days)?);
         }
         hamlets.push(line);
-        if let Some(entry) = state.logs.get(state.store(), &id)? {
-            let doc = crate::cache::lock(&entry);
-            let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();
-            // The latest visit to each household due: when, its outcome, who, the note.
-            let mut last: BTreeMap<HouseholdId, tungnha_client_core::Visit> = BTreeMap::new();
-            for v in doc.log.visits().ok.into_values().filter(|v| !v.voided && due.contains(&v.household)) {
-                match last.get(&v.household) {
-                    Some(seen) if seen.at >= v.at => {}
-                    _ => {
-                        last.insert(v.household.clone(), v);
-                    }
-                }
-            }
-            let names = names(state, last.values().map(|v| &v.by));
-            for (hid, household) in doc.log.households().ok.into_iter().filter(|(id, _)| due.contains(id)) {
-                let latest = last.remove(&hid);
-                follow_ups.push(FollowUpLine {
-                    hamlet_id: h.id.to_string(),
-                    hamlet_name: h.name.clone(),
-                    last: latest.as_ref().map(|v| (v.at, v.outcome)),
-                    last_by: latest.as_ref().and_then(|v| names.get(&v.by).cloned()).unwrap_or_default(),
-                    last_note: latest.and_then(|v| v.note),
-                    household_id: hid.to_string(),
-                    label: household.label,
-                    head: household.head,
-                });
-            }
+        let due = reports::follow_ups(state, &id)?;
+        let names = reports::names(state.store(), due.iter().filter_map(|f| f.last.as_ref()).map(|v| &v.by))?;
+        for f in due {
+            follow_ups.push(FollowUpLine {
+                hamlet_id: h.id.to_string(),
+                hamlet_name: h.name.clone(),
+                last: f.last.as_ref().map(|v| (v.at, v.outcome)),
+                last_by: f.last.as_ref().and_then(|v| names.get(&v.by).cloned()).unwrap_or_default(),
+                last_note: f.last.and_then(|v| v.note),
+                household_id: f.id.to_string(),
+                label: f.household.label,
+                head: f.household.head,
+            });
         }
     }
     Sort::Name.apply(&mut hamlets);
@@ -527,7 +342,7 @@ pub(crate) fn team_page(
         .collect();
     Ok(TeamPage {
         hamlets,
-        members: volunteer_lines(state, &sum),
+        members: volunteer_lines(state, &sum)?,
         follow_ups,
         enrollable,
         errors: Default::default(),
@@ -556,7 +371,7 @@ pub(crate) async fn team(
     viewer
         .run(move |v| {
             let leader = v.with_role(&[Role::Leader])?;
-            let period = period_days(&q.from, &q.to);
+            let period = reports::period_days(&q.from, &q.to);
             let mut view = team_page(&state, &leader.id, period.clone().unwrap_or(None))?;
             view.bad_period = period.is_err();
             Ok(tungnha_web::dashboard::team(&v.chrome(), &view).into_response())
@@ -572,30 +387,4 @@ pub(crate) async fn team_follow_ups_print(State(state): State<AppState>, viewer:
             Ok(tungnha_web::dashboard::follow_ups_print(&v.chrome(), &view.follow_ups).into_response())
         })
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_last_days_end_today_in_vietnam() {
-        // 2026-11-28T17:30Z is already 29 November in Hà Nội.
-        let days = last_days(1_795_887_000_000, 3);
-        assert_eq!(days, ["2026-11-27", "2026-11-28", "2026-11-29"]);
-    }
-
-    #[test]
-    fn coverage_over_time_counts_back_from_what_is_covered_now() {
-        // 45 covered now: 5 first covered on the 28th, none on the 29th, 2 on the 30th
-        // (a visit dated tomorrow by a drifting clock); 40 before the window.
-        let mut days = BTreeMap::new();
-        days.insert("2026-11-28".to_owned(), DayFigures { visits: 0, covered: 5 });
-        days.insert("2026-11-29".to_owned(), DayFigures { visits: 7, covered: 0 });
-        days.insert("2026-11-30".to_owned(), DayFigures { visits: 2, covered: 2 });
-        let window = vec!["2026-11-28".to_owned(), "2026-11-29".to_owned()];
-        let (visits, covered) = series(47, &days, &window);
-        assert_eq!(visits, [("2026-11-28".to_owned(), 0), ("2026-11-29".to_owned(), 7)]);
-        assert_eq!(covered, [("2026-11-28".to_owned(), 45), ("2026-11-29".to_owned(), 45)]);
-    }
 }

@@ -18,7 +18,6 @@ use tungnha_client_core::HouseholdId;
 use tungnha_web::layout::url_part;
 use tungnha_web::review::{ReviewLine, ReviewPage};
 
-use super::pages::names;
 use super::{Form, PageError, PageResult, Viewer, see_other, visible_hamlet};
 use crate::AppState;
 use crate::records::Hamlet;
@@ -31,7 +30,8 @@ fn review_page(
     error: Option<&'static str>,
 ) -> Result<ReviewPage, PageError> {
     let (awaiting, confirmed_before) = awaiting(state, hamlet, true)?;
-    let names = names(state, awaiting.iter().map(|a| &a.household.created_by));
+    let names =
+        crate::service::reports::names(state.store(), awaiting.iter().map(|a| &a.household.created_by))?;
     Ok(ReviewPage {
         hamlet_id: hamlet.id.to_string(),
         hamlet_name: hamlet.name.clone(),

@@ -1,0 +1,172 @@
+//! Administration: communes and their officials (administrators).
+
+use super::people::check_new_account;
+use super::*;
+
+fn admin_page(state: &AppState) -> Result<AdminPage, PageError> {
+    let mut communes = Vec::new();
+    for c in state.store.all_communes()? {
+        communes.push(CommuneLine {
+            officials: state
+                .store
+                .users_of(&c.id)?
+                .iter()
+                .filter(|u| u.role == Role::Official)
+                .map(person_ref)
+                .collect(),
+            hamlets: state.store.hamlets_of(&c.id)?.len(),
+            id: c.id.to_string(),
+            name: c.name,
+        });
+    }
+    Ok(AdminPage {
+        communes,
+        kinds: CommuneKind::ALL
+            .iter()
+            .map(|k| (k.code().to_owned(), commune_kind_label(*k).to_owned()))
+            .collect(),
+        ..AdminPage::default()
+    })
+}
+
+fn commune_kind_label(kind: CommuneKind) -> &'static str {
+    match kind {
+        CommuneKind::Xa => "Xã",
+        CommuneKind::Phuong => "Phường",
+        CommuneKind::DacKhu => "Đặc khu",
+    }
+}
+
+pub(crate) async fn admin(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.with_role(&[Role::Admin])?;
+            let view = AdminPage { notice: q.notice(v), ..admin_page(&state)? };
+            Ok(tungnha_web::manage::admin(&v.chrome(), &view).into_response())
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CommuneForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+}
+
+pub(crate) async fn add_commune(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<CommuneForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let me = v.with_role(&[Role::Admin])?;
+            let t = v.lang.texts();
+            let code = form.code.trim().to_owned();
+            let mut errors = FormErrors::new();
+            match CommuneId::parse(&code) {
+                Err(_) => {
+                    errors.insert("code", if code.is_empty() { t.err_required } else { t.err_code });
+                }
+                Ok(_) if code.contains('.') => {
+                    errors.insert("code", t.err_code);
+                }
+                Ok(id) if state.store.commune(&id)?.is_some() => {
+                    errors.insert("code", t.err_commune_taken);
+                }
+                Ok(_) => {}
+            }
+            if form.name.trim().is_empty() {
+                errors.insert("name", t.err_required);
+            } else if let Some(problem) = text_problem(t, &form.name) {
+                errors.insert("name", problem);
+            }
+            let kind = CommuneKind::from_code(&form.kind).unwrap_or(CommuneKind::Xa);
+            if !errors.is_empty() {
+                let view = AdminPage {
+                    commune_form: (code, form.name, form.kind),
+                    commune_errors: errors,
+                    ..admin_page(&state)?
+                };
+                return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
+            }
+            match organisation::commune_add(state.store(), me.id.as_str(), &code, form.name.trim(), kind) {
+                Ok(_) => Ok(see_other("/admin?saved=1")),
+                // Left over: a code CommuneId accepts but the admin rules do not.
+                Err(ServiceError::Invalid(_)) => {
+                    let view = AdminPage {
+                        commune_form: (code, form.name, form.kind),
+                        commune_errors: FormErrors::from([("code", t.err_code)]),
+                        ..admin_page(&state)?
+                    };
+                    Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct OfficialForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub(crate) async fn add_official(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<OfficialForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let me = v.with_role(&[Role::Admin])?;
+            let username = form.username.trim().to_owned();
+            let mut errors = FormErrors::new();
+            let commune =
+                CommuneId::parse(&form.commune).ok().and_then(|c| state.store.commune(&c).ok().flatten());
+            if commune.is_none() {
+                errors.insert("commune", v.lang.texts().err_unknown_commune);
+            }
+            check_new_account(&state, v, &username, &form.name, &form.password, true, &mut errors)?;
+            let Some(commune) = commune.filter(|_| errors.is_empty()) else {
+                let view = AdminPage {
+                    official_form: (form.commune, username, form.name),
+                    official_errors: errors,
+                    ..admin_page(&state)?
+                };
+                return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
+            };
+            accounts::user_add(
+                state.store(),
+                me.id.as_str(),
+                &username,
+                Role::Official,
+                Some(commune.id.as_str()),
+                Some(form.name.trim()),
+                Some(&form.password),
+            )?;
+            Ok(see_other("/admin?saved=1"))
+        })
+        .await
+}
