@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use tungnha_client_core::collate;
-use tungnha_client_core::coverage::vn_time;
-use tungnha_client_core::device::{Device, DeviceError};
+use tungnha_client_core::device::{Device, DeviceError, now_ms};
+use tungnha_client_core::domain::vn_time;
 use tungnha_client_core::{HamletId, HouseholdForm, HouseholdId, HouseholdStatus, Outcome, VisitForm};
 
 /// Từng Nhà cho tình nguyện viên: ghi từng lượt thăm, cả khi không có sóng.
@@ -147,10 +147,6 @@ fn in_vietnamese(e: &DeviceError, code: &str) -> &'static str {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 fn home(cli: &Cli) -> Result<PathBuf, DeviceError> {
     match &cli.home {
         Some(h) => Ok(h.clone()),
@@ -213,7 +209,7 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             let device = Device::open(&home)?;
             let h = hamlet_id(hamlet)?;
             let log = device.log(&h).ok_or_else(|| invalid(format!("hamlet {h} is not on this device")))?;
-            let statuses = log.household_statuses();
+            let statuses = tungnha_client_core::CoverageLedger::from_log(log).statuses();
             let mut rows = Vec::new();
             let mut text = Vec::new();
             // By address, in Vietnamese order ("Số 2" before "Số 10"), as on the phone.

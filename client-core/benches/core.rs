@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use tungnha_client_core::rules::touched_lenient;
+use tungnha_client_core::judge::touched_lenient;
 use tungnha_client_core::store::Store;
 use tungnha_client_core::sync::{self, Envelope, Replica};
 use tungnha_client_core::{

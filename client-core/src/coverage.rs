@@ -13,14 +13,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, TimeZone};
-use chrono_tz::Asia::Ho_Chi_Minh;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Household, Outcome, Visit};
+use crate::domain::{Household, LogView, Outcome, Visit, vn_day};
 use crate::ids::{HouseholdId, UserId, VisitId};
-use crate::log::HamletLog;
-use crate::rules::Touched;
+use crate::judge::Touched;
 
 /// One volunteer's figures in a hamlet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,22 +79,6 @@ pub enum HouseholdStatus {
     Covered,
 }
 
-/// The Asia/Ho_Chi_Minh calendar day of a time in ms since epoch, as "YYYY-MM-DD".
-pub fn vn_day(at_ms: i64) -> String {
-    match DateTime::from_timestamp_millis(at_ms) {
-        Some(utc) => Ho_Chi_Minh.from_utc_datetime(&utc.naive_utc()).format("%Y-%m-%d").to_string(),
-        None => "invalid".to_owned(),
-    }
-}
-
-/// A time in ms since epoch as people in Vietnam write it: "29/11/2026 10:00".
-pub fn vn_time(at_ms: i64) -> String {
-    match DateTime::from_timestamp_millis(at_ms) {
-        Some(utc) => Ho_Chi_Minh.from_utc_datetime(&utc.naive_utc()).format("%d/%m/%Y %H:%M").to_string(),
-        None => "?".to_owned(),
-    }
-}
-
 /// A household's status and, when covered, the time of its first covering visit.
 type Standing = (HouseholdStatus, Option<i64>);
 
@@ -139,9 +120,9 @@ pub fn share(covered: u64, to_cover: u64) -> f64 {
 
 impl Coverage {
     /// Computes a hamlet's coverage from its whole log, in one pass.
-    pub fn compute(log: &HamletLog) -> Coverage {
-        let households = log.households().ok;
-        let visits = log.visits().ok;
+    pub fn compute(log: &impl LogView) -> Coverage {
+        let households = log.all_households();
+        let visits = log.all_visits();
         let mut c = Coverage::default();
         // A household listed twice and merged counts its visits towards the one kept.
         let merged: BTreeMap<&HouseholdId, &HouseholdId> =
@@ -263,11 +244,11 @@ pub struct CoverageLedger {
 
 impl CoverageLedger {
     /// Builds the ledger of a whole log.
-    pub fn from_log(log: &HamletLog) -> Self {
+    pub fn from_log(log: &impl LogView) -> Self {
         let mut ledger = Self::default();
         let all = Touched {
-            households: log.households().ok.into_keys().collect(),
-            visits: log.visits().ok.into_keys().collect(),
+            households: log.all_households().into_keys().collect(),
+            visits: log.all_visits().into_keys().collect(),
         };
         ledger.apply(log, &all);
         ledger
@@ -280,14 +261,11 @@ impl CoverageLedger {
 
     /// Brings the ledger up to date with `log` for the entities a merge touched.
     /// Costs O(touched × log(n)), whatever the size of the log.
-    pub fn apply(&mut self, log: &HamletLog, touched: &Touched) {
+    pub fn apply(&mut self, log: &impl LogView, touched: &Touched) {
         let new_visits: BTreeMap<&VisitId, Option<Visit>> =
-            touched.visits.iter().map(|id| (id, log.visit_at(id, None).and_then(Result::ok))).collect();
-        let new_households: BTreeMap<&HouseholdId, Option<Household>> = touched
-            .households
-            .iter()
-            .map(|id| (id, log.household_at(id, None).and_then(Result::ok)))
-            .collect();
+            touched.visits.iter().map(|id| (id, log.visit(id))).collect();
+        let new_households: BTreeMap<&HouseholdId, Option<Household>> =
+            touched.households.iter().map(|id| (id, log.household(id))).collect();
         let mut affected: BTreeSet<HouseholdId> = touched.households.clone();
         for (id, new) in &new_visits {
             affected.extend(self.visits.get(*id).map(|v| v.household.clone()));
@@ -400,15 +378,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn days_follow_the_vietnamese_calendar() {
-        // 2026-11-28T17:30Z is 00:30 on 29 November in Hà Nội.
-        assert_eq!(vn_day(1_795_887_000_000), "2026-11-29");
-        // 2026-11-28T16:59Z is 23:59 on 28 November in Hà Nội.
-        assert_eq!(vn_day(1_795_885_140_000), "2026-11-28");
-        assert_eq!(vn_time(1_795_887_000_000), "29/11/2026 00:30");
-    }
-
-    #[test]
     fn latest_visit_decides_follow_up_unless_covered() {
         let a = VisitId::parse("aaaaaaaaaaaaaaaa").expect("valid id");
         let b = VisitId::parse("bbbbbbbbbbbbbbbb").expect("valid id");
@@ -445,5 +414,57 @@ mod tests {
         assert!((c.ratio(400) - 0.125).abs() < 1e-9);
         assert!((c.ratio(100) - 0.25).abs() < 1e-9);
         assert_eq!(Coverage::default().ratio(0), 0.0);
+    }
+
+    #[test]
+    fn coverage_folds_plain_maps_and_the_ledger_follows_them() {
+        let h = |label: &str| Household {
+            label: label.into(),
+            head: None,
+            members: None,
+            created_by: UserId::parse("lan").expect("id"),
+            created_at: 1_800_000_000_000,
+            retired: false,
+            merged_into: None,
+        };
+        let v = |household: &HouseholdId, at: i64, outcome: Outcome| Visit {
+            household: household.clone(),
+            by: UserId::parse("lan").expect("id"),
+            at,
+            outcome,
+            topics: Vec::new(),
+            accounts: BTreeMap::new(),
+            people: 1,
+            note: None,
+            voided: false,
+        };
+        let (one, two) = (
+            HouseholdId::parse("aaaaaaaaaaaaaaaa").expect("id"),
+            HouseholdId::parse("bbbbbbbbbbbbbbbb").expect("id"),
+        );
+        let (first, second) = (
+            VisitId::parse("cccccccccccccccc").expect("id"),
+            VisitId::parse("dddddddddddddddd").expect("id"),
+        );
+        let mut maps = (BTreeMap::new(), BTreeMap::new());
+        maps.0.insert(one.clone(), h("Số 1"));
+        maps.0.insert(two.clone(), h("Số 2"));
+        maps.1.insert(first.clone(), v(&one, 1_800_000_000_000, Outcome::NotHome));
+        let mut ledger = CoverageLedger::from_log(&maps);
+        let c = Coverage::compute(&maps);
+        assert_eq!((c.registered, c.attempted, c.covered, c.visits), (2, 1, 0, 1));
+        assert_eq!(ledger.coverage(), &c);
+        assert_eq!(ledger.follow_ups(), vec![one.clone()]);
+
+        // A second visit covers the first household: the ledger, told what was
+        // touched, reaches what a fold of the whole maps gives.
+        maps.1.insert(second.clone(), v(&one, 1_800_000_100_000, Outcome::Guided));
+        let touched = Touched { households: BTreeSet::new(), visits: BTreeSet::from([second]) };
+        ledger.apply(&maps, &touched);
+        let c = Coverage::compute(&maps);
+        assert_eq!(c.covered, 1);
+        assert_eq!(ledger.coverage(), &c);
+        assert_eq!(ledger.status(&one), HouseholdStatus::Covered);
+        assert_eq!(ledger.status(&two), HouseholdStatus::NotVisited);
     }
 }

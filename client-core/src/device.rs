@@ -270,7 +270,7 @@ impl Device {
         if let Some(from) = from.filter(|from| at_ms < *from) {
             return Err(DeviceError::Invalid(format!(
                 "the visit's time is before {}, when the commune started recording visits; check the device's clock",
-                crate::coverage::vn_day(from)
+                crate::domain::vn_day(from)
             )));
         }
         let author = self.author();
@@ -305,7 +305,7 @@ impl Device {
     /// Syncs with the server until neither side has anything to send (at most
     /// `MAX_ROUNDS` exchanges). A failure loses nothing: what was written stays stored.
     pub fn sync(&mut self) -> Result<SyncReport, DeviceError> {
-        self.sync_at(crate_now_ms())
+        self.sync_at(now_ms())
     }
 
     fn sync_at(&mut self, now_ms: i64) -> Result<SyncReport, DeviceError> {
@@ -365,7 +365,8 @@ impl Device {
     }
 }
 
-fn crate_now_ms() -> i64 {
+/// Milliseconds since the epoch, now, by this machine's clock.
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -6,9 +6,11 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, TimeZone};
+use chrono_tz::Asia::Ho_Chi_Minh;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{HouseholdId, UserId};
+use crate::ids::{HouseholdId, UserId, VisitId};
 
 /// Largest count a visit or household may carry (accounts of one kind, people helped,
 /// household members). A household of more than fifty is a data-entry slip.
@@ -223,6 +225,55 @@ pub struct HouseholdForm {
     pub members: Option<u32>,
 }
 
+// ---- days in Vietnam ----
+
+/// The Asia/Ho_Chi_Minh calendar day of a time in ms since epoch, as "YYYY-MM-DD".
+pub fn vn_day(at_ms: i64) -> String {
+    match DateTime::from_timestamp_millis(at_ms) {
+        Some(utc) => Ho_Chi_Minh.from_utc_datetime(&utc.naive_utc()).format("%Y-%m-%d").to_string(),
+        None => "invalid".to_owned(),
+    }
+}
+
+/// A time in ms since epoch as people in Vietnam write it: "29/11/2026 10:00".
+pub fn vn_time(at_ms: i64) -> String {
+    match DateTime::from_timestamp_millis(at_ms) {
+        Some(utc) => Ho_Chi_Minh.from_utc_datetime(&utc.naive_utc()).format("%d/%m/%Y %H:%M").to_string(),
+        None => "?".to_owned(),
+    }
+}
+
+/// A hamlet's households and visits, read-only: what coverage folds. `HamletLog`
+/// implements it over its document; tests use plain maps.
+pub trait LogView {
+    /// Every household that reads.
+    fn all_households(&self) -> BTreeMap<HouseholdId, Household>;
+    /// Every visit that reads.
+    fn all_visits(&self) -> BTreeMap<VisitId, Visit>;
+    /// One household, if it is there and reads.
+    fn household(&self, id: &HouseholdId) -> Option<Household>;
+    /// One visit, if it is there and reads.
+    fn visit(&self, id: &VisitId) -> Option<Visit>;
+}
+
+impl LogView for (BTreeMap<HouseholdId, Household>, BTreeMap<VisitId, Visit>) {
+    fn all_households(&self) -> BTreeMap<HouseholdId, Household> {
+        self.0.clone()
+    }
+
+    fn all_visits(&self) -> BTreeMap<VisitId, Visit> {
+        self.1.clone()
+    }
+
+    fn household(&self, id: &HouseholdId) -> Option<Household> {
+        self.0.get(id).cloned()
+    }
+
+    fn visit(&self, id: &VisitId) -> Option<Visit> {
+        self.1.get(id).cloned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +301,14 @@ mod tests {
         assert_eq!(covering, [&Outcome::Guided, &Outcome::AlreadyDone]);
         let follow: Vec<_> = Outcome::ALL.iter().filter(|o| o.needs_follow_up()).collect();
         assert_eq!(follow, [&Outcome::NotHome, &Outcome::Revisit]);
+    }
+
+    #[test]
+    fn days_follow_the_vietnamese_calendar() {
+        // 2026-11-28T17:30Z is 00:30 on 29 November in Hà Nội.
+        assert_eq!(vn_day(1_795_887_000_000), "2026-11-29");
+        // 2026-11-28T16:59Z is 23:59 on 28 November in Hà Nội.
+        assert_eq!(vn_day(1_795_885_140_000), "2026-11-28");
+        assert_eq!(vn_time(1_795_887_000_000), "29/11/2026 00:30");
     }
 }

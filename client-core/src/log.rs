@@ -1,16 +1,7 @@
-//! `HamletLog`: the typed face of one hamlet's Automerge document.
+//! `HamletLog`: the typed face of one hamlet's Automerge document, laid out as
+//! `schema` says.
 //!
-//! The document's schema (version 1) is:
-//!
-//! ```text
-//! { schema: 1, hamlet: "<hamlet id>",
-//!   households: { <household id>: { label, head?, members?, created_by, created_at, retired } },
-//!   visits:     { <visit id>: { household, by, at, outcome, topics: {code: true},
-//!                               accounts: {code: n}, people, note?, voided } } }
-//! ```
-//!
-//! Maps are keyed by id and never lists, so concurrent offline logging merges without
-//! conflict. Every write is one Automerge change under the replica's actor, checked
+//! Every write is one Automerge change under the replica's actor, checked
 //! first against the same rules the server applies (`crate::rules`), so an honest
 //! client never makes a change the server would refuse. Reads are tolerant: unknown
 //! fields are ignored (a newer app may add some) and malformed entries are skipped with
@@ -22,41 +13,10 @@ use automerge::hydrate::{Map as HMap, Value as HValue};
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
-use crate::domain::{Author, Household, HouseholdForm, Outcome, Visit, VisitForm};
-use crate::ids::{HamletId, HouseholdId, UserId, VisitId};
+use crate::domain::{Author, Household, HouseholdForm, LogView, Outcome, Visit, VisitForm};
+use crate::ids::{HamletId, HouseholdId, VisitId};
 use crate::rules::{self, RuleViolation};
-
-/// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 1;
-
-/// Keys of the root object.
-pub(crate) mod key {
-    pub const SCHEMA: &str = "schema";
-    pub const HAMLET: &str = "hamlet";
-    pub const HOUSEHOLDS: &str = "households";
-    pub const VISITS: &str = "visits";
-    pub const LABEL: &str = "label";
-    pub const HEAD: &str = "head";
-    pub const MEMBERS: &str = "members";
-    pub const CREATED_BY: &str = "created_by";
-    pub const CREATED_AT: &str = "created_at";
-    pub const RETIRED: &str = "retired";
-    pub const MERGED_INTO: &str = "merged_into";
-    pub const HOUSEHOLD: &str = "household";
-    pub const BY: &str = "by";
-    pub const AT: &str = "at";
-    pub const OUTCOME: &str = "outcome";
-    pub const TOPICS: &str = "topics";
-    pub const ACCOUNTS: &str = "accounts";
-    pub const PEOPLE: &str = "people";
-    pub const NOTE: &str = "note";
-    pub const VOIDED: &str = "voided";
-    /// Every key a household map may hold in schema 1.
-    pub const HOUSEHOLD_FIELDS: &[&str] =
-        &[LABEL, HEAD, MEMBERS, CREATED_BY, CREATED_AT, RETIRED, MERGED_INTO];
-    /// Every key a visit map may hold in schema 1.
-    pub const VISIT_FIELDS: &[&str] = &[HOUSEHOLD, BY, AT, OUTCOME, TOPICS, ACCOUNTS, PEOPLE, NOTE, VOIDED];
-}
+use crate::schema::{SCHEMA_VERSION, key, read_household, read_visit, shown};
 
 /// The actor of the genesis change. Every replica makes the same genesis change for a
 /// hamlet, byte for byte, so logs created apart share their root objects and merge.
@@ -239,11 +199,6 @@ impl HamletLog {
         self.read_map(&self.visits, None, read_visit)
     }
 
-    /// Where every listed, non-retired household stands (chưa thăm, cần quay lại, …).
-    pub fn household_statuses(&self) -> BTreeMap<HouseholdId, crate::coverage::HouseholdStatus> {
-        crate::coverage::CoverageLedger::from_log(self).statuses()
-    }
-
     /// One household as of `heads` (`None`: now); `Ok(None)` if it is not there.
     pub fn household_at(
         &self,
@@ -286,7 +241,7 @@ impl HamletLog {
         };
         for (name, entry) in entries.iter() {
             let Ok(id) = K::try_from(name.clone()) else {
-                skipped.push(Skipped { key: shorten(name), reason: "its key is not a valid id".into() });
+                skipped.push(Skipped { key: shown(name), reason: "its key is not a valid id".into() });
                 continue;
             };
             let parsed = match &entry.value {
@@ -297,7 +252,7 @@ impl HamletLog {
                 Ok(entry) => {
                     ok.insert(id, entry);
                 }
-                Err(reason) => skipped.push(Skipped { key: shorten(name), reason }),
+                Err(reason) => skipped.push(Skipped { key: shown(name), reason }),
             }
         }
         skipped.sort_by(|a, b| a.key.cmp(&b.key));
@@ -330,13 +285,13 @@ impl HamletLog {
         form: &HouseholdForm,
         now_ms: i64,
     ) -> Result<HouseholdId, LogError> {
-        let today = crate::coverage::vn_day(now_ms);
+        let today = crate::domain::vn_day(now_ms);
         let limit = author.role.households_per_day();
         let listed = self
             .households()
             .ok
             .values()
-            .filter(|h| h.created_by == author.user && crate::coverage::vn_day(h.created_at) == today)
+            .filter(|h| h.created_by == author.user && crate::domain::vn_day(h.created_at) == today)
             .count() as u64;
         if listed >= limit {
             return Err(LogError::Refused(RuleViolation::TooManyHouseholds { limit }));
@@ -463,7 +418,8 @@ impl HamletLog {
             note: clean_opt(&form.note),
             voided: false,
         };
-        rules::check_visit_created(author, &id, &visit, now_ms)?;
+        // Listed: `existing_household` said so above.
+        rules::check_visit_created(author, &id, &visit, true, now_ms)?;
         let visits = self.visits.clone();
         let mut tx = self.doc.transaction();
         let obj = tx.put_object(&visits, id.as_str(), ObjType::Map)?;
@@ -647,10 +603,6 @@ fn sorted_unique(codes: &[String]) -> Vec<String> {
     v
 }
 
-fn shorten(s: &str) -> String {
-    s.chars().take(40).collect()
-}
-
 // ---- reading helpers: a document seen as of some heads ----
 
 /// A document as of some heads (`None`: its current state).
@@ -676,118 +628,20 @@ fn map_at(doc: &Automerge, obj: &ObjId, prop: &str, heads: Option<&[ChangeHash]>
     }
 }
 
-/// A field's scalar value, or `None` if absent; an object where a scalar belongs is an error.
-fn scalar(map: &HMap, field: &str) -> Result<Option<ScalarValue>, String> {
-    match map.get(field) {
-        None => Ok(None),
-        Some(HValue::Scalar(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(format!("“{field}” is an object, not a value")),
+impl LogView for HamletLog {
+    fn all_households(&self) -> BTreeMap<HouseholdId, Household> {
+        self.households().ok
     }
-}
 
-fn req<T>(field: &str, v: Option<T>) -> Result<T, String> {
-    v.ok_or_else(|| format!("“{field}” is missing"))
-}
-
-fn as_string(field: &str, v: Option<ScalarValue>) -> Result<Option<String>, String> {
-    match v {
-        None => Ok(None),
-        Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
-        Some(_) => Err(format!("“{field}” is not text")),
+    fn all_visits(&self) -> BTreeMap<VisitId, Visit> {
+        self.visits().ok
     }
-}
 
-fn as_int(field: &str, v: Option<ScalarValue>) -> Result<Option<i64>, String> {
-    match v {
-        None => Ok(None),
-        Some(ScalarValue::Int(n)) => Ok(Some(n)),
-        Some(ScalarValue::Uint(n)) => {
-            i64::try_from(n).map(Some).map_err(|_| format!("“{field}” is too large"))
-        }
-        Some(_) => Err(format!("“{field}” is not a number")),
+    fn household(&self, id: &HouseholdId) -> Option<Household> {
+        self.household_at(id, None).and_then(Result::ok)
     }
-}
 
-fn as_count(field: &str, v: Option<ScalarValue>) -> Result<Option<u32>, String> {
-    match as_int(field, v)? {
-        None => Ok(None),
-        Some(n) => u32::try_from(n).map(Some).map_err(|_| format!("“{field}” is not a count (0 or more)")),
+    fn visit(&self, id: &VisitId) -> Option<Visit> {
+        self.visit_at(id, None).and_then(Result::ok)
     }
-}
-
-fn as_bool(field: &str, v: Option<ScalarValue>) -> Result<Option<bool>, String> {
-    match v {
-        None => Ok(None),
-        Some(ScalarValue::Boolean(b)) => Ok(Some(b)),
-        Some(_) => Err(format!("“{field}” is not true or false")),
-    }
-}
-
-fn as_user(field: &str, v: Option<ScalarValue>) -> Result<UserId, String> {
-    let s = req(field, as_string(field, v)?)?;
-    UserId::parse(&s).map_err(|e| format!("“{field}”: {e}"))
-}
-
-pub(crate) fn read_household(map: &HMap) -> Result<Household, String> {
-    let f = |k| scalar(map, k);
-    Ok(Household {
-        label: req(key::LABEL, as_string(key::LABEL, f(key::LABEL)?)?)?,
-        head: as_string(key::HEAD, f(key::HEAD)?)?,
-        members: as_count(key::MEMBERS, f(key::MEMBERS)?)?,
-        created_by: as_user(key::CREATED_BY, f(key::CREATED_BY)?)?,
-        created_at: req(key::CREATED_AT, as_int(key::CREATED_AT, f(key::CREATED_AT)?)?)?,
-        retired: as_bool(key::RETIRED, f(key::RETIRED)?)?.unwrap_or(false),
-        merged_into: as_string(key::MERGED_INTO, f(key::MERGED_INTO)?)?
-            .map(|id| HouseholdId::parse(&id).map_err(|e| format!("“merged_into”: {e}")))
-            .transpose()?,
-    })
-}
-
-pub(crate) fn read_visit(map: &HMap) -> Result<Visit, String> {
-    let f = |k| scalar(map, k);
-    let household = req(key::HOUSEHOLD, as_string(key::HOUSEHOLD, f(key::HOUSEHOLD)?)?)?;
-    let household = HouseholdId::parse(&household).map_err(|e| format!("“household”: {e}"))?;
-    let outcome = req(key::OUTCOME, as_string(key::OUTCOME, f(key::OUTCOME)?)?)?;
-    let outcome =
-        Outcome::from_code(&outcome).ok_or_else(|| format!("unknown outcome “{}”", shorten(&outcome)))?;
-    let mut topics = Vec::new();
-    let mut accounts = BTreeMap::new();
-    match map.get(key::TOPICS) {
-        None => {}
-        Some(HValue::Map(codes)) => {
-            for (code, v) in codes.iter() {
-                match &v.value {
-                    HValue::Scalar(ScalarValue::Boolean(true)) => topics.push(code.clone()),
-                    _ => return Err(format!("topic “{}” is not marked true", shorten(code))),
-                }
-            }
-            topics.sort_unstable();
-        }
-        Some(_) => return Err("“topics” is not a map".into()),
-    }
-    match map.get(key::ACCOUNTS) {
-        None => {}
-        Some(HValue::Map(counts)) => {
-            for (code, v) in counts.iter() {
-                let n = match &v.value {
-                    HValue::Scalar(s) => as_count("accounts", Some(s.clone()))?,
-                    _ => None,
-                };
-                let n = n.ok_or_else(|| format!("account count “{}” is not a count", shorten(code)))?;
-                accounts.insert(code.clone(), n);
-            }
-        }
-        Some(_) => return Err("“accounts” is not a map".into()),
-    }
-    Ok(Visit {
-        household,
-        by: as_user(key::BY, f(key::BY)?)?,
-        at: req(key::AT, as_int(key::AT, f(key::AT)?)?)?,
-        outcome,
-        topics,
-        accounts,
-        people: as_count(key::PEOPLE, f(key::PEOPLE)?)?.unwrap_or(0),
-        note: as_string(key::NOTE, f(key::NOTE)?)?,
-        voided: as_bool(key::VOIDED, f(key::VOIDED)?)?.unwrap_or(false),
-    })
 }

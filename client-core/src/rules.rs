@@ -1,9 +1,10 @@
-//! The rules a change to a hamlet log must follow (DESIGN.md §5), as pure code.
+//! The rules a change to a hamlet log must follow (DESIGN.md §5), as pure functions on
+//! domain records: no document, no patches.
 //!
-//! The same functions guard the local writes in `HamletLog` and judge, on the server,
-//! the *effect* of a device's changes: the difference between the document before and
-//! after the merge, read as patches. So an honest client never makes a change the
-//! server refuses, and the server refuses anything else before it keeps a byte of it.
+//! The same functions guard the local writes in `HamletLog` and, through `judge`, the
+//! *effect* of a device's changes on the server (each entry's state before and after
+//! the merge). So an honest client never makes a change the server refuses, and the
+//! server refuses anything else before it keeps a byte of it.
 //!
 //! - A visit is created only with `by` = its author.
 //! - A volunteer corrects or voids only their own visits; a leader (or official) may
@@ -15,14 +16,10 @@
 //! - Values have the right types and ranges: counts 0..=50, texts up to 200 characters,
 //!   well-formed codes, times from 2020 to one day in the future.
 
-use std::collections::BTreeSet;
-
-use automerge::{ChangeHash, Patch, PatchAction, Prop};
-
 use crate::catalogue::is_code;
 use crate::domain::{Author, Household, MAX_COUNT, MAX_FUTURE_MS, MAX_TEXT_CHARS, Outcome, Visit};
 use crate::ids::{HouseholdId, VisitId};
-use crate::log::{HamletLog, key};
+use crate::schema::{key, shown};
 
 /// The earliest time a visit or household may carry: 2020-01-01T00:00:00Z.
 pub const MIN_TIME_MS: i64 = 1_577_836_800_000;
@@ -116,7 +113,7 @@ impl RuleViolation {
     }
 }
 
-fn invalid(path: String, reason: impl Into<String>) -> RuleViolation {
+pub(crate) fn invalid(path: String, reason: impl Into<String>) -> RuleViolation {
     RuleViolation::InvalidValue { path, reason: reason.into() }
 }
 
@@ -170,28 +167,24 @@ pub(crate) fn check_time(path: String, at: i64, now_ms: i64) -> Result<(), RuleV
     Ok(())
 }
 
-/// Checks that every visit `touched` made or re-timed in `after` happened on or after
-/// `from_ms`, the day a commune started recording visits (its campaign's start): a
-/// visit cannot be backdated into figures already reported. Visits whose time did not
-/// change (a leader voiding an old one) are not judged again.
-pub fn check_visits_from(
-    before: &HamletLog,
-    after: &HamletLog,
-    touched: &Touched,
+/// Checks that a visit made or re-timed (`was_at`: its time before, if it existed)
+/// happened on or after `from_ms`, the day a commune started recording visits (its
+/// campaign's start): a visit cannot be backdated into figures already reported. A
+/// visit whose time did not change (a leader voiding an old one) is not judged again.
+pub fn check_visit_day(
+    id: &VisitId,
+    visit: &Visit,
+    was_at: Option<i64>,
     from_ms: i64,
 ) -> Result<(), RuleViolation> {
-    for id in &touched.visits {
-        let Some(Ok(visit)) = after.visit_at(id, None) else { continue };
-        let was = before.visit_at(id, None).and_then(Result::ok).map(|v| v.at);
-        if visit.at < from_ms && was != Some(visit.at) {
-            return Err(invalid(
-                format!("visits/{id}/at"),
-                format!(
-                    "is before {}, when this commune started recording visits; check the device’s clock",
-                    crate::coverage::vn_day(from_ms)
-                ),
-            ));
-        }
+    if visit.at < from_ms && was_at != Some(visit.at) {
+        return Err(invalid(
+            format!("visits/{id}/at"),
+            format!(
+                "is before {}, when this commune started recording visits; check the device’s clock",
+                crate::domain::vn_day(from_ms)
+            ),
+        ));
     }
     Ok(())
 }
@@ -221,12 +214,12 @@ fn check_visit_values(id: &VisitId, v: &Visit, now_ms: Option<i64>) -> Result<()
     }
     for t in &v.topics {
         if !is_code(t) {
-            return Err(invalid(p(key::TOPICS), format!("“{}” is not a topic code", short(t))));
+            return Err(invalid(p(key::TOPICS), format!("“{}” is not a topic code", shown(t))));
         }
     }
     for (k, n) in &v.accounts {
         if !is_code(k) {
-            return Err(invalid(p(key::ACCOUNTS), format!("“{}” is not an account-kind code", short(k))));
+            return Err(invalid(p(key::ACCOUNTS), format!("“{}” is not an account-kind code", shown(k))));
         }
         check_count(format!("{}/{k}", p(key::ACCOUNTS)), *n)?;
     }
@@ -235,10 +228,6 @@ fn check_visit_values(id: &VisitId, v: &Visit, now_ms: Option<i64>) -> Result<()
         check_text(p(key::NOTE), note, false)?;
     }
     Ok(())
-}
-
-fn short(s: &str) -> String {
-    s.chars().take(40).collect()
 }
 
 /// A visit marked guided (`Outcome::Guided`, which covers the household) says what was
@@ -299,15 +288,24 @@ pub fn check_household_edited(
     check_household_values(id, after, None)
 }
 
-/// May `author` log this new visit?
+/// May `author` log this new visit? `household_listed`: whether its household is on
+/// the hamlet's list. Checked in the order the phone's mirror checks too: the author,
+/// the household, then the values.
 pub fn check_visit_created(
     author: &Author,
     id: &VisitId,
     v: &Visit,
+    household_listed: bool,
     now_ms: i64,
 ) -> Result<(), RuleViolation> {
     if v.by != author.user {
         return Err(RuleViolation::NotAsSelf { what: "visit", id: id.to_string() });
+    }
+    if !household_listed {
+        return Err(RuleViolation::UnknownHousehold {
+            visit: id.to_string(),
+            household: v.household.to_string(),
+        });
     }
     check_visit_values(id, v, Some(now_ms))?;
     check_guided(id, v)
@@ -343,257 +341,4 @@ pub fn check_visit_edited(
         check_guided(id, after)?;
     }
     Ok(())
-}
-
-/// The households and visits a set of changes touched.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Touched {
-    /// Households created or edited.
-    pub households: BTreeSet<HouseholdId>,
-    /// Visits created or edited.
-    pub visits: BTreeSet<VisitId>,
-}
-
-impl Touched {
-    /// Whether nothing was touched.
-    pub fn is_empty(&self) -> bool {
-        self.households.is_empty() && self.visits.is_empty()
-    }
-
-    /// Both sets together.
-    pub fn with(mut self, other: Touched) -> Touched {
-        self.households.extend(other.households);
-        self.visits.extend(other.visits);
-        self
-    }
-}
-
-fn path_of(props: &[String]) -> String {
-    props.iter().map(|p| short(p)).collect::<Vec<_>>().join("/")
-}
-
-/// Reads the patches between `before` and `after` as touched entities, refusing any
-/// patch that lands outside the schema. This is schema-level only; `judge` adds the
-/// per-entity rules.
-pub fn touched(
-    log: &HamletLog,
-    before: &[ChangeHash],
-    after: &[ChangeHash],
-) -> Result<Touched, RuleViolation> {
-    States::within(log, before, after).touched()
-}
-
-/// Like `touched`, but passes over what is outside the schema instead of refusing it:
-/// for updating coverage from changes that were already accepted elsewhere.
-pub fn touched_lenient(log: &HamletLog, before: &[ChangeHash], after: &[ChangeHash]) -> Touched {
-    lenient(States::within(log, before, after))
-}
-
-/// Like `touched_lenient`, from the patches a merge logged.
-pub fn touched_by_merge(before: &HamletLog, after: &HamletLog, patches: Vec<Patch>) -> Touched {
-    lenient(States::apart(before, after, patches))
-}
-
-fn lenient(mut states: States<'_>) -> Touched {
-    let mut t = Touched::default();
-    for patch in states.patches() {
-        let _ = touch(&states, &mut t, patch);
-    }
-    t
-}
-
-/// The two states a set of changes is judged between. Reading a state "as of heads"
-/// makes Automerge compute a clock over the whole history for every read, so when both
-/// the log before and the merged log are at hand (the server's case) each is read as
-/// it is now, which costs nothing extra.
-struct States<'a> {
-    before: &'a HamletLog,
-    before_heads: Option<&'a [ChangeHash]>,
-    after: &'a HamletLog,
-    after_heads: Option<&'a [ChangeHash]>,
-    /// The patches from before to after, when the merge logged them.
-    patches: Option<Vec<Patch>>,
-}
-
-impl<'a> States<'a> {
-    /// Both states in one log, at two heads.
-    fn within(log: &'a HamletLog, before: &'a [ChangeHash], after: &'a [ChangeHash]) -> Self {
-        Self { before: log, before_heads: Some(before), after: log, after_heads: Some(after), patches: None }
-    }
-
-    /// The log before a merge and the merged log, each as it is now, with the patches
-    /// the merge logged (Automerge's `diff` between heads scans the whole history).
-    fn apart(before: &'a HamletLog, after: &'a HamletLog, patches: Vec<Patch>) -> Self {
-        Self { before, before_heads: None, after, after_heads: None, patches: Some(patches) }
-    }
-
-    fn patches(&mut self) -> Vec<Patch> {
-        match self.patches.take() {
-            Some(p) => p,
-            None => {
-                let before = self.before_heads.unwrap_or_default();
-                let after =
-                    self.after_heads.map(<[ChangeHash]>::to_vec).unwrap_or_else(|| self.after.heads());
-                self.after.doc().diff(before, &after)
-            }
-        }
-    }
-
-    fn touched(&mut self) -> Result<Touched, RuleViolation> {
-        let mut t = Touched::default();
-        for patch in self.patches() {
-            touch(self, &mut t, patch)?;
-        }
-        Ok(t)
-    }
-}
-
-/// Records what one patch touched, or the schema rule it breaks.
-fn touch(states: &States<'_>, t: &mut Touched, patch: Patch) -> Result<(), RuleViolation> {
-    let (log, before) = (states.before, states.before_heads);
-    {
-        let mut props: Vec<String> = Vec::with_capacity(patch.path.len() + 1);
-        for (_, prop) in &patch.path {
-            match prop {
-                Prop::Map(k) => props.push(k.clone()),
-                Prop::Seq(i) => props.push(i.to_string()),
-            }
-        }
-        let (leaf, deleted) = match &patch.action {
-            PatchAction::PutMap { key, .. } => (key.clone(), false),
-            PatchAction::DeleteMap { key } => (key.clone(), true),
-            // Conflict markers and mark changes carry no new values of their own;
-            // everything else (lists, text, counters) has no place in the schema.
-            PatchAction::Conflict { .. } => return Ok(()),
-            _ => {
-                return Err(RuleViolation::OutsideSchema { path: path_of(&props) });
-            }
-        };
-        props.push(leaf);
-        let path = path_of(&props);
-        let refs: Vec<&str> = props.iter().map(String::as_str).collect();
-        match refs.as_slice() {
-            [key::HOUSEHOLDS, id] | [key::VISITS, id] => {
-                let is_household = refs[0] == key::HOUSEHOLDS;
-                if deleted {
-                    return Err(RuleViolation::Deleted { path });
-                }
-                let existed = if is_household {
-                    log.has_household_key(id, before)
-                } else {
-                    log.has_visit_key(id, before)
-                };
-                if existed {
-                    return Err(RuleViolation::Immutable { path });
-                }
-                insert_id(t, is_household, id, &path)?;
-            }
-            [key::HOUSEHOLDS, id, field] => {
-                if !key::HOUSEHOLD_FIELDS.contains(field) {
-                    return Err(RuleViolation::OutsideSchema { path });
-                }
-                if deleted && !matches!(*field, key::HEAD | key::MEMBERS) {
-                    return Err(RuleViolation::Deleted { path });
-                }
-                insert_id(t, true, id, &path)?;
-            }
-            [key::VISITS, id, field] => {
-                if !key::VISIT_FIELDS.contains(field) {
-                    return Err(RuleViolation::OutsideSchema { path });
-                }
-                if deleted && *field != key::NOTE {
-                    return Err(RuleViolation::Deleted { path });
-                }
-                insert_id(t, false, id, &path)?;
-            }
-            [key::VISITS, id, key::TOPICS | key::ACCOUNTS, _code] => {
-                insert_id(t, false, id, &path)?;
-            }
-            _ => return Err(RuleViolation::OutsideSchema { path }),
-        }
-    }
-    Ok(())
-}
-
-fn insert_id(t: &mut Touched, household: bool, id: &str, path: &str) -> Result<(), RuleViolation> {
-    let bad = || invalid(path.to_owned(), "the key is not a valid id");
-    if household {
-        t.households.insert(HouseholdId::parse(id).map_err(|_| bad())?);
-    } else {
-        t.visits.insert(VisitId::parse(id).map_err(|_| bad())?);
-    }
-    Ok(())
-}
-
-/// Judges the effect of the changes between `before` and `after`, all made by
-/// `author`. Returns what they touched, or the first rule they break.
-///
-/// The server calls this on a fork holding the merged result, before it commits.
-pub fn judge(
-    log: &HamletLog,
-    before: &[ChangeHash],
-    after: &[ChangeHash],
-    author: &Author,
-    now_ms: i64,
-) -> Result<Touched, RuleViolation> {
-    judge_states(States::within(log, before, after), Touched::default(), author, now_ms)
-}
-
-/// Judges a merge given the log before it, the merged log, the patches the merge
-/// logged, and the entries its ops wrote to (`schema::check_changes`, which sees what
-/// the patches do not: ops that lost a conflict): the same rules as `judge`, without
-/// any history lookups, so the cost follows the size of the merge and not of the log.
-/// This is what the server runs.
-pub fn judge_merge(
-    before: &HamletLog,
-    after: &HamletLog,
-    patches: Vec<Patch>,
-    written: Touched,
-    author: &Author,
-    now_ms: i64,
-) -> Result<Touched, RuleViolation> {
-    judge_states(States::apart(before, after, patches), written, author, now_ms)
-}
-
-fn judge_states(
-    mut s: States<'_>,
-    written: Touched,
-    author: &Author,
-    now_ms: i64,
-) -> Result<Touched, RuleViolation> {
-    let t = s.touched()?.with(written);
-    for id in &t.households {
-        let after_h = match s.after.household_at(id, s.after_heads) {
-            Some(Ok(h)) => h,
-            Some(Err(reason)) => return Err(invalid(format!("households/{id}"), reason)),
-            None => return Err(RuleViolation::Deleted { path: format!("households/{id}") }),
-        };
-        match s.before.household_at(id, s.before_heads) {
-            None => check_household_created(author, id, &after_h, now_ms)?,
-            Some(Ok(before_h)) => check_household_edited(author, id, &before_h, &after_h)?,
-            // A malformed entry cannot be repaired by a device: only created whole.
-            Some(Err(_)) => return Err(RuleViolation::Immutable { path: format!("households/{id}") }),
-        }
-    }
-    for id in &t.visits {
-        let after_v = match s.after.visit_at(id, s.after_heads) {
-            Some(Ok(v)) => v,
-            Some(Err(reason)) => return Err(invalid(format!("visits/{id}"), reason)),
-            None => return Err(RuleViolation::Deleted { path: format!("visits/{id}") }),
-        };
-        match s.before.visit_at(id, s.before_heads) {
-            None => {
-                check_visit_created(author, id, &after_v, now_ms)?;
-                if !matches!(s.after.household_at(&after_v.household, s.after_heads), Some(Ok(_))) {
-                    return Err(RuleViolation::UnknownHousehold {
-                        visit: id.to_string(),
-                        household: after_v.household.to_string(),
-                    });
-                }
-            }
-            Some(Ok(before_v)) => check_visit_edited(author, id, &before_v, &after_v, now_ms)?,
-            Some(Err(_)) => return Err(RuleViolation::Immutable { path: format!("visits/{id}") }),
-        }
-    }
-    Ok(t)
 }

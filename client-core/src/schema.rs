@@ -1,518 +1,255 @@
-//! Every op of every incoming change, checked against the hamlet-log schema before the
-//! merge.
+//! The hamlet log's schema (version 1), in one place: its keys, every field of a
+//! household and of a visit with what it holds and what may happen to it, and the
+//! hydrate functions that read an entry into its domain record. The writer (`log`),
+//! the op check (`check`) and the judge (`judge`) all ask here.
 //!
-//! Judging the merged result (`rules::judge_merge`) sees only what a merge makes
-//! visible. But Automerge stores and relays every op: one that loses a conflict, or
-//! sits inside an object nobody can see (a second `households` map put concurrently
-//! with the genesis one), is kept forever and sent to every phone, and produces no
-//! patch to judge. So before anything is merged, `check_changes` decodes each new
-//! change and places each of its ops by the *identity* of the object it writes to
-//! (never by key names, which a rival object can share):
+//! ```text
+//! { schema: 1, hamlet: "<hamlet id>",
+//!   households: { <household id>: { label, head?, members?, created_by, created_at, retired,
+//!                                   merged_into? } },
+//!   visits:     { <visit id>: { household, by, at, outcome, topics: {code: true},
+//!                               accounts: {code: n}, people, note?, voided } } }
+//! ```
 //!
-//! - the root: no op at all (only the genesis change writes there);
-//! - the genesis `households` and `visits` maps: only a new map under a fresh, valid id;
-//! - a household or visit entry: only the schema's fields (a household's `merged_into`
-//!   names another household's id), each a scalar of its type and
-//!   size, deleting only optional fields; `by`, `household`, `created_by` and
-//!   `created_at` are written once, when the entry is made, and `by` and `created_by`
-//!   name the author;
-//! - a visit's `topics` and `accounts`: codes to `true` and codes to counts.
-//!
-//! Lists, text, counters and marks have no place anywhere. Each entry an op writes to
-//! is returned as touched, so the per-entity rules (who may edit what) run on it even
-//! when its visible state did not change.
+//! Maps are keyed by id and never lists, so concurrent offline logging merges without
+//! conflict. Reads are tolerant: unknown fields are ignored (a newer app may add
+//! some), and an entry that does not read is skipped with a reason.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
-use automerge::legacy::{Key, ObjectId, OpType};
-use automerge::{ActorId, Change, ObjId as ExId, ObjType, Prop, ReadDoc, ScalarValue};
+use automerge::ScalarValue;
+use automerge::hydrate::{Map as HMap, Value as HValue};
 
-use crate::catalogue::is_code;
-use crate::domain::{Author, MAX_COUNT, Outcome};
-use crate::ids::{HouseholdId, UserId, VisitId};
-use crate::log::{HamletLog, key};
-use crate::rules::{self, RuleViolation, Touched};
+use crate::domain::{Household, Outcome, Visit};
+use crate::ids::{HouseholdId, UserId};
 
-/// Longest change message or trailing extra bytes a change may carry. Từng Nhà's
-/// clients write neither; a little room is left for newer Automerge versions.
-pub const MAX_CHANGE_EXTRAS: usize = 256;
+/// The schema version this code writes.
+pub const SCHEMA_VERSION: i64 = 1;
 
-/// What the ops are checked for: the author's rights too, when a server judges one
-/// device's changes; the schema alone, when a device takes in what its server relays.
-#[derive(Debug, Clone, Copy)]
-pub enum Check<'a> {
-    /// Changes all made by this author, received at `now_ms`.
-    Author(&'a Author, i64),
-    /// Changes by anyone, already accepted by the server.
-    Relayed,
+/// The keys of the document.
+pub mod key {
+    #![allow(missing_docs)]
+    pub const SCHEMA: &str = "schema";
+    pub const HAMLET: &str = "hamlet";
+    pub const HOUSEHOLDS: &str = "households";
+    pub const VISITS: &str = "visits";
+    pub const LABEL: &str = "label";
+    pub const HEAD: &str = "head";
+    pub const MEMBERS: &str = "members";
+    pub const CREATED_BY: &str = "created_by";
+    pub const CREATED_AT: &str = "created_at";
+    pub const RETIRED: &str = "retired";
+    pub const MERGED_INTO: &str = "merged_into";
+    pub const HOUSEHOLD: &str = "household";
+    pub const BY: &str = "by";
+    pub const AT: &str = "at";
+    pub const OUTCOME: &str = "outcome";
+    pub const TOPICS: &str = "topics";
+    pub const ACCOUNTS: &str = "accounts";
+    pub const PEOPLE: &str = "people";
+    pub const NOTE: &str = "note";
+    pub const VOIDED: &str = "voided";
 }
 
-/// Checks every op of `changes` (the changes new to `log`, all of whose dependencies
-/// are in `log` or among `changes`) against the schema. Returns the entries they
-/// write to, or the first rule an op breaks.
-pub fn check_changes(
-    log: &HamletLog,
-    changes: &[Change],
-    check: Check<'_>,
-) -> Result<Touched, RuleViolation> {
-    let mut decoded = Vec::with_capacity(changes.len());
-    for change in changes {
-        // Decoding walks the change's actor table, which Automerge indexes without
-        // checking; a change that fails there is refused, not allowed to panic.
-        let expanded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| change.decode()))
-            .map_err(|_| outside("a change whose ops name actors it does not list".into()))?;
-        decoded.push((change, expanded));
-    }
-    // Every actor a change lists besides its own must be one the log knows or one of
-    // these changes' authors: Automerge looks each up while applying and panics on a
-    // stranger (the fuzzer found it).
-    // A set, and each stranger looked up once: a whole log sent to a new device holds
-    // tens of thousands of changes, nearly all naming the genesis actor.
-    let mut known: BTreeSet<&ActorId> = changes.iter().map(Change::actor_id).collect();
-    for change in changes {
-        for other in change.other_actor_ids() {
-            if known.contains(other) {
-                continue;
-            }
-            if log.doc().import_obj(&format!("1@{other}")).is_err() {
-                return Err(outside(format!("a change naming actor {other}, who wrote nothing here")));
-            }
-            known.insert(other);
-        }
-    }
-    sequence_numbers(log, changes)?;
-    let mut places = Places::new(log);
-    for (change, expanded) in &decoded {
-        if change.message().map_or(0, str::len) > MAX_CHANGE_EXTRAS
-            || change.extra_bytes().len() > MAX_CHANGE_EXTRAS
-        {
-            return Err(outside("a change's message or extra bytes".into()));
-        }
-        // Automerge never makes an empty change, and applying a forged one can make it
-        // panic (the fuzzer found one).
-        if change.is_empty() {
-            return Err(outside("a change with no operations".into()));
-        }
-        for (i, op) in expanded.operations.iter().enumerate() {
-            if let OpType::Make(typ) = op.action {
-                let id = (change.start_op().get() + i as u64, change.actor_id().clone());
-                places.made.insert(id, (op.obj.clone(), op.key.clone(), typ));
-            }
-        }
-    }
-    let mut checker = Checker { log, check, places, touched: Touched::default(), made_keys: BTreeSet::new() };
-    for (_, expanded) in &decoded {
-        for op in &expanded.operations {
-            checker.op(op)?;
-        }
-    }
-    Ok(checker.touched)
-}
-
-/// Automerge numbers each actor's changes 1, 2, 3… and asserts while applying that a
-/// new one is the next (the fuzzer found a skip that took the thread down). Each
-/// actor's changes here must carry the numbers that follow the log's, with no gap.
-fn sequence_numbers(log: &HamletLog, changes: &[Change]) -> Result<(), RuleViolation> {
-    let mut sorted: Vec<&Change> = changes.iter().collect();
-    sorted.sort_by(|a, b| (a.actor_id(), a.seq()).cmp(&(b.actor_id(), b.seq())));
-    // Read once, and only when an actor the log knows sends more: a device's own
-    // earlier changes are in the log on every sync but its first.
-    let mut written: Option<Vec<automerge::ChangeMetadata<'_>>> = None;
-    let mut next: HashMap<&ActorId, u64> = HashMap::new();
-    for change in sorted {
-        let actor = change.actor_id();
-        let expected = match next.get(actor) {
-            Some(n) => *n,
-            None if log.doc().import_obj(&format!("1@{actor}")).is_err() => 1,
-            None => {
-                let meta = written.get_or_insert_with(|| log.doc().get_changes_meta(&[]));
-                meta.iter().filter(|m| m.actor.as_ref() == actor).count() as u64 + 1
-            }
-        };
-        if change.seq() != expected {
-            return Err(outside(format!("a change numbered {} where {expected} comes next", change.seq())));
-        }
-        next.insert(actor, expected + 1);
-    }
-    Ok(())
-}
-
-/// Where an object sits in the schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Place {
-    Root,
-    Households,
-    Visits,
-    /// A household entry; `new` when this batch made it.
-    Household {
-        id: HouseholdId,
-        new: bool,
+/// What a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text for people; `required`: never empty.
+    Text {
+        /// Whether it may be empty.
+        required: bool,
     },
-    /// A visit entry; `new` when this batch made it.
-    Visit {
-        id: VisitId,
-        new: bool,
-    },
-    Topics(VisitId),
-    Accounts(VisitId),
+    /// A count from 0 to `domain::MAX_COUNT`.
+    Count,
+    /// A time, ms since epoch.
+    Time,
+    /// True or false.
+    Flag,
+    /// The author's user id.
+    Author,
+    /// Another household's id.
+    Household,
+    /// An outcome code.
+    Outcome,
+    /// A map of codes marked `true`.
+    Codes,
+    /// A map of codes to counts.
+    Counts,
 }
 
-type OpKey = (u64, ActorId);
-
-/// Finds the place of objects made in the batch or already in the log.
-struct Places<'a> {
-    log: &'a HamletLog,
-    households: ExId,
-    visits: ExId,
-    /// Objects the batch makes: their parent object, key and type.
-    made: HashMap<OpKey, (ObjectId, Key, ObjType)>,
-    known: HashMap<OpKey, Place>,
+/// One field of an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// Its key.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: Kind,
+    /// It may be left out, and deleted later.
+    pub optional: bool,
+    /// It is written once, when the entry is made, and never changes.
+    pub immutable: bool,
 }
 
-impl<'a> Places<'a> {
-    fn new(log: &'a HamletLog) -> Self {
-        Self {
-            log,
-            households: log.households_obj().clone(),
-            visits: log.visits_obj().clone(),
-            made: HashMap::new(),
-            known: HashMap::new(),
-        }
-    }
-
-    fn of(&mut self, obj: &ObjectId, depth: u8) -> Result<Place, RuleViolation> {
-        let ObjectId::Id(op) = obj else { return Ok(Place::Root) };
-        let id: OpKey = (op.counter(), op.actor().clone());
-        if let Some(place) = self.known.get(&id) {
-            return Ok(place.clone());
-        }
-        let place = if same(&self.households, &id) {
-            Place::Households
-        } else if same(&self.visits, &id) {
-            Place::Visits
-        } else if let Some((parent, key, typ)) = self.made.get(&id).cloned() {
-            // Objects nest three deep at most (visits/<id>/topics); anything deeper,
-            // or made inside itself, is outside the schema.
-            if depth > 3 {
-                return Err(outside("an object nested too deep".into()));
-            }
-            let parent = self.of(&parent, depth + 1)?;
-            let Key::Map(name) = key else { return Err(outside(format!("{} (a list)", show(&parent)))) };
-            placed_in(&parent, &name, typ, true)?
-        } else {
-            self.existing(&id)?
-        };
-        self.known.insert(id, place.clone());
-        Ok(place)
-    }
-
-    /// The place of an object already in the log, from its parents there.
-    fn existing(&self, id: &OpKey) -> Result<Place, RuleViolation> {
-        let doc = self.log.doc();
-        let lacks = || outside(format!("an object ({}@{}) this hamlet log lacks", id.0, id.1));
-        let obj = doc.import_obj(&format!("{}@{}", id.0, id.1)).map_err(|_| lacks())?;
-        let typ = doc.object_type(&obj).map_err(|_| lacks())?;
-        let parents: Vec<(ExId, Prop)> =
-            doc.parents(&obj).map_err(|_| lacks())?.take(3).map(|p| (p.obj, p.prop)).collect();
-        let name = |i: usize| match parents.get(i) {
-            Some((_, Prop::Map(k))) => Some(k.as_str()),
-            _ => None,
-        };
-        let parent_is = |i: usize, of: &ExId| parents.get(i).is_some_and(|(p, _)| p == of);
-        let place = if parent_is(0, &self.households) {
-            name(0).and_then(|k| HouseholdId::parse(k).ok()).map(|id| Place::Household { id, new: false })
-        } else if parent_is(0, &self.visits) {
-            name(0).and_then(|k| VisitId::parse(k).ok()).map(|id| Place::Visit { id, new: false })
-        } else if parent_is(1, &self.visits) {
-            let visit = name(1).and_then(|k| VisitId::parse(k).ok());
-            match (visit, name(0)) {
-                (Some(v), Some(key::TOPICS)) => Some(Place::Topics(v)),
-                (Some(v), Some(key::ACCOUNTS)) => Some(Place::Accounts(v)),
-                _ => None,
-            }
-        } else {
-            None
-        };
-        match place {
-            Some(place) if typ == ObjType::Map => Ok(place),
-            _ => Err(outside(format!("an object ({}@{}) outside the schema", id.0, id.1))),
-        }
-    }
+const fn field(name: &'static str, kind: Kind, optional: bool, immutable: bool) -> Field {
+    Field { name, kind, optional, immutable }
 }
 
-fn same(obj: &ExId, id: &OpKey) -> bool {
-    matches!(obj, ExId::Id(counter, actor, _) if *counter == id.0 && *actor == id.1)
+/// Every field a household entry may hold.
+pub const HOUSEHOLD_FIELDS: &[Field] = &[
+    field(key::LABEL, Kind::Text { required: true }, false, false),
+    field(key::HEAD, Kind::Text { required: false }, true, false),
+    field(key::MEMBERS, Kind::Count, true, false),
+    field(key::CREATED_BY, Kind::Author, false, true),
+    field(key::CREATED_AT, Kind::Time, false, true),
+    field(key::RETIRED, Kind::Flag, false, false),
+    field(key::MERGED_INTO, Kind::Household, false, false),
+];
+
+/// Every field a visit entry may hold.
+pub const VISIT_FIELDS: &[Field] = &[
+    field(key::HOUSEHOLD, Kind::Household, false, true),
+    field(key::BY, Kind::Author, false, true),
+    field(key::AT, Kind::Time, false, false),
+    field(key::OUTCOME, Kind::Outcome, false, false),
+    field(key::TOPICS, Kind::Codes, false, false),
+    field(key::ACCOUNTS, Kind::Counts, false, false),
+    field(key::PEOPLE, Kind::Count, false, false),
+    field(key::NOTE, Kind::Text { required: false }, true, false),
+    field(key::VOIDED, Kind::Flag, false, false),
+];
+
+/// A household field by key.
+pub fn household_field(name: &str) -> Option<&'static Field> {
+    HOUSEHOLD_FIELDS.iter().find(|f| f.name == name)
 }
 
-/// The place of a new object of type `typ` made at `name` inside `parent`.
-fn placed_in(parent: &Place, name: &str, typ: ObjType, new: bool) -> Result<Place, RuleViolation> {
-    let path = || path_in(parent, name);
-    if typ != ObjType::Map {
-        return Err(outside(path()));
-    }
-    match parent {
-        Place::Households => HouseholdId::parse(name)
-            .map(|id| Place::Household { id, new })
-            .map_err(|_| invalid(path(), "the key is not a valid id")),
-        Place::Visits => VisitId::parse(name)
-            .map(|id| Place::Visit { id, new })
-            .map_err(|_| invalid(path(), "the key is not a valid id")),
-        Place::Visit { id, .. } if name == key::TOPICS => Ok(Place::Topics(id.clone())),
-        Place::Visit { id, .. } if name == key::ACCOUNTS => Ok(Place::Accounts(id.clone())),
-        _ => Err(outside(path())),
-    }
+/// A visit field by key.
+pub fn visit_field(name: &str) -> Option<&'static Field> {
+    VISIT_FIELDS.iter().find(|f| f.name == name)
 }
 
-/// Where a key of an object is, as the rules name paths (`visits/<id>/people`).
-fn path_in(place: &Place, name: &str) -> String {
-    match place {
-        Place::Root => short(name),
-        _ => format!("{}/{}", show(place), short(name)),
-    }
-}
-
-fn show(place: &Place) -> String {
-    match place {
-        Place::Root => String::new(),
-        Place::Households => key::HOUSEHOLDS.into(),
-        Place::Visits => key::VISITS.into(),
-        Place::Household { id, .. } => format!("{}/{id}", key::HOUSEHOLDS),
-        Place::Visit { id, .. } => format!("{}/{id}", key::VISITS),
-        Place::Topics(id) => format!("{}/{id}/{}", key::VISITS, key::TOPICS),
-        Place::Accounts(id) => format!("{}/{id}/{}", key::VISITS, key::ACCOUNTS),
-    }
-}
-
-fn short(s: &str) -> String {
+/// What arrived, shortened to be shown back in an error (a hostile value cannot flood
+/// a log or a screen).
+pub fn shown(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
-fn outside(path: String) -> RuleViolation {
-    RuleViolation::OutsideSchema { path }
+// ---- hydrate: entries read into records ----
+
+/// A field's scalar value, or `None` if absent; an object where a scalar belongs is an error.
+fn scalar(map: &HMap, field: &str) -> Result<Option<ScalarValue>, String> {
+    match map.get(field) {
+        None => Ok(None),
+        Some(HValue::Scalar(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("“{field}” is an object, not a value")),
+    }
 }
 
-fn invalid(path: String, reason: impl Into<String>) -> RuleViolation {
-    RuleViolation::InvalidValue { path, reason: reason.into() }
+fn req<T>(field: &str, v: Option<T>) -> Result<T, String> {
+    v.ok_or_else(|| format!("“{field}” is missing"))
 }
 
-struct Checker<'a> {
-    log: &'a HamletLog,
-    check: Check<'a>,
-    places: Places<'a>,
-    touched: Touched,
-    /// Entries the batch makes, so that one is not made twice.
-    made_keys: BTreeSet<(bool, String)>,
+fn as_string(field: &str, v: Option<ScalarValue>) -> Result<Option<String>, String> {
+    match v {
+        None => Ok(None),
+        Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+        Some(_) => Err(format!("“{field}” is not text")),
+    }
 }
 
-impl Checker<'_> {
-    fn op(&mut self, op: &automerge::legacy::Op) -> Result<(), RuleViolation> {
-        let place = self.places.of(&op.obj, 0)?;
-        let Key::Map(name) = &op.key else {
-            return Err(outside(format!("{} (a list position)", show(&place))));
-        };
-        let path = path_in(&place, name);
-        if op.insert {
-            return Err(outside(path));
+fn as_int(field: &str, v: Option<ScalarValue>) -> Result<Option<i64>, String> {
+    match v {
+        None => Ok(None),
+        Some(ScalarValue::Int(n)) => Ok(Some(n)),
+        Some(ScalarValue::Uint(n)) => {
+            i64::try_from(n).map(Some).map_err(|_| format!("“{field}” is too large"))
         }
-        match (&place, &op.action) {
-            (Place::Root, _) => Err(outside(path)),
-            (Place::Households | Place::Visits, OpType::Make(typ)) => {
-                let households = place == Place::Households;
-                let existed = if households {
-                    self.log.has_household_key(name, None)
-                } else {
-                    self.log.has_visit_key(name, None)
+        Some(_) => Err(format!("“{field}” is not a number")),
+    }
+}
+
+fn as_count(field: &str, v: Option<ScalarValue>) -> Result<Option<u32>, String> {
+    match as_int(field, v)? {
+        None => Ok(None),
+        Some(n) => u32::try_from(n).map(Some).map_err(|_| format!("“{field}” is not a count (0 or more)")),
+    }
+}
+
+fn as_bool(field: &str, v: Option<ScalarValue>) -> Result<Option<bool>, String> {
+    match v {
+        None => Ok(None),
+        Some(ScalarValue::Boolean(b)) => Ok(Some(b)),
+        Some(_) => Err(format!("“{field}” is not true or false")),
+    }
+}
+
+fn as_user(field: &str, v: Option<ScalarValue>) -> Result<UserId, String> {
+    let s = req(field, as_string(field, v)?)?;
+    UserId::parse(&s).map_err(|e| format!("“{field}”: {e}"))
+}
+
+/// Reads a household entry (hydrated) into its record.
+pub fn read_household(map: &HMap) -> Result<Household, String> {
+    let f = |k| scalar(map, k);
+    Ok(Household {
+        label: req(key::LABEL, as_string(key::LABEL, f(key::LABEL)?)?)?,
+        head: as_string(key::HEAD, f(key::HEAD)?)?,
+        members: as_count(key::MEMBERS, f(key::MEMBERS)?)?,
+        created_by: as_user(key::CREATED_BY, f(key::CREATED_BY)?)?,
+        created_at: req(key::CREATED_AT, as_int(key::CREATED_AT, f(key::CREATED_AT)?)?)?,
+        retired: as_bool(key::RETIRED, f(key::RETIRED)?)?.unwrap_or(false),
+        merged_into: as_string(key::MERGED_INTO, f(key::MERGED_INTO)?)?
+            .map(|id| HouseholdId::parse(&id).map_err(|e| format!("“merged_into”: {e}")))
+            .transpose()?,
+    })
+}
+
+/// Reads a visit entry (hydrated) into its record.
+pub fn read_visit(map: &HMap) -> Result<Visit, String> {
+    let f = |k| scalar(map, k);
+    let household = req(key::HOUSEHOLD, as_string(key::HOUSEHOLD, f(key::HOUSEHOLD)?)?)?;
+    let household = HouseholdId::parse(&household).map_err(|e| format!("“household”: {e}"))?;
+    let outcome = req(key::OUTCOME, as_string(key::OUTCOME, f(key::OUTCOME)?)?)?;
+    let outcome =
+        Outcome::from_code(&outcome).ok_or_else(|| format!("unknown outcome “{}”", shown(&outcome)))?;
+    let mut topics = Vec::new();
+    let mut accounts = BTreeMap::new();
+    match map.get(key::TOPICS) {
+        None => {}
+        Some(HValue::Map(codes)) => {
+            for (code, v) in codes.iter() {
+                match &v.value {
+                    HValue::Scalar(ScalarValue::Boolean(true)) => topics.push(code.clone()),
+                    _ => return Err(format!("topic “{}” is not marked true", shown(code))),
+                }
+            }
+            topics.sort_unstable();
+        }
+        Some(_) => return Err("“topics” is not a map".into()),
+    }
+    match map.get(key::ACCOUNTS) {
+        None => {}
+        Some(HValue::Map(counts)) => {
+            for (code, v) in counts.iter() {
+                let n = match &v.value {
+                    HValue::Scalar(s) => as_count("accounts", Some(s.clone()))?,
+                    _ => None,
                 };
-                if existed || !op.pred.is_empty() || !self.made_keys.insert((households, name.to_string())) {
-                    return Err(RuleViolation::Immutable { path });
-                }
-                match placed_in(&place, name, *typ, true)? {
-                    Place::Household { id, .. } => self.touched.households.insert(id),
-                    Place::Visit { id, .. } => self.touched.visits.insert(id),
-                    _ => false,
-                };
-                Ok(())
-            }
-            (Place::Households | Place::Visits, OpType::Delete) => Err(RuleViolation::Deleted { path }),
-            (Place::Households | Place::Visits, _) => Err(outside(path)),
-            (Place::Household { id, new }, action) => {
-                self.touched.households.insert(id.clone());
-                self.household_field(name, action, *new, path)
-            }
-            (Place::Visit { id, new }, action) => {
-                self.touched.visits.insert(id.clone());
-                let (id, new) = (id.clone(), *new);
-                self.visit_field(&id, name, action, new, path)
-            }
-            (Place::Topics(visit), action) => {
-                self.touched.visits.insert(visit.clone());
-                self.only_void_on_others(visit, false)?;
-                code_key(name, &path)?;
-                match action {
-                    OpType::Delete | OpType::Put(ScalarValue::Boolean(true)) => Ok(()),
-                    OpType::Put(_) => Err(invalid(path, "a topic is marked true or not at all")),
-                    _ => Err(outside(path)),
-                }
-            }
-            (Place::Accounts(visit), action) => {
-                self.touched.visits.insert(visit.clone());
-                self.only_void_on_others(visit, false)?;
-                code_key(name, &path)?;
-                match action {
-                    OpType::Delete => Ok(()),
-                    OpType::Put(v) => count(v, &path),
-                    _ => Err(outside(path)),
-                }
+                let n = n.ok_or_else(|| format!("account count “{}” is not a count", shown(code)))?;
+                accounts.insert(code.clone(), n);
             }
         }
+        Some(_) => return Err("“accounts” is not a map".into()),
     }
-
-    fn household_field(
-        &self,
-        field: &str,
-        action: &OpType,
-        new: bool,
-        path: String,
-    ) -> Result<(), RuleViolation> {
-        if !key::HOUSEHOLD_FIELDS.contains(&field) {
-            return Err(outside(path));
-        }
-        if !new && matches!(field, key::CREATED_BY | key::CREATED_AT) {
-            return Err(RuleViolation::Immutable { path });
-        }
-        let value = match action {
-            OpType::Put(v) => v,
-            OpType::Delete if matches!(field, key::HEAD | key::MEMBERS) => return Ok(()),
-            OpType::Delete => return Err(RuleViolation::Deleted { path }),
-            _ => return Err(outside(path)),
-        };
-        match field {
-            key::LABEL => text(value, true, &path),
-            key::HEAD => text(value, false, &path),
-            key::MEMBERS => count(value, &path),
-            key::CREATED_BY => self.as_author(value, "household", &path),
-            key::CREATED_AT => self.time(value, &path),
-            key::MERGED_INTO => match value {
-                ScalarValue::Str(s) if HouseholdId::parse(s).is_ok() => Ok(()),
-                _ => Err(invalid(path, "is not a household id")),
-            },
-            _ => boolean(value, &path),
-        }
-    }
-
-    fn visit_field(
-        &self,
-        visit: &VisitId,
-        field: &str,
-        action: &OpType,
-        new: bool,
-        path: String,
-    ) -> Result<(), RuleViolation> {
-        if !key::VISIT_FIELDS.contains(&field) {
-            return Err(outside(path));
-        }
-        if !new && matches!(field, key::BY | key::HOUSEHOLD) {
-            return Err(RuleViolation::Immutable { path });
-        }
-        if !new {
-            self.only_void_on_others(visit, field == key::VOIDED)?;
-        }
-        let value = match action {
-            OpType::Put(v) => v,
-            OpType::Make(ObjType::Map) if matches!(field, key::TOPICS | key::ACCOUNTS) => return Ok(()),
-            OpType::Delete if field == key::NOTE => return Ok(()),
-            OpType::Delete => return Err(RuleViolation::Deleted { path }),
-            _ => return Err(outside(path)),
-        };
-        match field {
-            key::HOUSEHOLD => match value {
-                ScalarValue::Str(s) if HouseholdId::parse(s).is_ok() => Ok(()),
-                _ => Err(invalid(path, "is not a household id")),
-            },
-            key::BY => self.as_author(value, "visit", &path),
-            key::AT => self.time(value, &path),
-            key::OUTCOME => match value {
-                ScalarValue::Str(s) if Outcome::from_code(s).is_some() => Ok(()),
-                _ => Err(invalid(path, "is not an outcome")),
-            },
-            key::PEOPLE => count(value, &path),
-            key::NOTE => text(value, false, &path),
-            key::VOIDED => boolean(value, &path),
-            _ => Err(outside(path)),
-        }
-    }
-
-    /// On a visit someone else logged, an author who leads may only void it; one who
-    /// does not may not touch it (`rules::check_visit_edited` says the same of what
-    /// becomes visible).
-    fn only_void_on_others(&self, visit: &VisitId, voiding: bool) -> Result<(), RuleViolation> {
-        let Check::Author(author, _) = self.check else { return Ok(()) };
-        let logged_by = match self.log.visit_at(visit, None) {
-            Some(Ok(v)) => v.by,
-            // Made in this batch (its `by` is checked as the author's), or unreadable
-            // (the per-entity rules refuse editing it).
-            _ => return Ok(()),
-        };
-        if logged_by == author.user {
-            return Ok(());
-        }
-        if !author.role.leads() {
-            return Err(RuleViolation::NotYourVisit { id: visit.to_string() });
-        }
-        if voiding {
-            return Ok(());
-        }
-        Err(RuleViolation::LeaderMayOnlyVoid { id: visit.to_string() })
-    }
-
-    fn as_author(&self, value: &ScalarValue, what: &'static str, path: &str) -> Result<(), RuleViolation> {
-        let ScalarValue::Str(s) = value else { return Err(invalid(path.to_owned(), "is not a user id")) };
-        let user = UserId::parse(s).map_err(|_| invalid(path.to_owned(), "is not a user id"))?;
-        match self.check {
-            Check::Author(author, _) if author.user != user => {
-                let id = path.split('/').nth(1).unwrap_or_default().to_owned();
-                Err(RuleViolation::NotAsSelf { what, id })
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn time(&self, value: &ScalarValue, path: &str) -> Result<(), RuleViolation> {
-        let at = int(value).ok_or_else(|| invalid(path.to_owned(), "is not a time"))?;
-        match self.check {
-            Check::Author(_, now_ms) => rules::check_time(path.to_owned(), at, now_ms),
-            Check::Relayed => Ok(()),
-        }
-    }
-}
-
-fn int(value: &ScalarValue) -> Option<i64> {
-    match value {
-        ScalarValue::Int(n) => Some(*n),
-        ScalarValue::Uint(n) => i64::try_from(*n).ok(),
-        _ => None,
-    }
-}
-
-fn code_key(name: &str, path: &str) -> Result<(), RuleViolation> {
-    if is_code(name) { Ok(()) } else { Err(invalid(path.to_owned(), "the key is not a code")) }
-}
-
-fn count(value: &ScalarValue, path: &str) -> Result<(), RuleViolation> {
-    match int(value).map(u32::try_from) {
-        Some(Ok(n)) => rules::check_count(path.to_owned(), n),
-        _ => Err(invalid(path.to_owned(), format!("must be between 0 and {MAX_COUNT}"))),
-    }
-}
-
-fn boolean(value: &ScalarValue, path: &str) -> Result<(), RuleViolation> {
-    match value {
-        ScalarValue::Boolean(_) => Ok(()),
-        _ => Err(invalid(path.to_owned(), "is not true or false")),
-    }
-}
-
-fn text(value: &ScalarValue, required: bool, path: &str) -> Result<(), RuleViolation> {
-    let ScalarValue::Str(s) = value else { return Err(invalid(path.to_owned(), "is not text")) };
-    rules::check_text(path.to_owned(), s, required)
+    Ok(Visit {
+        household,
+        by: as_user(key::BY, f(key::BY)?)?,
+        at: req(key::AT, as_int(key::AT, f(key::AT)?)?)?,
+        outcome,
+        topics,
+        accounts,
+        people: as_count(key::PEOPLE, f(key::PEOPLE)?)?.unwrap_or(0),
+        note: as_string(key::NOTE, f(key::NOTE)?)?,
+        voided: as_bool(key::VOIDED, f(key::VOIDED)?)?.unwrap_or(false),
+    })
 }

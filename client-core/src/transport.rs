@@ -34,15 +34,6 @@ pub enum TransportError {
 }
 
 impl TransportError {
-    /// Whether trying again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            TransportError::Unreachable { .. } => true,
-            TransportError::Refused { status, .. } => *status >= 500 || *status == 429,
-            TransportError::BadResponse(_) => false,
-        }
-    }
-
     /// The server's error code, if it answered with one.
     pub fn code(&self) -> Option<&str> {
         match self {

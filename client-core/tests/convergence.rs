@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use proptest::prelude::*;
-use tungnha_client_core::rules::touched_lenient;
+use tungnha_client_core::judge::touched_lenient;
 use tungnha_client_core::sync::Replica;
 use tungnha_client_core::{
     Author, Coverage, CoverageLedger, HamletId, HamletLog, HouseholdForm, HouseholdId, Outcome, Role,
@@ -293,7 +293,7 @@ fn concurrent_visits_to_one_household_both_count() {
     let ca = Coverage::compute(a.log(&h).expect("held"));
     assert_eq!(ca, Coverage::compute(b.log(&h).expect("held")));
     assert_eq!((ca.visits, ca.covered, ca.attempted, ca.follow_ups, ca.people), (2, 1, 1, 0, 2));
-    let statuses = a.log(&h).expect("held").household_statuses();
+    let statuses = tungnha_client_core::CoverageLedger::from_log(a.log(&h).expect("held")).statuses();
     assert_eq!(statuses.get(&households[0]), Some(&tungnha_client_core::HouseholdStatus::Covered));
     let per: BTreeMap<_, _> =
         ca.per_volunteer.iter().map(|(u, f)| (u.as_str().to_owned(), f.visits)).collect();

@@ -18,8 +18,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde::{Deserialize, Serialize};
+use tungnha_client_core::check::{self, Check};
 use tungnha_client_core::rules::RuleViolation;
-use tungnha_client_core::schema::{self, Check};
 use tungnha_client_core::sync::{self, SyncError};
 use tungnha_client_core::{Author, HamletLog, Outcome, Role, VisitForm};
 
@@ -225,7 +225,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn relayed_verdict(log: &HamletLog, changes: &[Change]) -> String {
-    schema::check_changes(log, changes, Check::Relayed).err().map_or("ok", |v| v.rule()).to_owned()
+    check::check_changes(log, changes, Check::Relayed).err().map_or("ok", |v| v.rule()).to_owned()
 }
 
 fn log_verdict(bytes: &[u8]) -> String {

@@ -8,8 +8,8 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 use common::*;
 use proptest::prelude::*;
+use tungnha_client_core::judge::judge;
 use tungnha_client_core::log::LogError;
-use tungnha_client_core::rules::judge;
 use tungnha_client_core::{Coverage, CoverageLedger, HamletLog, Outcome, Role, VisitForm};
 
 fn not_a_log(doc: Automerge) -> String {

@@ -7,8 +7,9 @@ mod common;
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc};
 use common::*;
+use tungnha_client_core::judge::{Touched, judge};
 use tungnha_client_core::log::LogError;
-use tungnha_client_core::rules::{RuleViolation, Touched, judge};
+use tungnha_client_core::rules::RuleViolation;
 use tungnha_client_core::{Author, HamletLog, HouseholdForm, HouseholdId, Outcome, Role, VisitForm, VisitId};
 
 struct Fixture {

@@ -82,7 +82,7 @@ impl Lang {
 
     /// A time in ms since epoch, in Asia/Ho_Chi_Minh: 29/11/2026 10:00.
     pub fn time(self, at_ms: i64) -> String {
-        tungnha_client_core::coverage::vn_time(at_ms)
+        tungnha_client_core::domain::vn_time(at_ms)
     }
 
     /// The label of an outcome.

@@ -7,11 +7,12 @@ use automerge::{ActorId, Change, ChangeHash, PatchLog, ReadDoc};
 use super::chunk::{self, ChangeBudget, ChunkRefusal};
 use super::envelope::{DocMessage, Envelope, EnvelopeError, Payload};
 use super::squash::seal;
+use crate::check::{self, Check};
 use crate::domain::Author;
 use crate::ids::HamletId;
+use crate::judge::{self, Touched};
 use crate::log::{HamletLog, LogError};
-use crate::rules::{self, RuleViolation, Touched};
-use crate::schema::{self, Check};
+use crate::rules::RuleViolation;
 
 /// Why a sync exchange failed.
 #[derive(Debug, thiserror::Error)]
@@ -57,13 +58,6 @@ pub enum SyncError {
         /// What is wrong.
         source: Box<LogError>,
     },
-}
-
-impl SyncError {
-    /// Whether trying again (after another round) may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, SyncError::MissingDeps { .. })
-    }
 }
 
 /// The changes in `log` that a peer holding `their_heads` lacks, as raw chunks.
@@ -213,7 +207,7 @@ pub fn merge_checked(
         Some((author, now_ms)) => Check::Author(author, now_ms),
         None => Check::Relayed,
     };
-    let written = schema::check_changes(log, &changes, check)
+    let written = check::check_changes(log, &changes, check)
         .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
     let new_changes = changes.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
     let mut merged = log.clone();
@@ -240,9 +234,9 @@ pub fn merge_checked(
     }
     let patches = merged.doc().make_patches(&mut patch_log);
     let touched = match judge {
-        Some((author, now_ms)) => rules::judge_merge(log, &merged, patches, written, author, now_ms)
+        Some((author, now_ms)) => judge::judge_merge(log, &merged, patches, written, author, now_ms)
             .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?,
-        None => rules::touched_by_merge(log, &merged, patches).with(written),
+        None => judge::touched_by_merge(log, &merged, patches).with(written),
     };
     Ok(Some(Merged { log: merged, touched, new_changes }))
 }
@@ -304,7 +298,7 @@ pub fn load_checked(doc: &HamletId, bytes: &[u8]) -> Result<HamletLog, SyncError
     let log = HamletLog::load(bytes).map_err(|e| SyncError::Log { doc: doc.clone(), source: Box::new(e) })?;
     let genesis = HamletLog::genesis(doc);
     let changes = log.doc().get_changes(&genesis.heads());
-    schema::check_changes(&genesis, &changes, Check::Relayed)
+    check::check_changes(&genesis, &changes, Check::Relayed)
         .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
     Ok(log)
 }

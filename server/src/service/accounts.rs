@@ -1,9 +1,9 @@
 //! People's accounts: usernames (never a phone number), passwords (argon2id, at least
 //! `MIN_PASSWORD_CHARS`), creating people, resetting passwords and deactivating, and
-//! the sign-in throttle the web asks before it hashes anything.
+//! checking a password at sign-in (after the web has reserved an attempt with
+//! `state::throttle::LoginThrottle` and holds a hashing turn).
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use tungnha_client_core::ids::random_base32;
@@ -14,6 +14,7 @@ use crate::records::User;
 use crate::service::ServiceError;
 use crate::service::audit::audit;
 use crate::service::error::{Field, invalid};
+use crate::state::throttle::LoginThrottle;
 use crate::store::{Session, Store};
 
 /// The fewest characters a password may have.
@@ -126,91 +127,6 @@ pub fn set_active(store: &dyn Store, by: &str, user: &UserId, active: bool) -> R
 
 // ---- signing in ----
 
-/// Failed sign-ins allowed per username within the window.
-pub const MAX_FAILURES: u32 = 5;
-/// The throttle's window.
-pub const WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Most usernames the throttle tracks at once. Beyond it (a spray of a hundred
-/// thousand names within one window) names it does not track are refused until
-/// windows end: memory stays bounded, at the price of a lockout during such a storm.
-pub const MAX_TRACKED: usize = 100_000;
-/// Password checks run at once: each argon2id check holds ~19 MiB for ~40 ms.
-pub const HASHING_AT_ONCE: usize = 4;
-
-/// Sign-in attempts per username, in memory: a restart forgets them, which costs an
-/// attacker a restart per five guesses. An attempt is reserved (counted as a failure)
-/// *before* its password is checked, so concurrent guesses cannot all slip under the
-/// limit; a success forgets the name's count.
-#[derive(Debug)]
-pub struct LoginThrottle {
-    attempts: Mutex<HashMap<String, (u32, i64)>>,
-    /// Bounds concurrent password hashing.
-    hashing: tokio::sync::Semaphore,
-    /// Password checks run so far (real or stand-in), for tests and metrics.
-    checks: std::sync::atomic::AtomicU64,
-}
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        Self {
-            attempts: Mutex::default(),
-            hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
-            checks: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-}
-
-impl LoginThrottle {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, i64)>> {
-        self.attempts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Reserves one attempt for `username`, or says it must wait.
-    pub fn reserve(&self, username: &str, now: i64) -> bool {
-        let mut map = self.lock();
-        if let Some((n, since)) = map.get_mut(username) {
-            if now - *since >= WINDOW_MS {
-                *n = 0;
-                *since = now;
-            }
-            if *n >= MAX_FAILURES {
-                return false;
-            }
-            *n += 1;
-            return true;
-        }
-        if map.len() >= MAX_TRACKED {
-            // Forget ended windows only when full, so an attempt costs O(1) usually.
-            map.retain(|_, (_, since)| now - *since < WINDOW_MS);
-            if map.len() >= MAX_TRACKED {
-                return false;
-            }
-        }
-        map.insert(username.to_owned(), (1, now));
-        true
-    }
-
-    /// Forgets the attempts of a username after a successful sign-in.
-    pub fn succeeded(&self, username: &str) {
-        self.lock().remove(username);
-    }
-
-    /// How many usernames are tracked.
-    pub fn tracked(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// The turns of password checking (`HASHING_AT_ONCE` at once).
-    pub fn hashing(&self) -> &tokio::sync::Semaphore {
-        &self.hashing
-    }
-
-    /// How many passwords have been checked against a hash.
-    pub fn checks(&self) -> u64 {
-        self.checks.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
 /// A hash of a random password, made once with the same parameters as real ones.
 fn stand_in_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
@@ -232,7 +148,7 @@ pub fn check_password(
     username: &str,
     password: &str,
 ) -> Result<Option<User>, ServiceError> {
-    throttle.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    throttle.count_check();
     let user = UserId::parse(username).ok().map(|id| store.user(&id)).transpose()?.flatten();
     let real = user.as_ref().filter(|u| u.active).and_then(|u| PasswordHash::new(&u.password_hash).ok());
     let matches = match &real {
@@ -255,32 +171,6 @@ pub fn signed_in(store: &dyn Store, token: &str, now: i64) -> Result<Option<(Ses
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn five_attempts_close_the_window_for_that_name_only() {
-        let t = LoginThrottle::default();
-        for i in 0..MAX_FAILURES {
-            assert!(t.reserve("lan", 1000 + i64::from(i)));
-        }
-        assert!(!t.reserve("lan", 2000));
-        assert!(t.reserve("bao", 2000));
-        assert!(t.reserve("lan", 1000 + WINDOW_MS));
-        t.succeeded("lan");
-        assert!(t.reserve("lan", 2000));
-    }
-
-    #[test]
-    fn the_throttle_tracks_a_bounded_number_of_names() {
-        let t = LoginThrottle::default();
-        for i in 0..MAX_TRACKED {
-            assert!(t.reserve(&format!("u{i}"), 1000));
-        }
-        assert!(!t.reserve("one-too-many", 1000), "a full throttle refuses names it does not track");
-        assert!(t.reserve("u7", 1001), "tracked names go on being counted");
-        assert_eq!(t.tracked(), MAX_TRACKED);
-        assert!(t.reserve("later", 1000 + WINDOW_MS), "ended windows make room");
-        assert_eq!(t.tracked(), 1);
-    }
 
     #[test]
     fn accounts_without_a_password_never_sign_in() {

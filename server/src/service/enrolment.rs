@@ -75,8 +75,6 @@ pub fn parse_ttl(text: &str) -> Result<i64, ServiceError> {
     }
 }
 
-/// Enrolment codes checked at once, server-wide.
-pub const ENROL_CHECKS_AT_ONCE: usize = 8;
 /// How long a wrong enrolment code holds its turn before it is answered.
 pub const WRONG_CODE_DELAY: Duration = Duration::from_secs(1);
 /// The longest name a device may be given.
@@ -100,7 +98,7 @@ pub fn check_device_name(name: &str) -> Result<String, ServiceError> {
 
 /// Enrols a device with a single-use code: the code is spent, and the device gets a
 /// fresh token (kept only as its hash) and a fresh Automerge actor. Callers bound how
-/// many codes are checked at once (`ENROL_CHECKS_AT_ONCE`) and make a wrong one wait
+/// many codes are checked at once (`state::ENROL_CHECKS_AT_ONCE`) and make a wrong one wait
 /// (`WRONG_CODE_DELAY`).
 pub fn enrol(store: &dyn Store, code: &str, name: String, now: i64) -> Result<Enrolled, ServiceError> {
     let code = store.take_enrol_code(&normalize_code(code))?.ok_or(ServiceError::BadEnrolCode)?;

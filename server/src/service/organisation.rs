@@ -137,7 +137,7 @@ pub fn visits_from_day(text: &str, now_ms: i64) -> Result<Option<i64>, ServiceEr
         )
     })?;
     let ms = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis() - 7 * 3_600_000);
-    let today = tungnha_client_core::coverage::vn_day(now_ms);
+    let today = tungnha_client_core::domain::vn_day(now_ms);
     match ms {
         Some(ms) if ms >= tungnha_client_core::rules::MIN_TIME_MS && day.to_string() <= today => Ok(Some(ms)),
         _ => Err(invalid(Field::Day, format!("the day must be between 2020-01-01 and today ({today})"))),
@@ -157,7 +157,7 @@ pub fn set_visits_from(
         .ok_or_else(|| invalid(Field::Commune, format!("commune {commune} does not exist")))?;
     c.visits_from = from;
     store.put_commune(&c)?;
-    let what = from.map_or_else(|| "—".to_owned(), tungnha_client_core::coverage::vn_day);
+    let what = from.map_or_else(|| "—".to_owned(), tungnha_client_core::domain::vn_day);
     audit(store, by, Some(commune), "visits_from", format!("{commune}: {what}"))
 }
 

@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use tungnha_client_core::coverage::{HouseholdStatus, share, to_cover, vn_day};
+use tungnha_client_core::coverage::{HouseholdStatus, share, to_cover};
+use tungnha_client_core::domain::vn_day;
 use tungnha_client_core::{CommuneId, Coverage, HamletId, HamletLog, Household, HouseholdId, UserId, Visit};
 
 use crate::cache::lock;

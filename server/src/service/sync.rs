@@ -165,7 +165,7 @@ fn merge_and_commit(
         .sum();
     let listing = (listed > 0).then(|| Listing {
         user: user.id.clone(),
-        day: tungnha_client_core::coverage::vn_day(now),
+        day: tungnha_client_core::domain::vn_day(now),
         count: listed as u64,
         limit: user.role.households_per_day(),
     });
@@ -325,6 +325,6 @@ fn check_visits_from(
     }
     let Some(record) = state.store.hamlet(hamlet)? else { return Ok(()) };
     let Some(from) = state.store.commune(&record.commune)?.and_then(|c| c.visits_from) else { return Ok(()) };
-    tungnha_client_core::rules::check_visits_from(before, &m.log, &m.touched, from)
+    tungnha_client_core::judge::check_visits_from(before, &m.log, &m.touched, from)
         .map_err(|violation| sync_error(SyncError::Refused { doc: hamlet.clone(), violation }))
 }

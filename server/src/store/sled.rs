@@ -840,12 +840,18 @@ mod tests {
         let record = hamlet_record("x.a");
         db.put_hamlets(std::slice::from_ref(&record)).expect("hamlet");
         let mut log = db.load_log(&record.id).expect("load").expect("genesis");
-        let author = crate::service::imports::importer();
+        let author = tungnha_client_core::Author {
+            user: UserId::parse("import").expect("id"),
+            role: tungnha_client_core::Role::Admin,
+        };
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis();
+        let now = i64::try_from(now).expect("a time");
         for n in 0..COMPACT_AFTER + 3 {
             let before = log.heads();
             let form =
                 tungnha_client_core::HouseholdForm { label: format!("Số {n}"), ..Default::default() };
-            log.add_household(&author, &form, crate::now_ms()).expect("added");
+            log.add_household(&author, &form, now).expect("added");
             let bytes: Vec<u8> =
                 log.doc().get_changes(&before).iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
             let w = LogWrite {

@@ -240,7 +240,7 @@ fn guessing_enrolment_codes_is_slowed_server_wide_without_locking_anyone_out() {
     });
     assert!(wrong.iter().all(|c| c == "bad_enrol_code"), "{wrong:?}");
     let floor = tungnha_server::service::enrolment::WRONG_CODE_DELAY
-        * (16 / tungnha_server::service::enrolment::ENROL_CHECKS_AT_ONCE as u32);
+        * (16 / tungnha_server::state::ENROL_CHECKS_AT_ONCE as u32);
     assert!(started.elapsed() >= floor, "16 wrong codes answered in {:?}", started.elapsed());
     assert_eq!(right, 201, "a real code still enrols while the guessing goes on");
 }

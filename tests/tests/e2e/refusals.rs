@@ -278,7 +278,7 @@ fn a_visit_before_the_communes_start_is_refused_by_the_server_and_the_device() {
     const DAY: i64 = 86_400_000;
     let mut s = setup();
     let now = tungnha_server::now_ms();
-    let start = tungnha_client_core::coverage::vn_day(now - 3 * DAY);
+    let start = tungnha_client_core::domain::vn_day(now - 3 * DAY);
     let mut official = WebSession::sign_in(&s.server, "canbo", PASSWORD);
     let page = official.get("/communes/p-test/catalogue");
     assert!(page.html.contains("Ngày bắt đầu ghi nhận lượt thăm"));
@@ -292,7 +292,7 @@ fn a_visit_before_the_communes_start_is_refused_by_the_server_and_the_device() {
             .expect("commune")
             .visits_from
     };
-    let tomorrow = tungnha_client_core::coverage::vn_day(now + DAY);
+    let tomorrow = tungnha_client_core::domain::vn_day(now + DAY);
     for bad in ["2019-12-31", "ngày mai", "2026-02-30", tomorrow.as_str()] {
         let answer = official.post("/communes/p-test/visits-from", &[("csrf", &csrf), ("visits_from", bad)]);
         assert_eq!(answer.status, 422, "{bad}");
@@ -301,7 +301,7 @@ fn a_visit_before_the_communes_start_is_refused_by_the_server_and_the_device() {
     }
     let saved = official.post("/communes/p-test/visits-from", &[("csrf", &csrf), ("visits_from", &start)]);
     assert_eq!(saved.status, 303);
-    assert_eq!(commune().map(tungnha_client_core::coverage::vn_day), Some(start.clone()));
+    assert_eq!(commune().map(tungnha_client_core::domain::vn_day), Some(start.clone()));
 
     // A crafted backdated visit is refused whole, with the day in the message.
     let h = s.hamlets[0].clone();

@@ -551,7 +551,7 @@ fn the_dashboard_and_exports_report_a_chosen_period() {
         phone.log_visit(&list[i], Outcome::Guided, &form, at, now).expect("visit");
     }
     phone.sync().expect("sync");
-    let day = |ms: i64| tungnha_client_core::coverage::vn_day(ms);
+    let day = |ms: i64| tungnha_client_core::domain::vn_day(ms);
     let (from, to) = (day(now - 41 * DAY), day(now - 39 * DAY));
     let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
     let all = official.get(&format!("/communes/{COMMUNE}"));

@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 use tungnha_client_core::Coverage;
 use tungnha_client_core::catalogue::Catalogue;
-use tungnha_client_core::coverage::{share, to_cover, vn_day};
+use tungnha_client_core::coverage::{share, to_cover};
+use tungnha_client_core::domain::vn_day;
 use tungnha_web::Texts;
 
 use super::pages::{accounts_by_kind, household_lines, managed_commune};

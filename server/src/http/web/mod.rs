@@ -2,7 +2,7 @@
 //! database and render them with `tungnha_web`.
 //!
 //! - `Viewer` is extracted from every page request: the language (cookie `lang`), the
-//!   session (cookie `tn_session`, stored hashed in sled) and its user, who must still
+//!   session (cookie `tn_session`, stored hashed by the store) and its user, who must still
 //!   be active.
 //! - Every handler runs its work through `Viewer::respond`, which turns a `PageError`
 //!   into a 403/404/500 page in the viewer's language, or into a redirect to sign in.
@@ -259,7 +259,7 @@ impl Viewer {
         }
     }
 
-    /// Runs a page's blocking work (sled, Automerge) off the async executor and
+    /// Runs a page's blocking work (storage, Automerge) off the async executor and
     /// responds with its result.
     pub async fn run(self, work: impl FnOnce(&Viewer) -> PageResult + Send + 'static) -> Response {
         let viewer = self.clone();

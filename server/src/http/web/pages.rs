@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::collate;
-use tungnha_client_core::coverage::vn_day;
+use tungnha_client_core::domain::vn_day;
 use tungnha_client_core::{CommuneId, Coverage, HouseholdId, Role, UserId};
 use tungnha_web::dashboard::{
     CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage, Period,

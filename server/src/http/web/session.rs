@@ -1,13 +1,13 @@
 //! Signing in and out, the language switch, and the throttle on failed sign-ins.
 //!
 //! - A session is a random token in an HttpOnly, SameSite=Lax cookie (Secure when the
-//!   server is reached over TLS); sled keeps only its hash, with the user, the CSRF
+//!   server is reached over TLS); the store keeps only its hash, with the user, the CSRF
 //!   token of its forms and its end.
 //! - The sign-in form has no session yet, so it carries a double-submit token: a
 //!   random value in a short cookie that the form must repeat.
-//! - After `accounts::MAX_FAILURES` failed sign-ins for one username within
-//!   `accounts::WINDOW_MS`, that username is refused until the window ends, even with
-//!   the right password (`accounts::LoginThrottle`).
+//! - After `throttle::MAX_FAILURES` failed sign-ins for one username within
+//!   `throttle::WINDOW_MS`, that username is refused until the window ends, even with
+//!   the right password (`state::throttle::LoginThrottle`).
 
 use std::time::Duration;
 

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tungnha_client_core::catalogue::{Catalogue, Entry, is_code};
 use tungnha_client_core::collate;
-use tungnha_client_core::coverage::vn_day;
+use tungnha_client_core::domain::vn_day;
 use tungnha_client_core::domain::{CommuneKind, MAX_TEXT_CHARS};
 use tungnha_client_core::rules::text_fault;
 use tungnha_client_core::{CommuneId, DeviceId, HamletId, Role, UserId};

@@ -1,14 +1,19 @@
 //! The running server's shared state (`AppState`: the store, the log cache, the
-//! configuration and the server-wide limiters), its housekeeping, and the clock.
+//! configuration and the server-wide limiters: the sign-in `throttle` and the turns
+//! of enrolment), its housekeeping, and the clock.
+
+pub mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use self::throttle::LoginThrottle;
 use crate::cache::LogCache;
 use crate::config::Config;
-use crate::service::accounts::LoginThrottle;
-use crate::service::enrolment::ENROL_CHECKS_AT_ONCE;
 use crate::store::{self, Store, StoreError};
+
+/// Enrolment codes checked at once, server-wide.
+pub const ENROL_CHECKS_AT_ONCE: usize = 8;
 
 /// Shared state of the running server.
 #[derive(Debug, Clone)]

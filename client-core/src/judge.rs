@@ -1,0 +1,277 @@
+//! The judge: reads what a set of changes did to a hamlet log (the entries they
+//! touched, from the patches between two states) and holds each touched entry's
+//! before and after against the rules for the author.
+//!
+//! `judge` compares two heads of one log; `judge_merge`, what the server runs, compares
+//! the log before a merge with the merged log as they are, from the patches the merge
+//! logged, with no history lookups (Automerge's `diff` between heads scans the whole
+//! history), so its cost follows the merge, not the log. `check_visits_from` applies a
+//! commune's first day to what a merge made or re-timed.
+
+use std::collections::BTreeSet;
+
+use automerge::{ChangeHash, Patch, PatchAction, Prop};
+
+use crate::domain::Author;
+use crate::ids::{HouseholdId, VisitId};
+use crate::log::HamletLog;
+use crate::rules::{
+    RuleViolation, check_household_created, check_household_edited, check_visit_created, check_visit_day,
+    check_visit_edited, invalid,
+};
+use crate::schema::{self, key, shown};
+
+/// Checks that every visit `touched` made or re-timed in `after` happened on or after
+/// `from_ms`, the day the hamlet's commune started recording visits
+/// (`rules::check_visit_day`).
+pub fn check_visits_from(
+    before: &HamletLog,
+    after: &HamletLog,
+    touched: &Touched,
+    from_ms: i64,
+) -> Result<(), RuleViolation> {
+    for id in &touched.visits {
+        let Some(Ok(visit)) = after.visit_at(id, None) else { continue };
+        let was = before.visit_at(id, None).and_then(Result::ok).map(|v| v.at);
+        check_visit_day(id, &visit, was, from_ms)?;
+    }
+    Ok(())
+}
+
+/// The households and visits a set of changes touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Households created or edited.
+    pub households: BTreeSet<HouseholdId>,
+    /// Visits created or edited.
+    pub visits: BTreeSet<VisitId>,
+}
+
+impl Touched {
+    /// Whether nothing was touched.
+    pub fn is_empty(&self) -> bool {
+        self.households.is_empty() && self.visits.is_empty()
+    }
+
+    /// Both sets together.
+    pub fn with(mut self, other: Touched) -> Touched {
+        self.households.extend(other.households);
+        self.visits.extend(other.visits);
+        self
+    }
+}
+
+fn path_of(props: &[String]) -> String {
+    props.iter().map(|p| shown(p)).collect::<Vec<_>>().join("/")
+}
+
+/// The entities touched between two heads of one log, passing over what is outside
+/// the schema instead of refusing it:
+/// for updating coverage from changes that were already accepted elsewhere.
+pub fn touched_lenient(log: &HamletLog, before: &[ChangeHash], after: &[ChangeHash]) -> Touched {
+    lenient(States::within(log, before, after))
+}
+
+/// Like `touched_lenient`, from the patches a merge logged.
+pub fn touched_by_merge(before: &HamletLog, after: &HamletLog, patches: Vec<Patch>) -> Touched {
+    lenient(States::apart(before, after, patches))
+}
+
+fn lenient(mut states: States<'_>) -> Touched {
+    let mut t = Touched::default();
+    for patch in states.patches() {
+        let _ = touch(&states, &mut t, patch);
+    }
+    t
+}
+
+/// The two states a set of changes is judged between. Reading a state "as of heads"
+/// makes Automerge compute a clock over the whole history for every read, so when both
+/// the log before and the merged log are at hand (the server's case) each is read as
+/// it is now, which costs nothing extra.
+struct States<'a> {
+    before: &'a HamletLog,
+    before_heads: Option<&'a [ChangeHash]>,
+    after: &'a HamletLog,
+    after_heads: Option<&'a [ChangeHash]>,
+    /// The patches from before to after, when the merge logged them.
+    patches: Option<Vec<Patch>>,
+}
+
+impl<'a> States<'a> {
+    /// Both states in one log, at two heads.
+    fn within(log: &'a HamletLog, before: &'a [ChangeHash], after: &'a [ChangeHash]) -> Self {
+        Self { before: log, before_heads: Some(before), after: log, after_heads: Some(after), patches: None }
+    }
+
+    /// The log before a merge and the merged log, each as it is now, with the patches
+    /// the merge logged (Automerge's `diff` between heads scans the whole history).
+    fn apart(before: &'a HamletLog, after: &'a HamletLog, patches: Vec<Patch>) -> Self {
+        Self { before, before_heads: None, after, after_heads: None, patches: Some(patches) }
+    }
+
+    fn patches(&mut self) -> Vec<Patch> {
+        match self.patches.take() {
+            Some(p) => p,
+            None => {
+                let before = self.before_heads.unwrap_or_default();
+                let after =
+                    self.after_heads.map(<[ChangeHash]>::to_vec).unwrap_or_else(|| self.after.heads());
+                self.after.doc().diff(before, &after)
+            }
+        }
+    }
+
+    fn touched(&mut self) -> Result<Touched, RuleViolation> {
+        let mut t = Touched::default();
+        for patch in self.patches() {
+            touch(self, &mut t, patch)?;
+        }
+        Ok(t)
+    }
+}
+
+/// Records what one patch touched, or the schema rule it breaks.
+fn touch(states: &States<'_>, t: &mut Touched, patch: Patch) -> Result<(), RuleViolation> {
+    let (log, before) = (states.before, states.before_heads);
+    {
+        let mut props: Vec<String> = Vec::with_capacity(patch.path.len() + 1);
+        for (_, prop) in &patch.path {
+            match prop {
+                Prop::Map(k) => props.push(k.clone()),
+                Prop::Seq(i) => props.push(i.to_string()),
+            }
+        }
+        let (leaf, deleted) = match &patch.action {
+            PatchAction::PutMap { key, .. } => (key.clone(), false),
+            PatchAction::DeleteMap { key } => (key.clone(), true),
+            // Conflict markers and mark changes carry no new values of their own;
+            // everything else (lists, text, counters) has no place in the schema.
+            PatchAction::Conflict { .. } => return Ok(()),
+            _ => {
+                return Err(RuleViolation::OutsideSchema { path: path_of(&props) });
+            }
+        };
+        props.push(leaf);
+        let path = path_of(&props);
+        let refs: Vec<&str> = props.iter().map(String::as_str).collect();
+        match refs.as_slice() {
+            [key::HOUSEHOLDS, id] | [key::VISITS, id] => {
+                let is_household = refs[0] == key::HOUSEHOLDS;
+                if deleted {
+                    return Err(RuleViolation::Deleted { path });
+                }
+                let existed = if is_household {
+                    log.has_household_key(id, before)
+                } else {
+                    log.has_visit_key(id, before)
+                };
+                if existed {
+                    return Err(RuleViolation::Immutable { path });
+                }
+                insert_id(t, is_household, id, &path)?;
+            }
+            [key::HOUSEHOLDS, id, field] => {
+                if schema::household_field(field).is_none() {
+                    return Err(RuleViolation::OutsideSchema { path });
+                }
+                if deleted && !schema::household_field(field).is_some_and(|f| f.optional) {
+                    return Err(RuleViolation::Deleted { path });
+                }
+                insert_id(t, true, id, &path)?;
+            }
+            [key::VISITS, id, field] => {
+                if schema::visit_field(field).is_none() {
+                    return Err(RuleViolation::OutsideSchema { path });
+                }
+                if deleted && !schema::visit_field(field).is_some_and(|f| f.optional) {
+                    return Err(RuleViolation::Deleted { path });
+                }
+                insert_id(t, false, id, &path)?;
+            }
+            [key::VISITS, id, key::TOPICS | key::ACCOUNTS, _code] => {
+                insert_id(t, false, id, &path)?;
+            }
+            _ => return Err(RuleViolation::OutsideSchema { path }),
+        }
+    }
+    Ok(())
+}
+
+fn insert_id(t: &mut Touched, household: bool, id: &str, path: &str) -> Result<(), RuleViolation> {
+    let bad = || invalid(path.to_owned(), "the key is not a valid id");
+    if household {
+        t.households.insert(HouseholdId::parse(id).map_err(|_| bad())?);
+    } else {
+        t.visits.insert(VisitId::parse(id).map_err(|_| bad())?);
+    }
+    Ok(())
+}
+
+/// Judges the effect of the changes between `before` and `after`, all made by
+/// `author`. Returns what they touched, or the first rule they break.
+///
+/// The server calls this on a fork holding the merged result, before it commits.
+pub fn judge(
+    log: &HamletLog,
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    author: &Author,
+    now_ms: i64,
+) -> Result<Touched, RuleViolation> {
+    judge_states(States::within(log, before, after), Touched::default(), author, now_ms)
+}
+
+/// Judges a merge given the log before it, the merged log, the patches the merge
+/// logged, and the entries its ops wrote to (`schema::check_changes`, which sees what
+/// the patches do not: ops that lost a conflict): the same rules as `judge`, without
+/// any history lookups, so the cost follows the size of the merge and not of the log.
+/// This is what the server runs.
+pub fn judge_merge(
+    before: &HamletLog,
+    after: &HamletLog,
+    patches: Vec<Patch>,
+    written: Touched,
+    author: &Author,
+    now_ms: i64,
+) -> Result<Touched, RuleViolation> {
+    judge_states(States::apart(before, after, patches), written, author, now_ms)
+}
+
+fn judge_states(
+    mut s: States<'_>,
+    written: Touched,
+    author: &Author,
+    now_ms: i64,
+) -> Result<Touched, RuleViolation> {
+    let t = s.touched()?.with(written);
+    for id in &t.households {
+        let after_h = match s.after.household_at(id, s.after_heads) {
+            Some(Ok(h)) => h,
+            Some(Err(reason)) => return Err(invalid(format!("households/{id}"), reason)),
+            None => return Err(RuleViolation::Deleted { path: format!("households/{id}") }),
+        };
+        match s.before.household_at(id, s.before_heads) {
+            None => check_household_created(author, id, &after_h, now_ms)?,
+            Some(Ok(before_h)) => check_household_edited(author, id, &before_h, &after_h)?,
+            // A malformed entry cannot be repaired by a device: only created whole.
+            Some(Err(_)) => return Err(RuleViolation::Immutable { path: format!("households/{id}") }),
+        }
+    }
+    for id in &t.visits {
+        let after_v = match s.after.visit_at(id, s.after_heads) {
+            Some(Ok(v)) => v,
+            Some(Err(reason)) => return Err(invalid(format!("visits/{id}"), reason)),
+            None => return Err(RuleViolation::Deleted { path: format!("visits/{id}") }),
+        };
+        match s.before.visit_at(id, s.before_heads) {
+            None => {
+                let listed = matches!(s.after.household_at(&after_v.household, s.after_heads), Some(Ok(_)));
+                check_visit_created(author, id, &after_v, listed, now_ms)?;
+            }
+            Some(Ok(before_v)) => check_visit_edited(author, id, &before_v, &after_v, now_ms)?,
+            Some(Err(_)) => return Err(RuleViolation::Immutable { path: format!("visits/{id}") }),
+        }
+    }
+    Ok(t)
+}
