@@ -62,3 +62,17 @@ pub fn may_revoke(store: &dyn Store, by: &User, owner: &User) -> Result<bool, St
         Role::Volunteer => false,
     })
 }
+
+/// The people whose devices `user` manages: a leader's team, an official's commune,
+/// everyone for an administrator; `None` for anyone else.
+pub fn device_owners(
+    store: &dyn Store,
+    user: &User,
+) -> Result<Option<Vec<User>>, crate::service::ServiceError> {
+    Ok(Some(match (user.role, &user.commune) {
+        (Role::Admin, _) => store.all_users()?,
+        (Role::Official, Some(c)) => store.users_of(c)?,
+        (Role::Leader, _) => crate::service::organisation::team_of(store, &user.id)?,
+        _ => return Ok(None),
+    }))
+}

@@ -51,6 +51,19 @@ pub fn mint_code(
     Ok(code)
 }
 
+/// A leader's code for a member of their team (`organisation::team_of`): the device it
+/// enrols reaches only the hamlets the member shares with the leader, whatever else
+/// the member is assigned to.
+pub fn team_code(
+    store: &dyn Store,
+    leader: &User,
+    member: &User,
+    ttl_ms: i64,
+) -> Result<String, ServiceError> {
+    let within = store.assignments_of(&leader.id)?;
+    mint_code(store, leader.id.as_str(), member.id.as_str(), ttl_ms, Some(within))
+}
+
 /// The longest an enrolment code may stay valid.
 pub const MAX_CODE_TTL_MS: i64 = 30 * 86_400_000;
 

@@ -2,6 +2,7 @@
 //! manages and revoking one (leaders, officials, administrators).
 
 use super::*;
+use crate::service::access;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct EnrolForm {
@@ -50,16 +51,7 @@ pub(crate) async fn enrol(
                 );
                 return Ok(unprocessable(tungnha_web::dashboard::team(&v.chrome(), &view)));
             };
-            // The device reaches only the hamlets the member shares with the leader,
-            // whatever else the member is assigned to.
-            let within = state.store.assignments_of(&leader.id)?;
-            let code = enrolment::mint_code(
-                state.store(),
-                leader.id.as_str(),
-                member.id.as_str(),
-                ENROL_CODE_TTL_MS,
-                Some(within),
-            )?;
+            let code = enrolment::team_code(state.store(), leader, &member, ENROL_CODE_TTL_MS)?;
             let link = format!("{}/app/enrol?code={code}", origin(&state, &headers));
             let view = EnrolCodePage {
                 member: member.name,
@@ -75,15 +67,9 @@ pub(crate) async fn enrol(
         .await
 }
 
-/// The users whose devices the viewer manages: a leader's team, an official's commune,
-/// everyone for an administrator.
+/// The users whose devices the viewer manages, by id.
 fn device_owners(state: &AppState, user: &User) -> Result<BTreeMap<UserId, String>, PageError> {
-    let users: Vec<User> = match (user.role, &user.commune) {
-        (Role::Admin, _) => state.store.all_users()?,
-        (Role::Official, Some(c)) => users_of(state, c)?,
-        (Role::Leader, _) => organisation::team_of(state.store(), &user.id)?,
-        _ => return Err(PageError::Forbidden),
-    };
+    let users = access::device_owners(state.store(), user)?.ok_or(PageError::Forbidden)?;
     Ok(users.into_iter().map(|u| (u.id, u.name)).collect())
 }
 
