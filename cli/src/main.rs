@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use tungnha_client_core::collate;
-use tungnha_client_core::device::{Device, DeviceError, now_ms};
-use tungnha_client_core::domain::vn_time;
+use tungnha_client_core::device::{Device, DeviceError};
+use tungnha_client_core::domain::{now_ms, vn_time};
 use tungnha_client_core::{HamletId, HouseholdForm, HouseholdId, HouseholdStatus, Outcome, VisitForm};
 
 /// Từng Nhà cho tình nguyện viên: ghi từng lượt thăm, cả khi không có sóng.

@@ -110,4 +110,7 @@ pub struct ErrorBody {
     /// The rule broken, for `rule_violation`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// The field at fault, for `invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }

@@ -305,7 +305,7 @@ impl Device {
     /// Syncs with the server until neither side has anything to send (at most
     /// `MAX_ROUNDS` exchanges). A failure loses nothing: what was written stays stored.
     pub fn sync(&mut self) -> Result<SyncReport, DeviceError> {
-        self.sync_at(now_ms())
+        self.sync_at(crate::domain::now_ms())
     }
 
     fn sync_at(&mut self, now_ms: i64) -> Result<SyncReport, DeviceError> {
@@ -363,12 +363,4 @@ impl Device {
         self.store.set(&refs)?;
         Ok(report)
     }
-}
-
-/// Milliseconds since the epoch, now, by this machine's clock.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

@@ -225,7 +225,16 @@ pub struct HouseholdForm {
     pub members: Option<u32>,
 }
 
-// ---- days in Vietnam ----
+// ---- time ----
+
+/// Milliseconds since the epoch, now, by this machine's clock (0 before 1970, the
+/// largest value after the year 292 million).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
 
 /// The Asia/Ho_Chi_Minh calendar day of a time in ms since epoch, as "YYYY-MM-DD".
 pub fn vn_day(at_ms: i64) -> String {

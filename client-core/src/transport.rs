@@ -98,6 +98,7 @@ impl HttpTransport {
             code: format!("http_{status}"),
             message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
             rule: None,
+            field: None,
         });
         Err(TransportError::Refused { status, body })
     }

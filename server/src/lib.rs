@@ -1,6 +1,6 @@
 //! The Từng Nhà sync server as a library: `http::app(state)` builds the router and
-//! `http::run(config, listener, shutdown)` serves it, so tests can bind port 0 and stop
-//! it.
+//! `http::run(config, listen, shutdown, on_listening)` serves it, plain or over TLS;
+//! tests serve `http::app` on port 0 themselves and stop it.
 //!
 //! Layers, from the top; a module imports only from the layers below it:
 //! 1. `http`: axum. Routes (`http::routes`, the table every route is in), the API

@@ -12,6 +12,7 @@ use serde_json::json;
 use tungnha_client_core::Role;
 use tungnha_client_core::domain::CommuneKind;
 use tungnha_server::Config;
+use tungnha_server::http::Listen;
 use tungnha_server::service::audit::CLI;
 use tungnha_server::service::error::{Field, invalid};
 use tungnha_server::service::{ServiceError, accounts, enrolment, imports, organisation, verify};
@@ -262,28 +263,19 @@ async fn serve(config: Config, listen: SocketAddr, tls: Option<(PathBuf, PathBuf
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    if let Some((cert, key)) = tls {
-        let state = tokio::task::spawn_blocking(move || tungnha_server::http::start(config)).await??;
-        state.spawn_housekeeping();
-        tungnha_server::http::serve_tls(
-            listen,
-            tungnha_server::http::app(state),
-            &cert,
-            &key,
-            shutdown_signal(),
-            |addr| {
-                tracing::info!("Từng Nhà is serving on https://{addr}");
-            },
-        )
-        .await
-        .with_context(|| format!("could not serve https on {listen}"))?;
-        return Ok(());
-    }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("could not listen on {listen}"))?;
-    tracing::info!("Từng Nhà is serving on http://{}", listener.local_addr()?);
-    tungnha_server::http::run(config, listener, shutdown_signal())
+    let announce = |addr: SocketAddr, https: bool| {
+        let scheme = if https { "https" } else { "http" };
+        tracing::info!("Từng Nhà is serving on {scheme}://{addr}");
+    };
+    let listen = match tls {
+        Some((cert, key)) => Listen::Tls { addr: listen, cert, key },
+        None => Listen::Plain(
+            tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("could not listen on {listen}"))?,
+        ),
+    };
+    tungnha_server::http::run(config, listen, shutdown_signal(), announce)
         .await
         .context("the server stopped with an error")?;
     Ok(())

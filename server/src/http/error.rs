@@ -55,10 +55,11 @@ impl IntoResponse for ApiError {
         } else {
             e.to_string()
         };
-        let rule = match &e {
-            ServiceError::RuleViolation { rule, .. } => Some((*rule).to_owned()),
-            _ => None,
+        let (rule, field) = match &e {
+            ServiceError::RuleViolation { rule, .. } => (Some((*rule).to_owned()), None),
+            ServiceError::Invalid(invalid) => (None, Some(invalid.field.name().to_owned())),
+            _ => (None, None),
         };
-        (status, Json(ErrorBody { code: e.code().to_owned(), message, rule })).into_response()
+        (status, Json(ErrorBody { code: e.code().to_owned(), message, rule, field })).into_response()
     }
 }

@@ -35,6 +35,16 @@ use crate::service::ServiceError;
 use crate::state::AppState;
 use crate::store::StoreError;
 
+/// Runs blocking work (storage, Automerge) off the async executor; a task that
+/// panicked answers as an internal error.
+pub(crate) async fn blocking<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<ServiceError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await.map_err(|e| E::from(ServiceError::Internal(e.to_string())))?
+}
+
 /// What can go wrong while starting or serving.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -147,17 +157,44 @@ pub async fn serve_tls(
     axum_server::bind_rustls(addr, tls).handle(handle).serve(app.into_make_service()).await
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// Where and how to serve.
+#[derive(Debug)]
+pub enum Listen {
+    /// Plain HTTP on a bound listener (behind a reverse proxy that does TLS, or on
+    /// loopback).
+    Plain(TcpListener),
+    /// HTTPS with rustls on an address, from PEM files.
+    Tls {
+        /// The address to bind.
+        addr: std::net::SocketAddr,
+        /// The certificate chain.
+        cert: std::path::PathBuf,
+        /// The private key.
+        key: std::path::PathBuf,
+    },
+}
+
+/// Starts the server (`start`, off the async executor: opening the store reads from
+/// disk), its housekeeping, and serves it as `listen` says until `shutdown`
+/// completes; `on_listening` learns the address and whether it is https.
 pub async fn run(
     config: Config,
-    listener: TcpListener,
+    listen: Listen,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    on_listening: impl FnOnce(std::net::SocketAddr, bool) + Send + 'static,
 ) -> Result<(), ServerError> {
-    // Opening the store reads from disk: keep it off the async executor.
     let state = tokio::task::spawn_blocking(move || start(config))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     state.spawn_housekeeping();
-    serve(listener, app(state), shutdown).await?;
+    match listen {
+        Listen::Plain(listener) => {
+            on_listening(listener.local_addr()?, false);
+            serve(listener, app(state), shutdown).await?;
+        }
+        Listen::Tls { addr, cert, key } => {
+            serve_tls(addr, app(state), &cert, &key, shutdown, move |addr| on_listening(addr, true)).await?;
+        }
+    }
     Ok(())
 }

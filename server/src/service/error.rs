@@ -31,8 +31,6 @@ pub enum Field {
     Duration,
     /// A catalogue of topics and account kinds.
     Catalogue,
-    /// A device's name.
-    DeviceName,
     /// An imported file.
     File,
 }
@@ -52,7 +50,6 @@ impl Field {
             Field::Day => "day",
             Field::Duration => "duration",
             Field::Catalogue => "catalogue",
-            Field::DeviceName => "device_name",
             Field::File => "file",
         }
     }

@@ -90,10 +90,5 @@ impl AppState {
     }
 }
 
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+/// Milliseconds since the epoch, now (client-core's clock, the one every replica reads).
+pub use tungnha_client_core::domain::now_ms;

@@ -22,11 +22,11 @@ pub(crate) fn router() -> Routes {
     Routes::new().merge(devices::router()).merge(me::router()).merge(sync::router()).merge(coverage::router())
 }
 
-/// Runs blocking work (storage, Automerge) off the async executor.
+/// Runs a service off the async executor (`http::blocking`), as an API answer.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    Ok(tokio::task::spawn_blocking(f).await.map_err(|e| ServiceError::Internal(e.to_string()))??)
+    super::blocking(f).await.map_err(ApiError)
 }
 
 /// A request body within the server's limit.

@@ -177,7 +177,7 @@ fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
         Field::Hamlet => t.hamlet,
         Field::Target => t.target,
         Field::Day => t.visits_from,
-        Field::Duration | Field::DeviceName => t.nav_devices,
+        Field::Duration => t.nav_devices,
         Field::File => t.nav_admin,
         Field::Catalogue => t.nav_catalogue,
     }
@@ -302,9 +302,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Runs blocking page work (storage, Automerge) off the async executor.
 pub(crate) async fn blocking(f: impl FnOnce() -> PageResult + Send + 'static) -> PageResult {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| PageError::Internal(ServiceError::Internal(e.to_string())))?
+    super::blocking(f).await
 }
 
 /// A hamlet by the id in a path, or 404.
@@ -327,4 +325,23 @@ pub(crate) fn visible_hamlet(state: &AppState, viewer: &Viewer, id: &str) -> Res
 /// A redirect after a successful POST (so reloading does not post again).
 pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use tungnha_client_core::domain::MAX_TEXT_CHARS;
+    use tungnha_web::Lang;
+
+    use crate::service::accounts::MIN_PASSWORD_CHARS;
+
+    #[test]
+    fn the_pages_state_the_limits_the_services_apply() {
+        for lang in [Lang::Vi, Lang::En] {
+            let t = lang.texts();
+            let (min, max) = (MIN_PASSWORD_CHARS.to_string(), MAX_TEXT_CHARS.to_string());
+            assert!(t.new_password.contains(&min), "{lang:?}: {}", t.new_password);
+            assert!(t.err_password_short.contains(&min), "{lang:?}: {}", t.err_password_short);
+            assert!(t.err_too_long.contains(&max), "{lang:?}: {}", t.err_too_long);
+        }
+    }
 }

@@ -129,7 +129,7 @@ enum Outcome {
 async fn blocking_check(
     f: impl FnOnce() -> Result<Option<User>, crate::service::ServiceError> + Send + 'static,
 ) -> Result<Option<User>, PageError> {
-    tokio::task::spawn_blocking(f).await.map_err(PageError::internal)?.map_err(PageError::from)
+    crate::http::blocking(move || f().map_err(PageError::from)).await
 }
 
 pub(crate) async fn login(
