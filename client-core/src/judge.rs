@@ -223,7 +223,7 @@ pub fn judge(
 }
 
 /// Judges a merge given the log before it, the merged log, the patches the merge
-/// logged, and the entries its ops wrote to (`schema::check_changes`, which sees what
+/// logged, and the entries its ops wrote to (`check::check_changes`, which sees what
 /// the patches do not: ops that lost a conflict): the same rules as `judge`, without
 /// any history lookups, so the cost follows the size of the merge and not of the log.
 /// This is what the server runs.

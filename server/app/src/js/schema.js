@@ -1,6 +1,7 @@
 // Every op of every change the phone receives, checked against the hamlet-log schema
-// before it is applied: the mirror of client-core/src/schema.rs as a device runs it
-// (`Check::Relayed`: the schema alone; who may write what is the server's to judge).
+// before it is applied: the mirror of client-core/src/check.rs (over the field table of
+// client-core/src/schema.rs) as a device runs it (`Check::Relayed`: the schema alone;
+// who may write what is the server's to judge).
 //
 // Automerge keeps and relays every op, visible or not, so the phone places each op by
 // the identity of the object it writes to (never by key names, which a rival object can

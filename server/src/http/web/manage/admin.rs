@@ -143,8 +143,10 @@ pub(crate) async fn add_official(
             let me = v.with_role(&[Role::Admin])?;
             let username = form.username.trim().to_owned();
             let mut errors = FormErrors::new();
-            let commune =
-                CommuneId::parse(&form.commune).ok().and_then(|c| state.store.commune(&c).ok().flatten());
+            let commune = match CommuneId::parse(&form.commune) {
+                Ok(c) => state.store.commune(&c)?,
+                Err(_) => None,
+            };
             if commune.is_none() {
                 errors.insert("commune", v.lang.texts().err_unknown_commune);
             }
