@@ -171,6 +171,41 @@ impl Coverage {
         }
     }
 
+    /// Takes away what `absorb` added (a sum's part that changed or left), never
+    /// below zero; entries that reach zero leave their maps.
+    pub fn withdraw(&mut self, other: &Coverage) {
+        self.registered = self.registered.saturating_sub(other.registered);
+        self.covered = self.covered.saturating_sub(other.covered);
+        self.attempted = self.attempted.saturating_sub(other.attempted);
+        self.follow_ups = self.follow_ups.saturating_sub(other.follow_ups);
+        self.visits = self.visits.saturating_sub(other.visits);
+        self.people = self.people.saturating_sub(other.people);
+        fn take(map: &mut BTreeMap<String, u64>, other: &BTreeMap<String, u64>) {
+            for (k, n) in other {
+                if let Some(v) = map.get_mut(k) {
+                    *v = v.saturating_sub(*n);
+                    if *v == 0 {
+                        map.remove(k);
+                    }
+                }
+            }
+        }
+        take(&mut self.accounts, &other.accounts);
+        take(&mut self.per_day, &other.per_day);
+        take(&mut self.covered_per_day, &other.covered_per_day);
+        for (u, f) in &other.per_volunteer {
+            if let Some(e) = self.per_volunteer.get_mut(u) {
+                e.visits = e.visits.saturating_sub(f.visits);
+                e.covering_visits = e.covering_visits.saturating_sub(f.covering_visits);
+                e.accounts = e.accounts.saturating_sub(f.accounts);
+                e.people = e.people.saturating_sub(f.people);
+                if *e == VolunteerFigures::default() {
+                    self.per_volunteer.remove(u);
+                }
+            }
+        }
+    }
+
     /// Adds (`sign` = 1) or removes (`sign` = -1) a non-voided visit's own figures.
     fn add_visit(&mut self, v: &Visit, sign: i64) {
         let accounts: u64 = v.accounts.values().map(|n| u64::from(*n)).sum();
@@ -466,5 +501,22 @@ mod tests {
         assert_eq!(ledger.coverage(), &c);
         assert_eq!(ledger.status(&one), HouseholdStatus::Covered);
         assert_eq!(ledger.status(&two), HouseholdStatus::NotVisited);
+    }
+
+    #[test]
+    fn withdrawing_undoes_absorbing() {
+        let mut a = Coverage { registered: 5, covered: 2, visits: 7, ..Coverage::default() };
+        a.accounts.insert("vneid_l1".into(), 3);
+        a.per_day.insert("2026-11-29".into(), 7);
+        let mut b = Coverage { registered: 3, covered: 1, visits: 2, ..Coverage::default() };
+        b.accounts.insert("vneid_l1".into(), 1);
+        b.accounts.insert("dvc".into(), 2);
+        b.per_day.insert("2026-11-30".into(), 2);
+        let mut sum = a.clone();
+        sum.absorb(&b);
+        sum.withdraw(&b);
+        assert_eq!(sum, a);
+        sum.withdraw(&a);
+        assert_eq!(sum, Coverage::default(), "nothing left, and no empty entries");
     }
 }

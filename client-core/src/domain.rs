@@ -124,7 +124,10 @@ code_enum!(
         Leader = "leader",
         /// A commune official: manages hamlets, teams, assignments, reports.
         Official = "official",
-        /// A system administrator: creates communes and officials.
+        /// A province officer (cán bộ tỉnh): reads the figures of every commune of one
+        /// province, and no household's data.
+        ProvinceOfficer = "province_officer",
+        /// A system administrator: creates provinces, communes and officials.
         Admin = "admin",
     }
 );
@@ -133,7 +136,7 @@ impl Role {
     /// Whether this role has a leader's powers over the hamlet logs it can write to:
     /// voiding any visit and editing any household.
     pub fn leads(self) -> bool {
-        !matches!(self, Role::Volunteer)
+        matches!(self, Role::Leader | Role::Official | Role::Admin)
     }
 
     /// Most households someone in this role may list in the field in one day
@@ -144,6 +147,8 @@ impl Role {
         match self {
             Role::Volunteer => 100,
             Role::Leader | Role::Official | Role::Admin => 400,
+            // Reads figures only: never writes to a hamlet log.
+            Role::ProvinceOfficer => 0,
         }
     }
 }

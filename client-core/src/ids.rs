@@ -144,6 +144,10 @@ id_type!(
     CommuneId, "commune", check_server_id
 );
 id_type!(
+    /// A province (tỉnh, thành phố), above communes, made by the server.
+    ProvinceId, "province", check_server_id
+);
+id_type!(
     /// An enrolled device, made by the server at enrolment.
     DeviceId, "device", check_server_id
 );

@@ -401,14 +401,14 @@ fn run_admin(
             let (checked, differences) = verify::verify(db)?;
             let ok = differences.is_empty();
             let text = if ok {
-                format!("All {checked} hamlets: stored coverage equals a full recompute.")
+                format!(
+                    "All {checked} hamlets: stored coverage equals a full recompute, and every commune's totals the sum of its hamlets."
+                )
             } else {
-                let mut t = format!("{} of {checked} hamlets differ:", differences.len());
+                let mut t =
+                    format!("{} differences over {checked} hamlets and their communes:", differences.len());
                 for d in &differences {
-                    t.push_str(&format!(
-                        "\n  {}: stored {:?}\n    recomputed {:?}",
-                        d.hamlet, d.stored, d.recomputed
-                    ));
+                    t.push_str(&format!("\n  {d}"));
                 }
                 t
             };

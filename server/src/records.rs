@@ -1,11 +1,21 @@
-//! The records the server owns (DESIGN.md §3): communes, hamlets, users, devices,
+//! The records the server owns (DESIGN.md §3): provinces, communes, hamlets, users, devices,
 //! enrolment codes and the audit log. They change online, through the server, so they
 //! need no CRDT; they live in the store.
 
 use serde::{Deserialize, Serialize};
 use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::domain::{CommuneKind, HamletKind};
-use tungnha_client_core::{CommuneId, DeviceId, HamletId, Role, UserId};
+use tungnha_client_core::{CommuneId, DeviceId, HamletId, ProvinceId, Role, UserId};
+
+/// A province (tỉnh, thành phố trực thuộc trung ương): the level above communes since
+/// the 2025 reform, which runs and reports the programme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Province {
+    /// Its id, which is also its code.
+    pub id: ProvinceId,
+    /// Its name ("Tỉnh Hòa An").
+    pub name: String,
+}
 
 /// A commune-level unit (xã, phường, đặc khu).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +32,10 @@ pub struct Commune {
     /// midnight in Vietnam: visits before it are refused. None: since 2020.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visits_from: Option<i64>,
+    /// The province it belongs to (none for communes set up before provinces existed,
+    /// until an administrator attaches them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<ProvinceId>,
 }
 
 /// A hamlet (thôn, ấp, bản, khu phố, tổ dân phố).
@@ -50,8 +64,11 @@ pub struct User {
     pub name: String,
     /// What they may do.
     pub role: Role,
-    /// Their commune (none for administrators).
+    /// Their commune (none for administrators and province officers).
     pub commune: Option<CommuneId>,
+    /// A province officer's province (none for everyone else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<ProvinceId>,
     /// argon2id hash of their password.
     pub password_hash: String,
     /// Deactivated users can neither log in nor sync.

@@ -788,6 +788,7 @@ mod tests {
                 name: "Lê Thị Thu".into(),
                 role: Role::Official,
                 commune: Some("x".into()),
+                province: None,
             }),
         }
     }

@@ -115,6 +115,7 @@ impl Lang {
             Role::Volunteer => t.role_volunteer,
             Role::Leader => t.role_leader,
             Role::Official => t.role_official,
+            Role::ProvinceOfficer => t.role_province_officer,
             Role::Admin => t.role_admin,
         }
     }
@@ -147,6 +148,7 @@ pub struct Texts {
     pub nav_team: &'static str,
     pub nav_devices: &'static str,
     pub nav_admin: &'static str,
+    pub nav_province: &'static str,
     // Figures
     pub hamlet: &'static str,
     pub hamlets: &'static str,
@@ -232,6 +234,7 @@ pub struct Texts {
     pub role_leader: &'static str,
     pub role_official: &'static str,
     pub role_admin: &'static str,
+    pub role_province_officer: &'static str,
     // Catalogue
     pub catalogue_title: &'static str,
     pub catalogue_note: &'static str,

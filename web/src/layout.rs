@@ -20,6 +20,8 @@ pub struct SignedIn {
     pub role: Role,
     /// Their commune's id, for officials' links.
     pub commune: Option<String>,
+    /// Their province's id, for province officers' links.
+    pub province: Option<String>,
 }
 
 /// What every page needs besides its own view-model.
@@ -68,6 +70,10 @@ fn nav(chrome: &Chrome, user: &SignedIn) -> Vec<(String, &'static str)> {
             ]
         }
         (Role::Leader, _) => vec![("/team".to_owned(), t.nav_team), ("/devices".to_owned(), t.nav_devices)],
+        (Role::ProvinceOfficer, _) => match &user.province {
+            Some(p) => vec![(format!("/provinces/{}", url_part(p)), t.nav_province)],
+            None => Vec::new(),
+        },
         (Role::Admin, _) => vec![("/admin".to_owned(), t.nav_admin)],
         _ => Vec::new(),
     }

@@ -647,7 +647,10 @@ mod tests {
             csrf: "tok".into(),
             path: "/".into(),
             user: Some(SignedIn {
-                name: "Cán bộ".into(), role: Role::Official, commune: Some("x".into())
+                name: "Cán bộ".into(),
+                role: Role::Official,
+                commune: Some("x".into()),
+                province: None,
             }),
         }
     }

@@ -7,9 +7,9 @@
 
 use std::collections::BTreeSet;
 
-use tungnha_client_core::{CommuneId, HamletId, Role};
+use tungnha_client_core::{CommuneId, HamletId, ProvinceId, Role};
 
-use crate::records::{Hamlet, User};
+use crate::records::{Commune, Hamlet, User};
 use crate::store::{Store, StoreError};
 
 /// Whether `user` may see and manage `commune`'s dashboards, people, assignments,
@@ -18,7 +18,25 @@ pub fn may_see_commune(user: &User, commune: &CommuneId) -> bool {
     match user.role {
         Role::Admin => true,
         Role::Official => user.commune.as_ref() == Some(commune),
-        Role::Leader | Role::Volunteer => false,
+        Role::ProvinceOfficer | Role::Leader | Role::Volunteer => false,
+    }
+}
+
+/// Whether `user` may read `commune`'s figures (its dashboard, read-only): those who
+/// manage it, and the officers of its province.
+pub fn may_read_commune(user: &User, commune: &Commune) -> bool {
+    match user.role {
+        Role::ProvinceOfficer => user.province.is_some() && user.province == commune.province,
+        _ => may_see_commune(user, &commune.id),
+    }
+}
+
+/// Whether `user` may read `province`'s figures: its officers, and administrators.
+pub fn may_see_province(user: &User, province: &ProvinceId) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::ProvinceOfficer => user.province.as_ref() == Some(province),
+        Role::Official | Role::Leader | Role::Volunteer => false,
     }
 }
 
@@ -29,7 +47,8 @@ pub fn may_see_hamlet(store: &dyn Store, user: &User, hamlet: &Hamlet) -> Result
         Role::Admin => true,
         Role::Official => user.commune.as_ref() == Some(&hamlet.commune),
         Role::Leader => store.assignments_of(&user.id)?.contains(&hamlet.id),
-        Role::Volunteer => false,
+        // Households are not the province's to see: it reads figures.
+        Role::ProvinceOfficer | Role::Volunteer => false,
     })
 }
 
@@ -45,7 +64,7 @@ pub fn may_manage_person(manager: &User, target: &User) -> bool {
                 && target.commune == manager.commune
                 && matches!(target.role, Role::Volunteer | Role::Leader)
         }
-        Role::Leader | Role::Volunteer => false,
+        Role::ProvinceOfficer | Role::Leader | Role::Volunteer => false,
     }
 }
 
@@ -59,7 +78,7 @@ pub fn may_revoke(store: &dyn Store, by: &User, owner: &User) -> Result<bool, St
             let mine: BTreeSet<HamletId> = store.assignments_of(&by.id)?.into_iter().collect();
             store.assignments_of(&owner.id)?.iter().any(|h| mine.contains(h))
         }
-        Role::Volunteer => false,
+        Role::ProvinceOfficer | Role::Volunteer => false,
     })
 }
 

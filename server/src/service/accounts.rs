@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use tungnha_client_core::ids::random_base32;
 use tungnha_client_core::rules::text_fault;
-use tungnha_client_core::{CommuneId, Role, UserId};
+use tungnha_client_core::{CommuneId, ProvinceId, Role, UserId};
 
 use crate::records::User;
 use crate::service::ServiceError;
@@ -47,13 +47,47 @@ pub fn hash_password(password: &str) -> Result<String, ServiceError> {
         .map_err(|e| invalid(Field::Password, format!("the password could not be hashed: {e}")))
 }
 
-/// Creates a user; with no password, one who cannot sign in on the web.
+/// Creates a user; with no password, one who cannot sign in on the web. Province
+/// officers are made by `province_officer_add`.
 pub fn user_add(
     store: &dyn Store,
     by: &str,
     username: &str,
     role: Role,
     commune: Option<&str>,
+    name: Option<&str>,
+    password: Option<&str>,
+) -> Result<User, ServiceError> {
+    if role == Role::ProvinceOfficer {
+        return Err(invalid(Field::Province, "a province officer belongs to a province: give --province"));
+    }
+    add(store, by, username, role, commune, None, name, password)
+}
+
+/// Creates a province officer of `province`, who reads its figures and nothing else.
+pub fn province_officer_add(
+    store: &dyn Store,
+    by: &str,
+    username: &str,
+    province: &str,
+    name: Option<&str>,
+    password: Option<&str>,
+) -> Result<User, ServiceError> {
+    let province = ProvinceId::parse(province).map_err(|e| invalid(Field::Province, e.to_string()))?;
+    store
+        .province(&province)?
+        .ok_or_else(|| invalid(Field::Province, format!("province {province} does not exist")))?;
+    add(store, by, username, Role::ProvinceOfficer, None, Some(province), name, password)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add(
+    store: &dyn Store,
+    by: &str,
+    username: &str,
+    role: Role,
+    commune: Option<&str>,
+    province: Option<ProvinceId>,
     name: Option<&str>,
     password: Option<&str>,
 ) -> Result<User, ServiceError> {
@@ -69,7 +103,7 @@ pub fn user_add(
                 .ok_or_else(|| invalid(Field::Commune, format!("commune {c} does not exist")))?;
             Some(c)
         }
-        None if role == Role::Admin => None,
+        None if matches!(role, Role::Admin | Role::ProvinceOfficer) => None,
         None => {
             return Err(invalid(
                 Field::Commune,
@@ -77,8 +111,11 @@ pub fn user_add(
             ));
         }
     };
-    if role == Role::Admin && commune.is_some() {
-        return Err(invalid(Field::Commune, "an administrator belongs to no commune: leave out --commune"));
+    if matches!(role, Role::Admin | Role::ProvinceOfficer) && commune.is_some() {
+        return Err(invalid(
+            Field::Commune,
+            "administrators and province officers belong to no commune: leave out --commune",
+        ));
     }
     let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(username);
     if let Some(fault) = text_fault(name, true) {
@@ -89,6 +126,7 @@ pub fn user_add(
         name: name.to_owned(),
         role,
         commune,
+        province,
         // No password: the account only syncs from enrolled devices.
         password_hash: password.map(hash_password).transpose()?.unwrap_or_else(|| NO_PASSWORD.into()),
         active: true,

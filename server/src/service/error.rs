@@ -19,6 +19,8 @@ pub enum Field {
     Password,
     /// The commune named.
     Commune,
+    /// The province named.
+    Province,
     /// The hamlet named.
     Hamlet,
     /// The person named.
@@ -44,6 +46,7 @@ impl Field {
             Field::Username => "username",
             Field::Password => "password",
             Field::Commune => "commune",
+            Field::Province => "province",
             Field::Hamlet => "hamlet",
             Field::User => "user",
             Field::Target => "target",

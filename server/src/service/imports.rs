@@ -345,6 +345,7 @@ pub fn parse_users(
             name: name.to_owned(),
             role,
             commune: Some(commune.clone()),
+            province: None,
             password_hash: NO_PASSWORD.into(),
             active: true,
         });

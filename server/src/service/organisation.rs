@@ -1,4 +1,4 @@
-//! The commune's organisation: communes, hamlets' targets, who is assigned where, the
+//! The organisation: provinces and their communes, hamlets' targets, who is assigned where, the
 //! catalogue of topics and account kinds, and the day a commune starts recording
 //! visits. Used by administrators (the command line, `/admin`) and officials (the
 //! web); each write is audited.
@@ -6,9 +6,9 @@
 use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::domain::CommuneKind;
 use tungnha_client_core::rules::text_fault;
-use tungnha_client_core::{CommuneId, HamletId, UserId};
+use tungnha_client_core::{CommuneId, HamletId, ProvinceId, UserId};
 
-use crate::records::{Commune, Hamlet, User};
+use crate::records::{Commune, Hamlet, Province, User};
 use crate::service::ServiceError;
 use crate::service::audit::audit;
 use crate::service::error::{Field, invalid};
@@ -33,11 +33,57 @@ pub fn commune_add(
     if let Some(fault) = text_fault(name, true) {
         return Err(invalid(Field::Name, format!("the commune's name {fault}")));
     }
-    let commune =
-        Commune { id, name: name.to_owned(), kind, catalogue: Catalogue::default(), visits_from: None };
+    let commune = Commune {
+        id,
+        name: name.to_owned(),
+        kind,
+        catalogue: Catalogue::default(),
+        visits_from: None,
+        province: None,
+    };
     store.put_commune(&commune)?;
     audit(store, by, Some(&commune.id), "commune_add", format!("{} {}", commune.id, commune.name))?;
     Ok(commune)
+}
+
+/// Creates a province.
+pub fn province_add(store: &dyn Store, by: &str, code: &str, name: &str) -> Result<Province, ServiceError> {
+    let id = ProvinceId::parse(code).map_err(|e| invalid(Field::Code, e.to_string()))?;
+    if code.contains('.') {
+        return Err(invalid(Field::Code, "a province code may not contain '.'"));
+    }
+    if store.province(&id)?.is_some() {
+        return Err(invalid(Field::Code, format!("province {id} exists already")));
+    }
+    let name = name.trim();
+    if let Some(fault) = text_fault(name, true) {
+        return Err(invalid(Field::Name, format!("the province's name {fault}")));
+    }
+    let province = Province { id, name: name.to_owned() };
+    store.put_province(&province)?;
+    audit(store, by, None, "province_add", format!("{} {}", province.id, province.name))?;
+    Ok(province)
+}
+
+/// Attaches a commune to its province (or moves it to another).
+pub fn attach_commune(
+    store: &dyn Store,
+    by: &str,
+    commune: &str,
+    province: &str,
+) -> Result<Commune, ServiceError> {
+    let commune = CommuneId::parse(commune).map_err(|e| invalid(Field::Commune, e.to_string()))?;
+    let province = ProvinceId::parse(province).map_err(|e| invalid(Field::Province, e.to_string()))?;
+    let mut c = store
+        .commune(&commune)?
+        .ok_or_else(|| invalid(Field::Commune, format!("commune {commune} does not exist")))?;
+    store
+        .province(&province)?
+        .ok_or_else(|| invalid(Field::Province, format!("province {province} does not exist")))?;
+    c.province = Some(province.clone());
+    store.put_commune(&c)?;
+    audit(store, by, Some(&commune), "commune_attach", format!("{commune} → {province}"))?;
+    Ok(c)
 }
 
 fn user_and_hamlet(store: &dyn Store, user: &str, hamlet: &str) -> Result<(User, Hamlet), ServiceError> {

@@ -26,10 +26,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tungnha_client_core::{
-    ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, UserId,
+    ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, UserId,
 };
 
-use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, User};
+use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, User};
 
 /// What can go wrong with storage.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +66,21 @@ pub enum StoreError {
 /// only this way, by every engine.
 pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A commune's figures summed over its hamlets, kept up to date in the same
+/// transaction as each hamlet's own (so a province dashboard reads one record per
+/// commune, whatever the number of hamlets or visits).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CommuneTotals {
+    /// The sums of the hamlets' headline figures (no day series, no per-volunteer).
+    pub coverage: Coverage,
+    /// Hamlets.
+    pub hamlets: u64,
+    /// Sum of the hamlets' targets.
+    pub target: u64,
+    /// Sum of the hamlets' households to cover (`coverage::to_cover`).
+    pub to_cover: u64,
 }
 
 /// What one device last told the server about one hamlet log.
@@ -174,7 +189,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Whether nothing has been set up yet.
     fn is_empty(&self) -> Result<bool, StoreError>;
 
-    // ---- communes and hamlets ----
+    // ---- provinces, communes and hamlets ----
+
+    /// A province by id.
+    fn province(&self, id: &ProvinceId) -> Result<Option<Province>, StoreError>;
+    /// Creates or replaces a province.
+    fn put_province(&self, p: &Province) -> Result<(), StoreError>;
+    /// Every province.
+    fn all_provinces(&self) -> Result<Vec<Province>, StoreError>;
+    /// The communes of a province.
+    fn communes_of(&self, province: &ProvinceId) -> Result<Vec<Commune>, StoreError>;
 
     /// A commune by id.
     fn commune(&self, id: &CommuneId) -> Result<Option<Commune>, StoreError>;
@@ -276,6 +300,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError>;
     /// The stored coverage of a hamlet, with its day series.
     fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, StoreError>;
+    /// A commune's figures, summed over its hamlets as they are written: what a
+    /// province dashboard row needs, read in one record.
+    fn commune_totals(&self, commune: &CommuneId) -> Result<CommuneTotals, StoreError>;
+    /// A commune's days from `from` on, summed over its hamlets, oldest first.
+    fn commune_days_from(
+        &self,
+        commune: &CommuneId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError>;
     /// A hamlet's stored figures without the day series: what a dashboard row needs.
     fn coverage_headline(&self, hamlet: &HamletId) -> Result<Coverage, StoreError>;
     /// The last day a hamlet had a visit.

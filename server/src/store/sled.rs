@@ -1,6 +1,9 @@
 //! The embedded engine: `Store` on sled, in one data directory.
 //!
-//! Trees: `communes`, `hamlets`, `users` (JSON by id); `assignments` (`user 0 hamlet`)
+//! Trees: `provinces`, `communes`, `hamlets`, `users` (JSON by id); `province_communes`
+//! (`province 0 commune`); `commune_totals` (commune → JSON of its hamlets' summed
+//! headline figures, target and households to cover) and `commune_days` (`commune 0
+//! day` → the day's summed figures), moved with every write of one of its hamlets; `assignments` (`user 0 hamlet`)
 //! and its reverse `hamlet_users` (`hamlet 0 user`); `commune_users` (`commune 0
 //! user`); `devices` (JSON by id), `user_devices` (`user 0 device`), `device_tokens`
 //! (token hash → device id), `actors` (actor hex → device id); `enrol_codes` (code
@@ -21,13 +24,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use tungnha_client_core::{CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, UserId};
+use tungnha_client_core::coverage::to_cover;
+use tungnha_client_core::{
+    CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, UserId,
+};
 
 use super::{
-    DayFigures, LogWrite, Review, ReviewCommit, Session, Store, StoreError, SyncCommit, SyncState,
-    day_changes, days_of, headline, secret_hash,
+    CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store, StoreError, SyncCommit,
+    SyncState, day_changes, days_of, headline, secret_hash,
 };
-use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, User};
+use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, User};
 
 /// sled's page cache, in bytes.
 pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
@@ -36,7 +42,7 @@ pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 pub const COMPACT_AFTER: u64 = 256;
 
 /// The version of the indexes `open` builds from their records.
-const INDEX_VERSION: u64 = 1;
+const INDEX_VERSION: u64 = 2;
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
@@ -82,6 +88,19 @@ fn parse<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, Sto
     serde_json::from_slice(bytes).map_err(|e| StoreError::Damaged { what, reason: e.to_string() })
 }
 
+/// The day records of `owner` (a hamlet or a commune) from `from` on, oldest first.
+fn day_range(tree: &sled::Tree, owner: &str, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
+    let p = prefix(owner);
+    let mut end = p.clone();
+    end.push(0xff);
+    let mut out = Vec::new();
+    for item in tree.range(pair(owner, from)..end) {
+        let (k, v) = item?;
+        out.push((String::from_utf8_lossy(&k[p.len()..]).into_owned(), parse("coverage day", &v)?));
+    }
+    Ok(out)
+}
+
 /// How one log write lands in the `logs` tree.
 enum Content {
     /// These raw changes as chunk `seq`.
@@ -96,6 +115,10 @@ struct Prepared<'a> {
     w: &'a LogWrite<'a>,
     content: Content,
     days: Vec<(String, Option<DayFigures>)>,
+    /// The hamlet's coverage before the write.
+    before: Coverage,
+    /// The hamlet's commune and target, whose totals move with it.
+    commune: Option<(CommuneId, u64)>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
@@ -111,7 +134,11 @@ fn tx_error(e: TransactionError<()>) -> StoreError {
 #[derive(Debug, Clone)]
 pub struct SledStore {
     db: sled::Db,
+    provinces: sled::Tree,
+    province_communes: sled::Tree,
     communes: sled::Tree,
+    commune_totals: sled::Tree,
+    commune_days: sled::Tree,
     hamlets: sled::Tree,
     users: sled::Tree,
     commune_users: sled::Tree,
@@ -154,7 +181,11 @@ impl SledStore {
             other => other.into(),
         })?;
         let this = Self {
+            provinces: db.open_tree("provinces")?,
+            province_communes: db.open_tree("province_communes")?,
             communes: db.open_tree("communes")?,
+            commune_totals: db.open_tree("commune_totals")?,
+            commune_days: db.open_tree("commune_days")?,
             hamlets: db.open_tree("hamlets")?,
             users: db.open_tree("users")?,
             commune_users: db.open_tree("commune_users")?,
@@ -234,6 +265,38 @@ impl SledStore {
                 self.commune_audit.insert(commune_audit_key(c, u64::from_be_bytes(id)), &[])?;
             }
         }
+        // Version 2: provinces' communes, and each commune's totals and days summed
+        // from its hamlets.
+        self.commune_totals.clear()?;
+        self.commune_days.clear()?;
+        for v in self.communes.iter().values() {
+            let c: Commune = parse("commune", &v?)?;
+            if let Some(p) = &c.province {
+                self.province_communes.insert(pair(p.as_str(), c.id.as_str()), &[])?;
+            }
+        }
+        let mut totals: BTreeMap<CommuneId, CommuneTotals> = BTreeMap::new();
+        let mut days: BTreeMap<(CommuneId, String), DayFigures> = BTreeMap::new();
+        for v in self.hamlets.iter().values() {
+            let h: Hamlet = parse("hamlet", &v?)?;
+            let c = self.coverage(&h.id)?;
+            let t = totals.entry(h.commune.clone()).or_default();
+            t.coverage.absorb(&contribution(&c));
+            t.hamlets += 1;
+            t.target += h.target_households;
+            t.to_cover += to_cover(h.target_households, c.registered);
+            for (day, f) in days_of(&c) {
+                let d = days.entry((h.commune.clone(), day.to_owned())).or_default();
+                d.visits += f.visits;
+                d.covered += f.covered;
+            }
+        }
+        for (commune, t) in &totals {
+            self.commune_totals.insert(commune.as_str(), json(t))?;
+        }
+        for ((commune, day), f) in &days {
+            self.commune_days.insert(pair(commune.as_str(), day), json(f))?;
+        }
         self.meta.insert("index_version", &INDEX_VERSION.to_be_bytes())?;
         self.flush()
     }
@@ -288,20 +351,65 @@ impl SledStore {
             }
             _ => Content::Snapshot { bytes: w.log.save(), remove: (1..next).collect() },
         };
-        let days = match &w.before {
-            Some(before) => day_changes(before, &w.coverage),
-            None => day_changes(&self.coverage(w.hamlet)?, &w.coverage),
+        let before = match &w.before {
+            Some(before) => before.clone(),
+            None => self.coverage(w.hamlet)?,
         };
-        Ok(Prepared { w, content, days })
+        let days = day_changes(&before, &w.coverage);
+        let commune = self.hamlet(w.hamlet)?.map(|h| (h.commune, h.target_households));
+        Ok(Prepared { w, content, days, before, commune })
     }
 }
 
-fn write_prepared(
-    lt: &TransactionalTree,
-    ct: &TransactionalTree,
-    dt: &TransactionalTree,
-    p: &Prepared<'_>,
+/// The trees a log write touches.
+struct LogTrees<'t> {
+    logs: &'t TransactionalTree,
+    coverage: &'t TransactionalTree,
+    days: &'t TransactionalTree,
+    commune_totals: &'t TransactionalTree,
+    commune_days: &'t TransactionalTree,
+}
+
+/// What a hamlet adds to its commune's totals: its headline figures, without day
+/// series or per-volunteer figures.
+fn contribution(c: &Coverage) -> Coverage {
+    Coverage {
+        per_day: Default::default(),
+        covered_per_day: Default::default(),
+        per_volunteer: Default::default(),
+        ..c.clone()
+    }
+}
+
+/// Moves a commune's totals from one state of one of its hamlets to another: its
+/// figures (`before` → `after`) and its target (`target_before` → `target_after`);
+/// `hamlets` is 1 when the hamlet is new.
+#[allow(clippy::too_many_arguments)]
+fn move_totals(
+    tt: &TransactionalTree,
+    commune: &CommuneId,
+    before: &Coverage,
+    after: &Coverage,
+    target_before: u64,
+    target_after: u64,
+    hamlets: u64,
 ) -> TxResult<()> {
+    // Derived data: a record that does not read is rebuilt from the hamlets when the
+    // store opens with `meta` cleared, and `admin verify` compares it.
+    let mut totals: CommuneTotals =
+        tt.get(commune.as_str())?.and_then(|v| serde_json::from_slice(&v).ok()).unwrap_or_default();
+    totals.coverage.withdraw(&contribution(before));
+    totals.coverage.absorb(&contribution(after));
+    totals.hamlets += hamlets;
+    totals.target = totals.target.saturating_sub(target_before) + target_after;
+    totals.to_cover = totals.to_cover.saturating_sub(to_cover(target_before, before.registered))
+        + to_cover(target_after, after.registered);
+    tt.insert(commune.as_str(), json(&totals))?;
+    Ok(())
+}
+
+fn write_prepared(t: &LogTrees<'_>, p: &Prepared<'_>) -> TxResult<()> {
+    let (lt, ct, dt) = (t.logs, t.coverage, t.days);
     let hamlet = p.w.hamlet;
     match &p.content {
         Content::Append { seq, bytes } => {
@@ -322,6 +430,24 @@ fn write_prepared(
             None => dt.remove(key)?,
         };
     }
+    if let Some((commune, target)) = &p.commune {
+        move_totals(t.commune_totals, commune, &p.before, &p.w.coverage, *target, *target, 0)?;
+        let old = days_of(&p.before);
+        for (day, figures) in &p.days {
+            let was = old.get(day.as_str()).copied().unwrap_or_default();
+            let now = figures.unwrap_or_default();
+            let key = pair(commune.as_str(), day);
+            let mut sum: DayFigures =
+                t.commune_days.get(&key)?.and_then(|v| serde_json::from_slice(&v).ok()).unwrap_or_default();
+            sum.visits = (sum.visits + now.visits).saturating_sub(was.visits);
+            sum.covered = (sum.covered + now.covered).saturating_sub(was.covered);
+            if sum == DayFigures::default() {
+                t.commune_days.remove(key)?;
+            } else {
+                t.commune_days.insert(key, json(&sum))?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -337,8 +463,63 @@ impl Store for SledStore {
     }
 
     fn put_commune(&self, c: &Commune) -> Result<(), StoreError> {
-        self.communes.insert(c.id.as_str(), json(c))?;
+        (&self.communes, &self.province_communes)
+            .transaction(|(ct, pt)| {
+                let old = ct.insert(c.id.as_str(), json(c))?;
+                let old_province =
+                    old.and_then(|v| serde_json::from_slice::<Commune>(&v).ok()).and_then(|o| o.province);
+                if let Some(p) = old_province.filter(|p| Some(p) != c.province.as_ref()) {
+                    pt.remove(pair(p.as_str(), c.id.as_str()))?;
+                }
+                if let Some(p) = &c.province {
+                    pt.insert(pair(p.as_str(), c.id.as_str()), &[])?;
+                }
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
         self.flush()
+    }
+
+    fn province(&self, id: &ProvinceId) -> Result<Option<Province>, StoreError> {
+        self.provinces.get(id.as_str())?.map(|v| parse("province", &v)).transpose()
+    }
+
+    fn put_province(&self, p: &Province) -> Result<(), StoreError> {
+        self.provinces.insert(p.id.as_str(), json(p))?;
+        self.flush()
+    }
+
+    fn all_provinces(&self) -> Result<Vec<Province>, StoreError> {
+        self.provinces.iter().values().map(|v| parse("province", &v?)).collect()
+    }
+
+    fn communes_of(&self, province: &ProvinceId) -> Result<Vec<Commune>, StoreError> {
+        let p = prefix(province.as_str());
+        let mut out = Vec::new();
+        for k in self.province_communes.scan_prefix(&p).keys() {
+            let Some(id) = suffix_id(&k?, &p, |s| CommuneId::parse(s).ok()) else { continue };
+            if let Some(c) = self.commune(&id)?.filter(|c| c.province.as_ref() == Some(province)) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn commune_totals(&self, commune: &CommuneId) -> Result<CommuneTotals, StoreError> {
+        Ok(self
+            .commune_totals
+            .get(commune.as_str())?
+            .map(|v| parse("commune totals", &v))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    fn commune_days_from(
+        &self,
+        commune: &CommuneId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        day_range(&self.commune_days, commune.as_str(), from)
     }
 
     fn all_communes(&self) -> Result<Vec<Commune>, StoreError> {
@@ -359,20 +540,50 @@ impl Store for SledStore {
     }
 
     fn put_hamlets(&self, hamlets: &[Hamlet]) -> Result<(), StoreError> {
-        let rows: Vec<(Hamlet, Option<Vec<u8>>)> = hamlets
-            .iter()
-            .map(|h| {
-                let fresh = !self.logs.contains_key(chunk_key(&h.id, 0)).unwrap_or(false);
-                (h.clone(), fresh.then(|| HamletLog::genesis(&h.id).save()))
-            })
-            .collect();
-        (&self.hamlets, &self.logs, &self.coverage)
-            .transaction(|(ht, lt, ct)| {
-                for (h, genesis) in &rows {
+        // Each hamlet with its genesis log if it is new, and its record and figures as
+        // stored.
+        type Row = (Hamlet, Option<Vec<u8>>, Option<Hamlet>, Coverage);
+        let mut rows: Vec<Row> = Vec::new();
+        for h in hamlets {
+            let fresh = !self.logs.contains_key(chunk_key(&h.id, 0))?;
+            rows.push((
+                h.clone(),
+                fresh.then(|| HamletLog::genesis(&h.id).save()),
+                self.hamlet(&h.id)?,
+                self.coverage_headline(&h.id)?,
+            ));
+        }
+        (&self.hamlets, &self.logs, &self.coverage, &self.commune_totals)
+            .transaction(|(ht, lt, ct, tt)| {
+                for (h, genesis, old, figures) in &rows {
                     ht.insert(h.id.as_str(), json(h))?;
                     if let Some(bytes) = genesis {
                         lt.insert(chunk_key(&h.id, 0), bytes.as_slice())?;
                         ct.insert(h.id.as_str(), json(&Coverage::default()))?;
+                    }
+                    match old {
+                        Some(old) if old.commune == h.commune => {
+                            move_totals(
+                                tt,
+                                &h.commune,
+                                figures,
+                                figures,
+                                old.target_households,
+                                h.target_households,
+                                0,
+                            )?;
+                        }
+                        // A hamlet never changes commune (its id names it); a record
+                        // written before its commune's totals counts as new.
+                        _ => move_totals(
+                            tt,
+                            &h.commune,
+                            &Coverage::default(),
+                            figures,
+                            0,
+                            h.target_households,
+                            1,
+                        )?,
                     }
                 }
                 TxResult::Ok(())
@@ -629,8 +840,16 @@ impl Store for SledStore {
             .collect();
         let prepared = c.logs.iter().map(|w| self.prepare(w)).collect::<Result<Vec<_>, _>>()?;
         let over = std::cell::Cell::new(None);
-        let committed = (&self.logs, &self.coverage, &self.coverage_days, &self.sync_states, &self.listed)
-            .transaction(|(lt, ct, dt, st, ls)| {
+        let committed = (
+            &self.logs,
+            &self.coverage,
+            &self.coverage_days,
+            &self.commune_totals,
+            &self.commune_days,
+            &self.sync_states,
+            &self.listed,
+        )
+            .transaction(|(lt, ct, dt, tt, cdt, st, ls)| {
                 over.set(None);
                 if let Some(l) = c.listing {
                     let key = pair(l.user.as_str(), &l.day);
@@ -642,8 +861,10 @@ impl Store for SledStore {
                     }
                     ls.insert(key, &(already + l.count).to_be_bytes())?;
                 }
+                let trees =
+                    LogTrees { logs: lt, coverage: ct, days: dt, commune_totals: tt, commune_days: cdt };
                 for p in &prepared {
-                    write_prepared(lt, ct, dt, p)?;
+                    write_prepared(&trees, p)?;
                 }
                 for (k, v) in &states {
                     st.insert(k.as_slice(), v.as_slice())?;
@@ -669,10 +890,21 @@ impl Store for SledStore {
     fn commit_review(&self, c: &ReviewCommit<'_>) -> Result<(), StoreError> {
         let prepared = c.log.map(|w| self.prepare(w)).transpose()?;
         let audit_id = self.db.generate_id()?;
-        (&self.logs, &self.coverage, &self.coverage_days, &self.reviewed, &self.audit, &self.commune_audit)
-            .transaction(|(lt, ct, dt, rt, at, cat)| {
+        (
+            &self.logs,
+            &self.coverage,
+            &self.coverage_days,
+            &self.commune_totals,
+            &self.commune_days,
+            &self.reviewed,
+            &self.audit,
+            &self.commune_audit,
+        )
+            .transaction(|(lt, ct, dt, tt, cdt, rt, at, cat)| {
                 if let Some(p) = &prepared {
-                    write_prepared(lt, ct, dt, p)?;
+                    let trees =
+                        LogTrees { logs: lt, coverage: ct, days: dt, commune_totals: tt, commune_days: cdt };
+                    write_prepared(&trees, p)?;
                 }
                 for id in c.confirmed {
                     rt.insert(pair(c.hamlet.as_str(), id.as_str()), json(c.review))?;
@@ -689,8 +921,13 @@ impl Store for SledStore {
 
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
         let p = self.prepare(w)?;
-        (&self.logs, &self.coverage, &self.coverage_days)
-            .transaction(|(lt, ct, dt)| write_prepared(lt, ct, dt, &p))
+        (&self.logs, &self.coverage, &self.coverage_days, &self.commune_totals, &self.commune_days)
+            .transaction(|(lt, ct, dt, tt, cdt)| {
+                write_prepared(
+                    &LogTrees { logs: lt, coverage: ct, days: dt, commune_totals: tt, commune_days: cdt },
+                    &p,
+                )
+            })
             .map_err(tx_error)?;
         self.flush()
     }
@@ -879,6 +1116,7 @@ mod tests {
             name: id.into(),
             role: tungnha_client_core::Role::Volunteer,
             commune: Some(commune.clone()),
+            province: None,
             password_hash: "!".into(),
             active: true,
         };
@@ -944,5 +1182,56 @@ mod tests {
         // Revoking again keeps the first time.
         db.revoke_device(&device.id, 9, None).expect("revoked");
         assert_eq!(db.device(&device.id).expect("read").expect("there").revoked_at, Some(5));
+    }
+
+    #[test]
+    fn a_communes_totals_move_with_its_hamlets_and_are_rebuilt_for_old_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (hamlet_record("x.a"), hamlet_record("x.b"));
+        let commune = a.commune.clone();
+        let log = HamletLog::genesis(&a.id);
+        let figures = |registered: u64, covered: u64, day: &str| {
+            let mut c = Coverage { registered, covered, visits: covered, ..Coverage::default() };
+            c.per_day.insert(day.into(), covered);
+            c.covered_per_day.insert(day.into(), covered);
+            c
+        };
+        let write = |db: &SledStore, h: &Hamlet, c: Coverage| {
+            db.commit_log(&LogWrite {
+                hamlet: &h.id,
+                log: &log,
+                changes: Some(Vec::new()),
+                coverage: c,
+                before: None,
+            })
+            .expect("written");
+        };
+        let expected = {
+            let db = SledStore::open(dir.path()).expect("open");
+            db.put_hamlets(&[a.clone(), b.clone()]).expect("hamlets");
+            write(&db, &a, figures(12, 4, "2026-11-29"));
+            write(&db, &b, figures(3, 1, "2026-11-29"));
+            write(&db, &a, figures(12, 5, "2026-11-30"));
+            let mut taller = b.clone();
+            taller.target_households = 40;
+            db.put_hamlets(&[taller]).expect("target");
+            let totals = db.commune_totals(&commune).expect("totals");
+            // a: 12 listed, target 10 → 12 to cover; b: 3 listed, target 40 → 40.
+            assert_eq!((totals.hamlets, totals.target, totals.to_cover), (2, 50, 52));
+            assert_eq!((totals.coverage.registered, totals.coverage.covered), (15, 6));
+            assert!(totals.coverage.per_day.is_empty(), "no day series in the record itself");
+            let days = db.commune_days_from(&commune, "").expect("days");
+            let days: Vec<(&str, u64)> = days.iter().map(|(d, f)| (d.as_str(), f.visits)).collect();
+            assert_eq!(days, [("2026-11-29", 1), ("2026-11-30", 5)], "a's day moved, b's stayed");
+            // A data directory from before the totals: only the hamlets' own records.
+            for tree in [&db.commune_totals, &db.commune_days, &db.meta] {
+                tree.clear().expect("clear");
+            }
+            db.flush().expect("flush");
+            totals
+        };
+        let db = SledStore::open(dir.path()).expect("reopen");
+        assert_eq!(db.commune_totals(&commune).expect("totals"), expected);
+        assert_eq!(db.commune_days_from(&commune, "").expect("days").len(), 2);
     }
 }

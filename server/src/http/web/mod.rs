@@ -174,6 +174,7 @@ fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
         Field::Username | Field::User => t.username,
         Field::Password => t.password,
         Field::Commune => t.commune,
+        Field::Province => t.nav_province,
         Field::Hamlet => t.hamlet,
         Field::Target => t.target,
         Field::Day => t.visits_from,
@@ -224,6 +225,7 @@ impl Viewer {
                 name: u.name.clone(),
                 role: u.role,
                 commune: u.commune.as_ref().map(|c| c.to_string()),
+                province: u.province.as_ref().map(|p| p.to_string()),
             }),
         }
     }
