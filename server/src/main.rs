@@ -83,6 +83,9 @@ struct AdminArgs {
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
+    /// Provinces.
+    #[command(subcommand)]
+    Province(ProvinceCommand),
     /// Communes.
     #[command(subcommand)]
     Commune(CommuneCommand),
@@ -130,6 +133,19 @@ enum AdminCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ProvinceCommand {
+    /// Add a province.
+    Add {
+        /// Its code (letters, digits, '-', '_').
+        #[arg(long)]
+        code: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum CommuneCommand {
     /// Add a commune.
     Add {
@@ -142,6 +158,18 @@ enum CommuneCommand {
         /// xa, phuong or dac_khu.
         #[arg(long)]
         kind: String,
+        /// The province it belongs to.
+        #[arg(long)]
+        province: Option<String>,
+    },
+    /// Attach a commune to its province (or move it to another).
+    Attach {
+        /// The commune's code.
+        #[arg(long)]
+        commune: String,
+        /// The province's code.
+        #[arg(long)]
+        province: String,
     },
 }
 
@@ -188,12 +216,15 @@ enum UserCommand {
         /// The username (a–z, 0–9, '.', '_', '-').
         #[arg(long)]
         username: String,
-        /// volunteer, leader, official or admin.
+        /// volunteer, leader, official, province_officer or admin.
         #[arg(long)]
         role: String,
-        /// The commune's code (all but admins).
+        /// The commune's code (all but admins and province officers).
         #[arg(long)]
         commune: Option<String>,
+        /// A province officer's province.
+        #[arg(long)]
+        province: Option<String>,
         /// Full name.
         #[arg(long)]
         name: Option<String>,
@@ -330,13 +361,35 @@ fn run_admin(
 ) -> Result<(serde_json::Value, String, bool), ServiceError> {
     let bad = |field: Field, what: &str, v: &str| invalid(field, format!("“{v}” is not a valid {what}"));
     Ok(match command {
-        AdminCommand::Commune(CommuneCommand::Add { code, name, kind }) => {
+        AdminCommand::Province(ProvinceCommand::Add { code, name }) => {
+            let p = organisation::province_add(db, CLI, &code, &name)?;
+            (json!({"id": p.id, "name": p.name}), format!("Added province {} ({})", p.id, p.name), true)
+        }
+        AdminCommand::Commune(CommuneCommand::Add { code, name, kind, province }) => {
             let kind = CommuneKind::from_code(&kind)
                 .ok_or_else(|| bad(Field::Code, "commune kind (xa, phuong, dac_khu)", &kind))?;
-            let c = organisation::commune_add(db, CLI, &code, &name, kind)?;
+            if let Some(p) = &province {
+                // Refused before the commune exists, so a mistyped province adds nothing.
+                let id = tungnha_client_core::ProvinceId::parse(p)
+                    .map_err(|e| invalid(Field::Province, e.to_string()))?;
+                db.province(&id)?
+                    .ok_or_else(|| invalid(Field::Province, format!("province {id} does not exist")))?;
+            }
+            let mut c = organisation::commune_add(db, CLI, &code, &name, kind)?;
+            if let Some(p) = &province {
+                c = organisation::attach_commune(db, CLI, c.id.as_str(), p)?;
+            }
             (
-                json!({"id": c.id, "name": c.name, "kind": c.kind}),
+                json!({"id": c.id, "name": c.name, "kind": c.kind, "province": c.province}),
                 format!("Added commune {} ({})", c.id, c.name),
+                true,
+            )
+        }
+        AdminCommand::Commune(CommuneCommand::Attach { commune, province }) => {
+            let c = organisation::attach_commune(db, CLI, &commune, &province)?;
+            (
+                json!({"id": c.id, "province": c.province}),
+                format!("Commune {} is in province {province}", c.id),
                 true,
             )
         }
@@ -349,23 +402,39 @@ fn run_admin(
             let n = imports::households_import(db, CLI, &hamlet, &read_file(&file)?)?;
             (json!({"imported": n}), format!("Imported {n} households into {hamlet}"), true)
         }
-        AdminCommand::User(UserCommand::Add { username, role, commune, name, password_stdin: _ }) => {
-            let role = Role::from_code(&role)
-                .ok_or_else(|| bad(Field::User, "role (volunteer, leader, official, admin)", &role))?;
+        AdminCommand::User(UserCommand::Add {
+            username,
+            role,
+            commune,
+            province,
+            name,
+            password_stdin: _,
+        }) => {
+            let role = Role::from_code(&role).ok_or_else(|| {
+                bad(Field::User, "role (volunteer, leader, official, province_officer, admin)", &role)
+            })?;
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
                 .map_err(|e| invalid(Field::Password, format!("could not read the password: {e}")))?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let u = accounts::user_add(
-                db,
-                CLI,
-                &username,
-                role,
-                commune.as_deref(),
-                name.as_deref(),
-                Some(password),
-            )?;
+            let u = match (role, province) {
+                (Role::ProvinceOfficer, Some(p)) => {
+                    accounts::province_officer_add(db, CLI, &username, &p, name.as_deref(), Some(password))?
+                }
+                (_, Some(_)) => {
+                    return Err(invalid(Field::Province, "only a province officer is given --province"));
+                }
+                (role, None) => accounts::user_add(
+                    db,
+                    CLI,
+                    &username,
+                    role,
+                    commune.as_deref(),
+                    name.as_deref(),
+                    Some(password),
+                )?,
+            };
             (
                 json!({"id": u.id, "name": u.name, "role": u.role}),
                 format!("Added {} {} ({})", u.role, u.id, u.name),

@@ -6,6 +6,7 @@ use chrono::Datelike;
 use maud::{Markup, html};
 use tungnha_client_core::Outcome;
 use tungnha_client_core::coverage::{HouseholdStatus, VolunteerFigures, share, to_cover};
+use tungnha_client_core::domain::CommuneKind;
 use tungnha_client_core::{Coverage, collate};
 
 use crate::chart;
@@ -117,17 +118,22 @@ impl Sort {
             Sort::Activity => "activity",
         }
     }
+}
 
-    fn label(self, lang: Lang) -> &'static str {
-        let t = lang.texts();
-        match self {
-            Sort::Name => t.hamlet,
+/// A sort's column label; `name` labels the rows' names (hamlet or commune).
+fn sort_label(sort: Sort, lang: Lang, name: &'static str) -> &'static str {
+    let t = lang.texts();
+    {
+        match sort {
+            Sort::Name => name,
             Sort::Coverage => t.coverage,
             Sort::FollowUps => t.follow_ups,
             Sort::Activity => t.last_activity,
         }
     }
+}
 
+impl Sort {
     /// Orders hamlet rows.
     pub fn apply(self, rows: &mut [HamletLine]) {
         match self {
@@ -164,6 +170,8 @@ pub struct CommuneDashboard {
     pub bad_period: bool,
     /// Today in Vietnam ("YYYY-MM-DD"), for the period shortcuts.
     pub today: String,
+    /// Read by a province officer: figures only, no links to households, no exports.
+    pub read_only: bool,
 }
 
 /// The period form and shortcuts above a dashboard.
@@ -238,15 +246,42 @@ fn accounts_table(lang: Lang, rows: &[(String, u64)]) -> Markup {
 }
 
 /// The hamlets table of a dashboard; `sort_base` is the page's path when sortable.
+/// What the rows of a dashboard's table are, and where each row's name leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// Hamlets, each linking to its page.
+    Hamlets,
+    /// Hamlets, for a reader who may not open them (a province officer).
+    HamletsUnlinked,
+    /// Communes, each linking to its dashboard.
+    Communes,
+}
+
 fn hamlets_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>) -> Markup {
+    rows_table(lang, rows, sort, Rows::Hamlets)
+}
+
+fn rows_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>, kind: Rows) -> Markup {
     let t = lang.texts();
+    // The communes of a province show their last 7 days where hamlets show a period.
+    let (period_visits, period_covered) = if kind == Rows::Communes {
+        (t.visits_7d, t.covered_7d)
+    } else {
+        (t.period_visits, t.period_covered)
+    };
+    let (table_id, link) = match kind {
+        Rows::Hamlets => ("hamlets", Some("/hamlets/")),
+        Rows::HamletsUnlinked => ("hamlets", None),
+        Rows::Communes => ("communes", Some("/communes/")),
+    };
+    let name_label = if kind == Rows::Communes { t.commune } else { t.hamlet };
     let head = |s: Sort, class: &'static str| {
         html! {
             th class=(class) scope="col" {
                 @match sort {
-                    Some((current, base)) if current != s => a href={ (base) "?sort=" (s.code()) } { (s.label(lang)) },
-                    Some(_) => span aria-sort="ascending" { (s.label(lang)) " ▾" },
-                    None => (s.label(lang)),
+                    Some((current, base)) if current != s => a href={ (base) "?sort=" (s.code()) } { (sort_label(s, lang, name_label)) },
+                    Some(_) => span aria-sort="ascending" { (sort_label(s, lang, name_label)) " ▾" },
+                    None => (sort_label(s, lang, name_label)),
                 }
             }
         }
@@ -255,7 +290,7 @@ fn hamlets_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>) ->
         @if rows.is_empty() {
             p { (t.no_hamlets) }
         } @else {
-            div.scroll { table #hamlets {
+            div.scroll { table id=(table_id) {
                 thead { tr {
                     (head(Sort::Name, ""))
                     (head(Sort::Coverage, ""))
@@ -267,14 +302,19 @@ fn hamlets_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>) ->
                     (head(Sort::FollowUps, "num"))
                     (head(Sort::Activity, ""))
                     @if rows.iter().any(|r| r.in_period.is_some()) {
-                        th.num scope="col" { (t.period_visits) }
-                        th.num scope="col" { (t.period_covered) }
+                        th.num scope="col" { (period_visits) }
+                        th.num scope="col" { (period_covered) }
                     }
                 } }
                 tbody {
                     @for row in rows {
-                        tr data-hamlet=(row.id) {
-                            td { a href={ "/hamlets/" (url_part(&row.id)) } { (row.name) } }
+                        tr data-hamlet=[(kind != Rows::Communes).then_some(&row.id)] data-commune=[(kind == Rows::Communes).then_some(&row.id)] {
+                            td {
+                                @match link {
+                                    Some(link) => a href={ (link) (url_part(&row.id)) } { (row.name) },
+                                    None => (row.name),
+                                }
+                            }
                             td { (meter(lang, row.figures.ratio)) }
                             td.num data-figure="covered" { (lang.int(row.figures.covered)) }
                             td.num data-figure="to_cover" { (lang.int(row.figures.to_cover)) }
@@ -310,9 +350,13 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
                 Some(p) => format!("{}–{}", lang.day(&p.from), lang.day(&p.to)),
                 None => t.last_30_days.to_owned(),
             };
-            div.toolbar {
-                a.button.secondary href={ (base) "/export.xlsx" (query) } download { (t.export_excel) }
-                a.button.secondary href={ (base) "/export.csv" (query) } download { (t.export_csv) }
+            @if view.read_only {
+                p.muted.note #figures-only { (t.figures_only) }
+            } @else {
+                div.toolbar {
+                    a.button.secondary href={ (base) "/export.xlsx" (query) } download { (t.export_excel) }
+                    a.button.secondary href={ (base) "/export.csv" (query) } download { (t.export_csv) }
+                }
             }
             (period_form(lang, &base, view.period.as_ref(), view.bad_period, &view.today))
             section #totals aria-label=(t.coverage) { (figure_cards(lang, &view.figures)) }
@@ -327,7 +371,159 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
                 }
             }
             h2 { (t.hamlets) }
-            (hamlets_table(lang, &view.hamlets, Some((view.sort, &base))))
+            @let rows = if view.read_only { Rows::HamletsUnlinked } else { Rows::Hamlets };
+            (rows_table(lang, &view.hamlets, Some((view.sort, &base)), rows))
+            (accounts_table(lang, &view.accounts_by_kind))
+        },
+    )
+}
+
+/// Which communes a province dashboard shows, by coverage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Band {
+    /// Every commune.
+    #[default]
+    All,
+    /// Below 50 %.
+    Low,
+    /// From 50 % to below 80 %.
+    Mid,
+    /// 80 % or more.
+    High,
+}
+
+impl Band {
+    /// Every band, as the filter offers them.
+    pub const ALL: [Band; 4] = [Band::All, Band::Low, Band::Mid, Band::High];
+
+    /// From a `band` query value; every commune for anything else.
+    pub fn from_code(code: &str) -> Self {
+        Self::ALL.into_iter().find(|b| b.code() == code).unwrap_or_default()
+    }
+
+    /// The query value.
+    pub fn code(self) -> &'static str {
+        match self {
+            Band::All => "",
+            Band::Low => "low",
+            Band::Mid => "mid",
+            Band::High => "high",
+        }
+    }
+
+    /// Whether a coverage ratio falls in the band.
+    pub fn holds(self, ratio: f64) -> bool {
+        match self {
+            Band::All => true,
+            Band::Low => ratio < 0.5,
+            Band::Mid => (0.5..0.8).contains(&ratio),
+            Band::High => ratio >= 0.8,
+        }
+    }
+
+    fn label(self, lang: Lang) -> &'static str {
+        let t = lang.texts();
+        match self {
+            Band::All => t.band_all,
+            Band::Low => t.band_low,
+            Band::Mid => t.band_mid,
+            Band::High => t.band_high,
+        }
+    }
+}
+
+/// The filters of a province dashboard.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProvinceFilter {
+    /// By coverage.
+    pub band: Band,
+    /// Only communes with no visit in the last 7 days.
+    pub idle: bool,
+    /// Only communes of one kind.
+    pub kind: Option<CommuneKind>,
+}
+
+/// The province dashboard.
+#[derive(Debug, Clone)]
+pub struct ProvinceDashboard {
+    /// Province id.
+    pub id: String,
+    /// Province name.
+    pub name: String,
+    /// The province's figures (sums over its communes).
+    pub figures: Figures,
+    /// How many communes it has.
+    pub communes: usize,
+    /// Visits over the last 7 days.
+    pub visits_7d: u64,
+    /// Accounts created per kind, labelled.
+    pub accounts_by_kind: Vec<(String, u64)>,
+    /// One row per commune shown (`in_period`: its last 7 days), in `sort` order.
+    pub rows: Vec<HamletLine>,
+    /// The order of the rows.
+    pub sort: Sort,
+    /// The filters applied.
+    pub filter: ProvinceFilter,
+    /// Visits per day over the last 30 days, oldest first.
+    pub visits_per_day: Vec<(String, u64)>,
+    /// Households covered by the end of each of those days.
+    pub covered_by_day: Vec<(String, u64)>,
+}
+
+/// Renders the province dashboard.
+pub fn province(chrome: &Chrome, view: &ProvinceDashboard) -> Markup {
+    let lang = chrome.lang;
+    let t = chrome.t();
+    let base = format!("/provinces/{}", url_part(&view.id));
+    page(
+        chrome,
+        &view.name,
+        html! {
+            h1 { (view.name) }
+            section #totals aria-label=(t.coverage) {
+                div.cards {
+                    (total(&lang.int(view.communes as u64), t.communes, "communes"))
+                    (total(&lang.int(view.visits_7d), t.visits_7d, "visits_7d"))
+                }
+                (figure_cards(lang, &view.figures))
+            }
+            div.charts {
+                div.panel {
+                    h2 { (t.visits_per_day) " · " span.muted { (t.last_30_days) } }
+                    (chart::bars(lang, t.visits_per_day, &view.visits_per_day))
+                }
+                div.panel {
+                    h2 { (t.coverage_over_time) " · " span.muted { (t.last_30_days) } }
+                    (chart::line(lang, t.coverage_over_time, &view.covered_by_day))
+                }
+            }
+            h2 { (t.communes) }
+            form.filters method="get" action=(base) {
+                input type="hidden" name="sort" value=(view.sort.code());
+                label { (t.filter_band) " "
+                    select name="band" {
+                        @for b in Band::ALL {
+                            option value=(b.code()) selected[b == view.filter.band] { (b.label(lang)) }
+                        }
+                    }
+                }
+                label { (t.commune_kind) " "
+                    select name="kind" {
+                        option value="" selected[view.filter.kind.is_none()] { (t.filter_kind_all) }
+                        @for k in CommuneKind::ALL {
+                            option value=(k.code()) selected[view.filter.kind == Some(*k)] { (lang.commune_kind(*k)) }
+                        }
+                    }
+                }
+                label.check { input type="checkbox" name="idle" value="1" checked[view.filter.idle]; " " (t.filter_idle) }
+                button type="submit" { (t.filter_apply) }
+            }
+            @if view.communes == 0 {
+                p { (t.no_communes) }
+            } @else {
+                p.muted #shown { (lang.int(view.rows.len() as u64)) " / " (lang.int(view.communes as u64)) " " (t.communes_shown) }
+                (rows_table(lang, &view.rows, Some((view.sort, &base)), Rows::Communes))
+            }
             (accounts_table(lang, &view.accounts_by_kind))
         },
     )
@@ -839,6 +1035,7 @@ mod tests {
             period: None,
             bad_period: false,
             today: "2026-11-29".into(),
+            read_only: false,
         }
     }
 

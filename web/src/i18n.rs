@@ -6,6 +6,7 @@
 //! language. Vietnamese is the default; English is a switch a person makes.
 
 use tungnha_client_core::coverage::HouseholdStatus;
+use tungnha_client_core::domain::CommuneKind;
 use tungnha_client_core::{Outcome, Role};
 
 #[path = "i18n_en.rs"]
@@ -105,6 +106,16 @@ impl Lang {
             HouseholdStatus::FollowUp => t.status_follow_up,
             HouseholdStatus::Attempted => t.status_attempted,
             HouseholdStatus::Covered => t.status_covered,
+        }
+    }
+
+    /// The label of a commune's kind.
+    pub fn commune_kind(self, k: CommuneKind) -> &'static str {
+        let t = self.texts();
+        match k {
+            CommuneKind::Xa => t.kind_xa,
+            CommuneKind::Phuong => t.kind_phuong,
+            CommuneKind::DacKhu => t.kind_dac_khu,
         }
     }
 
@@ -353,6 +364,22 @@ pub struct Texts {
     pub period_last_month: &'static str,
     pub period_visits: &'static str,
     pub period_covered: &'static str,
+    pub visits_7d: &'static str,
+    pub covered_7d: &'static str,
+    pub filter_band: &'static str,
+    pub band_all: &'static str,
+    pub band_low: &'static str,
+    pub band_mid: &'static str,
+    pub band_high: &'static str,
+    pub filter_idle: &'static str,
+    pub filter_kind_all: &'static str,
+    pub filter_apply: &'static str,
+    pub kind_xa: &'static str,
+    pub kind_phuong: &'static str,
+    pub kind_dac_khu: &'static str,
+    pub figures_only: &'static str,
+    pub no_communes: &'static str,
+    pub communes_shown: &'static str,
     pub err_period: &'static str,
     /// A change the rules refuse, from the web.
     pub refused_title: &'static str,

@@ -23,6 +23,11 @@ pub enum Who {
     SignedIn,
     /// A signed-in official of the commune in the path, or an administrator.
     CommuneOfficial,
+    /// `CommuneOfficial`, or an officer of the province of the commune in the path
+    /// (who reads its figures only).
+    CommuneReader,
+    /// A signed-in officer of the province in the path, or an administrator.
+    ProvinceReader,
     /// `CommuneOfficial`, and the person in the path is theirs to manage.
     PersonManager,
     /// A signed-in user who may see the hamlet in the path (`may_see_hamlet`).
@@ -87,7 +92,8 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/static/app.css", Who::Anyone),
     row("GET", "/static/icon.svg", Who::Anyone),
     row("GET", "/static/web.js", Who::Anyone),
-    row("GET", "/communes/{id}", Who::CommuneOfficial),
+    row("GET", "/provinces/{id}", Who::ProvinceReader),
+    row("GET", "/communes/{id}", Who::CommuneReader),
     row("GET", "/communes/{id}/export.xlsx", Who::CommuneOfficial),
     row("GET", "/communes/{id}/export.csv", Who::CommuneOfficial),
     row("GET", "/communes/{id}/assignments", Who::CommuneOfficial),

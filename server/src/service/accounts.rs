@@ -114,7 +114,7 @@ fn add(
     if matches!(role, Role::Admin | Role::ProvinceOfficer) && commune.is_some() {
         return Err(invalid(
             Field::Commune,
-            "administrators and province officers belong to no commune: leave out --commune",
+            "an administrator or a province officer belongs to no commune: leave out --commune",
         ));
     }
     let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(username);

@@ -1,6 +1,7 @@
-//! The demo commune: Phường Hòa Bình with six khu phố, their households, an official,
-//! two leaders, eight volunteers, assignments and two weeks of simulated visits, so a
-//! first run shows something alive. Built with the same admin functions an operator
+//! The demo province, Tỉnh Hòa An: Phường Hòa Bình with six khu phố, their
+//! households, an official, two leaders, eight volunteers, assignments and two weeks of
+//! simulated visits, so a first run shows something alive; beside it two smaller xã
+//! (one of thôn, one of ấp) and a province officer. Built with the same admin functions an operator
 //! uses, from a fixed random seed. Every demo user's password is `DEMO_PASSWORD`.
 
 use std::fmt::Write as _;
@@ -8,7 +9,7 @@ use std::fmt::Write as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tungnha_client_core::domain::{CommuneKind, Outcome};
-use tungnha_client_core::{Author, HouseholdForm, HouseholdId, LogError, Role, UserId, VisitForm};
+use tungnha_client_core::{Author, HamletLog, HouseholdForm, HouseholdId, LogError, Role, UserId, VisitForm};
 
 use crate::service::ServiceError;
 use crate::service::audit::CLI;
@@ -100,31 +101,7 @@ pub fn seed(store: &dyn Store) -> Result<String, ServiceError> {
             .map(|user| Author { user, role: Role::Volunteer })
             .collect();
         imports::rewrite_log(store, &hamlet.id, |log| {
-            let ids: Vec<HouseholdId> = log.households().ok.into_keys().collect();
-            for h in &ids {
-                if !rng.random_bool(0.55) {
-                    continue;
-                }
-                let who = &volunteers[rng.random_range(0..volunteers.len())];
-                let at = working_hours(now, rng.random_range(0..14), rng.random_range(0..11 * 60 + 30));
-                let outcome = match rng.random_range(0..100) {
-                    0..55 => Outcome::Guided,
-                    55..70 => Outcome::AlreadyDone,
-                    70..85 => Outcome::NotHome,
-                    85..93 => Outcome::Revisit,
-                    _ => Outcome::Declined,
-                };
-                let mut form = VisitForm::default();
-                if outcome == Outcome::Guided {
-                    form.topics = vec!["vneid".into(), "dvc".into()];
-                    form.accounts.insert("vneid_l1".into(), rng.random_range(1..=3));
-                    if rng.random_bool(0.3) {
-                        form.accounts.insert("dvc".into(), 1);
-                    }
-                    form.people = rng.random_range(1..=4);
-                }
-                log.log_visit(who, h, outcome, &form, at, now).map_err(log_error)?;
-            }
+            walk(log, &volunteers, &mut rng, now)?;
             // Houses the official's list lacked, found on the walk: they wait for the
             // leader's review.
             if i < 2 {
@@ -139,7 +116,149 @@ pub fn seed(store: &dyn Store) -> Result<String, ServiceError> {
             Ok(())
         })?;
     }
+    // The province: the phường above, and two smaller xã.
+    organisation::province_add(store, CLI, PROVINCE, "Tỉnh Hòa An")?;
+    organisation::attach_commune(store, CLI, COMMUNE, PROVINCE)?;
+    for other in OTHERS {
+        seed_other(store, other, now)?;
+    }
+    let (officer, name) = PROVINCE_OFFICER;
+    accounts::province_officer_add(store, CLI, officer, PROVINCE, Some(name), Some(DEMO_PASSWORD))?;
     Ok(format!("{}{}", logins(), fresh_codes(store)?))
+}
+
+/// Two weeks of a team's walks through a hamlet: a visit to a little over half its
+/// households, most of them guided.
+fn walk(log: &mut HamletLog, volunteers: &[Author], rng: &mut StdRng, now: i64) -> Result<(), ServiceError> {
+    let ids: Vec<HouseholdId> = log.households().ok.into_keys().collect();
+    for h in &ids {
+        if !rng.random_bool(0.55) {
+            continue;
+        }
+        let who = &volunteers[rng.random_range(0..volunteers.len())];
+        let at = working_hours(now, rng.random_range(0..14), rng.random_range(0..11 * 60 + 30));
+        let outcome = match rng.random_range(0..100) {
+            0..55 => Outcome::Guided,
+            55..70 => Outcome::AlreadyDone,
+            70..85 => Outcome::NotHome,
+            85..93 => Outcome::Revisit,
+            _ => Outcome::Declined,
+        };
+        let mut form = VisitForm::default();
+        if outcome == Outcome::Guided {
+            form.topics = vec!["vneid".into(), "dvc".into()];
+            form.accounts.insert("vneid_l1".into(), rng.random_range(1..=3));
+            if rng.random_bool(0.3) {
+                form.accounts.insert("dvc".into(), 1);
+            }
+            form.people = rng.random_range(1..=4);
+        }
+        log.log_visit(who, h, outcome, &form, at, now).map_err(log_error)?;
+    }
+    Ok(())
+}
+
+/// A smaller commune of the demo province.
+struct Other {
+    code: &'static str,
+    name: &'static str,
+    kind: CommuneKind,
+    hamlet_kind: &'static str,
+    hamlets: &'static [(&'static str, &'static str)],
+    people: &'static [(&'static str, &'static str, Role)],
+    seed: u64,
+}
+
+const OTHERS: &[Other] = &[
+    Other {
+        code: "x-tan-phu",
+        name: "Xã Tân Phú",
+        kind: CommuneKind::Xa,
+        hamlet_kind: "thon",
+        hamlets: &[
+            ("thon-1", "Thôn 1"),
+            ("thon-2", "Thôn 2"),
+            ("thon-dong", "Thôn Đông"),
+            ("thon-tay", "Thôn Tây"),
+        ],
+        people: &[
+            ("canbotp", "Nguyễn Thị Hạnh", Role::Official),
+            ("totruongtp", "Lê Văn Phúc", Role::Leader),
+            ("tnvtp1", "Phan Thị Yến", Role::Volunteer),
+            ("tnvtp2", "Trịnh Văn Long", Role::Volunteer),
+            ("tnvtp3", "Đinh Thị Thảo", Role::Volunteer),
+        ],
+        seed: 2027,
+    },
+    Other {
+        code: "x-long-hoa",
+        name: "Xã Long Hòa",
+        kind: CommuneKind::Xa,
+        hamlet_kind: "ap",
+        hamlets: &[
+            ("ap-1", "Ấp 1"),
+            ("ap-2", "Ấp 2"),
+            ("ap-long-an", "Ấp Long An"),
+            ("ap-hoa-thuan", "Ấp Hòa Thuận"),
+        ],
+        people: &[
+            ("canbolh", "Huỳnh Văn Tài", Role::Official),
+            ("totruonglh", "Cao Thị Diễm", Role::Leader),
+            ("tnvlh1", "Lâm Văn Sang", Role::Volunteer),
+            ("tnvlh2", "Dương Thị Kiều", Role::Volunteer),
+            ("tnvlh3", "Tạ Minh Luân", Role::Volunteer),
+        ],
+        seed: 2028,
+    },
+];
+
+/// The demo province's code.
+pub const PROVINCE: &str = "t-hoa-an";
+/// The demo province officer.
+const PROVINCE_OFFICER: (&str, &str) = ("canbotinh", "Trương Minh Khoa");
+
+/// Seeds one of the smaller communes: its hamlets, people, assignments, households and
+/// two weeks of walks.
+fn seed_other(store: &dyn Store, c: &Other, now: i64) -> Result<(), ServiceError> {
+    let mut rng = StdRng::seed_from_u64(c.seed);
+    organisation::commune_add(store, CLI, c.code, c.name, c.kind)?;
+    organisation::attach_commune(store, CLI, c.code, PROVINCE)?;
+    let mut csv = String::from("code,name,kind,target_households\n");
+    for (code, name) in c.hamlets {
+        let _ = writeln!(csv, "{code},{name},{},{}", c.hamlet_kind, rng.random_range(10..=16) * 10);
+    }
+    let hamlets = imports::hamlets_import(store, CLI, c.code, csv.as_bytes())?;
+    for (username, name, role) in c.people {
+        accounts::user_add(store, CLI, username, *role, Some(c.code), Some(name), Some(DEMO_PASSWORD))?;
+    }
+    let team: Vec<&str> = c.people.iter().filter(|p| p.2 != Role::Official).map(|p| p.0).collect();
+    for hamlet in &hamlets {
+        for user in &team {
+            organisation::assign(store, CLI, user, hamlet.id.as_str())?;
+        }
+        let mut households = String::from("label,head,members\n");
+        for n in 0..rng.random_range(80..=140) {
+            let _ = writeln!(
+                households,
+                "\"Nhà {}, tổ {}\",{} {},{}",
+                n % 30 + 1,
+                n / 30 + 1,
+                FAMILY[rng.random_range(0..FAMILY.len())],
+                GIVEN[rng.random_range(0..GIVEN.len())],
+                rng.random_range(1..=7)
+            );
+        }
+        imports::households_import(store, CLI, hamlet.id.as_str(), households.as_bytes())?;
+        let volunteers: Vec<Author> = c
+            .people
+            .iter()
+            .filter(|p| p.2 == Role::Volunteer)
+            .filter_map(|p| UserId::parse(p.0).ok())
+            .map(|user| Author { user, role: Role::Volunteer })
+            .collect();
+        imports::rewrite_log(store, &hamlet.id, |log| walk(log, &volunteers, &mut rng, now))?;
+    }
+    Ok(())
 }
 
 /// A time `days` before today, `minutes` after 7:30 in Vietnam (so between 7:30 and
@@ -153,9 +272,13 @@ fn working_hours(now: i64, days: i64, minutes: i64) -> i64 {
 
 /// The demo's accounts, for people.
 fn logins() -> String {
-    let mut out = String::from("Từng Nhà demo: Phường Hòa Bình, 6 khu phố.\n");
+    let mut out = String::from(
+        "Từng Nhà demo: Tỉnh Hòa An: Phường Hòa Bình (6 khu phố), Xã Tân Phú (4 thôn), Xã Long Hòa (4 ấp).\n",
+    );
     let _ = writeln!(out, "Tài khoản (mật khẩu / password: {DEMO_PASSWORD}):");
-    for (username, name, role) in PEOPLE {
+    let (officer, name) = PROVINCE_OFFICER;
+    let _ = writeln!(out, "  {officer:<10} {name} ({})", Role::ProvinceOfficer);
+    for (username, name, role) in PEOPLE.iter().chain(OTHERS.iter().flat_map(|c| c.people.iter())) {
         let _ = writeln!(out, "  {username:<10} {name} ({role})");
     }
     out

@@ -13,13 +13,15 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tungnha_client_core::coverage::{HouseholdStatus, share, to_cover};
 use tungnha_client_core::domain::vn_day;
-use tungnha_client_core::{CommuneId, Coverage, HamletId, HamletLog, Household, HouseholdId, UserId, Visit};
+use tungnha_client_core::{
+    CommuneId, Coverage, HamletId, HamletLog, Household, HouseholdId, ProvinceId, UserId, Visit,
+};
 
 use crate::cache::lock;
-use crate::records::{Hamlet, User};
+use crate::records::{Commune, Hamlet, Province, User};
 use crate::service::{ServiceError, access};
 use crate::state::AppState;
-use crate::store::{DayFigures, Store};
+use crate::store::{CommuneTotals, DayFigures, Store};
 
 /// One hamlet's figures in the API.
 #[derive(Debug, Serialize, Deserialize)]
@@ -149,6 +151,72 @@ pub fn hamlet_report(state: &AppState, user: &User, id: &HamletId) -> Result<Ham
         None => Vec::new(),
     };
     Ok(HamletReport { hamlet: HamletCoverage::new(&hamlet, store.coverage(id)?), follow_ups })
+}
+
+// ---- a province ----
+
+/// One commune of a province, with its totals and its recent days.
+#[derive(Debug, Clone)]
+pub struct CommuneRow {
+    /// The commune.
+    pub commune: Commune,
+    /// Its totals.
+    pub totals: CommuneTotals,
+    /// Its days within the window asked for.
+    pub days: BTreeMap<String, DayFigures>,
+    /// The last day any of its hamlets had a visit.
+    pub last_day: Option<String>,
+}
+
+/// A province's figures: one row per commune from its materialised totals (so the
+/// cost follows the number of communes, never hamlets or visits), and the sums.
+#[derive(Debug, Clone)]
+pub struct ProvinceFigures {
+    /// The province.
+    pub province: Province,
+    /// Its communes.
+    pub communes: Vec<CommuneRow>,
+    /// The sums over its communes.
+    pub totals: CommuneTotals,
+    /// The province's days within the window.
+    pub days: BTreeMap<String, DayFigures>,
+}
+
+/// A province's figures, for someone who may see them, with the days from `from` on.
+pub fn province_figures(
+    store: &dyn Store,
+    user: &User,
+    province: &ProvinceId,
+    from: &str,
+) -> Result<ProvinceFigures, ServiceError> {
+    if !access::may_see_province(user, province) {
+        return Err(ServiceError::Forbidden("only the province's officers may see its figures".into()));
+    }
+    let record =
+        store.province(province)?.ok_or_else(|| ServiceError::NotFound(format!("province {province}")))?;
+    let mut totals = CommuneTotals::default();
+    let mut all_days: BTreeMap<String, DayFigures> = BTreeMap::new();
+    let mut communes = Vec::new();
+    for commune in store.communes_of(province)? {
+        let t = store.commune_totals(&commune.id)?;
+        totals.coverage.absorb(&t.coverage);
+        totals.hamlets += t.hamlets;
+        totals.target += t.target;
+        totals.to_cover += t.to_cover;
+        let days: BTreeMap<String, DayFigures> =
+            store.commune_days_from(&commune.id, from)?.into_iter().collect();
+        for (d, f) in &days {
+            let e = all_days.entry(d.clone()).or_default();
+            e.visits += f.visits;
+            e.covered += f.covered;
+        }
+        let last_day = match days.iter().rev().find(|(_, f)| f.visits > 0) {
+            Some((d, _)) => Some(d.clone()),
+            None => store.commune_last_day(&commune.id)?,
+        };
+        communes.push(CommuneRow { commune, totals: t, days, last_day });
+    }
+    Ok(ProvinceFigures { province: record, communes, totals, days: all_days })
 }
 
 // ---- periods and day series ----

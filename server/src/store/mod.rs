@@ -309,6 +309,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         commune: &CommuneId,
         from: &str,
     ) -> Result<Vec<(String, DayFigures)>, StoreError>;
+    /// The last day any hamlet of a commune had a visit.
+    fn commune_last_day(&self, commune: &CommuneId) -> Result<Option<String>, StoreError>;
     /// A hamlet's stored figures without the day series: what a dashboard row needs.
     fn coverage_headline(&self, hamlet: &HamletId) -> Result<Coverage, StoreError>;
     /// The last day a hamlet had a visit.

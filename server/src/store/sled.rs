@@ -101,6 +101,18 @@ fn day_range(tree: &sled::Tree, owner: &str, from: &str) -> Result<Vec<(String, 
     Ok(out)
 }
 
+/// The last day of `owner` (a hamlet or a commune) with a visit, reading back.
+fn last_day(tree: &sled::Tree, owner: &str) -> Result<Option<String>, StoreError> {
+    let p = prefix(owner);
+    for item in tree.scan_prefix(&p).rev() {
+        let (k, v) = item?;
+        if parse::<DayFigures>("coverage day", &v)?.visits > 0 {
+            return Ok(Some(String::from_utf8_lossy(&k[p.len()..]).into_owned()));
+        }
+    }
+    Ok(None)
+}
+
 /// How one log write lands in the `logs` tree.
 enum Content {
     /// These raw changes as chunk `seq`.
@@ -959,14 +971,11 @@ impl Store for SledStore {
     }
 
     fn last_visit_day(&self, hamlet: &HamletId) -> Result<Option<String>, StoreError> {
-        let p = prefix(hamlet.as_str());
-        for item in self.coverage_days.scan_prefix(&p).rev() {
-            let (k, v) = item?;
-            if parse::<DayFigures>("coverage day", &v)?.visits > 0 {
-                return Ok(Some(String::from_utf8_lossy(&k[p.len()..]).into_owned()));
-            }
-        }
-        Ok(None)
+        last_day(&self.coverage_days, hamlet.as_str())
+    }
+
+    fn commune_last_day(&self, commune: &CommuneId) -> Result<Option<String>, StoreError> {
+        last_day(&self.commune_days, commune.as_str())
     }
 
     fn coverage_days_from(

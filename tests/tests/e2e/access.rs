@@ -27,6 +27,8 @@ enum Kind {
     Leader,
     Official,
     OtherOfficial,
+    /// An officer of the test commune's province.
+    ProvinceOfficer,
     Admin,
     Deactivated,
     Revoked,
@@ -41,6 +43,7 @@ struct Principal {
 
 /// The ids a path's parameters take in one scope.
 struct Ids {
+    province: String,
     commune: String,
     hamlet: String,
     household: String,
@@ -52,10 +55,21 @@ struct Ids {
 fn allowed(who: Who, kind: Kind, scope: Scope) -> bool {
     use Kind::*;
     let own = scope == Scope::Own;
-    let active = matches!(kind, Volunteer | Leader | Official | OtherOfficial | Admin);
+    let active = matches!(kind, Volunteer | Leader | Official | OtherOfficial | ProvinceOfficer | Admin);
     match who {
         Who::Anyone => true,
         Who::SignedIn | Who::Device => active,
+        Who::ProvinceReader => match kind {
+            ProvinceOfficer => own,
+            Admin => true,
+            _ => false,
+        },
+        Who::CommuneReader => match kind {
+            Official | ProvinceOfficer => own,
+            OtherOfficial => !own,
+            Admin => true,
+            _ => false,
+        },
         Who::CommuneOfficial | Who::PersonManager | Who::DeviceCommuneOfficial => match kind {
             Official => own,
             OtherOfficial => !own,
@@ -122,7 +136,14 @@ fn world() -> World {
             .expect("admin");
         accounts::user_add(db, audit::CLI, "cu", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
             .expect("old");
-        for user in ["tnv1", "totruong", "canbo", "canbokhac", "quantri", "cu", "tnv2", "khac1"] {
+        for (province, commune) in [("t-own", COMMUNE), ("t-khac", "x-khac")] {
+            organisation::province_add(db, audit::CLI, province, "Tỉnh").expect("province");
+            organisation::attach_commune(db, audit::CLI, commune, province).expect("attached");
+        }
+        accounts::province_officer_add(db, audit::CLI, "canbotinh", "t-own", None, Some(PASSWORD))
+            .expect("province officer");
+        for user in ["tnv1", "totruong", "canbo", "canbokhac", "canbotinh", "quantri", "cu", "tnv2", "khac1"]
+        {
             codes.insert(user, code(db, user));
         }
         codes.insert("tnv1-target", code(db, "tnv1"));
@@ -136,6 +157,7 @@ fn world() -> World {
         (Kind::Leader, "totruong"),
         (Kind::Official, "canbo"),
         (Kind::OtherOfficial, "canbokhac"),
+        (Kind::ProvinceOfficer, "canbotinh"),
         (Kind::Admin, "quantri"),
         (Kind::Deactivated, "cu"),
     ] {
@@ -168,6 +190,7 @@ fn world() -> World {
         log.households().ok.keys().next().expect("a household").to_string()
     };
     let own = Ids {
+        province: "t-own".into(),
         commune: COMMUNE.into(),
         hamlet: format!("{COMMUNE}.kp-1"),
         household: household(&format!("{COMMUNE}.kp-1")),
@@ -175,6 +198,7 @@ fn world() -> World {
         device: own_target,
     };
     let other = Ids {
+        province: "t-khac".into(),
         commune: "x-khac".into(),
         hamlet: "x-khac.thon-1".into(),
         household: household("x-khac.thon-1"),
@@ -186,7 +210,9 @@ fn world() -> World {
 
 /// The path with its parameters filled in from `ids`.
 fn fill(path: &str, ids: &Ids) -> String {
-    let id = if path.contains("/communes/") {
+    let id = if path.contains("/provinces/") {
+        &ids.province
+    } else if path.contains("/communes/") {
         &ids.commune
     } else if path.contains("/hamlets/") {
         &ids.hamlet

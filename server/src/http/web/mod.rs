@@ -49,6 +49,7 @@ pub(crate) fn router() -> Routes {
         .route("/static/app.css", get(stylesheet))
         .route("/static/web.js", get(script))
         .route("/static/icon.svg", get(icon))
+        .route("/provinces/{id}", get(pages::province))
         .route("/communes/{id}", get(pages::commune))
         .route("/communes/{id}/export.xlsx", get(export::commune_xlsx))
         .route("/communes/{id}/export.csv", get(export::commune_csv))

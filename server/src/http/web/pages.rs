@@ -12,18 +12,19 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::collate;
+use tungnha_client_core::domain::CommuneKind;
 use tungnha_client_core::domain::vn_day;
-use tungnha_client_core::{CommuneId, Coverage, HouseholdId, Role, UserId};
+use tungnha_client_core::{CommuneId, Coverage, HouseholdId, ProvinceId, Role, UserId};
 use tungnha_web::dashboard::{
-    CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage, Period,
-    STATUS_FILTERS, Sort, TeamPage, VisitLine, VolunteerLine,
+    Band, CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage,
+    Period, ProvinceDashboard, ProvinceFilter, STATUS_FILTERS, Sort, TeamPage, VisitLine, VolunteerLine,
 };
 
 use super::{PageError, Viewer, see_other, visible_hamlet};
 use crate::AppState;
 use crate::records::{Commune, Hamlet};
-use crate::service::organisation;
 use crate::service::reports::{self, CHART_DAYS};
+use crate::service::{access, organisation};
 use crate::store::DayFigures;
 
 pub(crate) async fn home(viewer: Viewer) -> Response {
@@ -43,6 +44,21 @@ pub(crate) fn managed_commune(state: &AppState, viewer: &Viewer, id: &str) -> Re
     let id = CommuneId::parse(id).map_err(|_| PageError::NotFound)?;
     viewer.official_of(&id)?;
     state.store.commune(&id)?.ok_or(PageError::NotFound)
+}
+
+/// The commune whose id is in the path, if the viewer may read its figures: those who
+/// manage it, and the officers of its province (for whom a commune that does not
+/// exist and one of another province look the same).
+fn readable_commune(state: &AppState, viewer: &Viewer, id: &str) -> Result<Commune, PageError> {
+    let user = viewer.user()?;
+    let parsed = CommuneId::parse(id).map_err(|_| PageError::NotFound)?;
+    if access::may_see_commune(user, &parsed) {
+        return state.store.commune(&parsed)?.ok_or(PageError::NotFound);
+    }
+    match state.store.commune(&parsed)? {
+        Some(c) if access::may_read_commune(user, &c) => Ok(c),
+        _ => Err(PageError::Forbidden),
+    }
 }
 
 pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage, last_activity: Option<String>) -> HamletLine {
@@ -116,6 +132,7 @@ pub(crate) fn commune_dashboard(
     sort.apply(&mut hamlets);
     let (visits_per_day, covered_by_day) = reports::series(data.totals.covered, &all_days, &window);
     Ok(CommuneDashboard {
+        read_only: false,
         id: commune.id.to_string(),
         name: commune.name.clone(),
         figures: Figures::of_sum(&data.totals, data.target, data.to_cover),
@@ -138,7 +155,8 @@ pub(crate) async fn commune(
 ) -> Response {
     viewer
         .run(move |v| {
-            let commune = managed_commune(&state, v, &id)?;
+            let commune = readable_commune(&state, v, &id)?;
+            let read_only = !crate::service::access::may_see_commune(v.user()?, &commune.id);
             let period = reports::period_days(&q.from, &q.to);
             let mut view = commune_dashboard(
                 &state,
@@ -148,6 +166,7 @@ pub(crate) async fn commune(
                 period.clone().unwrap_or(None),
             )?;
             view.bad_period = period.is_err();
+            view.read_only = read_only;
             Ok(tungnha_web::dashboard::commune(&v.chrome(), &view).into_response())
         })
         .await
@@ -385,6 +404,81 @@ pub(crate) async fn team_follow_ups_print(State(state): State<AppState>, viewer:
             let leader = v.with_role(&[Role::Leader])?;
             let view = team_page(&state, &leader.id, None)?;
             Ok(tungnha_web::dashboard::follow_ups_print(&v.chrome(), &view.follow_ups).into_response())
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProvinceQuery {
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    band: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    idle: String,
+}
+
+/// The province dashboard: one row per commune from its materialised totals.
+pub(crate) async fn province(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<ProvinceQuery>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            let user = v.user()?;
+            let id = ProvinceId::parse(&id).map_err(|_| PageError::NotFound)?;
+            let now = crate::now_ms();
+            let window = reports::last_days(now, CHART_DAYS);
+            let week = &window[window.len().saturating_sub(7)..];
+            let from = window.first().cloned().unwrap_or_default();
+            let figures = reports::province_figures(state.store(), user, &id, &from)?;
+            let filter = ProvinceFilter {
+                band: Band::from_code(&q.band),
+                idle: !q.idle.is_empty(),
+                kind: CommuneKind::from_code(&q.kind),
+            };
+            let (week_from, week_to) =
+                (week.first().cloned().unwrap_or_default(), week.last().cloned().unwrap_or_default());
+            let mut rows = Vec::new();
+            for row in &figures.communes {
+                let recent = reports::sum_days(&row.days, &week_from, &week_to);
+                let f = Figures::of_sum(&row.totals.coverage, row.totals.target, row.totals.to_cover);
+                let shown = filter.band.holds(f.ratio)
+                    && (!filter.idle || recent.0 == 0)
+                    && filter.kind.is_none_or(|k| k == row.commune.kind);
+                if shown {
+                    rows.push(HamletLine {
+                        id: row.commune.id.to_string(),
+                        name: row.commune.name.clone(),
+                        figures: f,
+                        last_activity: row.last_day.clone(),
+                        in_period: Some(recent),
+                    });
+                }
+            }
+            let sort = Sort::from_code(&q.sort);
+            sort.apply(&mut rows);
+            let t = &figures.totals;
+            let (visits_per_day, covered_by_day) =
+                reports::series(t.coverage.covered, &figures.days, &window);
+            let view = ProvinceDashboard {
+                id: figures.province.id.to_string(),
+                name: figures.province.name.clone(),
+                figures: Figures::of_sum(&t.coverage, t.target, t.to_cover),
+                communes: figures.communes.len(),
+                visits_7d: reports::sum_days(&figures.days, &week_from, &week_to).0,
+                accounts_by_kind: accounts_by_kind(&Catalogue::default(), &t.coverage),
+                rows,
+                sort,
+                filter,
+                visits_per_day,
+                covered_by_day,
+            };
+            Ok(tungnha_web::dashboard::province(&v.chrome(), &view).into_response())
         })
         .await
 }

@@ -77,6 +77,10 @@ pub fn home_of(user: &User) -> String {
     match (user.role, &user.commune) {
         (Role::Official, Some(c)) => format!("/communes/{}", tungnha_web::layout::url_part(c.as_str())),
         (Role::Leader, _) => "/team".into(),
+        (Role::ProvinceOfficer, _) => match &user.province {
+            Some(p) => format!("/provinces/{}", tungnha_web::layout::url_part(p.as_str())),
+            None => "/".into(),
+        },
         (Role::Admin, _) => "/admin".into(),
         _ => "/".into(),
     }

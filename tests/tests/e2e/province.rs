@@ -1,0 +1,152 @@
+//! The province over real HTTP: a province officer reads every commune's figures of
+//! their province, summed from each commune's materialised totals, filters them, opens
+//! a commune's dashboard read-only, and reaches no household's data anywhere.
+
+use tungnha_client_core::device::Device;
+use tungnha_client_core::{HamletId, Outcome, Role, VisitForm};
+use tungnha_server::service::{accounts, audit, imports, organisation, verify};
+use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune};
+
+/// The test commune (2 hamlets of 12 households) and a second, quiet xã, both in
+/// province `t-thu`, with its officer `canbotinh`.
+fn server() -> (TestServer, Vec<HamletId>) {
+    let mut hamlets = Vec::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 2, 12, 1);
+        organisation::commune_add(
+            db,
+            audit::CLI,
+            "x-yen",
+            "Xã Yên Tĩnh",
+            tungnha_client_core::domain::CommuneKind::Xa,
+        )
+        .expect("commune");
+        imports::hamlets_import(
+            db,
+            audit::CLI,
+            "x-yen",
+            b"code,name,kind,target_households\nthon-1,Thon 1,thon,40\n",
+        )
+        .expect("hamlet");
+        imports::households_import(
+            db,
+            audit::CLI,
+            "x-yen.thon-1",
+            "label,head\nNhà Bí Mật,Ông Kín\n".as_bytes(),
+        )
+        .expect("households");
+        organisation::province_add(db, audit::CLI, "t-thu", "Tỉnh Thử").expect("province");
+        for c in [COMMUNE, "x-yen"] {
+            organisation::attach_commune(db, audit::CLI, c, "t-thu").expect("attached");
+        }
+        accounts::province_officer_add(
+            db,
+            audit::CLI,
+            "canbotinh",
+            "t-thu",
+            Some("Cán Bộ Tỉnh"),
+            Some(PASSWORD),
+        )
+        .expect("officer");
+        // A province officer is made with their province, never as a plain user.
+        assert!(
+            accounts::user_add(db, audit::CLI, "sai", Role::ProvinceOfficer, None, None, Some(PASSWORD))
+                .is_err()
+        );
+    });
+    (server, hamlets)
+}
+
+/// The numbers of the cells or cards named `name` (`data-figure` or `data-total`): the
+/// first text after each mark, past any tags nested in it.
+fn numbers(html: &str, attribute: &str, name: &str) -> Vec<u64> {
+    let marker = format!("{attribute}=\"{name}\"");
+    html.match_indices(&marker)
+        .map(|(at, _)| {
+            let mut rest = &html[at..];
+            let text = loop {
+                rest = &rest[rest.find('>').expect("a tag ends") + 1..];
+                let text = &rest[..rest.find('<').unwrap_or(rest.len())];
+                if !text.trim().is_empty() {
+                    break text.trim();
+                }
+            };
+            text.replace('.', "").parse().unwrap_or_else(|_| panic!("{name}: “{text}” is not a number"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_province_officer_reads_every_communes_figures_and_no_household() {
+    let (server, hamlets) = server();
+    let home = tempfile::tempdir().expect("home");
+    let mut phone = Device::enrol(home.path(), &server.base(), &code(server.state.store(), "tnv1"), "phone")
+        .expect("enrolled");
+    let now = tungnha_server::now_ms();
+    for h in &hamlets {
+        let list: Vec<_> = phone.log(h).expect("held").households().ok.into_keys().collect();
+        for id in &list[..5] {
+            phone
+                .log_visit(id, Outcome::Guided, &VisitForm { people: 2, ..Default::default() }, now, now)
+                .expect("visit");
+        }
+    }
+    phone.sync().expect("sync");
+
+    let mut officer = WebSession::sign_in(&server, "canbotinh", PASSWORD);
+    let home_page = officer.get("/");
+    assert_eq!(home_page.location.as_deref(), Some("/provinces/t-thu"), "sent home to the province");
+    let page = officer.get("/provinces/t-thu");
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("Phường Thử Nghiệm") && page.html.contains("Xã Yên Tĩnh"));
+    // The totals are the communes' sums: 10 covered; to cover, two khu phố of target
+    // 22 (listing 12) and a thôn of target 40.
+    assert_eq!(numbers(&page.html, "data-total", "covered"), [10]);
+    assert_eq!(numbers(&page.html, "data-total", "to_cover"), [2 * 22 + 40]);
+    assert_eq!(numbers(&page.html, "data-figure", "covered").iter().sum::<u64>(), 10);
+    assert_eq!(numbers(&page.html, "data-figure", "period_visits"), [10, 0], "the last 7 days per commune");
+    assert_eq!(numbers(&page.html, "data-total", "visits_7d"), [10]);
+    // Filters: the quiet xã alone has had no visit in 7 days; nobody is at 80 %.
+    let idle = officer.get("/provinces/t-thu?idle=1");
+    assert!(
+        idle.html.contains("Xã Yên Tĩnh") && !idle.html.contains("data-commune=\"p-test\""),
+        "{}",
+        idle.html
+    );
+    let high = officer.get("/provinces/t-thu?band=high");
+    assert!(!high.html.contains("data-commune="), "no commune at 80 % or more");
+    let phuong = officer.get("/provinces/t-thu?kind=phuong");
+    assert!(
+        phuong.html.contains("data-commune=\"p-test\"") && !phuong.html.contains("data-commune=\"x-yen\"")
+    );
+
+    // A commune's dashboard, read-only: figures, no exports, no way into households.
+    let dashboard = officer.get(&format!("/communes/{COMMUNE}"));
+    assert_eq!(dashboard.status, 200);
+    assert!(dashboard.html.contains("figures-only") && !dashboard.html.contains("export.xlsx"));
+    assert!(!dashboard.html.contains("href=\"/hamlets/"), "no link into a hamlet's households");
+    for path in [
+        format!("/hamlets/{}", hamlets[0]),
+        format!("/hamlets/{}/export.csv", hamlets[0]),
+        format!("/communes/{COMMUNE}/export.xlsx"),
+        format!("/communes/{COMMUNE}/people"),
+        "/hamlets/x-yen.thon-1".to_owned(),
+        "/devices".to_owned(),
+        "/team".to_owned(),
+    ] {
+        assert_eq!(officer.get(&path).status, 403, "{path}");
+    }
+    // No household's label or head on any page the officer reached.
+    for html in [&page.html, &idle.html, &phuong.html, &dashboard.html] {
+        assert!(!html.contains("Nhà Bí Mật") && !html.contains("Ông Kín") && !html.contains("hẻm 2"));
+    }
+    // Another province's page is not theirs.
+    organisation::province_add(server.state.store(), audit::CLI, "t-khac", "Tỉnh Khác").expect("province");
+    assert_eq!(officer.get("/provinces/t-khac").status, 403);
+    // The official of the commune does not read the province.
+    let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
+    assert_eq!(official.get("/provinces/t-thu").status, 403);
+    // Every commune's totals are still its hamlets' sum.
+    let (_, differences) = verify::verify(server.state.store()).expect("verify");
+    assert!(differences.is_empty(), "{differences:?}");
+}
