@@ -35,6 +35,9 @@ enum Workload {
     LongCampaign,
     /// The commune coverage API and dashboard page at 1,000 and at 100,000 visits.
     DashboardScaling,
+    /// The province dashboard page: 170 communes, 3,000 hamlets, at 10,000 and at
+    /// 1,000,000 visits.
+    ProvinceDashboard,
     /// A province's devices working in rounds while the server is killed 20 times
     /// (half of them between a durable write and its answer) and restarted.
     CrashCycles,
@@ -124,6 +127,13 @@ fn run(cli: Cli) -> Result<bool, String> {
             );
         }
         Workload::DashboardScaling => return dashboard_scaling(&cli),
+        Workload::ProvinceDashboard if cli.url.is_some() || cli.prepare.is_some() => {
+            return Err(
+                "province-dashboard starts its own servers; --prepare and --url are for the sync workloads"
+                    .into(),
+            );
+        }
+        Workload::ProvinceDashboard => return province_dashboard(&cli),
         Workload::CrashCycles if cli.url.is_some() || cli.prepare.is_some() => {
             return Err("crash-cycles starts, kills and restarts its own server; --prepare and --url are for the sync workloads".into());
         }
@@ -419,6 +429,36 @@ fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
         ratio(medians[0].0, medians[1].0),
         ratio(medians[0].1, medians[1].1)
     );
+    Ok(true)
+}
+
+/// The province dashboard page (signed in as the province officer) over 170 communes
+/// and 3,000 hamlets, at 10,000 and at 1,000,000 visits: it reads one record per
+/// commune, so the visits should not show.
+fn province_dashboard(cli: &Cli) -> Result<bool, String> {
+    let binary = server_binary()?;
+    let hamlets = cli.hamlets.unwrap_or(3_000);
+    let communes = 170.min(hamlets);
+    let mut medians = Vec::new();
+    for visits in [10_000, cli.seed_visits.unwrap_or(1_000_000)] {
+        let t = Instant::now();
+        let data = setup::prepare_province(communes, hamlets, 20, visits)?;
+        let setup_s = t.elapsed().as_secs_f64();
+        let server = ServerProcess::start(&binary, data.path(), None)?;
+        let base = format!("http://{}", server.addr);
+        let cookie = sign_in(&base, "canbotinh", setup::OFFICIAL_PASSWORD)?;
+        let path = format!("/provinces/{}", setup::PROVINCE);
+        median_get(&base, &path, Credential::Cookie(&cookie), 20)?;
+        let page = median_get(&base, &path, Credential::Cookie(&cookie), 200)?;
+        server.kill();
+        println!(
+            "{visits} visits in {hamlets} hamlets of {communes} communes (setup {setup_s:.1} s): province dashboard page p50 {:.2} ms",
+            ms(page)
+        );
+        medians.push(page);
+    }
+    let ratio = medians[1].as_secs_f64() / medians[0].as_secs_f64().max(1e-9);
+    println!("ratio: page {ratio:.2}×");
     Ok(true)
 }
 

@@ -126,6 +126,55 @@ pub fn prepare(plan: &Plan, dir: Option<&Path>) -> Result<Prepared, String> {
     Ok(Prepared { data, _temp: temp, enrolments, official_code, seeded_visits: plan.seed_visits as u64 })
 }
 
+/// The province `province_dashboard` sets up.
+pub const PROVINCE: &str = "t-load";
+
+/// Sets up a province of `communes` communes holding `hamlets` hamlets between them,
+/// `households` households each and `visits` visits spread over every hamlet, with a
+/// province officer `canbotinh` (web password `OFFICIAL_PASSWORD`). Returns the
+/// temporary data directory.
+pub fn prepare_province(
+    communes: usize,
+    hamlets: usize,
+    households: usize,
+    visits: usize,
+) -> Result<tempfile::TempDir, String> {
+    let temp = tempfile::tempdir().map_err(err)?;
+    let db = tungnha_server::store::open(temp.path()).map_err(err)?;
+    let db = db.as_ref();
+    organisation::province_add(db, audit::CLI, PROVINCE, "Tỉnh Thử Tải").map_err(err)?;
+    let mut rows = String::from("label,head,members\n");
+    for n in 0..households {
+        let _ = writeln!(rows, "\"Số {}, ngõ {}\",,{}", n % 50 + 1, n / 50 + 1, n % 6 + 1);
+    }
+    let mut seeded = 0;
+    let mut made = 0;
+    for c in 0..communes {
+        let code = format!("x-load-{c}");
+        organisation::commune_add(db, audit::CLI, &code, &format!("Xã Thử {c}"), CommuneKind::Xa)
+            .map_err(err)?;
+        organisation::attach_commune(db, audit::CLI, &code, PROVINCE).map_err(err)?;
+        let share = hamlets / communes + usize::from(c < hamlets % communes);
+        let mut csv = String::from("code,name,kind,target_households\n");
+        for i in 0..share {
+            let _ = writeln!(csv, "th-{i},Thôn {i},thon,{households}");
+        }
+        for h in imports::hamlets_import(db, audit::CLI, &code, csv.as_bytes()).map_err(err)? {
+            imports::households_import(db, audit::CLI, h.id.as_str(), rows.as_bytes()).map_err(err)?;
+            let share = visits / hamlets + usize::from(made < visits % hamlets);
+            seed(db, &h.id, share)?;
+            seeded += share;
+            made += 1;
+        }
+    }
+    accounts::province_officer_add(db, audit::CLI, "canbotinh", PROVINCE, None, Some(OFFICIAL_PASSWORD))
+        .map_err(err)?;
+    if seeded != visits {
+        return Err(format!("seeded {seeded} visits of {visits}"));
+    }
+    Ok(temp)
+}
+
 /// The file in a prepared directory that tells a later `--url` run what was set up.
 pub const MANIFEST: &str = "loadgen.json";
 

@@ -480,6 +480,10 @@ pub fn province(chrome: &Chrome, view: &ProvinceDashboard) -> Markup {
         &view.name,
         html! {
             h1 { (view.name) }
+            div.toolbar {
+                a.button.secondary href={ (base) "/export.xlsx" } download { (t.export_excel) }
+                a.button.secondary href={ (base) "/export.csv" } download { (t.export_csv) }
+            }
             section #totals aria-label=(t.coverage) {
                 div.cards {
                     (total(&lang.int(view.communes as u64), t.communes, "communes"))

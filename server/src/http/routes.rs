@@ -44,6 +44,8 @@ pub enum Who {
     Device,
     /// A device of an official of the commune in the path, or of an administrator.
     DeviceCommuneOfficial,
+    /// A device of an officer of the province in the path, or of an administrator.
+    DeviceProvinceReader,
     /// A device whose user may see the hamlet in the path.
     DeviceHamletReader,
     /// A device whose user may revoke the device in the path.
@@ -74,6 +76,7 @@ pub const ROUTES: &[Access] = &[
     row("POST", "/api/v1/enrol", Who::Anyone),
     row("GET", "/api/v1/me", Who::Device),
     row("POST", "/api/v1/sync", Who::Device),
+    row("GET", "/api/v1/provinces/{id}/coverage", Who::DeviceProvinceReader),
     row("GET", "/api/v1/communes/{id}/coverage", Who::DeviceCommuneOfficial),
     row("GET", "/api/v1/hamlets/{id}/coverage", Who::DeviceHamletReader),
     row("POST", "/api/v1/devices/{id}/revoke", Who::DeviceRevoker),
@@ -93,6 +96,8 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/static/icon.svg", Who::Anyone),
     row("GET", "/static/web.js", Who::Anyone),
     row("GET", "/provinces/{id}", Who::ProvinceReader),
+    row("GET", "/provinces/{id}/export.xlsx", Who::ProvinceReader),
+    row("GET", "/provinces/{id}/export.csv", Who::ProvinceReader),
     row("GET", "/communes/{id}", Who::CommuneReader),
     row("GET", "/communes/{id}/export.xlsx", Who::CommuneOfficial),
     row("GET", "/communes/{id}/export.csv", Who::CommuneOfficial),

@@ -162,7 +162,7 @@ pub struct CommuneRow {
     pub commune: Commune,
     /// Its totals.
     pub totals: CommuneTotals,
-    /// Its days within the window asked for.
+    /// Its days of the last week.
     pub days: BTreeMap<String, DayFigures>,
     /// The last day any of its hamlets had a visit.
     pub last_day: Option<String>,
@@ -178,16 +178,19 @@ pub struct ProvinceFigures {
     pub communes: Vec<CommuneRow>,
     /// The sums over its communes.
     pub totals: CommuneTotals,
-    /// The province's days within the window.
+    /// The province's days within the chart's window.
     pub days: BTreeMap<String, DayFigures>,
 }
 
-/// A province's figures, for someone who may see them, with the days from `from` on.
+/// A province's figures, for someone who may see them: the province's days from
+/// `chart_from` on, and each commune's from `recent_from` on (its last week). Every
+/// read is one record per commune or per day drawn, whatever the visits.
 pub fn province_figures(
     store: &dyn Store,
     user: &User,
     province: &ProvinceId,
-    from: &str,
+    chart_from: &str,
+    recent_from: &str,
 ) -> Result<ProvinceFigures, ServiceError> {
     if !access::may_see_province(user, province) {
         return Err(ServiceError::Forbidden("only the province's officers may see its figures".into()));
@@ -195,7 +198,6 @@ pub fn province_figures(
     let record =
         store.province(province)?.ok_or_else(|| ServiceError::NotFound(format!("province {province}")))?;
     let mut totals = CommuneTotals::default();
-    let mut all_days: BTreeMap<String, DayFigures> = BTreeMap::new();
     let mut communes = Vec::new();
     for commune in store.communes_of(province)? {
         let t = store.commune_totals(&commune.id)?;
@@ -204,19 +206,95 @@ pub fn province_figures(
         totals.target += t.target;
         totals.to_cover += t.to_cover;
         let days: BTreeMap<String, DayFigures> =
-            store.commune_days_from(&commune.id, from)?.into_iter().collect();
-        for (d, f) in &days {
-            let e = all_days.entry(d.clone()).or_default();
-            e.visits += f.visits;
-            e.covered += f.covered;
-        }
+            store.commune_days_from(&commune.id, recent_from)?.into_iter().collect();
         let last_day = match days.iter().rev().find(|(_, f)| f.visits > 0) {
             Some((d, _)) => Some(d.clone()),
             None => store.commune_last_day(&commune.id)?,
         };
         communes.push(CommuneRow { commune, totals: t, days, last_day });
     }
-    Ok(ProvinceFigures { province: record, communes, totals, days: all_days })
+    let days = store.province_days_from(province, chart_from)?.into_iter().collect();
+    Ok(ProvinceFigures { province: record, communes, totals, days })
+}
+
+/// One commune in the province report of API v1.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CommuneCoverage {
+    /// Id.
+    pub id: CommuneId,
+    /// Name.
+    pub name: String,
+    /// Xã, phường or đặc khu.
+    pub kind: tungnha_client_core::domain::CommuneKind,
+    /// Its hamlets.
+    pub hamlets: u64,
+    /// Sum of its hamlets' targets.
+    pub target_households: u64,
+    /// Sum of its hamlets' households to cover.
+    pub to_cover: u64,
+    /// covered / to_cover.
+    pub ratio: f64,
+    /// Its hamlets' summed figures (no day series, no per-volunteer figures).
+    pub totals: Coverage,
+    /// The last day one of its hamlets had a visit.
+    pub last_activity: Option<String>,
+}
+
+/// `GET /api/v1/provinces/{id}/coverage`: what the province's operations centre pulls.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProvinceReport {
+    /// Id.
+    pub id: ProvinceId,
+    /// Name.
+    pub name: String,
+    /// Sum of its communes' targets.
+    pub target_households: u64,
+    /// Sum of its communes' households to cover.
+    pub to_cover: u64,
+    /// covered / to_cover, over the province.
+    pub ratio: f64,
+    /// The sums over its communes.
+    pub totals: Coverage,
+    /// Visits per day over the last 30 days ("YYYY-MM-DD" → visits).
+    pub visits_per_day: BTreeMap<String, u64>,
+    /// One entry per commune.
+    pub communes: Vec<CommuneCoverage>,
+}
+
+impl ProvinceReport {
+    /// The report of a province's figures.
+    pub fn new(f: ProvinceFigures) -> Self {
+        let t = &f.totals;
+        ProvinceReport {
+            id: f.province.id,
+            name: f.province.name,
+            target_households: t.target,
+            to_cover: t.to_cover,
+            ratio: share(t.coverage.covered, t.to_cover),
+            totals: t.coverage.clone(),
+            visits_per_day: f
+                .days
+                .iter()
+                .filter(|(_, d)| d.visits > 0)
+                .map(|(day, d)| (day.clone(), d.visits))
+                .collect(),
+            communes: f
+                .communes
+                .into_iter()
+                .map(|row| CommuneCoverage {
+                    ratio: share(row.totals.coverage.covered, row.totals.to_cover),
+                    id: row.commune.id,
+                    name: row.commune.name,
+                    kind: row.commune.kind,
+                    hamlets: row.totals.hamlets,
+                    target_households: row.totals.target,
+                    to_cover: row.totals.to_cover,
+                    totals: row.totals.coverage,
+                    last_activity: row.last_day,
+                })
+                .collect(),
+        }
+    }
 }
 
 // ---- periods and day series ----

@@ -1,14 +1,15 @@
 //! `verify`: every hamlet's stored coverage held against a full recompute from its
-//! log (the invariant the incremental ledger keeps), and every commune's totals
-//! against the sum of its hamlets (the invariant the store keeps with each write).
+//! log (the invariant the incremental ledger keeps), every commune's totals against
+//! the sum of its hamlets, and every province's days against the sum of its communes'
+//! (the invariants the store keeps with each write).
 
 use std::collections::BTreeMap;
 
 use tungnha_client_core::coverage::to_cover;
-use tungnha_client_core::{CommuneId, Coverage};
+use tungnha_client_core::{CommuneId, Coverage, ProvinceId};
 
 use crate::service::ServiceError;
-use crate::store::{CommuneTotals, Store};
+use crate::store::{CommuneTotals, DayFigures, Store};
 
 /// One difference `verify` found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -22,6 +23,15 @@ pub enum Difference {
         stored: Coverage,
         /// The figures recomputed from the log.
         recomputed: Coverage,
+    },
+    /// A province's stored days differ from its communes' sum.
+    Province {
+        /// The province.
+        province: String,
+        /// The stored days.
+        stored: Vec<(String, DayFigures)>,
+        /// The sum of its communes' stored days.
+        summed: Vec<(String, DayFigures)>,
     },
     /// A commune's stored totals (with its day series) differ from its hamlets' sum.
     Commune {
@@ -43,12 +53,15 @@ impl std::fmt::Display for Difference {
             Difference::Commune { commune, stored, recomputed } => {
                 write!(f, "commune {commune}: stored {stored:?}\n    recomputed {recomputed:?}")
             }
+            Difference::Province { province, stored, summed } => {
+                write!(f, "province {province}: stored days {stored:?}\n    its communes' {summed:?}")
+            }
         }
     }
 }
 
 /// A commune's totals with its day series inside, so that both compare at once.
-fn with_days(mut totals: CommuneTotals, days: Vec<(String, crate::store::DayFigures)>) -> CommuneTotals {
+fn with_days(mut totals: CommuneTotals, days: Vec<(String, DayFigures)>) -> CommuneTotals {
     for (day, f) in days {
         if f.visits > 0 {
             totals.coverage.per_day.insert(day.clone(), f.visits);
@@ -85,11 +98,28 @@ pub fn verify(store: &dyn Store) -> Result<(usize, Vec<Difference>), ServiceErro
             differences.push(Difference::Hamlet { hamlet: h.id.to_string(), stored, recomputed });
         }
     }
+    let mut provinces: BTreeMap<ProvinceId, BTreeMap<String, DayFigures>> = BTreeMap::new();
     for c in store.all_communes()? {
+        if let Some(p) = &c.province {
+            let days = provinces.entry(p.clone()).or_default();
+            for (day, f) in store.commune_days_from(&c.id, "")? {
+                let d = days.entry(day).or_default();
+                d.visits += f.visits;
+                d.covered += f.covered;
+            }
+        }
         let recomputed = sums.remove(&c.id).unwrap_or_default();
         let stored = with_days(store.commune_totals(&c.id)?, store.commune_days_from(&c.id, "")?);
         if stored != recomputed {
             differences.push(Difference::Commune { commune: c.id.to_string(), stored, recomputed });
+        }
+    }
+    for p in store.all_provinces()? {
+        let stored = store.province_days_from(&p.id, "")?;
+        let summed: Vec<(String, DayFigures)> =
+            provinces.remove(&p.id).unwrap_or_default().into_iter().collect();
+        if stored != summed {
+            differences.push(Difference::Province { province: p.id.to_string(), stored, summed });
         }
     }
     Ok((checked, differences))

@@ -309,6 +309,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         commune: &CommuneId,
         from: &str,
     ) -> Result<Vec<(String, DayFigures)>, StoreError>;
+    /// A province's days from `from` on, summed over its communes, oldest first.
+    fn province_days_from(
+        &self,
+        province: &ProvinceId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError>;
     /// The last day any hamlet of a commune had a visit.
     fn commune_last_day(&self, commune: &CommuneId) -> Result<Option<String>, StoreError>;
     /// A hamlet's stored figures without the day series: what a dashboard row needs.

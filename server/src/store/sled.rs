@@ -3,7 +3,8 @@
 //! Trees: `provinces`, `communes`, `hamlets`, `users` (JSON by id); `province_communes`
 //! (`province 0 commune`); `commune_totals` (commune → JSON of its hamlets' summed
 //! headline figures, target and households to cover) and `commune_days` (`commune 0
-//! day` → the day's summed figures), moved with every write of one of its hamlets; `assignments` (`user 0 hamlet`)
+//! day` → the day's summed figures), moved with every write of one of its hamlets,
+//! and `province_days` (`province 0 day`) likewise for its province; `assignments` (`user 0 hamlet`)
 //! and its reverse `hamlet_users` (`hamlet 0 user`); `commune_users` (`commune 0
 //! user`); `devices` (JSON by id), `user_devices` (`user 0 device`), `device_tokens`
 //! (token hash → device id), `actors` (actor hex → device id); `enrol_codes` (code
@@ -42,7 +43,7 @@ pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 pub const COMPACT_AFTER: u64 = 256;
 
 /// The version of the indexes `open` builds from their records.
-const INDEX_VERSION: u64 = 2;
+const INDEX_VERSION: u64 = 3;
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
@@ -129,8 +130,9 @@ struct Prepared<'a> {
     days: Vec<(String, Option<DayFigures>)>,
     /// The hamlet's coverage before the write.
     before: Coverage,
-    /// The hamlet's commune and target, whose totals move with it.
-    commune: Option<(CommuneId, u64)>,
+    /// The hamlet's commune, its target, and the commune's province, whose totals and
+    /// days move with it.
+    commune: Option<(CommuneId, u64, Option<ProvinceId>)>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
@@ -151,6 +153,7 @@ pub struct SledStore {
     communes: sled::Tree,
     commune_totals: sled::Tree,
     commune_days: sled::Tree,
+    province_days: sled::Tree,
     hamlets: sled::Tree,
     users: sled::Tree,
     commune_users: sled::Tree,
@@ -198,6 +201,7 @@ impl SledStore {
             communes: db.open_tree("communes")?,
             commune_totals: db.open_tree("commune_totals")?,
             commune_days: db.open_tree("commune_days")?,
+            province_days: db.open_tree("province_days")?,
             hamlets: db.open_tree("hamlets")?,
             users: db.open_tree("users")?,
             commune_users: db.open_tree("commune_users")?,
@@ -309,6 +313,24 @@ impl SledStore {
         for ((commune, day), f) in &days {
             self.commune_days.insert(pair(commune.as_str(), day), json(f))?;
         }
+        // Version 3: each province's days, summed from its communes'.
+        self.province_days.clear()?;
+        let mut by_province: BTreeMap<(ProvinceId, String), DayFigures> = BTreeMap::new();
+        for v in self.communes.iter().values() {
+            let c: Commune = parse("commune", &v?)?;
+            let Some(p) = c.province else { continue };
+            for ((commune, day), f) in days.range((c.id.clone(), String::new())..) {
+                if *commune != c.id {
+                    break;
+                }
+                let d = by_province.entry((p.clone(), day.clone())).or_default();
+                d.visits += f.visits;
+                d.covered += f.covered;
+            }
+        }
+        for ((province, day), f) in &by_province {
+            self.province_days.insert(pair(province.as_str(), day), json(f))?;
+        }
         self.meta.insert("index_version", &INDEX_VERSION.to_be_bytes())?;
         self.flush()
     }
@@ -368,7 +390,13 @@ impl SledStore {
             None => self.coverage(w.hamlet)?,
         };
         let days = day_changes(&before, &w.coverage);
-        let commune = self.hamlet(w.hamlet)?.map(|h| (h.commune, h.target_households));
+        let commune = match self.hamlet(w.hamlet)? {
+            Some(h) => {
+                let province = self.commune(&h.commune)?.and_then(|c| c.province);
+                Some((h.commune, h.target_households, province))
+            }
+            None => None,
+        };
         Ok(Prepared { w, content, days, before, commune })
     }
 }
@@ -380,6 +408,7 @@ struct LogTrees<'t> {
     days: &'t TransactionalTree,
     commune_totals: &'t TransactionalTree,
     commune_days: &'t TransactionalTree,
+    province_days: &'t TransactionalTree,
 }
 
 /// What a hamlet adds to its commune's totals: its headline figures, without day
@@ -442,23 +471,39 @@ fn write_prepared(t: &LogTrees<'_>, p: &Prepared<'_>) -> TxResult<()> {
             None => dt.remove(key)?,
         };
     }
-    if let Some((commune, target)) = &p.commune {
+    if let Some((commune, target, province)) = &p.commune {
         move_totals(t.commune_totals, commune, &p.before, &p.w.coverage, *target, *target, 0)?;
         let old = days_of(&p.before);
         for (day, figures) in &p.days {
             let was = old.get(day.as_str()).copied().unwrap_or_default();
             let now = figures.unwrap_or_default();
-            let key = pair(commune.as_str(), day);
-            let mut sum: DayFigures =
-                t.commune_days.get(&key)?.and_then(|v| serde_json::from_slice(&v).ok()).unwrap_or_default();
-            sum.visits = (sum.visits + now.visits).saturating_sub(was.visits);
-            sum.covered = (sum.covered + now.covered).saturating_sub(was.covered);
-            if sum == DayFigures::default() {
-                t.commune_days.remove(key)?;
-            } else {
-                t.commune_days.insert(key, json(&sum))?;
+            move_day(t.commune_days, commune.as_str(), day, was, now)?;
+            if let Some(province) = province {
+                move_day(t.province_days, province.as_str(), day, was, now)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Moves one day record of `owner` (a commune or a province) from a part `was` to a
+/// part `now`; a record that reaches zero goes.
+fn move_day(
+    tree: &TransactionalTree,
+    owner: &str,
+    day: &str,
+    was: DayFigures,
+    now: DayFigures,
+) -> TxResult<()> {
+    let key = pair(owner, day);
+    let mut sum: DayFigures =
+        tree.get(&key)?.and_then(|v| serde_json::from_slice(&v).ok()).unwrap_or_default();
+    sum.visits = (sum.visits + now.visits).saturating_sub(was.visits);
+    sum.covered = (sum.covered + now.covered).saturating_sub(was.covered);
+    if sum == DayFigures::default() {
+        tree.remove(key)?;
+    } else {
+        tree.insert(key, json(&sum))?;
     }
     Ok(())
 }
@@ -475,21 +520,40 @@ impl Store for SledStore {
     }
 
     fn put_commune(&self, c: &Commune) -> Result<(), StoreError> {
-        (&self.communes, &self.province_communes)
-            .transaction(|(ct, pt)| {
-                let old = ct.insert(c.id.as_str(), json(c))?;
-                let old_province =
-                    old.and_then(|v| serde_json::from_slice::<Commune>(&v).ok()).and_then(|o| o.province);
-                if let Some(p) = old_province.filter(|p| Some(p) != c.province.as_ref()) {
+        // A commune that changes province takes its days with it (an administrator's
+        // step, taken before the field work it reports on).
+        let old_province = self.commune(&c.id)?.and_then(|o| o.province);
+        let moved = old_province != c.province;
+        let days = if moved { day_range(&self.commune_days, c.id.as_str(), "")? } else { Vec::new() };
+        (&self.communes, &self.province_communes, &self.province_days)
+            .transaction(|(ct, pt, pdt)| {
+                ct.insert(c.id.as_str(), json(c))?;
+                if let Some(p) = old_province.as_ref().filter(|_| moved) {
                     pt.remove(pair(p.as_str(), c.id.as_str()))?;
+                    for (day, f) in &days {
+                        move_day(pdt, p.as_str(), day, *f, DayFigures::default())?;
+                    }
                 }
                 if let Some(p) = &c.province {
                     pt.insert(pair(p.as_str(), c.id.as_str()), &[])?;
+                    if moved {
+                        for (day, f) in &days {
+                            move_day(pdt, p.as_str(), day, DayFigures::default(), *f)?;
+                        }
+                    }
                 }
                 TxResult::Ok(())
             })
             .map_err(tx_error)?;
         self.flush()
+    }
+
+    fn province_days_from(
+        &self,
+        province: &ProvinceId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        day_range(&self.province_days, province.as_str(), from)
     }
 
     fn province(&self, id: &ProvinceId) -> Result<Option<Province>, StoreError> {
@@ -858,10 +922,11 @@ impl Store for SledStore {
             &self.coverage_days,
             &self.commune_totals,
             &self.commune_days,
+            &self.province_days,
             &self.sync_states,
             &self.listed,
         )
-            .transaction(|(lt, ct, dt, tt, cdt, st, ls)| {
+            .transaction(|(lt, ct, dt, tt, cdt, pdt, st, ls)| {
                 over.set(None);
                 if let Some(l) = c.listing {
                     let key = pair(l.user.as_str(), &l.day);
@@ -873,8 +938,14 @@ impl Store for SledStore {
                     }
                     ls.insert(key, &(already + l.count).to_be_bytes())?;
                 }
-                let trees =
-                    LogTrees { logs: lt, coverage: ct, days: dt, commune_totals: tt, commune_days: cdt };
+                let trees = LogTrees {
+                    logs: lt,
+                    coverage: ct,
+                    days: dt,
+                    commune_totals: tt,
+                    commune_days: cdt,
+                    province_days: pdt,
+                };
                 for p in &prepared {
                     write_prepared(&trees, p)?;
                 }
@@ -908,14 +979,21 @@ impl Store for SledStore {
             &self.coverage_days,
             &self.commune_totals,
             &self.commune_days,
+            &self.province_days,
             &self.reviewed,
             &self.audit,
             &self.commune_audit,
         )
-            .transaction(|(lt, ct, dt, tt, cdt, rt, at, cat)| {
+            .transaction(|(lt, ct, dt, tt, cdt, pdt, rt, at, cat)| {
                 if let Some(p) = &prepared {
-                    let trees =
-                        LogTrees { logs: lt, coverage: ct, days: dt, commune_totals: tt, commune_days: cdt };
+                    let trees = LogTrees {
+                        logs: lt,
+                        coverage: ct,
+                        days: dt,
+                        commune_totals: tt,
+                        commune_days: cdt,
+                        province_days: pdt,
+                    };
                     write_prepared(&trees, p)?;
                 }
                 for id in c.confirmed {
@@ -933,10 +1011,24 @@ impl Store for SledStore {
 
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
         let p = self.prepare(w)?;
-        (&self.logs, &self.coverage, &self.coverage_days, &self.commune_totals, &self.commune_days)
-            .transaction(|(lt, ct, dt, tt, cdt)| {
+        (
+            &self.logs,
+            &self.coverage,
+            &self.coverage_days,
+            &self.commune_totals,
+            &self.commune_days,
+            &self.province_days,
+        )
+            .transaction(|(lt, ct, dt, tt, cdt, pdt)| {
                 write_prepared(
-                    &LogTrees { logs: lt, coverage: ct, days: dt, commune_totals: tt, commune_days: cdt },
+                    &LogTrees {
+                        logs: lt,
+                        coverage: ct,
+                        days: dt,
+                        commune_totals: tt,
+                        commune_days: cdt,
+                        province_days: pdt,
+                    },
                     &p,
                 )
             })
@@ -1230,17 +1322,40 @@ mod tests {
             assert_eq!((totals.coverage.registered, totals.coverage.covered), (15, 6));
             assert!(totals.coverage.per_day.is_empty(), "no day series in the record itself");
             let days = db.commune_days_from(&commune, "").expect("days");
-            let days: Vec<(&str, u64)> = days.iter().map(|(d, f)| (d.as_str(), f.visits)).collect();
-            assert_eq!(days, [("2026-11-29", 1), ("2026-11-30", 5)], "a's day moved, b's stayed");
+            let visits: Vec<(&str, u64)> = days.iter().map(|(d, f)| (d.as_str(), f.visits)).collect();
+            assert_eq!(visits, [("2026-11-29", 1), ("2026-11-30", 5)], "a's day moved, b's stayed");
+            // Attached to a province, the commune takes its days there; moved, it
+            // takes them along.
+            let (p1, p2) = (ProvinceId::parse("t1").expect("id"), ProvinceId::parse("t2").expect("id"));
+            let mut record = Commune {
+                id: commune.clone(),
+                name: "Xã".into(),
+                kind: tungnha_client_core::domain::CommuneKind::Xa,
+                catalogue: Default::default(),
+                visits_from: None,
+                province: Some(p1.clone()),
+            };
+            db.put_commune(&record).expect("attached");
+            assert_eq!(db.province_days_from(&p1, "").expect("days"), days);
+            write(&db, &b, figures(3, 2, "2026-11-29"));
+            assert_eq!(db.province_days_from(&p1, "2026-11-29").expect("days")[0].1.visits, 2, "writes reach it");
+            record.province = Some(p2.clone());
+            db.put_commune(&record).expect("moved");
+            assert!(db.province_days_from(&p1, "").expect("days").is_empty());
+            assert_eq!(db.province_days_from(&p2, "").expect("days"), db.commune_days_from(&commune, "").expect("days"));
             // A data directory from before the totals: only the hamlets' own records.
-            for tree in [&db.commune_totals, &db.commune_days, &db.meta] {
+            let totals = db.commune_totals(&commune).expect("totals");
+            let province_days = db.province_days_from(&p2, "").expect("days");
+            for tree in [&db.commune_totals, &db.commune_days, &db.province_days, &db.meta] {
                 tree.clear().expect("clear");
             }
             db.flush().expect("flush");
-            totals
+            (totals, province_days, p2)
         };
+        let (expected, province_days, p2) = expected;
         let db = SledStore::open(dir.path()).expect("reopen");
         assert_eq!(db.commune_totals(&commune).expect("totals"), expected);
         assert_eq!(db.commune_days_from(&commune, "").expect("days").len(), 2);
+        assert_eq!(db.province_days_from(&p2, "").expect("days"), province_days, "rebuilt from the communes");
     }
 }

@@ -59,7 +59,7 @@ fn allowed(who: Who, kind: Kind, scope: Scope) -> bool {
     match who {
         Who::Anyone => true,
         Who::SignedIn | Who::Device => active,
-        Who::ProvinceReader => match kind {
+        Who::ProvinceReader | Who::DeviceProvinceReader => match kind {
             ProvinceOfficer => own,
             Admin => true,
             _ => false,

@@ -146,6 +146,28 @@ fn a_province_officer_reads_every_communes_figures_and_no_household() {
     // The official of the commune does not read the province.
     let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
     assert_eq!(official.get("/provinces/t-thu").status, 403);
+    // The province report, audited like every export, and the same figures by API.
+    let csv = officer.download("/provinces/t-thu/export.csv");
+    assert_eq!(csv.status, 200);
+    let text = String::from_utf8(csv.body.clone()).expect("utf-8");
+    assert!(
+        text.contains("Xã Yên Tĩnh") && text.contains("Phường Thử Nghiệm") && !text.contains("Nhà Bí Mật")
+    );
+    assert_eq!(officer.download("/provinces/t-thu/export.xlsx").status, 200);
+    let audit = server.state.store.audit_events(2).expect("audit");
+    assert!(audit.iter().all(|e| e.action == "export" && e.by == "canbotinh"), "{audit:?}");
+    let home = tempfile::tempdir().expect("home");
+    let device =
+        Device::enrol(home.path(), &server.base(), &code(server.state.store(), "canbotinh"), "máy tỉnh")
+            .expect("enrolled");
+    let token = device.identity().token.clone();
+    let report = tungnha_tests::get(&server.url("/api/v1/provinces/t-thu/coverage"), Some(&token));
+    assert_eq!(report.status, 200);
+    let json = report.json();
+    assert_eq!(json["totals"]["covered"], 10);
+    assert_eq!(json["to_cover"], 2 * 22 + 40);
+    assert_eq!(json["communes"].as_array().map(Vec::len), Some(2));
+    assert!(!String::from_utf8_lossy(&report.body).contains("Nhà Bí Mật"));
     // Every commune's totals are still its hamlets' sum.
     let (_, differences) = verify::verify(server.state.store()).expect("verify");
     assert!(differences.is_empty(), "{differences:?}");

@@ -1,23 +1,43 @@
-//! `GET /api/v1/communes/{id}/coverage` and `GET /api/v1/hamlets/{id}/coverage`: the
-//! figures for leaders' and officials' devices (`service::reports`).
+//! `GET /api/v1/provinces/{id}/coverage`, `GET /api/v1/communes/{id}/coverage` and
+//! `GET /api/v1/hamlets/{id}/coverage`: the figures for province officers', officials'
+//! and leaders' devices (`service::reports`).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
-use tungnha_client_core::{CommuneId, HamletId};
+use tungnha_client_core::{CommuneId, HamletId, ProvinceId};
 
 use super::{bearer, blocking, path_id};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::routes::Routes;
-use crate::service::reports::{self, CommuneReport, HamletReport};
+use crate::service::reports::{self, CommuneReport, HamletReport, ProvinceReport};
 use crate::service::{ServiceError, access, enrolment};
 
 pub(super) fn router() -> Routes {
     Routes::new()
+        .route("/api/v1/provinces/{id}/coverage", get(province_coverage))
         .route("/api/v1/communes/{id}/coverage", get(commune_coverage))
         .route("/api/v1/hamlets/{id}/coverage", get(hamlet_coverage))
+}
+
+async fn province_coverage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<ProvinceReport>, ApiError> {
+    let token = bearer(&headers);
+    let report = blocking(move || {
+        let (_, user) = enrolment::active(state.store(), token.as_deref())?;
+        let id = path_id(&id, ProvinceId::parse)?;
+        let window = reports::last_days(crate::now_ms(), reports::CHART_DAYS);
+        let from = window.first().map_or("", String::as_str);
+        let recent = window.get(window.len().saturating_sub(7)).map_or("", String::as_str);
+        Ok(ProvinceReport::new(reports::province_figures(state.store(), &user, &id, from, recent)?))
+    })
+    .await?;
+    Ok(Json(report))
 }
 
 async fn hamlet_coverage(

@@ -390,6 +390,129 @@ async fn hamlet_export(state: AppState, viewer: Viewer, id: String, excel: bool)
         .await
 }
 
+/// The communes sheet of a province report: one row per commune from its totals, with
+/// its last 7 days.
+fn communes(
+    t: &Texts,
+    lang: tungnha_web::Lang,
+    figures: &reports::ProvinceFigures,
+    week: &[String],
+) -> Table {
+    let (from, to) = (week.first().map_or("", String::as_str), week.last().map_or("", String::as_str));
+    Table {
+        name: t.communes.into(),
+        header: vec![
+            t.code,
+            t.commune,
+            t.commune_kind,
+            t.hamlets,
+            t.target,
+            t.registered,
+            t.to_cover,
+            t.covered,
+            t.coverage,
+            t.visits,
+            t.visits_7d,
+            t.accounts,
+            t.people_helped,
+            t.last_activity,
+        ],
+        rows: figures
+            .communes
+            .iter()
+            .map(|row| {
+                let c = &row.totals.coverage;
+                vec![
+                    Cell::Text(row.commune.id.to_string()),
+                    Cell::Text(row.commune.name.clone()),
+                    Cell::Text(lang.commune_kind(row.commune.kind).into()),
+                    Cell::Int(row.totals.hamlets),
+                    Cell::Int(row.totals.target),
+                    Cell::Int(c.registered),
+                    Cell::Int(row.totals.to_cover),
+                    Cell::Int(c.covered),
+                    Cell::Ratio(share(c.covered, row.totals.to_cover)),
+                    Cell::Int(c.visits),
+                    Cell::Int(reports::sum_days(&row.days, from, to).0),
+                    Cell::Int(c.accounts.values().sum()),
+                    Cell::Int(c.people),
+                    row.last_day.clone().map(Cell::Day).unwrap_or(Cell::Text(String::new())),
+                ]
+            })
+            .collect(),
+    }
+}
+
+async fn province_export(state: AppState, viewer: Viewer, id: String, excel: bool) -> Response {
+    viewer
+        .run(move |v| {
+            let user = v.user()?;
+            let id = tungnha_client_core::ProvinceId::parse(&id).map_err(|_| PageError::NotFound)?;
+            let t = v.lang.texts();
+            let now = crate::now_ms();
+            let window = reports::last_days(now, reports::CHART_DAYS);
+            let week = &window[window.len().saturating_sub(7)..];
+            let figures = reports::province_figures(
+                state.store(),
+                user,
+                &id,
+                window.first().map_or("", String::as_str),
+                week.first().map_or("", String::as_str),
+            )?;
+            let stem = format!("tungnha-{}-{}", figures.province.id, vn_day(now));
+            let list = communes(t, v.lang, &figures, week);
+            let response = if excel {
+                let totals = &figures.totals;
+                let mut with_days = totals.coverage.clone();
+                for (day, f) in &figures.days {
+                    with_days.per_day.insert(day.clone(), f.visits);
+                    with_days.covered_per_day.insert(day.clone(), f.covered);
+                }
+                let tables = vec![
+                    summary(
+                        t,
+                        &figures.province.name,
+                        &totals.coverage,
+                        (totals.target, totals.to_cover),
+                        &Catalogue::default(),
+                        now,
+                    ),
+                    list,
+                    days(t, &with_days),
+                ];
+                download(xlsx(&tables).map_err(PageError::internal)?, XLSX, format!("{stem}.xlsx"))
+            } else {
+                download(csv(&list, v.lang)?, CSV, format!("{stem}.csv"))
+            };
+            let kind = if excel { "xlsx" } else { "csv" };
+            audit::audit(
+                state.store(),
+                user.id.as_str(),
+                None,
+                "export",
+                format!("{kind} {}", figures.province.id),
+            )?;
+            Ok(response)
+        })
+        .await
+}
+
+pub(crate) async fn province_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    province_export(state, viewer, id, true).await
+}
+
+pub(crate) async fn province_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    province_export(state, viewer, id, false).await
+}
+
 pub(crate) async fn hamlet_xlsx(
     State(state): State<AppState>,
     viewer: Viewer,

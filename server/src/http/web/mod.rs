@@ -50,6 +50,8 @@ pub(crate) fn router() -> Routes {
         .route("/static/web.js", get(script))
         .route("/static/icon.svg", get(icon))
         .route("/provinces/{id}", get(pages::province))
+        .route("/provinces/{id}/export.xlsx", get(export::province_xlsx))
+        .route("/provinces/{id}/export.csv", get(export::province_csv))
         .route("/communes/{id}", get(pages::commune))
         .route("/communes/{id}/export.xlsx", get(export::commune_xlsx))
         .route("/communes/{id}/export.csv", get(export::commune_csv))

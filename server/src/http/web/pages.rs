@@ -435,7 +435,8 @@ pub(crate) async fn province(
             let window = reports::last_days(now, CHART_DAYS);
             let week = &window[window.len().saturating_sub(7)..];
             let from = window.first().cloned().unwrap_or_default();
-            let figures = reports::province_figures(state.store(), user, &id, &from)?;
+            let recent_from = week.first().cloned().unwrap_or_default();
+            let figures = reports::province_figures(state.store(), user, &id, &from, &recent_from)?;
             let filter = ProvinceFilter {
                 band: Band::from_code(&q.band),
                 idle: !q.idle.is_empty(),
