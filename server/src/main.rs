@@ -89,6 +89,9 @@ enum AdminCommand {
     /// Communes.
     #[command(subcommand)]
     Commune(CommuneCommand),
+    /// Many communes.
+    #[command(subcommand)]
+    Communes(CommunesCommand),
     /// Hamlets.
     #[command(subcommand)]
     Hamlets(HamletsCommand),
@@ -170,6 +173,18 @@ enum CommuneCommand {
         /// The province's code.
         #[arg(long)]
         province: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CommunesCommand {
+    /// Import a province's communes from CSV: code,name,kind.
+    Import {
+        /// The province's code.
+        #[arg(long)]
+        province: String,
+        /// The CSV file.
+        file: PathBuf,
     },
 }
 
@@ -390,6 +405,15 @@ fn run_admin(
             (
                 json!({"id": c.id, "province": c.province}),
                 format!("Commune {} is in province {province}", c.id),
+                true,
+            )
+        }
+        AdminCommand::Communes(CommunesCommand::Import { province, file }) => {
+            let communes = imports::communes_import(db, CLI, &province, &read_file(&file)?)?;
+            let ids: Vec<&str> = communes.iter().map(|c| c.id.as_str()).collect();
+            (
+                json!({"imported": ids}),
+                format!("Imported {} communes into {province}: {}", ids.len(), ids.join(", ")),
                 true,
             )
         }

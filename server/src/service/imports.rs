@@ -5,13 +5,14 @@
 
 use std::collections::BTreeSet;
 
-use tungnha_client_core::domain::{HamletKind, MAX_COUNT};
+use tungnha_client_core::domain::{CommuneKind, HamletKind, MAX_COUNT};
 use tungnha_client_core::rules::text_fault;
+use tungnha_client_core::schema::shown;
 use tungnha_client_core::{
-    ActorId, Author, CommuneId, Coverage, HamletId, HamletLog, HouseholdForm, Role, UserId,
+    ActorId, Author, CommuneId, Coverage, HamletId, HamletLog, HouseholdForm, ProvinceId, Role, UserId,
 };
 
-use crate::records::{Hamlet, User};
+use crate::records::{Commune, Hamlet, User};
 use crate::service::ServiceError;
 use crate::service::accounts::{NO_PASSWORD, check_username};
 use crate::service::audit::audit;
@@ -118,6 +119,80 @@ fn read_csv(bytes: &[u8], required: &[&str], optional: &[&str]) -> Csv {
 
 fn cell<'a>(cells: &'a [(String, String)], name: &str) -> &'a str {
     cells.iter().find(|(h, _)| h == name).map_or("", |(_, v)| v.as_str())
+}
+
+/// Imports a province's communes (`code,name,kind`), all or nothing.
+pub fn communes_import(
+    store: &dyn Store,
+    by: &str,
+    province: &str,
+    bytes: &[u8],
+) -> Result<Vec<Commune>, ServiceError> {
+    let province = ProvinceId::parse(province).map_err(|e| invalid(Field::Province, e.to_string()))?;
+    store.province(&province)?.ok_or_else(|| {
+        invalid(Field::Province, format!("province {province} does not exist; add it first"))
+    })?;
+    let communes = parse_communes(&province, bytes, &|id| Ok(store.commune(id)?.is_some()))?;
+    for c in &communes {
+        store.put_commune(c)?;
+    }
+    audit(store, by, None, "communes_import", format!("{} · {province}", communes.len()))?;
+    Ok(communes)
+}
+
+/// Reads and checks a communes file, every row, without writing anything.
+pub fn parse_communes(
+    province: &ProvinceId,
+    bytes: &[u8],
+    exists: Exists<'_, CommuneId>,
+) -> Result<Vec<Commune>, ServiceError> {
+    let csv = read_csv(bytes, &["code", "name", "kind"], &[]);
+    let mut errors = csv.errors;
+    let mut seen = BTreeSet::new();
+    let mut communes = Vec::new();
+    for (line, cells) in &csv.rows {
+        let err = |column: &str, reason: String| RowError { line: *line, column: column.into(), reason };
+        let code = cell(cells, "code");
+        let id = match CommuneId::parse(code) {
+            Ok(id) if !code.contains('.') => id,
+            _ => {
+                errors.push(err(
+                    "code",
+                    format!("“{}” is not a valid code (letters, digits, '-' and '_')", shown(code)),
+                ));
+                continue;
+            }
+        };
+        if !seen.insert(id.clone()) {
+            errors.push(err("code", format!("“{code}” appears more than once")));
+        } else if exists(&id)? {
+            errors.push(err("code", format!("commune “{code}” exists already")));
+        }
+        let name = cell(cells, "name");
+        if let Some(fault) = text_fault(name, true) {
+            errors.push(err("name", fault));
+        }
+        let Some(kind) = CommuneKind::from_code(cell(cells, "kind")) else {
+            errors.push(err(
+                "kind",
+                format!("“{}” is not one of xa, phuong, dac_khu", shown(cell(cells, "kind"))),
+            ));
+            continue;
+        };
+        communes.push(Commune {
+            id,
+            name: name.to_owned(),
+            kind,
+            catalogue: Default::default(),
+            visits_from: None,
+            province: Some(province.clone()),
+        });
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(ServiceError::Import(errors));
+    }
+    Ok(communes)
 }
 
 /// Imports hamlets (`code,name,kind,target_households`) into a commune.
@@ -518,5 +593,26 @@ mod tests {
         for long in ["31d", "720d", "721h", "43201m", "99999999999999999d"] {
             assert!(parse_ttl(long).is_err(), "{long}");
         }
+    }
+
+    #[test]
+    fn a_provinces_communes_import_all_or_nothing() {
+        let (_dir, db) = db();
+        crate::service::organisation::province_add(db.as_ref(), CLI, "t-1", "Tỉnh Một").expect("province");
+        let bad =
+            "code,name,kind\nx-a,Xã A,xa\nx-a,Xã A lần nữa,xa\np-hoa-binh,Đã có,phuong\nx-b,Xã B,huyen\n";
+        let err = communes_import(db.as_ref(), CLI, "t-1", bad.as_bytes()).expect_err("refused");
+        let ServiceError::Import(rows) = err else { panic!("expected row errors, got {err}") };
+        let found: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.column.as_str())).collect();
+        assert_eq!(found, [(3, "code"), (4, "code"), (5, "kind")], "{rows:?}");
+        assert!(
+            db.commune(&CommuneId::parse("x-a").expect("id")).expect("read").is_none(),
+            "nothing was imported"
+        );
+        let good = "code,name,kind\nx-a,Xã A,xa\ndk-c,Đặc khu C,dac_khu\n";
+        assert_eq!(communes_import(db.as_ref(), CLI, "t-1", good.as_bytes()).expect("imported").len(), 2);
+        let of = db.communes_of(&ProvinceId::parse("t-1").expect("id")).expect("communes");
+        assert_eq!(of.len(), 2);
+        assert!(communes_import(db.as_ref(), CLI, "t-none", good.as_bytes()).is_err(), "an unknown province");
     }
 }

@@ -1338,11 +1338,18 @@ mod tests {
             db.put_commune(&record).expect("attached");
             assert_eq!(db.province_days_from(&p1, "").expect("days"), days);
             write(&db, &b, figures(3, 2, "2026-11-29"));
-            assert_eq!(db.province_days_from(&p1, "2026-11-29").expect("days")[0].1.visits, 2, "writes reach it");
+            assert_eq!(
+                db.province_days_from(&p1, "2026-11-29").expect("days")[0].1.visits,
+                2,
+                "writes reach it"
+            );
             record.province = Some(p2.clone());
             db.put_commune(&record).expect("moved");
             assert!(db.province_days_from(&p1, "").expect("days").is_empty());
-            assert_eq!(db.province_days_from(&p2, "").expect("days"), db.commune_days_from(&commune, "").expect("days"));
+            assert_eq!(
+                db.province_days_from(&p2, "").expect("days"),
+                db.commune_days_from(&commune, "").expect("days")
+            );
             // A data directory from before the totals: only the hamlets' own records.
             let totals = db.commune_totals(&commune).expect("totals");
             let province_days = db.province_days_from(&p2, "").expect("days");
