@@ -528,21 +528,40 @@ pub struct CommuneLine {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Its province's name, if it has one.
+    pub province: Option<String>,
     /// Its officials.
     pub officials: Vec<PersonRef>,
     /// How many hamlets it has.
     pub hamlets: usize,
 }
 
+/// One province on the administrators' page.
+#[derive(Debug, Clone)]
+pub struct ProvinceLine {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// How many communes it has.
+    pub communes: usize,
+}
+
 /// The administrators' page.
 #[derive(Debug, Clone, Default)]
 pub struct AdminPage {
+    /// Every province.
+    pub provinces: Vec<ProvinceLine>,
+    /// The new-province form as typed: (code, name).
+    pub province_form: (String, String),
+    /// Its errors.
+    pub province_errors: FormErrors,
     /// Every commune.
     pub communes: Vec<CommuneLine>,
     /// The kinds a commune can have: (code, label).
     pub kinds: Vec<(String, String)>,
-    /// The new-commune form as typed: (code, name, kind).
-    pub commune_form: (String, String, String),
+    /// The new-commune form as typed: (code, name, kind, province).
+    pub commune_form: (String, String, String, String),
     /// Its errors.
     pub commune_errors: FormErrors,
     /// The new-official form as typed: (commune, username, name).
@@ -562,14 +581,45 @@ pub fn admin(chrome: &Chrome, view: &AdminPage) -> Markup {
         html! {
             h1 { (t.admin_title) }
             (notice(view.notice))
+            h2 { (t.provinces) }
+            div.scroll { table #provinces {
+                thead { tr { th { (t.province_code) } th { (t.province_name) } th.num { (t.communes) } } }
+                tbody {
+                    @for p in &view.provinces {
+                        tr {
+                            td { code { (p.id) } }
+                            td { a href={ "/provinces/" (url_part(&p.id)) } { (p.name) } }
+                            td.num { (chrome.lang.int(p.communes as u64)) }
+                        }
+                    }
+                }
+            } }
+            div.panel {
+                h2 { (t.add_province) }
+                form.stack method="post" action="/admin/provinces" {
+                    (csrf_field(chrome))
+                    div {
+                        label for="p-code" { (t.province_code) }
+                        input #p-code name="code" value=(view.province_form.0) aria-invalid=(invalid(&view.province_errors, "code"));
+                        (field_error(&view.province_errors, "code"))
+                    }
+                    div {
+                        label for="p-name" { (t.province_name) }
+                        input #p-name name="name" value=(view.province_form.1) aria-invalid=(invalid(&view.province_errors, "name"));
+                        (field_error(&view.province_errors, "name"))
+                    }
+                    button type="submit" { (t.add_province) }
+                }
+            }
             h2 { (t.communes) }
             div.scroll { table #communes {
-                thead { tr { th { (t.commune_code) } th { (t.commune_name) } th.num { (t.hamlets) } th { (t.officials) } } }
+                thead { tr { th { (t.commune_code) } th { (t.commune_name) } th { (t.province) } th.num { (t.hamlets) } th { (t.officials) } } }
                 tbody {
                     @for c in &view.communes {
                         tr {
                             td { code { (c.id) } }
                             td { a href={ "/communes/" (url_part(&c.id)) } { (c.name) } }
+                            td { (c.province.as_deref().unwrap_or("—")) }
                             td.num { (chrome.lang.int(c.hamlets as u64)) }
                             td { (c.officials.iter().map(|o| format!("{} ({})", o.name, o.id)).collect::<Vec<_>>().join(", ")) }
                         }
@@ -596,6 +646,14 @@ pub fn admin(chrome: &Chrome, view: &AdminPage) -> Markup {
                             select #c-kind name="kind" {
                                 @for (code, label) in &view.kinds { option value=(code) selected[view.commune_form.2 == *code] { (label) } }
                             }
+                        }
+                        div {
+                            label for="c-province" { (t.province) }
+                            select #c-province name="province" aria-invalid=(invalid(&view.commune_errors, "province")) {
+                                option value="" { (t.no_province) }
+                                @for p in &view.provinces { option value=(p.id) selected[view.commune_form.3 == p.id] { (p.name) } }
+                            }
+                            (field_error(&view.commune_errors, "province"))
                         }
                         button type="submit" { (t.add_commune) }
                     }

@@ -125,6 +125,7 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/devices", Who::DeviceManager),
     row("POST", "/devices/{id}/revoke", Who::Revoker),
     row("GET", "/admin", Who::Admin),
+    row("POST", "/admin/provinces", Who::Admin),
     row("POST", "/admin/communes", Who::Admin),
     row("POST", "/admin/officials", Who::Admin),
 ];

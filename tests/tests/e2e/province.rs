@@ -172,3 +172,46 @@ fn a_province_officer_reads_every_communes_figures_and_no_household() {
     let (_, differences) = verify::verify(server.state.store()).expect("verify");
     assert!(differences.is_empty(), "{differences:?}");
 }
+
+#[test]
+fn an_administrator_sets_up_a_province_on_the_web() {
+    let (server, _) = server();
+    accounts::user_add(server.state.store(), audit::CLI, "quantri", Role::Admin, None, None, Some(PASSWORD))
+        .expect("admin");
+    let mut admin = WebSession::sign_in(&server, "quantri", PASSWORD);
+    let page = admin.get("/admin");
+    assert!(page.html.contains("Tỉnh Thử") && page.html.contains("id=\"provinces\""));
+    let csrf = admin.csrf.clone();
+    let provinces = || server.state.store.all_provinces().expect("provinces").len();
+    // A code taken, or one that is not a code: refused, nothing stored.
+    for code in ["t-thu", "tỉnh mới", ""] {
+        let refused =
+            admin.post("/admin/provinces", &[("csrf", &csrf), ("code", code), ("name", "Tỉnh Mới")]);
+        assert_eq!(refused.status, 422, "{code}");
+    }
+    assert_eq!(provinces(), 1);
+    let added = admin.post("/admin/provinces", &[("csrf", &csrf), ("code", "t-moi"), ("name", "Tỉnh Mới")]);
+    assert_eq!(added.status, 303);
+    assert_eq!(provinces(), 2);
+    // A commune in a province that does not exist is refused whole.
+    let fields = |province: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("code", "x-moi".to_owned()),
+            ("name", "Xã Mới".to_owned()),
+            ("kind", "xa".to_owned()),
+            ("province", province.to_owned()),
+        ]
+    };
+    let post = |admin: &mut WebSession, f: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        admin.post("/admin/communes", &pairs)
+    };
+    assert_eq!(post(&mut admin, fields("t-khong-co")).status, 422);
+    let x_moi = tungnha_client_core::CommuneId::parse("x-moi").expect("id");
+    assert!(server.state.store.commune(&x_moi).expect("read").is_none(), "nothing was added");
+    assert_eq!(post(&mut admin, fields("t-moi")).status, 303);
+    let of = server.state.store.communes_of(&"t-moi".parse().expect("id")).expect("communes");
+    assert_eq!(of.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["x-moi"]);
+    assert!(admin.get("/admin").html.contains("Tỉnh Mới"));
+}

@@ -75,6 +75,7 @@ pub(crate) fn router() -> Routes {
         .route("/devices", get(manage::devices))
         .route("/devices/{id}/revoke", post(manage::revoke))
         .route("/admin", get(manage::admin))
+        .route("/admin/provinces", post(manage::add_province))
         .route("/admin/communes", post(manage::add_commune))
         .route("/admin/officials", post(manage::add_official))
         .map(|r| r.layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT)))

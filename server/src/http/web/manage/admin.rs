@@ -1,12 +1,23 @@
-//! Administration: communes and their officials (administrators).
+//! Administration: provinces, communes and their officials (administrators).
 
 use super::people::check_new_account;
 use super::*;
 
 fn admin_page(state: &AppState) -> Result<AdminPage, PageError> {
+    let mut provinces = Vec::new();
+    let mut names = BTreeMap::new();
+    for p in state.store.all_provinces()? {
+        provinces.push(ProvinceLine {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            communes: state.store.communes_of(&p.id)?.len(),
+        });
+        names.insert(p.id, p.name);
+    }
     let mut communes = Vec::new();
     for c in state.store.all_communes()? {
         communes.push(CommuneLine {
+            province: c.province.as_ref().and_then(|p| names.get(p).cloned()),
             officials: state
                 .store
                 .users_of(&c.id)?
@@ -20,6 +31,7 @@ fn admin_page(state: &AppState) -> Result<AdminPage, PageError> {
         });
     }
     Ok(AdminPage {
+        provinces,
         communes,
         kinds: CommuneKind::ALL
             .iter()
@@ -61,6 +73,8 @@ pub(crate) struct CommuneForm {
     name: String,
     #[serde(default)]
     kind: String,
+    #[serde(default)]
+    province: String,
 }
 
 pub(crate) async fn add_commune(
@@ -93,20 +107,40 @@ pub(crate) async fn add_commune(
                 errors.insert("name", problem);
             }
             let kind = CommuneKind::from_code(&form.kind).unwrap_or(CommuneKind::Xa);
+            let province = form.province.trim().to_owned();
+            if !province.is_empty() {
+                let known = match ProvinceId::parse(&province) {
+                    Ok(p) => state.store.province(&p)?.is_some(),
+                    Err(_) => false,
+                };
+                if !known {
+                    errors.insert("province", t.err_unknown_province);
+                }
+            }
             if !errors.is_empty() {
                 let view = AdminPage {
-                    commune_form: (code, form.name, form.kind),
+                    commune_form: (code, form.name, form.kind, province),
                     commune_errors: errors,
                     ..admin_page(&state)?
                 };
                 return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
             }
             match organisation::commune_add(state.store(), me.id.as_str(), &code, form.name.trim(), kind) {
-                Ok(_) => Ok(see_other("/admin?saved=1")),
+                Ok(c) => {
+                    if !province.is_empty() {
+                        organisation::attach_commune(
+                            state.store(),
+                            me.id.as_str(),
+                            c.id.as_str(),
+                            &province,
+                        )?;
+                    }
+                    Ok(see_other("/admin?saved=1"))
+                }
                 // Left over: a code CommuneId accepts but the admin rules do not.
                 Err(ServiceError::Invalid(_)) => {
                     let view = AdminPage {
-                        commune_form: (code, form.name, form.kind),
+                        commune_form: (code, form.name, form.kind, province),
                         commune_errors: FormErrors::from([("code", t.err_code)]),
                         ..admin_page(&state)?
                     };
@@ -168,6 +202,59 @@ pub(crate) async fn add_official(
                 Some(form.name.trim()),
                 Some(&form.password),
             )?;
+            Ok(see_other("/admin?saved=1"))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProvinceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub(crate) async fn add_province(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ProvinceForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let me = v.with_role(&[Role::Admin])?;
+            let t = v.lang.texts();
+            let code = form.code.trim().to_owned();
+            let mut errors = FormErrors::new();
+            match ProvinceId::parse(&code) {
+                Err(_) => {
+                    errors.insert("code", if code.is_empty() { t.err_required } else { t.err_code });
+                }
+                Ok(_) if code.contains('.') => {
+                    errors.insert("code", t.err_code);
+                }
+                Ok(id) if state.store.province(&id)?.is_some() => {
+                    errors.insert("code", t.err_province_taken);
+                }
+                Ok(_) => {}
+            }
+            if form.name.trim().is_empty() {
+                errors.insert("name", t.err_required);
+            } else if let Some(problem) = text_problem(t, &form.name) {
+                errors.insert("name", problem);
+            }
+            if !errors.is_empty() {
+                let view = AdminPage {
+                    province_form: (code, form.name),
+                    province_errors: errors,
+                    ..admin_page(&state)?
+                };
+                return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
+            }
+            organisation::province_add(state.store(), me.id.as_str(), &code, form.name.trim())?;
             Ok(see_other("/admin?saved=1"))
         })
         .await

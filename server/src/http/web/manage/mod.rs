@@ -21,12 +21,12 @@ use tungnha_client_core::collate;
 use tungnha_client_core::domain::vn_day;
 use tungnha_client_core::domain::{CommuneKind, MAX_TEXT_CHARS};
 use tungnha_client_core::rules::text_fault;
-use tungnha_client_core::{CommuneId, DeviceId, HamletId, Role, UserId};
+use tungnha_client_core::{CommuneId, DeviceId, HamletId, ProvinceId, Role, UserId};
 use tungnha_web::FormErrors;
 use tungnha_web::layout::url_part;
 use tungnha_web::manage::{
     AdminPage, AssignHamlet, AssignmentsPage, AuditLine, CataloguePage, CommuneLine, DeviceLine,
-    EnrolCodePage, GIVABLE_ROLES, NewPerson, PeoplePage, PersonLine, PersonRef,
+    EnrolCodePage, GIVABLE_ROLES, NewPerson, PeoplePage, PersonLine, PersonRef, ProvinceLine,
 };
 
 use super::pages::{managed_commune, team_page};
@@ -123,7 +123,7 @@ mod catalogue;
 mod devices;
 mod people;
 
-pub(crate) use admin::{add_commune, add_official, admin};
+pub(crate) use admin::{add_commune, add_official, add_province, admin};
 pub(crate) use assignments::{assign, assignments, set_target};
 pub(crate) use audit::audit;
 pub(crate) use catalogue::{catalogue, save_catalogue, save_visits_from};
