@@ -9,6 +9,9 @@
 //                                      Excel export is saved; CSRF, 403 and the
 //                                      English switch; the leader removes a household
 //                                      listed in the field and revokes the device.
+//   node web.mjs province <base> <json> the province officer lands on the province
+//                                      dashboard, sorts and filters communes, opens
+//                                      one read-only, exports the province report.
 //
 // Every step asserts; the first failure exits non-zero with its reason. Screenshots go
 // to the directory the Rust test names.
@@ -213,8 +216,48 @@ async function check(expected) {
   return { ok: true };
 }
 
+async function province(expected) {
+  const shots = expected.screenshots;
+  const { context, page } = await signIn('canbotinh');
+  assert.match(page.url(), /\/provinces\/t-thu$/, 'the province officer lands on the province');
+  const rows = page.locator('#communes tbody tr');
+  assert.equal(await rows.count(), 1, 'one commune in the province');
+  assert.equal(await text(page, '[data-total="covered"] .figure'), String(expected.covered));
+  await page.screenshot({ path: `${shots}/province.png`, fullPage: true });
+  // Sorted by coverage, then filtered to 80 % or more: the commune is below it.
+  await Promise.all([page.waitForLoadState('load'), page.click('#communes thead a:has-text("Bao phủ")')]);
+  assert.match(page.url(), /sort=coverage/);
+  await page.selectOption('select[name="band"]', 'high');
+  await Promise.all([page.waitForLoadState('load'), page.click('form.filters button[type=submit]')]);
+  assert.match(page.url(), /band=high/);
+  assert.equal(await page.locator('#communes tbody tr').count(), 0, 'no commune at 80 % or more');
+  await page.selectOption('select[name="band"]', '');
+  await Promise.all([page.waitForLoadState('load'), page.click('form.filters button[type=submit]')]);
+  // The commune opens read-only: figures, no exports, no way into its households.
+  await Promise.all([page.waitForLoadState('load'), page.click('#communes tbody a')]);
+  assert.match(page.url(), /\/communes\/p-test$/);
+  assert.equal(await page.locator('#figures-only').count(), 1);
+  assert.equal(await page.locator('a[href^="/hamlets/"]').count(), 0, 'no link into a hamlet');
+  assert.equal(await page.locator('text=Xuất Excel').count(), 0, 'no commune export');
+  // Back on the province, the report downloads.
+  await page.goto(`${base}/provinces/t-thu`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Xuất Excel')]);
+  assert.match(download.suggestedFilename(), /^tungnha-t-thu-.*\.xlsx$/);
+  await download.saveAs(expected.xlsx);
+  // On a phone, the page still fits its width.
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(`${base}/provinces/t-thu`);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the province page fits a phone (${overflow}px too wide)`);
+  await phone.screenshot({ path: `${shots}/province-phone.png`, fullPage: true });
+  await context.close();
+  return { ok: true };
+}
+
 try {
-  const out = phase === 'setup' ? await setup() : await check(JSON.parse(arg));
+  const out =
+    phase === 'setup' ? await setup() : phase === 'province' ? await province(JSON.parse(arg)) : await check(JSON.parse(arg));
   console.log(JSON.stringify(out));
 } finally {
   await browser.close();

@@ -9,7 +9,7 @@ use calamine::{Data, DataType, Reader, Xlsx};
 use serde_json::{Value, json};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, Outcome, Role, UserId, VisitForm};
-use tungnha_server::service::{accounts, audit};
+use tungnha_server::service::{accounts, audit, organisation};
 use tungnha_tests::{COMMUNE, TestServer, commune};
 
 fn browser(phase: &str, base: &str, arg: &Value) -> Value {
@@ -31,6 +31,17 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
             None,
         )
         .expect("an unassigned volunteer");
+        organisation::province_add(db, audit::CLI, "t-thu", "Tỉnh Thử").expect("province");
+        organisation::attach_commune(db, audit::CLI, COMMUNE, "t-thu").expect("attached");
+        accounts::province_officer_add(
+            db,
+            audit::CLI,
+            "canbotinh",
+            "t-thu",
+            None,
+            Some(tungnha_tests::PASSWORD),
+        )
+        .expect("province officer");
     });
     let kp1 = hamlets[0].clone();
 
@@ -134,4 +145,21 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
             "audit has {by} {action}: {actions:?}"
         );
     }
+
+    // The province officer reads the province, opens the commune read-only, exports.
+    let province_xlsx = tungnha_tests::target_dir().join("screenshots").join("province.xlsx");
+    let covered =
+        server.state.store.commune_totals(&COMMUNE.parse().expect("id")).expect("totals").coverage.covered;
+    browser(
+        "province",
+        &server.base(),
+        &json!({ "screenshots": tungnha_tests::target_dir().join("screenshots"), "xlsx": province_xlsx, "covered": covered }),
+    );
+    let mut workbook: Xlsx<_> = calamine::open_workbook(&province_xlsx).expect("the province report opens");
+    let sheets = workbook.sheet_names();
+    assert_eq!(sheets.len(), 3, "summary, communes, days: {sheets:?}");
+    let communes = workbook.worksheet_range(&sheets[1]).expect("communes sheet");
+    assert!(communes.rows().any(|r| r.iter().any(|c| c.get_string() == Some("Phường Thử Nghiệm"))));
+    let last = server.state.store.audit_events(1).expect("audit");
+    assert_eq!((last[0].by.as_str(), last[0].action.as_str()), ("canbotinh", "export"));
 }
