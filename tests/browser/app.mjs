@@ -228,7 +228,10 @@ async function typing() {
   await page.waitForSelector('#households');
 
   // Search as one types, without diacritics, on the label and on the head's name.
-  const labels = () => page.locator('#households a > span:first-child').allInnerTexts();
+  // textContent, not innerText: rows off screen skip rendering (`content-visibility`),
+  // and innerText reads as empty for a row not laid out yet.
+  const labels = async () =>
+    (await page.locator('#households a > span:first-child').allTextContents()).map((l) => l.trim());
   await page.type('#search', 'so 1');
   const found = await labels();
   assert.ok(found.length >= 2 && found.every((l) => fold(l).includes('so 1')), `searched "so 1": ${found}`);
