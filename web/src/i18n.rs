@@ -304,6 +304,7 @@ pub struct Texts {
     pub add_commune: &'static str,
     pub provinces: &'static str,
     pub add_province: &'static str,
+    pub add_province_officer: &'static str,
     pub province_code: &'static str,
     pub province_name: &'static str,
     pub province: &'static str,

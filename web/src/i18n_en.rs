@@ -174,6 +174,7 @@ pub(super) static TEXTS: Texts = Texts {
     add_commune: "Add a commune",
     provinces: "Provinces",
     add_province: "Add a province",
+    add_province_officer: "Add a province officer",
     province_code: "Province code",
     province_name: "Province name",
     province: "Province",

@@ -174,6 +174,7 @@ pub(super) static TEXTS: Texts = Texts {
     add_commune: "Thêm xã, phường",
     provinces: "Tỉnh, thành phố",
     add_province: "Thêm tỉnh, thành phố",
+    add_province_officer: "Thêm cán bộ tỉnh",
     province_code: "Mã tỉnh",
     province_name: "Tên tỉnh, thành phố",
     province: "Tỉnh, thành phố",

@@ -568,6 +568,10 @@ pub struct AdminPage {
     pub official_form: (String, String, String),
     /// Its errors.
     pub official_errors: FormErrors,
+    /// The new-province-officer form as typed: (province, username, name).
+    pub officer_form: (String, String, String),
+    /// Its errors.
+    pub officer_errors: FormErrors,
     /// A notice after success.
     pub notice: Option<&'static str>,
 }
@@ -658,39 +662,82 @@ pub fn admin(chrome: &Chrome, view: &AdminPage) -> Markup {
                         button type="submit" { (t.add_commune) }
                     }
                 }
-                div.panel {
-                    h2 { (t.add_official) }
-                    form.stack method="post" action="/admin/officials" {
-                        (csrf_field(chrome))
-                        div {
-                            label for="o-commune" { (t.commune) }
-                            select #o-commune name="commune" aria-invalid=(invalid(&view.official_errors, "commune")) {
-                                @for c in &view.communes { option value=(c.id) selected[view.official_form.0 == c.id] { (c.name) } }
-                            }
-                            (field_error(&view.official_errors, "commune"))
-                        }
-                        div {
-                            label for="o-username" { (t.username) }
-                            input #o-username name="username" value=(view.official_form.1) aria-invalid=(invalid(&view.official_errors, "username"));
-                            (field_error(&view.official_errors, "username"))
-                        }
-                        div {
-                            label for="o-name" { (t.full_name) }
-                            input #o-name name="name" value=(view.official_form.2) aria-invalid=(invalid(&view.official_errors, "name"));
-                            (field_error(&view.official_errors, "name"))
-                        }
-                        div {
-                            label for="o-password" { (t.password) }
-                            input #o-password type="password" name="password" autocomplete="new-password"
-                                aria-invalid=(invalid(&view.official_errors, "password"));
-                            (field_error(&view.official_errors, "password"))
-                        }
-                        button type="submit" { (t.add_official) }
-                    }
-                }
+                (manager_form(chrome, view, Manager::Official))
+                (manager_form(chrome, view, Manager::ProvinceOfficer))
             }
         },
     )
+}
+
+/// Who a manager form adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Manager {
+    /// A commune's official.
+    Official,
+    /// A province's officer.
+    ProvinceOfficer,
+}
+
+/// The form that adds an official (to a commune) or a province officer (to a province).
+fn manager_form(chrome: &Chrome, view: &AdminPage, kind: Manager) -> Markup {
+    let t = chrome.t();
+    let (title, action, scope_name, scope_label, prefix, form, errors) = match kind {
+        Manager::Official => (
+            t.add_official,
+            "/admin/officials",
+            "commune",
+            t.commune,
+            "o",
+            &view.official_form,
+            &view.official_errors,
+        ),
+        Manager::ProvinceOfficer => (
+            t.add_province_officer,
+            "/admin/province-officers",
+            "province",
+            t.province,
+            "po",
+            &view.officer_form,
+            &view.officer_errors,
+        ),
+    };
+    let scopes: Vec<(&str, &str)> = match kind {
+        Manager::Official => view.communes.iter().map(|c| (c.id.as_str(), c.name.as_str())).collect(),
+        Manager::ProvinceOfficer => view.provinces.iter().map(|p| (p.id.as_str(), p.name.as_str())).collect(),
+    };
+    let id = |field: &str| format!("{prefix}-{field}");
+    html! {
+        div.panel {
+            h2 { (title) }
+            form.stack method="post" action=(action) {
+                (csrf_field(chrome))
+                div {
+                    label for=(id(scope_name)) { (scope_label) }
+                    select id=(id(scope_name)) name=(scope_name) aria-invalid=(invalid(errors, scope_name)) {
+                        @for (value, name) in &scopes { option value=(value) selected[form.0 == *value] { (name) } }
+                    }
+                    (field_error(errors, scope_name))
+                }
+                div {
+                    label for=(id("username")) { (t.username) }
+                    input id=(id("username")) name="username" value=(form.1) aria-invalid=(invalid(errors, "username"));
+                    (field_error(errors, "username"))
+                }
+                div {
+                    label for=(id("name")) { (t.full_name) }
+                    input id=(id("name")) name="name" value=(form.2) aria-invalid=(invalid(errors, "name"));
+                    (field_error(errors, "name"))
+                }
+                div {
+                    label for=(id("password")) { (t.password) }
+                    input id=(id("password")) type="password" name="password" autocomplete="new-password"
+                        aria-invalid=(invalid(errors, "password"));
+                    (field_error(errors, "password"))
+                }
+                button type="submit" { (title) }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

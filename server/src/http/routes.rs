@@ -128,6 +128,7 @@ pub const ROUTES: &[Access] = &[
     row("POST", "/admin/provinces", Who::Admin),
     row("POST", "/admin/communes", Who::Admin),
     row("POST", "/admin/officials", Who::Admin),
+    row("POST", "/admin/province-officers", Who::Admin),
 ];
 
 /// A router that remembers the paths it serves, so that the table can be held

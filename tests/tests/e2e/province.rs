@@ -214,4 +214,30 @@ fn an_administrator_sets_up_a_province_on_the_web() {
     let of = server.state.store.communes_of(&"t-moi".parse().expect("id")).expect("communes");
     assert_eq!(of.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["x-moi"]);
     assert!(admin.get("/admin").html.contains("Tỉnh Mới"));
+    // A province officer, from the same page: an unknown province adds no one.
+    let officer = |province: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("province", province.to_owned()),
+            ("username", "canbomoi".to_owned()),
+            ("name", "Cán Bộ Mới".to_owned()),
+            ("password", PASSWORD.to_owned()),
+        ]
+    };
+    let send = |admin: &mut WebSession, f: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        admin.post("/admin/province-officers", &pairs)
+    };
+    assert_eq!(send(&mut admin, officer("t-khong-co")).status, 422);
+    let username = tungnha_client_core::UserId::parse("canbomoi").expect("id");
+    assert!(server.state.store.user(&username).expect("read").is_none());
+    assert_eq!(send(&mut admin, officer("t-moi")).status, 303);
+    let added = server.state.store.user(&username).expect("read").expect("added");
+    assert_eq!(
+        (added.role, added.province.as_ref().map(|p| p.as_str())),
+        (Role::ProvinceOfficer, Some("t-moi"))
+    );
+    let mut new_officer = WebSession::sign_in(&server, "canbomoi", PASSWORD);
+    assert_eq!(new_officer.get("/provinces/t-moi").status, 200);
+    assert_eq!(new_officer.get("/provinces/t-thu").status, 403);
 }

@@ -78,6 +78,7 @@ pub(crate) fn router() -> Routes {
         .route("/admin/provinces", post(manage::add_province))
         .route("/admin/communes", post(manage::add_commune))
         .route("/admin/officials", post(manage::add_official))
+        .route("/admin/province-officers", post(manage::add_province_officer))
         .map(|r| r.layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT)))
 }
 

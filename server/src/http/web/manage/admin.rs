@@ -41,6 +41,23 @@ fn admin_page(state: &AppState) -> Result<AdminPage, PageError> {
     })
 }
 
+/// The faults of a new province's or commune's code and name, as typed (`parses`:
+/// whether the code reads as an id). A code already taken is the caller's to name.
+fn code_and_name(t: &tungnha_web::Texts, code: &str, name: &str, parses: bool) -> FormErrors {
+    let mut errors = FormErrors::new();
+    if code.is_empty() {
+        errors.insert("code", t.err_required);
+    } else if !parses || code.contains('.') {
+        errors.insert("code", t.err_code);
+    }
+    if name.trim().is_empty() {
+        errors.insert("name", t.err_required);
+    } else if let Some(problem) = text_problem(t, name) {
+        errors.insert("name", problem);
+    }
+    errors
+}
+
 fn commune_kind_label(kind: CommuneKind) -> &'static str {
     match kind {
         CommuneKind::Xa => "Xã",
@@ -88,23 +105,13 @@ pub(crate) async fn add_commune(
             let me = v.with_role(&[Role::Admin])?;
             let t = v.lang.texts();
             let code = form.code.trim().to_owned();
-            let mut errors = FormErrors::new();
-            match CommuneId::parse(&code) {
-                Err(_) => {
-                    errors.insert("code", if code.is_empty() { t.err_required } else { t.err_code });
-                }
-                Ok(_) if code.contains('.') => {
-                    errors.insert("code", t.err_code);
-                }
-                Ok(id) if state.store.commune(&id)?.is_some() => {
-                    errors.insert("code", t.err_commune_taken);
-                }
-                Ok(_) => {}
-            }
-            if form.name.trim().is_empty() {
-                errors.insert("name", t.err_required);
-            } else if let Some(problem) = text_problem(t, &form.name) {
-                errors.insert("name", problem);
+            let taken = match CommuneId::parse(&code) {
+                Ok(id) => state.store.commune(&id)?.is_some(),
+                Err(_) => false,
+            };
+            let mut errors = code_and_name(t, &code, &form.name, CommuneId::parse(&code).is_ok());
+            if taken && !errors.contains_key("code") {
+                errors.insert("code", t.err_commune_taken);
             }
             let kind = CommuneKind::from_code(&form.kind).unwrap_or(CommuneKind::Xa);
             let province = form.province.trim().to_owned();
@@ -153,11 +160,13 @@ pub(crate) async fn add_commune(
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct OfficialForm {
+pub(crate) struct ManagerForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     commune: String,
+    #[serde(default)]
+    province: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -166,45 +175,92 @@ pub(crate) struct OfficialForm {
     password: String,
 }
 
-pub(crate) async fn add_official(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<OfficialForm>,
-) -> Response {
-    viewer
-        .run(move |v| {
-            v.check_csrf(&form.csrf)?;
-            let me = v.with_role(&[Role::Admin])?;
-            let username = form.username.trim().to_owned();
-            let mut errors = FormErrors::new();
-            let commune = match CommuneId::parse(&form.commune) {
-                Ok(c) => state.store.commune(&c)?,
-                Err(_) => None,
-            };
-            if commune.is_none() {
-                errors.insert("commune", v.lang.texts().err_unknown_commune);
+/// Whom a manager form adds, and where.
+enum Scope {
+    /// An official of this commune.
+    Commune(CommuneId),
+    /// An officer of this province.
+    Province(ProvinceId),
+}
+
+/// Adds an official (`province_officer` false) or a province officer from the
+/// administrators' page; bad input re-renders the page with 422 and adds no one.
+fn add_manager(state: &AppState, v: &Viewer, form: &ManagerForm, province_officer: bool) -> PageResult {
+    v.check_csrf(&form.csrf)?;
+    let me = v.with_role(&[Role::Admin])?;
+    let t = v.lang.texts();
+    let username = form.username.trim().to_owned();
+    let mut errors = FormErrors::new();
+    let scope = if province_officer {
+        match ProvinceId::parse(&form.province) {
+            Ok(p) if state.store.province(&p)?.is_some() => Some(Scope::Province(p)),
+            _ => {
+                errors.insert("province", t.err_unknown_province);
+                None
             }
-            check_new_account(&state, v, &username, &form.name, &form.password, true, &mut errors)?;
-            let Some(commune) = commune.filter(|_| errors.is_empty()) else {
-                let view = AdminPage {
-                    official_form: (form.commune, username, form.name),
-                    official_errors: errors,
-                    ..admin_page(&state)?
-                };
-                return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
-            };
+        }
+    } else {
+        match CommuneId::parse(&form.commune) {
+            Ok(c) if state.store.commune(&c)?.is_some() => Some(Scope::Commune(c)),
+            _ => {
+                errors.insert("commune", t.err_unknown_commune);
+                None
+            }
+        }
+    };
+    check_new_account(state, v, &username, &form.name, &form.password, true, &mut errors)?;
+    let Some(scope) = scope.filter(|_| errors.is_empty()) else {
+        let mut view = admin_page(state)?;
+        if province_officer {
+            view.officer_form = (form.province.clone(), username, form.name.clone());
+            view.officer_errors = errors;
+        } else {
+            view.official_form = (form.commune.clone(), username, form.name.clone());
+            view.official_errors = errors;
+        }
+        return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
+    };
+    let (name, password) = (Some(form.name.trim()), Some(form.password.as_str()));
+    match scope {
+        Scope::Commune(c) => {
             accounts::user_add(
                 state.store(),
                 me.id.as_str(),
                 &username,
                 Role::Official,
-                Some(commune.id.as_str()),
-                Some(form.name.trim()),
-                Some(&form.password),
+                Some(c.as_str()),
+                name,
+                password,
             )?;
-            Ok(see_other("/admin?saved=1"))
-        })
-        .await
+        }
+        Scope::Province(p) => {
+            accounts::province_officer_add(
+                state.store(),
+                me.id.as_str(),
+                &username,
+                p.as_str(),
+                name,
+                password,
+            )?;
+        }
+    }
+    Ok(see_other("/admin?saved=1"))
+}
+
+pub(crate) async fn add_official(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ManagerForm>,
+) -> Response {
+    viewer.run(move |v| add_manager(&state, v, &form, false)).await
+}
+
+pub(crate) async fn add_province_officer(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ManagerForm>,
+) -> Response {
+    viewer.run(move |v| add_manager(&state, v, &form, true)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,23 +284,13 @@ pub(crate) async fn add_province(
             let me = v.with_role(&[Role::Admin])?;
             let t = v.lang.texts();
             let code = form.code.trim().to_owned();
-            let mut errors = FormErrors::new();
-            match ProvinceId::parse(&code) {
-                Err(_) => {
-                    errors.insert("code", if code.is_empty() { t.err_required } else { t.err_code });
-                }
-                Ok(_) if code.contains('.') => {
-                    errors.insert("code", t.err_code);
-                }
-                Ok(id) if state.store.province(&id)?.is_some() => {
-                    errors.insert("code", t.err_province_taken);
-                }
-                Ok(_) => {}
-            }
-            if form.name.trim().is_empty() {
-                errors.insert("name", t.err_required);
-            } else if let Some(problem) = text_problem(t, &form.name) {
-                errors.insert("name", problem);
+            let taken = match ProvinceId::parse(&code) {
+                Ok(id) => state.store.province(&id)?.is_some(),
+                Err(_) => false,
+            };
+            let mut errors = code_and_name(t, &code, &form.name, ProvinceId::parse(&code).is_ok());
+            if taken && !errors.contains_key("code") {
+                errors.insert("code", t.err_province_taken);
             }
             if !errors.is_empty() {
                 let view = AdminPage {

@@ -30,7 +30,7 @@ use tungnha_web::manage::{
 };
 
 use super::pages::{managed_commune, team_page};
-use super::{Form, PageError, Viewer, see_other};
+use super::{Form, PageError, PageResult, Viewer, see_other};
 use crate::AppState;
 use crate::records::{Commune, User};
 use crate::service::ServiceError;
@@ -123,7 +123,7 @@ mod catalogue;
 mod devices;
 mod people;
 
-pub(crate) use admin::{add_commune, add_official, add_province, admin};
+pub(crate) use admin::{add_commune, add_official, add_province, add_province_officer, admin};
 pub(crate) use assignments::{assign, assignments, set_target};
 pub(crate) use audit::audit;
 pub(crate) use catalogue::{catalogue, save_catalogue, save_visits_from};
