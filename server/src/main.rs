@@ -495,7 +495,7 @@ fn run_admin(
             let ok = differences.is_empty();
             let text = if ok {
                 format!(
-                    "All {checked} hamlets: stored coverage equals a full recompute, and every commune's totals the sum of its hamlets."
+                    "All {checked} hamlets: stored coverage equals a full recompute; every commune's totals are its hamlets' sum, and every province's days its communes'."
                 )
             } else {
                 let mut t =
