@@ -24,6 +24,9 @@ pub mod rules;
 pub mod schema;
 pub mod sync;
 
+#[cfg(feature = "sled")]
+pub mod sled_open;
+
 #[cfg(feature = "store")]
 pub mod store;
 

@@ -119,7 +119,7 @@ impl Store {
     /// so it is made (or set) readable by its owner only.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         owner_only(dir)?;
-        let db = sled::open(dir)?;
+        let db = crate::sled_open::open(&sled::Config::new().path(dir), dir)?;
         Ok(Self {
             chunks: db.open_tree("chunks")?,
             docmeta: db.open_tree("docmeta")?,
@@ -464,5 +464,20 @@ mod tests {
         store.wipe().expect("wipe");
         assert!(store.hamlets().expect("list").is_empty());
         assert_eq!(store.get("token").expect("get"), None);
+    }
+
+    #[test]
+    fn a_snapshot_torn_by_a_kill_does_not_lock_the_volunteer_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let store = Store::open(dir.path()).expect("open");
+            store.set(&[("server", b"http://x".as_slice())]).expect("written");
+        }
+        // What a process killed while writing its next snapshot leaves behind.
+        std::fs::write(dir.path().join("snap.7FFFFFFFFFFFFFFF.generating"), b"half of a snapshot")
+            .expect("torn snapshot");
+        let store = Store::open(dir.path()).expect("the store opens all the same");
+        assert_eq!(store.get("server").expect("read").as_deref(), Some(b"http://x".as_slice()));
+        assert!(!dir.path().join("snap.7FFFFFFFFFFFFFFF.generating").exists(), "the torn snapshot went");
     }
 }

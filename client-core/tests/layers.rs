@@ -18,6 +18,7 @@ const ORDER: &[&str] = &[
     "coverage",
     "api",
     "sync",
+    "sled_open",
     "store",
     "transport",
     "device",

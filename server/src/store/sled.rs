@@ -184,7 +184,8 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         // sled's page cache defaults to 1 GiB; a province's server lives in far less,
         // and hamlet logs have their own cache above this one.
-        let db = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES).open().map_err(|e| match e {
+        let config = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES);
+        let db = tungnha_client_core::sled_open::open(&config, dir).map_err(|e| match e {
             sled::Error::Io(io)
                 if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) =>
             {
@@ -1364,5 +1365,19 @@ mod tests {
         assert_eq!(db.commune_totals(&commune).expect("totals"), expected);
         assert_eq!(db.commune_days_from(&commune, "").expect("days").len(), 2);
         assert_eq!(db.province_days_from(&p2, "").expect("days"), province_days, "rebuilt from the communes");
+    }
+
+    #[test]
+    fn a_snapshot_torn_by_a_kill_does_not_keep_the_server_down() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let record = hamlet_record("x.a");
+        {
+            let db = SledStore::open(dir.path()).expect("open");
+            db.put_hamlets(std::slice::from_ref(&record)).expect("hamlet");
+        }
+        std::fs::write(dir.path().join("snap.7FFFFFFFFFFFFFFF.generating"), b"half of a snapshot")
+            .expect("torn snapshot");
+        let db = SledStore::open(dir.path()).expect("the store opens all the same");
+        assert!(db.hamlet(&record.id).expect("read").is_some());
     }
 }
