@@ -26,8 +26,10 @@ pub fn remove_torn_snapshots(dir: &Path) -> std::io::Result<usize> {
 }
 
 /// Opens sled in `dir`; if it finds its newest snapshot torn, removes the half-written
-/// ones (`remove_torn_snapshots`) and opens again. sled holds the directory's lock
-/// before it reads a snapshot, so no other process is writing one then.
+/// ones (`remove_torn_snapshots`) and opens again. The failed open got as far as
+/// reading the snapshot, so it held the directory's lock: no other process was
+/// writing a snapshot, and one that opens meanwhile fails on the same torn file
+/// before it could write one.
 pub fn open(config: &sled::Config, dir: &Path) -> Result<sled::Db, sled::Error> {
     match config.open() {
         Err(sled::Error::Corruption { at: None, .. }) if remove_torn_snapshots(dir).unwrap_or(0) > 0 => {
