@@ -400,3 +400,22 @@ pub fn browser_script(script: &str, phase: &str, base: &str, arg: &serde_json::V
     );
     serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON last")
 }
+
+/// The numbers in cells `data-<attr>="<name>"` of a page, in order ("1.234" → 1234).
+pub fn cells(html: &str, attr: &str, name: &str) -> Vec<u64> {
+    let mark = format!("data-{attr}=\"{name}\"");
+    html.match_indices(&mark)
+        .map(|(at, _)| {
+            // The first text after the mark's tag, past any tags nested in it.
+            let mut rest = &html[at..];
+            let text = loop {
+                rest = &rest[rest.find('>').expect("a tag ends") + 1..];
+                let text = &rest[..rest.find('<').unwrap_or(rest.len())];
+                if !text.trim().is_empty() {
+                    break text.trim();
+                }
+            };
+            text.replace('.', "").parse().unwrap_or_else(|_| panic!("{name}: “{text}” is not a number"))
+        })
+        .collect()
+}

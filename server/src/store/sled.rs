@@ -89,6 +89,15 @@ fn parse<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, Sto
     serde_json::from_slice(bytes).map_err(|e| StoreError::Damaged { what, reason: e.to_string() })
 }
 
+/// The figures stored under `key`, or none yet (zeros).
+fn or_default<T: DeserializeOwned + Default>(
+    tree: &sled::Tree,
+    key: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    Ok(tree.get(key)?.map(|v| parse(what, &v)).transpose()?.unwrap_or_default())
+}
+
 /// The day records of `owner` (a hamlet or a commune) from `from` on, oldest first.
 fn day_range(tree: &sled::Tree, owner: &str, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
     let p = prefix(owner);
@@ -583,12 +592,7 @@ impl Store for SledStore {
     }
 
     fn commune_totals(&self, commune: &CommuneId) -> Result<CommuneTotals, StoreError> {
-        Ok(self
-            .commune_totals
-            .get(commune.as_str())?
-            .map(|v| parse("commune totals", &v))
-            .transpose()?
-            .unwrap_or_default())
+        or_default(&self.commune_totals, commune.as_str(), "commune totals")
     }
 
     fn commune_days_from(
@@ -1055,12 +1059,7 @@ impl Store for SledStore {
     }
 
     fn coverage_headline(&self, hamlet: &HamletId) -> Result<Coverage, StoreError> {
-        Ok(self
-            .coverage
-            .get(hamlet.as_str())?
-            .map(|v| parse("coverage", &v))
-            .transpose()?
-            .unwrap_or_default())
+        or_default(&self.coverage, hamlet.as_str(), "coverage")
     }
 
     fn last_visit_day(&self, hamlet: &HamletId) -> Result<Option<String>, StoreError> {

@@ -5,7 +5,7 @@
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{HamletId, Outcome, Role, VisitForm};
 use tungnha_server::service::{accounts, audit, imports, organisation, verify};
-use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune};
+use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, cells, code, commune};
 
 /// The test commune (2 hamlets of 12 households) and a second, quiet xã, both in
 /// province `t-thu`, with its officer `canbotinh`.
@@ -57,25 +57,6 @@ fn server() -> (TestServer, Vec<HamletId>) {
     (server, hamlets)
 }
 
-/// The numbers of the cells or cards named `name` (`data-figure` or `data-total`): the
-/// first text after each mark, past any tags nested in it.
-fn numbers(html: &str, attribute: &str, name: &str) -> Vec<u64> {
-    let marker = format!("{attribute}=\"{name}\"");
-    html.match_indices(&marker)
-        .map(|(at, _)| {
-            let mut rest = &html[at..];
-            let text = loop {
-                rest = &rest[rest.find('>').expect("a tag ends") + 1..];
-                let text = &rest[..rest.find('<').unwrap_or(rest.len())];
-                if !text.trim().is_empty() {
-                    break text.trim();
-                }
-            };
-            text.replace('.', "").parse().unwrap_or_else(|_| panic!("{name}: “{text}” is not a number"))
-        })
-        .collect()
-}
-
 #[test]
 fn a_province_officer_reads_every_communes_figures_and_no_household() {
     let (server, hamlets) = server();
@@ -101,11 +82,11 @@ fn a_province_officer_reads_every_communes_figures_and_no_household() {
     assert!(page.html.contains("Phường Thử Nghiệm") && page.html.contains("Xã Yên Tĩnh"));
     // The totals are the communes' sums: 10 covered; to cover, two khu phố of target
     // 22 (listing 12) and a thôn of target 40.
-    assert_eq!(numbers(&page.html, "data-total", "covered"), [10]);
-    assert_eq!(numbers(&page.html, "data-total", "to_cover"), [2 * 22 + 40]);
-    assert_eq!(numbers(&page.html, "data-figure", "covered").iter().sum::<u64>(), 10);
-    assert_eq!(numbers(&page.html, "data-figure", "period_visits"), [10, 0], "the last 7 days per commune");
-    assert_eq!(numbers(&page.html, "data-total", "visits_7d"), [10]);
+    assert_eq!(cells(&page.html, "total", "covered"), [10]);
+    assert_eq!(cells(&page.html, "total", "to_cover"), [2 * 22 + 40]);
+    assert_eq!(cells(&page.html, "figure", "covered").iter().sum::<u64>(), 10);
+    assert_eq!(cells(&page.html, "figure", "period_visits"), [10, 0], "the last 7 days per commune");
+    assert_eq!(cells(&page.html, "total", "visits_7d"), [10]);
     // Filters: the quiet xã alone has had no visit in 7 days; nobody is at 80 %.
     let idle = officer.get("/provinces/t-thu?idle=1");
     assert!(

@@ -6,7 +6,7 @@ use calamine::{Data, DataType, Reader, Xlsx};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{HamletId, Outcome, Role, UserId, VisitForm};
 use tungnha_server::service::{accounts, audit, imports, organisation};
-use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune};
+use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, cells, code, commune};
 
 /// The test commune (2 hamlets of 20 households, 2 volunteers), plus `tolo` who leads
 /// only the second hamlet, and a second commune with its own official.
@@ -370,25 +370,6 @@ fn an_administrator_adds_a_commune_and_its_official() {
     assert_eq!(page.status, 303);
     let (_, answer) = WebSession::try_sign_in(&server, "canbomoi", PASSWORD);
     assert_eq!(answer.location.as_deref(), Some("/communes/x-moi"));
-}
-
-/// The numbers in cells `data-<attr>="<name>"` of a page, in order ("1.234" → 1234).
-fn cells(html: &str, attr: &str, name: &str) -> Vec<u64> {
-    let mark = format!("data-{attr}=\"{name}\"");
-    html.match_indices(&mark)
-        .map(|(at, _)| {
-            // The first text after the mark's tag, past any tags nested in it.
-            let mut rest = &html[at..];
-            let text = loop {
-                rest = &rest[rest.find('>').expect("a tag ends") + 1..];
-                let text = &rest[..rest.find('<').unwrap_or(rest.len())];
-                if !text.trim().is_empty() {
-                    break text.trim();
-                }
-            };
-            text.replace('.', "").parse().unwrap_or_else(|_| panic!("{name}: “{text}” is not a number"))
-        })
-        .collect()
 }
 
 /// Issue: the "Chỉ tiêu (hộ)" column showed max(target, listed), summing to more than
