@@ -75,8 +75,23 @@ fn commune_audit_key(commune: &CommuneId, id: u64) -> Vec<u8> {
     k
 }
 
+/// The ids an index keeps under `owner` (`owner 0 id`), in key order; keys that do not
+/// end in an id are passed over.
+fn ids_under<T>(
+    index: &sled::Tree,
+    owner: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, StoreError> {
+    let p = prefix(owner);
+    let mut out = Vec::new();
+    for k in index.scan_prefix(&p).keys() {
+        out.extend(suffix_id(&k?, &p, &parse));
+    }
+    Ok(out)
+}
+
 /// The part of a key after `prefix`, as an id.
-fn suffix_id<T>(key: &[u8], prefix: &[u8], parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+fn suffix_id<T>(key: &[u8], prefix: &[u8], parse: &impl Fn(&str) -> Option<T>) -> Option<T> {
     key.get(prefix.len()..).and_then(|s| std::str::from_utf8(s).ok()).and_then(parse)
 }
 
@@ -580,13 +595,9 @@ impl Store for SledStore {
     }
 
     fn communes_of(&self, province: &ProvinceId) -> Result<Vec<Commune>, StoreError> {
-        let p = prefix(province.as_str());
         let mut out = Vec::new();
-        for k in self.province_communes.scan_prefix(&p).keys() {
-            let Some(id) = suffix_id(&k?, &p, |s| CommuneId::parse(s).ok()) else { continue };
-            if let Some(c) = self.commune(&id)?.filter(|c| c.province.as_ref() == Some(province)) {
-                out.push(c);
-            }
+        for id in ids_under(&self.province_communes, province.as_str(), |s| CommuneId::parse(s).ok())? {
+            out.extend(self.commune(&id)?.filter(|c| c.province.as_ref() == Some(province)));
         }
         Ok(out)
     }
@@ -700,15 +711,10 @@ impl Store for SledStore {
     }
 
     fn users_of(&self, commune: &CommuneId) -> Result<Vec<User>, StoreError> {
-        let p = prefix(commune.as_str());
         let mut out = Vec::new();
-        for k in self.commune_users.scan_prefix(&p).keys() {
-            let k = k?;
-            let Some(id) = suffix_id(&k, &p, |s| UserId::parse(s).ok()) else { continue };
+        for id in ids_under(&self.commune_users, commune.as_str(), |s| UserId::parse(s).ok())? {
             // The index follows the record; a record that moved away is not listed.
-            if let Some(u) = self.user(&id)?.filter(|u| u.commune.as_ref() == Some(commune)) {
-                out.push(u);
-            }
+            out.extend(self.user(&id)?.filter(|u| u.commune.as_ref() == Some(commune)));
         }
         Ok(out)
     }
@@ -740,21 +746,11 @@ impl Store for SledStore {
     }
 
     fn assignments_of(&self, user: &UserId) -> Result<Vec<HamletId>, StoreError> {
-        let p = prefix(user.as_str());
-        let mut out = Vec::new();
-        for k in self.assignments.scan_prefix(&p).keys() {
-            out.extend(suffix_id(&k?, &p, |s| HamletId::parse(s).ok()));
-        }
-        Ok(out)
+        ids_under(&self.assignments, user.as_str(), |s| HamletId::parse(s).ok())
     }
 
     fn people_of(&self, hamlet: &HamletId) -> Result<Vec<UserId>, StoreError> {
-        let p = prefix(hamlet.as_str());
-        let mut out = Vec::new();
-        for k in self.hamlet_users.scan_prefix(&p).keys() {
-            out.extend(suffix_id(&k?, &p, |s| UserId::parse(s).ok()));
-        }
-        Ok(out)
+        ids_under(&self.hamlet_users, hamlet.as_str(), |s| UserId::parse(s).ok())
     }
 
     // ---- enrolment and devices ----
@@ -814,12 +810,9 @@ impl Store for SledStore {
     }
 
     fn devices_of(&self, user: &UserId) -> Result<Vec<Device>, StoreError> {
-        let p = prefix(user.as_str());
         let mut out = Vec::new();
-        for k in self.user_devices.scan_prefix(&p).keys() {
-            if let Some(id) = suffix_id(&k?, &p, |s| DeviceId::parse(s).ok()) {
-                out.extend(self.device(&id)?);
-            }
+        for id in ids_under(&self.user_devices, user.as_str(), |s| DeviceId::parse(s).ok())? {
+            out.extend(self.device(&id)?);
         }
         Ok(out)
     }
@@ -1100,7 +1093,7 @@ impl Store for SledStore {
         let mut out = BTreeMap::new();
         for item in self.reviewed.scan_prefix(&p) {
             let (k, v) = item?;
-            let Some(id) = suffix_id(&k, &p, |s| HouseholdId::parse(s).ok()) else { continue };
+            let Some(id) = suffix_id(&k, &p, &|s| HouseholdId::parse(s).ok()) else { continue };
             out.insert(id, parse("review", &v)?);
         }
         Ok(out)

@@ -41,14 +41,23 @@ fn admin_page(state: &AppState) -> Result<AdminPage, PageError> {
     })
 }
 
-/// The faults of a new province's or commune's code and name, as typed (`parses`:
-/// whether the code reads as an id). A code already taken is the caller's to name.
-fn code_and_name(t: &tungnha_web::Texts, code: &str, name: &str, parses: bool) -> FormErrors {
+/// The faults of a new province's or commune's code and name, as typed. `taken`: `None`
+/// when the code does not read as an id, else whether it is someone's already (said
+/// with `taken_text`).
+fn code_and_name(
+    t: &tungnha_web::Texts,
+    code: &str,
+    name: &str,
+    taken: Option<bool>,
+    taken_text: &'static str,
+) -> FormErrors {
     let mut errors = FormErrors::new();
     if code.is_empty() {
         errors.insert("code", t.err_required);
-    } else if !parses || code.contains('.') {
+    } else if taken.is_none() || code.contains('.') {
         errors.insert("code", t.err_code);
+    } else if taken == Some(true) {
+        errors.insert("code", taken_text);
     }
     if name.trim().is_empty() {
         errors.insert("name", t.err_required);
@@ -106,13 +115,10 @@ pub(crate) async fn add_commune(
             let t = v.lang.texts();
             let code = form.code.trim().to_owned();
             let taken = match CommuneId::parse(&code) {
-                Ok(id) => state.store.commune(&id)?.is_some(),
-                Err(_) => false,
+                Ok(id) => Some(state.store.commune(&id)?.is_some()),
+                Err(_) => None,
             };
-            let mut errors = code_and_name(t, &code, &form.name, CommuneId::parse(&code).is_ok());
-            if taken && !errors.contains_key("code") {
-                errors.insert("code", t.err_commune_taken);
-            }
+            let mut errors = code_and_name(t, &code, &form.name, taken, t.err_commune_taken);
             let kind = CommuneKind::from_code(&form.kind).unwrap_or(CommuneKind::Xa);
             let province = form.province.trim().to_owned();
             if !province.is_empty() {
@@ -285,13 +291,10 @@ pub(crate) async fn add_province(
             let t = v.lang.texts();
             let code = form.code.trim().to_owned();
             let taken = match ProvinceId::parse(&code) {
-                Ok(id) => state.store.province(&id)?.is_some(),
-                Err(_) => false,
+                Ok(id) => Some(state.store.province(&id)?.is_some()),
+                Err(_) => None,
             };
-            let mut errors = code_and_name(t, &code, &form.name, ProvinceId::parse(&code).is_ok());
-            if taken && !errors.contains_key("code") {
-                errors.insert("code", t.err_province_taken);
-            }
+            let errors = code_and_name(t, &code, &form.name, taken, t.err_province_taken);
             if !errors.is_empty() {
                 let view = AdminPage {
                     province_form: (code, form.name),
