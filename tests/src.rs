@@ -8,7 +8,7 @@ use std::process::Command;
 
 use tokio::sync::oneshot;
 use tungnha_client_core::HamletId;
-use tungnha_server::service::{accounts, audit, enrolment, imports, organisation};
+use tungnha_server::service::{accounts, audit, enrolment, imports, organisation, teams};
 use tungnha_server::store::Store;
 use tungnha_server::{AppState, Config};
 
@@ -149,9 +149,12 @@ pub const COMMUNE: &str = "p-test";
 /// Every test user's password.
 pub const PASSWORD: &str = "mat-khau-thu";
 
+/// The test commune's team.
+pub const TEAM: &str = "p-test.to-cong-nghe-so";
+
 /// Sets up a commune with `hamlets` khu phố of `households` households each, an
-/// official `canbo`, a leader `totruong` and volunteers `tnv1`…`tnvN`, everyone
-/// assigned to every hamlet. Returns the hamlet ids.
+/// official `canbo`, and one team (`TEAM`) covering every hamlet, led by `totruong`,
+/// with volunteers `tnv1`…`tnvN`. Returns the hamlet ids.
 pub fn commune(db: &dyn Store, hamlets: usize, households: usize, volunteers: usize) -> Vec<HamletId> {
     organisation::commune_add(
         db,
@@ -182,13 +185,38 @@ pub fn commune(db: &dyn Store, hamlets: usize, households: usize, volunteers: us
     people.extend((1..=volunteers).map(|i| (format!("tnv{i}"), Role::Volunteer)));
     for (name, role) in &people {
         accounts::user_add(db, audit::CLI, name, *role, Some(COMMUNE), None, Some(PASSWORD)).expect("user");
-        if *role != Role::Official {
-            for h in &ids {
-                organisation::assign(db, audit::CLI, name, h.as_str()).expect("assign");
-            }
-        }
     }
+    let volunteers: Vec<&str> =
+        people.iter().filter(|(_, r)| *r == Role::Volunteer).map(|(n, _)| n.as_str()).collect();
+    let t = team(db, "Tổ công nghệ số", &ids, "totruong", &volunteers);
+    assert_eq!(t.id.as_str(), TEAM);
     ids
+}
+
+/// A team of the test commune covering `hamlets`, led by `leader`, with `members`.
+pub fn team(
+    db: &dyn Store,
+    name: &str,
+    hamlets: &[HamletId],
+    leader: &str,
+    members: &[&str],
+) -> tungnha_server::records::Team {
+    let commune = tungnha_client_core::CommuneId::parse(COMMUNE).expect("id");
+    let mut team = teams::team_add(db, audit::CLI, &commune, name).expect("team");
+    for h in hamlets {
+        team = teams::hamlet_add(db, audit::CLI, &team, h.as_str()).expect("hamlet");
+    }
+    team = teams::member_add(db, audit::CLI, &team, leader, true).expect("leader");
+    for m in members {
+        team = teams::member_add(db, audit::CLI, &team, m, false).expect("member");
+    }
+    team
+}
+
+/// Takes `hamlet` away from the test commune's team (its members' devices drop it).
+pub fn take_from_team(db: &dyn Store, hamlet: &HamletId) {
+    let team = teams::team(db, TEAM).expect("the team");
+    teams::hamlet_remove(db, audit::CLI, &team, hamlet.as_str()).expect("taken away");
 }
 
 /// A fresh enrolment code for `user`, valid for a day.

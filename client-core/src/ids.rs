@@ -148,6 +148,11 @@ id_type!(
     ProvinceId, "province", check_server_id
 );
 id_type!(
+    /// A team (tổ công nghệ số cộng đồng) of a commune, made by the server:
+    /// `<commune>.<slug of its first name>`.
+    TeamId, "team", check_server_id
+);
+id_type!(
     /// An enrolled device, made by the server at enrolment.
     DeviceId, "device", check_server_id
 );

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::domain::{CommuneKind, HamletKind};
-use tungnha_client_core::{CommuneId, DeviceId, HamletId, ProvinceId, Role, UserId};
+use tungnha_client_core::{CommuneId, DeviceId, HamletId, ProvinceId, Role, TeamId, UserId};
 
 /// A province (tỉnh, thành phố trực thuộc trung ương): the level above communes since
 /// the 2025 reform, which runs and reports the programme.
@@ -53,6 +53,38 @@ pub struct Hamlet {
     pub commune: CommuneId,
     /// How many households the commune expects the team to reach.
     pub target_households: u64,
+}
+
+/// A community digital-technology team (tổ công nghệ số cộng đồng) of one commune:
+/// its people and the hamlets it covers. Every member's devices hold the team's
+/// hamlets; its leaders manage its members' enrolment and devices, and only for what
+/// members reach through it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    /// `<commune>.<slug>`.
+    pub id: TeamId,
+    /// The commune it belongs to.
+    pub commune: CommuneId,
+    /// Its name ("Tổ CNSCĐ khu phố Bình Minh").
+    pub name: String,
+    /// Its leaders (tổ trưởng), each a member too.
+    pub leaders: Vec<UserId>,
+    /// Its members, leaders included, in the order they joined.
+    pub members: Vec<UserId>,
+    /// The hamlets it covers; a hamlet belongs to at most one team.
+    pub hamlets: Vec<HamletId>,
+}
+
+impl Team {
+    /// Whether `user` is one of its members.
+    pub fn has_member(&self, user: &UserId) -> bool {
+        self.members.contains(user)
+    }
+
+    /// Whether `user` leads it.
+    pub fn is_led_by(&self, user: &UserId) -> bool {
+        self.leaders.contains(user)
+    }
 }
 
 /// A person who uses Từng Nhà.

@@ -160,6 +160,7 @@ pub struct Texts {
     pub nav_devices: &'static str,
     pub nav_admin: &'static str,
     pub nav_province: &'static str,
+    pub nav_teams: &'static str,
     // Figures
     pub hamlet: &'static str,
     pub hamlets: &'static str,

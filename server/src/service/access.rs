@@ -1,16 +1,80 @@
 //! Who may see or change what, answered in one place.
 //!
 //! The predicates (`may_see_commune`, `may_see_hamlet`, `may_manage_person`,
-//! `may_revoke`, and `Device::scope` for what a device holds) are what every service
-//! and handler asks; none decides on its own. The table of every route with who may
-//! use it is `http::routes::ROUTES`, and the authorization test walks it.
+//! `may_revoke`) and what a person reaches (`hamlets_of`: their own assignments and
+//! their teams' hamlets; `led_reach`: what a leader reaches of a member; and
+//! `Device::scope` for what a device holds) are what every service and handler asks;
+//! none decides on its own. The table of every route with who may use it is
+//! `http::routes::ROUTES`, and the authorization test walks it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use tungnha_client_core::{CommuneId, HamletId, ProvinceId, Role};
+use tungnha_client_core::{CommuneId, HamletId, ProvinceId, Role, TeamId, UserId};
 
-use crate::records::{Commune, Hamlet, User};
+use crate::records::{Commune, Device, Hamlet, User};
 use crate::store::{Store, StoreError};
+
+/// Where a person's access to a hamlet comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// An official assigned them to it, on its own (help across teams).
+    Own,
+    /// A team they are a member of covers it (its id and name).
+    Team(TeamId, String),
+}
+
+/// Every hamlet `user` reaches, with where each access comes from.
+pub fn reach(store: &dyn Store, user: &UserId) -> Result<BTreeMap<HamletId, Vec<Source>>, StoreError> {
+    let mut out: BTreeMap<HamletId, Vec<Source>> = BTreeMap::new();
+    for h in store.assignments_of(user)? {
+        out.entry(h).or_default().push(Source::Own);
+    }
+    for t in store.teams_of_user(user)? {
+        for h in &t.hamlets {
+            out.entry(h.clone()).or_default().push(Source::Team(t.id.clone(), t.name.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// The hamlets `user` holds: their own assignments and their teams' hamlets. What
+/// their devices replicate (narrowed by `Device::scope`).
+pub fn hamlets_of(store: &dyn Store, user: &UserId) -> Result<Vec<HamletId>, StoreError> {
+    Ok(reach(store, user)?.into_keys().collect())
+}
+
+/// What `leader` reaches of `member`: the hamlets of the teams the leader leads that
+/// the member belongs to, and nothing the member has another way (a leader never
+/// obtains another team's hamlet through a member of both).
+pub fn led_reach(store: &dyn Store, leader: &UserId, member: &UserId) -> Result<Vec<HamletId>, StoreError> {
+    let mut out = BTreeSet::new();
+    for t in store.teams_of_user(member)? {
+        if t.is_led_by(leader) {
+            out.extend(t.hamlets);
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// The active volunteers and leaders of the teams `leader` leads, the leader included.
+pub fn members_led_by(store: &dyn Store, leader: &UserId) -> Result<Vec<User>, StoreError> {
+    let mut ids = BTreeSet::new();
+    for t in store.teams_of_user(leader)? {
+        if t.is_led_by(leader) {
+            ids.extend(t.members);
+        }
+    }
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(u) = store.user(&id)?
+            && u.active
+            && matches!(u.role, Role::Volunteer | Role::Leader)
+        {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
 
 /// Whether `user` may see and manage `commune`'s dashboards, people, assignments,
 /// catalogue, audit and exports: its officials, and administrators.
@@ -40,13 +104,14 @@ pub fn may_see_province(user: &User, province: &ProvinceId) -> bool {
     }
 }
 
-/// Whether `user` may see `hamlet`'s figures and households: a leader their hamlets,
-/// an official their commune's, an administrator every one.
+/// Whether `user` may see `hamlet`'s figures and households: a leader the hamlets they
+/// hold (their teams' and their own), an official their commune's, an administrator
+/// every one.
 pub fn may_see_hamlet(store: &dyn Store, user: &User, hamlet: &Hamlet) -> Result<bool, StoreError> {
     Ok(match user.role {
         Role::Admin => true,
         Role::Official => user.commune.as_ref() == Some(&hamlet.commune),
-        Role::Leader => store.assignments_of(&user.id)?.contains(&hamlet.id),
+        Role::Leader => hamlets_of(store, &user.id)?.contains(&hamlet.id),
         // Households are not the province's to see: it reads figures.
         Role::ProvinceOfficer | Role::Volunteer => false,
     })
@@ -68,22 +133,24 @@ pub fn may_manage_person(manager: &User, target: &User) -> bool {
     }
 }
 
-/// Whether `by` may revoke a device of `owner`: an official of the owner's commune, an
-/// administrator, or a leader who shares a hamlet with the owner (their team).
-pub fn may_revoke(store: &dyn Store, by: &User, owner: &User) -> Result<bool, StoreError> {
+/// Whether `by` may revoke `device` of `owner`: an official of the owner's commune, an
+/// administrator, or a leader of the owner's team when everything the device reaches
+/// comes through teams that leader leads (a phone that also holds another team's
+/// hamlets is that team's leader's or the official's to revoke).
+pub fn may_revoke(store: &dyn Store, by: &User, owner: &User, device: &Device) -> Result<bool, StoreError> {
     Ok(match by.role {
         Role::Admin => true,
         Role::Official => by.commune.is_some() && by.commune == owner.commune,
         Role::Leader => {
-            let mine: BTreeSet<HamletId> = store.assignments_of(&by.id)?.into_iter().collect();
-            store.assignments_of(&owner.id)?.iter().any(|h| mine.contains(h))
+            let led: BTreeSet<HamletId> = led_reach(store, &by.id, &owner.id)?.into_iter().collect();
+            !led.is_empty() && device.scope(hamlets_of(store, &owner.id)?).iter().all(|h| led.contains(h))
         }
         Role::ProvinceOfficer | Role::Volunteer => false,
     })
 }
 
-/// The people whose devices `user` manages: a leader's team, an official's commune,
-/// everyone for an administrator; `None` for anyone else.
+/// The people whose devices `user` manages: a leader's teams' members, an official's
+/// commune, everyone for an administrator; `None` for anyone else.
 pub fn device_owners(
     store: &dyn Store,
     user: &User,
@@ -91,7 +158,7 @@ pub fn device_owners(
     Ok(Some(match (user.role, &user.commune) {
         (Role::Admin, _) => store.all_users()?,
         (Role::Official, Some(c)) => store.users_of(c)?,
-        (Role::Leader, _) => crate::service::organisation::team_of(store, &user.id)?,
+        (Role::Leader, _) => members_led_by(store, &user.id)?,
         _ => return Ok(None),
     }))
 }

@@ -1,7 +1,8 @@
 //! The demo province, Tỉnh Hòa An: Phường Hòa Bình with six khu phố, their
-//! households, an official, two leaders, eight volunteers, assignments and two weeks of
-//! simulated visits, so a first run shows something alive; beside it two smaller xã
-//! (one of thôn, one of ấp) and a province officer. Built with the same admin functions an operator
+//! households, an official, two teams (two leaders, eight volunteers, two of whom also
+//! help in the other team's khu phố) and two weeks of simulated visits, so a first run
+//! shows something alive; beside it two smaller xã (one of thôn, one of ấp) with a
+//! team each, and a province officer. Built with the same admin functions an operator
 //! uses, from a fixed random seed. Every demo user's password is `DEMO_PASSWORD`.
 
 use std::fmt::Write as _;
@@ -9,11 +10,13 @@ use std::fmt::Write as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tungnha_client_core::domain::{CommuneKind, Outcome};
-use tungnha_client_core::{Author, HamletLog, HouseholdForm, HouseholdId, LogError, Role, UserId, VisitForm};
+use tungnha_client_core::{
+    Author, CommuneId, HamletId, HamletLog, HouseholdForm, HouseholdId, LogError, Role, UserId, VisitForm,
+};
 
 use crate::service::ServiceError;
 use crate::service::audit::CLI;
-use crate::service::{accounts, enrolment, imports, organisation};
+use crate::service::{accounts, enrolment, imports, organisation, teams};
 use crate::store::Store;
 
 /// The password of every demo account.
@@ -72,14 +75,19 @@ pub fn seed(store: &dyn Store) -> Result<String, ServiceError> {
     for (username, name, role) in PEOPLE {
         accounts::user_add(store, CLI, username, *role, Some(COMMUNE), Some(name), Some(DEMO_PASSWORD))?;
     }
-    for (i, hamlet) in hamlets.iter().enumerate() {
-        let leader = if i < 3 { "totruong1" } else { "totruong2" };
-        organisation::assign(store, CLI, leader, hamlet.id.as_str())?;
-        // Two volunteers per khu phố; tnv1 and tnv2 also help in a second one.
-        for v in [i % 8 + 1, (i + 6) % 8 + 1] {
-            organisation::assign(store, CLI, &format!("tnv{v}"), hamlet.id.as_str())?;
-        }
-    }
+    let ids: Vec<HamletId> = hamlets.iter().map(|h| h.id.clone()).collect();
+    demo_team(
+        store,
+        COMMUNE,
+        "Tổ CNSCĐ khu phố Bình Minh",
+        &ids[..3],
+        "totruong1",
+        &["tnv1", "tnv2", "tnv3", "tnv7", "tnv8"],
+    )?;
+    demo_team(store, COMMUNE, "Tổ CNSCĐ khu phố Hòa Lân", &ids[3..], "totruong2", &["tnv4", "tnv5", "tnv6"])?;
+    // Two of the first team also help in the second team's khu phố, on their own.
+    organisation::assign(store, CLI, "tnv2", ids[3].as_str())?;
+    organisation::assign(store, CLI, "tnv3", ids[4].as_str())?;
     for (i, hamlet) in hamlets.iter().enumerate() {
         let mut households = String::from("label,head,members\n");
         for n in 0..rng.random_range(250..=400) {
@@ -127,6 +135,27 @@ pub fn seed(store: &dyn Store) -> Result<String, ServiceError> {
     Ok(format!("{}{}", logins(), fresh_codes(store)?))
 }
 
+/// A team of `commune` covering `hamlets`, led by `leader`, with `members`.
+fn demo_team(
+    store: &dyn Store,
+    commune: &str,
+    name: &str,
+    hamlets: &[HamletId],
+    leader: &str,
+    members: &[&str],
+) -> Result<(), ServiceError> {
+    let commune = CommuneId::parse(commune).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let mut team = teams::team_add(store, CLI, &commune, name)?;
+    for h in hamlets {
+        team = teams::hamlet_add(store, CLI, &team, h.as_str())?;
+    }
+    team = teams::member_add(store, CLI, &team, leader, true)?;
+    for m in members {
+        team = teams::member_add(store, CLI, &team, m, false)?;
+    }
+    Ok(())
+}
+
 /// Two weeks of a team's walks through a hamlet: a visit to a little over half its
 /// households, most of them guided.
 fn walk(log: &mut HamletLog, volunteers: &[Author], rng: &mut StdRng, now: i64) -> Result<(), ServiceError> {
@@ -166,6 +195,8 @@ struct Other {
     hamlet_kind: &'static str,
     hamlets: &'static [(&'static str, &'static str)],
     people: &'static [(&'static str, &'static str, Role)],
+    /// Its one team, of everyone but the official, covering every hamlet.
+    team: &'static str,
     seed: u64,
 }
 
@@ -188,6 +219,7 @@ const OTHERS: &[Other] = &[
             ("tnvtp2", "Trịnh Văn Long", Role::Volunteer),
             ("tnvtp3", "Đinh Thị Thảo", Role::Volunteer),
         ],
+        team: "Tổ CNSCĐ xã Tân Phú",
         seed: 2027,
     },
     Other {
@@ -208,6 +240,7 @@ const OTHERS: &[Other] = &[
             ("tnvlh2", "Dương Thị Kiều", Role::Volunteer),
             ("tnvlh3", "Tạ Minh Luân", Role::Volunteer),
         ],
+        team: "Tổ CNSCĐ xã Long Hòa",
         seed: 2028,
     },
 ];
@@ -217,7 +250,7 @@ pub const PROVINCE: &str = "t-hoa-an";
 /// The demo province officer.
 const PROVINCE_OFFICER: (&str, &str) = ("canbotinh", "Trương Minh Khoa");
 
-/// Seeds one of the smaller communes: its hamlets, people, assignments, households and
+/// Seeds one of the smaller communes: its hamlets, people, team, households and
 /// two weeks of walks.
 fn seed_other(store: &dyn Store, c: &Other, now: i64) -> Result<(), ServiceError> {
     let mut rng = StdRng::seed_from_u64(c.seed);
@@ -231,11 +264,12 @@ fn seed_other(store: &dyn Store, c: &Other, now: i64) -> Result<(), ServiceError
     for (username, name, role) in c.people {
         accounts::user_add(store, CLI, username, *role, Some(c.code), Some(name), Some(DEMO_PASSWORD))?;
     }
-    let team: Vec<&str> = c.people.iter().filter(|p| p.2 != Role::Official).map(|p| p.0).collect();
+    let ids: Vec<HamletId> = hamlets.iter().map(|h| h.id.clone()).collect();
+    let pick = |role: Role| c.people.iter().filter(move |p| p.2 == role).map(|p| p.0);
+    let leader = pick(Role::Leader).next().unwrap_or_default();
+    let members: Vec<&str> = pick(Role::Volunteer).collect();
+    demo_team(store, c.code, c.team, &ids, leader, &members)?;
     for hamlet in &hamlets {
-        for user in &team {
-            organisation::assign(store, CLI, user, hamlet.id.as_str())?;
-        }
         let mut households = String::from("label,head,members\n");
         for n in 0..rng.random_range(80..=140) {
             let _ = writeln!(

@@ -51,16 +51,18 @@ pub fn mint_code(
     Ok(code)
 }
 
-/// A leader's code for a member of their team (`organisation::team_of`): the device it
-/// enrols reaches only the hamlets the member shares with the leader, whatever else
-/// the member is assigned to.
+/// A leader's code for a member of a team they lead: the device it enrols reaches
+/// only that team's hamlets (`access::led_reach`), whatever else the member holds.
 pub fn team_code(
     store: &dyn Store,
     leader: &User,
     member: &User,
     ttl_ms: i64,
 ) -> Result<String, ServiceError> {
-    let within = store.assignments_of(&leader.id)?;
+    let within = access::led_reach(store, &leader.id, &member.id)?;
+    if within.is_empty() {
+        return Err(invalid(Field::User, format!("{} is not a member of a team you lead", member.id)));
+    }
     mint_code(store, leader.id.as_str(), member.id.as_str(), ttl_ms, Some(within))
 }
 
@@ -165,7 +167,7 @@ pub fn revoke_device(
     let device = store.device(id)?.ok_or_else(|| ServiceError::NotFound(format!("device {id}")))?;
     let owner =
         store.user(&device.user)?.ok_or_else(|| ServiceError::NotFound(format!("user {}", device.user)))?;
-    if !access::may_revoke(store, by, &owner)? {
+    if !access::may_revoke(store, by, &owner, &device)? {
         return Err(ServiceError::Forbidden(
             "only the owner’s team leader or commune official may revoke it".into(),
         ));
@@ -215,7 +217,7 @@ pub fn active(store: &dyn Store, token: Option<&str>) -> Result<(Device, User), 
 pub fn me(store: &dyn Store, device: &Device, user: &User) -> Result<Me, ServiceError> {
     let mut hamlets = Vec::new();
     let mut visitors = std::collections::BTreeSet::new();
-    for id in device.scope(store.assignments_of(&user.id)?) {
+    for id in device.scope(access::hamlets_of(store, &user.id)?) {
         visitors.extend(store.coverage_headline(&id)?.per_volunteer.into_keys());
         if let Some(h) = store.hamlet(&id)? {
             let visits_from = store.commune(&h.commune)?.and_then(|c| c.visits_from);

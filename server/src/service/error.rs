@@ -23,6 +23,8 @@ pub enum Field {
     Province,
     /// The hamlet named.
     Hamlet,
+    /// The team named.
+    Team,
     /// The person named.
     User,
     /// A hamlet's target of households.
@@ -48,6 +50,7 @@ impl Field {
             Field::Commune => "commune",
             Field::Province => "province",
             Field::Hamlet => "hamlet",
+            Field::Team => "team",
             Field::User => "user",
             Field::Target => "target",
             Field::Day => "day",

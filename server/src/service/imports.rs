@@ -40,12 +40,12 @@ impl std::fmt::Display for RowError {
 }
 
 /// A CSV file read as rows of named text cells, with every problem collected.
-struct Csv {
-    rows: Vec<(u64, Vec<(String, String)>)>,
-    errors: Vec<RowError>,
+pub(crate) struct Csv {
+    pub(crate) rows: Vec<(u64, Vec<(String, String)>)>,
+    pub(crate) errors: Vec<RowError>,
 }
 
-fn read_csv(bytes: &[u8], required: &[&str], optional: &[&str]) -> Csv {
+pub(crate) fn read_csv(bytes: &[u8], required: &[&str], optional: &[&str]) -> Csv {
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     if bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes).iter().all(u8::is_ascii_whitespace) {
@@ -117,7 +117,7 @@ fn read_csv(bytes: &[u8], required: &[&str], optional: &[&str]) -> Csv {
     Csv { rows, errors }
 }
 
-fn cell<'a>(cells: &'a [(String, String)], name: &str) -> &'a str {
+pub(crate) fn cell<'a>(cells: &'a [(String, String)], name: &str) -> &'a str {
     cells.iter().find(|(h, _)| h == name).map_or("", |(_, v)| v.as_str())
 }
 

@@ -8,6 +8,7 @@
 //! - `organisation`: communes, hamlets, assignments, targets, the catalogue.
 //! - `imports`: CSV imports (all or nothing) and offline rewrites of a log.
 //! - `enrolment`: enrolment codes, enrolling a device, revoking one.
+//! - `teams`: teams, their leaders, members and hamlets, and their figures.
 //! - `review`: a leader's review of households listed in the field.
 //! - `reports`: figures for dashboards, exports and the API.
 //! - `audit`, `verify`, `demo`.
@@ -23,6 +24,7 @@ pub mod organisation;
 pub mod reports;
 pub mod review;
 pub mod sync;
+pub mod teams;
 pub mod verify;
 
 pub use error::{Invalid, ServiceError};

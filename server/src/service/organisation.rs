@@ -206,23 +206,3 @@ pub fn set_visits_from(
     let what = from.map_or_else(|| "—".to_owned(), tungnha_client_core::domain::vn_day);
     audit(store, by, Some(commune), "visits_from", format!("{commune}: {what}"))
 }
-
-/// A leader's team: the active volunteers and leaders who share one of the leader's
-/// hamlets, the leader included (teams are not records yet; a team is its hamlets'
-/// people). Reads the leader's hamlets' people, never everyone's assignments.
-pub fn team_of(store: &dyn Store, leader: &UserId) -> Result<Vec<User>, ServiceError> {
-    let mut ids = std::collections::BTreeSet::new();
-    for hamlet in store.assignments_of(leader)? {
-        ids.extend(store.people_of(&hamlet)?);
-    }
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(u) = store.user(&id)?
-            && u.active
-            && matches!(u.role, tungnha_client_core::Role::Volunteer | tungnha_client_core::Role::Leader)
-        {
-            out.push(u);
-        }
-    }
-    Ok(out)
-}

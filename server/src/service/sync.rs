@@ -22,7 +22,7 @@ use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId,
 use crate::AppState;
 use crate::cache::{CachedLog, SharedLog, lock};
 use crate::records::{Device, User};
-use crate::service::ServiceError;
+use crate::service::{ServiceError, access};
 use crate::store::{Listing, LogWrite, StoreError, SyncCommit};
 
 /// What a sync did, for the handler's metrics.
@@ -98,7 +98,7 @@ fn merge_and_commit(
         ActorId::try_from(device.actor.as_str()).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let author = Author { user: user.id.clone(), role: user.role };
     let assigned: BTreeSet<HamletId> =
-        device.scope(state.store.assignments_of(&user.id)?).into_iter().collect();
+        device.scope(access::hamlets_of(state.store(), &user.id)?).into_iter().collect();
 
     // 1. Everything is checked before anything is applied.
     let mut incoming: BTreeMap<HamletId, (&DocMessage, Vec<Change>)> = BTreeMap::new();
@@ -194,8 +194,15 @@ fn merge_and_commit(
         .collect();
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
-    let commit =
-        SyncCommit { logs: &writes, device: &device.id, states: &states, listing: listing.as_ref(), now };
+    let commit = SyncCommit {
+        logs: &writes,
+        device: &device.id,
+        user: &user.id,
+        commune: user.commune.as_ref(),
+        states: &states,
+        listing: listing.as_ref(),
+        now,
+    };
     let committed = state.store.commit_sync(&commit);
     std::mem::drop(writes);
     if let Err(e) = committed {

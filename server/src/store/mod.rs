@@ -26,10 +26,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tungnha_client_core::{
-    ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, UserId,
+    ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
-use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, User};
+use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
 
 /// What can go wrong with storage.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,16 @@ pub struct CommuneTotals {
     pub target: u64,
     /// Sum of the hamlets' households to cover (`coverage::to_cover`).
     pub to_cover: u64,
+}
+
+/// A commune's teams and their people, kept in one record with every team write (so a
+/// province dashboard row reads it once, whatever the number of teams).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CommuneMembers {
+    /// Teams.
+    pub teams: u64,
+    /// The distinct members of its teams, sorted.
+    pub members: Vec<UserId>,
 }
 
 /// What one device last told the server about one hamlet log.
@@ -161,6 +171,11 @@ pub struct SyncCommit<'a> {
     pub logs: &'a [LogWrite<'a>],
     /// The device that synced (its `last_sync_at` becomes `now`).
     pub device: &'a DeviceId,
+    /// Its owner and their commune, whose last sync (for "active in the last 7 days")
+    /// becomes `now`.
+    pub user: &'a UserId,
+    /// The owner's commune, if they have one.
+    pub commune: Option<&'a CommuneId>,
     /// The heads the device announced, per hamlet.
     pub states: &'a [(HamletId, Vec<ChangeHash>)],
     /// Households it listed, if any.
@@ -238,6 +253,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn assignments_of(&self, user: &UserId) -> Result<Vec<HamletId>, StoreError>;
     /// The people assigned to a hamlet.
     fn people_of(&self, hamlet: &HamletId) -> Result<Vec<UserId>, StoreError>;
+
+    // ---- teams ----
+
+    /// A team by id.
+    fn team(&self, id: &TeamId) -> Result<Option<Team>, StoreError>;
+    /// Creates or replaces a team, with the index of its members' teams and its
+    /// commune's `CommuneMembers`, in one durable write.
+    fn put_team(&self, team: &Team) -> Result<(), StoreError>;
+    /// Dissolves a team, likewise.
+    fn remove_team(&self, id: &TeamId) -> Result<(), StoreError>;
+    /// The teams of a commune.
+    fn teams_of(&self, commune: &CommuneId) -> Result<Vec<Team>, StoreError>;
+    /// The teams a person is a member of.
+    fn teams_of_user(&self, user: &UserId) -> Result<Vec<Team>, StoreError>;
+    /// A commune's teams and members, read in one record.
+    fn commune_members(&self, commune: &CommuneId) -> Result<CommuneMembers, StoreError>;
+    /// When each person of a commune who ever synced last did (ms since epoch).
+    fn last_syncs(&self, commune: &CommuneId) -> Result<BTreeMap<UserId, i64>, StoreError>;
 
     // ---- enrolment and devices ----
 

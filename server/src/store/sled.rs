@@ -15,8 +15,12 @@
 //! (`hamlet 0 day` → that day's figures), kept apart so a dashboard reads a hamlet's
 //! figures and only the days it draws; `sync_states` (`device 0 hamlet` → JSON);
 //! `sessions` (session-token hash → JSON); `listed` (`user 0 day` → households listed
-//! through sync that day, u64 BE); `reviewed` (`hamlet 0 household` → JSON); `meta`
-//! (`index_version`: the indexes above were built from their records).
+//! through sync that day, u64 BE); `reviewed` (`hamlet 0 household` → JSON); `teams`
+//! (JSON by id, `<commune>.<slug>`, so a commune's teams are one prefix), `user_teams`
+//! (`user 0 team`), `commune_members` (commune → JSON of its teams and their distinct
+//! members, written with every team), `last_syncs` (`commune 0 user` → ms of the
+//! person's last sync, i64 BE); `meta` (`index_version`: the indexes above were built
+//! from their records).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,14 +31,14 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use tungnha_client_core::coverage::to_cover;
 use tungnha_client_core::{
-    CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, UserId,
+    CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
 use super::{
-    CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store, StoreError, SyncCommit,
-    SyncState, day_changes, days_of, headline, secret_hash,
+    CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store, StoreError,
+    SyncCommit, SyncState, day_changes, days_of, headline, secret_hash,
 };
-use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, User};
+use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
 
 /// sled's page cache, in bytes.
 pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
@@ -43,7 +47,7 @@ pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 pub const COMPACT_AFTER: u64 = 256;
 
 /// The version of the indexes `open` builds from their records.
-const INDEX_VERSION: u64 = 3;
+const INDEX_VERSION: u64 = 4;
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
@@ -199,7 +203,14 @@ pub struct SledStore {
     listed: sled::Tree,
     /// Households listed in the field that a leader or official confirmed.
     reviewed: sled::Tree,
+    teams: sled::Tree,
+    user_teams: sled::Tree,
+    commune_members: sled::Tree,
+    last_syncs: sled::Tree,
     meta: sled::Tree,
+    /// Held while a team is written: a commune's `CommuneMembers` is worked out from
+    /// its other teams, which must not change meanwhile.
+    team_writes: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl SledStore {
@@ -246,7 +257,12 @@ impl SledStore {
             sessions: db.open_tree("sessions")?,
             listed: db.open_tree("listed")?,
             reviewed: db.open_tree("reviewed")?,
+            teams: db.open_tree("teams")?,
+            user_teams: db.open_tree("user_teams")?,
+            commune_members: db.open_tree("commune_members")?,
+            last_syncs: db.open_tree("last_syncs")?,
             meta: db.open_tree("meta")?,
+            team_writes: Default::default(),
             db,
         };
         this.split_day_series()?;
@@ -356,6 +372,28 @@ impl SledStore {
         for ((province, day), f) in &by_province {
             self.province_days.insert(pair(province.as_str(), day), json(f))?;
         }
+        // Version 4: teams' members, each commune's members, and everyone's last sync.
+        let mut members: BTreeMap<CommuneId, Vec<Team>> = BTreeMap::new();
+        for v in self.teams.iter().values() {
+            let t: Team = parse("team", &v?)?;
+            for m in &t.members {
+                self.user_teams.insert(pair(m.as_str(), t.id.as_str()), &[])?;
+            }
+            members.entry(t.commune.clone()).or_default().push(t);
+        }
+        for (commune, teams) in &members {
+            self.commune_members.insert(commune.as_str(), json(&members_of(teams.iter())))?;
+        }
+        for v in self.devices.iter().values() {
+            let d: Device = parse("device", &v?)?;
+            let (Some(at), Some(user)) = (d.last_sync_at, self.user(&d.user)?) else { continue };
+            let Some(commune) = user.commune else { continue };
+            let key = pair(commune.as_str(), user.id.as_str());
+            let known = self.last_syncs.get(&key)?.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok());
+            if known.map(i64::from_be_bytes) < Some(at) {
+                self.last_syncs.insert(key, &at.to_be_bytes())?;
+            }
+        }
         self.meta.insert("index_version", &INDEX_VERSION.to_be_bytes())?;
         self.flush()
     }
@@ -386,6 +424,38 @@ impl SledStore {
             }
         })?;
         updated.map(|v| parse("device", &v)).transpose()
+    }
+
+    /// Writes (`Some`) or removes (`None`) team `id` of `commune`, with its members'
+    /// index and the commune's members, in one transaction.
+    fn write_team(&self, id: &TeamId, commune: &CommuneId, team: Option<&Team>) -> Result<(), StoreError> {
+        let _one_at_a_time = self.team_writes.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.team(id)?;
+        let others: Vec<Team> = self.teams_of(commune)?.into_iter().filter(|t| &t.id != id).collect();
+        let members = members_of(others.iter().chain(team));
+        let leaving: Vec<&UserId> =
+            old.iter().flat_map(|o| &o.members).filter(|m| !team.is_some_and(|t| t.has_member(m))).collect();
+        (&self.teams, &self.user_teams, &self.commune_members)
+            .transaction(|(tt, ut, mt)| {
+                match team {
+                    Some(t) => {
+                        tt.insert(id.as_str(), json(t))?;
+                        for m in &t.members {
+                            ut.insert(pair(m.as_str(), id.as_str()), &[])?;
+                        }
+                    }
+                    None => {
+                        tt.remove(id.as_str())?;
+                    }
+                }
+                for m in &leaving {
+                    ut.remove(pair(m.as_str(), id.as_str()))?;
+                }
+                mt.insert(commune.as_str(), json(&members))?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
     }
 
     /// The next free chunk number of a hamlet's log.
@@ -434,6 +504,18 @@ struct LogTrees<'t> {
     commune_totals: &'t TransactionalTree,
     commune_days: &'t TransactionalTree,
     province_days: &'t TransactionalTree,
+}
+
+/// A commune's `CommuneMembers` from its teams.
+fn members_of<'t>(teams: impl Iterator<Item = &'t Team>) -> CommuneMembers {
+    let mut out = CommuneMembers::default();
+    let mut people = std::collections::BTreeSet::new();
+    for t in teams {
+        out.teams += 1;
+        people.extend(t.members.iter().cloned());
+    }
+    out.members = people.into_iter().collect();
+    out
 }
 
 /// What a hamlet adds to its commune's totals: its headline figures, without day
@@ -753,6 +835,54 @@ impl Store for SledStore {
         ids_under(&self.hamlet_users, hamlet.as_str(), |s| UserId::parse(s).ok())
     }
 
+    // ---- teams ----
+
+    fn team(&self, id: &TeamId) -> Result<Option<Team>, StoreError> {
+        self.teams.get(id.as_str())?.map(|v| parse("team", &v)).transpose()
+    }
+
+    fn put_team(&self, team: &Team) -> Result<(), StoreError> {
+        self.write_team(&team.id, &team.commune, Some(team))
+    }
+
+    fn remove_team(&self, id: &TeamId) -> Result<(), StoreError> {
+        match self.team(id)? {
+            Some(t) => self.write_team(id, &t.commune, None),
+            None => Ok(()),
+        }
+    }
+
+    fn teams_of(&self, commune: &CommuneId) -> Result<Vec<Team>, StoreError> {
+        let prefix = format!("{}.", commune.as_str());
+        self.teams.scan_prefix(prefix.as_bytes()).values().map(|v| parse("team", &v?)).collect()
+    }
+
+    fn teams_of_user(&self, user: &UserId) -> Result<Vec<Team>, StoreError> {
+        let mut out = Vec::new();
+        for id in ids_under(&self.user_teams, user.as_str(), |s| TeamId::parse(s).ok())? {
+            // The index follows the record; a member who left is not listed.
+            out.extend(self.team(&id)?.filter(|t| t.has_member(user)));
+        }
+        Ok(out)
+    }
+
+    fn commune_members(&self, commune: &CommuneId) -> Result<CommuneMembers, StoreError> {
+        or_default(&self.commune_members, commune.as_str(), "commune members")
+    }
+
+    fn last_syncs(&self, commune: &CommuneId) -> Result<BTreeMap<UserId, i64>, StoreError> {
+        let p = prefix(commune.as_str());
+        let mut out = BTreeMap::new();
+        for item in self.last_syncs.scan_prefix(&p) {
+            let (k, v) = item?;
+            let at = <[u8; 8]>::try_from(v.as_ref()).map(i64::from_be_bytes).ok();
+            if let (Some(user), Some(at)) = (suffix_id(&k, &p, &|s| UserId::parse(s).ok()), at) {
+                out.insert(user, at);
+            }
+        }
+        Ok(out)
+    }
+
     // ---- enrolment and devices ----
 
     fn put_enrol_code(&self, code: &str, record: &EnrolCode) -> Result<(), StoreError> {
@@ -965,6 +1095,9 @@ impl Store for SledStore {
                 d.final_upload_until = None;
             }
         })?;
+        if let Some(commune) = c.commune {
+            self.last_syncs.insert(pair(commune.as_str(), c.user.as_str()), &c.now.to_be_bytes())?;
+        }
         self.flush()
     }
 
@@ -1269,7 +1402,15 @@ mod tests {
         assert_eq!(db.devices_of(&device.user).expect("devices").len(), 1);
         // The sync read the record before the revocation and commits after it.
         db.revoke_device(&device.id, 5, None).expect("revoked");
-        let commit = SyncCommit { logs: &[], device: &device.id, states: &[], listing: None, now: 7 };
+        let commit = SyncCommit {
+            logs: &[],
+            device: &device.id,
+            user: &device.user,
+            commune: None,
+            states: &[],
+            listing: None,
+            now: 7,
+        };
         db.commit_sync(&commit).expect("committed");
         let now = db.device(&device.id).expect("read").expect("there");
         assert_eq!((now.revoked_at, now.last_sync_at), (Some(5), Some(7)));

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{HamletId, Role, UserId};
 use tungnha_server::records::User;
-use tungnha_server::service::{accounts, audit, organisation, verify};
+use tungnha_server::service::{accounts, audit, verify};
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune, get, post};
 
 /// The test commune; `tolo` leads only its second hamlet, while `tnv1` works in both.
@@ -28,7 +28,9 @@ fn server() -> (TestServer, Vec<HamletId>) {
             Some(PASSWORD),
         )
         .expect("leader");
-        organisation::assign(db, audit::CLI, "tolo", hamlets[1].as_str()).expect("assign");
+        // tolo's team takes over the second hamlet; tnv1 works in both teams.
+        tungnha_tests::take_from_team(db, &hamlets[1]);
+        tungnha_tests::team(db, "Tổ Lộ", &hamlets[1..], "tolo", &["tnv1"]);
         accounts::user_add(db, audit::CLI, "canbo2", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
             .expect("official");
         let admin_user =

@@ -8,7 +8,6 @@
 use serde_json::{Value, json};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, HouseholdId, Outcome, VisitForm};
-use tungnha_server::service::{audit, organisation};
 use tungnha_tests::{TestServer, browser_script, code, commune, server_heads};
 
 fn phone(phase: &str, base: &str, arg: Value) -> Value {
@@ -98,8 +97,8 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
     );
     assert_eq!(server.state.store.coverage(&hamlet).expect("coverage").visits, 36);
 
-    // Unassigned from the second hamlet, the phone drops it at its next sync.
-    organisation::unassign(server.state.store(), audit::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
+    // The second hamlet taken away from its team, the phone drops it at its next sync.
+    tungnha_tests::take_from_team(server.state.store(), &hamlets[1]);
     let held = phone("sync", &server.base(), profile_arg.clone());
     let names: Vec<&String> = held["hamlets"].as_object().expect("hamlets").keys().collect();
     assert_eq!(names, [hamlet.as_str()], "the unassigned hamlet disappeared");

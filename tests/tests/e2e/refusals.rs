@@ -5,7 +5,7 @@
 use tungnha_client_core::device::Device;
 use tungnha_client_core::sync::{Envelope, Payload};
 use tungnha_client_core::{ActorId, Author, HamletId, Outcome, Role, UserId, VisitForm};
-use tungnha_server::service::{audit, enrolment, organisation};
+use tungnha_server::service::enrolment;
 use tungnha_tests::{Answer, PASSWORD, TestServer, WebSession, code, commune, get, post};
 
 struct Setup {
@@ -180,8 +180,7 @@ fn one_person_cannot_swamp_a_hamlet_with_households() {
 #[test]
 fn changes_to_an_unassigned_hamlet_are_refused() {
     let s = setup();
-    organisation::unassign(s.server.state.store(), audit::CLI, "tnv1", s.hamlets[1].as_str())
-        .expect("unassign");
+    tungnha_tests::take_from_team(s.server.state.store(), &s.hamlets[1]);
     let before = server_heads(&s);
     let actor = s.device.identity().actor.clone();
     let answer = sync_raw(&s, &forged(&s, &s.hamlets[1], actor, "tnv1"));

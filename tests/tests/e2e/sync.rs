@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, HamletId, HouseholdId, Outcome, VisitForm};
-use tungnha_server::service::{audit, organisation, verify};
+use tungnha_server::service::verify;
 use tungnha_tests::{TestServer, code, commune, get};
 
 fn now() -> i64 {
@@ -100,8 +100,8 @@ fn unassignment_drops_the_hamlet_and_revocation_wipes_the_device() {
     let leader = Device::enrol(home2.path(), &server.base(), &c2, "leader").expect("enrolled");
     assert_eq!(device.hamlets().len(), 2);
 
-    // The official moves tnv1 off the second hamlet.
-    organisation::unassign(server.state.store(), audit::CLI, "tnv1", hamlets[1].as_str()).expect("unassign");
+    // The official takes the second hamlet away from tnv1's team.
+    tungnha_tests::take_from_team(server.state.store(), &hamlets[1]);
     let report = device.sync().expect("sync");
     assert_eq!(report.dropped, vec![hamlets[1].clone()]);
     let held: Vec<HamletId> = device.hamlets().into_iter().map(|(h, _)| h).collect();

@@ -24,6 +24,7 @@ fn server() -> (TestServer, Vec<HamletId>) {
             Some(PASSWORD),
         )
         .expect("leader");
+        // Assigned on their own, outside any team.
         organisation::assign(db, audit::CLI, "tolo", hamlets[1].as_str()).expect("assign");
         organisation::commune_add(
             db,

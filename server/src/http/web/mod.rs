@@ -181,6 +181,7 @@ fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
         Field::Commune => t.commune,
         Field::Province => t.nav_province,
         Field::Hamlet => t.hamlet,
+        Field::Team => t.nav_teams,
         Field::Target => t.target,
         Field::Day => t.visits_from,
         Field::Duration => t.nav_devices,

@@ -23,8 +23,8 @@ use tungnha_web::dashboard::{
 use super::{PageError, Viewer, see_other, visible_hamlet};
 use crate::AppState;
 use crate::records::{Commune, Hamlet};
+use crate::service::access;
 use crate::service::reports::{self, CHART_DAYS};
-use crate::service::{access, organisation};
 use crate::store::DayFigures;
 
 pub(crate) async fn home(viewer: Viewer) -> Response {
@@ -326,7 +326,7 @@ pub(crate) fn team_page(
     let mut hamlets = Vec::new();
     let mut sum = Coverage::default();
     let mut follow_ups = Vec::new();
-    for id in state.store.assignments_of(leader)? {
+    for id in access::hamlets_of(state.store(), leader)? {
         let Some(h) = state.store.hamlet(&id)? else { continue };
         // Headline figures and the last active day, as on the commune dashboard.
         let c = state.store.coverage_headline(&id)?;
@@ -355,7 +355,7 @@ pub(crate) fn team_page(
     follow_ups.sort_by(|a, b| {
         collate::compare(&a.hamlet_name, &b.hamlet_name).then_with(|| collate::compare(&a.label, &b.label))
     });
-    let enrollable = organisation::team_of(state.store(), leader)?
+    let enrollable = access::members_led_by(state.store(), leader)?
         .into_iter()
         .map(|u| (u.id.to_string(), u.name))
         .collect();

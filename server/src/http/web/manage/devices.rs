@@ -39,7 +39,7 @@ pub(crate) async fn enrol(
         .run(move |v| {
             v.check_csrf(&form.csrf)?;
             let leader = v.with_role(&[Role::Leader])?;
-            let member = organisation::team_of(state.store(), &leader.id)?
+            let member = access::members_led_by(state.store(), &leader.id)?
                 .into_iter()
                 .find(|u| u.id.as_str() == form.user.trim());
             let Some(member) = member else {
