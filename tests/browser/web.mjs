@@ -2,8 +2,10 @@
 // against a real server on loopback started by the Rust test `e2e::browser`, which runs
 // this script in phases and checks what the server stored in between:
 //
-//   node web.mjs setup <base>          an official assigns tnv9 to kp-1 and sets its
-//                                      target; a leader makes an enrolment code.
+//   node web.mjs setup <base>          an official takes kp-2 back from the team, adds
+//                                      tnv9 to it and assigns tnv9 to kp-2 on their own,
+//                                      and sets kp-1's target; the leader makes an
+//                                      enrolment code.
 //                                      Prints {"code", "link"}.
 //   node web.mjs check <base> <json>   the dashboards show the expected figures; the
 //                                      Excel export is saved; CSRF, 403 and the
@@ -21,6 +23,7 @@ import { chromium } from 'playwright-core';
 
 const [phase, base, arg] = process.argv.slice(2);
 const HAMLET = 'p-test.kp-1';
+const OTHER_HAMLET = 'p-test.kp-2';
 const PASSWORD = 'mat-khau-thu';
 
 const browser = await chromium.launch({
@@ -62,16 +65,36 @@ async function text(page, selector) {
 }
 
 async function setup() {
-  // An official assigns a volunteer and sets a target.
+  // An official takes the second khu phố back from the team and adds a volunteer to it.
   const { context, page } = await signIn('canbo');
   assert.equal(new URL(page.url()).pathname, '/communes/p-test');
+  await page.click('nav >> text=Tổ công nghệ số');
+  await page.click('table#teams a:has-text("Tổ công nghệ số")');
+  await page.locator(`li[data-hamlet="${OTHER_HAMLET}"]`).getByRole('button', { name: 'Thu lại' }).click();
+  await page.waitForSelector('.notice');
+  assert.equal(await page.locator(`li[data-hamlet="${OTHER_HAMLET}"]`).count(), 0, 'kp-2 is no longer the team\'s');
+  // A volunteer may not lead: the form says so next to its field, and nothing changes.
+  await page.selectOption('#member', 'tnv9');
+  await page.check('form:has(#member) input[name=lead]');
+  await page.click('form:has(#member) button[type=submit]');
+  await page.waitForSelector('#err-user');
+  assert.equal(await text(page, '#err-user'), 'Chỉ người có vai trò tổ trưởng mới làm tổ trưởng được.');
+  assert.equal(await page.locator('li[data-member="tnv9"]').count(), 0);
+  // As a member, they join.
+  await page.selectOption('#member', 'tnv9');
+  await page.click('form:has(#member) button[type=submit]');
+  await page.waitForSelector('li[data-member="tnv9"]');
+
+  // The assignments page says where each access comes from; tnv9 also helps in kp-2.
   await page.click('nav >> text=Phân công');
-  const section = page.locator(`section[data-hamlet="${HAMLET}"]`);
+  assert.match(await page.locator(`section[data-hamlet="${HAMLET}"] .via-team`).innerText(), /tnv9.*qua tổ Tổ công nghệ số/);
+  assert.match(await page.locator(`section[data-hamlet="${OTHER_HAMLET}"] .team-of`).innerText(), /Chưa giao cho tổ nào/);
+  const section = page.locator(`section[data-hamlet="${OTHER_HAMLET}"]`);
   await section.locator('select[name=user]').selectOption('tnv9');
   await section.getByRole('button', { name: 'Phân công', exact: true }).click();
   await page.waitForSelector('.notice');
   assert.equal(await text(page, '.notice'), 'Đã lưu.');
-  assert.match(await page.locator(`section[data-hamlet="${HAMLET}"]`).innerText(), /tnv9/);
+  assert.match(await page.locator(`section[data-hamlet="${OTHER_HAMLET}"] .own`).innerText(), /tnv9.*phân công riêng/);
 
   // Link-like buttons are readable (they were white on white).
   const unassign = section.getByRole('button', { name: 'Bỏ phân công' }).first();

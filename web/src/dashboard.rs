@@ -172,6 +172,8 @@ pub struct CommuneDashboard {
     pub today: String,
     /// Read by a province officer: figures only, no links to households, no exports.
     pub read_only: bool,
+    /// Its teams with their figures.
+    pub teams: Vec<crate::teams::TeamLine>,
 }
 
 /// The period form and shortcuts above a dashboard.
@@ -373,6 +375,10 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
             h2 { (t.hamlets) }
             @let rows = if view.read_only { Rows::HamletsUnlinked } else { Rows::Hamlets };
             (rows_table(lang, &view.hamlets, Some((view.sort, &base)), rows))
+            section #teams-section aria-labelledby="teams-heading" {
+                h2 #teams-heading { (t.teams_title) }
+                (crate::teams::teams_table(lang, &view.teams, (!view.read_only).then_some(view.id.as_str())))
+            }
             (accounts_table(lang, &view.accounts_by_kind))
         },
     )

@@ -62,6 +62,7 @@ fn nav(chrome: &Chrome, user: &SignedIn) -> Vec<(String, &'static str)> {
             let c = url_part(c);
             vec![
                 (format!("/communes/{c}"), t.nav_dashboard),
+                (format!("/communes/{c}/teams"), t.nav_teams),
                 (format!("/communes/{c}/assignments"), t.nav_assignments),
                 (format!("/communes/{c}/people"), t.nav_people),
                 (format!("/communes/{c}/catalogue"), t.nav_catalogue),

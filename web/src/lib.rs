@@ -9,7 +9,7 @@
 //! Modules: `i18n` (texts, number and date formats), `layout` (the page shell and
 //! shared pieces), `chart` (SVG charts), `dashboard` (commune, hamlet, household and
 //! team pages), `manage` (assignments, people, catalogue, audit, devices, enrolment,
-//! administration), `review` (households listed in the field, confirmed or removed) and
+//! administration), `teams` (a commune's teams and one team's page), `review` (households listed in the field, confirmed or removed) and
 //! `auth` (sign-in and error pages).
 
 pub mod auth;
@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod layout;
 pub mod manage;
 pub mod review;
+pub mod teams;
 
 pub use i18n::{Lang, Texts};
 pub use layout::{Chrome, FormErrors, SignedIn};

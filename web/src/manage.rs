@@ -29,7 +29,11 @@ pub struct AssignHamlet {
     pub name: String,
     /// Target households.
     pub target: u64,
-    /// Who works there.
+    /// The team covering it (id, name), if one does.
+    pub team: Option<(String, String)>,
+    /// That team's members, who hold it through the team.
+    pub via_team: Vec<PersonRef>,
+    /// Who is assigned to it on their own (help across teams).
     pub members: Vec<PersonRef>,
 }
 
@@ -82,14 +86,28 @@ pub fn assignments(chrome: &Chrome, view: &AssignmentsPage) -> Markup {
                         }
                         button.secondary type="submit" { (t.save_target) }
                     }
+                    p.team-of {
+                        (t.covering_team) ": "
+                        @match &h.team {
+                            Some((id, name)) => a href={ "/communes/" (url_part(&view.commune_id)) "/teams/" (url_part(id)) } { (name) },
+                            None => span.muted { (t.no_team) },
+                        }
+                    }
                     h3 { (t.assigned_people) }
-                    @if h.members.is_empty() {
+                    @if !h.via_team.is_empty() {
+                        ul.plain.via-team {
+                            @for m in &h.via_team {
+                                li { (m.name) " (" (m.id) ", " (lang.role(m.role)) ") · " span.muted { (t.via_team) " " (h.team.as_ref().map(|(_, n)| n.as_str()).unwrap_or_default()) } }
+                            }
+                        }
+                    }
+                    @if h.members.is_empty() && h.via_team.is_empty() {
                         p.muted { (t.nobody_assigned) }
                     } @else {
-                        ul.plain {
+                        ul.plain.own {
                             @for m in &h.members {
                                 li {
-                                    (m.name) " (" (m.id) ", " (lang.role(m.role)) ") "
+                                    (m.name) " (" (m.id) ", " (lang.role(m.role)) ") · " span.muted { (t.own_assignment) } " "
                                     form.inline method="post" action=(action) {
                                         (csrf_field(chrome))
                                         input type="hidden" name="op" value="unassign";

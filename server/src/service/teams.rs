@@ -66,11 +66,26 @@ fn check_name(name: &str, teams: &[Team], except: Option<&TeamId>) -> Result<Str
     if let Some(fault) = text_fault(name, true) {
         return Err(invalid(Field::Name, format!("the team's name {fault}")));
     }
-    let folded = collate::fold(name);
-    if let Some(t) = teams.iter().find(|t| Some(&t.id) != except && collate::fold(&t.name) == folded) {
+    if let Some(t) = same_name(teams, name, except) {
         return Err(invalid(Field::Name, format!("team {} is already called “{}”", t.id, t.name)));
     }
     Ok(name.to_owned())
+}
+
+/// The team of `teams` (other than `except`) whose name is `name`, diacritics and case
+/// aside.
+pub fn same_name<'t>(teams: &'t [Team], name: &str, except: Option<&TeamId>) -> Option<&'t Team> {
+    let folded = collate::fold(name.trim());
+    teams.iter().find(|t| Some(&t.id) != except && collate::fold(&t.name) == folded)
+}
+
+/// The team of `commune` covering `hamlet`, if one does.
+pub fn covering(
+    store: &dyn Store,
+    hamlet: &HamletId,
+    commune: &CommuneId,
+) -> Result<Option<Team>, ServiceError> {
+    Ok(store.teams_of(commune)?.into_iter().find(|t| t.hamlets.contains(hamlet)))
 }
 
 /// A team by id, which must exist.
@@ -265,7 +280,7 @@ pub fn teams_import(
             fail("name", format!("the same team is on line {first} already"));
             continue;
         }
-        let mut team = match existing.iter().find(|t| collate::fold(&t.name) == collate::fold(name)) {
+        let mut team = match same_name(&existing, name, None) {
             Some(t) => t.clone(),
             None => {
                 let taken: Vec<Team> = existing.iter().chain(&out).cloned().collect();

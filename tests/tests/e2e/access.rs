@@ -7,7 +7,7 @@
 
 use tungnha_client_core::{HamletId, Role, UserId};
 use tungnha_server::http::routes::{ROUTES, Who};
-use tungnha_server::service::{accounts, audit, imports, organisation};
+use tungnha_server::service::{accounts, audit, imports, organisation, teams};
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune, post};
 
 /// Whose the resources in a path are.
@@ -49,6 +49,7 @@ struct Ids {
     household: String,
     person: String,
     device: String,
+    team: String,
 }
 
 /// Whether the table lets `kind` use a route of rule `who` in `scope`.
@@ -132,6 +133,9 @@ fn world() -> World {
         accounts::user_add(db, audit::CLI, "khac1", Role::Volunteer, Some("x-khac"), None, None)
             .expect("volunteer");
         organisation::assign(db, audit::CLI, "khac1", "x-khac.thon-1").expect("assign");
+        let other = tungnha_client_core::CommuneId::parse("x-khac").expect("id");
+        let team = teams::team_add(db, audit::CLI, &other, "Tổ khác").expect("team");
+        assert_eq!(team.id.as_str(), "x-khac.to-khac");
         accounts::user_add(db, audit::CLI, "quantri", Role::Admin, None, None, Some(PASSWORD))
             .expect("admin");
         accounts::user_add(db, audit::CLI, "cu", Role::Official, Some(COMMUNE), None, Some(PASSWORD))
@@ -196,6 +200,7 @@ fn world() -> World {
         household: household(&format!("{COMMUNE}.kp-1")),
         person: "tnv2".into(),
         device: own_target,
+        team: tungnha_tests::TEAM.into(),
     };
     let other = Ids {
         province: "t-khac".into(),
@@ -204,6 +209,7 @@ fn world() -> World {
         household: household("x-khac.thon-1"),
         person: "khac1".into(),
         device: other_target,
+        team: "x-khac.to-khac".into(),
     };
     World { server, principals, own, other }
 }
@@ -222,6 +228,7 @@ fn fill(path: &str, ids: &Ids) -> String {
     path.replace("{id}", id)
         .replace("{user}", &ids.person)
         .replace("{household}", &ids.household)
+        .replace("{team}", &ids.team)
         .replace("{code}", "en")
         .replace("{*path}", "js/main.js")
 }

@@ -8,8 +8,8 @@
 use calamine::{Data, DataType, Reader, Xlsx};
 use serde_json::{Value, json};
 use tungnha_client_core::device::Device;
-use tungnha_client_core::{Coverage, Outcome, Role, UserId, VisitForm};
-use tungnha_server::service::{accounts, audit, organisation};
+use tungnha_client_core::{Coverage, HamletId, Outcome, Role, UserId, VisitForm};
+use tungnha_server::service::{access, accounts, audit, organisation};
 use tungnha_tests::{COMMUNE, TestServer, commune};
 
 fn browser(phase: &str, base: &str, arg: &Value) -> Value {
@@ -45,11 +45,13 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     });
     let kp1 = hamlets[0].clone();
 
-    // The official assigns tnv9 and sets the target; the leader makes a code.
+    // The official puts tnv9 in the team (now covering kp-1 only) and assigns them to
+    // kp-2 on their own, and sets the target; the leader makes a code.
     let made = browser("setup", &server.base(), &Value::Null);
     let db = server.state.store();
     let tnv9 = UserId::parse("tnv9").expect("id");
-    assert_eq!(db.assignments_of(&tnv9).expect("read"), vec![kp1.clone()]);
+    assert_eq!(db.assignments_of(&tnv9).expect("read"), vec![hamlets[1].clone()]);
+    assert_eq!(access::hamlets_of(db, &tnv9).expect("read"), hamlets);
     assert_eq!(
         db.hamlet(&kp1).expect("read").expect("kp-1").target_households,
         123,
@@ -61,7 +63,8 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     let code = made["code"].as_str().expect("a code");
     let mut device =
         Device::enrol(home.path(), &server.base(), code, "Điện thoại của Chín").expect("enrolled");
-    assert_eq!(device.hamlets().len(), 1, "only the hamlet assigned in the browser");
+    let held: Vec<HamletId> = device.hamlets().into_iter().map(|(h, _)| h).collect();
+    assert_eq!(held, [kp1.clone()], "the leader's code reaches only the leader's team's hamlet");
     let paused = server.pause();
     let list: Vec<_> = device.log(&kp1).expect("held").households().ok.into_keys().collect();
     let now = tungnha_server::now_ms();
@@ -133,6 +136,8 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     let actions: Vec<(String, String)> =
         server.state.store.audit_events(20).expect("audit").into_iter().map(|e| (e.by, e.action)).collect();
     for (by, action) in [
+        ("canbo", "team_hamlet_remove"),
+        ("canbo", "team_member_add"),
         ("canbo", "assign"),
         ("canbo", "target"),
         ("totruong", "enrol_code"),

@@ -10,7 +10,7 @@
 //!   `Viewer::check_csrf` before anything else.
 //!
 //! Modules: `session` (sign-in, sign-out, language, throttling), `pages` (dashboards
-//! and coverage pages), `manage` (assignments, people, catalogue, audit, devices,
+//! and coverage pages), `manage` (assignments, teams, people, catalogue, audit, devices,
 //! enrolment, administration) and `export` (Excel and CSV).
 
 mod export;
@@ -56,6 +56,8 @@ pub(crate) fn router() -> Routes {
         .route("/communes/{id}/export.xlsx", get(export::commune_xlsx))
         .route("/communes/{id}/export.csv", get(export::commune_csv))
         .route("/communes/{id}/assignments", get(manage::assignments).post(manage::assign))
+        .route("/communes/{id}/teams", get(manage::teams).post(manage::add_team))
+        .route("/communes/{id}/teams/{team}", get(manage::team).post(manage::change_team))
         .route("/communes/{id}/targets", post(manage::set_target))
         .route("/communes/{id}/people", get(manage::people).post(manage::add_person))
         .route("/communes/{id}/people/{user}/password", post(manage::reset_password))

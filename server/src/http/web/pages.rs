@@ -14,17 +14,19 @@ use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::collate;
 use tungnha_client_core::domain::CommuneKind;
 use tungnha_client_core::domain::vn_day;
-use tungnha_client_core::{CommuneId, Coverage, HouseholdId, ProvinceId, Role, UserId};
+use tungnha_client_core::{CommuneId, Coverage, HamletId, HouseholdId, ProvinceId, Role, UserId};
 use tungnha_web::dashboard::{
     Band, CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage,
     Period, ProvinceDashboard, ProvinceFilter, STATUS_FILTERS, Sort, TeamPage, VisitLine, VolunteerLine,
 };
 
+use tungnha_web::teams::TeamLine;
+
 use super::{PageError, Viewer, see_other, visible_hamlet};
 use crate::AppState;
 use crate::records::{Commune, Hamlet};
-use crate::service::access;
 use crate::service::reports::{self, CHART_DAYS};
+use crate::service::{access, teams};
 use crate::store::DayFigures;
 
 pub(crate) async fn home(viewer: Viewer) -> Response {
@@ -132,6 +134,7 @@ pub(crate) fn commune_dashboard(
     sort.apply(&mut hamlets);
     let (visits_per_day, covered_by_day) = reports::series(data.totals.covered, &all_days, &window);
     Ok(CommuneDashboard {
+        teams: team_lines(state, &commune.id, &data.hamlets, now)?,
         read_only: false,
         id: commune.id.to_string(),
         name: commune.name.clone(),
@@ -145,6 +148,37 @@ pub(crate) fn commune_dashboard(
         bad_period: false,
         today: vn_day(now),
     })
+}
+
+/// A commune's teams with their figures, from its hamlets' headline figures
+/// (`hamlets`, as `reports::commune_figures` read them).
+pub(crate) fn team_lines(
+    state: &AppState,
+    commune: &CommuneId,
+    hamlets: &[(Hamlet, Coverage)],
+    now: i64,
+) -> Result<Vec<TeamLine>, PageError> {
+    let figures = teams::team_figures(state.store(), commune, hamlets, now)?;
+    let hamlet_names: BTreeMap<&HamletId, &str> =
+        hamlets.iter().map(|(h, _)| (&h.id, h.name.as_str())).collect();
+    let leaders = reports::names(state.store(), figures.iter().flat_map(|f| &f.team.leaders))?;
+    Ok(figures
+        .into_iter()
+        .map(|f| TeamLine {
+            leaders: f.team.leaders.iter().filter_map(|l| leaders.get(l).cloned()).collect(),
+            hamlets: f
+                .team
+                .hamlets
+                .iter()
+                .filter_map(|h| hamlet_names.get(h).map(|n| (*n).to_owned()))
+                .collect(),
+            members: f.members,
+            active: f.active,
+            figures: Figures::of_sum(&f.coverage, f.target, f.to_cover),
+            id: f.team.id.to_string(),
+            name: f.team.name,
+        })
+        .collect())
 }
 
 pub(crate) async fn commune(

@@ -1,4 +1,5 @@
-//! The assignments page: who works in which hamlet, and each hamlet's target of
+//! The assignments page: who works in which hamlet and where each access comes from
+//! (the team covering it, or an assignment of their own), and each hamlet's target of
 //! households (officials and administrators).
 
 use super::*;
@@ -12,12 +13,18 @@ fn assignments_page(
 ) -> Result<AssignmentsPage, PageError> {
     let users: BTreeMap<UserId, User> =
         users_of(state, &commune.id)?.into_iter().map(|u| (u.id.clone(), u)).collect();
+    let teams = state.store.teams_of(&commune.id)?;
     let mut hamlets = Vec::new();
     for h in state.store.hamlets_of(&commune.id)? {
         let members =
             state.store.people_of(&h.id)?.iter().filter_map(|u| users.get(u)).map(person_ref).collect();
+        let team = teams.iter().find(|t| t.hamlets.contains(&h.id));
         hamlets.push(AssignHamlet {
             members,
+            via_team: team
+                .map(|t| t.members.iter().filter_map(|u| users.get(u)).map(person_ref).collect())
+                .unwrap_or_default(),
+            team: team.map(|t| (t.id.to_string(), t.name.clone())),
             id: h.id.to_string(),
             name: h.name,
             target: h.target_households,

@@ -1,4 +1,4 @@
-//! The management pages and their forms: assignments and targets, people, the
+//! The management pages and their forms: assignments and targets, teams, people, the
 //! catalogue and the audit log (officials); enrolment codes (leaders); devices and
 //! revocation (leaders and officials); communes and officials (administrators).
 //!
@@ -7,7 +7,7 @@
 //! success redirects back (303) with `?saved=1`, so a reload does not post again. Every
 //! change goes through a service, which writes the audit log.
 //!
-//! One file per subject: `assignments`, `people`, `catalogue`, `audit`, `devices`,
+//! One file per subject: `assignments`, `teams`, `people`, `catalogue`, `audit`, `devices`,
 //! `admin`; the helpers they share are here.
 
 use std::collections::BTreeMap;
@@ -122,6 +122,7 @@ mod audit;
 mod catalogue;
 mod devices;
 mod people;
+mod teams;
 
 pub(crate) use admin::{add_commune, add_official, add_province, add_province_officer, admin};
 pub(crate) use assignments::{assign, assignments, set_target};
@@ -129,3 +130,4 @@ pub(crate) use audit::audit;
 pub(crate) use catalogue::{catalogue, save_catalogue, save_visits_from};
 pub(crate) use devices::{devices, enrol, revoke};
 pub(crate) use people::{add_person, people, reset_password, set_active};
+pub(crate) use teams::{add_team, change_team, team, teams};
