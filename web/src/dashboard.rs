@@ -1046,6 +1046,15 @@ mod tests {
             bad_period: false,
             today: "2026-11-29".into(),
             read_only: false,
+            teams: vec![crate::teams::TeamLine {
+                id: "x.to".into(),
+                name: "Tổ <script>alert(2)</script>".into(),
+                leaders: vec!["Hải".into()],
+                members: 5,
+                active: 3,
+                hamlets: vec!["Khu phố 1".into()],
+                figures: Figures::of(&c, 400),
+            }],
         }
     }
 
@@ -1054,6 +1063,7 @@ mod tests {
         let html = commune(&chrome(Lang::Vi), &dashboard()).into_string();
         assert!(html.contains("lang=\"vi\""));
         assert!(html.contains("Khu phố &lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(html.contains("Tổ &lt;script&gt;alert(2)&lt;/script&gt;"), "{html}");
         assert!(!html.contains("<script>alert"));
         assert!(html.contains("Phường &lt;Hòa Bình&gt;"));
         // 350 / max(1000, 700) = 35%, Vietnamese decimal comma and thousands dot.

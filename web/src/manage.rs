@@ -786,6 +786,8 @@ mod tests {
                 id: "x.a".into(),
                 name: "Thôn A".into(),
                 target: 300,
+                team: None,
+                via_team: Vec::new(),
                 members: vec![PersonRef { id: "tnv1".into(), name: "Lan".into(), role: Role::Volunteer }],
             }],
             people: vec![

@@ -64,7 +64,7 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     let mut device =
         Device::enrol(home.path(), &server.base(), code, "Điện thoại của Chín").expect("enrolled");
     let held: Vec<HamletId> = device.hamlets().into_iter().map(|(h, _)| h).collect();
-    assert_eq!(held, [kp1.clone()], "the leader's code reaches only the leader's team's hamlet");
+    assert_eq!(held, hamlets[..1], "the leader's code reaches only the leader's team's hamlet");
     let paused = server.pause();
     let list: Vec<_> = device.log(&kp1).expect("held").households().ok.into_keys().collect();
     let now = tungnha_server::now_ms();
