@@ -9,4 +9,5 @@ mod province;
 mod refusals;
 mod serve;
 mod sync;
+mod teams;
 mod web;
