@@ -15,7 +15,7 @@ use tungnha_server::Config;
 use tungnha_server::http::Listen;
 use tungnha_server::service::audit::CLI;
 use tungnha_server::service::error::{Field, invalid};
-use tungnha_server::service::{ServiceError, accounts, enrolment, imports, organisation, verify};
+use tungnha_server::service::{ServiceError, accounts, enrolment, imports, organisation, teams, verify};
 use tungnha_server::store::{Store, StoreError};
 
 /// The Từng Nhà server: sync, coverage and dashboards for community digital teams.
@@ -104,6 +104,9 @@ enum AdminCommand {
     /// Many users.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Teams (tổ công nghệ số cộng đồng).
+    #[command(subcommand)]
+    Team(TeamCommand),
     /// Assign a user to a hamlet.
     Assign {
         /// The username.
@@ -221,6 +224,103 @@ enum UsersCommand {
         commune: String,
         /// The CSV file.
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamCommand {
+    /// Create a team in a commune; prints its id.
+    Add {
+        /// The commune's code.
+        #[arg(long)]
+        commune: String,
+        /// Its name ("Tổ CNSCĐ khu phố Bình Minh").
+        #[arg(long)]
+        name: String,
+    },
+    /// Import a commune's teams from CSV: name,hamlets,leaders,members (codes and
+    /// usernames separated by spaces or ';'); a row names a team by its name, and an
+    /// existing team gets exactly the row's hamlets and people. All or nothing.
+    Import {
+        /// The commune's code.
+        #[arg(long)]
+        commune: String,
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// List a commune's teams.
+    List {
+        /// The commune's code.
+        #[arg(long)]
+        commune: String,
+    },
+    /// Rename a team (its id stays).
+    Rename {
+        /// The team's id.
+        #[arg(long)]
+        team: String,
+        /// The new name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Dissolve a team: its members keep only what they are assigned on their own.
+    Dissolve {
+        /// The team's id.
+        #[arg(long)]
+        team: String,
+    },
+    /// A team's members.
+    #[command(subcommand)]
+    Member(TeamMemberCommand),
+    /// The hamlets a team covers.
+    #[command(subcommand)]
+    Hamlet(TeamHamletCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamMemberCommand {
+    /// Add a person of the team's commune (or make a member a leader, or not).
+    Add {
+        /// The team's id.
+        #[arg(long)]
+        team: String,
+        /// The username.
+        #[arg(long)]
+        user: String,
+        /// As one of its leaders (the person must have the leader role).
+        #[arg(long)]
+        leader: bool,
+    },
+    /// Take a member out (their devices drop the team's hamlets at their next sync).
+    Remove {
+        /// The team's id.
+        #[arg(long)]
+        team: String,
+        /// The username.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamHamletCommand {
+    /// Give the team a hamlet of its commune that no other team covers.
+    Add {
+        /// The team's id.
+        #[arg(long)]
+        team: String,
+        /// The hamlet's id (`commune.code`) or code.
+        #[arg(long)]
+        hamlet: String,
+    },
+    /// Take a hamlet back from the team.
+    Remove {
+        /// The team's id.
+        #[arg(long)]
+        team: String,
+        /// The hamlet's id (`commune.code`) or code.
+        #[arg(long)]
+        hamlet: String,
     },
 }
 
@@ -470,6 +570,7 @@ fn run_admin(
             let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
             (json!({"imported": ids}), format!("Imported {} users", ids.len()), true)
         }
+        AdminCommand::Team(command) => run_team(db, command)?,
         AdminCommand::Assign { user, hamlet } => {
             organisation::assign(db, CLI, &user, &hamlet)?;
             (
@@ -506,6 +607,67 @@ fn run_admin(
                 t
             };
             (json!({"checked": checked, "differences": differences}), text, ok)
+        }
+    })
+}
+
+/// One line about a team, for people.
+fn team_text(t: &tungnha_server::records::Team) -> String {
+    let list = |ids: Vec<&str>| if ids.is_empty() { "—".to_owned() } else { ids.join(", ") };
+    format!(
+        "{} “{}”: leaders {}; members {}; hamlets {}",
+        t.id,
+        t.name,
+        list(t.leaders.iter().map(|u| u.as_str()).collect()),
+        list(t.members.iter().map(|u| u.as_str()).collect()),
+        list(t.hamlets.iter().map(|h| h.as_str()).collect()),
+    )
+}
+
+/// Runs a `team` command: (JSON result, text for people, success).
+fn run_team(db: &dyn Store, command: TeamCommand) -> Result<(serde_json::Value, String, bool), ServiceError> {
+    let commune_id = |c: &str| {
+        tungnha_client_core::CommuneId::parse(c).map_err(|e| invalid(Field::Commune, e.to_string()))
+    };
+    let one = |t: tungnha_server::records::Team| (json!(t), team_text(&t), true);
+    Ok(match command {
+        TeamCommand::Add { commune, name } => one(teams::team_add(db, CLI, &commune_id(&commune)?, &name)?),
+        TeamCommand::Import { commune, file } => {
+            let made = teams::teams_import(db, CLI, &commune_id(&commune)?, &read_file(&file)?)?;
+            let text = made.iter().map(team_text).collect::<Vec<_>>().join("\n");
+            (json!({"imported": made}), format!("Imported {} teams:\n{text}", made.len()), true)
+        }
+        TeamCommand::List { commune } => {
+            let id = commune_id(&commune)?;
+            db.commune(&id)?
+                .ok_or_else(|| invalid(Field::Commune, format!("commune {id} does not exist")))?;
+            let all = db.teams_of(&id)?;
+            let text = if all.is_empty() {
+                format!("Commune {id} has no teams")
+            } else {
+                all.iter().map(team_text).collect::<Vec<_>>().join("\n")
+            };
+            (json!({"teams": all}), text, true)
+        }
+        TeamCommand::Rename { team, name } => {
+            one(teams::team_rename(db, CLI, &teams::team(db, &team)?, &name)?)
+        }
+        TeamCommand::Dissolve { team } => {
+            let t = teams::team(db, &team)?;
+            teams::team_dissolve(db, CLI, &t)?;
+            (json!({"dissolved": t.id}), format!("Dissolved {} ({})", t.id, t.name), true)
+        }
+        TeamCommand::Member(TeamMemberCommand::Add { team, user, leader }) => {
+            one(teams::member_add(db, CLI, &teams::team(db, &team)?, &user, leader)?)
+        }
+        TeamCommand::Member(TeamMemberCommand::Remove { team, user }) => {
+            one(teams::member_remove(db, CLI, &teams::team(db, &team)?, &user)?)
+        }
+        TeamCommand::Hamlet(TeamHamletCommand::Add { team, hamlet }) => {
+            one(teams::hamlet_add(db, CLI, &teams::team(db, &team)?, &hamlet)?)
+        }
+        TeamCommand::Hamlet(TeamHamletCommand::Remove { team, hamlet }) => {
+            one(teams::hamlet_remove(db, CLI, &teams::team(db, &team)?, &hamlet)?)
         }
     })
 }

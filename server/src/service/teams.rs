@@ -31,11 +31,11 @@ pub const ACTIVE_DAYS: i64 = 7;
 
 /// The slug a team's id is made from: its name without marks, lower case, words
 /// joined by '-'.
-fn slug(name: &str) -> String {
+fn slug(name: &str, budget: usize) -> String {
     let folded = collate::fold(name);
     let mut out = String::new();
     for word in folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
-        if out.len() + word.len() + 1 > 40 {
+        if out.len() + word.len() + 1 > budget {
             break;
         }
         if !out.is_empty() {
@@ -46,9 +46,11 @@ fn slug(name: &str) -> String {
     if out.is_empty() { "to".to_owned() } else { out }
 }
 
-/// A fresh id for a team named `name` in `commune`, not taken by any of `teams`.
+/// A fresh id for a team named `name` in `commune`, not taken by any of `teams`: the
+/// slug fits an id's 64 bytes with the commune's code and a "-NNN" to tell apart.
 fn fresh_id(commune: &CommuneId, name: &str, teams: &[Team]) -> Result<TeamId, ServiceError> {
-    let base = format!("{commune}.{}", slug(name));
+    let budget = 64usize.saturating_sub(commune.as_str().len() + 1 + 4).clamp(2, 40);
+    let base = format!("{commune}.{}", slug(name, budget));
     let mut n = 1;
     loop {
         let text = if n == 1 { base.clone() } else { format!("{base}-{n}") };
@@ -224,7 +226,7 @@ pub fn hamlet_add(store: &dyn Store, by: &str, team: &Team, hamlet: &str) -> Res
 
 /// Takes a hamlet away from a team.
 pub fn hamlet_remove(store: &dyn Store, by: &str, team: &Team, hamlet: &str) -> Result<Team, ServiceError> {
-    let id = HamletId::parse(hamlet.trim()).map_err(|e| invalid(Field::Hamlet, e.to_string()))?;
+    let id = hamlet_id(team, hamlet)?;
     if !team.hamlets.contains(&id) {
         return Err(invalid(Field::Hamlet, format!("hamlet {id} is not {}'s", team.id)));
     }
@@ -235,11 +237,16 @@ pub fn hamlet_remove(store: &dyn Store, by: &str, team: &Team, hamlet: &str) -> 
     Ok(t)
 }
 
-/// A hamlet of the team's commune, by its id or its code within the commune.
-fn hamlet_of(store: &dyn Store, team: &Team, hamlet: &str) -> Result<HamletId, ServiceError> {
+/// A hamlet's id from its id or its code within the team's commune.
+fn hamlet_id(team: &Team, hamlet: &str) -> Result<HamletId, ServiceError> {
     let hamlet = hamlet.trim();
     let text = if hamlet.contains('.') { hamlet.to_owned() } else { format!("{}.{hamlet}", team.commune) };
-    let id = HamletId::parse(&text).map_err(|e| invalid(Field::Hamlet, e.to_string()))?;
+    HamletId::parse(&text).map_err(|e| invalid(Field::Hamlet, e.to_string()))
+}
+
+/// A hamlet of the team's commune, by its id or its code within the commune.
+fn hamlet_of(store: &dyn Store, team: &Team, hamlet: &str) -> Result<HamletId, ServiceError> {
+    let id = hamlet_id(team, hamlet)?;
     match store.hamlet(&id)? {
         Some(h) if h.commune == team.commune => Ok(id),
         _ => Err(invalid(Field::Hamlet, format!("hamlet {id} is not a hamlet of commune {}", team.commune))),
@@ -444,9 +451,13 @@ mod tests {
 
     #[test]
     fn a_teams_id_is_its_name_without_marks() {
-        assert_eq!(slug("Tổ CNSCĐ khu phố Bình Minh"), "to-cnscd-khu-pho-binh-minh");
-        assert_eq!(slug("  ###  "), "to");
-        assert!(slug(&"Tổ rất dài ".repeat(20)).len() <= 40);
+        assert_eq!(slug("Tổ CNSCĐ khu phố Bình Minh", 40), "to-cnscd-khu-pho-binh-minh");
+        assert_eq!(slug("  ###  ", 40), "to");
+        assert!(slug(&"Tổ rất dài ".repeat(20), 40).len() <= 40);
+        // A long commune code leaves the slug room to stay within an id's 64 bytes.
+        let commune = CommuneId::parse(&"x".repeat(60)).expect("id");
+        let id = fresh_id(&commune, "Tổ công nghệ số", &[]).expect("an id");
+        assert!(id.as_str().len() <= 64, "{id}");
     }
 
     /// A commune `x-a` with hamlets t1…t3, leaders l1, l2, volunteers v1…v3, and

@@ -1,0 +1,116 @@
+//! The admin command line as an operator runs it: the real `tungnha-server` binary on a
+//! real sled data directory, with `--json` answers a script reads. Here: setting up a
+//! commune's teams (add, import, members, hamlets, list), and a bad teams file that is
+//! refused row by row and changes nothing.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Runs `tungnha-server admin --data <data> --json <args>`: (success, JSON answer).
+fn admin(data: &Path, args: &[&str]) -> (bool, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tungnha-server"))
+        .args(["admin", "--data"])
+        .arg(data)
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value =
+        serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"));
+    (out.status.success(), value)
+}
+
+/// Runs an admin command that must succeed.
+fn ok(data: &Path, args: &[&str]) -> Value {
+    let (success, value) = admin(data, args);
+    assert!(success, "{args:?}: {value}");
+    value
+}
+
+#[test]
+fn an_operator_sets_up_teams_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("written");
+        path.display().to_string()
+    };
+    ok(&data, &["commune", "add", "--code", "x-tan-phu", "--name", "Xã Tân Phú", "--kind", "xa"]);
+    let hamlets = file(
+        "hamlets.csv",
+        "code,name,kind,target_households\nthon-1,Thôn 1,thon,50\nthon-2,Thôn 2,thon,40\nthon-3,Thôn 3,thon,30\n",
+    );
+    ok(&data, &["hamlets", "import", "--commune", "x-tan-phu", &hamlets]);
+    let people = file(
+        "people.csv",
+        "username,name,role\nphuc,Lê Văn Phúc,leader\nyen,Phan Thị Yến,volunteer\nlong,Trịnh Văn Long,volunteer\n",
+    );
+    ok(&data, &["users", "import", "--commune", "x-tan-phu", &people]);
+
+    // One team by hand.
+    let team = ok(&data, &["team", "add", "--commune", "x-tan-phu", "--name", "Tổ CNSCĐ Thôn 1"]);
+    assert_eq!(team["id"], "x-tan-phu.to-cnscd-thon-1");
+    ok(&data, &["team", "hamlet", "add", "--team", "x-tan-phu.to-cnscd-thon-1", "--hamlet", "thon-1"]);
+    ok(
+        &data,
+        &["team", "member", "add", "--team", "x-tan-phu.to-cnscd-thon-1", "--user", "phuc", "--leader"],
+    );
+    let team = ok(&data, &["team", "member", "add", "--team", "x-tan-phu.to-cnscd-thon-1", "--user", "yen"]);
+    assert_eq!(team["leaders"], serde_json::json!(["phuc"]));
+    assert_eq!(team["members"], serde_json::json!(["phuc", "yen"]));
+    assert_eq!(team["hamlets"], serde_json::json!(["x-tan-phu.thon-1"]));
+
+    // A volunteer may not lead, and a hamlet of no such commune is not given.
+    let (success, refused) = admin(
+        &data,
+        &["team", "member", "add", "--team", "x-tan-phu.to-cnscd-thon-1", "--user", "long", "--leader"],
+    );
+    assert!(!success);
+    assert!(refused["message"].as_str().unwrap_or_default().contains("leader role"), "{refused}");
+
+    // A teams file with faults is refused row by row and changes nothing.
+    let bad = file("bad.csv", "name,hamlets,leaders,members\nTổ CNSCĐ Thôn 2,thon-2 thon-9,yen,long\n");
+    let (success, refused) = admin(&data, &["team", "import", "--commune", "x-tan-phu", &bad]);
+    assert!(!success);
+    assert_eq!(refused["code"], "import_rows");
+    let rows: Vec<(u64, &str)> = refused["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap_or(0), r["column"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(rows, [(2, "hamlets"), (2, "leaders")], "{refused}");
+    assert_eq!(
+        ok(&data, &["team", "list", "--commune", "x-tan-phu"])["teams"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // The good file adds a second team and gives the first exactly its row.
+    let good = file(
+        "teams.csv",
+        "name,hamlets,leaders,members\nTổ CNSCĐ Thôn 1,thon-1,phuc,\"yen long\"\nTổ CNSCĐ Thôn 2,thon-2 thon-3,phuc,long\n",
+    );
+    let imported = ok(&data, &["team", "import", "--commune", "x-tan-phu", &good]);
+    assert_eq!(imported["imported"].as_array().map(Vec::len), Some(2));
+    let listed = ok(&data, &["team", "list", "--commune", "x-tan-phu"]);
+    let teams = listed["teams"].as_array().expect("teams");
+    assert_eq!(teams[0]["members"], serde_json::json!(["phuc", "yen", "long"]));
+    assert_eq!(teams[1]["hamlets"], serde_json::json!(["x-tan-phu.thon-2", "x-tan-phu.thon-3"]));
+
+    // Taking a hamlet back and a member out, then dissolving.
+    let t2 = teams[1]["id"].as_str().expect("id").to_owned();
+    let after = ok(&data, &["team", "hamlet", "remove", "--team", &t2, "--hamlet", "thon-3"]);
+    assert_eq!(after["hamlets"], serde_json::json!(["x-tan-phu.thon-2"]));
+    let after = ok(&data, &["team", "member", "remove", "--team", &t2, "--user", "long"]);
+    assert_eq!(after["members"], serde_json::json!(["phuc"]));
+    ok(&data, &["team", "dissolve", "--team", &t2]);
+    assert_eq!(
+        ok(&data, &["team", "list", "--commune", "x-tan-phu"])["teams"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(ok(&data, &["verify"])["differences"].as_array().is_some_and(Vec::is_empty));
+}
