@@ -75,6 +75,19 @@ pub struct HamletLine {
     pub last_activity: Option<String>,
     /// In the chosen period, if one was: visits, and households first covered.
     pub in_period: Option<(u64, u64)>,
+    /// A commune's teams and their people (a province's rows).
+    pub people: Option<People>,
+}
+
+/// A commune's or a province's teams and their people.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct People {
+    /// Teams.
+    pub teams: u64,
+    /// Their distinct members.
+    pub members: u64,
+    /// Of those, who synced in the last 7 days.
+    pub active: u64,
 }
 
 /// A period chosen for a report: first and last day, inclusive ("YYYY-MM-DD").
@@ -296,6 +309,10 @@ fn rows_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>, kind:
                 thead { tr {
                     (head(Sort::Name, ""))
                     (head(Sort::Coverage, ""))
+                    @if kind == Rows::Communes {
+                        th.num scope="col" { (t.teams_count) }
+                        th.num scope="col" { (t.members_active) }
+                    }
                     th.num scope="col" { (t.covered) }
                     th.num scope="col" { (t.to_cover) }
                     th.num scope="col" { (t.visits) }
@@ -318,6 +335,11 @@ fn rows_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>, kind:
                                 }
                             }
                             td { (meter(lang, row.figures.ratio)) }
+                            @if kind == Rows::Communes {
+                                @let p = row.people.unwrap_or_default();
+                                td.num data-figure="teams" { (lang.int(p.teams)) }
+                                td.num data-figure="members" { (lang.int(p.members)) " (" span data-figure="active" { (lang.int(p.active)) } ")" }
+                            }
                             td.num data-figure="covered" { (lang.int(row.figures.covered)) }
                             td.num data-figure="to_cover" { (lang.int(row.figures.to_cover)) }
                             td.num data-figure="visits" { (lang.int(row.figures.visits)) }
@@ -460,6 +482,8 @@ pub struct ProvinceDashboard {
     pub figures: Figures,
     /// How many communes it has.
     pub communes: usize,
+    /// Its communes' teams and people, summed.
+    pub people: People,
     /// Visits over the last 7 days.
     pub visits_7d: u64,
     /// Accounts created per kind, labelled.
@@ -493,6 +517,9 @@ pub fn province(chrome: &Chrome, view: &ProvinceDashboard) -> Markup {
             section #totals aria-label=(t.coverage) {
                 div.cards {
                     (total(&lang.int(view.communes as u64), t.communes, "communes"))
+                    (total(&lang.int(view.people.teams), t.teams_count, "teams"))
+                    (total(&lang.int(view.people.members), t.team_members, "members"))
+                    (total(&lang.int(view.people.active), t.active_members_7d, "active_members"))
                     (total(&lang.int(view.visits_7d), t.visits_7d, "visits_7d"))
                 }
                 (figure_cards(lang, &view.figures))
@@ -1021,6 +1048,7 @@ mod tests {
             figures: Figures::of(&c, target),
             last_activity: last.map(Into::into),
             in_period: None,
+            people: None,
         }
     }
 

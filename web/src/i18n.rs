@@ -190,6 +190,7 @@ pub struct Texts {
     pub no_team: &'static str,
     pub teams_count: &'static str,
     pub members_active: &'static str,
+    pub active_members_7d: &'static str,
     pub err_team_name_taken: &'static str,
     pub err_hamlet_taken: &'static str,
     pub err_not_leader_role: &'static str,

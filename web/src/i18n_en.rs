@@ -54,6 +54,7 @@ pub(super) static TEXTS: Texts = Texts {
     no_team: "Not given to a team",
     teams_count: "Teams",
     members_active: "Members (active in 7 days)",
+    active_members_7d: "Members active in 7 days",
     err_team_name_taken: "A team already has this name.",
     err_hamlet_taken: "This hamlet belongs to another team; take it back there first.",
     err_not_leader_role: "Only a person with the leader role may lead a team.",

@@ -54,6 +54,7 @@ pub(super) static TEXTS: Texts = Texts {
     no_team: "Chưa giao cho tổ nào",
     teams_count: "Số tổ",
     members_active: "Thành viên (hoạt động 7 ngày)",
+    active_members_7d: "Thành viên hoạt động 7 ngày",
     err_team_name_taken: "Đã có tổ mang tên này.",
     err_hamlet_taken: "Thôn, khu phố này đã thuộc một tổ khác; hãy thu lại ở tổ đó trước.",
     err_not_leader_role: "Chỉ người có vai trò tổ trưởng mới làm tổ trưởng được.",

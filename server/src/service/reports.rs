@@ -81,6 +81,53 @@ pub struct CommuneReport {
     pub totals: Coverage,
     /// One row per hamlet.
     pub hamlets: Vec<HamletCoverage>,
+    /// One row per team.
+    pub teams: Vec<TeamCoverage>,
+}
+
+/// One team in the commune report of API v1.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TeamCoverage {
+    /// Id.
+    pub id: tungnha_client_core::TeamId,
+    /// Name.
+    pub name: String,
+    /// Its leaders (usernames).
+    pub leaders: Vec<UserId>,
+    /// Members, leaders included.
+    pub members: u64,
+    /// Members who synced in the last 7 days.
+    pub active_members: u64,
+    /// The hamlets it covers.
+    pub hamlets: Vec<HamletId>,
+    /// Sum of its hamlets' targets.
+    pub target_households: u64,
+    /// Sum of its hamlets' households to cover.
+    pub to_cover: u64,
+    /// covered / to_cover.
+    pub ratio: f64,
+    /// Its hamlets' summed figures (no day series, no per-volunteer figures).
+    pub totals: Coverage,
+}
+
+impl TeamCoverage {
+    /// A team's row.
+    pub fn new(f: crate::service::teams::TeamFigures) -> Self {
+        let mut totals = f.coverage;
+        totals.per_volunteer.clear();
+        TeamCoverage {
+            ratio: share(totals.covered, f.to_cover),
+            id: f.team.id,
+            name: f.team.name,
+            leaders: f.team.leaders,
+            members: f.members,
+            active_members: f.active,
+            hamlets: f.team.hamlets,
+            target_households: f.target,
+            to_cover: f.to_cover,
+            totals,
+        }
+    }
 }
 
 /// A commune's hamlets with their headline figures (no day series), and the sums over
@@ -116,11 +163,20 @@ pub fn commune_figures(
     Ok(out)
 }
 
-/// The commune report.
-pub fn commune_report(store: &dyn Store, commune: &CommuneId) -> Result<CommuneReport, ServiceError> {
+/// The commune report, with its teams' members active since `now` − 7 days.
+pub fn commune_report(
+    store: &dyn Store,
+    commune: &CommuneId,
+    now: i64,
+) -> Result<CommuneReport, ServiceError> {
     let c = store.commune(commune)?.ok_or_else(|| ServiceError::NotFound(format!("commune {commune}")))?;
     let figures = commune_figures(store, commune, false)?;
+    let teams = crate::service::teams::team_figures(store, commune, &figures.hamlets, now)?
+        .into_iter()
+        .map(TeamCoverage::new)
+        .collect();
     Ok(CommuneReport {
+        teams,
         id: c.id,
         name: c.name,
         target_households: figures.target,
@@ -155,6 +211,38 @@ pub fn hamlet_report(state: &AppState, user: &User, id: &HamletId) -> Result<Ham
 
 // ---- a province ----
 
+/// A commune's (or a province's) teams and their people.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct People {
+    /// Teams.
+    pub teams: u64,
+    /// Their distinct members.
+    pub members: u64,
+    /// Of those, who synced in the last `teams::ACTIVE_DAYS` days.
+    pub active_members: u64,
+}
+
+impl People {
+    /// A commune's, from its `CommuneMembers` record and its last syncs: two reads,
+    /// whatever the number of teams.
+    pub fn of_commune(store: &dyn Store, commune: &CommuneId, now: i64) -> Result<Self, ServiceError> {
+        let m = store.commune_members(commune)?;
+        let last = store.last_syncs(commune)?;
+        Ok(People {
+            teams: m.teams,
+            members: m.members.len() as u64,
+            active_members: crate::service::teams::active_among(&m.members, &last, now),
+        })
+    }
+
+    /// Adds another's.
+    pub fn absorb(&mut self, other: &People) {
+        self.teams += other.teams;
+        self.members += other.members;
+        self.active_members += other.active_members;
+    }
+}
+
 /// One commune of a province, with its totals and its recent days.
 #[derive(Debug, Clone)]
 pub struct CommuneRow {
@@ -162,6 +250,8 @@ pub struct CommuneRow {
     pub commune: Commune,
     /// Its totals.
     pub totals: CommuneTotals,
+    /// Its teams and their people.
+    pub people: People,
     /// Its days of the last week.
     pub days: BTreeMap<String, DayFigures>,
     /// The last day any of its hamlets had a visit.
@@ -178,19 +268,23 @@ pub struct ProvinceFigures {
     pub communes: Vec<CommuneRow>,
     /// The sums over its communes.
     pub totals: CommuneTotals,
+    /// Its communes' teams and people, summed.
+    pub people: People,
     /// The province's days within the chart's window.
     pub days: BTreeMap<String, DayFigures>,
 }
 
 /// A province's figures, for someone who may see them: the province's days from
-/// `chart_from` on, and each commune's from `recent_from` on (its last week). Every
-/// read is one record per commune or per day drawn, whatever the visits.
+/// `chart_from` on, and each commune's from `recent_from` on (its last week), and its
+/// teams' people active since `now` − 7 days. Every read is one record (or one short
+/// range) per commune or per day drawn, whatever the visits or the teams.
 pub fn province_figures(
     store: &dyn Store,
     user: &User,
     province: &ProvinceId,
     chart_from: &str,
     recent_from: &str,
+    now: i64,
 ) -> Result<ProvinceFigures, ServiceError> {
     if !access::may_see_province(user, province) {
         return Err(ServiceError::Forbidden("only the province's officers may see its figures".into()));
@@ -198,8 +292,11 @@ pub fn province_figures(
     let record =
         store.province(province)?.ok_or_else(|| ServiceError::NotFound(format!("province {province}")))?;
     let mut totals = CommuneTotals::default();
+    let mut people = People::default();
     let mut communes = Vec::new();
     for commune in store.communes_of(province)? {
+        let p = People::of_commune(store, &commune.id, now)?;
+        people.absorb(&p);
         let t = store.commune_totals(&commune.id)?;
         totals.coverage.absorb(&t.coverage);
         totals.hamlets += t.hamlets;
@@ -211,10 +308,10 @@ pub fn province_figures(
             Some((d, _)) => Some(d.clone()),
             None => store.commune_last_day(&commune.id)?,
         };
-        communes.push(CommuneRow { commune, totals: t, days, last_day });
+        communes.push(CommuneRow { commune, totals: t, people: p, days, last_day });
     }
     let days = store.province_days_from(province, chart_from)?.into_iter().collect();
-    Ok(ProvinceFigures { province: record, communes, totals, days })
+    Ok(ProvinceFigures { province: record, communes, totals, people, days })
 }
 
 /// One commune in the province report of API v1.
@@ -236,6 +333,9 @@ pub struct CommuneCoverage {
     pub ratio: f64,
     /// Its hamlets' summed figures (no day series, no per-volunteer figures).
     pub totals: Coverage,
+    /// Its teams and their people.
+    #[serde(flatten)]
+    pub people: People,
     /// The last day one of its hamlets had a visit.
     pub last_activity: Option<String>,
 }
@@ -255,6 +355,9 @@ pub struct ProvinceReport {
     pub ratio: f64,
     /// The sums over its communes.
     pub totals: Coverage,
+    /// Its communes' teams and their people, summed.
+    #[serde(flatten)]
+    pub people: People,
     /// Visits per day over the last 30 days ("YYYY-MM-DD" → visits).
     pub visits_per_day: BTreeMap<String, u64>,
     /// One entry per commune.
@@ -272,6 +375,7 @@ impl ProvinceReport {
             to_cover: t.to_cover,
             ratio: share(t.coverage.covered, t.to_cover),
             totals: t.coverage.clone(),
+            people: f.people,
             visits_per_day: f
                 .days
                 .iter()
@@ -290,6 +394,7 @@ impl ProvinceReport {
                     target_households: row.totals.target,
                     to_cover: row.totals.to_cover,
                     totals: row.totals.coverage,
+                    people: row.people,
                     last_activity: row.last_day,
                 })
                 .collect(),

@@ -162,9 +162,15 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     );
     let mut workbook: Xlsx<_> = calamine::open_workbook(&province_xlsx).expect("the province report opens");
     let sheets = workbook.sheet_names();
-    assert_eq!(sheets.len(), 3, "summary, communes, days: {sheets:?}");
+    assert_eq!(sheets.len(), 4, "summary, communes, teams, days: {sheets:?}");
     let communes = workbook.worksheet_range(&sheets[1]).expect("communes sheet");
     assert!(communes.rows().any(|r| r.iter().any(|c| c.get_string() == Some("Phường Thử Nghiệm"))));
+    // The team, its commune first, with its three members (tnv1, tnv9 and the leader).
+    let teams = workbook.worksheet_range(&sheets[2]).expect("teams sheet");
+    let row = teams.rows().nth(1).expect("the team's row");
+    assert_eq!(row[0].get_string(), Some("Phường Thử Nghiệm"));
+    assert_eq!(row[1].get_string(), Some("Tổ công nghệ số"));
+    assert_eq!(row[3].as_f64(), Some(3.0), "{row:?}");
     let last = server.state.store.audit_events(1).expect("audit");
     assert_eq!((last[0].by.as_str(), last[0].action.as_str()), ("canbotinh", "export"));
 }

@@ -87,6 +87,13 @@ fn a_province_officer_reads_every_communes_figures_and_no_household() {
     assert_eq!(cells(&page.html, "figure", "covered").iter().sum::<u64>(), 10);
     assert_eq!(cells(&page.html, "figure", "period_visits"), [10, 0], "the last 7 days per commune");
     assert_eq!(cells(&page.html, "total", "visits_7d"), [10]);
+    // Teams and their people: the phường's one team (its leader and tnv1, who synced),
+    // none in the quiet xã.
+    assert_eq!(cells(&page.html, "total", "teams"), [1]);
+    assert_eq!(cells(&page.html, "total", "members"), [2]);
+    assert_eq!(cells(&page.html, "total", "active_members"), [1]);
+    assert_eq!(cells(&page.html, "figure", "teams"), [1, 0]);
+    assert_eq!(cells(&page.html, "figure", "active"), [1, 0]);
     // Filters: the quiet xã alone has had no visit in 7 days; nobody is at 80 %.
     let idle = officer.get("/provinces/t-thu?idle=1");
     assert!(
@@ -106,6 +113,8 @@ fn a_province_officer_reads_every_communes_figures_and_no_household() {
     assert_eq!(dashboard.status, 200);
     assert!(dashboard.html.contains("figures-only") && !dashboard.html.contains("export.xlsx"));
     assert!(!dashboard.html.contains("href=\"/hamlets/"), "no link into a hamlet's households");
+    assert!(dashboard.html.contains("data-team=\"p-test.to-cong-nghe-so\""), "the teams' figures");
+    assert!(!dashboard.html.contains("/teams/"), "no way into managing a team");
     for path in [
         format!("/hamlets/{}", hamlets[0]),
         format!("/hamlets/{}/export.csv", hamlets[0]),
@@ -148,6 +157,11 @@ fn a_province_officer_reads_every_communes_figures_and_no_household() {
     assert_eq!(json["totals"]["covered"], 10);
     assert_eq!(json["to_cover"], 2 * 22 + 40);
     assert_eq!(json["communes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        (json["teams"].as_u64(), json["members"].as_u64(), json["active_members"].as_u64()),
+        (Some(1), Some(2), Some(1))
+    );
+    assert_eq!(json["communes"][0]["teams"], 1, "{json}");
     assert!(!String::from_utf8_lossy(&report.body).contains("Nhà Bí Mật"));
     // Every commune's totals are still its hamlets' sum.
     let (_, differences) = verify::verify(server.state.store()).expect("verify");

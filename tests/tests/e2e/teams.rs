@@ -6,7 +6,7 @@
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{HamletId, Outcome, VisitForm};
 use tungnha_server::service::{audit, organisation};
-use tungnha_tests::{COMMUNE, PASSWORD, TEAM, TestServer, WebSession, cells, code, commune};
+use tungnha_tests::{COMMUNE, PASSWORD, TEAM, TestServer, WebSession, cells, code, commune, get};
 
 /// The hamlets a device holds.
 fn held(device: &Device) -> Vec<HamletId> {
@@ -121,11 +121,12 @@ fn a_leader_revokes_only_phones_that_reach_nothing_beyond_their_teams() {
 #[test]
 fn the_commune_dashboard_shows_each_teams_figures() {
     let mut hamlets = Vec::new();
-    let mut c = String::new();
+    let (mut c, mut official_code) = (String::new(), String::new());
     let server = TestServer::start(false, |db| {
         hamlets = commune(db, 2, 4, 2);
         tungnha_tests::take_from_team(db, &hamlets[1]);
         c = code(db, "tnv1");
+        official_code = code(db, "canbo");
     });
     let home = tempfile::tempdir().expect("home");
     let mut phone = Device::enrol(home.path(), &server.base(), &c, "phone").expect("enrolled");
@@ -146,4 +147,16 @@ fn the_commune_dashboard_shows_each_teams_figures() {
     // The teams page shows the same row.
     let teams = official.get(&format!("/communes/{COMMUNE}/teams"));
     assert_eq!(cells(&teams.html, "team-figure", "visits"), [3]);
+
+    // And so does the commune's coverage in API v1.
+    let home = tempfile::tempdir().expect("home");
+    let device = Device::enrol(home.path(), &server.base(), &official_code, "máy xã").expect("enrolled");
+    let report =
+        get(&server.url(&format!("/api/v1/communes/{COMMUNE}/coverage")), Some(&device.identity().token));
+    assert_eq!(report.status, 200);
+    let team = &report.json()["teams"][0];
+    assert_eq!(team["id"], TEAM);
+    assert_eq!((team["members"].as_u64(), team["active_members"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(team["totals"]["visits"], 3);
+    assert_eq!(team["hamlets"], serde_json::json!([hamlets[0].as_str()]));
 }

@@ -242,7 +242,17 @@ fn the_excel_export_holds_the_dashboard_figures_and_is_audited() {
     let answer = official.download("/communes/p-test/export.xlsx");
     assert_eq!(answer.status, 200);
     let mut book = Xlsx::new(std::io::Cursor::new(answer.body)).expect("an Excel workbook");
-    assert_eq!(book.sheet_names(), ["Tổng hợp", "Thôn, khu phố", "Tình nguyện viên", "Theo ngày"]);
+    assert_eq!(
+        book.sheet_names(),
+        ["Tổng hợp", "Thôn, khu phố", "Tổ công nghệ số", "Tình nguyện viên", "Theo ngày"]
+    );
+    // The teams sheet holds the team's figures, as its dashboard row does.
+    let teams = book.worksheet_range("Tổ công nghệ số").expect("teams sheet");
+    let head: Vec<String> = teams.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
+    let team = teams.rows().nth(1).expect("the team's row");
+    let at = |name: &str| team[head.iter().position(|h| h == name).expect(name)].clone();
+    assert_eq!(at("Tên tổ"), Data::String("Tổ công nghệ số".into()));
+    assert_eq!(at("Lượt thăm").as_f64(), Some(4.0), "the team covers both khu phố");
     let sheet = book.worksheet_range("Thôn, khu phố").expect("hamlets sheet");
     let header: Vec<String> = sheet.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
     let col = |name: &str| header.iter().position(|h| h == name).expect(name);

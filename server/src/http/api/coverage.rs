@@ -34,7 +34,14 @@ async fn province_coverage(
         let window = reports::last_days(crate::now_ms(), reports::CHART_DAYS);
         let from = window.first().map_or("", String::as_str);
         let recent = window.get(window.len().saturating_sub(7)).map_or("", String::as_str);
-        Ok(ProvinceReport::new(reports::province_figures(state.store(), &user, &id, from, recent)?))
+        Ok(ProvinceReport::new(reports::province_figures(
+            state.store(),
+            &user,
+            &id,
+            from,
+            recent,
+            crate::now_ms(),
+        )?))
     })
     .await?;
     Ok(Json(report))
@@ -66,7 +73,7 @@ async fn commune_coverage(
         if !access::may_see_commune(&user, &id) {
             return Err(ServiceError::Forbidden("only the commune’s officials may see its figures".into()));
         }
-        reports::commune_report(state.store(), &id)
+        reports::commune_report(state.store(), &id, crate::now_ms())
     })
     .await?;
     Ok(Json(report))

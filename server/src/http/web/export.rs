@@ -1,5 +1,6 @@
-//! Reports upward: an Excel workbook (sheets: summary, hamlets, volunteers, days, and
-//! households for one hamlet) and CSV, for a commune or one hamlet. Both formats are
+//! Reports upward: an Excel workbook (sheets: summary, hamlets, teams, volunteers,
+//! days, and households for one hamlet; a province's: summary, communes, teams, days)
+//! and CSV, for a province, a commune or one hamlet. Both formats are
 //! written from the same `Table`s, so they always hold the same numbers as each other
 //! and as the dashboards (the same materialized coverage). Every export is audited.
 
@@ -262,12 +263,63 @@ fn download(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Res
     ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response()
 }
+/// The teams sheet: each team with its people and its hamlets' figures; a province's
+/// names each team's commune first.
+fn teams_sheet(
+    state: &AppState,
+    t: &Texts,
+    rows: &[(Option<&Commune>, crate::service::teams::TeamFigures)],
+) -> Result<Table, PageError> {
+    let leaders = reports::names(state.store(), rows.iter().flat_map(|(_, f)| &f.team.leaders))?;
+    let with_commune = rows.iter().any(|(c, _)| c.is_some());
+    let mut header = if with_commune { vec![t.commune] } else { Vec::new() };
+    header.extend([
+        t.team_name,
+        t.team_leaders,
+        t.team_members,
+        t.active_7d,
+        t.team_hamlets,
+        t.target,
+        t.to_cover,
+        t.covered,
+        t.coverage,
+        t.visits,
+        t.accounts,
+        t.people_helped,
+    ]);
+    let rows = rows
+        .iter()
+        .map(|(commune, f)| {
+            let c = &f.coverage;
+            let mut row: Vec<Cell> = commune.iter().map(|c| Cell::Text(c.name.clone())).collect();
+            let names: Vec<&str> =
+                f.team.leaders.iter().filter_map(|l| leaders.get(l).map(String::as_str)).collect();
+            let hamlets: Vec<&str> = f.team.hamlets.iter().map(|h| h.as_str()).collect();
+            row.extend([
+                Cell::Text(f.team.name.clone()),
+                Cell::Text(names.join(", ")),
+                Cell::Int(f.members),
+                Cell::Int(f.active),
+                Cell::Text(hamlets.join(" ")),
+                Cell::Int(f.target),
+                Cell::Int(f.to_cover),
+                Cell::Int(c.covered),
+                Cell::Ratio(share(c.covered, f.to_cover)),
+                Cell::Int(c.visits),
+                Cell::Int(c.accounts.values().sum()),
+                Cell::Int(c.people),
+            ]);
+            row
+        })
+        .collect();
+    Ok(Table { name: t.nav_teams.into(), header, rows })
+}
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const CSV: &str = "text/csv; charset=utf-8";
 
 /// The commune's tables: summary, hamlets (with the period's columns if one was
-/// chosen), volunteers, days.
+/// chosen), teams, volunteers, days.
 fn commune_tables(
     state: &AppState,
     t: &Texts,
@@ -276,9 +328,14 @@ fn commune_tables(
     now: i64,
     period: Option<&[String]>,
 ) -> Result<Vec<Table>, PageError> {
+    let teams: Vec<_> = crate::service::teams::team_figures(state.store(), &commune.id, &data.hamlets, now)?
+        .into_iter()
+        .map(|f| (None, f))
+        .collect();
     Ok(vec![
         summary(t, &commune.name, &data.totals, (data.target, data.to_cover), &commune.catalogue, now),
         hamlets(t, &data.hamlets, period),
+        teams_sheet(state, t, &teams)?,
         volunteers(state, t, &data.totals)?,
         days(t, &data.totals),
     ])
@@ -406,6 +463,9 @@ fn communes(
             t.commune,
             t.commune_kind,
             t.hamlets,
+            t.teams_count,
+            t.team_members,
+            t.active_7d,
             t.target,
             t.registered,
             t.to_cover,
@@ -427,6 +487,9 @@ fn communes(
                     Cell::Text(row.commune.name.clone()),
                     Cell::Text(lang.commune_kind(row.commune.kind).into()),
                     Cell::Int(row.totals.hamlets),
+                    Cell::Int(row.people.teams),
+                    Cell::Int(row.people.members),
+                    Cell::Int(row.people.active_members),
                     Cell::Int(row.totals.target),
                     Cell::Int(c.registered),
                     Cell::Int(row.totals.to_cover),
@@ -458,6 +521,7 @@ async fn province_export(state: AppState, viewer: Viewer, id: String, excel: boo
                 &id,
                 window.first().map_or("", String::as_str),
                 week.first().map_or("", String::as_str),
+                now,
             )?;
             let stem = format!("tungnha-{}-{}", figures.province.id, vn_day(now));
             let list = communes(t, v.lang, &figures, week);
@@ -468,18 +532,38 @@ async fn province_export(state: AppState, viewer: Viewer, id: String, excel: boo
                     with_days.per_day.insert(day.clone(), f.visits);
                     with_days.covered_per_day.insert(day.clone(), f.covered);
                 }
-                let tables = vec![
-                    summary(
-                        t,
-                        &figures.province.name,
-                        &totals.coverage,
-                        (totals.target, totals.to_cover),
-                        &Catalogue::default(),
+                let mut head = summary(
+                    t,
+                    &figures.province.name,
+                    &totals.coverage,
+                    (totals.target, totals.to_cover),
+                    &Catalogue::default(),
+                    now,
+                );
+                let p = &figures.people;
+                head.rows.splice(
+                    2..2,
+                    [
+                        vec![Cell::Text(t.teams_count.into()), Cell::Int(p.teams)],
+                        vec![Cell::Text(t.team_members.into()), Cell::Int(p.members)],
+                        vec![Cell::Text(t.active_members_7d.into()), Cell::Int(p.active_members)],
+                    ],
+                );
+                // Each commune's teams, from its hamlets' headline figures: an export
+                // reads every hamlet once, as a commune's does.
+                let mut teams = Vec::new();
+                for row in &figures.communes {
+                    let data = reports::commune_figures(state.store(), &row.commune.id, false)?;
+                    for f in crate::service::teams::team_figures(
+                        state.store(),
+                        &row.commune.id,
+                        &data.hamlets,
                         now,
-                    ),
-                    list,
-                    days(t, &with_days),
-                ];
+                    )? {
+                        teams.push((Some(&row.commune), f));
+                    }
+                }
+                let tables = vec![head, list, teams_sheet(&state, t, &teams)?, days(t, &with_days)];
                 download(xlsx(&tables).map_err(PageError::internal)?, XLSX, format!("{stem}.xlsx"))
             } else {
                 download(csv(&list, v.lang)?, CSV, format!("{stem}.csv"))

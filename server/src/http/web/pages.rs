@@ -17,7 +17,8 @@ use tungnha_client_core::domain::vn_day;
 use tungnha_client_core::{CommuneId, Coverage, HamletId, HouseholdId, ProvinceId, Role, UserId};
 use tungnha_web::dashboard::{
     Band, CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage,
-    Period, ProvinceDashboard, ProvinceFilter, STATUS_FILTERS, Sort, TeamPage, VisitLine, VolunteerLine,
+    People, Period, ProvinceDashboard, ProvinceFilter, STATUS_FILTERS, Sort, TeamPage, VisitLine,
+    VolunteerLine,
 };
 
 use tungnha_web::teams::TeamLine;
@@ -70,6 +71,7 @@ pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage, last_activity: Option<String
         figures: Figures::of(c, h.target_households),
         last_activity,
         in_period: None,
+        people: None,
     }
 }
 
@@ -455,6 +457,11 @@ pub(crate) struct ProvinceQuery {
 }
 
 /// The province dashboard: one row per commune from its materialised totals.
+/// A commune's or province's teams and people, as a dashboard shows them.
+fn people(p: &reports::People) -> People {
+    People { teams: p.teams, members: p.members, active: p.active_members }
+}
+
 pub(crate) async fn province(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -470,7 +477,7 @@ pub(crate) async fn province(
             let week = &window[window.len().saturating_sub(7)..];
             let from = window.first().cloned().unwrap_or_default();
             let recent_from = week.first().cloned().unwrap_or_default();
-            let figures = reports::province_figures(state.store(), user, &id, &from, &recent_from)?;
+            let figures = reports::province_figures(state.store(), user, &id, &from, &recent_from, now)?;
             let filter = ProvinceFilter {
                 band: Band::from_code(&q.band),
                 idle: !q.idle.is_empty(),
@@ -492,6 +499,7 @@ pub(crate) async fn province(
                         figures: f,
                         last_activity: row.last_day.clone(),
                         in_period: Some(recent),
+                        people: Some(people(&row.people)),
                     });
                 }
             }
@@ -505,6 +513,7 @@ pub(crate) async fn province(
                 name: figures.province.name.clone(),
                 figures: Figures::of_sum(&t.coverage, t.target, t.to_cover),
                 communes: figures.communes.len(),
+                people: people(&figures.people),
                 visits_7d: reports::sum_days(&figures.days, &week_from, &week_to).0,
                 accounts_by_kind: accounts_by_kind(&Catalogue::default(), &t.coverage),
                 rows,
