@@ -129,10 +129,16 @@ pub fn prepare(plan: &Plan, dir: Option<&Path>) -> Result<Prepared, String> {
 /// The province `province_dashboard` sets up.
 pub const PROVINCE: &str = "t-load";
 
+/// Teams per commune in `prepare_province` (170 × 3 ≈ the 503 one province announced).
+pub const TEAMS_PER_COMMUNE: usize = 3;
+/// People per team: a leader and five volunteers (≈ 3,000 members in a province).
+pub const TEAM_SIZE: usize = 6;
+
 /// Sets up a province of `communes` communes holding `hamlets` hamlets between them,
-/// `households` households each and `visits` visits spread over every hamlet, with a
-/// province officer `canbotinh` (web password `OFFICIAL_PASSWORD`). Returns the
-/// temporary data directory.
+/// `households` households each and `visits` visits spread over every hamlet; in each
+/// commune `TEAMS_PER_COMMUNE` teams of `TEAM_SIZE` people sharing its hamlets, half of
+/// whom synced today; and a province officer `canbotinh` (web password
+/// `OFFICIAL_PASSWORD`). Returns the temporary data directory.
 pub fn prepare_province(
     communes: usize,
     hamlets: usize,
@@ -159,13 +165,15 @@ pub fn prepare_province(
         for i in 0..share {
             let _ = writeln!(csv, "th-{i},Thôn {i},thon,{households}");
         }
-        for h in imports::hamlets_import(db, audit::CLI, &code, csv.as_bytes()).map_err(err)? {
+        let made_hamlets = imports::hamlets_import(db, audit::CLI, &code, csv.as_bytes()).map_err(err)?;
+        for h in &made_hamlets {
             imports::households_import(db, audit::CLI, h.id.as_str(), rows.as_bytes()).map_err(err)?;
             let share = visits / hamlets + usize::from(made < visits % hamlets);
             seed(db, &h.id, share)?;
             seeded += share;
             made += 1;
         }
+        teams(db, &code, c, &made_hamlets)?;
     }
     accounts::province_officer_add(db, audit::CLI, "canbotinh", PROVINCE, None, Some(OFFICIAL_PASSWORD))
         .map_err(err)?;
@@ -173,6 +181,53 @@ pub fn prepare_province(
         return Err(format!("seeded {seeded} visits of {visits}"));
     }
     Ok(temp)
+}
+
+/// A commune's teams for `prepare_province`: people imported in bulk, teams imported
+/// from CSV with the hamlets dealt out among them, and half the people's last sync.
+fn teams(
+    db: &dyn Store,
+    commune: &str,
+    c: usize,
+    hamlets: &[tungnha_server::records::Hamlet],
+) -> Result<(), String> {
+    let mut people = String::from("username,name,role\n");
+    let mut teams = String::from("name,hamlets,leaders,members\n");
+    let mut synced = Vec::new();
+    for t in 0..TEAMS_PER_COMMUNE {
+        let user = |i: usize| format!("u{c}-{t}-{i}");
+        for i in 0..TEAM_SIZE {
+            let role = if i == 0 { "leader" } else { "volunteer" };
+            let _ = writeln!(people, "{},Người {c} {t} {i},{role}", user(i));
+            if i % 2 == 0 {
+                synced.push(user(i));
+            }
+        }
+        let mine: Vec<&str> =
+            hamlets.iter().skip(t).step_by(TEAMS_PER_COMMUNE).map(|h| h.code.as_str()).collect();
+        let members: Vec<String> = (1..TEAM_SIZE).map(user).collect();
+        let _ = writeln!(teams, "Tổ {t},{},{},{}", mine.join(" "), user(0), members.join(" "));
+    }
+    imports::users_import(db, audit::CLI, commune, people.as_bytes()).map_err(err)?;
+    let id = tungnha_client_core::CommuneId::parse(commune).map_err(err)?;
+    tungnha_server::service::teams::teams_import(db, audit::CLI, &id, teams.as_bytes()).map_err(err)?;
+    // A sync with nothing in it stamps the person's last sync, as a real one does.
+    let now = tungnha_server::now_ms();
+    for user in synced {
+        let user = UserId::parse(&user).map_err(err)?;
+        let device = tungnha_client_core::DeviceId::parse(&format!("d-{user}")).map_err(err)?;
+        db.commit_sync(&tungnha_server::store::SyncCommit {
+            logs: &[],
+            device: &device,
+            user: &user,
+            commune: Some(&id),
+            states: &[],
+            listing: None,
+            now,
+        })
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// The file in a prepared directory that tells a later `--url` run what was set up.

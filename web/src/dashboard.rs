@@ -878,6 +878,8 @@ pub struct FollowUpLine {
 /// A leader's team page.
 #[derive(Debug, Clone)]
 pub struct TeamPage {
+    /// The names of the teams the leader leads.
+    pub teams: Vec<String>,
     /// The hamlets the leader works in.
     pub hamlets: Vec<HamletLine>,
     /// Members' progress, over those hamlets.
@@ -905,6 +907,9 @@ pub fn team(chrome: &Chrome, view: &TeamPage) -> Markup {
         t.team_title,
         html! {
             h1 { (t.team_title) }
+            @if !view.teams.is_empty() {
+                p.lead #led-teams { (view.teams.join(" · ")) }
+            }
             (period_form(lang, "/team", view.period.as_ref(), view.bad_period, &view.today))
             (hamlets_table(lang, &view.hamlets, None))
             h2 { (t.members_progress) }
@@ -1174,6 +1179,7 @@ mod tests {
     #[test]
     fn the_team_page_offers_enrolment_with_a_csrf_token() {
         let view = TeamPage {
+            teams: vec!["Tổ CNSCĐ khu phố 1".into()],
             hamlets: Vec::new(),
             members: Vec::new(),
             follow_ups: Vec::new(),

@@ -395,7 +395,16 @@ pub(crate) fn team_page(
         .into_iter()
         .map(|u| (u.id.to_string(), u.name))
         .collect();
+    let mut led: Vec<String> = state
+        .store
+        .teams_of_user(leader)?
+        .into_iter()
+        .filter(|t| t.is_led_by(leader))
+        .map(|t| t.name)
+        .collect();
+    led.sort_by(|a, b| collate::compare(a, b));
     Ok(TeamPage {
+        teams: led,
         hamlets,
         members: volunteer_lines(state, &sum)?,
         follow_ups,
