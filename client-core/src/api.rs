@@ -8,6 +8,7 @@ use crate::domain::Role;
 use crate::ids::{CommuneId, DeviceId, HamletId, UserId};
 
 /// A user as the API shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
     /// Id (the username).
@@ -19,6 +20,7 @@ pub struct UserView {
 }
 
 /// `POST /api/v1/enrol` request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnrolRequest {
     /// The single-use code the leader gave.
@@ -28,6 +30,7 @@ pub struct EnrolRequest {
 }
 
 /// `POST /api/v1/enrol` answer: what an enrolled device receives.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enrolled {
     /// The device's id.
@@ -41,6 +44,7 @@ pub struct Enrolled {
 }
 
 /// A hamlet as a device sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HamletView {
     /// Id, also its log's name.
@@ -58,6 +62,7 @@ pub struct HamletView {
 }
 
 /// Someone who logged visits in a device's hamlets.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonView {
     /// Id (the username).
@@ -67,6 +72,7 @@ pub struct PersonView {
 }
 
 /// One outcome with its label.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeView {
     /// Code.
@@ -76,6 +82,7 @@ pub struct OutcomeView {
 }
 
 /// The catalogue a device records with.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogueView {
     /// Topics and account kinds.
@@ -86,6 +93,7 @@ pub struct CatalogueView {
 }
 
 /// `GET /api/v1/me`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     /// Who.
@@ -101,6 +109,7 @@ pub struct Me {
 }
 
 /// The JSON body of every API error.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable, machine-readable code (`foreign_actor`, `rule_violation`, …).

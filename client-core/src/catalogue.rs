@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{MAX_CODE_LEN, Outcome};
 
 /// One entry of the catalogue: a stable code and a label for people.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The code written in documents.
@@ -18,6 +19,7 @@ pub struct Entry {
 }
 
 /// The topics and account kinds one commune records.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalogue {
     /// Topics a volunteer may guide.

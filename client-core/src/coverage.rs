@@ -20,6 +20,7 @@ use crate::ids::{HouseholdId, UserId, VisitId};
 use crate::judge::Touched;
 
 /// One volunteer's figures in a hamlet.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolunteerFigures {
     /// Non-voided visits logged.
@@ -39,6 +40,7 @@ impl VolunteerFigures {
 }
 
 /// The coverage figures of one hamlet (or, summed, of a commune).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
     /// Listed households that are not retired.

@@ -73,6 +73,7 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/healthz", Who::Anyone),
     row("GET", "/metrics", Who::Anyone),
     // API v1, by device token.
+    row("GET", "/api/v1/openapi.json", Who::Anyone),
     row("POST", "/api/v1/enrol", Who::Anyone),
     row("GET", "/api/v1/me", Who::Device),
     row("POST", "/api/v1/sync", Who::Device),

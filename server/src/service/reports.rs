@@ -24,7 +24,7 @@ use crate::state::AppState;
 use crate::store::{CommuneTotals, DayFigures, Store};
 
 /// One hamlet's figures in the API.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HamletCoverage {
     /// Id.
     pub id: HamletId,
@@ -55,7 +55,7 @@ impl HamletCoverage {
 }
 
 /// `GET /api/v1/hamlets/{id}/coverage`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HamletReport {
     /// The hamlet and its figures (per volunteer and per day included).
     #[serde(flatten)]
@@ -65,7 +65,7 @@ pub struct HamletReport {
 }
 
 /// `GET /api/v1/communes/{id}/coverage`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommuneReport {
     /// Id.
     pub id: CommuneId,
@@ -86,7 +86,7 @@ pub struct CommuneReport {
 }
 
 /// One team in the commune report of API v1.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TeamCoverage {
     /// Id.
     pub id: tungnha_client_core::TeamId,
@@ -212,7 +212,7 @@ pub fn hamlet_report(state: &AppState, user: &User, id: &HamletId) -> Result<Ham
 // ---- a province ----
 
 /// A commune's (or a province's) teams and their people.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct People {
     /// Teams.
     pub teams: u64,
@@ -315,7 +315,7 @@ pub fn province_figures(
 }
 
 /// One commune in the province report of API v1.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommuneCoverage {
     /// Id.
     pub id: CommuneId,
@@ -341,7 +341,7 @@ pub struct CommuneCoverage {
 }
 
 /// `GET /api/v1/provinces/{id}/coverage`: what the province's operations centre pulls.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProvinceReport {
     /// Id.
     pub id: ProvinceId,

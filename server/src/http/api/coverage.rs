@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
+use tungnha_client_core::api::ErrorBody;
 use tungnha_client_core::{CommuneId, HamletId, ProvinceId};
 
 use super::{bearer, blocking, path_id};
@@ -22,7 +23,13 @@ pub(super) fn router() -> Routes {
         .route("/api/v1/hamlets/{id}/coverage", get(hamlet_coverage))
 }
 
-async fn province_coverage(
+/// A province's figures, one entry per commune: for its officers' devices, an
+/// administrator's, and the read-only API tokens of that province (its operations centre).
+#[utoipa::path(get, path = "/api/v1/provinces/{id}/coverage", tag = "coverage", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The province's code")),
+    responses((status = 200, description = "The figures", body = ProvinceReport), (status = 401, description = "No token, or one that is not ours (`unauthenticated`), or a revoked device (`revoked`)", body = ErrorBody), (status = 403, description = "Not this principal's to read (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such one (`not_found`)", body = ErrorBody)))]
+pub(super) async fn province_coverage(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -47,7 +54,13 @@ async fn province_coverage(
     Ok(Json(report))
 }
 
-async fn hamlet_coverage(
+/// A hamlet's figures, with each volunteer's and each day's: for its leaders and
+/// its commune's officials.
+#[utoipa::path(get, path = "/api/v1/hamlets/{id}/coverage", tag = "coverage", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The hamlet's id (`commune.code`)")),
+    responses((status = 200, description = "The figures", body = HamletReport), (status = 401, description = "No token, or one that is not ours (`unauthenticated`), or a revoked device (`revoked`)", body = ErrorBody), (status = 403, description = "Not this principal's to read (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such one (`not_found`)", body = ErrorBody)))]
+pub(super) async fn hamlet_coverage(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -61,7 +74,12 @@ async fn hamlet_coverage(
     Ok(Json(report))
 }
 
-async fn commune_coverage(
+/// A commune's figures, one entry per hamlet and per team: for its officials.
+#[utoipa::path(get, path = "/api/v1/communes/{id}/coverage", tag = "coverage", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The commune's code")),
+    responses((status = 200, description = "The figures", body = CommuneReport), (status = 401, description = "No token, or one that is not ours (`unauthenticated`), or a revoked device (`revoked`)", body = ErrorBody), (status = 403, description = "Not this principal's to read (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such one (`not_found`)", body = ErrorBody)))]
+pub(super) async fn commune_coverage(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,

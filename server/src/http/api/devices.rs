@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use tungnha_client_core::DeviceId;
-use tungnha_client_core::api::EnrolRequest;
+use tungnha_client_core::api::{EnrolRequest, Enrolled, ErrorBody};
 
 use super::{bearer, blocking, json_body, path_id};
 use crate::AppState;
@@ -25,7 +25,13 @@ pub(super) fn router() -> Routes {
     Routes::new().route("/api/v1/enrol", post(enrol)).route("/api/v1/devices/{id}/revoke", post(revoke))
 }
 
-async fn enrol(
+/// Enrols a device with a single-use code: its token (shown once) and actor.
+#[utoipa::path(post, path = "/api/v1/enrol", tag = "devices", request_body = EnrolRequest,
+    responses(
+        (status = 201, description = "Enrolled", body = Enrolled),
+        (status = 400, description = "A code that is wrong, used or expired (`bad_enrol_code`), or a malformed body", body = ErrorBody),
+        (status = 429, description = "Too many codes are being checked (`too_many_attempts`)", body = ErrorBody)))]
+pub(super) async fn enrol(
     State(state): State<AppState>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -50,7 +56,7 @@ async fn enrol(
 }
 
 /// `POST /api/v1/devices/{id}/revoke` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Revoked {
     /// The device.
     pub device_id: DeviceId,
@@ -59,13 +65,18 @@ pub struct Revoked {
 }
 
 /// `?lost=true`: the device is lost or stolen, so it may not send its unsent work.
-#[derive(Debug, Deserialize)]
-struct RevokeQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(super) struct RevokeQuery {
     #[serde(default)]
     lost: bool,
 }
 
-async fn revoke(
+/// Revokes a device: its leader's, its commune official's or an administrator's to do.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "devices", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The device's id"), RevokeQuery),
+    responses((status = 200, description = "Revoked (again: the first time stands)", body = Revoked), (status = 401, description = "No token, or one that is not ours (`unauthenticated`), or a revoked device (`revoked`)", body = ErrorBody), (status = 403, description = "Not this principal's to read (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such device (`not_found`)", body = ErrorBody)))]
+pub(super) async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,

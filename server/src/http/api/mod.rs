@@ -1,11 +1,13 @@
-//! HTTP API v1 for devices, one file per resource, each building its own routes:
-//! `devices` (enrol, revoke), `me`, `sync`, `coverage`. Each handler reads the bearer
+//! HTTP API v1, one file per resource, each building its own routes: `devices`
+//! (enrol, revoke), `me`, `sync`, `coverage`, and `openapi` (the description of them
+//! all, generated from their annotations). Each handler reads the bearer
 //! token and the body within their bounds, runs a service on a blocking thread, and
 //! answers JSON (or the sync envelope); errors answer through `http::error`.
 
 mod coverage;
 mod devices;
 mod me;
+pub mod openapi;
 mod sync;
 
 use axum::body::Bytes;
@@ -19,7 +21,12 @@ use crate::http::routes::Routes;
 use crate::service::ServiceError;
 
 pub(crate) fn router() -> Routes {
-    Routes::new().merge(devices::router()).merge(me::router()).merge(sync::router()).merge(coverage::router())
+    Routes::new()
+        .merge(devices::router())
+        .merge(me::router())
+        .merge(sync::router())
+        .merge(coverage::router())
+        .merge(openapi::router())
 }
 
 /// Runs a service off the async executor (`http::blocking`), as an API answer.

@@ -8,6 +8,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
+use tungnha_client_core::api::ErrorBody;
+
 use super::{bearer, blocking, body};
 use crate::AppState;
 use crate::http::error::ApiError;
@@ -18,7 +20,16 @@ pub(super) fn router() -> Routes {
     Routes::new().route("/api/v1/sync", post(sync))
 }
 
-async fn sync(
+/// One sync round: the device's envelope of changes and heads in, the server's out
+/// (`docs/PROTOCOL.md`); a refused request keeps nothing.
+#[utoipa::path(post, path = "/api/v1/sync", tag = "devices", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A sync envelope"),
+    responses(
+        (status = 200, description = "The server's envelope", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "A malformed envelope (`bad_envelope`)", body = ErrorBody),
+        (status = 422, description = "A change breaks a rule (`rule_violation`, with the rule)", body = ErrorBody),
+        (status = 401, description = "No token, or one that is not ours (`unauthenticated`), or a revoked device (`revoked`)", body = ErrorBody), (status = 403, description = "Not this principal's to read (`forbidden`)", body = ErrorBody)))]
+pub(super) async fn sync(
     State(state): State<AppState>,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
