@@ -15,7 +15,9 @@ use tungnha_server::Config;
 use tungnha_server::http::Listen;
 use tungnha_server::service::audit::CLI;
 use tungnha_server::service::error::{Field, invalid};
-use tungnha_server::service::{ServiceError, accounts, enrolment, imports, organisation, teams, verify};
+use tungnha_server::service::{
+    ServiceError, accounts, api_tokens, enrolment, imports, organisation, teams, verify,
+};
 use tungnha_server::store::{Store, StoreError};
 
 /// The Từng Nhà server: sync, coverage and dashboards for community digital teams.
@@ -107,6 +109,9 @@ enum AdminCommand {
     /// Teams (tổ công nghệ số cộng đồng).
     #[command(subcommand)]
     Team(TeamCommand),
+    /// Read-only API tokens for a province's own systems (its operations centre).
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
     /// Assign a user to a hamlet.
     Assign {
         /// The username.
@@ -275,6 +280,27 @@ enum TeamCommand {
     /// The hamlets a team covers.
     #[command(subcommand)]
     Hamlet(TeamHamletCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiTokenCommand {
+    /// Issue a token that reads one province's figures; it is printed once.
+    Issue {
+        /// The province's code.
+        #[arg(long)]
+        province: String,
+        /// What it is for ("IOC Tỉnh Hòa An").
+        #[arg(long)]
+        name: String,
+    },
+    /// List the tokens issued (never the tokens themselves).
+    List,
+    /// Revoke a token by its id.
+    Revoke {
+        /// The token's id (from `list`).
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -571,6 +597,41 @@ fn run_admin(
             (json!({"imported": ids}), format!("Imported {} users", ids.len()), true)
         }
         AdminCommand::Team(command) => run_team(db, command)?,
+        AdminCommand::ApiToken(ApiTokenCommand::Issue { province, name }) => {
+            let (t, token) = api_tokens::issue(db, CLI, &province, &name)?;
+            (
+                json!({"id": t.id, "name": t.name, "province": t.province, "token": token}),
+                format!(
+                    "API token {} for {} ({}): {token}\nShown this once; it reads GET /api/v1/provinces/{}/coverage with Authorization: Bearer.",
+                    t.id, t.province, t.name, t.province
+                ),
+                true,
+            )
+        }
+        AdminCommand::ApiToken(ApiTokenCommand::List) => {
+            let all = db.api_tokens()?;
+            let rows: Vec<serde_json::Value> = all
+                .iter()
+                .map(|t| json!({"id": t.id, "name": t.name, "province": t.province, "created_at": t.created_at, "created_by": t.created_by, "revoked_at": t.revoked_at}))
+                .collect();
+            let text = all
+                .iter()
+                .map(|t| {
+                    let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                    format!("{} {} “{}” ({state})", t.id, t.province, t.name)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            (json!({"tokens": rows}), if text.is_empty() { "No API tokens".into() } else { text }, true)
+        }
+        AdminCommand::ApiToken(ApiTokenCommand::Revoke { id }) => {
+            let t = api_tokens::revoke(db, CLI, &id)?;
+            (
+                json!({"id": t.id, "revoked_at": t.revoked_at}),
+                format!("Revoked API token {} ({})", t.id, t.name),
+                true,
+            )
+        }
         AdminCommand::Assign { user, hamlet } => {
             organisation::assign(db, CLI, &user, &hamlet)?;
             (

@@ -1,5 +1,5 @@
-//! The records the server owns (DESIGN.md §3): provinces, communes, hamlets, users, devices,
-//! enrolment codes and the audit log. They change online, through the server, so they
+//! The records the server owns (DESIGN.md §3): provinces, communes, hamlets, teams,
+//! users, devices, enrolment codes, API tokens and the audit log. They change online, through the server, so they
 //! need no CRDT; they live in the store.
 
 use serde::{Deserialize, Serialize};
@@ -163,6 +163,27 @@ pub struct EnrolCode {
     /// The hamlets the enrolled device may ever hold; `None`: all its user's.
     #[serde(default)]
     pub within: Option<Vec<HamletId>>,
+}
+
+/// A read-only API token an administrator issued for a province's own system (its
+/// intelligent operations centre): it reads that province's figures through API v1 and
+/// nothing else. The token itself is shown once and stored only as its hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// Its id (not the token).
+    pub id: String,
+    /// What it is for ("IOC Tỉnh Hòa An").
+    pub name: String,
+    /// The province whose figures it reads.
+    pub province: ProvinceId,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// When it was issued, ms since epoch.
+    pub created_at: i64,
+    /// Who issued it.
+    pub created_by: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
 }
 
 /// One entry of the audit log of official actions.

@@ -114,3 +114,25 @@ fn an_operator_sets_up_teams_from_the_command_line() {
     );
     assert!(ok(&data, &["verify"])["differences"].as_array().is_some_and(Vec::is_empty));
 }
+
+#[test]
+fn an_administrator_issues_lists_and_revokes_a_read_only_api_token() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let (success, refused) = admin(&data, &["api-token", "issue", "--province", "t-hoa-an", "--name", "IOC"]);
+    assert!(
+        !success && refused["message"].as_str().unwrap_or_default().contains("does not exist"),
+        "{refused}"
+    );
+    ok(&data, &["province", "add", "--code", "t-hoa-an", "--name", "Tỉnh Hòa An"]);
+    let issued = ok(&data, &["api-token", "issue", "--province", "t-hoa-an", "--name", "IOC Tỉnh Hòa An"]);
+    let token = issued["token"].as_str().expect("the token, shown once");
+    assert!(token.starts_with("tn-api-"));
+    let listed = ok(&data, &["api-token", "list"]);
+    assert_eq!(listed["tokens"][0]["id"], issued["id"]);
+    assert!(!listed.to_string().contains(token), "the token is never shown again");
+    let id = issued["id"].as_str().expect("id");
+    let revoked = ok(&data, &["api-token", "revoke", "--id", id]);
+    assert!(revoked["revoked_at"].is_i64());
+    assert!(ok(&data, &["api-token", "list"])["tokens"][0]["revoked_at"].is_i64());
+}

@@ -180,6 +180,8 @@ pub(super) static TEXTS: Texts = Texts {
         ("team_hamlet_add", "Hamlet given to a team"),
         ("team_hamlet_remove", "Hamlet taken from a team"),
         ("teams_import", "Teams imported"),
+        ("api_token_issue", "Read-only API token issued"),
+        ("api_token_revoke", "API token revoked"),
     ],
     action: "Action",
     detail: "Detail",

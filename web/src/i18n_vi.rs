@@ -180,6 +180,8 @@ pub(super) static TEXTS: Texts = Texts {
         ("team_hamlet_add", "Giao thôn, khu phố cho tổ"),
         ("team_hamlet_remove", "Thu lại thôn, khu phố của tổ"),
         ("teams_import", "Nhập danh sách tổ"),
+        ("api_token_issue", "Cấp khóa API chỉ đọc"),
+        ("api_token_revoke", "Thu hồi khóa API"),
     ],
     action: "Thao tác",
     detail: "Chi tiết",

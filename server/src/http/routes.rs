@@ -44,7 +44,8 @@ pub enum Who {
     Device,
     /// A device of an official of the commune in the path, or of an administrator.
     DeviceCommuneOfficial,
-    /// A device of an officer of the province in the path, or of an administrator.
+    /// A device of an officer of the province in the path, or of an administrator, or
+    /// a read-only API token issued for that province.
     DeviceProvinceReader,
     /// A device whose user may see the hamlet in the path.
     DeviceHamletReader,

@@ -104,6 +104,11 @@ pub fn may_see_province(user: &User, province: &ProvinceId) -> bool {
     }
 }
 
+/// Whether an API token may read `province`'s figures: an unrevoked one issued for it.
+pub fn token_may_read_province(token: &crate::records::ApiToken, province: &ProvinceId) -> bool {
+    token.revoked_at.is_none() && &token.province == province
+}
+
 /// Whether `user` may see `hamlet`'s figures and households: a leader the hamlets they
 /// hold (their teams' and their own), an official their commune's, an administrator
 /// every one.

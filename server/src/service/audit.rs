@@ -44,6 +44,8 @@ pub const ACTIONS: &[&str] = &[
     "households_confirmed",
     "households_retired",
     "household_merged",
+    "api_token_issue",
+    "api_token_revoke",
 ];
 
 /// Appends to the audit log: `by` did `action` (one of `ACTIONS`), in `commune` when

@@ -4,6 +4,7 @@
 //!
 //! - `access`: who may see or change what, answered in one place.
 //! - `sync`: a device's sync, and writes made on the web into a live log.
+//! - `api_tokens`: read-only API tokens for a province's own systems.
 //! - `accounts`: people, passwords, activation, sign-in throttling.
 //! - `organisation`: communes, hamlets, assignments, targets, the catalogue.
 //! - `imports`: CSV imports (all or nothing) and offline rewrites of a log.
@@ -15,6 +16,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod demo;
 pub mod enrolment;

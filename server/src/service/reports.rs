@@ -289,6 +289,18 @@ pub fn province_figures(
     if !access::may_see_province(user, province) {
         return Err(ServiceError::Forbidden("only the province's officers may see its figures".into()));
     }
+    read_province(store, province, chart_from, recent_from, now)
+}
+
+/// A province's figures, for a caller that asked `access` already (a signed-in
+/// officer through `province_figures`, or an API token of the province).
+pub fn read_province(
+    store: &dyn Store,
+    province: &ProvinceId,
+    chart_from: &str,
+    recent_from: &str,
+    now: i64,
+) -> Result<ProvinceFigures, ServiceError> {
     let record =
         store.province(province)?.ok_or_else(|| ServiceError::NotFound(format!("province {province}")))?;
     let mut totals = CommuneTotals::default();

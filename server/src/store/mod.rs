@@ -29,7 +29,7 @@ use tungnha_client_core::{
     ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
-use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
+use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
 
 /// What can go wrong with storage.
 #[derive(Debug, thiserror::Error)]
@@ -297,6 +297,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn devices_of(&self, user: &UserId) -> Result<Vec<Device>, StoreError>;
     /// Every device.
     fn all_devices(&self) -> Result<Vec<Device>, StoreError>;
+
+    // ---- API tokens ----
+
+    /// Stores an API token's record (a new one, or one revoked), findable by its
+    /// token's hash.
+    fn put_api_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+    /// The record of a token, if it is one.
+    fn api_token_by_token(&self, token: &str) -> Result<Option<ApiToken>, StoreError>;
+    /// Every API token's record.
+    fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
 
     // ---- web sessions ----
 

@@ -19,7 +19,8 @@
 //! (JSON by id, `<commune>.<slug>`, so a commune's teams are one prefix), `user_teams`
 //! (`user 0 team`), `commune_members` (commune → JSON of its teams and their distinct
 //! members, written with every team), `last_syncs` (`commune 0 user` → ms of the
-//! person's last sync, i64 BE); `meta` (`index_version`: the indexes above were built
+//! person's last sync, i64 BE); `api_tokens` (JSON by id) and `api_token_hashes`
+//! (token hash → id); `meta` (`index_version`: the indexes above were built
 //! from their records).
 
 use std::collections::BTreeMap;
@@ -38,7 +39,7 @@ use super::{
     CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store, StoreError,
     SyncCommit, SyncState, day_changes, days_of, headline, secret_hash,
 };
-use crate::records::{AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
+use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
 
 /// sled's page cache, in bytes.
 pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
@@ -207,6 +208,8 @@ pub struct SledStore {
     user_teams: sled::Tree,
     commune_members: sled::Tree,
     last_syncs: sled::Tree,
+    api_tokens: sled::Tree,
+    api_token_hashes: sled::Tree,
     meta: sled::Tree,
     /// Held while a team is written: a commune's `CommuneMembers` is worked out from
     /// its other teams, which must not change meanwhile.
@@ -261,6 +264,8 @@ impl SledStore {
             user_teams: db.open_tree("user_teams")?,
             commune_members: db.open_tree("commune_members")?,
             last_syncs: db.open_tree("last_syncs")?,
+            api_tokens: db.open_tree("api_tokens")?,
+            api_token_hashes: db.open_tree("api_token_hashes")?,
             meta: db.open_tree("meta")?,
             team_writes: Default::default(),
             db,
@@ -949,6 +954,28 @@ impl Store for SledStore {
 
     fn all_devices(&self) -> Result<Vec<Device>, StoreError> {
         self.devices.iter().values().map(|v| parse("device", &v?)).collect()
+    }
+
+    // ---- API tokens ----
+
+    fn put_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        (&self.api_tokens, &self.api_token_hashes)
+            .transaction(|(tt, ht)| {
+                tt.insert(token.id.as_str(), json(token))?;
+                ht.insert(token.token_hash.as_str(), token.id.as_str())?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn api_token_by_token(&self, token: &str) -> Result<Option<ApiToken>, StoreError> {
+        let Some(id) = self.api_token_hashes.get(secret_hash(token))? else { return Ok(None) };
+        self.api_tokens.get(id)?.map(|v| parse("api token", &v)).transpose()
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.api_tokens.iter().values().map(|v| parse("api token", &v?)).collect()
     }
 
     // ---- web sessions ----

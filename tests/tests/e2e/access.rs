@@ -7,7 +7,7 @@
 
 use tungnha_client_core::{HamletId, Role, UserId};
 use tungnha_server::http::routes::{ROUTES, Who};
-use tungnha_server::service::{accounts, audit, imports, organisation, teams};
+use tungnha_server::service::{accounts, api_tokens, audit, imports, organisation, teams};
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, code, commune, post};
 
 /// Whose the resources in a path are.
@@ -32,6 +32,8 @@ enum Kind {
     Admin,
     Deactivated,
     Revoked,
+    /// A read-only API token of the test commune's province (its operations centre).
+    ApiClient,
 }
 
 struct Principal {
@@ -60,8 +62,13 @@ fn allowed(who: Who, kind: Kind, scope: Scope) -> bool {
     match who {
         Who::Anyone => true,
         Who::SignedIn | Who::Device => active,
-        Who::ProvinceReader | Who::DeviceProvinceReader => match kind {
+        Who::ProvinceReader => match kind {
             ProvinceOfficer => own,
+            Admin => true,
+            _ => false,
+        },
+        Who::DeviceProvinceReader => match kind {
+            ProvinceOfficer | ApiClient => own,
             Admin => true,
             _ => false,
         },
@@ -188,6 +195,13 @@ fn world() -> World {
         cookie: String::new(),
         csrf: String::new(),
         token: Some(revoked_token),
+    });
+    let (_, api_token) = api_tokens::issue(db, audit::CLI, "t-own", "IOC").expect("issued");
+    principals.push(Principal {
+        kind: Kind::ApiClient,
+        cookie: String::new(),
+        csrf: String::new(),
+        token: Some(api_token),
     });
     let household = |hamlet: &str| {
         let log = db.load_log(&HamletId::parse(hamlet).expect("id")).expect("load").expect("log");

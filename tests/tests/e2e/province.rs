@@ -4,7 +4,7 @@
 
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{HamletId, Outcome, Role, VisitForm};
-use tungnha_server::service::{accounts, audit, imports, organisation, verify};
+use tungnha_server::service::{accounts, api_tokens, audit, imports, organisation, verify};
 use tungnha_tests::{COMMUNE, PASSWORD, TestServer, WebSession, cells, code, commune};
 
 /// The test commune (2 hamlets of 12 households) and a second, quiet xã, both in
@@ -235,4 +235,40 @@ fn an_administrator_sets_up_a_province_on_the_web() {
     let mut new_officer = WebSession::sign_in(&server, "canbomoi", PASSWORD);
     assert_eq!(new_officer.get("/provinces/t-moi").status, 200);
     assert_eq!(new_officer.get("/provinces/t-thu").status, 403);
+}
+
+/// The province's operations centre pulls its figures with a read-only API token an
+/// administrator issued, reads the API's description first, and reaches nothing else.
+#[test]
+fn an_operations_centre_reads_the_province_with_a_read_only_token() {
+    let (server, _) = server();
+    let db = server.state.store();
+    let (record, token) = api_tokens::issue(db, audit::CLI, "t-thu", "IOC Tỉnh Thử").expect("issued");
+    organisation::province_add(db, audit::CLI, "t-khac", "Tỉnh Khác").expect("province");
+
+    // The description, open to anyone, names the call and its answer's shape.
+    let doc = tungnha_tests::get(&server.url("/api/v1/openapi.json"), None);
+    assert_eq!(doc.status, 200);
+    let doc = doc.json();
+    assert!(doc["paths"]["/api/v1/provinces/{id}/coverage"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["ProvinceReport"].is_object());
+
+    let report = tungnha_tests::get(&server.url("/api/v1/provinces/t-thu/coverage"), Some(&token));
+    assert_eq!(report.status, 200, "{}", String::from_utf8_lossy(&report.body));
+    let json = report.json();
+    assert_eq!(json["communes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json["teams"], 1);
+    // Another province, a device's calls, a commune's figures: not this token's.
+    for path in
+        ["/api/v1/provinces/t-khac/coverage", &format!("/api/v1/communes/{COMMUNE}/coverage"), "/api/v1/me"]
+    {
+        let answer = tungnha_tests::get(&server.url(path), Some(&token));
+        assert!(matches!(answer.status, 401 | 403), "{path}: {}", answer.status);
+    }
+    // Revoked, it reads nothing; the issue and the revocation are audited.
+    api_tokens::revoke(db, "quantri", &record.id).expect("revoked");
+    let answer = tungnha_tests::get(&server.url("/api/v1/provinces/t-thu/coverage"), Some(&token));
+    assert_eq!((answer.status, answer.code().as_str()), (401, "unauthenticated"));
+    let actions: Vec<String> = db.audit_events(2).expect("audit").into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["api_token_revoke", "province_add"]);
 }

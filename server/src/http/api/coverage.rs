@@ -1,6 +1,7 @@
 //! `GET /api/v1/provinces/{id}/coverage`, `GET /api/v1/communes/{id}/coverage` and
 //! `GET /api/v1/hamlets/{id}/coverage`: the figures for province officers', officials'
-//! and leaders' devices (`service::reports`).
+//! and leaders' devices (`service::reports`); the province's also for the read-only
+//! API tokens of that province (`service::api_tokens`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,7 +15,7 @@ use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::routes::Routes;
 use crate::service::reports::{self, CommuneReport, HamletReport, ProvinceReport};
-use crate::service::{ServiceError, access, enrolment};
+use crate::service::{ServiceError, access, api_tokens, enrolment};
 
 pub(super) fn router() -> Routes {
     Routes::new()
@@ -36,19 +37,27 @@ pub(super) async fn province_coverage(
 ) -> Result<Json<ProvinceReport>, ApiError> {
     let token = bearer(&headers);
     let report = blocking(move || {
-        let (_, user) = enrolment::active(state.store(), token.as_deref())?;
+        let store = state.store();
         let id = path_id(&id, ProvinceId::parse)?;
-        let window = reports::last_days(crate::now_ms(), reports::CHART_DAYS);
+        let now = crate::now_ms();
+        let window = reports::last_days(now, reports::CHART_DAYS);
         let from = window.first().map_or("", String::as_str);
         let recent = window.get(window.len().saturating_sub(7)).map_or("", String::as_str);
-        Ok(ProvinceReport::new(reports::province_figures(
-            state.store(),
-            &user,
-            &id,
-            from,
-            recent,
-            crate::now_ms(),
-        )?))
+        let figures = match token.as_deref() {
+            // A province's own system, by its read-only API token.
+            Some(t) if api_tokens::is_api_token(t) => {
+                let client = api_tokens::authenticate(store, t)?;
+                if !access::token_may_read_province(&client, &id) {
+                    return Err(ServiceError::Forbidden("this API token reads another province".into()));
+                }
+                reports::read_province(store, &id, from, recent, now)?
+            }
+            token => {
+                let (_, user) = enrolment::active(store, token)?;
+                reports::province_figures(store, &user, &id, from, recent, now)?
+            }
+        };
+        Ok(ProvinceReport::new(figures))
     })
     .await?;
     Ok(Json(report))
