@@ -565,6 +565,21 @@ pub struct ProvinceLine {
     pub communes: usize,
 }
 
+/// A read-only API token, as the administrators' page lists it.
+#[derive(Debug, Clone)]
+pub struct ApiTokenLine {
+    /// Its id.
+    pub id: String,
+    /// What it is for.
+    pub name: String,
+    /// The province's name.
+    pub province: String,
+    /// When it was issued, ms since epoch.
+    pub created_at: i64,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
 /// The administrators' page.
 #[derive(Debug, Clone, Default)]
 pub struct AdminPage {
@@ -590,6 +605,14 @@ pub struct AdminPage {
     pub officer_form: (String, String, String),
     /// Its errors.
     pub officer_errors: FormErrors,
+    /// The attach form's errors.
+    pub attach_errors: FormErrors,
+    /// Every API token issued.
+    pub api_tokens: Vec<ApiTokenLine>,
+    /// The new-token form as typed: (province, name).
+    pub token_form: (String, String),
+    /// Its errors.
+    pub token_errors: FormErrors,
     /// A notice after success.
     pub notice: Option<&'static str>,
 }
@@ -680,9 +703,96 @@ pub fn admin(chrome: &Chrome, view: &AdminPage) -> Markup {
                         button type="submit" { (t.add_commune) }
                     }
                 }
+                div.panel {
+                    h2 { (t.attach_commune) }
+                    form.stack method="post" action="/admin/communes/attach" {
+                        (csrf_field(chrome))
+                        div {
+                            label for="a-commune" { (t.commune) }
+                            select #a-commune name="commune" aria-invalid=(invalid(&view.attach_errors, "commune")) {
+                                option value="" { (t.choose) }
+                                @for c in &view.communes { option value=(c.id) { (c.name) " (" (c.id) ")" } }
+                            }
+                            (field_error(&view.attach_errors, "commune"))
+                        }
+                        div {
+                            label for="a-province" { (t.province) }
+                            select #a-province name="province" aria-invalid=(invalid(&view.attach_errors, "province")) {
+                                option value="" { (t.choose) }
+                                @for p in &view.provinces { option value=(p.id) { (p.name) } }
+                            }
+                            (field_error(&view.attach_errors, "province"))
+                        }
+                        button type="submit" { (t.attach) }
+                    }
+                }
                 (manager_form(chrome, view, Manager::Official))
                 (manager_form(chrome, view, Manager::ProvinceOfficer))
             }
+            h2 #api-tokens { (t.api_tokens_title) }
+            p.muted { (t.api_tokens_note) " " a href="/api/v1/openapi.json" { (t.api_description) } }
+            @if view.api_tokens.is_empty() {
+                p { (t.no_api_tokens) }
+            } @else {
+                div.scroll { table #tokens {
+                    thead { tr { th { (t.token_name) } th { (t.province) } th { (t.issued_on) } th { (t.status) } th {} } }
+                    tbody {
+                        @for k in &view.api_tokens {
+                            tr data-token=(k.id) {
+                                td { (k.name) }
+                                td { (k.province) }
+                                td { (chrome.lang.time(k.created_at)) }
+                                td { (if k.revoked { t.token_revoked } else { t.token_active }) }
+                                td {
+                                    @if !k.revoked {
+                                        form.inline method="post" action={ "/admin/api-tokens/" (url_part(&k.id)) "/revoke" } {
+                                            (csrf_field(chrome))
+                                            button.danger type="submit" { (t.revoke_token) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+            div.panel {
+                h2 { (t.issue_token) }
+                form.stack method="post" action="/admin/api-tokens" {
+                    (csrf_field(chrome))
+                    div {
+                        label for="k-province" { (t.province) }
+                        select #k-province name="province" aria-invalid=(invalid(&view.token_errors, "province")) {
+                            option value="" { (t.choose) }
+                            @for p in &view.provinces { option value=(p.id) selected[view.token_form.0 == p.id] { (p.name) } }
+                        }
+                        (field_error(&view.token_errors, "province"))
+                    }
+                    div {
+                        label for="k-name" { (t.token_name) }
+                        input #k-name name="name" value=(view.token_form.1) aria-invalid=(invalid(&view.token_errors, "name"));
+                        (field_error(&view.token_errors, "name"))
+                    }
+                    button type="submit" { (t.issue_token) }
+                }
+            }
+        },
+    )
+}
+
+/// The page that shows a newly issued API token, the one time it is shown.
+pub fn api_token_issued(chrome: &Chrome, name: &str, province: &str, token: &str) -> Markup {
+    let t = chrome.t();
+    page(
+        chrome,
+        t.api_tokens_title,
+        html! {
+            h1 { (t.api_tokens_title) }
+            p { strong { (name) } " · " (province) }
+            p.notice role="status" { (t.token_shown_once) }
+            p { code #api-token { (token) } }
+            p.muted { (t.token_for) " " code { "GET /api/v1/provinces/" (province) "/coverage" } " · " code { "Authorization: Bearer …" } }
+            p { a href="/admin#api-tokens" { "← " (t.api_tokens_title) } }
         },
     )
 }

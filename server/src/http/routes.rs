@@ -133,6 +133,9 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/admin", Who::Admin),
     row("POST", "/admin/provinces", Who::Admin),
     row("POST", "/admin/communes", Who::Admin),
+    row("POST", "/admin/communes/attach", Who::Admin),
+    row("POST", "/admin/api-tokens", Who::Admin),
+    row("POST", "/admin/api-tokens/{id}/revoke", Who::Admin),
     row("POST", "/admin/officials", Who::Admin),
     row("POST", "/admin/province-officers", Who::Admin),
 ];

@@ -52,6 +52,8 @@ struct Ids {
     person: String,
     device: String,
     team: String,
+    /// An API token's id (for the administrators' revoke form).
+    api_token: String,
 }
 
 /// Whether the table lets `kind` use a route of rule `who` in `scope`.
@@ -197,6 +199,8 @@ fn world() -> World {
         token: Some(revoked_token),
     });
     let (_, api_token) = api_tokens::issue(db, audit::CLI, "t-own", "IOC").expect("issued");
+    // A second token, which the administrators' revoke row may revoke.
+    let (target, _) = api_tokens::issue(db, audit::CLI, "t-own", "IOC thử").expect("issued");
     principals.push(Principal {
         kind: Kind::ApiClient,
         cookie: String::new(),
@@ -215,6 +219,7 @@ fn world() -> World {
         person: "tnv2".into(),
         device: own_target,
         team: tungnha_tests::TEAM.into(),
+        api_token: target.id.clone(),
     };
     let other = Ids {
         province: "t-khac".into(),
@@ -224,6 +229,7 @@ fn world() -> World {
         person: "khac1".into(),
         device: other_target,
         team: "x-khac.to-khac".into(),
+        api_token: target.id.clone(),
     };
     World { server, principals, own, other }
 }
@@ -236,6 +242,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         &ids.commune
     } else if path.contains("/hamlets/") {
         &ids.hamlet
+    } else if path.contains("/api-tokens/") {
+        &ids.api_token
     } else {
         &ids.device
     };

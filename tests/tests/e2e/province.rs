@@ -235,6 +235,50 @@ fn an_administrator_sets_up_a_province_on_the_web() {
     let mut new_officer = WebSession::sign_in(&server, "canbomoi", PASSWORD);
     assert_eq!(new_officer.get("/provinces/t-moi").status, 200);
     assert_eq!(new_officer.get("/provinces/t-thu").status, 403);
+
+    // An existing commune moves to the new province; an unknown one is refused.
+    let refused = admin
+        .post("/admin/communes/attach", &[("csrf", &csrf), ("commune", "x-khong-co"), ("province", "t-moi")]);
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("id=\"err-commune\""), "{}", refused.html);
+    let moved =
+        admin.post("/admin/communes/attach", &[("csrf", &csrf), ("commune", "x-yen"), ("province", "t-moi")]);
+    assert_eq!(moved.status, 303);
+    let yen = server.state.store.commune(&"x-yen".parse().expect("id")).expect("read").expect("commune");
+    assert_eq!(yen.province.as_ref().map(|p| p.as_str()), Some("t-moi"));
+
+    // A read-only API token for the province's operations centre: shown once, then
+    // listed by name only; revoked from the same page.
+    assert_eq!(
+        admin.post("/admin/api-tokens", &[("csrf", &csrf), ("province", "t-moi"), ("name", "")]).status,
+        422
+    );
+    assert!(server.state.store.api_tokens().expect("read").is_empty(), "nothing issued");
+    let issued =
+        admin.post("/admin/api-tokens", &[("csrf", &csrf), ("province", "t-moi"), ("name", "IOC Tỉnh Mới")]);
+    assert_eq!(issued.status, 200, "{}", issued.html);
+    let token = issued
+        .html
+        .split("id=\"api-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the token")
+        .to_owned();
+    let read = tungnha_tests::get(&server.url("/api/v1/provinces/t-moi/coverage"), Some(&token));
+    assert_eq!(read.status, 200);
+    let ids: Vec<String> = read.json()["communes"]
+        .as_array()
+        .expect("communes")
+        .iter()
+        .map(|c| c["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(ids, ["x-moi", "x-yen"], "the moved commune is read with the province");
+    let listed = admin.get("/admin");
+    assert!(listed.html.contains("IOC Tỉnh Mới") && !listed.html.contains(&token), "the token is shown once");
+    let id = server.state.store.api_tokens().expect("read")[0].id.clone();
+    let csrf = admin.csrf.clone();
+    assert_eq!(admin.post(&format!("/admin/api-tokens/{id}/revoke"), &[("csrf", &csrf)]).status, 303);
+    assert_eq!(tungnha_tests::get(&server.url("/api/v1/provinces/t-moi/coverage"), Some(&token)).status, 401);
 }
 
 /// The province's operations centre pulls its figures with a read-only API token an

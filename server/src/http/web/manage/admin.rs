@@ -1,4 +1,5 @@
-//! Administration: provinces, communes and their officials (administrators).
+//! Administration: provinces, communes and their officials, a commune's province, and
+//! the read-only API tokens of a province's systems (administrators).
 
 use super::people::check_new_account;
 use super::*;
@@ -30,7 +31,21 @@ fn admin_page(state: &AppState) -> Result<AdminPage, PageError> {
             name: c.name,
         });
     }
+    let mut api_tokens: Vec<ApiTokenLine> = state
+        .store
+        .api_tokens()?
+        .into_iter()
+        .map(|k| ApiTokenLine {
+            province: names.get(&k.province).cloned().unwrap_or_else(|| k.province.to_string()),
+            revoked: k.revoked_at.is_some(),
+            id: k.id,
+            name: k.name,
+            created_at: k.created_at,
+        })
+        .collect();
+    api_tokens.sort_by(|a, b| a.revoked.cmp(&b.revoked).then(b.created_at.cmp(&a.created_at)));
     Ok(AdminPage {
+        api_tokens,
         provinces,
         communes,
         kinds: CommuneKind::ALL
@@ -305,6 +320,136 @@ pub(crate) async fn add_province(
             }
             organisation::province_add(state.store(), me.id.as_str(), &code, form.name.trim())?;
             Ok(see_other("/admin?saved=1"))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AttachForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    province: String,
+}
+
+/// Attaches an existing commune to a province (or moves it to another).
+pub(crate) async fn attach_commune(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<AttachForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let me = v.with_role(&[Role::Admin])?;
+            let t = v.lang.texts();
+            let mut errors = FormErrors::new();
+            let commune = CommuneId::parse(form.commune.trim()).ok();
+            if commune.as_ref().map(|c| state.store.commune(c)).transpose()?.flatten().is_none() {
+                errors.insert(
+                    "commune",
+                    if form.commune.trim().is_empty() { t.err_required } else { t.err_unknown_commune },
+                );
+            }
+            let province = ProvinceId::parse(form.province.trim()).ok();
+            if province.as_ref().map(|p| state.store.province(p)).transpose()?.flatten().is_none() {
+                errors.insert(
+                    "province",
+                    if form.province.trim().is_empty() { t.err_required } else { t.err_unknown_province },
+                );
+            }
+            if !errors.is_empty() {
+                let view = AdminPage { attach_errors: errors, ..admin_page(&state)? };
+                return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
+            }
+            organisation::attach_commune(
+                state.store(),
+                me.id.as_str(),
+                form.commune.trim(),
+                form.province.trim(),
+            )?;
+            Ok(see_other("/admin?saved=1"))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    province: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Issues a read-only API token and shows it, once.
+pub(crate) async fn issue_api_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let me = v.with_role(&[Role::Admin])?;
+            let t = v.lang.texts();
+            let mut errors = FormErrors::new();
+            let province = ProvinceId::parse(form.province.trim()).ok();
+            if province.as_ref().map(|p| state.store.province(p)).transpose()?.flatten().is_none() {
+                errors.insert(
+                    "province",
+                    if form.province.trim().is_empty() { t.err_required } else { t.err_unknown_province },
+                );
+            }
+            if form.name.trim().is_empty() {
+                errors.insert("name", t.err_required);
+            } else if let Some(problem) = text_problem(t, &form.name) {
+                errors.insert("name", problem);
+            }
+            if !errors.is_empty() {
+                let view = AdminPage {
+                    token_form: (form.province, form.name),
+                    token_errors: errors,
+                    ..admin_page(&state)?
+                };
+                return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
+            }
+            let (record, token) =
+                crate::service::api_tokens::issue(state.store(), me.id.as_str(), &form.province, &form.name)?;
+            let page = tungnha_web::manage::api_token_issued(
+                &v.chrome(),
+                &record.name,
+                record.province.as_str(),
+                &token,
+            );
+            // The token is a secret: never cached.
+            Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Revokes an API token.
+pub(crate) async fn revoke_api_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let me = v.with_role(&[Role::Admin])?;
+            crate::service::api_tokens::revoke(state.store(), me.id.as_str(), &id)?;
+            Ok(see_other("/admin?saved=1#api-tokens"))
         })
         .await
 }

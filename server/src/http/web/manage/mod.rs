@@ -25,8 +25,8 @@ use tungnha_client_core::{CommuneId, DeviceId, HamletId, ProvinceId, Role, UserI
 use tungnha_web::FormErrors;
 use tungnha_web::layout::url_part;
 use tungnha_web::manage::{
-    AdminPage, AssignHamlet, AssignmentsPage, AuditLine, CataloguePage, CommuneLine, DeviceLine,
-    EnrolCodePage, GIVABLE_ROLES, NewPerson, PeoplePage, PersonLine, PersonRef, ProvinceLine,
+    AdminPage, ApiTokenLine, AssignHamlet, AssignmentsPage, AuditLine, CataloguePage, CommuneLine,
+    DeviceLine, EnrolCodePage, GIVABLE_ROLES, NewPerson, PeoplePage, PersonLine, PersonRef, ProvinceLine,
 };
 
 use super::pages::{managed_commune, team_page};
@@ -124,7 +124,10 @@ mod devices;
 mod people;
 mod teams;
 
-pub(crate) use admin::{add_commune, add_official, add_province, add_province_officer, admin};
+pub(crate) use admin::{
+    add_commune, add_official, add_province, add_province_officer, admin, attach_commune, issue_api_token,
+    revoke_api_token,
+};
 pub(crate) use assignments::{assign, assignments, set_target};
 pub(crate) use audit::audit;
 pub(crate) use catalogue::{catalogue, save_catalogue, save_visits_from};
