@@ -363,6 +363,30 @@ mod tests {
     }
 
     #[test]
+    fn every_demo_commune_has_teams_and_members_hold_their_teams_hamlets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = crate::store::open(dir.path()).expect("db");
+        seed(db.as_ref()).expect("seeded");
+        let db = db.as_ref();
+        for (commune, teams) in [(COMMUNE, 2), ("x-tan-phu", 1), ("x-long-hoa", 1)] {
+            let id = CommuneId::parse(commune).expect("id");
+            assert_eq!(db.teams_of(&id).expect("teams").len(), teams, "{commune}");
+        }
+        let held = |user: &str| {
+            crate::service::access::hamlets_of(db, &UserId::parse(user).expect("id"))
+                .expect("read")
+                .iter()
+                .map(|h| h.as_str().trim_start_matches("p-hoa-binh.").to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(held("tnv1"), ["kp-binh-minh", "kp-phu-loi", "kp-tan-an"]);
+        // tnv2 helps in a khu phố of the other team, on their own.
+        assert_eq!(held("tnv2"), ["kp-binh-minh", "kp-hoa-lan", "kp-phu-loi", "kp-tan-an"]);
+        assert_eq!(held("totruong2"), ["kp-an-phu", "kp-hoa-lan", "kp-trung-thang"]);
+        assert!(crate::service::verify::verify(db).expect("verify").1.is_empty());
+    }
+
+    #[test]
     fn demo_visits_happen_when_teams_walk() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = crate::store::open(dir.path()).expect("db");

@@ -1,7 +1,8 @@
 //! `verify`: every hamlet's stored coverage held against a full recompute from its
 //! log (the invariant the incremental ledger keeps), every commune's totals against
-//! the sum of its hamlets, and every province's days against the sum of its communes'
-//! (the invariants the store keeps with each write).
+//! the sum of its hamlets, every province's days against the sum of its communes', and
+//! every commune's team members against its teams (the invariants the store keeps with
+//! each write).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use tungnha_client_core::coverage::to_cover;
 use tungnha_client_core::{CommuneId, Coverage, ProvinceId};
 
 use crate::service::ServiceError;
-use crate::store::{CommuneTotals, DayFigures, Store};
+use crate::store::{CommuneMembers, CommuneTotals, DayFigures, Store};
 
 /// One difference `verify` found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -33,6 +34,15 @@ pub enum Difference {
         /// The sum of its communes' stored days.
         summed: Vec<(String, DayFigures)>,
     },
+    /// A commune's stored team members differ from its teams'.
+    Members {
+        /// The commune.
+        commune: String,
+        /// The stored record.
+        stored: CommuneMembers,
+        /// Worked out from its teams.
+        recomputed: CommuneMembers,
+    },
     /// A commune's stored totals (with its day series) differ from its hamlets' sum.
     Commune {
         /// The commune.
@@ -52,6 +62,9 @@ impl std::fmt::Display for Difference {
             }
             Difference::Commune { commune, stored, recomputed } => {
                 write!(f, "commune {commune}: stored {stored:?}\n    recomputed {recomputed:?}")
+            }
+            Difference::Members { commune, stored, recomputed } => {
+                write!(f, "commune {commune}: stored team members {stored:?}\n    its teams' {recomputed:?}")
             }
             Difference::Province { province, stored, summed } => {
                 write!(f, "province {province}: stored days {stored:?}\n    its communes' {summed:?}")
@@ -107,6 +120,15 @@ pub fn verify(store: &dyn Store) -> Result<(usize, Vec<Difference>), ServiceErro
                 d.visits += f.visits;
                 d.covered += f.covered;
             }
+        }
+        let teams = store.teams_of(&c.id)?;
+        let mut members: Vec<_> = teams.iter().flat_map(|t| t.members.iter().cloned()).collect();
+        members.sort();
+        members.dedup();
+        let recomputed = CommuneMembers { teams: teams.len() as u64, members };
+        let stored = store.commune_members(&c.id)?;
+        if stored != recomputed {
+            differences.push(Difference::Members { commune: c.id.to_string(), stored, recomputed });
         }
         let recomputed = sums.remove(&c.id).unwrap_or_default();
         let stored = with_days(store.commune_totals(&c.id)?, store.commune_days_from(&c.id, "")?);

@@ -1410,6 +1410,61 @@ mod tests {
     }
 
     #[test]
+    fn a_communes_team_members_follow_its_teams_and_are_rebuilt_for_old_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = CommuneId::parse("c1").expect("id");
+        let id = |s: &str| UserId::parse(s).expect("id");
+        let team = |t: &str, members: &[&str]| Team {
+            id: TeamId::parse(&format!("c1.{t}")).expect("id"),
+            commune: c.clone(),
+            name: t.into(),
+            leaders: Vec::new(),
+            members: members.iter().map(|m| id(m)).collect(),
+            hamlets: Vec::new(),
+        };
+        {
+            let db = SledStore::open(dir.path()).expect("open");
+            db.put_team(&team("a", &["lan", "minh"])).expect("team");
+            db.put_team(&team("b", &["minh", "hoa"])).expect("team");
+            let m = db.commune_members(&c).expect("read");
+            assert_eq!((m.teams, m.members), (2, vec![id("hoa"), id("lan"), id("minh")]));
+            // Lan leaves team a: her teams index and the commune's record follow.
+            db.put_team(&team("a", &["minh"])).expect("team");
+            assert!(db.teams_of_user(&id("lan")).expect("read").is_empty());
+            assert_eq!(db.teams_of_user(&id("minh")).expect("read").len(), 2);
+            db.remove_team(&TeamId::parse("c1.b").expect("id")).expect("dissolved");
+            assert_eq!(db.commune_members(&c).expect("read").members, [id("minh")]);
+            // A data directory from before the indexes: only the records.
+            for tree in [&db.user_teams, &db.commune_members, &db.meta] {
+                tree.clear().expect("clear");
+            }
+            db.flush().expect("flush");
+        }
+        let db = SledStore::open(dir.path()).expect("reopen");
+        assert_eq!(db.commune_members(&c).expect("read").members, [id("minh")]);
+        assert_eq!(db.teams_of_user(&id("minh")).expect("read").len(), 1);
+        // A record that drifted from its teams is named by verify.
+        db.put_commune(&Commune {
+            id: c.clone(),
+            name: "Xã".into(),
+            kind: tungnha_client_core::domain::CommuneKind::Xa,
+            catalogue: Default::default(),
+            visits_from: None,
+            province: None,
+        })
+        .expect("commune");
+        assert!(crate::service::verify::verify(&db).expect("verify").1.is_empty());
+        db.commune_members
+            .insert("c1", json(&CommuneMembers { teams: 5, members: Vec::new() }))
+            .expect("tamper");
+        let (_, differences) = crate::service::verify::verify(&db).expect("verify");
+        assert!(
+            differences.iter().any(|d| matches!(d, crate::service::verify::Difference::Members { .. })),
+            "{differences:?}"
+        );
+    }
+
+    #[test]
     fn a_sync_finishing_after_a_revocation_does_not_undo_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = SledStore::open(dir.path()).expect("open");
