@@ -113,6 +113,19 @@ fn an_operator_sets_up_teams_from_the_command_line() {
         Some(1)
     );
     assert!(ok(&data, &["verify"])["differences"].as_array().is_some_and(Vec::is_empty));
+
+    // A commune's one-record team members that drifted from its teams is named.
+    {
+        let db = sled::open(&data).expect("the data directory");
+        db.open_tree("commune_members")
+            .expect("tree")
+            .insert("x-tan-phu", &br#"{"teams":7,"members":[]}"#[..])
+            .expect("tampered");
+        db.flush().expect("flushed");
+    }
+    let (success, found) = admin(&data, &["verify"]);
+    assert!(!success);
+    assert_eq!(found["differences"][0]["kind"], "members", "{found}");
 }
 
 #[test]
