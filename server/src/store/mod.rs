@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tungnha_client_core::coverage::to_cover;
 use tungnha_client_core::{
     ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
@@ -409,4 +410,51 @@ pub fn day_changes(before: &Coverage, after: &Coverage) -> Vec<(String, Option<D
 /// A coverage without its day series: what a hamlet's headline record keeps.
 fn headline(c: &Coverage) -> Coverage {
     Coverage { per_day: Default::default(), covered_per_day: Default::default(), ..c.clone() }
+}
+
+/// What a hamlet adds to its commune's totals: its headline figures, without day
+/// series or per-volunteer figures.
+fn contribution(c: &Coverage) -> Coverage {
+    Coverage {
+        per_day: Default::default(),
+        covered_per_day: Default::default(),
+        per_volunteer: Default::default(),
+        ..c.clone()
+    }
+}
+
+/// Moves a commune's totals from one state of one of its hamlets to another: its
+/// figures (`before` → `after`) and its target (`target_before` → `target_after`);
+/// `hamlets` is 1 when the hamlet is new. Every engine moves them this way.
+fn move_totals(
+    totals: &mut CommuneTotals,
+    (before, after): (&Coverage, &Coverage),
+    (target_before, target_after): (u64, u64),
+    hamlets: u64,
+) {
+    totals.coverage.withdraw(&contribution(before));
+    totals.coverage.absorb(&contribution(after));
+    totals.hamlets += hamlets;
+    totals.target = totals.target.saturating_sub(target_before) + target_after;
+    totals.to_cover = totals.to_cover.saturating_sub(to_cover(target_before, before.registered))
+        + to_cover(target_after, after.registered);
+}
+
+/// Moves one day's sum (a commune's or a province's) from a part `was` to a part
+/// `now`; a sum that reaches zero is to be removed.
+fn move_day(sum: &mut DayFigures, was: DayFigures, now: DayFigures) {
+    sum.visits = (sum.visits + now.visits).saturating_sub(was.visits);
+    sum.covered = (sum.covered + now.covered).saturating_sub(was.covered);
+}
+
+/// A commune's `CommuneMembers` from its teams.
+fn members_of<'t>(teams: impl Iterator<Item = &'t Team>) -> CommuneMembers {
+    let mut out = CommuneMembers::default();
+    let mut people = std::collections::BTreeSet::new();
+    for t in teams {
+        out.teams += 1;
+        people.extend(t.members.iter().cloned());
+    }
+    out.members = people.into_iter().collect();
+    out
 }

@@ -37,7 +37,8 @@ use tungnha_client_core::{
 
 use super::{
     CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store, StoreError,
-    SyncCommit, SyncState, day_changes, days_of, headline, secret_hash,
+    SyncCommit, SyncState, contribution, day_changes, days_of, headline, members_of, move_day, move_totals,
+    secret_hash,
 };
 use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
 
@@ -511,52 +512,19 @@ struct LogTrees<'t> {
     province_days: &'t TransactionalTree,
 }
 
-/// A commune's `CommuneMembers` from its teams.
-fn members_of<'t>(teams: impl Iterator<Item = &'t Team>) -> CommuneMembers {
-    let mut out = CommuneMembers::default();
-    let mut people = std::collections::BTreeSet::new();
-    for t in teams {
-        out.teams += 1;
-        people.extend(t.members.iter().cloned());
-    }
-    out.members = people.into_iter().collect();
-    out
-}
-
-/// What a hamlet adds to its commune's totals: its headline figures, without day
-/// series or per-volunteer figures.
-fn contribution(c: &Coverage) -> Coverage {
-    Coverage {
-        per_day: Default::default(),
-        covered_per_day: Default::default(),
-        per_volunteer: Default::default(),
-        ..c.clone()
-    }
-}
-
-/// Moves a commune's totals from one state of one of its hamlets to another: its
-/// figures (`before` → `after`) and its target (`target_before` → `target_after`);
-/// `hamlets` is 1 when the hamlet is new.
-#[allow(clippy::too_many_arguments)]
-fn move_totals(
+/// Moves a commune's stored totals (`move_totals`) within a transaction.
+fn move_stored_totals(
     tt: &TransactionalTree,
     commune: &CommuneId,
-    before: &Coverage,
-    after: &Coverage,
-    target_before: u64,
-    target_after: u64,
+    figures: (&Coverage, &Coverage),
+    targets: (u64, u64),
     hamlets: u64,
 ) -> TxResult<()> {
     // Derived data: a record that does not read is rebuilt from the hamlets when the
     // store opens with `meta` cleared, and `admin verify` compares it.
     let mut totals: CommuneTotals =
         tt.get(commune.as_str())?.and_then(|v| serde_json::from_slice(&v).ok()).unwrap_or_default();
-    totals.coverage.withdraw(&contribution(before));
-    totals.coverage.absorb(&contribution(after));
-    totals.hamlets += hamlets;
-    totals.target = totals.target.saturating_sub(target_before) + target_after;
-    totals.to_cover = totals.to_cover.saturating_sub(to_cover(target_before, before.registered))
-        + to_cover(target_after, after.registered);
+    move_totals(&mut totals, figures, targets, hamlets);
     tt.insert(commune.as_str(), json(&totals))?;
     Ok(())
 }
@@ -584,23 +552,23 @@ fn write_prepared(t: &LogTrees<'_>, p: &Prepared<'_>) -> TxResult<()> {
         };
     }
     if let Some((commune, target, province)) = &p.commune {
-        move_totals(t.commune_totals, commune, &p.before, &p.w.coverage, *target, *target, 0)?;
+        move_stored_totals(t.commune_totals, commune, (&p.before, &p.w.coverage), (*target, *target), 0)?;
         let old = days_of(&p.before);
         for (day, figures) in &p.days {
             let was = old.get(day.as_str()).copied().unwrap_or_default();
             let now = figures.unwrap_or_default();
-            move_day(t.commune_days, commune.as_str(), day, was, now)?;
+            move_stored_day(t.commune_days, commune.as_str(), day, was, now)?;
             if let Some(province) = province {
-                move_day(t.province_days, province.as_str(), day, was, now)?;
+                move_stored_day(t.province_days, province.as_str(), day, was, now)?;
             }
         }
     }
     Ok(())
 }
 
-/// Moves one day record of `owner` (a commune or a province) from a part `was` to a
-/// part `now`; a record that reaches zero goes.
-fn move_day(
+/// Moves one stored day record of `owner` (a commune or a province) from a part
+/// `was` to a part `now` (`move_day`); a record that reaches zero goes.
+fn move_stored_day(
     tree: &TransactionalTree,
     owner: &str,
     day: &str,
@@ -610,8 +578,7 @@ fn move_day(
     let key = pair(owner, day);
     let mut sum: DayFigures =
         tree.get(&key)?.and_then(|v| serde_json::from_slice(&v).ok()).unwrap_or_default();
-    sum.visits = (sum.visits + now.visits).saturating_sub(was.visits);
-    sum.covered = (sum.covered + now.covered).saturating_sub(was.covered);
+    move_day(&mut sum, was, now);
     if sum == DayFigures::default() {
         tree.remove(key)?;
     } else {
@@ -643,14 +610,14 @@ impl Store for SledStore {
                 if let Some(p) = old_province.as_ref().filter(|_| moved) {
                     pt.remove(pair(p.as_str(), c.id.as_str()))?;
                     for (day, f) in &days {
-                        move_day(pdt, p.as_str(), day, *f, DayFigures::default())?;
+                        move_stored_day(pdt, p.as_str(), day, *f, DayFigures::default())?;
                     }
                 }
                 if let Some(p) = &c.province {
                     pt.insert(pair(p.as_str(), c.id.as_str()), &[])?;
                     if moved {
                         for (day, f) in &days {
-                            move_day(pdt, p.as_str(), day, DayFigures::default(), *f)?;
+                            move_stored_day(pdt, p.as_str(), day, DayFigures::default(), *f)?;
                         }
                     }
                 }
@@ -742,25 +709,21 @@ impl Store for SledStore {
                     }
                     match old {
                         Some(old) if old.commune == h.commune => {
-                            move_totals(
+                            move_stored_totals(
                                 tt,
                                 &h.commune,
-                                figures,
-                                figures,
-                                old.target_households,
-                                h.target_households,
+                                (figures, figures),
+                                (old.target_households, h.target_households),
                                 0,
                             )?;
                         }
                         // A hamlet never changes commune (its id names it); a record
                         // written before its commune's totals counts as new.
-                        _ => move_totals(
+                        _ => move_stored_totals(
                             tt,
                             &h.commune,
-                            &Coverage::default(),
-                            figures,
-                            0,
-                            h.target_households,
+                            (&Coverage::default(), figures),
+                            (0, h.target_households),
                             1,
                         )?,
                     }
