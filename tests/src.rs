@@ -1,6 +1,9 @@
 //! Shared fixtures of the end-to-end tests (`tests/e2e/`): a real server on
-//! 127.0.0.1:0 with its own sled data directory, a commune set up through the same
+//! 127.0.0.1:0 with its own sled data directory (or, with `TUNGNHA_TEST_STORE=postgres`,
+//! its own database on a throwaway PostgreSQL cluster: `pg`), a commune set up through the same
 //! admin functions an operator runs, and helpers to talk HTTP to it.
+
+pub mod pg;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,6 +26,8 @@ pub struct TestServer {
     thread: Option<std::thread::JoinHandle<()>>,
     /// The data directory, removed when the server is dropped.
     pub data: tempfile::TempDir,
+    /// The PostgreSQL database it serves instead, when the tests run on PostgreSQL.
+    pub database: Option<String>,
 }
 
 impl TestServer {
@@ -34,11 +39,13 @@ impl TestServer {
     /// Like `start`, with the configuration changed by `configure`.
     pub fn start_with(configure: impl FnOnce(Config) -> Config, setup: impl FnOnce(&dyn Store)) -> Self {
         let data = tempfile::tempdir().expect("temporary data directory");
+        let config =
+            Config { database: pg::selected().then(pg::database), ..Config::new(data.path().to_path_buf()) };
         {
-            let db = tungnha_server::store::open(data.path()).expect("open the data directory");
+            let db = config.location().open().expect("open the store");
             setup(db.as_ref());
         }
-        Self::serve(configure(Config::new(data.path().to_path_buf())), data)
+        Self::serve(configure(config), data)
     }
 
     /// Serves a data directory set up elsewhere (by `tungnha-loadgen --prepare`, say).
@@ -51,7 +58,7 @@ impl TestServer {
         self.shutdown();
         let placeholder = tempfile::TempDir::new().expect("placeholder directory");
         let data = std::mem::replace(&mut self.data, placeholder);
-        Paused { addr: self.addr, data }
+        Paused { addr: self.addr, data, database: self.database.take() }
     }
 
     /// Stops the server and serves the same data directory again on the same address.
@@ -73,6 +80,13 @@ impl TestServer {
     }
 
     fn serve_on(config: Config, data: tempfile::TempDir, addr: SocketAddr) -> Self {
+        // `RUST_LOG=error cargo test …` shows what the server logs (a 500's cause).
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         // sled releases its file lock from a background thread after the last handle
         // (the setup's, or the stopped server's) is dropped: wait for it, briefly.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -105,7 +119,7 @@ impl TestServer {
                 let _ = tungnha_server::http::serve(listener, app, shutdown).await;
             });
         });
-        Self { addr, state, stop: Some(stop), thread: Some(thread), data }
+        Self { addr, state, stop: Some(stop), thread: Some(thread), data, database: config.database.clone() }
     }
 
     /// The base URL, `http://127.0.0.1:PORT`.
@@ -123,12 +137,14 @@ impl TestServer {
 pub struct Paused {
     addr: SocketAddr,
     data: tempfile::TempDir,
+    database: Option<String>,
 }
 
 impl Paused {
     /// Serves the same data directory on the same address again.
     pub fn resume(self) -> TestServer {
-        TestServer::serve_on(Config::new(self.data.path().to_path_buf()), self.data, self.addr)
+        let config = Config { database: self.database, ..Config::new(self.data.path().to_path_buf()) };
+        TestServer::serve_on(config, self.data, self.addr)
     }
 }
 

@@ -8,6 +8,9 @@ use std::time::Duration;
 pub struct Config {
     /// Where the embedded store lives.
     pub data_dir: PathBuf,
+    /// A PostgreSQL connection string: when given, the server's state lives there
+    /// instead of in `data_dir`.
+    pub database: Option<String>,
     /// Seed a demo commune into an empty store.
     pub demo: bool,
     /// How many idle hamlet logs to keep in memory.
@@ -27,10 +30,19 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where the server's state lives.
+    pub fn location(&self) -> crate::store::Location {
+        match &self.database {
+            Some(url) => crate::store::Location::Database(url.clone()),
+            None => crate::store::Location::Data(self.data_dir.clone()),
+        }
+    }
+
     /// A configuration with the defaults for everything but the data directory.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            database: None,
             demo: false,
             cache_docs: 256,
             cache_idle: Duration::from_secs(600),

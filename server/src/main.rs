@@ -30,11 +30,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve on an embedded database in a data directory.
+    /// Serve on an embedded database in a data directory, or on PostgreSQL.
     Serve {
         /// The data directory (created if missing).
         #[arg(long, env = "TUNGNHA_DATA", default_value = "./tungnha-data")]
         data: PathBuf,
+        /// A PostgreSQL database (`postgres://user@host/db`, or several hosts with
+        /// `target_session_attrs=read-write`) instead of the data directory; any number
+        /// of servers may share one.
+        #[arg(long, env = "TUNGNHA_DATABASE")]
+        database: Option<String>,
         /// The address to listen on.
         #[arg(long, env = "TUNGNHA_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -76,6 +81,9 @@ struct AdminArgs {
     /// The data directory.
     #[arg(long, env = "TUNGNHA_DATA", default_value = "./tungnha-data")]
     data: PathBuf,
+    /// A PostgreSQL database instead of the data directory.
+    #[arg(long, env = "TUNGNHA_DATABASE")]
+    database: Option<String>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -380,6 +388,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve {
             data,
+            database,
             listen,
             demo,
             cache_docs,
@@ -400,6 +409,7 @@ fn main() -> ExitCode {
                 body_limit,
                 secure_cookies,
                 public_url,
+                database,
                 ..Config::new(data)
             };
             match serve(config, listen, tls) {
@@ -459,9 +469,12 @@ fn read_file(path: &Path) -> Result<Vec<u8>, ServiceError> {
 
 fn admin_main(args: AdminArgs) -> ExitCode {
     let json_out = args.json;
-    let result = tungnha_server::store::open(&args.data)
-        .map_err(ServiceError::from)
-        .and_then(|db| run_admin(db.as_ref(), args.command));
+    let location = match args.database {
+        Some(url) => tungnha_server::store::Location::Database(url),
+        None => tungnha_server::store::Location::Data(args.data),
+    };
+    let result =
+        location.open().map_err(ServiceError::from).and_then(|db| run_admin(db.as_ref(), args.command));
     match result {
         Ok((value, text, ok)) => {
             if json_out {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use self::throttle::LoginThrottle;
 use crate::cache::LogCache;
 use crate::config::Config;
-use crate::store::{self, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Enrolment codes checked at once, server-wide.
 pub const ENROL_CHECKS_AT_ONCE: usize = 8;
@@ -30,9 +30,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the store in `config.data_dir`.
+    /// Opens the store where `config` says (a data directory, or PostgreSQL).
     pub fn open(config: Config) -> Result<Self, StoreError> {
-        Ok(Self::with_store(store::open(&config.data_dir)?, config))
+        Ok(Self::with_store(config.location().open()?, config))
     }
 
     /// Serves an opened store.

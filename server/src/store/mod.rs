@@ -9,14 +9,16 @@
 //! audit events by time); callers never see either. Every method is blocking: async
 //! callers run them on a blocking thread.
 //!
-//! `sled` is the embedded default (`open`). A second engine implements the same trait
-//! and passes the same tests; nothing above this module names an engine.
+//! `sled` is the embedded default (`open`); `postgres` is for several instances on a
+//! replicated database (`connect`). Both implement the same trait and pass the same
+//! tests; nothing above this module names an engine.
 //!
 //! The guarantees every engine gives: `commit_sync` and `commit_review` are one
 //! transaction each, durable before they return, and a refused one writes nothing; a
 //! device record changes one field at a time (`revoke_device`, the `last_sync_at` of
 //! `commit_sync`), so a revocation and a sync finishing together cannot undo each other.
 
+mod postgres;
 mod sled;
 
 use std::collections::BTreeMap;
@@ -31,6 +33,10 @@ use tungnha_client_core::{
 };
 
 use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
+
+/// Chunks a hamlet log may gather before a write compacts it into one snapshot (every
+/// engine lays logs out this way).
+pub const COMPACT_AFTER: u64 = 256;
 
 /// What can go wrong with storage.
 #[derive(Debug, thiserror::Error)]
@@ -381,6 +387,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 /// holds it.
 pub fn open(dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(sled::SledStore::open(dir)?))
+}
+
+/// Connects to a PostgreSQL database (`postgres://…`), migrating it forward, and
+/// refusing one written by a newer server.
+pub fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(postgres::PgStore::connect(url)?))
+}
+
+/// Where the server's state lives: the embedded default, or PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A sled data directory.
+    Data(std::path::PathBuf),
+    /// A PostgreSQL connection string.
+    Database(String),
+}
+
+impl Location {
+    /// Opens the store there.
+    pub fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
+        match self {
+            Location::Data(dir) => open(dir),
+            Location::Database(url) => connect(url),
+        }
+    }
 }
 
 /// A coverage's day series, by day.

@@ -36,17 +36,14 @@ use tungnha_client_core::{
 };
 
 use super::{
-    CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store, StoreError,
-    SyncCommit, SyncState, contribution, day_changes, days_of, headline, members_of, move_day, move_totals,
-    secret_hash,
+    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store,
+    StoreError, SyncCommit, SyncState, contribution, day_changes, days_of, headline, members_of, move_day,
+    move_totals, secret_hash,
 };
 use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
 
 /// sled's page cache, in bytes.
 pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
-
-/// Chunks a log may gather before a write compacts it into one snapshot.
-pub const COMPACT_AFTER: u64 = 256;
 
 /// The version of the indexes `open` builds from their records.
 const INDEX_VERSION: u64 = 4;

@@ -5,6 +5,7 @@ mod browser;
 mod catalogue;
 mod hardening;
 mod phone;
+mod postgres;
 mod province;
 mod refusals;
 mod serve;

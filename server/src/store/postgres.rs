@@ -1,0 +1,889 @@
+//! The PostgreSQL engine: `Store` on a PostgreSQL 15 database, for a province or a
+//! nation that wants a replicated database and several server instances.
+//!
+//! Tables (`migrations/V1__initial.sql`, applied at start-up by refinery, forward
+//! only; a database that has a migration this binary does not know is refused) mirror
+//! the sled engine's trees: records as JSON text beside the columns their scoped reads
+//! need. Every write that must be one transaction is one; rows are locked where two
+//! instances could race: a hamlet log's `log_heads` row (its next chunk number)
+//! serialises work on one hamlet, a commune's `commune_totals` row its figures, its
+//! `commune_members` row its teams, a device's row its record. Day sums of communes
+//! and provinces move by `INSERT … ON CONFLICT DO UPDATE` arithmetic, so no two
+//! instances ever insert the same new row. Connections come from an r2d2 pool.
+
+use std::collections::BTreeMap;
+
+use postgres::{NoTls, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tungnha_client_core::{
+    CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
+};
+
+use super::{
+    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store,
+    StoreError, SyncCommit, SyncState, day_changes, days_of, headline, members_of, move_totals, secret_hash,
+};
+use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// Connections kept open per server instance.
+pub const POOL_SIZE: u32 = 16;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        // The database's own words (its SQLSTATE and message) say what went wrong; the
+        // driver's Display alone says only "db error".
+        match e.as_db_error() {
+            Some(db) => StoreError::Engine(format!("{} ({})", db.message(), db.code().code()).into()),
+            None => StoreError::Engine(Box::new(e)),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Engine(Box::new(e))
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    // Our records serialize infallibly (no maps with non-string keys, no floats NaN).
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn parse<T: DeserializeOwned>(what: &'static str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Damaged { what, reason: e.to_string() })
+}
+
+/// The records in the first column of `rows`.
+fn records<T: DeserializeOwned>(what: &'static str, rows: Vec<postgres::Row>) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(|r| parse(what, r.get::<_, &str>(0))).collect()
+}
+
+/// A figure as PostgreSQL's BIGINT.
+fn big(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn day_figures(row: &postgres::Row, at: usize) -> DayFigures {
+    DayFigures {
+        visits: u64::try_from(row.get::<_, i64>(at)).unwrap_or(0),
+        covered: u64::try_from(row.get::<_, i64>(at + 1)).unwrap_or(0),
+    }
+}
+
+/// The server's PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…` or `host=… dbname=…`), applies the migrations
+    /// this binary has and the database lacks, and refuses a database that has one
+    /// this binary does not know (written by a newer server).
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let config: postgres::Config =
+            url.parse().map_err(|e: postgres::Error| StoreError::Engine(Box::new(e)))?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(manager)?;
+        let mut conn = pool.get()?;
+        embedded::migrations::runner()
+            .set_abort_missing(true)
+            .set_abort_divergent(true)
+            .run(&mut *conn)
+            .map_err(|e| StoreError::Engine(format!("the database's schema: {e}").into()))?;
+        Ok(Self { pool })
+    }
+
+    /// Runs `f` in one transaction, committed when it returns `Ok`.
+    fn tx<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        let mut tx = conn.transaction()?;
+        let out = f(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs one statement's query on a pooled connection.
+    fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, StoreError> {
+        Ok(self.pool.get()?.query(sql, params)?)
+    }
+
+    /// Runs one statement on a pooled connection.
+    fn execute(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<(), StoreError> {
+        self.pool.get()?.execute(sql, params)?;
+        Ok(())
+    }
+
+    /// The record in the first column of the one row `sql` finds, if any.
+    fn one<T: DeserializeOwned>(
+        &self,
+        what: &'static str,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Option<T>, StoreError> {
+        self.query(sql, params)?.first().map(|r| parse(what, r.get::<_, &str>(0))).transpose()
+    }
+
+    fn all<T: DeserializeOwned>(
+        &self,
+        what: &'static str,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<T>, StoreError> {
+        records(what, self.query(sql, params)?)
+    }
+
+    /// Day records of `owner` in `table` (`commune_days`, `province_days`,
+    /// `coverage_days`, keyed by `column`) from `from` on, oldest first.
+    fn days(
+        &self,
+        table: &str,
+        column: &str,
+        owner: &str,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        let sql = format!(
+            "SELECT day, visits, covered FROM {table} WHERE {column} = $1 AND day >= $2 ORDER BY day"
+        );
+        Ok(self.query(&sql, &[&owner, &from])?.iter().map(|r| (r.get(0), day_figures(r, 1))).collect())
+    }
+
+    fn last_day(&self, table: &str, column: &str, owner: &str) -> Result<Option<String>, StoreError> {
+        let sql =
+            format!("SELECT day FROM {table} WHERE {column} = $1 AND visits > 0 ORDER BY day DESC LIMIT 1");
+        Ok(self.query(&sql, &[&owner])?.first().map(|r| r.get(0)))
+    }
+}
+
+/// The stored headline figures of a hamlet, within a transaction.
+fn headline_in(tx: &mut Transaction<'_>, hamlet: &str) -> Result<Coverage, StoreError> {
+    match tx.query_opt("SELECT headline FROM coverage WHERE hamlet = $1", &[&hamlet])? {
+        Some(r) => parse("coverage", r.get::<_, &str>(0)),
+        None => Ok(Coverage::default()),
+    }
+}
+
+/// A hamlet's coverage with its day series, within a transaction.
+fn coverage_in(tx: &mut Transaction<'_>, hamlet: &str) -> Result<Coverage, StoreError> {
+    let mut c = headline_in(tx, hamlet)?;
+    for r in tx.query("SELECT day, visits, covered FROM coverage_days WHERE hamlet = $1", &[&hamlet])? {
+        let (day, f): (String, DayFigures) = (r.get(0), day_figures(&r, 1));
+        if f.visits > 0 {
+            c.per_day.insert(day.clone(), f.visits);
+        }
+        if f.covered > 0 {
+            c.covered_per_day.insert(day, f.covered);
+        }
+    }
+    Ok(c)
+}
+
+/// Moves a commune's totals (`move_totals`), its row locked for the transaction.
+fn move_stored_totals(
+    tx: &mut Transaction<'_>,
+    commune: &str,
+    figures: (&Coverage, &Coverage),
+    targets: (u64, u64),
+    hamlets: u64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO commune_totals (commune, totals) VALUES ($1, $2) ON CONFLICT (commune) DO NOTHING",
+        &[&commune, &json(&CommuneTotals::default())],
+    )?;
+    let row = tx.query_one("SELECT totals FROM commune_totals WHERE commune = $1 FOR UPDATE", &[&commune])?;
+    // Derived data: a record that does not read starts again from zero, and `admin
+    // verify` names the commune.
+    let mut totals: CommuneTotals = serde_json::from_str(row.get::<_, &str>(0)).unwrap_or_default();
+    move_totals(&mut totals, figures, targets, hamlets);
+    tx.execute("UPDATE commune_totals SET totals = $2 WHERE commune = $1", &[&commune, &json(&totals)])?;
+    Ok(())
+}
+
+/// Moves one day sum of `owner` in `table` from part `was` to part `now`, as one
+/// statement (so two instances adding the same new day never collide), and removes
+/// a sum that reaches zero.
+fn move_stored_day(
+    tx: &mut Transaction<'_>,
+    (table, column): (&str, &str),
+    owner: &str,
+    day: &str,
+    was: DayFigures,
+    now: DayFigures,
+) -> Result<(), StoreError> {
+    let (nv, nc, wv, wc) = (big(now.visits), big(now.covered), big(was.visits), big(was.covered));
+    let sql = format!(
+        "INSERT INTO {table} ({column}, day, visits, covered) \
+         VALUES ($1, $2, GREATEST($3::BIGINT - $5::BIGINT, 0), GREATEST($4::BIGINT - $6::BIGINT, 0)) \
+         ON CONFLICT ({column}, day) DO UPDATE SET visits = GREATEST({table}.visits + $3::BIGINT - $5::BIGINT, 0), \
+         covered = GREATEST({table}.covered + $4::BIGINT - $6::BIGINT, 0)"
+    );
+    tx.execute(&sql, &[&owner, &day, &nv, &nc, &wv, &wc])?;
+    let sql = format!("DELETE FROM {table} WHERE {column} = $1 AND day = $2 AND visits = 0 AND covered = 0");
+    tx.execute(&sql, &[&owner, &day])?;
+    Ok(())
+}
+
+/// Writes one hamlet log and its figures within a transaction: the chunk (or a
+/// snapshot once the log has `COMPACT_AFTER` chunks) under the hamlet's locked head,
+/// its headline and changed days, and its commune's and province's sums.
+fn write_log(tx: &mut Transaction<'_>, w: &LogWrite<'_>) -> Result<(), StoreError> {
+    let hamlet = w.hamlet.as_str();
+    tx.execute(
+        "INSERT INTO log_heads (hamlet, next_seq) VALUES ($1, 0) ON CONFLICT (hamlet) DO NOTHING",
+        &[&hamlet],
+    )?;
+    let next: i64 =
+        tx.query_one("SELECT next_seq FROM log_heads WHERE hamlet = $1 FOR UPDATE", &[&hamlet])?.get(0);
+    match &w.changes {
+        Some(bytes) if next > 0 && (next as u64) < COMPACT_AFTER => {
+            tx.execute(
+                "INSERT INTO logs (hamlet, seq, bytes) VALUES ($1, $2, $3)",
+                &[&hamlet, &next, bytes],
+            )?;
+            tx.execute("UPDATE log_heads SET next_seq = $2 WHERE hamlet = $1", &[&hamlet, &(next + 1)])?;
+        }
+        _ => {
+            tx.execute("DELETE FROM logs WHERE hamlet = $1", &[&hamlet])?;
+            tx.execute(
+                "INSERT INTO logs (hamlet, seq, bytes) VALUES ($1, 0, $2)",
+                &[&hamlet, &w.log.save()],
+            )?;
+            tx.execute("UPDATE log_heads SET next_seq = 1 WHERE hamlet = $1", &[&hamlet])?;
+        }
+    }
+    let before = match &w.before {
+        Some(before) => before.clone(),
+        None => coverage_in(tx, hamlet)?,
+    };
+    tx.execute(
+        "INSERT INTO coverage (hamlet, headline) VALUES ($1, $2) ON CONFLICT (hamlet) DO UPDATE SET headline = EXCLUDED.headline",
+        &[&hamlet, &json(&headline(&w.coverage))],
+    )?;
+    let days = day_changes(&before, &w.coverage);
+    for (day, figures) in &days {
+        match figures {
+            Some(f) => tx.execute(
+                "INSERT INTO coverage_days (hamlet, day, visits, covered) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (hamlet, day) DO UPDATE SET visits = EXCLUDED.visits, covered = EXCLUDED.covered",
+                &[&hamlet, day, &big(f.visits), &big(f.covered)],
+            )?,
+            None => tx.execute("DELETE FROM coverage_days WHERE hamlet = $1 AND day = $2", &[&hamlet, day])?,
+        };
+    }
+    let row = tx.query_opt(
+        "SELECT h.record, c.province FROM hamlets h LEFT JOIN communes c ON c.id = h.commune WHERE h.id = $1",
+        &[&hamlet],
+    )?;
+    if let Some(row) = row {
+        let h: Hamlet = parse("hamlet", row.get::<_, &str>(0))?;
+        let province: Option<String> = row.get(1);
+        let target = h.target_households;
+        move_stored_totals(tx, h.commune.as_str(), (&before, &w.coverage), (target, target), 0)?;
+        let old = days_of(&before);
+        for (day, figures) in &days {
+            let was = old.get(day.as_str()).copied().unwrap_or_default();
+            let now = figures.unwrap_or_default();
+            move_stored_day(tx, ("commune_days", "commune"), h.commune.as_str(), day, was, now)?;
+            if let Some(p) = &province {
+                move_stored_day(tx, ("province_days", "province"), p, day, was, now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes (`Some`) or removes (`None`) team `id` of `commune`, its members, and the
+/// commune's `CommuneMembers` (its row locked, so team writes of one commune never
+/// interleave), in one transaction.
+fn write_team(
+    tx: &mut Transaction<'_>,
+    id: &str,
+    commune: &str,
+    team: Option<&Team>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO commune_members (commune, record) VALUES ($1, $2) ON CONFLICT (commune) DO NOTHING",
+        &[&commune, &json(&CommuneMembers::default())],
+    )?;
+    tx.query_one("SELECT record FROM commune_members WHERE commune = $1 FOR UPDATE", &[&commune])?;
+    tx.execute("DELETE FROM team_members WHERE team = $1", &[&id])?;
+    match team {
+        Some(t) => {
+            tx.execute(
+                "INSERT INTO teams (id, commune, record) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+                &[&id, &commune, &json(t)],
+            )?;
+            for m in &t.members {
+                tx.execute("INSERT INTO team_members (user_id, team) VALUES ($1, $2)", &[&m.as_str(), &id])?;
+            }
+        }
+        None => {
+            tx.execute("DELETE FROM teams WHERE id = $1", &[&id])?;
+        }
+    }
+    let teams: Vec<Team> =
+        records("team", tx.query("SELECT record FROM teams WHERE commune = $1", &[&commune])?)?;
+    tx.execute(
+        "UPDATE commune_members SET record = $2 WHERE commune = $1",
+        &[&commune, &json(&members_of(teams.iter()))],
+    )?;
+    Ok(())
+}
+
+impl Store for PgStore {
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        let row =
+            self.query("SELECT EXISTS (SELECT 1 FROM communes) OR EXISTS (SELECT 1 FROM users)", &[])?;
+        Ok(!row[0].get::<_, bool>(0))
+    }
+
+    // ---- provinces, communes and hamlets ----
+
+    fn province(&self, id: &ProvinceId) -> Result<Option<Province>, StoreError> {
+        self.one("province", "SELECT record FROM provinces WHERE id = $1", &[&id.as_str()])
+    }
+
+    fn put_province(&self, p: &Province) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO provinces (id, record) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+            &[&p.id.as_str(), &json(p)],
+        )
+    }
+
+    fn all_provinces(&self) -> Result<Vec<Province>, StoreError> {
+        self.all("province", "SELECT record FROM provinces ORDER BY id", &[])
+    }
+
+    fn communes_of(&self, province: &ProvinceId) -> Result<Vec<Commune>, StoreError> {
+        self.all(
+            "commune",
+            "SELECT record FROM communes WHERE province = $1 ORDER BY id",
+            &[&province.as_str()],
+        )
+    }
+
+    fn commune(&self, id: &CommuneId) -> Result<Option<Commune>, StoreError> {
+        self.one("commune", "SELECT record FROM communes WHERE id = $1", &[&id.as_str()])
+    }
+
+    fn put_commune(&self, c: &Commune) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            let id = c.id.as_str();
+            let old: Option<String> = tx
+                .query_opt("SELECT province FROM communes WHERE id = $1 FOR UPDATE", &[&id])?
+                .and_then(|r| r.get(0));
+            let new = c.province.as_ref().map(|p| p.as_str().to_owned());
+            tx.execute(
+                "INSERT INTO communes (id, province, record) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET province = EXCLUDED.province, record = EXCLUDED.record",
+                &[&id, &new, &json(c)],
+            )?;
+            // A commune that changes province takes its days with it.
+            if old != new {
+                let days: Vec<(String, DayFigures)> = tx
+                    .query("SELECT day, visits, covered FROM commune_days WHERE commune = $1", &[&id])?
+                    .iter()
+                    .map(|r| (r.get(0), day_figures(r, 1)))
+                    .collect();
+                let zero = DayFigures::default();
+                for (day, f) in &days {
+                    if let Some(p) = &old {
+                        move_stored_day(tx, ("province_days", "province"), p, day, *f, zero)?;
+                    }
+                    if let Some(p) = &new {
+                        move_stored_day(tx, ("province_days", "province"), p, day, zero, *f)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn all_communes(&self) -> Result<Vec<Commune>, StoreError> {
+        self.all("commune", "SELECT record FROM communes ORDER BY id", &[])
+    }
+
+    fn hamlet(&self, id: &HamletId) -> Result<Option<Hamlet>, StoreError> {
+        self.one("hamlet", "SELECT record FROM hamlets WHERE id = $1", &[&id.as_str()])
+    }
+
+    fn hamlets_of(&self, commune: &CommuneId) -> Result<Vec<Hamlet>, StoreError> {
+        self.all("hamlet", "SELECT record FROM hamlets WHERE commune = $1 ORDER BY id", &[&commune.as_str()])
+    }
+
+    fn all_hamlets(&self) -> Result<Vec<Hamlet>, StoreError> {
+        self.all("hamlet", "SELECT record FROM hamlets ORDER BY id", &[])
+    }
+
+    fn put_hamlets(&self, hamlets: &[Hamlet]) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            for h in hamlets {
+                let id = h.id.as_str();
+                let old: Option<Hamlet> = tx
+                    .query_opt("SELECT record FROM hamlets WHERE id = $1 FOR UPDATE", &[&id])?
+                    .map(|r| parse("hamlet", r.get::<_, &str>(0)))
+                    .transpose()?;
+                tx.execute(
+                    "INSERT INTO hamlets (id, commune, record) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+                    &[&id, &h.commune.as_str(), &json(h)],
+                )?;
+                let fresh = tx
+                    .execute("INSERT INTO log_heads (hamlet, next_seq) VALUES ($1, 1) ON CONFLICT (hamlet) DO NOTHING", &[&id])?
+                    == 1;
+                if fresh {
+                    tx.execute("INSERT INTO logs (hamlet, seq, bytes) VALUES ($1, 0, $2)", &[&id, &HamletLog::genesis(&h.id).save()])?;
+                    tx.execute(
+                        "INSERT INTO coverage (hamlet, headline) VALUES ($1, $2) ON CONFLICT (hamlet) DO NOTHING",
+                        &[&id, &json(&Coverage::default())],
+                    )?;
+                }
+                let figures = headline_in(tx, id)?;
+                let commune = h.commune.as_str();
+                match old {
+                    Some(old) if old.commune == h.commune => move_stored_totals(
+                        tx,
+                        commune,
+                        (&figures, &figures),
+                        (old.target_households, h.target_households),
+                        0,
+                    )?,
+                    _ => move_stored_totals(tx, commune, (&Coverage::default(), &figures), (0, h.target_households), 1)?,
+                }
+            }
+            Ok(())
+        })
+    }
+
+    // ---- people and assignments ----
+
+    fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        self.one("user", "SELECT record FROM users WHERE id = $1", &[&id.as_str()])
+    }
+
+    fn put_users(&self, users: &[User]) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            for u in users {
+                tx.execute(
+                    "INSERT INTO users (id, commune, record) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET commune = EXCLUDED.commune, record = EXCLUDED.record",
+                    &[&u.id.as_str(), &u.commune.as_ref().map(|c| c.as_str()), &json(u)],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn users_of(&self, commune: &CommuneId) -> Result<Vec<User>, StoreError> {
+        self.all("user", "SELECT record FROM users WHERE commune = $1 ORDER BY id", &[&commune.as_str()])
+    }
+
+    fn all_users(&self) -> Result<Vec<User>, StoreError> {
+        self.all("user", "SELECT record FROM users ORDER BY id", &[])
+    }
+
+    fn assign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO assignments (user_id, hamlet) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&user.as_str(), &hamlet.as_str()],
+        )
+    }
+
+    fn unassign(&self, user: &UserId, hamlet: &HamletId) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM assignments WHERE user_id = $1 AND hamlet = $2",
+            &[&user.as_str(), &hamlet.as_str()],
+        )
+    }
+
+    fn assignments_of(&self, user: &UserId) -> Result<Vec<HamletId>, StoreError> {
+        let rows = self
+            .query("SELECT hamlet FROM assignments WHERE user_id = $1 ORDER BY hamlet", &[&user.as_str()])?;
+        Ok(rows.iter().filter_map(|r| HamletId::parse(r.get::<_, &str>(0)).ok()).collect())
+    }
+
+    fn people_of(&self, hamlet: &HamletId) -> Result<Vec<UserId>, StoreError> {
+        let rows = self.query(
+            "SELECT user_id FROM assignments WHERE hamlet = $1 ORDER BY user_id",
+            &[&hamlet.as_str()],
+        )?;
+        Ok(rows.iter().filter_map(|r| UserId::parse(r.get::<_, &str>(0)).ok()).collect())
+    }
+
+    // ---- teams ----
+
+    fn team(&self, id: &TeamId) -> Result<Option<Team>, StoreError> {
+        self.one("team", "SELECT record FROM teams WHERE id = $1", &[&id.as_str()])
+    }
+
+    fn put_team(&self, team: &Team) -> Result<(), StoreError> {
+        self.tx(|tx| write_team(tx, team.id.as_str(), team.commune.as_str(), Some(team)))
+    }
+
+    fn remove_team(&self, id: &TeamId) -> Result<(), StoreError> {
+        match self.team(id)? {
+            Some(t) => self.tx(|tx| write_team(tx, id.as_str(), t.commune.as_str(), None)),
+            None => Ok(()),
+        }
+    }
+
+    fn teams_of(&self, commune: &CommuneId) -> Result<Vec<Team>, StoreError> {
+        self.all("team", "SELECT record FROM teams WHERE commune = $1 ORDER BY id", &[&commune.as_str()])
+    }
+
+    fn teams_of_user(&self, user: &UserId) -> Result<Vec<Team>, StoreError> {
+        self.all(
+            "team",
+            "SELECT t.record FROM team_members m JOIN teams t ON t.id = m.team WHERE m.user_id = $1 ORDER BY t.id",
+            &[&user.as_str()],
+        )
+    }
+
+    fn commune_members(&self, commune: &CommuneId) -> Result<CommuneMembers, StoreError> {
+        Ok(self
+            .one(
+                "commune members",
+                "SELECT record FROM commune_members WHERE commune = $1",
+                &[&commune.as_str()],
+            )?
+            .unwrap_or_default())
+    }
+
+    fn last_syncs(&self, commune: &CommuneId) -> Result<BTreeMap<UserId, i64>, StoreError> {
+        let rows =
+            self.query("SELECT user_id, at FROM last_syncs WHERE commune = $1", &[&commune.as_str()])?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((UserId::parse(r.get::<_, &str>(0)).ok()?, r.get::<_, i64>(1))))
+            .collect())
+    }
+
+    // ---- enrolment and devices ----
+
+    fn put_enrol_code(&self, code: &str, record: &EnrolCode) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO enrol_codes (code_hash, record) VALUES ($1, $2) ON CONFLICT (code_hash) DO UPDATE SET record = EXCLUDED.record",
+            &[&secret_hash(code), &json(record)],
+        )
+    }
+
+    fn take_enrol_code(&self, code: &str) -> Result<Option<EnrolCode>, StoreError> {
+        self.one(
+            "enrolment code",
+            "DELETE FROM enrol_codes WHERE code_hash = $1 RETURNING record",
+            &[&secret_hash(code)],
+        )
+    }
+
+    fn put_new_device(&self, d: &Device) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO devices (id, user_id, token_hash, actor, record) VALUES ($1, $2, $3, $4, $5)",
+            &[&d.id.as_str(), &d.user.as_str(), &d.token_hash, &d.actor, &json(d)],
+        )
+    }
+
+    fn actor_taken(&self, actor_hex: &str) -> Result<bool, StoreError> {
+        Ok(!self.query("SELECT 1 FROM devices WHERE actor = $1", &[&actor_hex])?.is_empty())
+    }
+
+    fn revoke_device(
+        &self,
+        id: &DeviceId,
+        now: i64,
+        final_upload_until: Option<i64>,
+    ) -> Result<Option<Device>, StoreError> {
+        self.tx(|tx| {
+            let Some(row) =
+                tx.query_opt("SELECT record FROM devices WHERE id = $1 FOR UPDATE", &[&id.as_str()])?
+            else {
+                return Ok(None);
+            };
+            let mut d: Device = parse("device", row.get::<_, &str>(0))?;
+            if d.revoked_at.is_none() {
+                d.revoked_at = Some(now);
+                d.final_upload_until = final_upload_until;
+                tx.execute("UPDATE devices SET record = $2 WHERE id = $1", &[&id.as_str(), &json(&d)])?;
+            }
+            Ok(Some(d))
+        })
+    }
+
+    fn device(&self, id: &DeviceId) -> Result<Option<Device>, StoreError> {
+        self.one("device", "SELECT record FROM devices WHERE id = $1", &[&id.as_str()])
+    }
+
+    fn device_by_token(&self, token: &str) -> Result<Option<Device>, StoreError> {
+        self.one("device", "SELECT record FROM devices WHERE token_hash = $1", &[&secret_hash(token)])
+    }
+
+    fn devices_of(&self, user: &UserId) -> Result<Vec<Device>, StoreError> {
+        self.all("device", "SELECT record FROM devices WHERE user_id = $1 ORDER BY id", &[&user.as_str()])
+    }
+
+    fn all_devices(&self) -> Result<Vec<Device>, StoreError> {
+        self.all("device", "SELECT record FROM devices ORDER BY id", &[])
+    }
+
+    // ---- API tokens ----
+
+    fn put_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO api_tokens (id, token_hash, record) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+            &[&token.id, &token.token_hash, &json(token)],
+        )
+    }
+
+    fn api_token_by_token(&self, token: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.one("api token", "SELECT record FROM api_tokens WHERE token_hash = $1", &[&secret_hash(token)])
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.all("api token", "SELECT record FROM api_tokens ORDER BY id", &[])
+    }
+
+    // ---- web sessions ----
+
+    fn put_session(&self, token: &str, session: &Session) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO sessions (token_hash, user_id, record) VALUES ($1, $2, $3) \
+             ON CONFLICT (token_hash) DO UPDATE SET record = EXCLUDED.record",
+            &[&secret_hash(token), &session.user.as_str(), &json(session)],
+        )
+    }
+
+    fn session(&self, token: &str, now: i64) -> Result<Option<Session>, StoreError> {
+        let key = secret_hash(token);
+        let Some(session) =
+            self.one::<Session>("session", "SELECT record FROM sessions WHERE token_hash = $1", &[&key])?
+        else {
+            return Ok(None);
+        };
+        if session.expires_at <= now {
+            self.execute("DELETE FROM sessions WHERE token_hash = $1", &[&key])?;
+            return Ok(None);
+        }
+        Ok(Some(session))
+    }
+
+    fn remove_session(&self, token: &str) -> Result<(), StoreError> {
+        self.execute("DELETE FROM sessions WHERE token_hash = $1", &[&secret_hash(token)])
+    }
+
+    fn remove_sessions_of(&self, user: &UserId) -> Result<(), StoreError> {
+        self.execute("DELETE FROM sessions WHERE user_id = $1", &[&user.as_str()])
+    }
+
+    // ---- audit ----
+
+    fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO audit (commune, record) VALUES ($1, $2)",
+            &[&event.commune.as_ref().map(|c| c.as_str()), &json(event)],
+        )
+    }
+
+    fn audit_events(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        self.all("audit event", "SELECT record FROM audit ORDER BY id DESC LIMIT $1", &[&big(limit as u64)])
+    }
+
+    fn audit_events_of(&self, commune: &CommuneId, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        self.all(
+            "audit event",
+            "SELECT record FROM audit WHERE commune = $1 ORDER BY id DESC LIMIT $2",
+            &[&commune.as_str(), &big(limit as u64)],
+        )
+    }
+
+    // ---- hamlet logs, coverage, sync states ----
+
+    fn load_log(&self, hamlet: &HamletId) -> Result<Option<HamletLog>, StoreError> {
+        let rows =
+            self.query("SELECT bytes FROM logs WHERE hamlet = $1 ORDER BY seq", &[&hamlet.as_str()])?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let chunks: Vec<&[u8]> = rows.iter().map(|r| r.get::<_, &[u8]>(0)).collect();
+        let log = HamletLog::load_chunks(chunks)
+            .map_err(|e| StoreError::Damaged { what: "hamlet log", reason: format!("{hamlet}: {e}") })?;
+        Ok(Some(log))
+    }
+
+    fn commit_sync(&self, c: &SyncCommit<'_>) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            if let Some(l) = c.listing {
+                let (user, day) = (l.user.as_str(), l.day.as_str());
+                tx.execute(
+                    "INSERT INTO listed (user_id, day, count) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+                    &[&user, &day],
+                )?;
+                let already: i64 = tx
+                    .query_one(
+                        "SELECT count FROM listed WHERE user_id = $1 AND day = $2 FOR UPDATE",
+                        &[&user, &day],
+                    )?
+                    .get(0);
+                let already = u64::try_from(already).unwrap_or(0);
+                if already + l.count > l.limit {
+                    return Err(StoreError::TooManyListed { already, limit: l.limit });
+                }
+                tx.execute(
+                    "UPDATE listed SET count = $3 WHERE user_id = $1 AND day = $2",
+                    &[&user, &day, &big(already + l.count)],
+                )?;
+            }
+            for w in c.logs {
+                write_log(tx, w)?;
+            }
+            for (hamlet, heads) in c.states {
+                let state = SyncState { heads: heads.iter().map(|x| x.to_string()).collect(), at: c.now };
+                tx.execute(
+                    "INSERT INTO sync_states (device, hamlet, state) VALUES ($1, $2, $3) \
+                     ON CONFLICT (device, hamlet) DO UPDATE SET state = EXCLUDED.state",
+                    &[&c.device.as_str(), &hamlet.as_str(), &json(&state)],
+                )?;
+            }
+            // The device's record, locked: a revocation meanwhile stands.
+            if let Some(row) =
+                tx.query_opt("SELECT record FROM devices WHERE id = $1 FOR UPDATE", &[&c.device.as_str()])?
+            {
+                let mut d: Device = parse("device", row.get::<_, &str>(0))?;
+                d.last_sync_at = Some(c.now);
+                // A revoked device's final upload is spent.
+                if d.revoked_at.is_some() {
+                    d.final_upload_until = None;
+                }
+                tx.execute("UPDATE devices SET record = $2 WHERE id = $1", &[&c.device.as_str(), &json(&d)])?;
+            }
+            if let Some(commune) = c.commune {
+                tx.execute(
+                    "INSERT INTO last_syncs (commune, user_id, at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (commune, user_id) DO UPDATE SET at = EXCLUDED.at",
+                    &[&commune.as_str(), &c.user.as_str(), &c.now],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn commit_review(&self, c: &ReviewCommit<'_>) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            if let Some(w) = c.log {
+                write_log(tx, w)?;
+            }
+            for id in c.confirmed {
+                tx.execute(
+                    "INSERT INTO reviewed (hamlet, household, record) VALUES ($1, $2, $3) \
+                     ON CONFLICT (hamlet, household) DO UPDATE SET record = EXCLUDED.record",
+                    &[&c.hamlet.as_str(), &id.as_str(), &json(c.review)],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO audit (commune, record) VALUES ($1, $2)",
+                &[&c.event.commune.as_ref().map(|c| c.as_str()), &json(c.event)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
+        self.tx(|tx| write_log(tx, w))
+    }
+
+    fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, StoreError> {
+        let mut conn = self.pool.get()?;
+        let mut tx = conn.transaction()?;
+        let c = coverage_in(&mut tx, hamlet.as_str())?;
+        tx.commit()?;
+        Ok(c)
+    }
+
+    fn commune_totals(&self, commune: &CommuneId) -> Result<CommuneTotals, StoreError> {
+        Ok(self
+            .one(
+                "commune totals",
+                "SELECT totals FROM commune_totals WHERE commune = $1",
+                &[&commune.as_str()],
+            )?
+            .unwrap_or_default())
+    }
+
+    fn commune_days_from(
+        &self,
+        commune: &CommuneId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        self.days("commune_days", "commune", commune.as_str(), from)
+    }
+
+    fn province_days_from(
+        &self,
+        province: &ProvinceId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        self.days("province_days", "province", province.as_str(), from)
+    }
+
+    fn commune_last_day(&self, commune: &CommuneId) -> Result<Option<String>, StoreError> {
+        self.last_day("commune_days", "commune", commune.as_str())
+    }
+
+    fn coverage_headline(&self, hamlet: &HamletId) -> Result<Coverage, StoreError> {
+        Ok(self
+            .one("coverage", "SELECT headline FROM coverage WHERE hamlet = $1", &[&hamlet.as_str()])?
+            .unwrap_or_default())
+    }
+
+    fn last_visit_day(&self, hamlet: &HamletId) -> Result<Option<String>, StoreError> {
+        self.last_day("coverage_days", "hamlet", hamlet.as_str())
+    }
+
+    fn coverage_days_from(
+        &self,
+        hamlet: &HamletId,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        self.days("coverage_days", "hamlet", hamlet.as_str(), from)
+    }
+
+    fn listed(&self, user: &UserId, day: &str) -> Result<u64, StoreError> {
+        let rows =
+            self.query("SELECT count FROM listed WHERE user_id = $1 AND day = $2", &[&user.as_str(), &day])?;
+        Ok(rows.first().map_or(0, |r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0)))
+    }
+
+    fn reviewed(&self, hamlet: &HamletId) -> Result<BTreeMap<HouseholdId, Review>, StoreError> {
+        let rows =
+            self.query("SELECT household, record FROM reviewed WHERE hamlet = $1", &[&hamlet.as_str()])?;
+        let mut out = BTreeMap::new();
+        for r in rows {
+            if let Ok(id) = HouseholdId::parse(r.get::<_, &str>(0)) {
+                out.insert(id, parse("review", r.get::<_, &str>(1))?);
+            }
+        }
+        Ok(out)
+    }
+}
