@@ -36,8 +36,7 @@ enum Command {
         #[arg(long, env = "TUNGNHA_DATA", default_value = "./tungnha-data")]
         data: PathBuf,
         /// A PostgreSQL database (`postgres://user@host/db`, or several hosts with
-        /// `target_session_attrs=read-write`) instead of the data directory; any number
-        /// of servers may share one.
+        /// `target_session_attrs=read-write`) instead of the data directory.
         #[arg(long, env = "TUNGNHA_DATABASE")]
         database: Option<String>,
         /// The address to listen on.
