@@ -48,6 +48,14 @@ impl TestServer {
         Self::serve(configure(config), data)
     }
 
+    /// Serves a PostgreSQL database another server (or a test's setup) serves too: one
+    /// more instance behind the same load balancer.
+    pub fn serve_database(url: &str) -> Self {
+        let data = tempfile::tempdir().expect("temporary directory");
+        let config = Config { database: Some(url.to_owned()), ..Config::new(data.path().to_path_buf()) };
+        Self::serve(config, data)
+    }
+
     /// Serves a data directory set up elsewhere (by `tungnha-loadgen --prepare`, say).
     pub fn serve_existing(data: tempfile::TempDir) -> Self {
         Self::serve(Config::new(data.path().to_path_buf()), data)

@@ -30,6 +30,8 @@ pub struct CachedLog {
     /// The raw bytes of changes merged since the log was loaded, to answer devices
     /// with (see `KeptChanges`).
     pub kept: KeptChanges,
+    /// The version of the stored log this copy is (`Store::load_log_versioned`).
+    pub version: u64,
 }
 
 /// The raw bytes of the changes most recently merged into one log, bounded in bytes
@@ -76,6 +78,23 @@ impl KeptChanges {
 }
 
 impl CachedLog {
+    /// Catches up with the stored log when it moved on since this copy was loaded
+    /// (another server instance on the same database wrote it): loads it again, with
+    /// its ledger and version. Returns whether it had to. A single instance never
+    /// does: every write of its logs goes through this cache.
+    pub fn catch_up(&mut self, store: &dyn Store, hamlet: &HamletId) -> Result<bool, StoreError> {
+        if store.log_version(hamlet)? == self.version {
+            return Ok(false);
+        }
+        let Some((log, version)) = store.load_log_versioned(hamlet)? else { return Ok(false) };
+        self.ledger = CoverageLedger::from_log(&log);
+        self.log = log;
+        self.version = version;
+        self.snapshot = None;
+        metrics::counter!("tungnha_logs_caught_up_total").increment(1);
+        Ok(true)
+    }
+
     /// The saved log, from the cache when the log has not moved since.
     pub fn snapshot(&mut self) -> Arc<Vec<u8>> {
         let heads = self.log.heads();
@@ -140,10 +159,15 @@ impl LogCache {
         if let Some((entry, _)) = lock(&self.map).get(hamlet) {
             return Ok(Some(entry.clone()));
         }
-        let Some(log) = store.load_log(hamlet)? else { return Ok(None) };
+        let Some((log, version)) = store.load_log_versioned(hamlet)? else { return Ok(None) };
         let ledger = CoverageLedger::from_log(&log);
-        let entry =
-            Arc::new(Mutex::new(CachedLog { log, ledger, snapshot: None, kept: KeptChanges::default() }));
+        let entry = Arc::new(Mutex::new(CachedLog {
+            log,
+            ledger,
+            snapshot: None,
+            kept: KeptChanges::default(),
+            version,
+        }));
         let mut map = lock(&self.map);
         map.put(hamlet.clone(), (entry.clone(), Instant::now()));
         while map.len() > self.capacity {

@@ -441,13 +441,13 @@ pub fn rewrite_log<T>(
     hamlet: &HamletId,
     write: impl FnOnce(&mut HamletLog) -> Result<T, ServiceError>,
 ) -> Result<T, ServiceError> {
-    let mut log = store
-        .load_log(hamlet)?
+    let (mut log, base) = store
+        .load_log_versioned(hamlet)?
         .ok_or_else(|| invalid(Field::Hamlet, format!("hamlet {hamlet} has no log")))?;
     log.set_actor(ActorId::random());
     let out = write(&mut log)?;
     let coverage = Coverage::compute(&log);
-    store.commit_log(&LogWrite { hamlet, log: &log, changes: None, coverage, before: None })?;
+    store.commit_log(&LogWrite { hamlet, log: &log, changes: None, coverage, before: None, base })?;
     Ok(out)
 }
 #[cfg(test)]

@@ -83,9 +83,34 @@ pub fn run(
     merge_and_commit(state, device, user, body, now)
 }
 
-/// The sync proper, for a device allowed to sync: check, merge on copies, commit,
-/// answer.
+/// How many times a sync merges again when another server instance wrote one of its
+/// logs between this one catching up and committing.
+const STALE_RETRIES: usize = 3;
+
+/// The sync proper, merged again (on the log as now stored) when another instance
+/// wrote one of its logs meanwhile.
 fn merge_and_commit(
+    state: &AppState,
+    device: Device,
+    user: &User,
+    body: &[u8],
+    now: i64,
+) -> Result<Synced, ServiceError> {
+    let mut attempts = 0;
+    loop {
+        match merge_once(state, device.clone(), user, body, now) {
+            Err(ServiceError::Store(StoreError::Stale(hamlet))) if attempts < STALE_RETRIES => {
+                attempts += 1;
+                tracing::info!(%hamlet, attempts, "a log moved on another instance meanwhile; merging again");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One attempt at the sync proper, for a device allowed to sync: check, merge on
+/// copies, commit, answer.
+fn merge_once(
     state: &AppState,
     device: Device,
     user: &User,
@@ -129,6 +154,10 @@ fn merge_and_commit(
     }
     let mut guards: Vec<(HamletId, MutexGuard<'_, CachedLog>)> =
         shared.iter().map(|(h, e)| (h.clone(), lock(e))).collect();
+    // Another instance on the same database may have written a log since we cached it.
+    for (hamlet, entry) in &mut guards {
+        entry.catch_up(state.store(), hamlet)?;
+    }
     let mut merged: BTreeMap<HamletId, sync::Merged> = BTreeMap::new();
     let mut merged_changes = 0;
     for (hamlet, entry) in &guards {
@@ -262,12 +291,14 @@ fn log_write<'a>(
         changes: Some(m.new_changes.iter().flat_map(|(_, b)| b).copied().collect()),
         coverage: entry.ledger.coverage().clone(),
         before: Some(before),
+        base: entry.version,
     }
 }
 
-/// Swaps a merged log in once it is durable.
+/// Swaps a merged log in once it is durable (the stored log's version moved by one).
 fn swap_in(entry: &mut CachedLog, m: sync::Merged) {
     entry.log = m.log;
+    entry.version += 1;
     for (hash, bytes) in m.new_changes {
         entry.kept.keep(hash, bytes);
     }
@@ -292,6 +323,7 @@ pub fn write_on_web<T>(
         .get(state.store(), hamlet)?
         .ok_or_else(|| ServiceError::NotFound(format!("hamlet {hamlet}")))?;
     let mut guard = lock(&entry);
+    guard.catch_up(state.store(), hamlet)?;
     let mut copy = guard.log.clone();
     copy.set_actor(ActorId::random());
     let before = copy.heads();

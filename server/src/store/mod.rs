@@ -15,6 +15,9 @@
 //!
 //! The guarantees every engine gives: `commit_sync` and `commit_review` are one
 //! transaction each, durable before they return, and a refused one writes nothing; a
+//! log write made on a version of the log that is no longer the stored one is refused
+//! (`StoreError::Stale`), so an instance whose cached log is behind never overwrites
+//! another's work with figures that miss it; a
 //! device record changes one field at a time (`revoke_device`, the `last_sync_at` of
 //! `commit_sync`), so a revocation and a sync finishing together cannot undo each other.
 
@@ -67,6 +70,11 @@ pub enum StoreError {
         /// The day's allowance.
         limit: u64,
     },
+    /// A log write was merged on a version of the log that is no longer the stored one
+    /// (another server instance wrote it meanwhile): nothing was written; reload the
+    /// log and merge again.
+    #[error("hamlet {0}'s log moved on meanwhile; merge again")]
+    Stale(String),
 }
 
 /// SHA-256 of a secret, hex. Tokens, session tokens and enrolment codes are stored
@@ -155,6 +163,10 @@ pub struct LogWrite<'a> {
     /// Its coverage before, when known (a sync's ledger); otherwise the engine reads
     /// the stored days to find what changed.
     pub before: Option<Coverage>,
+    /// The version of the stored log the write was made on (`load_log_versioned`): the
+    /// engine refuses the write (`StoreError::Stale`) unless it is still the stored
+    /// one, and the log's version becomes `base + 1`.
+    pub base: u64,
 }
 
 /// Households one user's sync lists, charged against their day's allowance in the
@@ -338,7 +350,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // ---- hamlet logs, coverage, sync states ----
 
     /// Loads a hamlet's log.
-    fn load_log(&self, hamlet: &HamletId) -> Result<Option<HamletLog>, StoreError>;
+    fn load_log(&self, hamlet: &HamletId) -> Result<Option<HamletLog>, StoreError> {
+        Ok(self.load_log_versioned(hamlet)?.map(|(log, _)| log))
+    }
+    /// Loads a hamlet's log with its version, read together: the version moves with
+    /// every write of the log, so several server instances sharing one database tell
+    /// whether the log they hold is the stored one.
+    fn load_log_versioned(&self, hamlet: &HamletId) -> Result<Option<(HamletLog, u64)>, StoreError>;
+    /// The version of a hamlet's stored log (0 before its first write).
+    fn log_version(&self, hamlet: &HamletId) -> Result<u64, StoreError>;
     /// The durable part of one sync: the merged logs, their coverage, the device's sync
     /// states and its `last_sync_at`, and the households it listed, in one transaction,
     /// durable before returning. Only then may the server answer.

@@ -254,8 +254,15 @@ fn write_log(tx: &mut Transaction<'_>, w: &LogWrite<'_>) -> Result<(), StoreErro
         "INSERT INTO log_heads (hamlet, next_seq) VALUES ($1, 0) ON CONFLICT (hamlet) DO NOTHING",
         &[&hamlet],
     )?;
-    let next: i64 =
-        tx.query_one("SELECT next_seq FROM log_heads WHERE hamlet = $1 FOR UPDATE", &[&hamlet])?.get(0);
+    let head =
+        tx.query_one("SELECT next_seq, version FROM log_heads WHERE hamlet = $1 FOR UPDATE", &[&hamlet])?;
+    let (next, version): (i64, i64) = (head.get(0), head.get(1));
+    // Another instance wrote the log since this one's copy was loaded: nothing is
+    // written, and the caller merges again on the stored log.
+    if version != big(w.base) {
+        return Err(StoreError::Stale(hamlet.to_owned()));
+    }
+    tx.execute("UPDATE log_heads SET version = $2 WHERE hamlet = $1", &[&hamlet, &(version + 1)])?;
     match &w.changes {
         Some(bytes) if next > 0 && (next as u64) < COMPACT_AFTER => {
             tx.execute(
@@ -720,16 +727,28 @@ impl Store for PgStore {
 
     // ---- hamlet logs, coverage, sync states ----
 
-    fn load_log(&self, hamlet: &HamletId) -> Result<Option<HamletLog>, StoreError> {
-        let rows =
-            self.query("SELECT bytes FROM logs WHERE hamlet = $1 ORDER BY seq", &[&hamlet.as_str()])?;
+    fn load_log_versioned(&self, hamlet: &HamletId) -> Result<Option<(HamletLog, u64)>, StoreError> {
+        // The version and the chunks from one snapshot of the database.
+        let mut conn = self.pool.get()?;
+        let mut tx =
+            conn.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).start()?;
+        let version = tx
+            .query_opt("SELECT version FROM log_heads WHERE hamlet = $1", &[&hamlet.as_str()])?
+            .map_or(0, |r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0));
+        let rows = tx.query("SELECT bytes FROM logs WHERE hamlet = $1 ORDER BY seq", &[&hamlet.as_str()])?;
+        tx.commit()?;
         if rows.is_empty() {
             return Ok(None);
         }
         let chunks: Vec<&[u8]> = rows.iter().map(|r| r.get::<_, &[u8]>(0)).collect();
         let log = HamletLog::load_chunks(chunks)
             .map_err(|e| StoreError::Damaged { what: "hamlet log", reason: format!("{hamlet}: {e}") })?;
-        Ok(Some(log))
+        Ok(Some((log, version)))
+    }
+
+    fn log_version(&self, hamlet: &HamletId) -> Result<u64, StoreError> {
+        let rows = self.query("SELECT version FROM log_heads WHERE hamlet = $1", &[&hamlet.as_str()])?;
+        Ok(rows.first().map_or(0, |r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0)))
     }
 
     fn commit_sync(&self, c: &SyncCommit<'_>) -> Result<(), StoreError> {

@@ -72,6 +72,19 @@ fn chunk_key(hamlet: &HamletId, seq: u64) -> Vec<u8> {
     k
 }
 
+/// Where a hamlet log's version is kept in the `logs` tree: just past its chunks'
+/// prefix (`hamlet 1`, where chunks are `hamlet 0 seq`), so no scan of its chunks sees it.
+fn version_key(hamlet: &HamletId) -> Vec<u8> {
+    let mut k = hamlet.as_str().as_bytes().to_vec();
+    k.push(1);
+    k
+}
+
+/// A stored version's bytes as a number (0 when absent).
+fn version_of(bytes: Option<&[u8]>) -> u64 {
+    bytes.and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes)
+}
+
 fn commune_audit_key(commune: &CommuneId, id: u64) -> Vec<u8> {
     let mut k = prefix(commune.as_str());
     k.extend_from_slice(&id.to_be_bytes());
@@ -162,12 +175,12 @@ struct Prepared<'a> {
     commune: Option<(CommuneId, u64, Option<ProvinceId>)>,
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
-fn tx_error(e: TransactionError<()>) -> StoreError {
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Storage(e) => e.into(),
-        TransactionError::Abort(()) => StoreError::Engine("transaction aborted".into()),
+        TransactionError::Abort(e) => e,
     }
 }
 
@@ -529,6 +542,11 @@ fn move_stored_totals(
 fn write_prepared(t: &LogTrees<'_>, p: &Prepared<'_>) -> TxResult<()> {
     let (lt, ct, dt) = (t.logs, t.coverage, t.days);
     let hamlet = p.w.hamlet;
+    let stored = version_of(lt.get(version_key(hamlet))?.as_deref());
+    if stored != p.w.base {
+        return Err(ConflictableTransactionError::Abort(StoreError::Stale(hamlet.to_string())));
+    }
+    lt.insert(version_key(hamlet), &(p.w.base + 1).to_be_bytes())?;
     match &p.content {
         Content::Append { seq, bytes } => {
             lt.insert(chunk_key(hamlet, *seq), bytes.as_slice())?;
@@ -1009,7 +1027,10 @@ impl Store for SledStore {
 
     // ---- hamlet logs, coverage, sync states ----
 
-    fn load_log(&self, hamlet: &HamletId) -> Result<Option<HamletLog>, StoreError> {
+    fn load_log_versioned(&self, hamlet: &HamletId) -> Result<Option<(HamletLog, u64)>, StoreError> {
+        // One process holds a sled directory and writes a log only under its cache
+        // lock, so the chunks and the version read here belong together.
+        let version = self.log_version(hamlet)?;
         let chunks: Vec<sled::IVec> =
             self.logs.scan_prefix(prefix(hamlet.as_str())).values().collect::<Result<_, _>>()?;
         if chunks.is_empty() {
@@ -1017,7 +1038,11 @@ impl Store for SledStore {
         }
         let log = HamletLog::load_chunks(chunks.iter().map(|c| c.as_ref()))
             .map_err(|e| StoreError::Damaged { what: "hamlet log", reason: format!("{hamlet}: {e}") })?;
-        Ok(Some(log))
+        Ok(Some((log, version)))
+    }
+
+    fn log_version(&self, hamlet: &HamletId) -> Result<u64, StoreError> {
+        Ok(version_of(self.logs.get(version_key(hamlet))?.as_deref()))
     }
 
     fn commit_sync(&self, c: &SyncCommit<'_>) -> Result<(), StoreError> {
@@ -1030,7 +1055,6 @@ impl Store for SledStore {
             })
             .collect();
         let prepared = c.logs.iter().map(|w| self.prepare(w)).collect::<Result<Vec<_>, _>>()?;
-        let over = std::cell::Cell::new(None);
         let committed = (
             &self.logs,
             &self.coverage,
@@ -1042,14 +1066,13 @@ impl Store for SledStore {
             &self.listed,
         )
             .transaction(|(lt, ct, dt, tt, cdt, pdt, st, ls)| {
-                over.set(None);
                 if let Some(l) = c.listing {
                     let key = pair(l.user.as_str(), &l.day);
                     let already =
                         ls.get(&key)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
                     if already + l.count > l.limit {
-                        over.set(Some(StoreError::TooManyListed { already, limit: l.limit }));
-                        return Err(ConflictableTransactionError::Abort(()));
+                        let over = StoreError::TooManyListed { already, limit: l.limit };
+                        return Err(ConflictableTransactionError::Abort(over));
                     }
                     ls.insert(key, &(already + l.count).to_be_bytes())?;
                 }
@@ -1069,9 +1092,6 @@ impl Store for SledStore {
                 }
                 TxResult::Ok(())
             });
-        if let Some(e) = over.take() {
-            return Err(e);
-        }
         committed.map_err(tx_error)?;
         // The record is changed apart, atomically, so a revocation meanwhile stands;
         // one flush then makes both durable.
@@ -1252,6 +1272,7 @@ mod tests {
                 changes: Some(Vec::new()),
                 coverage: coverage.clone(),
                 before,
+                base: db.log_version(&hamlet).expect("version"),
             };
             db.commit_log(&w).expect("written");
         };
@@ -1311,11 +1332,32 @@ mod tests {
                 changes: Some(bytes),
                 coverage: Coverage::compute(&log),
                 before: None,
+                base: n,
             };
             db.commit_log(&w).expect("written");
             let chunks = db.next_chunk(&record.id).expect("chunks");
             assert!((1..=COMPACT_AFTER).contains(&chunks), "chunk numbers stay bounded: {chunks}");
         }
+        assert_eq!(db.log_version(&record.id).expect("version"), COMPACT_AFTER + 3, "one version per write");
+        // A write made on an older version is refused, and nothing moves.
+        let mut behind = log.clone();
+        behind
+            .add_household(
+                &author,
+                &tungnha_client_core::HouseholdForm { label: "Muộn".into(), ..Default::default() },
+                now,
+            )
+            .expect("added");
+        let stale = LogWrite {
+            hamlet: &record.id,
+            log: &behind,
+            changes: None,
+            coverage: Coverage::compute(&behind),
+            before: None,
+            base: 2,
+        };
+        assert!(matches!(db.commit_log(&stale), Err(StoreError::Stale(_))));
+        assert_eq!(db.load_log(&record.id).expect("load").expect("log").heads(), log.heads());
         let read = db.load_log(&record.id).expect("load").expect("log");
         assert_eq!(read.heads(), log.heads(), "every change was kept across the compaction");
         assert_eq!(db.next_chunk(&record.id).expect("chunks"), 4, "a snapshot and three chunks after it");
@@ -1461,6 +1503,7 @@ mod tests {
                 changes: Some(Vec::new()),
                 coverage: c,
                 before: None,
+                base: db.log_version(&h.id).expect("version"),
             })
             .expect("written");
         };

@@ -1,9 +1,12 @@
 //! What only the PostgreSQL engine has (the rest of the end-to-end suite runs on it
 //! too, with `TUNGNHA_TEST_STORE=postgres`): its migrations, applied at start-up,
-//! forward only, and a database written by a newer server refused.
+//! forward only, and a database written by a newer server refused; two server
+//! instances on one database, each with its own cache of hamlet logs.
 
-use tungnha_server::service::{audit, organisation};
-use tungnha_tests::pg;
+use tungnha_client_core::device::Device;
+use tungnha_client_core::{Coverage, Outcome, VisitForm};
+use tungnha_server::service::{audit, organisation, verify};
+use tungnha_tests::{TestServer, code, commune, pg};
 
 #[test]
 fn the_schema_is_migrated_once_and_a_newer_database_is_refused() {
@@ -29,4 +32,56 @@ fn the_schema_is_migrated_once_and_a_newer_database_is_refused() {
     assert!(refused.to_string().contains("schema"), "{refused}");
     let provinces: i64 = client.query_one("SELECT count(*) FROM provinces", &[]).expect("count").get(0);
     assert_eq!(provinces, 1, "nothing was changed");
+}
+
+#[test]
+fn two_instances_on_one_database_serve_one_hamlet_and_nothing_is_lost() {
+    let url = pg::database();
+    let (hamlets, codes) = {
+        let db = tungnha_server::store::connect(&url).expect("the database");
+        let hamlets = commune(db.as_ref(), 1, 12, 4);
+        let codes: Vec<String> = (1..=4).map(|i| code(db.as_ref(), &format!("tnv{i}"))).collect();
+        (hamlets, codes)
+    };
+    let servers = [TestServer::serve_database(&url), TestServer::serve_database(&url)];
+    // tnv1 and tnv2 reach the first instance, tnv3 and tnv4 the second; all four work
+    // on the same households of one khu phố.
+    let homes: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().expect("home")).collect();
+    let mut phones: Vec<Device> = homes
+        .iter()
+        .zip(&codes)
+        .enumerate()
+        .map(|(i, (home, code))| {
+            Device::enrol(home.path(), &servers[i / 2].base(), code, "phone").expect("enrolled")
+        })
+        .collect();
+    let households: Vec<_> = phones[0].log(&hamlets[0]).expect("held").households().ok.into_keys().collect();
+    let now = tungnha_server::now_ms();
+    let mut logged = 0;
+    for round in 0..3 {
+        for (i, phone) in phones.iter_mut().enumerate() {
+            for h in households.iter().skip(i).step_by(4).take(2) {
+                let form = VisitForm { people: 1, ..VisitForm::default() };
+                let at = now - 60_000 * (round * 10 + i as i64);
+                phone.log_visit(h, Outcome::AlreadyDone, &form, at, now).expect("logged offline");
+                logged += 1;
+            }
+        }
+        // Each syncs through its own instance, one after the other, so every instance's
+        // cached log falls behind the other's writes.
+        for phone in &mut phones {
+            phone.sync().expect("acknowledged");
+        }
+    }
+    for phone in &mut phones {
+        phone.sync().expect("again, to receive the others' visits");
+    }
+    let db = tungnha_server::store::connect(&url).expect("the database");
+    let stored: Coverage = db.coverage(&hamlets[0]).expect("coverage");
+    assert_eq!(stored.visits, logged, "every acknowledged visit is there, once");
+    for phone in &phones {
+        assert_eq!(phone.coverage(&hamlets[0]).map(|c| c.visits), Some(logged), "the phones converged");
+    }
+    let (_, differences) = verify::verify(db.as_ref()).expect("verify");
+    assert!(differences.is_empty(), "stored figures equal a full recompute: {differences:?}");
 }
