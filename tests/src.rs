@@ -42,7 +42,7 @@ impl TestServer {
         let config =
             Config { database: pg::selected().then(pg::database), ..Config::new(data.path().to_path_buf()) };
         {
-            let db = config.location().open().expect("open the store");
+            let db = tungnha_server::store::Location::of(&config).open().expect("open the store");
             setup(db.as_ref());
         }
         Self::serve(configure(config), data)

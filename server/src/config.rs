@@ -30,14 +30,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// Where the server's state lives.
-    pub fn location(&self) -> crate::store::Location {
-        match &self.database {
-            Some(url) => crate::store::Location::Database(url.clone()),
-            None => crate::store::Location::Data(self.data_dir.clone()),
-        }
-    }
-
     /// A configuration with the defaults for everything but the data directory.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {

@@ -32,7 +32,7 @@ pub struct AppState {
 impl AppState {
     /// Opens the store where `config` says (a data directory, or PostgreSQL).
     pub fn open(config: Config) -> Result<Self, StoreError> {
-        Ok(Self::with_store(config.location().open()?, config))
+        Ok(Self::with_store(crate::store::Location::of(&config).open()?, config))
     }
 
     /// Serves an opened store.

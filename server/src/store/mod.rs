@@ -425,6 +425,14 @@ pub enum Location {
 }
 
 impl Location {
+    /// Where `config` says the server's state lives.
+    pub fn of(config: &crate::config::Config) -> Self {
+        match &config.database {
+            Some(url) => Location::Database(url.clone()),
+            None => Location::Data(config.data_dir.clone()),
+        }
+    }
+
     /// Opens the store there.
     pub fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
         match self {
