@@ -176,6 +176,37 @@ fn password_matches(hash: &PasswordHash<'_>, password: &str) -> bool {
     argon2::Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
 }
 
+/// Reserves one sign-in attempt for `username`, before its password is checked: in
+/// this instance's memory first (which bounds how many names a spray makes it track),
+/// then, for a username that is someone's, in the store, so that every server instance
+/// sharing one database counts the same attempts. False: the name must wait.
+pub fn reserve_attempt(
+    store: &dyn Store,
+    throttle: &LoginThrottle,
+    username: &str,
+    now: i64,
+) -> Result<bool, ServiceError> {
+    use crate::state::throttle::{MAX_FAILURES, WINDOW_MS};
+    if !throttle.reserve(username, now) {
+        return Ok(false);
+    }
+    let Ok(id) = UserId::parse(username) else { return Ok(true) };
+    if store.user(&id)?.is_none() {
+        return Ok(true);
+    }
+    Ok(store.reserve_sign_in(&id, now, WINDOW_MS, MAX_FAILURES)?)
+}
+
+/// Forgets the attempts of someone who just signed in, on every instance.
+pub fn attempt_succeeded(
+    store: &dyn Store,
+    throttle: &LoginThrottle,
+    user: &User,
+) -> Result<(), ServiceError> {
+    throttle.succeeded(user.id.as_str());
+    Ok(store.clear_sign_ins(&user.id)?)
+}
+
 /// Checks a password for a username: the user, if it is theirs and they are active.
 /// Unknown, deactivated and password-less accounts are checked against a stand-in
 /// hash, so that every answer takes as long as a real check. Callers reserve an

@@ -1,6 +1,8 @@
-//! The sign-in throttle: failed sign-ins per username, in memory, and the turns of
-//! password hashing. A restart forgets them, which costs an attacker a restart per five
-//! guesses.
+//! The sign-in throttle of one server instance: attempts per username in memory
+//! (bounded, for every name tried, known or not), and the turns of password hashing.
+//! The attempts of a username that is someone's are also counted in the store
+//! (`service::accounts::reserve_attempt`), so that instances sharing one database, and
+//! a restarted one, count the same attempts.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,8 +18,8 @@ pub const MAX_TRACKED: usize = 100_000;
 /// Password checks run at once: each argon2id check holds ~19 MiB for ~40 ms.
 pub const HASHING_AT_ONCE: usize = 4;
 
-/// Sign-in attempts per username, in memory: a restart forgets them, which costs an
-/// attacker a restart per five guesses. An attempt is reserved (counted as a failure)
+/// Sign-in attempts per username, in this instance's memory (the store counts known
+/// people's too). An attempt is reserved (counted as a failure)
 /// *before* its password is checked, so concurrent guesses cannot all slip under the
 /// limit; a success forgets the name's count.
 #[derive(Debug)]

@@ -327,6 +327,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every API token's record.
     fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
 
+    // ---- sign-in attempts ----
+
+    /// Reserves one sign-in attempt for `user` in the window of `window_ms` that began
+    /// with its first counted attempt: false when `max` are counted already. Kept in
+    /// the store, so every server instance sharing it counts the same attempts.
+    fn reserve_sign_in(&self, user: &UserId, now: i64, window_ms: i64, max: u32) -> Result<bool, StoreError>;
+    /// Forgets `user`'s attempts (a successful sign-in).
+    fn clear_sign_ins(&self, user: &UserId) -> Result<(), StoreError>;
+
     // ---- web sessions ----
 
     /// Stores a session under the hash of its token.

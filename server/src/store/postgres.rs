@@ -672,6 +672,31 @@ impl Store for PgStore {
         self.all("api token", "SELECT record FROM api_tokens ORDER BY id", &[])
     }
 
+    // ---- sign-in attempts ----
+
+    fn reserve_sign_in(&self, user: &UserId, now: i64, window_ms: i64, max: u32) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            let id = user.as_str();
+            tx.execute(
+                "INSERT INTO sign_ins (user_id, count, since) VALUES ($1, 0, $2) ON CONFLICT (user_id) DO NOTHING",
+                &[&id, &now],
+            )?;
+            let row = tx.query_one("SELECT count, since FROM sign_ins WHERE user_id = $1 FOR UPDATE", &[&id])?;
+            let (mut count, mut since): (i32, i64) = (row.get(0), row.get(1));
+            if now - since >= window_ms {
+                (count, since) = (0, now);
+            }
+            let granted = u32::try_from(count).unwrap_or(u32::MAX) < max;
+            let count = if granted { count + 1 } else { count };
+            tx.execute("UPDATE sign_ins SET count = $2, since = $3 WHERE user_id = $1", &[&id, &count, &since])?;
+            Ok(granted)
+        })
+    }
+
+    fn clear_sign_ins(&self, user: &UserId) -> Result<(), StoreError> {
+        self.execute("DELETE FROM sign_ins WHERE user_id = $1", &[&user.as_str()])
+    }
+
     // ---- web sessions ----
 
     fn put_session(&self, token: &str, session: &Session) -> Result<(), StoreError> {

@@ -20,7 +20,8 @@
 //! (`user 0 team`), `commune_members` (commune → JSON of its teams and their distinct
 //! members, written with every team), `last_syncs` (`commune 0 user` → ms of the
 //! person's last sync, i64 BE); `api_tokens` (JSON by id) and `api_token_hashes`
-//! (token hash → id); `meta` (`index_version`: the indexes above were built
+//! (token hash → id); `sign_ins` (user → attempts u32 BE and the window's start i64
+//! BE); `meta` (`index_version`: the indexes above were built
 //! from their records).
 
 use std::collections::BTreeMap;
@@ -221,6 +222,7 @@ pub struct SledStore {
     last_syncs: sled::Tree,
     api_tokens: sled::Tree,
     api_token_hashes: sled::Tree,
+    sign_ins: sled::Tree,
     meta: sled::Tree,
     /// Held while a team is written: a commune's `CommuneMembers` is worked out from
     /// its other teams, which must not change meanwhile.
@@ -277,6 +279,7 @@ impl SledStore {
             last_syncs: db.open_tree("last_syncs")?,
             api_tokens: db.open_tree("api_tokens")?,
             api_token_hashes: db.open_tree("api_token_hashes")?,
+            sign_ins: db.open_tree("sign_ins")?,
             meta: db.open_tree("meta")?,
             team_writes: Default::default(),
             db,
@@ -954,6 +957,35 @@ impl Store for SledStore {
 
     fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         self.api_tokens.iter().values().map(|v| parse("api token", &v?)).collect()
+    }
+
+    // ---- sign-in attempts ----
+
+    fn reserve_sign_in(&self, user: &UserId, now: i64, window_ms: i64, max: u32) -> Result<bool, StoreError> {
+        let granted = std::cell::Cell::new(false);
+        self.sign_ins.update_and_fetch(user.as_str(), |old| {
+            let (mut n, mut since) = old
+                .and_then(|b| {
+                    Some((<[u8; 4]>::try_from(b.get(..4)?).ok()?, <[u8; 8]>::try_from(b.get(4..)?).ok()?))
+                })
+                .map_or((0, now), |(n, s)| (u32::from_be_bytes(n), i64::from_be_bytes(s)));
+            if now - since >= window_ms {
+                (n, since) = (0, now);
+            }
+            granted.set(n < max);
+            if n < max {
+                n += 1;
+            }
+            let mut out = n.to_be_bytes().to_vec();
+            out.extend_from_slice(&since.to_be_bytes());
+            Some(out)
+        })?;
+        Ok(granted.get())
+    }
+
+    fn clear_sign_ins(&self, user: &UserId) -> Result<(), StoreError> {
+        self.sign_ins.remove(user.as_str())?;
+        Ok(())
     }
 
     // ---- web sessions ----

@@ -6,7 +6,7 @@
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, Outcome, VisitForm};
 use tungnha_server::service::{audit, organisation, verify};
-use tungnha_tests::{TestServer, code, commune, pg};
+use tungnha_tests::{PASSWORD, TestServer, WebSession, code, commune, pg};
 
 #[test]
 fn the_schema_is_migrated_once_and_a_newer_database_is_refused() {
@@ -84,4 +84,24 @@ fn two_instances_on_one_database_serve_one_hamlet_and_nothing_is_lost() {
     }
     let (_, differences) = verify::verify(db.as_ref()).expect("verify");
     assert!(differences.is_empty(), "stored figures equal a full recompute: {differences:?}");
+}
+
+#[test]
+fn failed_sign_ins_on_one_instance_count_on_every_instance() {
+    let url = pg::database();
+    {
+        let db = tungnha_server::store::connect(&url).expect("the database");
+        commune(db.as_ref(), 1, 2, 1);
+    }
+    let servers = [TestServer::serve_database(&url), TestServer::serve_database(&url)];
+    for _ in 0..tungnha_server::state::throttle::MAX_FAILURES {
+        let (_, page) = WebSession::try_sign_in(&servers[0], "canbo", "sai-mat-khau");
+        assert_eq!(page.status, 401);
+    }
+    // The other instance has seen none of them in its memory, but the database has.
+    let (_, page) = WebSession::try_sign_in(&servers[1], "canbo", PASSWORD);
+    assert_eq!(page.status, 401, "the right password waits out the window too");
+    assert!(page.html.contains("Đăng nhập sai quá nhiều lần"), "{}", page.html);
+    // Someone else signs in on either instance as usual.
+    WebSession::sign_in(&servers[1], "totruong", PASSWORD);
 }

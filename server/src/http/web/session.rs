@@ -130,9 +130,9 @@ enum Outcome {
 }
 
 /// Runs a password check off the async executor.
-async fn blocking_check(
-    f: impl FnOnce() -> Result<Option<User>, crate::service::ServiceError> + Send + 'static,
-) -> Result<Option<User>, PageError> {
+async fn blocking_check<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::service::ServiceError> + Send + 'static,
+) -> Result<T, PageError> {
     crate::http::blocking(move || f().map_err(PageError::from)).await
 }
 
@@ -161,9 +161,17 @@ pub(crate) async fn login(
         return refuse(Outcome::Wrong, String::new(), jar);
     }
     let username = form.username.trim().to_lowercase();
-    if !state.throttle.reserve(&username, crate::now_ms()) {
-        tracing::warn!(username = %username.escape_debug(), "sign-in throttled");
-        return refuse(Outcome::Throttled, username, jar);
+    let (st, name) = (state.clone(), username.clone());
+    let reserved =
+        blocking_check(move || accounts::reserve_attempt(st.store(), &st.throttle, &name, crate::now_ms()))
+            .await;
+    match reserved {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(username = %username.escape_debug(), "sign-in throttled");
+            return refuse(Outcome::Throttled, username, jar);
+        }
+        Err(e) => return viewer.respond(Err(e)),
     }
     let Ok(Ok(permit)) =
         tokio::time::timeout(Duration::from_secs(10), state.throttle.hashing().acquire()).await
@@ -184,7 +192,11 @@ pub(crate) async fn login(
         }
         Err(e) => return viewer.respond(Err(e)),
     };
-    state.throttle.succeeded(&username);
+    let (st, who) = (state.clone(), user.clone());
+    if let Err(e) = blocking_check(move || accounts::attempt_succeeded(st.store(), &st.throttle, &who)).await
+    {
+        return viewer.respond(Err(e));
+    }
     let token = format!("s{}", random_base32(40));
     let session =
         Session { user: user.id.clone(), csrf: random_base32(32), expires_at: crate::now_ms() + SESSION_MS };
