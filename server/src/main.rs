@@ -16,7 +16,7 @@ use tungnha_server::http::Listen;
 use tungnha_server::service::audit::CLI;
 use tungnha_server::service::error::{Field, invalid};
 use tungnha_server::service::{
-    ServiceError, accounts, api_tokens, enrolment, imports, organisation, teams, verify,
+    ServiceError, accounts, api_tokens, enrolment, imports, moving, organisation, teams, verify,
 };
 use tungnha_server::store::{Store, StoreError};
 
@@ -148,6 +148,16 @@ enum AdminCommand {
     },
     /// Recompute every hamlet's coverage from its log and compare with the stored figures.
     Verify,
+    /// Copy a sled data directory into an empty PostgreSQL database, then check the
+    /// destination (verify) and that every figure is the same on both.
+    Move {
+        /// The data directory to copy (stop the server on it first).
+        #[arg(long)]
+        from_data: PathBuf,
+        /// The PostgreSQL database to copy into (empty).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -472,8 +482,11 @@ fn admin_main(args: AdminArgs) -> ExitCode {
         Some(url) => tungnha_server::store::Location::Database(url),
         None => tungnha_server::store::Location::Data(args.data),
     };
-    let result =
-        location.open().map_err(ServiceError::from).and_then(|db| run_admin(db.as_ref(), args.command));
+    let result = match args.command {
+        // A move names both its stores itself.
+        AdminCommand::Move { from_data, to } => run_move(&from_data, &to),
+        command => location.open().map_err(ServiceError::from).and_then(|db| run_admin(db.as_ref(), command)),
+    };
     match result {
         Ok((value, text, ok)) => {
             if json_out {
@@ -664,6 +677,7 @@ fn run_admin(
             let code = enrolment::enrol_code(db, &user, enrolment::parse_ttl(&ttl)?)?;
             (json!({"code": code, "user": user, "ttl": ttl}), code, true)
         }
+        AdminCommand::Move { from_data, to } => run_move(&from_data, &to)?,
         AdminCommand::Verify => {
             let (checked, differences) = verify::verify(db)?;
             let ok = differences.is_empty();
@@ -682,6 +696,25 @@ fn run_admin(
             (json!({"checked": checked, "differences": differences}), text, ok)
         }
     })
+}
+
+/// `admin move`: copies, then verifies the destination and compares every figure.
+fn run_move(from: &Path, to: &str) -> Result<(serde_json::Value, String, bool), ServiceError> {
+    let source = tungnha_server::store::open(from)?;
+    let destination = tungnha_server::store::connect(to)?;
+    let moved = moving::move_store(source.as_ref(), destination.as_ref())?;
+    let (checked, differences) = verify::verify(destination.as_ref())?;
+    let unequal = moving::differences(source.as_ref(), destination.as_ref())?;
+    let ok = differences.is_empty() && unequal.is_empty();
+    let text = if ok {
+        format!(
+            "Moved {} communes, {} hamlets, {} people, {} teams, {} devices and {} audit events; verify over {checked} hamlets found nothing, and every figure is the same on both.",
+            moved.communes, moved.hamlets, moved.users, moved.teams, moved.devices, moved.audit_events
+        )
+    } else {
+        format!("Moved, but the destination differs: {differences:?} {unequal:?}")
+    };
+    Ok((json!({"moved": moved, "differences": differences, "unequal": unequal}), text, ok))
 }
 
 /// One line about a team, for people.

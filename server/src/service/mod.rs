@@ -12,6 +12,7 @@
 //! - `teams`: teams, their leaders, members and hamlets, and their figures.
 //! - `review`: a leader's review of households listed in the field.
 //! - `reports`: figures for dashboards, exports and the API.
+//! - `moving`: copying a whole store into another engine (`admin move`).
 //! - `audit`, `verify`, `demo`.
 
 pub mod access;
@@ -22,6 +23,7 @@ pub mod demo;
 pub mod enrolment;
 pub mod error;
 pub mod imports;
+pub mod moving;
 pub mod organisation;
 pub mod reports;
 pub mod review;

@@ -410,6 +410,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn listed(&self, user: &UserId, day: &str) -> Result<u64, StoreError>;
     /// Households of `hamlet` listed in the field and confirmed since, with who did.
     fn reviewed(&self, hamlet: &HamletId) -> Result<BTreeMap<HouseholdId, Review>, StoreError>;
+
+    // ---- moving a whole store (`admin move`) ----
+
+    /// Records reviews as they were (a store moved from another engine).
+    fn put_reviews(
+        &self,
+        hamlet: &HamletId,
+        reviews: &BTreeMap<HouseholdId, Review>,
+    ) -> Result<(), StoreError>;
+    /// Records a person's last sync as it was.
+    fn put_last_sync(&self, commune: &CommuneId, user: &UserId, at: i64) -> Result<(), StoreError>;
 }
 
 /// Opens (or creates) the embedded store in `dir`, refusing clearly if another process

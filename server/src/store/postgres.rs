@@ -930,4 +930,31 @@ impl Store for PgStore {
         }
         Ok(out)
     }
+
+    // ---- moving a whole store ----
+
+    fn put_reviews(
+        &self,
+        hamlet: &HamletId,
+        reviews: &BTreeMap<HouseholdId, Review>,
+    ) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            for (id, review) in reviews {
+                tx.execute(
+                    "INSERT INTO reviewed (hamlet, household, record) VALUES ($1, $2, $3) \
+                     ON CONFLICT (hamlet, household) DO UPDATE SET record = EXCLUDED.record",
+                    &[&hamlet.as_str(), &id.as_str(), &json(review)],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn put_last_sync(&self, commune: &CommuneId, user: &UserId, at: i64) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO last_syncs (commune, user_id, at) VALUES ($1, $2, $3) \
+             ON CONFLICT (commune, user_id) DO UPDATE SET at = EXCLUDED.at",
+            &[&commune.as_str(), &user.as_str(), &at],
+        )
+    }
 }

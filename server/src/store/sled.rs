@@ -1270,6 +1270,24 @@ impl Store for SledStore {
         }
         Ok(out)
     }
+
+    // ---- moving a whole store ----
+
+    fn put_reviews(
+        &self,
+        hamlet: &HamletId,
+        reviews: &BTreeMap<HouseholdId, Review>,
+    ) -> Result<(), StoreError> {
+        for (id, review) in reviews {
+            self.reviewed.insert(pair(hamlet.as_str(), id.as_str()), json(review))?;
+        }
+        self.flush()
+    }
+
+    fn put_last_sync(&self, commune: &CommuneId, user: &UserId, at: i64) -> Result<(), StoreError> {
+        self.last_syncs.insert(pair(commune.as_str(), user.as_str()), &at.to_be_bytes())?;
+        self.flush()
+    }
 }
 
 #[cfg(test)]

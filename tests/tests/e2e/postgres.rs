@@ -4,8 +4,8 @@
 //! instances on one database, each with its own cache of hamlet logs.
 
 use tungnha_client_core::device::Device;
-use tungnha_client_core::{Coverage, Outcome, VisitForm};
-use tungnha_server::service::{audit, organisation, verify};
+use tungnha_client_core::{Author, Coverage, Outcome, Role, UserId, VisitForm};
+use tungnha_server::service::{api_tokens, audit, enrolment, imports, moving, organisation, verify};
 use tungnha_tests::{PASSWORD, TestServer, WebSession, code, commune, pg};
 
 #[test]
@@ -104,4 +104,46 @@ fn failed_sign_ins_on_one_instance_count_on_every_instance() {
     assert!(page.html.contains("Đăng nhập sai quá nhiều lần"), "{}", page.html);
     // Someone else signs in on either instance as usual.
     WebSession::sign_in(&servers[1], "totruong", PASSWORD);
+}
+
+#[test]
+fn a_data_directory_moves_into_postgres_with_every_figure_and_token() {
+    let dir = tempfile::tempdir().expect("data directory");
+    let sled = tungnha_server::store::open(dir.path()).expect("sled");
+    let db = sled.as_ref();
+    let hamlets = commune(db, 2, 6, 2);
+    organisation::province_add(db, audit::CLI, "t-thu", "Tỉnh Thử").expect("province");
+    organisation::attach_commune(db, audit::CLI, tungnha_tests::COMMUNE, "t-thu").expect("attached");
+    let now = tungnha_server::now_ms();
+    let phone = enrolment::enrol(db, &code(db, "tnv1"), "phone".into(), now).expect("enrolled");
+    let author = Author { user: UserId::parse("tnv1").expect("id"), role: Role::Volunteer };
+    imports::rewrite_log(db, &hamlets[0], |log| {
+        let ids: Vec<_> = log.households().ok.into_keys().collect();
+        for id in &ids[..4] {
+            log.log_visit(&author, id, Outcome::AlreadyDone, &VisitForm::default(), now - 60_000, now)
+                .map_err(|e| tungnha_server::service::ServiceError::Internal(e.to_string()))?;
+        }
+        Ok(())
+    })
+    .expect("visits");
+    let (_, api_token) = api_tokens::issue(db, audit::CLI, "t-thu", "IOC").expect("issued");
+
+    let url = pg::database();
+    let pg_store = tungnha_server::store::connect(&url).expect("the database");
+    let moved = moving::move_store(db, pg_store.as_ref()).expect("moved");
+    assert_eq!((moved.communes, moved.hamlets, moved.users, moved.teams, moved.devices), (1, 2, 4, 1, 1));
+    assert!(verify::verify(pg_store.as_ref()).expect("verify").1.is_empty());
+    assert!(moving::differences(db, pg_store.as_ref()).expect("compare").is_empty(), "every figure is equal");
+    assert_eq!(pg_store.coverage(&hamlets[0]).expect("coverage").visits, 4);
+    // A database that holds something is not moved into.
+    assert!(moving::move_store(db, pg_store.as_ref()).is_err());
+    drop(pg_store);
+
+    // Served from PostgreSQL, the phone's token and the operations centre's work.
+    let server = TestServer::serve_database(&url);
+    let me = tungnha_tests::get(&server.url("/api/v1/me"), Some(&phone.token));
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["hamlets"].as_array().map(Vec::len), Some(2));
+    let province = tungnha_tests::get(&server.url("/api/v1/provinces/t-thu/coverage"), Some(&api_token));
+    assert_eq!(province.json()["totals"]["visits"], 4);
 }
