@@ -86,6 +86,13 @@ struct Cli {
     /// devices' enrolment codes.
     #[arg(long, value_name = "DIR")]
     prepared: Option<std::path::PathBuf>,
+    /// Set up and serve on this empty PostgreSQL database instead of a sled data
+    /// directory (the sync workloads).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// With `--database`: server instances sharing it; devices take turns among them.
+    #[arg(long, default_value_t = 1, requires = "database")]
+    instances: usize,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -162,7 +169,7 @@ fn run(cli: Cli) -> Result<bool, String> {
     );
     let t = Instant::now();
     if let Some(dir) = &cli.prepare {
-        let prepared = setup::prepare(&plan, Some(dir))?;
+        let prepared = setup::prepare(&plan, Some(dir), None)?;
         prepared.write_manifest(visits)?;
         println!("setup: {:.1} s, in {}", t.elapsed().as_secs_f64(), dir.display());
         println!("next: serve it on loopback, then load it:");
@@ -171,7 +178,10 @@ fn run(cli: Cli) -> Result<bool, String> {
         return Ok(true);
     }
     let binary = server_binary()?;
-    let mut prepared = setup::prepare(&plan, None)?;
+    let mut prepared = setup::prepare(&plan, None, cli.database.as_deref())?;
+    if let Some(url) = &cli.database {
+        return run_on_database(&cli, visits, &binary, &prepared, url);
+    }
     println!("setup: {:.1} s", t.elapsed().as_secs_f64());
     if let Workload::Hostile = cli.workload {
         let attackers = prepared.enrolments.split_off(prepared.enrolments.len().saturating_sub(ATTACKERS));
@@ -204,6 +214,53 @@ fn run(cli: Cli) -> Result<bool, String> {
         }
     );
     Ok(ok && verified)
+}
+
+/// A sync workload on PostgreSQL, served by `--instances` servers the devices take
+/// turns among: each instance's CPU and the database's are reported, and the stored
+/// figures verified afterwards.
+fn run_on_database(
+    cli: &Cli,
+    visits: usize,
+    binary: &std::path::Path,
+    prepared: &setup::Prepared,
+    url: &str,
+) -> Result<bool, String> {
+    let servers: Vec<ServerProcess> = (0..cli.instances.max(1))
+        .map(|_| ServerProcess::start_database(binary, url, cli.idle))
+        .collect::<Result<_, _>>()?;
+    let bases: Vec<String> = servers.iter().map(|s| format!("http://{}", s.addr)).collect();
+    let pids: Vec<u32> = servers.iter().map(ServerProcess::pid).collect();
+    let cpu = |pid: &u32| cpu_time(*pid).unwrap_or_default();
+    let before: Vec<Duration> = pids.iter().map(cpu).collect();
+    let db_before = server::postgres_cpu();
+    let result = drive_on(cli, visits, prepared, pids.first().copied(), &bases);
+    let db_cpu = server::postgres_cpu().saturating_sub(db_before);
+    let used: Vec<Duration> = pids.iter().zip(&before).map(|(p, b)| cpu(p).saturating_sub(*b)).collect();
+    for s in servers {
+        s.kill();
+    }
+    let (ok, report) = result?;
+    let total_visits = (prepared.enrolments.len() * visits) as f64;
+    println!("{report}");
+    for (i, u) in used.iter().enumerate() {
+        println!(
+            "instance {}: {:.1} s CPU in all ({:.2} ms per visit)",
+            i + 1,
+            u.as_secs_f64(),
+            u.as_secs_f64() * 1000.0 / total_visits.max(1.0)
+        );
+    }
+    println!(
+        "PostgreSQL: {:.1} s CPU in all ({:.2} ms per visit)",
+        db_cpu.as_secs_f64(),
+        db_cpu.as_secs_f64() * 1000.0 / total_visits.max(1.0)
+    );
+    let db = tungnha_server::store::connect(url).map_err(|e| e.to_string())?;
+    let (checked, differences) =
+        tungnha_server::service::verify::verify(db.as_ref()).map_err(|e| e.to_string())?;
+    println!("admin verify: {checked} hamlets, {} differences", differences.len());
+    Ok(ok && differences.is_empty())
 }
 
 /// Stolen phones among the `hostile` workload's devices.
@@ -399,7 +456,7 @@ fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
             seed_everywhere: true,
         };
         let t = Instant::now();
-        let prepared = setup::prepare(&plan, None)?;
+        let prepared = setup::prepare(&plan, None, None)?;
         let server = ServerProcess::start(&binary, &prepared.data, None)?;
         let base = format!("http://{}", server.addr);
         let official = HttpTransport::new(&base)
@@ -469,19 +526,33 @@ fn drive(
     pid: Option<u32>,
     base: &str,
 ) -> Result<(bool, String), String> {
+    drive_on(cli, visits, prepared, pid, &[base.to_owned()])
+}
+
+/// `drive`, with the devices enrolled in turn at each of `bases` (server instances
+/// sharing one database); `pid` is the one whose memory and CPU are sampled.
+fn drive_on(
+    cli: &Cli,
+    visits: usize,
+    prepared: &setup::Prepared,
+    pid: Option<u32>,
+    bases: &[String],
+) -> Result<(bool, String), String> {
+    let base = bases.first().map(String::as_str).ok_or("no server to load")?;
     // Enrolment and first download, concurrently.
     let t = Instant::now();
     let mut ranks = std::collections::BTreeMap::new();
-    let slots: Vec<Mutex<(usize, &setup::Enrolment)>> = prepared
+    let slots: Vec<Mutex<(usize, &setup::Enrolment, &str)>> = prepared
         .enrolments
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let r = ranks.entry(e.hamlet.clone()).or_insert(0usize);
             *r += 1;
-            Mutex::new((*r - 1, e))
+            Mutex::new((*r - 1, e, bases[i % bases.len()].as_str()))
         })
         .collect();
-    let enrolled = fleet::pool(&slots, cli.concurrency, |(rank, e)| fleet::enrol(base, e, *rank));
+    let enrolled = fleet::pool(&slots, cli.concurrency, |(rank, e, at)| fleet::enrol(at, e, *rank));
     let mut devices = Vec::new();
     let mut download = 0;
     for r in enrolled {

@@ -45,13 +45,36 @@ impl ServerProcess {
         Self::start_on(binary, data, addr, &Launch { cache_idle_secs, failpoint: None })
     }
 
+    /// Starts a server on a PostgreSQL database (one of several instances, maybe),
+    /// waiting until it answers `/healthz`.
+    pub fn start_database(binary: &Path, url: &str, cache_idle_secs: Option<u64>) -> Result<Self, String> {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free loopback port: {e}"))?;
+        let dir = std::env::temp_dir();
+        Self::start_with(binary, &dir, Some(url), addr, &Launch { cache_idle_secs, failpoint: None })
+    }
+
     /// Starts the server on `data` at `addr` (a restart keeps its address), waiting
     /// until it answers `/healthz`.
     pub fn start_on(binary: &Path, data: &Path, addr: SocketAddr, launch: &Launch) -> Result<Self, String> {
+        Self::start_with(binary, data, None, addr, launch)
+    }
+
+    fn start_with(
+        binary: &Path,
+        data: &Path,
+        database: Option<&str>,
+        addr: SocketAddr,
+        launch: &Launch,
+    ) -> Result<Self, String> {
         let mut command = Command::new(binary);
+        command.arg("serve");
+        match database {
+            Some(url) => command.args(["--database", url]),
+            None => command.arg("--data").arg(data),
+        };
         command
-            .args(["serve", "--data"])
-            .arg(data)
             .args(["--listen", &addr.to_string()])
             .env("RUST_LOG", "warn")
             .env("TUNGNHA_CACHE_IDLE_SECS", launch.cache_idle_secs.unwrap_or(600).to_string())
@@ -124,6 +147,21 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // The kernel's USER_HZ is 100 on every Linux this runs on.
     Some(Duration::from_millis(ticks * 10))
+}
+
+/// CPU time used so far by every PostgreSQL server process on this machine (the
+/// database under a `--database` run, on loopback).
+pub fn postgres_cpu() -> Duration {
+    let mut total = Duration::ZERO;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let is_postgres =
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres");
+        if is_postgres {
+            total += cpu_time(pid).unwrap_or_default();
+        }
+    }
+    total
 }
 
 /// Samples a process's RSS every 20 ms in the background and keeps the peak.

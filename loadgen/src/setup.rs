@@ -65,8 +65,8 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 /// Sets up a fresh data directory for `plan`: `dir` if given (it must not hold a
-/// database yet), else a temporary one.
-pub fn prepare(plan: &Plan, dir: Option<&Path>) -> Result<Prepared, String> {
+/// database yet), else a temporary one; or the empty PostgreSQL `database`.
+pub fn prepare(plan: &Plan, dir: Option<&Path>, database: Option<&str>) -> Result<Prepared, String> {
     let (data, temp) = match dir {
         Some(dir) => {
             if dir.read_dir().is_ok_and(|mut d| d.next().is_some()) {
@@ -79,7 +79,13 @@ pub fn prepare(plan: &Plan, dir: Option<&Path>) -> Result<Prepared, String> {
             (temp.path().to_path_buf(), Some(temp))
         }
     };
-    let db = tungnha_server::store::open(&data).map_err(err)?;
+    let db = match database {
+        Some(url) => tungnha_server::store::connect(url).map_err(err)?,
+        None => tungnha_server::store::open(&data).map_err(err)?,
+    };
+    if !db.is_empty().map_err(err)? {
+        return Err("the database is not empty: load into a new one".into());
+    }
     organisation::commune_add(db.as_ref(), audit::CLI, COMMUNE, "Xã Thử Tải", CommuneKind::Xa)
         .map_err(err)?;
     let mut csv = String::from("code,name,kind,target_households\n");
