@@ -82,6 +82,44 @@ fn code_and_name(
     errors
 }
 
+/// The province a form names, if there is one; otherwise its fault goes into `errors`
+/// under `province` (none named, or none such).
+fn named_province(
+    state: &AppState,
+    t: &tungnha_web::Texts,
+    text: &str,
+    errors: &mut FormErrors,
+) -> Result<Option<ProvinceId>, PageError> {
+    let text = text.trim();
+    let found = match ProvinceId::parse(text) {
+        Ok(p) if state.store.province(&p)?.is_some() => Some(p),
+        _ => None,
+    };
+    if found.is_none() {
+        errors.insert("province", if text.is_empty() { t.err_required } else { t.err_unknown_province });
+    }
+    Ok(found)
+}
+
+/// The commune a form names, if there is one; otherwise its fault goes into `errors`
+/// under `commune`.
+fn named_commune(
+    state: &AppState,
+    t: &tungnha_web::Texts,
+    text: &str,
+    errors: &mut FormErrors,
+) -> Result<Option<CommuneId>, PageError> {
+    let text = text.trim();
+    let found = match CommuneId::parse(text) {
+        Ok(c) if state.store.commune(&c)?.is_some() => Some(c),
+        _ => None,
+    };
+    if found.is_none() {
+        errors.insert("commune", if text.is_empty() { t.err_required } else { t.err_unknown_commune });
+    }
+    Ok(found)
+}
+
 fn commune_kind_label(kind: CommuneKind) -> &'static str {
     match kind {
         CommuneKind::Xa => "Xã",
@@ -137,13 +175,7 @@ pub(crate) async fn add_commune(
             let kind = CommuneKind::from_code(&form.kind).unwrap_or(CommuneKind::Xa);
             let province = form.province.trim().to_owned();
             if !province.is_empty() {
-                let known = match ProvinceId::parse(&province) {
-                    Ok(p) => state.store.province(&p)?.is_some(),
-                    Err(_) => false,
-                };
-                if !known {
-                    errors.insert("province", t.err_unknown_province);
-                }
+                named_province(&state, t, &province, &mut errors)?;
             }
             if !errors.is_empty() {
                 let view = AdminPage {
@@ -213,21 +245,9 @@ fn add_manager(state: &AppState, v: &Viewer, form: &ManagerForm, province_office
     let username = form.username.trim().to_owned();
     let mut errors = FormErrors::new();
     let scope = if province_officer {
-        match ProvinceId::parse(&form.province) {
-            Ok(p) if state.store.province(&p)?.is_some() => Some(Scope::Province(p)),
-            _ => {
-                errors.insert("province", t.err_unknown_province);
-                None
-            }
-        }
+        named_province(state, t, &form.province, &mut errors)?.map(Scope::Province)
     } else {
-        match CommuneId::parse(&form.commune) {
-            Ok(c) if state.store.commune(&c)?.is_some() => Some(Scope::Commune(c)),
-            _ => {
-                errors.insert("commune", t.err_unknown_commune);
-                None
-            }
-        }
+        named_commune(state, t, &form.commune, &mut errors)?.map(Scope::Commune)
     };
     check_new_account(state, v, &username, &form.name, &form.password, true, &mut errors)?;
     let Some(scope) = scope.filter(|_| errors.is_empty()) else {
@@ -346,30 +366,13 @@ pub(crate) async fn attach_commune(
             let me = v.with_role(&[Role::Admin])?;
             let t = v.lang.texts();
             let mut errors = FormErrors::new();
-            let commune = CommuneId::parse(form.commune.trim()).ok();
-            if commune.as_ref().map(|c| state.store.commune(c)).transpose()?.flatten().is_none() {
-                errors.insert(
-                    "commune",
-                    if form.commune.trim().is_empty() { t.err_required } else { t.err_unknown_commune },
-                );
-            }
-            let province = ProvinceId::parse(form.province.trim()).ok();
-            if province.as_ref().map(|p| state.store.province(p)).transpose()?.flatten().is_none() {
-                errors.insert(
-                    "province",
-                    if form.province.trim().is_empty() { t.err_required } else { t.err_unknown_province },
-                );
-            }
-            if !errors.is_empty() {
+            let commune = named_commune(&state, t, &form.commune, &mut errors)?;
+            let province = named_province(&state, t, &form.province, &mut errors)?;
+            let (Some(commune), Some(province)) = (commune, province) else {
                 let view = AdminPage { attach_errors: errors, ..admin_page(&state)? };
                 return Ok(unprocessable(tungnha_web::manage::admin(&v.chrome(), &view)));
-            }
-            organisation::attach_commune(
-                state.store(),
-                me.id.as_str(),
-                form.commune.trim(),
-                form.province.trim(),
-            )?;
+            };
+            organisation::attach_commune(state.store(), me.id.as_str(), commune.as_str(), province.as_str())?;
             Ok(see_other("/admin?saved=1"))
         })
         .await
@@ -397,13 +400,7 @@ pub(crate) async fn issue_api_token(
             let me = v.with_role(&[Role::Admin])?;
             let t = v.lang.texts();
             let mut errors = FormErrors::new();
-            let province = ProvinceId::parse(form.province.trim()).ok();
-            if province.as_ref().map(|p| state.store.province(p)).transpose()?.flatten().is_none() {
-                errors.insert(
-                    "province",
-                    if form.province.trim().is_empty() { t.err_required } else { t.err_unknown_province },
-                );
-            }
+            named_province(&state, t, &form.province, &mut errors)?;
             if form.name.trim().is_empty() {
                 errors.insert("name", t.err_required);
             } else if let Some(problem) = text_problem(t, &form.name) {
