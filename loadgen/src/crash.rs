@@ -10,6 +10,10 @@
 //! - at the end, after two quiet rounds, every device of a hamlet holds the same log,
 //!   and the server's figures for the hamlet equal those computed from it;
 //! - no visit is lost, and `admin verify` passes after a last SIGKILL.
+//!
+//! With `--database` and `--instances 2` the state is in PostgreSQL and a second
+//! instance stays up beside the one killed: devices take turns between them, and one
+//! whose instance stops answering goes to the other, as a load balancer would send it.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -23,6 +27,7 @@ use tungnha_client_core::transport::HttpTransport;
 use crate::fleet::{self, SimDevice};
 use crate::server::{Launch, ServerProcess};
 use crate::setup::{COMMUNE, Prepared};
+use tungnha_server::store::Location;
 
 /// How a crash-cycles run goes.
 #[derive(Debug, Clone, Copy)]
@@ -45,15 +50,21 @@ fn server_visits(base: &str, official_token: &str) -> Result<u64, String> {
 }
 
 /// Syncs a device until quiet, retrying through crashes as a phone would, for up to a
-/// minute.
-fn sync_through(device: &mut SimDevice) -> Result<(), String> {
+/// minute; after a failure it tries the next of `bases` (the instances behind a load
+/// balancer).
+fn sync_through(device: &mut SimDevice, bases: &[String]) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut wait = Duration::from_millis(50);
+    let mut attempt = 0;
     loop {
         match device.sync() {
             Ok(_) => return Ok(()),
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
+                attempt += 1;
+                if bases.len() > 1 {
+                    device.fail_over(&bases[attempt % bases.len()]);
+                }
                 std::thread::sleep(wait);
                 wait = (wait * 2).min(Duration::from_secs(1));
             }
@@ -63,11 +74,12 @@ fn sync_through(device: &mut SimDevice) -> Result<(), String> {
 }
 
 /// Visits the server had made durable, read from its data directory while it is down
-/// (so the check does not depend on the next incarnation staying up).
-fn durable_visits(data: &Path) -> Result<u64, String> {
+/// (so the check does not depend on the next incarnation staying up), or from its
+/// database.
+fn durable_visits(location: &Location) -> Result<u64, String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let db = loop {
-        match tungnha_server::store::open(data) {
+        match location.open() {
             Ok(db) => break db,
             // The killed process's lock goes with it, a moment later.
             Err(tungnha_server::store::StoreError::InUse(_)) if Instant::now() < deadline => {
@@ -87,7 +99,7 @@ fn durable_visits(data: &Path) -> Result<u64, String> {
 /// incarnations that aborted at it) and the durability problems found.
 fn crash_loop(
     binary: &Path,
-    prepared: &Prepared,
+    location: &Location,
     addr: SocketAddr,
     server: &Mutex<Option<ServerProcess>>,
     acknowledged: &AtomicU64,
@@ -112,7 +124,7 @@ fn crash_loop(
             s.kill();
         }
         let told = acknowledged.load(Ordering::SeqCst);
-        let kept = durable_visits(&prepared.data)?;
+        let kept = durable_visits(location)?;
         if kept < told {
             found.push(format!(
                 "after crash {}: {kept} visits are durable, devices were told {told} were saved",
@@ -124,12 +136,7 @@ fn crash_loop(
         // answer; under a busy fleet it may do so before it is seen to be up.
         let failpoint = (cycle % 2 == 0 && cycle + 1 < kills).then(|| rng.random_range(1..40));
         armed += usize::from(failpoint.is_some());
-        let next = match ServerProcess::start_on(
-            binary,
-            &prepared.data,
-            addr,
-            &Launch { failpoint, ..Launch::default() },
-        ) {
+        let next = match start(binary, location, addr, &Launch { failpoint, ..Launch::default() }) {
             Ok(next) => Some(next),
             Err(_) if failpoint.is_some() => None,
             Err(e) => return Err(e),
@@ -139,14 +146,50 @@ fn crash_loop(
     Ok(((armed, aborted), found))
 }
 
-/// Runs the crash cycles on a prepared workload; returns whether every check held,
-/// and the report.
-pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, String), String> {
-    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
+/// Starts a server on `location` at `addr`.
+fn start(
+    binary: &Path,
+    location: &Location,
+    addr: SocketAddr,
+    launch: &Launch,
+) -> Result<ServerProcess, String> {
+    match location {
+        Location::Data(dir) => ServerProcess::start_on(binary, dir, addr, launch),
+        Location::Database(url) => ServerProcess::start_on_database(binary, url, addr, launch),
+    }
+}
+
+fn free_address() -> Result<SocketAddr, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free loopback port: {e}"))?;
-    let base = format!("http://{addr}");
-    let server = Mutex::new(Some(ServerProcess::start_on(binary, &prepared.data, addr, &Launch::default())?));
+        .map_err(|e| format!("no free loopback port: {e}"))
+}
+
+/// Runs the crash cycles on a prepared workload, its state in its data directory or
+/// in `database` (where a second instance, never killed, serves beside the one that
+/// is); returns whether every check held, and the report.
+pub fn run(
+    binary: &Path,
+    prepared: &Prepared,
+    cycles: Cycles,
+    database: Option<&str>,
+) -> Result<(bool, String), String> {
+    let location = match database {
+        Some(url) => Location::Database(url.to_owned()),
+        None => Location::Data(prepared.data.clone()),
+    };
+    let addr = free_address()?;
+    let server = Mutex::new(Some(start(binary, &location, addr, &Launch::default())?));
+    let steady = match database {
+        Some(url) => {
+            Some(ServerProcess::start_on_database(binary, url, free_address()?, &Launch::default())?)
+        }
+        None => None,
+    };
+    let mut bases = vec![format!("http://{addr}")];
+    bases.extend(steady.as_ref().map(|s| format!("http://{}", s.addr)));
+    // Figures are read where a server is always up.
+    let base = bases.last().cloned().unwrap_or_default();
     let official = HttpTransport::new(&base)
         .enrol(&prepared.official_code, "crash official")
         .map_err(|e| e.to_string())?;
@@ -155,7 +198,10 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
     let slots: Vec<Mutex<(usize, &crate::setup::Enrolment)>> =
         prepared.enrolments.iter().enumerate().map(|(i, e)| Mutex::new((i, e))).collect();
     let mut devices = Vec::new();
-    for r in fleet::pool(&slots, cycles.concurrency, |(rank, e)| fleet::enrol(&base, e, *rank)) {
+    let enrol = |(rank, e): &mut (usize, &crate::setup::Enrolment)| {
+        fleet::enrol(&bases[*rank % bases.len()], e, *rank)
+    };
+    for r in fleet::pool(&slots, cycles.concurrency, enrol) {
         devices.push(Mutex::new(r.map_err(|e| format!("enrolment: {e}"))?.0));
     }
     println!("{} devices enrolled in {:.1} s", devices.len(), t.elapsed().as_secs_f64());
@@ -169,7 +215,7 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
     let t = Instant::now();
     std::thread::scope(|scope| -> Result<(), String> {
         let killer = scope.spawn(|| {
-            let outcome = crash_loop(binary, prepared, addr, &server, &acknowledged, cycles.kills);
+            let outcome = crash_loop(binary, &location, addr, &server, &acknowledged, cycles.kills);
             // Whatever happened, the devices stop starting new rounds.
             done.store(true, Ordering::SeqCst);
             outcome
@@ -182,7 +228,7 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
             for r in fleet::pool(&devices, cycles.concurrency, |d| -> Result<(), String> {
                 d.log_offline(cycles.visits_per_round, now)?;
                 logged.fetch_add(cycles.visits_per_round as u64, Ordering::SeqCst);
-                sync_through(d)?;
+                sync_through(d, &bases)?;
                 acknowledged.fetch_add(cycles.visits_per_round as u64, Ordering::SeqCst);
                 Ok(())
             }) {
@@ -202,7 +248,7 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
 
     // Two quiet rounds: every device takes in what the others sent.
     for _ in 0..2 {
-        for r in fleet::pool(&devices, cycles.concurrency, sync_through) {
+        for r in fleet::pool(&devices, cycles.concurrency, |d| sync_through(d, &bases)) {
             r?;
         }
     }
@@ -239,7 +285,10 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
     if let Some(s) = server.lock().map_err(|_| "poisoned")?.take() {
         s.kill();
     }
-    let db = tungnha_server::store::open(&prepared.data).map_err(|e| e.to_string())?;
+    if let Some(s) = steady {
+        s.kill();
+    }
+    let db = location.open().map_err(|e| e.to_string())?;
     let (checked, differences) =
         tungnha_server::service::verify::verify(db.as_ref()).map_err(|e| e.to_string())?;
     if !differences.is_empty() {
@@ -249,10 +298,11 @@ pub fn run(binary: &Path, prepared: &Prepared, cycles: Cycles) -> Result<(bool, 
         ));
     }
     let report = format!(
-        "crash-cycles: {} crashes ({failpoint_cycles} incarnations armed to abort between a durable write and its answer, \
+        "crash-cycles{}: {} crashes ({failpoint_cycles} incarnations armed to abort between a durable write and its answer, \
          {aborted_cycles} of which did; the rest SIGKILL at random), \
          {} devices, {expected} visits logged, {held} on the server; devices agree per hamlet and with the server; \
          admin verify over {checked} hamlets: {}\n{}",
+        if database.is_some() { " on PostgreSQL, a second instance serving throughout" } else { "" },
         cycles.kills,
         devices.len(),
         if differences.is_empty() { "equal to a full recompute" } else { "DIFFERENCES" },

@@ -37,6 +37,8 @@ pub struct SimDevice {
     prepared: Option<Vec<u8>>,
     /// The answer to it, not yet folded in (`exchange`, then `settle`).
     answer: Option<Vec<u8>>,
+    /// Its token, for reaching another server instance (`fail_over`).
+    token: String,
 }
 
 /// Runs `work` over `items` on `threads` threads; returns every result in item order.
@@ -75,6 +77,7 @@ pub fn enrol(base: &str, e: &Enrolment, rank: usize) -> Result<(SimDevice, Vec<R
         rank,
         prepared: None,
         answer: None,
+        token: enrolled.token.clone(),
     };
     let requests = device.sync()?;
     if device.replica.log(&device.hamlet).is_none() {
@@ -155,6 +158,12 @@ impl SimDevice {
     pub fn state(&self) -> Option<(HamletId, Vec<ChangeHash>, Coverage)> {
         let log = self.replica.log(&self.hamlet)?;
         Some((self.hamlet.clone(), log.heads(), Coverage::compute(log)))
+    }
+
+    /// Reaches the server at `base` from now on, as a load balancer sends a phone to
+    /// another instance when its own stops answering.
+    pub fn fail_over(&mut self, base: &str) {
+        self.transport = HttpTransport::new(base).with_token(&self.token);
     }
 
     /// Whether the server has confirmed everything.

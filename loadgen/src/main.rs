@@ -91,6 +91,7 @@ struct Cli {
     #[arg(long, value_name = "URL")]
     database: Option<String>,
     /// With `--database`: server instances sharing it; devices take turns among them.
+    /// (crash-cycles on a database always runs two: one killed, one serving throughout.)
     #[arg(long, default_value_t = 1, requires = "database")]
     instances: usize,
 }
@@ -178,8 +179,11 @@ fn run(cli: Cli) -> Result<bool, String> {
         return Ok(true);
     }
     let binary = server_binary()?;
+    if cli.database.is_some() && matches!(cli.workload, Workload::Hostile) {
+        return Err("hostile runs on a data directory; --database is for the sync workloads and crash-cycles".into());
+    }
     let mut prepared = setup::prepare(&plan, None, cli.database.as_deref())?;
-    if let Some(url) = &cli.database {
+    if let (Some(url), false) = (&cli.database, matches!(cli.workload, Workload::CrashCycles)) {
         return run_on_database(&cli, visits, &binary, &prepared, url);
     }
     println!("setup: {:.1} s", t.elapsed().as_secs_f64());
@@ -190,7 +194,7 @@ fn run(cli: Cli) -> Result<bool, String> {
     if let Workload::CrashCycles = cli.workload {
         let cycles =
             crash::Cycles { kills: cli.kills, visits_per_round: visits, concurrency: cli.concurrency };
-        let (ok, report) = crash::run(&binary, &prepared, cycles)?;
+        let (ok, report) = crash::run(&binary, &prepared, cycles, cli.database.as_deref())?;
         println!("{report}");
         return Ok(ok);
     }

@@ -51,14 +51,23 @@ impl ServerProcess {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free loopback port: {e}"))?;
-        let dir = std::env::temp_dir();
-        Self::start_with(binary, &dir, Some(url), addr, &Launch { cache_idle_secs, failpoint: None })
+        Self::start_on_database(binary, url, addr, &Launch { cache_idle_secs, failpoint: None })
     }
 
     /// Starts the server on `data` at `addr` (a restart keeps its address), waiting
     /// until it answers `/healthz`.
     pub fn start_on(binary: &Path, data: &Path, addr: SocketAddr, launch: &Launch) -> Result<Self, String> {
         Self::start_with(binary, data, None, addr, launch)
+    }
+
+    /// Starts a server on a PostgreSQL database at `addr` (a restart keeps its address).
+    pub fn start_on_database(
+        binary: &Path,
+        url: &str,
+        addr: SocketAddr,
+        launch: &Launch,
+    ) -> Result<Self, String> {
+        Self::start_with(binary, &std::env::temp_dir(), Some(url), addr, launch)
     }
 
     fn start_with(
