@@ -180,7 +180,9 @@ fn run(cli: Cli) -> Result<bool, String> {
     }
     let binary = server_binary()?;
     if cli.database.is_some() && matches!(cli.workload, Workload::Hostile) {
-        return Err("hostile runs on a data directory; --database is for the sync workloads and crash-cycles".into());
+        return Err(
+            "hostile runs on a data directory; --database is for the sync workloads and crash-cycles".into(),
+        );
     }
     let mut prepared = setup::prepare(&plan, None, cli.database.as_deref())?;
     if let (Some(url), false) = (&cli.database, matches!(cli.workload, Workload::CrashCycles)) {
