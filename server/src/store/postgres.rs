@@ -80,9 +80,20 @@ fn day_figures(row: &postgres::Row, at: usize) -> DayFigures {
 }
 
 /// The server's PostgreSQL database.
-#[derive(Clone)]
 pub struct PgStore {
-    pool: Pool,
+    /// Always `Some` until dropped (see `Drop`).
+    pool: Option<Pool>,
+}
+
+impl Drop for PgStore {
+    /// The synchronous driver closes a connection by blocking on its own runtime, which
+    /// panics on a thread that drives async tasks (a server shutting down drops its
+    /// state on one): the pool is dropped on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -109,12 +120,18 @@ impl PgStore {
             .set_abort_divergent(true)
             .run(&mut *conn)
             .map_err(|e| StoreError::Engine(format!("the database's schema: {e}").into()))?;
-        Ok(Self { pool })
+        Ok(Self { pool: Some(pool) })
+    }
+
+    /// A pooled connection.
+    fn connection(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+        let pool = self.pool.as_ref().ok_or_else(|| StoreError::Engine("the store is closed".into()))?;
+        Ok(pool.get()?)
     }
 
     /// Runs `f` in one transaction, committed when it returns `Ok`.
     fn tx<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut conn = self.pool.get()?;
+        let mut conn = self.connection()?;
         let mut tx = conn.transaction()?;
         let out = f(&mut tx)?;
         tx.commit()?;
@@ -127,12 +144,12 @@ impl PgStore {
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<postgres::Row>, StoreError> {
-        Ok(self.pool.get()?.query(sql, params)?)
+        Ok(self.connection()?.query(sql, params)?)
     }
 
     /// Runs one statement on a pooled connection.
     fn execute(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<(), StoreError> {
-        self.pool.get()?.execute(sql, params)?;
+        self.connection()?.execute(sql, params)?;
         Ok(())
     }
 
@@ -754,7 +771,7 @@ impl Store for PgStore {
 
     fn load_log_versioned(&self, hamlet: &HamletId) -> Result<Option<(HamletLog, u64)>, StoreError> {
         // The version and the chunks from one snapshot of the database.
-        let mut conn = self.pool.get()?;
+        let mut conn = self.connection()?;
         let mut tx =
             conn.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).start()?;
         let version = tx
@@ -858,7 +875,7 @@ impl Store for PgStore {
     }
 
     fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, StoreError> {
-        let mut conn = self.pool.get()?;
+        let mut conn = self.connection()?;
         let mut tx = conn.transaction()?;
         let c = coverage_in(&mut tx, hamlet.as_str())?;
         tx.commit()?;
