@@ -82,42 +82,48 @@ fn code_and_name(
     errors
 }
 
-/// The province a form names, if there is one; otherwise its fault goes into `errors`
-/// under `province` (none named, or none such).
+/// The record a form's `field` names, found by `find` (`None` for text that names
+/// none); otherwise the fault goes into `errors` under `field`: none named, or
+/// `unknown`.
+fn named<T>(
+    t: &tungnha_web::Texts,
+    (field, unknown): (&'static str, &'static str),
+    text: &str,
+    errors: &mut FormErrors,
+    find: impl FnOnce(&str) -> Result<Option<T>, PageError>,
+) -> Result<Option<T>, PageError> {
+    let text = text.trim();
+    let found = find(text)?;
+    if found.is_none() {
+        errors.insert(field, if text.is_empty() { t.err_required } else { unknown });
+    }
+    Ok(found)
+}
+
+/// The province a form names, if there is one (its fault in `errors` otherwise).
 fn named_province(
     state: &AppState,
     t: &tungnha_web::Texts,
     text: &str,
     errors: &mut FormErrors,
 ) -> Result<Option<ProvinceId>, PageError> {
-    let text = text.trim();
-    let found = match ProvinceId::parse(text) {
-        Ok(p) if state.store.province(&p)?.is_some() => Some(p),
-        _ => None,
-    };
-    if found.is_none() {
-        errors.insert("province", if text.is_empty() { t.err_required } else { t.err_unknown_province });
-    }
-    Ok(found)
+    named(t, ("province", t.err_unknown_province), text, errors, |s| match ProvinceId::parse(s) {
+        Ok(p) => Ok(state.store.province(&p)?.map(|_| p)),
+        Err(_) => Ok(None),
+    })
 }
 
-/// The commune a form names, if there is one; otherwise its fault goes into `errors`
-/// under `commune`.
+/// The commune a form names, if there is one (its fault in `errors` otherwise).
 fn named_commune(
     state: &AppState,
     t: &tungnha_web::Texts,
     text: &str,
     errors: &mut FormErrors,
 ) -> Result<Option<CommuneId>, PageError> {
-    let text = text.trim();
-    let found = match CommuneId::parse(text) {
-        Ok(c) if state.store.commune(&c)?.is_some() => Some(c),
-        _ => None,
-    };
-    if found.is_none() {
-        errors.insert("commune", if text.is_empty() { t.err_required } else { t.err_unknown_commune });
-    }
-    Ok(found)
+    named(t, ("commune", t.err_unknown_commune), text, errors, |s| match CommuneId::parse(s) {
+        Ok(c) => Ok(state.store.commune(&c)?.map(|_| c)),
+        Err(_) => Ok(None),
+    })
 }
 
 fn commune_kind_label(kind: CommuneKind) -> &'static str {
