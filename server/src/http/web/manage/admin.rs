@@ -74,9 +74,7 @@ fn code_and_name(
     } else if taken == Some(true) {
         errors.insert("code", taken_text);
     }
-    if name.trim().is_empty() {
-        errors.insert("name", t.err_required);
-    } else if let Some(problem) = text_problem(t, name) {
+    if let Some(problem) = required_name_problem(t, name) {
         errors.insert("name", problem);
     }
     errors
@@ -407,9 +405,7 @@ pub(crate) async fn issue_api_token(
             let t = v.lang.texts();
             let mut errors = FormErrors::new();
             named_province(&state, t, &form.province, &mut errors)?;
-            if form.name.trim().is_empty() {
-                errors.insert("name", t.err_required);
-            } else if let Some(problem) = text_problem(t, &form.name) {
+            if let Some(problem) = required_name_problem(t, &form.name) {
                 errors.insert("name", problem);
             }
             if !errors.is_empty() {

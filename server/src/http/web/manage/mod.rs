@@ -75,6 +75,12 @@ fn text_problem(t: &tungnha_web::Texts, text: &str) -> Option<&'static str> {
         .map(|_| if text.chars().count() > MAX_TEXT_CHARS { t.err_too_long } else { t.err_characters })
 }
 
+/// What is wrong with a name a form requires (a person's, a team's, a commune's), in
+/// the viewer's words: missing, or `text_problem`'s.
+fn required_name_problem(t: &tungnha_web::Texts, name: &str) -> Option<&'static str> {
+    if name.trim().is_empty() { Some(t.err_required) } else { text_problem(t, name) }
+}
+
 /// A person of `commune` whom the viewer may manage, by username.
 fn managed_person(
     v: &Viewer,

@@ -78,9 +78,7 @@ pub(super) fn check_new_account(
         }
         Ok(_) => {}
     }
-    if name.trim().is_empty() {
-        errors.insert("name", t.err_required);
-    } else if let Some(problem) = text_problem(t, name) {
+    if let Some(problem) = required_name_problem(t, name) {
         errors.insert("name", problem);
     }
     if (password_required || !password.is_empty()) && password.chars().count() < accounts::MIN_PASSWORD_CHARS

@@ -61,10 +61,7 @@ fn name_problem(
     name: &str,
     except: Option<&TeamId>,
 ) -> Result<Option<&'static str>, PageError> {
-    if name.trim().is_empty() {
-        return Ok(Some(t.err_required));
-    }
-    if let Some(problem) = text_problem(t, name) {
+    if let Some(problem) = required_name_problem(t, name) {
         return Ok(Some(problem));
     }
     let teams = state.store.teams_of(commune)?;
