@@ -24,6 +24,8 @@ use crate::store::Store;
 
 /// The most people a team may have.
 pub const MAX_MEMBERS: usize = 300;
+/// The most hamlets one row of a teams file may give a team.
+pub const MAX_HAMLETS: usize = 1_000;
 /// The most teams a commune may have.
 pub const MAX_TEAMS: usize = 500;
 /// "Active" means synced within this many days.
@@ -310,7 +312,13 @@ pub fn teams_import(
         team.hamlets.clear();
         team.leaders.clear();
         team.members.clear();
-        for code in list(cell(cells, "hamlets")) {
+        // Lists are bounded before any lookup; a row naming more is refused.
+        let codes: Vec<&str> = list(cell(cells, "hamlets")).take(MAX_HAMLETS + 1).collect();
+        if codes.len() > MAX_HAMLETS {
+            fail("hamlets", format!("a row gives a team at most {MAX_HAMLETS} hamlets"));
+            continue;
+        }
+        for code in codes {
             match hamlet_of(store, &team, code) {
                 Ok(h) => match hamlet_rows.insert(h.clone(), line) {
                     Some(first) => fail("hamlets", format!("hamlet {h} is given on line {first} already")),
@@ -319,8 +327,14 @@ pub fn teams_import(
                 Err(e) => fail("hamlets", e.to_string()),
             }
         }
-        for (column, lead) in [("leaders", true), ("members", false)] {
-            for user in list(cell(cells, column)) {
+        let people = |column| list(cell(cells, column)).take(MAX_MEMBERS + 1).collect::<Vec<_>>();
+        let (leaders, members) = (people("leaders"), people("members"));
+        if leaders.len() + members.len() > MAX_MEMBERS {
+            fail("members", format!("a team has at most {MAX_MEMBERS} members"));
+            continue;
+        }
+        for (column, lead, users) in [("leaders", true, leaders), ("members", false, members)] {
+            for user in users {
                 match joiner(store, &team, user, lead) {
                     Ok(u) if team.has_member(&u.id) => {}
                     Ok(u) => {
@@ -332,9 +346,6 @@ pub fn teams_import(
                     Err(e) => fail(column, e.to_string()),
                 }
             }
-        }
-        if team.members.len() > MAX_MEMBERS {
-            fail("members", format!("a team has at most {MAX_MEMBERS} members"));
         }
         out.push(team);
     }
@@ -589,5 +600,26 @@ mod tests {
         let said: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(said, [(2, "hamlets"), (2, "leaders"), (2, "members"), (3, "hamlets")], "{errors:?}");
         assert_eq!(store.teams_of(&commune).expect("read"), before);
+    }
+
+    #[test]
+    fn a_huge_row_is_refused_after_a_bounded_number_of_lookups() {
+        let (_dir, store, commune) = setup();
+        let db = store.as_ref();
+        let people: Vec<String> = (0..5 * MAX_MEMBERS).map(|i| format!("u{i}")).collect();
+        let codes: Vec<String> = (0..MAX_HAMLETS + 5).map(|i| format!("t{i}")).collect();
+        for (hamlets, members) in [("t1", people.join(" ")), (codes.join(" ").as_str(), String::new())] {
+            let file = format!("name,hamlets,members\nTổ A,{hamlets},\"{members}\"\n");
+            let Err(ServiceError::Import(errors)) = teams_import(db, CLI, &commune, file.as_bytes()) else {
+                panic!("refused")
+            };
+            assert!(
+                errors.len() <= MAX_MEMBERS + 2,
+                "{} row errors: the list was cut before its lookups",
+                errors.len()
+            );
+            assert!(errors.iter().any(|e| e.reason.contains("at most")), "{errors:?}");
+        }
+        assert!(store.teams_of(&commune).expect("read").is_empty(), "nothing was written");
     }
 }
