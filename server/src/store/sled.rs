@@ -11,7 +11,7 @@
 //! hash → JSON); `audit` (u64 BE, in the order written → JSON) and `commune_audit`
 //! (`commune 0 u64 BE` → nothing); `logs` (`hamlet 0 seq` → a snapshot at seq 0 or
 //! raw changes after, compacted into one snapshot once a log has `COMPACT_AFTER`
-//! chunks); `coverage` (hamlet → JSON of the headline figures) and `coverage_days`
+//! chunks; `hamlet 1` → the log's version, u64 BE); `coverage` (hamlet → JSON of the headline figures) and `coverage_days`
 //! (`hamlet 0 day` → that day's figures), kept apart so a dashboard reads a hamlet's
 //! figures and only the days it draws; `sync_states` (`device 0 hamlet` → JSON);
 //! `sessions` (session-token hash → JSON); `listed` (`user 0 day` → households listed
