@@ -176,20 +176,12 @@ fn password_matches(hash: &PasswordHash<'_>, password: &str) -> bool {
     argon2::Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
 }
 
-/// Reserves one sign-in attempt for `username`, before its password is checked: in
-/// this instance's memory first (which bounds how many names a spray makes it track),
-/// then, for a username that is someone's, in the store, so that every server instance
-/// sharing one database counts the same attempts. False: the name must wait.
-pub fn reserve_attempt(
-    store: &dyn Store,
-    throttle: &LoginThrottle,
-    username: &str,
-    now: i64,
-) -> Result<bool, ServiceError> {
+/// Reserves one sign-in attempt for a username that is someone's in the store, so
+/// that every server instance sharing one database counts the same attempts; the
+/// caller has reserved it in this instance's memory first (`LoginThrottle::reserve`,
+/// which bounds how many names a spray makes it track). False: the name must wait.
+pub fn reserve_shared_attempt(store: &dyn Store, username: &str, now: i64) -> Result<bool, ServiceError> {
     use crate::state::throttle::{MAX_FAILURES, WINDOW_MS};
-    if !throttle.reserve(username, now) {
-        return Ok(false);
-    }
     let Ok(id) = UserId::parse(username) else { return Ok(true) };
     if store.user(&id)?.is_none() {
         return Ok(true);

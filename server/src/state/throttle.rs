@@ -1,7 +1,7 @@
 //! The sign-in throttle of one server instance: attempts per username in memory
 //! (bounded, for every name tried, known or not), and the turns of password hashing.
 //! The attempts of a username that is someone's are also counted in the store
-//! (`service::accounts::reserve_attempt`), so that instances sharing one database, and
+//! (`service::accounts::reserve_shared_attempt`), so that instances sharing one database, and
 //! a restarted one, count the same attempts.
 
 use std::collections::HashMap;

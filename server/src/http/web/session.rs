@@ -161,10 +161,15 @@ pub(crate) async fn login(
         return refuse(Outcome::Wrong, String::new(), jar);
     }
     let username = form.username.trim().to_lowercase();
-    let (st, name) = (state.clone(), username.clone());
-    let reserved =
-        blocking_check(move || accounts::reserve_attempt(st.store(), &st.throttle, &name, crate::now_ms()))
-            .await;
+    // This instance's count first, as the request arrives (concurrent guesses are
+    // counted in the order they come); then the count every instance shares.
+    let now = crate::now_ms();
+    let reserved = if state.throttle.reserve(&username, now) {
+        let (st, name) = (state.clone(), username.clone());
+        blocking_check(move || accounts::reserve_shared_attempt(st.store(), &name, now)).await
+    } else {
+        Ok(false)
+    };
     match reserved {
         Ok(true) => {}
         Ok(false) => {
