@@ -68,6 +68,9 @@ enum Command {
         /// Số người được hướng dẫn (people helped).
         #[arg(long, default_value_t = 0)]
         people: u32,
+        /// Số hồ sơ nộp trực tuyến (dossiers filed online with your help).
+        #[arg(long, default_value_t = 0)]
+        filed: u32,
         /// Ghi chú ngắn (a short note).
         #[arg(long)]
         note: Option<String>,
@@ -245,7 +248,7 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             let id = device.add_household(&h, &form, now_ms())?;
             Ok((json!({"id": id}), id.to_string()))
         }
-        Command::Visit { household, outcome, topics, accounts, people, note } => {
+        Command::Visit { household, outcome, topics, accounts, people, filed, note } => {
             let outcome = Outcome::from_code(outcome).ok_or_else(|| {
                 invalid(format!(
                     "“{outcome}” is not an outcome; use guided, already_done, not_home, declined or revisit"
@@ -260,8 +263,13 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
                 counts.insert(kind.to_owned(), n);
             }
             let household = HouseholdId::parse(household).map_err(|e| invalid(e.to_string()))?;
-            let form =
-                VisitForm { topics: topics.clone(), accounts: counts, people: *people, note: note.clone() };
+            let form = VisitForm {
+                topics: topics.clone(),
+                accounts: counts,
+                people: *people,
+                filed: *filed,
+                note: note.clone(),
+            };
             let mut device = Device::open(&home)?;
             let now = now_ms();
             let id = device.log_visit(&household, outcome, &form, now, now)?;
@@ -362,13 +370,15 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             let c =
                 device.coverage(&h).ok_or_else(|| invalid(format!("hamlet {h} is not on this device")))?;
             let text = format!(
-                "Số hộ: {}\nĐã bao phủ: {}\nĐã thăm: {}\nCần quay lại: {}\nLượt thăm: {}\nSố người được hướng dẫn: {}\nTài khoản: {}",
+                "Số hộ: {}\nĐã bao phủ: {}\nĐã thăm: {}\nCần quay lại: {}\nLượt thăm: {}\nSố người được hướng dẫn: {}\n\
+                 Hồ sơ nộp trực tuyến: {}\nTài khoản: {}",
                 c.registered,
                 c.covered,
                 c.attempted,
                 c.follow_ups,
                 c.visits,
                 c.people,
+                c.filed,
                 c.accounts.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(", "),
             );
             Ok((json!(c), text))

@@ -28,7 +28,7 @@ fn form(i: usize) -> (Outcome, VisitForm) {
     if outcome == Outcome::Guided {
         accounts.insert("vneid_l1".to_owned(), 1);
     }
-    (outcome, VisitForm { topics: vec!["vneid".into()], accounts, people: 2, note: None })
+    (outcome, VisitForm { topics: vec!["vneid".into()], accounts, people: 2, filed: 0, note: None })
 }
 
 /// A hamlet of `households` households and `visits` visits by one volunteer.

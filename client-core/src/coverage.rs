@@ -31,11 +31,55 @@ pub struct VolunteerFigures {
     pub accounts: u64,
     /// People helped.
     pub people: u64,
+    /// Dossiers filed online with their help.
+    #[serde(default)]
+    pub filed: u64,
 }
 
 impl VolunteerFigures {
     fn is_zero(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+/// One day's door-to-door work beyond its visits: what the day's report tells.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayWork {
+    /// Non-voided visits whose outcome was `guided`.
+    #[serde(default)]
+    pub guided: u64,
+    /// People helped.
+    #[serde(default)]
+    pub people: u64,
+    /// Dossiers filed online.
+    #[serde(default)]
+    pub filed: u64,
+    /// Accounts created, per account-kind code.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, u64>,
+}
+
+impl DayWork {
+    /// Nothing done.
+    pub fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Adds `other` (`sign` = 1) or takes it away (`sign` = -1), never below zero.
+    pub fn add(&mut self, other: &DayWork, sign: i64) {
+        let scale = |n: u64| sign.saturating_mul(i64::try_from(n).unwrap_or(i64::MAX));
+        bump(&mut self.guided, scale(other.guided));
+        bump(&mut self.people, scale(other.people));
+        bump(&mut self.filed, scale(other.filed));
+        for (k, n) in &other.accounts {
+            bump_map(&mut self.accounts, k, scale(*n));
+        }
+    }
+
+    /// Accounts of every kind together.
+    pub fn accounts_total(&self) -> u64 {
+        self.accounts.values().sum()
     }
 }
 
@@ -65,6 +109,13 @@ pub struct Coverage {
     /// running sum is coverage over time.
     #[serde(default)]
     pub covered_per_day: BTreeMap<String, u64>,
+    /// Dossiers filed online.
+    #[serde(default)]
+    pub filed: u64,
+    /// The rest of each day's work (guided, people, dossiers, accounts), per
+    /// Asia/Ho_Chi_Minh day.
+    #[serde(default)]
+    pub work_per_day: BTreeMap<String, DayWork>,
 }
 
 /// Where a household stands.
@@ -155,6 +206,10 @@ impl Coverage {
         self.follow_ups += other.follow_ups;
         self.visits += other.visits;
         self.people += other.people;
+        self.filed += other.filed;
+        for (d, w) in &other.work_per_day {
+            self.work_per_day.entry(d.clone()).or_default().add(w, 1);
+        }
         for (k, n) in &other.accounts {
             *self.accounts.entry(k.clone()).or_default() += n;
         }
@@ -170,6 +225,7 @@ impl Coverage {
             e.covering_visits += f.covering_visits;
             e.accounts += f.accounts;
             e.people += f.people;
+            e.filed += f.filed;
         }
     }
 
@@ -182,6 +238,15 @@ impl Coverage {
         self.follow_ups = self.follow_ups.saturating_sub(other.follow_ups);
         self.visits = self.visits.saturating_sub(other.visits);
         self.people = self.people.saturating_sub(other.people);
+        self.filed = self.filed.saturating_sub(other.filed);
+        for (d, w) in &other.work_per_day {
+            if let Some(e) = self.work_per_day.get_mut(d) {
+                e.add(w, -1);
+                if e.is_zero() {
+                    self.work_per_day.remove(d);
+                }
+            }
+        }
         fn take(map: &mut BTreeMap<String, u64>, other: &BTreeMap<String, u64>) {
             for (k, n) in other {
                 if let Some(v) = map.get_mut(k) {
@@ -201,6 +266,7 @@ impl Coverage {
                 e.covering_visits = e.covering_visits.saturating_sub(f.covering_visits);
                 e.accounts = e.accounts.saturating_sub(f.accounts);
                 e.people = e.people.saturating_sub(f.people);
+                e.filed = e.filed.saturating_sub(f.filed);
                 if *e == VolunteerFigures::default() {
                     self.per_volunteer.remove(u);
                 }
@@ -213,15 +279,29 @@ impl Coverage {
         let accounts: u64 = v.accounts.values().map(|n| u64::from(*n)).sum();
         bump(&mut self.visits, sign);
         bump(&mut self.people, sign * i64::from(v.people));
+        bump(&mut self.filed, sign * i64::from(v.filed));
         for (k, n) in &v.accounts {
             bump_map(&mut self.accounts, k, sign * i64::from(*n));
         }
-        bump_map(&mut self.per_day, &vn_day(v.at), sign);
+        let day = vn_day(v.at);
+        let work = DayWork {
+            guided: u64::from(v.outcome == Outcome::Guided),
+            people: u64::from(v.people),
+            filed: u64::from(v.filed),
+            accounts: v.accounts.iter().map(|(k, n)| (k.clone(), u64::from(*n))).collect(),
+        };
+        let e = self.work_per_day.entry(day.clone()).or_default();
+        e.add(&work, sign);
+        if e.is_zero() {
+            self.work_per_day.remove(&day);
+        }
+        bump_map(&mut self.per_day, &day, sign);
         let f = self.per_volunteer.entry(v.by.clone()).or_default();
         bump(&mut f.visits, sign);
         bump(&mut f.covering_visits, if v.outcome.covers() { sign } else { 0 });
         bump(&mut f.accounts, sign * i64::try_from(accounts).unwrap_or(i64::MAX));
         bump(&mut f.people, sign * i64::from(v.people));
+        bump(&mut f.filed, sign * i64::from(v.filed));
         if f.is_zero() {
             self.per_volunteer.remove(&v.by);
         }
@@ -472,6 +552,7 @@ mod tests {
             topics: Vec::new(),
             accounts: BTreeMap::new(),
             people: 1,
+            filed: 0,
             note: None,
             voided: false,
         };

@@ -201,6 +201,10 @@ pub struct Visit {
     pub accounts: BTreeMap<String, u32>,
     /// People helped.
     pub people: u32,
+    /// Administrative dossiers filed online with the volunteer's help (0 in logs
+    /// written before the field existed).
+    #[serde(default)]
+    pub filed: u32,
     /// A short note.
     pub note: Option<String>,
     /// Logged by mistake; counts for nothing.
@@ -216,6 +220,9 @@ pub struct VisitForm {
     pub accounts: BTreeMap<String, u32>,
     /// People helped.
     pub people: u32,
+    /// Dossiers filed online with the volunteer's help.
+    #[serde(default)]
+    pub filed: u32,
     /// A short note.
     pub note: Option<String>,
 }

@@ -415,6 +415,7 @@ impl HamletLog {
             topics: sorted_unique(&form.topics),
             accounts: form.accounts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect(),
             people: form.people,
+            filed: form.filed,
             note: clean_opt(&form.note),
             voided: false,
         };
@@ -436,6 +437,9 @@ impl HamletLog {
             tx.put(&accounts, k.as_str(), i64::from(*n))?;
         }
         tx.put(&obj, key::PEOPLE, i64::from(visit.people))?;
+        if visit.filed > 0 {
+            tx.put(&obj, key::FILED, i64::from(visit.filed))?;
+        }
         if let Some(note) = &visit.note {
             tx.put(&obj, key::NOTE, note.as_str())?;
         }
@@ -459,6 +463,7 @@ impl HamletLog {
             topics: sorted_unique(&form.topics),
             accounts: form.accounts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect(),
             people: form.people,
+            filed: form.filed,
             note: clean_opt(&form.note),
             ..before.clone()
         };
@@ -566,6 +571,12 @@ impl HamletLog {
         }
         if before.people != after.people {
             tx.put(&obj, key::PEOPLE, i64::from(after.people))?;
+        }
+        if before.filed != after.filed {
+            match after.filed {
+                0 => tx.delete(&obj, key::FILED)?,
+                n => tx.put(&obj, key::FILED, i64::from(n))?,
+            }
         }
         put_opt_str(&mut tx, &obj, key::NOTE, &before.note, &after.note)?;
         if before.voided != after.voided {

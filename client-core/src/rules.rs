@@ -224,6 +224,7 @@ fn check_visit_values(id: &VisitId, v: &Visit, now_ms: Option<i64>) -> Result<()
         check_count(format!("{}/{k}", p(key::ACCOUNTS)), *n)?;
     }
     check_count(p(key::PEOPLE), v.people)?;
+    check_count(p(key::FILED), v.filed)?;
     if let Some(note) = &v.note {
         check_text(p(key::NOTE), note, false)?;
     }

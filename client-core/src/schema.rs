@@ -8,7 +8,7 @@
 //!   households: { <household id>: { label, head?, members?, created_by, created_at, retired,
 //!                                   merged_into? } },
 //!   visits:     { <visit id>: { household, by, at, outcome, topics: {code: true},
-//!                               accounts: {code: n}, people, note?, voided } } }
+//!                               accounts: {code: n}, people, filed?, note?, voided } } }
 //! ```
 //!
 //! Maps are keyed by id and never lists, so concurrent offline logging merges without
@@ -47,6 +47,7 @@ pub mod key {
     pub const TOPICS: &str = "topics";
     pub const ACCOUNTS: &str = "accounts";
     pub const PEOPLE: &str = "people";
+    pub const FILED: &str = "filed";
     pub const NOTE: &str = "note";
     pub const VOIDED: &str = "voided";
 }
@@ -114,6 +115,9 @@ pub const VISIT_FIELDS: &[Field] = &[
     field(key::TOPICS, Kind::Codes, false, false),
     field(key::ACCOUNTS, Kind::Counts, false, false),
     field(key::PEOPLE, Kind::Count, false, false),
+    // Dossiers filed online with the volunteer's help; written only when some were,
+    // so logs from before it read as none.
+    field(key::FILED, Kind::Count, true, false),
     field(key::NOTE, Kind::Text { required: false }, true, false),
     field(key::VOIDED, Kind::Flag, false, false),
 ];
@@ -249,6 +253,7 @@ pub fn read_visit(map: &HMap) -> Result<Visit, String> {
         topics,
         accounts,
         people: as_count(key::PEOPLE, f(key::PEOPLE)?)?.unwrap_or(0),
+        filed: as_count(key::FILED, f(key::FILED)?)?.unwrap_or(0),
         note: as_string(key::NOTE, f(key::NOTE)?)?,
         voided: as_bool(key::VOIDED, f(key::VOIDED)?)?.unwrap_or(false),
     })

@@ -144,7 +144,14 @@ fn run(n: usize, ops: &[Op]) -> Result<(), TestCaseError> {
                     // A guided visit helps someone (the rules refuse one that names nothing).
                     let people =
                         if Outcome::ALL[outcome] == Outcome::Guided { people.max(1) } else { people };
-                    let form = VisitForm { people, ..VisitForm::default() };
+                    // Accounts and dossiers filed follow from the draw, so the day's work
+                    // (what the day's report tells) is held equal too.
+                    let form = VisitForm {
+                        people,
+                        filed: people % 3,
+                        accounts: [("vneid_l1".to_owned(), people % 2)].into(),
+                        ..VisitForm::default()
+                    };
                     log.log_visit(who, &target, Outcome::ALL[outcome], &form, NOW - at_offset, NOW)
                         .expect("allowed");
                 });
@@ -160,7 +167,8 @@ fn run(n: usize, ops: &[Op]) -> Result<(), TestCaseError> {
                     .collect();
                 if let Some(id) = mine.get(visit % mine.len().max(1)).cloned() {
                     peers[replica].write(&h, |log, who| {
-                        let form = VisitForm { topics: vec!["vneid".into()], ..VisitForm::default() };
+                        let form =
+                            VisitForm { topics: vec!["vneid".into()], filed: 1, ..VisitForm::default() };
                         log.correct_visit(who, &id, Outcome::ALL[outcome], &form, NOW).expect("allowed");
                     });
                 }

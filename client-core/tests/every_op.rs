@@ -319,6 +319,10 @@ fn bless() -> RelayedCases {
         ("a topic that is no code", put(&["visits", &v0, "topics"], "VNeID!", true)),
         ("51 accounts", put(&["visits", &v0, "accounts"], "vneid_l1", 51i64)),
         ("a float for people", put(&["visits", &v0], "people", 2.0f64)),
+        ("record two dossiers filed online", put(&["visits", &v0], "filed", 2i64)),
+        ("take the dossiers filed back", del(&["visits", &v0], "filed")),
+        ("words for dossiers filed", put(&["visits", &v0], "filed", "hai")),
+        ("51 dossiers filed", put(&["visits", &v0], "filed", 51i64)),
         ("a counter for accounts", put(&["visits", &v0, "accounts"], "dvc", ScalarValue::counter(1))),
         ("retire a household", put(&["households", &h0], "retired", true)),
         (

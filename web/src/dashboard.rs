@@ -376,8 +376,10 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
             };
             @if view.read_only {
                 p.muted.note #figures-only { (t.figures_only) }
-            } @else {
-                div.toolbar {
+            }
+            div.toolbar {
+                a.button.secondary #day-report href={ (base) "/day" } { (t.day_report) }
+                @if !view.read_only {
                     a.button.secondary href={ (base) "/export.xlsx" (query) } download { (t.export_excel) }
                     a.button.secondary href={ (base) "/export.csv" (query) } download { (t.export_csv) }
                 }
@@ -511,6 +513,7 @@ pub fn province(chrome: &Chrome, view: &ProvinceDashboard) -> Markup {
         html! {
             h1 { (view.name) }
             div.toolbar {
+                a.button.secondary #day-report href={ (base) "/day" } { (t.day_report) }
                 a.button.secondary href={ (base) "/export.xlsx" } download { (t.export_excel) }
                 a.button.secondary href={ (base) "/export.csv" } download { (t.export_csv) }
             }
@@ -878,8 +881,8 @@ pub struct FollowUpLine {
 /// A leader's team page.
 #[derive(Debug, Clone)]
 pub struct TeamPage {
-    /// The names of the teams the leader leads.
-    pub teams: Vec<String>,
+    /// The teams the leader leads: each name, and where its day's report is.
+    pub teams: Vec<(String, String)>,
     /// The hamlets the leader works in.
     pub hamlets: Vec<HamletLine>,
     /// Members' progress, over those hamlets.
@@ -908,7 +911,11 @@ pub fn team(chrome: &Chrome, view: &TeamPage) -> Markup {
         html! {
             h1 { (t.team_title) }
             @if !view.teams.is_empty() {
-                p.lead #led-teams { (view.teams.join(" · ")) }
+                ul.lead #led-teams {
+                    @for (name, day) in &view.teams {
+                        li { (name) " · " a.day-report href=(day) { (t.day_report) } }
+                    }
+                }
             }
             (period_form(lang, "/team", view.period.as_ref(), view.bad_period, &view.today))
             (hamlets_table(lang, &view.hamlets, None))
@@ -1147,7 +1154,7 @@ mod tests {
             accounts_by_kind: Vec::new(),
             volunteers: vec![VolunteerLine {
                 name: "Trần Thị Lan".into(),
-                figures: VolunteerFigures { visits: 3, covering_visits: 2, accounts: 4, people: 5 },
+                figures: VolunteerFigures { visits: 3, covering_visits: 2, accounts: 4, people: 5, filed: 0 },
             }],
             households: vec![HouseholdLine {
                 id: "hh1".into(),
@@ -1179,7 +1186,7 @@ mod tests {
     #[test]
     fn the_team_page_offers_enrolment_with_a_csrf_token() {
         let view = TeamPage {
-            teams: vec!["Tổ CNSCĐ khu phố 1".into()],
+            teams: vec![("Tổ CNSCĐ khu phố 1".into(), "/communes/x/teams/x.to-1/day".into())],
             hamlets: Vec::new(),
             members: Vec::new(),
             follow_ups: Vec::new(),

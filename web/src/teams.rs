@@ -170,6 +170,7 @@ pub fn team_edit(chrome: &Chrome, view: &TeamEditPage) -> Markup {
         html! {
             p { a href={ "/communes/" (url_part(&view.commune_id)) "/teams" } { "← " (t.teams_title) } }
             h1 { (view.name) }
+            p { a.button.secondary #day-report href={ "/communes/" (url_part(&view.commune_id)) "/teams/" (url_part(&view.id)) "/day" } { (t.day_report) } }
             (notice(view.notice))
             section.panel aria-labelledby="team-members" {
                 h2 #team-members { (t.team_members) }

@@ -2,7 +2,8 @@
 // the Content-Security-Policy allows scripts from this server only, never inline):
 // - a form marked data-confirm asks before it is sent (revoking a device);
 // - a table marked data-filter-from="#input" filters its rows as one types in that
-//   input, without diacritics, on each row's data-search (a hamlet's households).
+//   input, without diacritics, on each row's data-search (a hamlet's households);
+// - a button marked data-copy="#field" copies that field's text (the day's report).
 
 const fold = (text) => (text ?? '').normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase();
 
@@ -26,5 +27,20 @@ for (const table of document.querySelectorAll('table[data-filter-from]')) {
       if (match) shown++;
     }
     if (count) count.textContent = String(shown);
+  });
+}
+
+for (const button of document.querySelectorAll('button[data-copy]')) {
+  button.addEventListener('click', async () => {
+    const field = document.querySelector(button.dataset.copy);
+    if (!field) return;
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+    } catch {
+      // Without the clipboard API (an insecure origin), the selected text is copied the old way.
+      document.execCommand('copy');
+    }
+    button.textContent = button.dataset.copied;
   });
 }

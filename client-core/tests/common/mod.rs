@@ -67,7 +67,9 @@ pub fn realistic_visit(i: usize) -> (Outcome, VisitForm) {
     }
     let note = i.is_multiple_of(6).then(|| "Hẹn chiều mai".to_owned());
     let people = if outcome == Outcome::NotHome { 0 } else { 1 + (i % 3) as u32 };
-    (outcome, VisitForm { topics, accounts, people, note })
+    // Now and then a dossier filed online beside the accounts.
+    let filed = u32::from(outcome == Outcome::Guided && i.is_multiple_of(4));
+    (outcome, VisitForm { topics, accounts, people, filed, note })
 }
 
 /// The server's side of one exchange, built from client-core's pieces the way the

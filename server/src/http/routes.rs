@@ -34,6 +34,8 @@ pub enum Who {
     HamletReader,
     /// A signed-in leader (their own team).
     Leader,
+    /// `CommuneReader`, or a leader of the team in the path.
+    TeamReader,
     /// A signed-in leader, official or administrator (the devices they manage).
     DeviceManager,
     /// A signed-in user who may revoke the device in the path (`may_revoke`).
@@ -100,7 +102,13 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/provinces/{id}", Who::ProvinceReader),
     row("GET", "/provinces/{id}/export.xlsx", Who::ProvinceReader),
     row("GET", "/provinces/{id}/export.csv", Who::ProvinceReader),
+    row("GET", "/provinces/{id}/day", Who::ProvinceReader),
+    row("GET", "/provinces/{id}/day.png", Who::ProvinceReader),
     row("GET", "/communes/{id}", Who::CommuneReader),
+    row("GET", "/communes/{id}/day", Who::CommuneReader),
+    row("GET", "/communes/{id}/day.png", Who::CommuneReader),
+    row("GET", "/communes/{id}/teams/{team}/day", Who::TeamReader),
+    row("GET", "/communes/{id}/teams/{team}/day.png", Who::TeamReader),
     row("GET", "/communes/{id}/export.xlsx", Who::CommuneOfficial),
     row("GET", "/communes/{id}/export.csv", Who::CommuneOfficial),
     row("GET", "/communes/{id}/assignments", Who::CommuneOfficial),

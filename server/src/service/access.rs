@@ -95,6 +95,12 @@ pub fn may_read_commune(user: &User, commune: &Commune) -> bool {
     }
 }
 
+/// Whether `user` may read a team's figures (its day's report): those who may read its
+/// commune's, and the team's own leaders.
+pub fn may_read_team(user: &User, team: &crate::records::Team, commune: &Commune) -> bool {
+    may_read_commune(user, commune) || (user.role == Role::Leader && team.is_led_by(&user.id))
+}
+
 /// Whether `user` may read `province`'s figures: its officers, and administrators.
 pub fn may_see_province(user: &User, province: &ProvinceId) -> bool {
     match user.role {

@@ -181,6 +181,8 @@ fn walk(log: &mut HamletLog, volunteers: &[Author], rng: &mut StdRng, now: i64) 
                 form.accounts.insert("dvc".into(), 1);
             }
             form.people = rng.random_range(1..=4);
+            // With a public-service account made, the first dossier is filed online.
+            form.filed = u32::from(form.accounts.contains_key("dvc"));
         }
         log.log_visit(who, h, outcome, &form, at, now).map_err(log_error)?;
     }

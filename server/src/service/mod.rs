@@ -12,6 +12,7 @@
 //! - `teams`: teams, their leaders, members and hamlets, and their figures.
 //! - `review`: a leader's review of households listed in the field.
 //! - `reports`: figures for dashboards, exports and the API.
+//! - `day_report`: the day's report of a team, a commune or a province.
 //! - `moving`: copying a whole store into another engine (`admin move`).
 //! - `audit`, `verify`, `demo`.
 
@@ -19,6 +20,7 @@ pub mod access;
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+pub mod day_report;
 pub mod demo;
 pub mod enrolment;
 pub mod error;

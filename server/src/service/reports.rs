@@ -491,9 +491,7 @@ pub fn add_days(
     into: &mut BTreeMap<String, DayFigures>,
 ) -> Result<(), ServiceError> {
     for (day, f) in store.coverage_days_from(hamlet, from)? {
-        let e = into.entry(day).or_default();
-        e.visits += f.visits;
-        e.covered += f.covered;
+        into.entry(day).or_default().add(&f);
     }
     Ok(())
 }
@@ -659,9 +657,9 @@ mod tests {
         // 45 covered now: 5 first covered on the 28th, none on the 29th, 2 on the 30th
         // (a visit dated tomorrow by a drifting clock); 40 before the window.
         let mut days = BTreeMap::new();
-        days.insert("2026-11-28".to_owned(), DayFigures { visits: 0, covered: 5 });
-        days.insert("2026-11-29".to_owned(), DayFigures { visits: 7, covered: 0 });
-        days.insert("2026-11-30".to_owned(), DayFigures { visits: 2, covered: 2 });
+        days.insert("2026-11-28".to_owned(), DayFigures { visits: 0, covered: 5, ..Default::default() });
+        days.insert("2026-11-29".to_owned(), DayFigures { visits: 7, covered: 0, ..Default::default() });
+        days.insert("2026-11-30".to_owned(), DayFigures { visits: 2, covered: 2, ..Default::default() });
         let window = vec!["2026-11-28".to_owned(), "2026-11-29".to_owned()];
         let (visits, covered) = series(47, &days, &window);
         assert_eq!(visits, [("2026-11-28".to_owned(), 0), ("2026-11-29".to_owned(), 7)]);

@@ -10,7 +10,7 @@ use tungnha_client_core::coverage::to_cover;
 use tungnha_client_core::{CommuneId, Coverage, ProvinceId};
 
 use crate::service::ServiceError;
-use crate::store::{CommuneMembers, CommuneTotals, DayFigures, Store};
+use crate::store::{CommuneMembers, CommuneTotals, DayFigures, Store, add_day_to};
 
 /// One difference `verify` found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -76,12 +76,7 @@ impl std::fmt::Display for Difference {
 /// A commune's totals with its day series inside, so that both compare at once.
 fn with_days(mut totals: CommuneTotals, days: Vec<(String, DayFigures)>) -> CommuneTotals {
     for (day, f) in days {
-        if f.visits > 0 {
-            totals.coverage.per_day.insert(day.clone(), f.visits);
-        }
-        if f.covered > 0 {
-            totals.coverage.covered_per_day.insert(day, f.covered);
-        }
+        add_day_to(&mut totals.coverage, day, f);
     }
     totals
 }
@@ -116,9 +111,7 @@ pub fn verify(store: &dyn Store) -> Result<(usize, Vec<Difference>), ServiceErro
         if let Some(p) = &c.province {
             let days = provinces.entry(p.clone()).or_default();
             for (day, f) in store.commune_days_from(&c.id, "")? {
-                let d = days.entry(day).or_default();
-                d.visits += f.visits;
-                d.covered += f.covered;
+                days.entry(day).or_default().add(&f);
             }
         }
         let teams = store.teams_of(&c.id)?;

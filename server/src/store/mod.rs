@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tungnha_client_core::coverage::to_cover;
+use tungnha_client_core::coverage::{DayWork, to_cover};
 use tungnha_client_core::{
     ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
@@ -137,13 +137,27 @@ pub struct Review {
     pub at: i64,
 }
 
-/// One day of one hamlet: visits, and households first covered that day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One day of one hamlet (or, summed, of a commune or province): visits, households
+/// first covered that day, and the rest of the day's work.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayFigures {
     /// Non-voided visits.
     pub visits: u64,
     /// Households whose first covering visit was that day.
     pub covered: u64,
+    /// Guided, people, dossiers filed online and accounts (absent in records written
+    /// before the day's report: zero).
+    #[serde(default, skip_serializing_if = "DayWork::is_zero")]
+    pub work: DayWork,
+}
+
+impl DayFigures {
+    /// Adds another part's figures (a commune's day is the sum of its hamlets').
+    pub fn add(&mut self, other: &DayFigures) {
+        self.visits += other.visits;
+        self.covered += other.covered;
+        self.work.add(&other.work, 1);
+    }
 }
 
 /// One hamlet log's new state, to be written with its coverage.
@@ -471,7 +485,24 @@ fn days_of(c: &Coverage) -> BTreeMap<&str, DayFigures> {
     for (d, n) in &c.covered_per_day {
         days.entry(d).or_default().covered = *n;
     }
+    for (d, w) in &c.work_per_day {
+        days.entry(d).or_default().work = w.clone();
+    }
     days
+}
+
+/// Puts a stored day record back into a coverage's day series (the inverse of
+/// `days_of`, one day at a time).
+pub fn add_day_to(c: &mut Coverage, day: String, f: DayFigures) {
+    if f.visits > 0 {
+        c.per_day.insert(day.clone(), f.visits);
+    }
+    if f.covered > 0 {
+        c.covered_per_day.insert(day.clone(), f.covered);
+    }
+    if !f.work.is_zero() {
+        c.work_per_day.insert(day, f.work);
+    }
 }
 
 /// The day records to write (or remove, `None`) to go from `before` to `after`.
@@ -480,7 +511,7 @@ pub fn day_changes(before: &Coverage, after: &Coverage) -> Vec<(String, Option<D
     let mut out: Vec<(String, Option<DayFigures>)> = new
         .iter()
         .filter(|(d, f)| old.get(*d) != Some(f))
-        .map(|(d, f)| ((*d).to_owned(), Some(*f)))
+        .map(|(d, f)| ((*d).to_owned(), Some(f.clone())))
         .collect();
     out.extend(old.keys().filter(|d| !new.contains_key(*d)).map(|d| ((*d).to_owned(), None)));
     out
@@ -488,7 +519,12 @@ pub fn day_changes(before: &Coverage, after: &Coverage) -> Vec<(String, Option<D
 
 /// A coverage without its day series: what a hamlet's headline record keeps.
 fn headline(c: &Coverage) -> Coverage {
-    Coverage { per_day: Default::default(), covered_per_day: Default::default(), ..c.clone() }
+    Coverage {
+        per_day: Default::default(),
+        covered_per_day: Default::default(),
+        work_per_day: Default::default(),
+        ..c.clone()
+    }
 }
 
 /// What a hamlet adds to its commune's totals: its headline figures, without day
@@ -497,6 +533,7 @@ fn contribution(c: &Coverage) -> Coverage {
     Coverage {
         per_day: Default::default(),
         covered_per_day: Default::default(),
+        work_per_day: Default::default(),
         per_volunteer: Default::default(),
         ..c.clone()
     }
@@ -521,9 +558,11 @@ fn move_totals(
 
 /// Moves one day's sum (a commune's or a province's) from a part `was` to a part
 /// `now`; a sum that reaches zero is to be removed.
-fn move_day(sum: &mut DayFigures, was: DayFigures, now: DayFigures) {
-    sum.visits = (sum.visits + now.visits).saturating_sub(was.visits);
-    sum.covered = (sum.covered + now.covered).saturating_sub(was.covered);
+fn move_day(sum: &mut DayFigures, was: &DayFigures, now: &DayFigures) {
+    sum.add(now);
+    sum.visits = sum.visits.saturating_sub(was.visits);
+    sum.covered = sum.covered.saturating_sub(was.covered);
+    sum.work.add(&was.work, -1);
 }
 
 /// A commune's `CommuneMembers` from its teams.

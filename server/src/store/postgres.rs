@@ -13,17 +13,19 @@
 
 use std::collections::BTreeMap;
 
-use postgres::{NoTls, Transaction};
+use postgres::{GenericClient, NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tungnha_client_core::coverage::DayWork;
 use tungnha_client_core::{
     CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
 use super::{
     COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store,
-    StoreError, SyncCommit, SyncState, day_changes, days_of, headline, members_of, move_totals, secret_hash,
+    StoreError, SyncCommit, SyncState, add_day_to, day_changes, days_of, headline, members_of, move_totals,
+    secret_hash,
 };
 use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
 
@@ -72,11 +74,62 @@ fn big(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn day_figures(row: &postgres::Row, at: usize) -> DayFigures {
-    DayFigures {
-        visits: u64::try_from(row.get::<_, i64>(at)).unwrap_or(0),
-        covered: u64::try_from(row.get::<_, i64>(at + 1)).unwrap_or(0),
+/// The prefix of a `day_work` figure that counts accounts of one kind.
+const ACCOUNT: &str = "account:";
+
+/// A day's work as `day_work` rows: (figure, n), leaving out zeros.
+fn work_rows(w: &DayWork) -> Vec<(String, u64)> {
+    let mut rows =
+        vec![("guided".to_owned(), w.guided), ("people".to_owned(), w.people), ("filed".to_owned(), w.filed)];
+    rows.extend(w.accounts.iter().map(|(k, n)| (format!("{ACCOUNT}{k}"), *n)));
+    rows.retain(|(_, n)| *n > 0);
+    rows
+}
+
+/// Adds one `day_work` row to a day's work.
+fn add_work_row(w: &mut DayWork, figure: &str, n: i64) {
+    let n = u64::try_from(n).unwrap_or(0);
+    match figure {
+        "guided" => w.guided = n,
+        "people" => w.people = n,
+        "filed" => w.filed = n,
+        other => {
+            if let Some(kind) = other.strip_prefix(ACCOUNT) {
+                w.accounts.insert(kind.to_owned(), n);
+            }
+        }
     }
+}
+
+/// Day records of `owner` in `table` (`commune_days`, `province_days`, `coverage_days`,
+/// keyed by `column`) from `from` on, oldest first, with their work.
+fn days_in(
+    db: &mut impl GenericClient,
+    (table, column): (&str, &str),
+    owner: &str,
+    from: &str,
+) -> Result<Vec<(String, DayFigures)>, StoreError> {
+    let sql =
+        format!("SELECT day, visits, covered FROM {table} WHERE {column} = $1 AND day >= $2 ORDER BY day");
+    let mut days: BTreeMap<String, DayFigures> = BTreeMap::new();
+    for r in db.query(&sql, &[&owner, &from])? {
+        let f = DayFigures {
+            visits: u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
+            covered: u64::try_from(r.get::<_, i64>(2)).unwrap_or(0),
+            work: DayWork::default(),
+        };
+        days.insert(r.get(0), f);
+    }
+    let rows = db.query(
+        "SELECT day, figure, n FROM day_work WHERE scope = $1 AND owner = $2 AND day >= $3",
+        &[&table, &owner, &from],
+    )?;
+    for r in rows {
+        if let Some(f) = days.get_mut(r.get::<_, &str>(0)) {
+            add_work_row(&mut f.work, r.get(1), r.get(2));
+        }
+    }
+    Ok(days.into_iter().collect())
 }
 
 /// The server's PostgreSQL database.
@@ -181,10 +234,7 @@ impl PgStore {
         owner: &str,
         from: &str,
     ) -> Result<Vec<(String, DayFigures)>, StoreError> {
-        let sql = format!(
-            "SELECT day, visits, covered FROM {table} WHERE {column} = $1 AND day >= $2 ORDER BY day"
-        );
-        Ok(self.query(&sql, &[&owner, &from])?.iter().map(|r| (r.get(0), day_figures(r, 1))).collect())
+        days_in(&mut *self.connection()?, (table, column), owner, from)
     }
 
     fn last_day(&self, table: &str, column: &str, owner: &str) -> Result<Option<String>, StoreError> {
@@ -205,14 +255,8 @@ fn headline_in(tx: &mut Transaction<'_>, hamlet: &str) -> Result<Coverage, Store
 /// A hamlet's coverage with its day series, within a transaction.
 fn coverage_in(tx: &mut Transaction<'_>, hamlet: &str) -> Result<Coverage, StoreError> {
     let mut c = headline_in(tx, hamlet)?;
-    for r in tx.query("SELECT day, visits, covered FROM coverage_days WHERE hamlet = $1", &[&hamlet])? {
-        let (day, f): (String, DayFigures) = (r.get(0), day_figures(&r, 1));
-        if f.visits > 0 {
-            c.per_day.insert(day.clone(), f.visits);
-        }
-        if f.covered > 0 {
-            c.covered_per_day.insert(day, f.covered);
-        }
+    for (day, f) in days_in(tx, ("coverage_days", "hamlet"), hamlet, "")? {
+        add_day_to(&mut c, day, f);
     }
     Ok(c)
 }
@@ -246,8 +290,8 @@ fn move_stored_day(
     (table, column): (&str, &str),
     owner: &str,
     day: &str,
-    was: DayFigures,
-    now: DayFigures,
+    was: &DayFigures,
+    now: &DayFigures,
 ) -> Result<(), StoreError> {
     let (nv, nc, wv, wc) = (big(now.visits), big(now.covered), big(was.visits), big(was.covered));
     let sql = format!(
@@ -259,6 +303,46 @@ fn move_stored_day(
     tx.execute(&sql, &[&owner, &day, &nv, &nc, &wv, &wc])?;
     let sql = format!("DELETE FROM {table} WHERE {column} = $1 AND day = $2 AND visits = 0 AND covered = 0");
     tx.execute(&sql, &[&owner, &day])?;
+    let mut moves: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (figure, n) in work_rows(&now.work) {
+        moves.entry(figure).or_default().0 = big(n);
+    }
+    for (figure, n) in work_rows(&was.work) {
+        moves.entry(figure).or_default().1 = big(n);
+    }
+    for (figure, (now, was)) in moves.iter().filter(|(_, (now, was))| now != was) {
+        tx.execute(
+            "INSERT INTO day_work (scope, owner, day, figure, n) VALUES ($1, $2, $3, $4, GREATEST($5::BIGINT - $6::BIGINT, 0)) \
+             ON CONFLICT (scope, owner, day, figure) DO UPDATE SET n = GREATEST(day_work.n + $5::BIGINT - $6::BIGINT, 0)",
+            &[&table, &owner, &day, figure, now, was],
+        )?;
+    }
+    if !moves.is_empty() {
+        tx.execute(
+            "DELETE FROM day_work WHERE scope = $1 AND owner = $2 AND day = $3 AND n = 0",
+            &[&table, &owner, &day],
+        )?;
+    }
+    Ok(())
+}
+
+/// Replaces the work of one day of one hamlet (`None`: the day has none left).
+fn put_hamlet_work(
+    tx: &mut Transaction<'_>,
+    hamlet: &str,
+    day: &str,
+    work: Option<&DayWork>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM day_work WHERE scope = 'coverage_days' AND owner = $1 AND day = $2",
+        &[&hamlet, &day],
+    )?;
+    for (figure, n) in work.map(work_rows).unwrap_or_default() {
+        tx.execute(
+            "INSERT INTO day_work (scope, owner, day, figure, n) VALUES ('coverage_days', $1, $2, $3, $4)",
+            &[&hamlet, &day, &figure, &big(n)],
+        )?;
+    }
     Ok(())
 }
 
@@ -307,6 +391,7 @@ fn write_log(tx: &mut Transaction<'_>, w: &LogWrite<'_>) -> Result<(), StoreErro
     )?;
     let days = day_changes(&before, &w.coverage);
     for (day, figures) in &days {
+        put_hamlet_work(tx, hamlet, day, figures.as_ref().map(|f| &f.work))?;
         match figures {
             Some(f) => tx.execute(
                 "INSERT INTO coverage_days (hamlet, day, visits, covered) VALUES ($1, $2, $3, $4) \
@@ -327,11 +412,11 @@ fn write_log(tx: &mut Transaction<'_>, w: &LogWrite<'_>) -> Result<(), StoreErro
         move_stored_totals(tx, h.commune.as_str(), (&before, &w.coverage), (target, target), 0)?;
         let old = days_of(&before);
         for (day, figures) in &days {
-            let was = old.get(day.as_str()).copied().unwrap_or_default();
-            let now = figures.unwrap_or_default();
-            move_stored_day(tx, ("commune_days", "commune"), h.commune.as_str(), day, was, now)?;
+            let was = old.get(day.as_str()).cloned().unwrap_or_default();
+            let now = figures.clone().unwrap_or_default();
+            move_stored_day(tx, ("commune_days", "commune"), h.commune.as_str(), day, &was, &now)?;
             if let Some(p) = &province {
-                move_stored_day(tx, ("province_days", "province"), p, day, was, now)?;
+                move_stored_day(tx, ("province_days", "province"), p, day, &was, &now)?;
             }
         }
     }
@@ -427,18 +512,14 @@ impl Store for PgStore {
             )?;
             // A commune that changes province takes its days with it.
             if old != new {
-                let days: Vec<(String, DayFigures)> = tx
-                    .query("SELECT day, visits, covered FROM commune_days WHERE commune = $1", &[&id])?
-                    .iter()
-                    .map(|r| (r.get(0), day_figures(r, 1)))
-                    .collect();
+                let days = days_in(tx, ("commune_days", "commune"), id, "")?;
                 let zero = DayFigures::default();
                 for (day, f) in &days {
                     if let Some(p) = &old {
-                        move_stored_day(tx, ("province_days", "province"), p, day, *f, zero)?;
+                        move_stored_day(tx, ("province_days", "province"), p, day, f, &zero)?;
                     }
                     if let Some(p) = &new {
-                        move_stored_day(tx, ("province_days", "province"), p, day, zero, *f)?;
+                        move_stored_day(tx, ("province_days", "province"), p, day, &zero, f)?;
                     }
                 }
             }

@@ -38,8 +38,8 @@ use tungnha_client_core::{
 
 use super::{
     COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store,
-    StoreError, SyncCommit, SyncState, contribution, day_changes, days_of, headline, members_of, move_day,
-    move_totals, secret_hash,
+    StoreError, SyncCommit, SyncState, add_day_to, contribution, day_changes, days_of, headline, members_of,
+    move_day, move_totals, secret_hash,
 };
 use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
 
@@ -47,7 +47,7 @@ use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, P
 pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The version of the indexes `open` builds from their records.
-const INDEX_VERSION: u64 = 4;
+const INDEX_VERSION: u64 = 5;
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
@@ -341,6 +341,22 @@ impl SledStore {
                 self.commune_audit.insert(commune_audit_key(c, u64::from_be_bytes(id)), &[])?;
             }
         }
+        // Version 5: each hamlet's days recomputed from its log, for the day's work
+        // (guided, people, dossiers, accounts) that older day records lack.
+        if built.map(u64::from_be_bytes).is_some_and(|v| v < 5) {
+            for v in self.hamlets.iter().values() {
+                let h: Hamlet = parse("hamlet", &v?)?;
+                let Some(log) = self.load_log(&h.id)? else { continue };
+                let c = Coverage::compute(&log);
+                for k in self.coverage_days.scan_prefix(prefix(h.id.as_str())).keys() {
+                    self.coverage_days.remove(k?)?;
+                }
+                for (day, f) in days_of(&c) {
+                    self.coverage_days.insert(pair(h.id.as_str(), day), json(&f))?;
+                }
+                self.coverage.insert(h.id.as_str(), json(&headline(&c)))?;
+            }
+        }
         // Version 2: provinces' communes, and each commune's totals and days summed
         // from its hamlets.
         self.commune_totals.clear()?;
@@ -362,9 +378,7 @@ impl SledStore {
             t.target += h.target_households;
             t.to_cover += to_cover(h.target_households, c.registered);
             for (day, f) in days_of(&c) {
-                let d = days.entry((h.commune.clone(), day.to_owned())).or_default();
-                d.visits += f.visits;
-                d.covered += f.covered;
+                days.entry((h.commune.clone(), day.to_owned())).or_default().add(&f);
             }
         }
         for (commune, t) in &totals {
@@ -383,9 +397,7 @@ impl SledStore {
                 if *commune != c.id {
                     break;
                 }
-                let d = by_province.entry((p.clone(), day.clone())).or_default();
-                d.visits += f.visits;
-                d.covered += f.covered;
+                by_province.entry((p.clone(), day.clone())).or_default().add(f);
             }
         }
         for ((province, day), f) in &by_province {
@@ -573,11 +585,11 @@ fn write_prepared(t: &LogTrees<'_>, p: &Prepared<'_>) -> TxResult<()> {
         move_stored_totals(t.commune_totals, commune, (&p.before, &p.w.coverage), (*target, *target), 0)?;
         let old = days_of(&p.before);
         for (day, figures) in &p.days {
-            let was = old.get(day.as_str()).copied().unwrap_or_default();
-            let now = figures.unwrap_or_default();
-            move_stored_day(t.commune_days, commune.as_str(), day, was, now)?;
+            let was = old.get(day.as_str()).cloned().unwrap_or_default();
+            let now = figures.clone().unwrap_or_default();
+            move_stored_day(t.commune_days, commune.as_str(), day, &was, &now)?;
             if let Some(province) = province {
-                move_stored_day(t.province_days, province.as_str(), day, was, now)?;
+                move_stored_day(t.province_days, province.as_str(), day, &was, &now)?;
             }
         }
     }
@@ -590,8 +602,8 @@ fn move_stored_day(
     tree: &TransactionalTree,
     owner: &str,
     day: &str,
-    was: DayFigures,
-    now: DayFigures,
+    was: &DayFigures,
+    now: &DayFigures,
 ) -> TxResult<()> {
     let key = pair(owner, day);
     let mut sum: DayFigures =
@@ -628,14 +640,14 @@ impl Store for SledStore {
                 if let Some(p) = old_province.as_ref().filter(|_| moved) {
                     pt.remove(pair(p.as_str(), c.id.as_str()))?;
                     for (day, f) in &days {
-                        move_stored_day(pdt, p.as_str(), day, *f, DayFigures::default())?;
+                        move_stored_day(pdt, p.as_str(), day, f, &DayFigures::default())?;
                     }
                 }
                 if let Some(p) = &c.province {
                     pt.insert(pair(p.as_str(), c.id.as_str()), &[])?;
                     if moved {
                         for (day, f) in &days {
-                            move_stored_day(pdt, p.as_str(), day, DayFigures::default(), *f)?;
+                            move_stored_day(pdt, p.as_str(), day, &DayFigures::default(), f)?;
                         }
                     }
                 }
@@ -1212,13 +1224,7 @@ impl Store for SledStore {
         for item in self.coverage_days.scan_prefix(&p) {
             let (k, v) = item?;
             let day = String::from_utf8_lossy(&k[p.len()..]).into_owned();
-            let f: DayFigures = parse("coverage day", &v)?;
-            if f.visits > 0 {
-                c.per_day.insert(day.clone(), f.visits);
-            }
-            if f.covered > 0 {
-                c.covered_per_day.insert(day, f.covered);
-            }
+            add_day_to(&mut c, day, parse("coverage day", &v)?);
         }
         Ok(c)
     }

@@ -92,6 +92,12 @@ fn allowed(who: Who, kind: Kind, scope: Scope) -> bool {
             Admin => true,
             _ => false,
         },
+        Who::TeamReader => match kind {
+            Official | ProvinceOfficer | Leader => own,
+            OtherOfficial => !own,
+            Admin => true,
+            _ => false,
+        },
         Who::Leader => kind == Leader,
         Who::DeviceManager => matches!(kind, Leader | Official | OtherOfficial | Admin),
         Who::Admin => kind == Admin,

@@ -3,6 +3,7 @@
 mod access;
 mod browser;
 mod catalogue;
+mod day_report;
 mod hardening;
 mod phone;
 mod postgres;

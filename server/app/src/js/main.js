@@ -222,6 +222,7 @@ function visitScreen(hamlet, household) {
         topics: [...form.querySelectorAll('input[name=topic]:checked')].map((i) => i.value),
         accounts: Object.fromEntries(catalogue.account_kinds.map((k) => [k.code, Number(form.querySelector(`#account-${k.code}`).value || 0)])),
         people,
+        filed: Number(form.querySelector('#filed').value || 0),
         note: note.value,
       };
       try {
@@ -237,6 +238,7 @@ function visitScreen(hamlet, household) {
     },
   },
   el('h2', {}, t('outcome')), outcomes, topics, accounts, counter('people', 0, t('people')),
+  counter('filed', 0, t('filed')),
   el('label', { for: 'note' }, t('note')), note, save);
   const chip = el('span', { class: `chip ${h.status}`, id: 'household-status' }, t(h.status));
   const history = el('section', { id: 'history' });

@@ -170,6 +170,7 @@ export class Replica {
       topics: [...new Set(form.topics ?? [])].sort(),
       accounts: Object.fromEntries(Object.entries(form.accounts ?? {}).filter(([, n]) => n > 0)),
       people: form.people ?? 0,
+      filed: form.filed ?? 0,
       note: clean(form.note),
     };
     checkVisit(this.user(), visit, now, Boolean(doc?.households?.[household]));
@@ -193,6 +194,8 @@ export class Replica {
       v.accounts = {};
       for (const [k, n] of Object.entries(visit.accounts)) v.accounts[k] = n;
       v.people = visit.people;
+      // Written only when some were, as client-core does: old logs read as none.
+      if (visit.filed > 0) v.filed = visit.filed;
       if (visit.note !== undefined) v.note = str(visit.note);
       v.voided = false;
     });

@@ -77,7 +77,7 @@ export function checkHousehold(user, h, now) {
   checkTime('created_at', h.created_at, now);
 }
 
-/** Checks a new visit {household, by, at, outcome, topics: [code], accounts: {code: n}, people, note?}. */
+/** Checks a new visit {household, by, at, outcome, topics: [code], accounts: {code: n}, people, filed?, note?}. */
 export function checkVisit(user, v, now, householdExists) {
   if (v.by !== user) throw new RuleError('not_as_self', 'by', 'a visit is logged as oneself');
   if (!householdExists) throw new RuleError('unknown_household', 'household', 'the household is not listed');
@@ -89,6 +89,7 @@ export function checkVisit(user, v, now, householdExists) {
     checkCount('accounts', n);
   }
   checkCount('people', v.people);
+  checkCount('filed', v.filed ?? 0);
   if (v.note !== undefined) checkText('note', v.note, false);
   // A guided visit covers the household: it says what was guided or whom.
   if (v.outcome === 'guided' && v.topics.length === 0 && v.people === 0) {

@@ -19,7 +19,7 @@ const VISITS = `4@${GENESIS_ACTOR}`;
 const SCHEMA_VERSION = 1;
 export const MAX_CHANGE_EXTRAS = 256;
 const HOUSEHOLD_FIELDS = ['label', 'head', 'members', 'created_by', 'created_at', 'retired', 'merged_into'];
-const VISIT_FIELDS = ['household', 'by', 'at', 'outcome', 'topics', 'accounts', 'people', 'note', 'voided'];
+const VISIT_FIELDS = ['household', 'by', 'at', 'outcome', 'topics', 'accounts', 'people', 'filed', 'note', 'voided'];
 const MAKES = { makeMap: 'map', makeList: 'list', makeText: 'text', makeTable: 'table' };
 
 /** A change outside the schema: `rule` is client-core's rule code, `path` where. */
@@ -125,7 +125,7 @@ function visitField(field, op, isNew, path) {
   if (!isNew && (field === 'by' || field === 'household')) throw new SchemaError('immutable', path, 'is written once');
   if (op.action === 'makeMap' && (field === 'topics' || field === 'accounts')) return;
   if (op.action === 'del') {
-    if (field === 'note') return;
+    if (field === 'note' || field === 'filed') return;
     throw new SchemaError('deleted', path, 'may not be deleted');
   }
   if (op.action !== 'set') throw outside(path);
@@ -134,7 +134,7 @@ function visitField(field, op, isNew, path) {
     case 'by': return userId(op, path);
     case 'at': return time(op, path);
     case 'outcome': if (!isText(op) || !OUTCOMES.includes(op.value)) throw invalid(path, 'is not an outcome'); return;
-    case 'people': return count(op, path);
+    case 'people': case 'filed': return count(op, path);
     case 'note': return text(op, false, path);
     case 'voided': return boolean(op, path);
     default: throw outside(path);

@@ -13,6 +13,7 @@
 //! and coverage pages), `manage` (assignments, teams, people, catalogue, audit, devices,
 //! enrolment, administration) and `export` (Excel and CSV).
 
+mod day;
 mod export;
 mod manage;
 mod pages;
@@ -52,7 +53,13 @@ pub(crate) fn router() -> Routes {
         .route("/provinces/{id}", get(pages::province))
         .route("/provinces/{id}/export.xlsx", get(export::province_xlsx))
         .route("/provinces/{id}/export.csv", get(export::province_csv))
+        .route("/provinces/{id}/day", get(day::province))
+        .route("/provinces/{id}/day.png", get(day::province_card))
         .route("/communes/{id}", get(pages::commune))
+        .route("/communes/{id}/day", get(day::commune))
+        .route("/communes/{id}/day.png", get(day::commune_card))
+        .route("/communes/{id}/teams/{team}/day", get(day::team))
+        .route("/communes/{id}/teams/{team}/day.png", get(day::team_card))
         .route("/communes/{id}/export.xlsx", get(export::commune_xlsx))
         .route("/communes/{id}/export.csv", get(export::commune_csv))
         .route("/communes/{id}/assignments", get(manage::assignments).post(manage::assign))
@@ -188,7 +195,7 @@ fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
         Field::Hamlet => t.hamlet,
         Field::Team => t.nav_teams,
         Field::Target => t.target,
-        Field::Day => t.visits_from,
+        Field::Day => t.field_day,
         Field::Duration => t.nav_devices,
         Field::File => t.nav_admin,
         Field::Catalogue => t.nav_catalogue,

@@ -21,6 +21,7 @@ use tungnha_web::dashboard::{
     VolunteerLine,
 };
 
+use tungnha_web::layout::url_part;
 use tungnha_web::teams::TeamLine;
 
 use super::{PageError, Viewer, see_other, visible_hamlet};
@@ -52,7 +53,7 @@ pub(crate) fn managed_commune(state: &AppState, viewer: &Viewer, id: &str) -> Re
 /// The commune whose id is in the path, if the viewer may read its figures: those who
 /// manage it, and the officers of its province (for whom a commune that does not
 /// exist and one of another province look the same).
-fn readable_commune(state: &AppState, viewer: &Viewer, id: &str) -> Result<Commune, PageError> {
+pub(crate) fn readable_commune(state: &AppState, viewer: &Viewer, id: &str) -> Result<Commune, PageError> {
     let user = viewer.user()?;
     let parsed = CommuneId::parse(id).map_err(|_| PageError::NotFound)?;
     if access::may_see_commune(user, &parsed) {
@@ -117,7 +118,7 @@ pub(crate) fn commune_dashboard(
     let window = period.unwrap_or_else(|| reports::last_days(now, CHART_DAYS));
     let from = window.first().cloned().unwrap_or_default();
     let to = window.last().cloned().unwrap_or_default();
-    let mut all_days = BTreeMap::new();
+    let mut all_days: BTreeMap<String, DayFigures> = BTreeMap::new();
     let mut hamlets = Vec::new();
     for (h, c) in &data.hamlets {
         let mut days = BTreeMap::new();
@@ -128,9 +129,7 @@ pub(crate) fn commune_dashboard(
         }
         hamlets.push(line);
         for (d, f) in days {
-            let e: &mut DayFigures = all_days.entry(d).or_default();
-            e.visits += f.visits;
-            e.covered += f.covered;
+            all_days.entry(d).or_default().add(&f);
         }
     }
     sort.apply(&mut hamlets);
@@ -395,14 +394,19 @@ pub(crate) fn team_page(
         .into_iter()
         .map(|u| (u.id.to_string(), u.name))
         .collect();
-    let mut led: Vec<String> = state
+    // Each team the leader leads, with its day's report.
+    let mut led: Vec<(String, String)> = state
         .store
         .teams_of_user(leader)?
         .into_iter()
         .filter(|t| t.is_led_by(leader))
-        .map(|t| t.name)
+        .map(|t| {
+            let day =
+                format!("/communes/{}/teams/{}/day", url_part(t.commune.as_str()), url_part(t.id.as_str()));
+            (t.name, day)
+        })
         .collect();
-    led.sort_by(|a, b| collate::compare(a, b));
+    led.sort_by(|a, b| collate::compare(&a.0, &b.0));
     Ok(TeamPage {
         teams: led,
         hamlets,
