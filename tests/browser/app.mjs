@@ -94,6 +94,8 @@ async function enrol() {
     await row.click();
     await page.click(`button[data-outcome=${outcomes[i]}]`);
     if (outcomes[i] === 'guided') await page.click('.counter:has(#account-vneid_l2) button[aria-label^="+"]');
+    // The first guided visit also filed a dossier online.
+    if (i === 0) await page.click('.counter:has(#filed) button[aria-label^="+"]');
     await page.click('#save-visit');
     await page.waitForSelector('#message');
     assert.equal(await page.textContent('#message'), 'Đã lưu.');
@@ -123,6 +125,8 @@ async function resume() {
   await ready(page);
   assert.equal(await page.getAttribute('#sync-state', 'data-pending'), '6', 'everything is still there');
   const before = await holdings(page);
+  const day = await myDay(page, context);
+  await page.goto(`${base}/app/#/`);
   await page.click('#hamlets a >> nth=0');
   assert.equal(await page.locator('#households a', { hasText: 'Số 99, hẻm <mới>' }).count(), 1, 'the new household is listed, as text');
   await context.setOffline(false);
@@ -134,7 +138,45 @@ async function resume() {
   const report = await page.evaluate(() => window.__replica.lastReport);
   const after = await holdings(page);
   await context.close();
-  return { before, after, report };
+  return { before, after, report, day };
+}
+
+/** The volunteer's day, offline: the report's text, its card, the share sheet (a
+ *  stand-in that records what it was given), and copying where there is none. */
+async function myDay(page, context) {
+  await page.click('#open-day');
+  await page.waitForSelector('#day-text');
+  const text = await page.inputValue('#day-text');
+  for (const line of ['- Lượt đến hộ: 5 (trong đó hướng dẫn: 2)', '- Tài khoản đã tạo: 2 (VNeID mức 2: 2)',
+    '- Hồ sơ nộp trực tuyến: 1', '- Hộ được bao phủ mới: 3']) {
+    assert.ok(text.includes(line), `the day's text says “${line}”:\n${text}`);
+  }
+  assert.equal(await page.$eval('#day-card', (c) => c.width), 1080, 'the card is drawn at 1080 pixels');
+  await page.evaluate(() => {
+    Object.defineProperty(navigator, 'canShare', { configurable: true, value: () => true });
+    Object.defineProperty(navigator, 'share', {
+      configurable: true,
+      value: async (data) => { window.__shared = { text: data.text, files: (data.files ?? []).map((f) => ({ name: f.name, type: f.type, size: f.size })) }; },
+    });
+  });
+  await page.click('#share-day');
+  await page.waitForFunction(() => window.__shared);
+  const shared = await page.evaluate(() => window.__shared);
+  assert.equal(shared.text, text, 'the share sheet gets the text');
+  assert.equal(shared.files.length, 1);
+  assert.equal(shared.files[0].type, 'image/png');
+  assert.ok(shared.files[0].size > 10000, `and the card as a PNG (${shared.files[0].size} B)`);
+  // Without a share sheet, the text is copied.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  await page.evaluate(() => {
+    Object.defineProperty(navigator, 'canShare', { configurable: true, value: undefined });
+    Object.defineProperty(navigator, 'share', { configurable: true, value: undefined });
+  });
+  await page.click('#share-day');
+  await page.waitForSelector('#message');
+  assert.equal(await page.textContent('#message'), 'Đã sao chép nội dung báo cáo.');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), text, 'the text is on the clipboard');
+  return { text, card: shared.files[0].size };
 }
 
 async function sync() {

@@ -8,12 +8,14 @@
 //                                      enrolment code.
 //                                      Prints {"code", "link"}.
 //   node web.mjs check <base> <json>   the dashboards show the expected figures; the
-//                                      Excel export is saved; CSRF, 403 and the
+//                                      Excel export is saved; the day's report copies
+//                                      and draws its card; CSRF, 403 and the
 //                                      English switch; the leader removes a household
 //                                      listed in the field and revokes the device.
 //   node web.mjs province <base> <json> the province officer lands on the province
 //                                      dashboard, sorts and filters communes, opens
-//                                      one read-only, exports the province report.
+//                                      one read-only, exports the province report and
+//                                      copies the province's day's report.
 //
 // Every step asserts; the first failure exits non-zero with its reason. Screenshots go
 // to the directory the Rust test names.
@@ -62,6 +64,24 @@ async function contrast(locator) {
 
 async function text(page, selector) {
   return (await page.locator(selector).first().innerText()).trim();
+}
+
+/** Today's report from a dashboard's link, ready for the Zalo group: the text says
+ *  what the table says and copies, the card is drawn. */
+async function dayReport(context, page, shot) {
+  await page.click('#day-report');
+  await page.waitForSelector('#report-text');
+  const report = await page.inputValue('#report-text');
+  assert.match(report, /^BÁO CÁO NGÀY \d\d\/\d\d\/\d{4}\n/, report);
+  const dayVisits = await text(page, 'td[data-figure="day_visits"]');
+  assert.ok(report.includes(`- Lượt đến hộ: ${dayVisits} (`), `the text says what the table says:\n${report}`);
+  await page.waitForFunction(() => document.querySelector('#report-card').complete);
+  assert.equal(await page.$eval('#report-card', (img) => img.naturalWidth), 1080, 'the card is drawn');
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  await page.click('#copy-report');
+  await page.waitForFunction(() => document.querySelector('#copy-report').textContent === 'Đã sao chép');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), report, 'the text is on the clipboard');
+  await page.screenshot({ path: shot, fullPage: true });
 }
 
 async function setup() {
@@ -171,6 +191,9 @@ async function check(expected) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Xuất Excel')]);
   await download.saveAs(expected.xlsx);
 
+  await dayReport(context, page, `${shots}/day-report.png`);
+  await page.goto(`${base}/communes/p-test`);
+
   // The hamlet page, its follow-up filter and a household's history.
   await row.locator('a').first().click();
   await page.waitForSelector('#household-list');
@@ -267,6 +290,8 @@ async function province(expected) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Xuất Excel')]);
   assert.match(download.suggestedFilename(), /^tungnha-t-thu-.*\.xlsx$/);
   await download.saveAs(expected.xlsx);
+
+  await dayReport(context, page, `${shots}/day-report-province.png`);
   // On a phone, the page still fits its width.
   const phone = await context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });

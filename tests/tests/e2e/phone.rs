@@ -49,6 +49,12 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
     assert_eq!(stored.visits, 6, "5 from the phone, 1 from the CLI");
     assert_eq!(stored.registered, 31, "30 listed + 1 added on the phone");
     assert_eq!(stored.per_volunteer.get(&"tnv1".parse().expect("id")).map(|f| f.visits), Some(5));
+    assert_eq!(stored.filed, 1, "the dossier filed online on the phone reached the server");
+    assert!(
+        resumed["day"]["text"].as_str().is_some_and(|t| t.contains("Hồ sơ nộp trực tuyến: 1")),
+        "the phone's own day: {}",
+        resumed["day"]
+    );
     cli.sync().expect("the CLI syncs again");
 
     // Phone, CLI and server hold the same document, with the same coverage.

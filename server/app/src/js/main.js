@@ -7,6 +7,7 @@ import { Store } from './store.js';
 import { Replica, SyncError } from './replica.js';
 import { RuleError, OUTCOMES, vnDay } from './rules.js';
 import { apiText, t, lang, setLang } from './i18n.js';
+import { copy, drawCard, myDay, reportParts, reportText, share } from './day.js';
 
 const SYNC_EVERY_MS = 60_000;
 const app = document.getElementById('app');
@@ -127,10 +128,53 @@ function homeScreen() {
       el('div', { class: 'cards' },
         card(visits, t('visits_today'), 'visits-today'),
         card(accounts, t('accounts_today'), 'accounts-today'),
-        card(toVisit, t('to_visit'), 'to-visit'))),
+        card(toVisit, t('to_visit'), 'to-visit')),
+      el('a', { href: '#/day', class: 'button secondary', id: 'open-day' }, t('day_report'))),
     el('h2', {}, t('hamlets')),
     rows.length ? el('ul', { class: 'list', id: 'hamlets' }, rows) : el('p', {}, t('no_hamlets')),
   ];
+}
+
+/** The volunteer's day as a report: text, card, and a share button (Zalo is in the
+ *  phone's share sheet), with copying as the fallback. */
+function dayScreen(params) {
+  const today = vnDay(Date.now());
+  const asked = params.get('d') ?? '';
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(asked) && asked <= today ? asked : today;
+  const picker = el('input', { type: 'date', id: 'day', value: day, max: today, 'aria-label': t('dr_day') });
+  picker.addEventListener('change', () => { if (picker.value) location.hash = `#/day?d=${picker.value}`; });
+  const text = el('textarea', { id: 'day-text', readonly: true, rows: '9' });
+  const canvas = el('canvas', { id: 'day-card', class: 'card-image' });
+  let parts = null;
+  // Drawn again when a sync brings the day's visits from another of one's phones.
+  const fill = () => {
+    const user = replica.user();
+    const name = replica.me?.user?.name ?? user;
+    parts = reportParts(myDay(replica, user, day), name, replica.me?.catalogue?.account_kinds ?? [], t, lang());
+    text.value = reportText(parts);
+    drawCard(canvas, parts, t('title'), t('motto'));
+  };
+  fill();
+  const shareButton = el('button', { type: 'button', class: 'big', id: 'share-day', onclick: async () => {
+    const how = await share(text.value, canvas, `bao-cao-${day}.png`);
+    if (how === 'copied') {
+      say(t('copied'));
+      refresh();
+    }
+  } }, t('share'));
+  const copyButton = el('button', { type: 'button', class: 'secondary', id: 'copy-day', onclick: async () => {
+    await copy(text.value);
+    say(t('copied'));
+    refresh();
+  } }, t('copy'));
+  return {
+    body: [
+      el('p', {}, el('a', { href: '#/', class: 'back' }, `← ${t('back')}`)),
+      el('h1', {}, t('day_report')),
+      picker, text, shareButton, copyButton, canvas,
+    ],
+    refresh: fill,
+  };
 }
 
 function card(n, what, id) {
@@ -328,6 +372,7 @@ function render() {
   else if (parts[0] === 'h' && parts[2] === 'v') built = visitScreen(parts[1], parts[3]);
   else if (parts[0] === 'h' && parts[2] === 'add') built = addScreen(parts[1]);
   else if (parts[0] === 'h') built = hamletScreen(parts[1], params);
+  else if (parts[0] === 'day') built = dayScreen(params);
   else built = { body: homeScreen(), refresh: 'redraw' };
   const { body, refresh: again } = Array.isArray(built) ? { body: built } : built;
   document.documentElement.lang = lang();

@@ -128,7 +128,10 @@ export class Replica {
     for (const [id, v] of Object.entries(doc.visits ?? {})) {
       const hh = merged.get(text(v.household)) ?? text(v.household);
       if (!visits.has(hh)) visits.set(hh, []);
-      visits.get(hh).push({ id, at: Number(v.at), outcome: text(v.outcome), voided: Boolean(v.voided), by: text(v.by), note: text(v.note), accounts: v.accounts ?? {} });
+      visits.get(hh).push({
+        id, at: Number(v.at), outcome: text(v.outcome), voided: Boolean(v.voided), by: text(v.by), note: text(v.note),
+        accounts: v.accounts ?? {}, people: Number(v.people ?? 0), filed: Number(v.filed ?? 0),
+      });
     }
     const out = [];
     for (const [id, h] of Object.entries(doc.households ?? {})) {
