@@ -173,6 +173,15 @@ pub const COMMUNE: &str = "p-test";
 /// Every test user's password.
 pub const PASSWORD: &str = "mat-khau-thu";
 
+/// Puts the test commune in a province `code` ("Tỉnh Thử") whose officer is
+/// `canbotinh`.
+pub fn province(db: &dyn Store, code: &str) {
+    use tungnha_server::service::{accounts, audit, organisation};
+    organisation::province_add(db, audit::CLI, code, "Tỉnh Thử").expect("province");
+    organisation::attach_commune(db, audit::CLI, COMMUNE, code).expect("attached");
+    accounts::province_officer_add(db, audit::CLI, "canbotinh", code, None, Some(PASSWORD)).expect("officer");
+}
+
 /// The test commune's team.
 pub const TEAM: &str = "p-test.to-cong-nghe-so";
 

@@ -9,14 +9,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
-use tungnha_client_core::Role;
 use tungnha_client_core::domain::CommuneKind;
+use tungnha_client_core::{CommuneId, ProvinceId, Role};
 use tungnha_server::Config;
 use tungnha_server::http::Listen;
+use tungnha_server::records::FilingLevel;
 use tungnha_server::service::audit::CLI;
 use tungnha_server::service::error::{Field, invalid};
 use tungnha_server::service::{
-    ServiceError, accounts, api_tokens, enrolment, imports, moving, organisation, teams, verify,
+    ServiceError, accounts, api_tokens, enrolment, filing, imports, moving, organisation, teams, verify,
 };
 use tungnha_server::store::{Store, StoreError};
 
@@ -119,6 +120,9 @@ enum AdminCommand {
     /// Read-only API tokens for a province's own systems (its operations centre).
     #[command(subcommand)]
     ApiToken(ApiTokenCommand),
+    /// Monthly dossier statistics: received and filed online (the online-filing rate).
+    #[command(subcommand)]
+    Filing(FilingCommand),
     /// Assign a user to a hamlet.
     Assign {
         /// The username.
@@ -297,6 +301,35 @@ enum TeamCommand {
     /// The hamlets a team covers.
     #[command(subcommand)]
     Hamlet(TeamHamletCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum FilingCommand {
+    /// Record one month of a commune, or of a province's own agencies.
+    Record {
+        /// The commune's code.
+        #[arg(long, conflicts_with = "province", required_unless_present = "province")]
+        commune: Option<String>,
+        /// The province's code (its own agencies).
+        #[arg(long)]
+        province: Option<String>,
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+        /// Dossiers received.
+        #[arg(long)]
+        total: u64,
+        /// Of those, filed online.
+        #[arg(long)]
+        online: u64,
+    },
+    /// Import the portal's monthly statistics, all or nothing: a CSV with the columns
+    /// month, commune (a commune's code, or a province's for its agencies), total, online.
+    Import {
+        /// The CSV file.
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -656,6 +689,40 @@ fn run_admin(
                 format!("Revoked API token {} ({})", t.id, t.name),
                 true,
             )
+        }
+        AdminCommand::Filing(FilingCommand::Record { commune, province, month, total, online }) => {
+            let level = match (commune, province) {
+                (Some(c), _) => FilingLevel::Commune(
+                    CommuneId::parse(&c).map_err(|e| invalid(Field::Commune, e.to_string()))?,
+                ),
+                (None, Some(p)) => FilingLevel::Province(
+                    ProvinceId::parse(&p).map_err(|e| invalid(Field::Province, e.to_string()))?,
+                ),
+                (None, None) => return Err(invalid(Field::Commune, "name a commune or a province")),
+            };
+            let exists = match &level {
+                FilingLevel::Commune(c) => db.commune(c)?.is_some(),
+                FilingLevel::Province(p) => db.province(p)?.is_some(),
+            };
+            if !exists {
+                return Err(invalid(Field::Commune, format!("{} does not exist", level.key())));
+            }
+            let f = filing::record(db, None, level, &month, (total, online), tungnha_server::now_ms())?;
+            (
+                json!({"level": f.level, "month": f.month, "received": f.received, "online": f.online}),
+                format!(
+                    "Recorded {} for {}: {} of {} dossiers filed online",
+                    f.month,
+                    f.level.key(),
+                    f.online,
+                    f.received
+                ),
+                true,
+            )
+        }
+        AdminCommand::Filing(FilingCommand::Import { file }) => {
+            let months = filing::import(db, None, &read_file(&file)?, tungnha_server::now_ms())?;
+            (json!({"imported": months.len()}), format!("Imported {} months", months.len()), true)
         }
         AdminCommand::Assign { user, hamlet } => {
             organisation::assign(db, CLI, &user, &hamlet)?;

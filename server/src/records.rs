@@ -1,5 +1,6 @@
 //! The records the server owns (DESIGN.md §3): provinces, communes, hamlets, teams,
-//! users, devices, enrolment codes, API tokens and the audit log. They change online, through the server, so they
+//! users, devices, enrolment codes, API tokens, monthly dossier statistics and the
+//! audit log. They change online, through the server, so they
 //! need no CRDT; they live in the store.
 
 use serde::{Deserialize, Serialize};
@@ -184,6 +185,45 @@ pub struct ApiToken {
     pub created_by: String,
     /// When it was revoked, if it was.
     pub revoked_at: Option<i64>,
+}
+
+/// Whose administrative dossiers a month's statistics count: a commune's, or its
+/// province's own agencies' (the two levels the province measures).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "level", content = "id", rename_all = "snake_case")]
+pub enum FilingLevel {
+    /// A commune (its one-stop counter).
+    Commune(CommuneId),
+    /// A province's departments and agencies.
+    Province(ProvinceId),
+}
+
+impl FilingLevel {
+    /// The key of its records: `c:<commune>` or `p:<province>`.
+    pub fn key(&self) -> String {
+        match self {
+            FilingLevel::Commune(c) => format!("c:{c}"),
+            FilingLevel::Province(p) => format!("p:{p}"),
+        }
+    }
+}
+
+/// One month of administrative dossiers at one level, as the public-service portal
+/// counts them: how many were received, and how many of those were filed online.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilingMonth {
+    /// Whose.
+    pub level: FilingLevel,
+    /// The month, `YYYY-MM`.
+    pub month: String,
+    /// Dossiers received.
+    pub received: u64,
+    /// Of those, filed online.
+    pub online: u64,
+    /// Who recorded it (a user id, or `admin-cli`).
+    pub by: String,
+    /// When, ms since epoch.
+    pub at: i64,
 }
 
 /// One entry of the audit log of official actions.

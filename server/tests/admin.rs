@@ -1,7 +1,8 @@
 //! The admin command line as an operator runs it: the real `tungnha-server` binary on a
 //! real sled data directory, with `--json` answers a script reads. Here: setting up a
 //! commune's teams (add, import, members, hamlets, list), and a bad teams file that is
-//! refused row by row and changes nothing.
+//! refused row by row and changes nothing; read-only API tokens; the portal's monthly
+//! dossier statistics.
 
 use std::path::Path;
 use std::process::Command;
@@ -148,4 +149,65 @@ fn an_administrator_issues_lists_and_revokes_a_read_only_api_token() {
     let revoked = ok(&data, &["api-token", "revoke", "--id", id]);
     assert!(revoked["revoked_at"].is_i64());
     assert!(ok(&data, &["api-token", "list"])["tokens"][0]["revoked_at"].is_i64());
+}
+
+#[test]
+fn an_operator_imports_the_portals_monthly_dossier_statistics() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    ok(&data, &["province", "add", "--code", "t-hoa-an", "--name", "Tỉnh Hòa An"]);
+    ok(&data, &["commune", "add", "--code", "p-hoa-binh", "--name", "Phường Hòa Bình", "--kind", "phuong"]);
+    let file = dir.path().join("thang.csv");
+    // Excel in Vietnamese saves with `;`; the third row names a commune that does not exist.
+    std::fs::write(
+        &file,
+        "month;commune;total;online\n2026-10;p-hoa-binh;1200;588\n2026-10;x-khong-co;5;1\n",
+    )
+    .expect("written");
+    let (success, refused) = admin(&data, &["filing", "import", "--file", file.to_str().expect("path")]);
+    assert!(!success, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap_or_default().contains("line 3, column “commune”"),
+        "{refused}"
+    );
+    std::fs::write(
+        &file,
+        "month;commune;total;online\n2026-10;p-hoa-binh;1200;588\n2026-10;t-hoa-an;800;600\n",
+    )
+    .expect("written");
+    assert_eq!(ok(&data, &["filing", "import", "--file", file.to_str().expect("path")])["imported"], 2);
+    let one = ok(
+        &data,
+        &[
+            "filing",
+            "record",
+            "--province",
+            "t-hoa-an",
+            "--month",
+            "2026-11",
+            "--total",
+            "900",
+            "--online",
+            "700",
+        ],
+    );
+    assert_eq!(one["online"], 700);
+    let (success, refused) = admin(
+        &data,
+        &[
+            "filing",
+            "record",
+            "--commune",
+            "p-hoa-binh",
+            "--month",
+            "2026-11",
+            "--total",
+            "9",
+            "--online",
+            "10",
+        ],
+    );
+    assert!(
+        !success && refused["message"].as_str().unwrap_or_default().contains("more dossiers filed online")
+    );
 }

@@ -70,3 +70,55 @@ pub fn line(lang: Lang, title: &str, points: &[(String, u64)]) -> Markup {
         }
     }
 }
+
+/// One month of the online-filing chart: its label, the share filed online (when
+/// recorded) and the dossiers the teams helped file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateMonth {
+    /// "11/2026".
+    pub label: String,
+    /// Filed online of received, when recorded.
+    pub rate: Option<f64>,
+    /// Dossiers filed online with the teams' help.
+    pub helped: u64,
+}
+
+/// The online share per month as bars (0–100 %), and the dossiers the teams helped
+/// file as a line on its own scale (its largest value at the right), oldest first.
+pub fn rate_months(lang: Lang, title: &str, helped_title: &str, months: &[RateMonth]) -> Markup {
+    let slot = (W - PAD_LEFT - 40.0) / months.len().max(1) as f64;
+    let plot = H - PAD_BOTTOM - 4.0;
+    let max = scale_max(&months.iter().map(|m| m.helped).collect::<Vec<_>>());
+    let x = |i: usize| PAD_LEFT + i as f64 * slot;
+    let helped: Vec<String> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            format!("{:.1},{:.1}", x(i) + slot / 2.0, H - PAD_BOTTOM - plot * m.helped as f64 / max as f64)
+        })
+        .collect();
+    html! {
+        svg.chart viewBox={ "0 0 " (W) " " (H) } role="img" aria-label=(title) {
+            title { (title) }
+            @for (i, m) in months.iter().enumerate() {
+                @if let Some(rate) = m.rate {
+                    @let h = plot * rate.clamp(0.0, 1.0);
+                    rect.bar x=(format!("{:.1}", x(i) + 2.0)) y=(format!("{:.1}", H - PAD_BOTTOM - h))
+                        width=(format!("{:.1}", (slot - 4.0).max(1.0))) height=(format!("{:.1}", h)) {
+                        title { (m.label) ": " (lang.percent(rate)) }
+                    }
+                }
+                @if i % 2 == 0 || months.len() <= 6 {
+                    text x=(format!("{:.1}", x(i) + 2.0)) y=(H - 4.0) { (m.label) }
+                }
+            }
+            polyline.line points=(helped.join(" ")) {
+                title { (helped_title) }
+            }
+            line.axis x1=(PAD_LEFT) y1=(H - PAD_BOTTOM) x2=(W - 40.0) y2=(H - PAD_BOTTOM) {}
+            text x="0" y="12" { "100%" }
+            text x="0" y=(H - PAD_BOTTOM) { "0" }
+            text x=(W - 36.0) y="12" { (lang.int(max)) }
+        }
+    }
+}

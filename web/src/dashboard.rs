@@ -35,6 +35,8 @@ pub struct Figures {
     pub people: u64,
     /// Accounts created, all kinds.
     pub accounts: u64,
+    /// Dossiers filed online with the teams' help.
+    pub filed: u64,
     /// covered / to_cover.
     pub ratio: f64,
 }
@@ -57,6 +59,7 @@ impl Figures {
             visits: c.visits,
             people: c.people,
             accounts: c.accounts.values().sum(),
+            filed: c.filed,
             ratio: share(c.covered, to_cover),
         }
     }
@@ -187,6 +190,8 @@ pub struct CommuneDashboard {
     pub read_only: bool,
     /// Its teams with their figures.
     pub teams: Vec<crate::teams::TeamLine>,
+    /// The latest month with its online share recorded (`YYYY-MM`, share), if any.
+    pub filing: Option<(String, f64)>,
 }
 
 /// The period form and shortcuts above a dashboard.
@@ -235,6 +240,7 @@ fn figure_cards(lang: Lang, f: &Figures) -> Markup {
             (total(&lang.int(f.visits), t.visits, "visits"))
             (total(&lang.int(f.accounts), t.accounts, "accounts"))
             (total(&lang.int(f.people), t.people_helped, "people"))
+            (total(&lang.int(f.filed), t.dr_filed, "filed"))
             (total(&lang.int(f.follow_ups), t.follow_ups, "follow_ups"))
         }
         p.muted.note { (t.to_cover_note) }
@@ -379,13 +385,17 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
             }
             div.toolbar {
                 a.button.secondary #day-report href={ (base) "/day" } { (t.day_report) }
+                a.button.secondary #filing-link href={ (base) "/filing" } { (t.filing_title) }
                 @if !view.read_only {
                     a.button.secondary href={ (base) "/export.xlsx" (query) } download { (t.export_excel) }
                     a.button.secondary href={ (base) "/export.csv" (query) } download { (t.export_csv) }
                 }
             }
             (period_form(lang, &base, view.period.as_ref(), view.bad_period, &view.today))
-            section #totals aria-label=(t.coverage) { (figure_cards(lang, &view.figures)) }
+            section #totals aria-label=(t.coverage) {
+                (figure_cards(lang, &view.figures))
+                div.cards { (filing_card(lang, &base, &view.filing)) }
+            }
             div.charts {
                 div.panel {
                     h2 { (t.visits_per_day) " · " span.muted #period-span { (span) } }
@@ -500,6 +510,27 @@ pub struct ProvinceDashboard {
     pub visits_per_day: Vec<(String, u64)>,
     /// Households covered by the end of each of those days.
     pub covered_by_day: Vec<(String, u64)>,
+    /// The latest month with the province's online share recorded (all levels), if any.
+    pub filing: Option<(String, f64)>,
+}
+
+/// The card of the latest online-filing share, linking to its page.
+fn filing_card(lang: Lang, base: &str, filing: &Option<(String, f64)>) -> Markup {
+    let t = lang.texts();
+    html! {
+        a.card data-total="filing_rate" href={ (base) "/filing" } {
+            @match filing {
+                Some((month, rate)) => {
+                    div.figure { (lang.percent(*rate)) }
+                    div.what { (t.fl_latest) " · " (crate::filing::month_shown(month)) }
+                }
+                None => {
+                    div.figure { "–" }
+                    div.what { (t.fl_latest) }
+                }
+            }
+        }
+    }
 }
 
 /// Renders the province dashboard.
@@ -514,6 +545,7 @@ pub fn province(chrome: &Chrome, view: &ProvinceDashboard) -> Markup {
             h1 { (view.name) }
             div.toolbar {
                 a.button.secondary #day-report href={ (base) "/day" } { (t.day_report) }
+                a.button.secondary #filing-link href={ (base) "/filing" } { (t.filing_title) }
                 a.button.secondary href={ (base) "/export.xlsx" } download { (t.export_excel) }
                 a.button.secondary href={ (base) "/export.csv" } download { (t.export_csv) }
             }
@@ -524,6 +556,7 @@ pub fn province(chrome: &Chrome, view: &ProvinceDashboard) -> Markup {
                     (total(&lang.int(view.people.members), t.team_members, "members"))
                     (total(&lang.int(view.people.active), t.active_members_7d, "active_members"))
                     (total(&lang.int(view.visits_7d), t.visits_7d, "visits_7d"))
+                    (filing_card(lang, &base, &view.filing))
                 }
                 (figure_cards(lang, &view.figures))
             }
@@ -1074,6 +1107,7 @@ mod tests {
             ..Coverage::default()
         };
         CommuneDashboard {
+            filing: Some(("2026-11".into(), 0.49)),
             id: "x".into(),
             name: "Phường <Hòa Bình>".into(),
             figures: Figures::of(&c, 1000),

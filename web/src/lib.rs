@@ -7,7 +7,7 @@
 //! QR code's SVG, which the server draws from a code it made itself.
 //!
 //! Modules: `i18n` (texts, number and date formats), `layout` (the page shell and
-//! shared pieces), `chart` (SVG charts), `day_report` (the day's report: text, image card, page), `dashboard` (commune, hamlet, household and
+//! shared pieces), `chart` (SVG charts), `day_report` (the day's report: text, image card, page), `filing` (the online-filing rate by month), `dashboard` (commune, hamlet, household and
 //! team pages), `manage` (assignments, people, catalogue, audit, devices, enrolment,
 //! administration), `teams` (a commune's teams and one team's page), `review` (households listed in the field, confirmed or removed) and
 //! `auth` (sign-in and error pages).
@@ -16,6 +16,7 @@ pub mod auth;
 pub mod chart;
 pub mod dashboard;
 pub mod day_report;
+pub mod filing;
 pub mod i18n;
 pub mod layout;
 pub mod manage;

@@ -3,7 +3,9 @@
 // - a form marked data-confirm asks before it is sent (revoking a device);
 // - a table marked data-filter-from="#input" filters its rows as one types in that
 //   input, without diacritics, on each row's data-search (a hamlet's households);
-// - a button marked data-copy="#field" copies that field's text (the day's report).
+// - a button marked data-copy="#field" copies that field's text (the day's report);
+// - a file input marked data-fills="#field" puts the chosen file's text into that
+//   field (a CSV of monthly dossier statistics; pasting works without it).
 
 const fold = (text) => (text ?? '').normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase();
 
@@ -42,5 +44,13 @@ for (const button of document.querySelectorAll('button[data-copy]')) {
       document.execCommand('copy');
     }
     button.textContent = button.dataset.copied;
+  });
+}
+
+for (const input of document.querySelectorAll('input[type=file][data-fills]')) {
+  input.addEventListener('change', async () => {
+    const field = document.querySelector(input.dataset.fills);
+    const file = input.files?.[0];
+    if (field && file) field.value = await file.text();
   });
 }

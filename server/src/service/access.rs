@@ -101,6 +101,25 @@ pub fn may_read_team(user: &User, team: &crate::records::Team, commune: &Commune
     may_read_commune(user, commune) || (user.role == Role::Leader && team.is_led_by(&user.id))
 }
 
+/// Whether `user` may record a level's monthly dossier statistics: a commune's
+/// officials theirs, a province's officers their agencies' and their communes' (the
+/// portal's statistics come province-wide), administrators any.
+pub fn may_record_filing(
+    store: &dyn Store,
+    user: &User,
+    level: &crate::records::FilingLevel,
+) -> Result<bool, StoreError> {
+    use crate::records::FilingLevel;
+    Ok(match level {
+        FilingLevel::Province(p) => may_see_province(user, p),
+        FilingLevel::Commune(c) if may_see_commune(user, c) => true,
+        FilingLevel::Commune(c) => {
+            user.role == Role::ProvinceOfficer
+                && store.commune(c)?.is_some_and(|c| may_read_commune(user, &c))
+        }
+    })
+}
+
 /// Whether `user` may read `province`'s figures: its officers, and administrators.
 pub fn may_see_province(user: &User, province: &ProvinceId) -> bool {
     match user.role {

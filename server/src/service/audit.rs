@@ -46,6 +46,8 @@ pub const ACTIONS: &[&str] = &[
     "household_merged",
     "api_token_issue",
     "api_token_revoke",
+    "filing",
+    "filing_import",
 ];
 
 /// Appends to the audit log: `by` did `action` (one of `ACTIONS`), in `commune` when

@@ -11,9 +11,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tungnha_client_core::domain::{CommuneKind, Outcome};
 use tungnha_client_core::{
-    Author, CommuneId, HamletId, HamletLog, HouseholdForm, HouseholdId, LogError, Role, UserId, VisitForm,
+    Author, CommuneId, HamletId, HamletLog, HouseholdForm, HouseholdId, LogError, ProvinceId, Role, UserId,
+    VisitForm,
 };
 
+use crate::records::{FilingLevel, FilingMonth};
 use crate::service::ServiceError;
 use crate::service::audit::CLI;
 use crate::service::{accounts, enrolment, imports, organisation, teams};
@@ -132,7 +134,48 @@ pub fn seed(store: &dyn Store) -> Result<String, ServiceError> {
     }
     let (officer, name) = PROVINCE_OFFICER;
     accounts::province_officer_add(store, CLI, officer, PROVINCE, Some(name), Some(DEMO_PASSWORD))?;
+    demo_filings(store, now)?;
     Ok(format!("{}{}", logins(), fresh_codes(store)?))
+}
+
+/// Six months of the portal's dossier statistics, up to last month, for every commune
+/// and the province's agencies, the online share climbing as the teams work.
+fn demo_filings(store: &dyn Store, now: i64) -> Result<(), ServiceError> {
+    let months = crate::service::filing::last_months(now, 7);
+    let levels =
+        std::iter::once((FilingLevel::Province(ProvinceId::parse(PROVINCE).map_err(internal)?), 900, 52))
+            .chain(std::iter::once((
+                FilingLevel::Commune(CommuneId::parse(COMMUNE).map_err(internal)?),
+                420,
+                38,
+            )))
+            .chain(
+                OTHERS
+                    .iter()
+                    .filter_map(|o| Some((FilingLevel::Commune(CommuneId::parse(o.code).ok()?), 150, 31))),
+            );
+    let mut entries = Vec::new();
+    for (level, received, percent) in levels {
+        for (i, month) in months.iter().take(6).enumerate() {
+            let received = received + 13 * i as u64;
+            let online = received * (percent + 3 * i as u64) / 100;
+            let at = now;
+            entries.push(FilingMonth {
+                level: level.clone(),
+                month: month.clone(),
+                received,
+                online,
+                by: CLI.into(),
+                at,
+            });
+        }
+    }
+    store.put_filings(&entries)?;
+    Ok(())
+}
+
+fn internal(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(e.to_string())
 }
 
 /// A team of `commune` covering `hamlets`, led by `leader`, with `members`.
@@ -144,7 +187,7 @@ fn demo_team(
     leader: &str,
     members: &[&str],
 ) -> Result<(), ServiceError> {
-    let commune = CommuneId::parse(commune).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let commune = CommuneId::parse(commune).map_err(internal)?;
     let mut team = teams::team_add(store, CLI, &commune, name)?;
     for h in hamlets {
         team = teams::hamlet_add(store, CLI, &team, h.as_str())?;

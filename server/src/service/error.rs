@@ -31,6 +31,10 @@ pub enum Field {
     Target,
     /// A day (YYYY-MM-DD).
     Day,
+    /// A month (YYYY-MM).
+    Month,
+    /// A count of administrative dossiers.
+    Dossiers,
     /// A duration (24h, 7d).
     Duration,
     /// A catalogue of topics and account kinds.
@@ -54,6 +58,8 @@ impl Field {
             Field::User => "user",
             Field::Target => "target",
             Field::Day => "day",
+            Field::Month => "month",
+            Field::Dossiers => "dossiers",
             Field::Duration => "duration",
             Field::Catalogue => "catalogue",
             Field::File => "file",

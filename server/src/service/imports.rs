@@ -1,4 +1,5 @@
-//! CSV imports (hamlets, households, people), all or nothing: every row is checked
+//! CSV imports (hamlets, households, people), all or nothing (fields separated by `,`,
+//! or by `;` or tabs as Excel in Vietnamese saves and copies them): every row is checked
 //! first, every problem reported at once (line, column, reason), and nothing is
 //! written unless all are good. Also the one offline rewrite of a hamlet log
 //! (`rewrite_log`), which imports, the demo and the load generator's seeds share.
@@ -52,7 +53,18 @@ pub(crate) fn read_csv(bytes: &[u8], required: &[&str], optional: &[&str]) -> Cs
         errors.push(RowError { line: 1, column: String::new(), reason: "the file is empty".into() });
         return Csv { rows, errors };
     }
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    // Excel set to Vietnamese saves CSV with `;`, and a copy from Excel pastes tabs:
+    // the header line says which.
+    let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let delimiter = if header.contains(&b'\t') {
+        b'\t'
+    } else if header.contains(&b';') && !header.contains(&b',') {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(bytes);
     let headers: Vec<String> = match reader.byte_headers() {
         Ok(h) => h
             .iter()

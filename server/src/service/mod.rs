@@ -13,6 +13,7 @@
 //! - `review`: a leader's review of households listed in the field.
 //! - `reports`: figures for dashboards, exports and the API.
 //! - `day_report`: the day's report of a team, a commune or a province.
+//! - `filing`: monthly dossier statistics and the online-filing rate.
 //! - `moving`: copying a whole store into another engine (`admin move`).
 //! - `audit`, `verify`, `demo`.
 
@@ -24,6 +25,7 @@ pub mod day_report;
 pub mod demo;
 pub mod enrolment;
 pub mod error;
+pub mod filing;
 pub mod imports;
 pub mod moving;
 pub mod organisation;

@@ -2,13 +2,14 @@
 //! directory into PostgreSQL, when a province outgrows one machine), through the
 //! `Store` trait only. What is moved: provinces, communes, hamlets and their logs (one
 //! snapshot each, their figures recomputed from it), people and assignments, teams,
-//! devices (their tokens keep working), read-only API tokens, reviews, last syncs and
-//! the audit log, oldest first. What is not: web sessions (people sign in again),
+//! devices (their tokens keep working), read-only API tokens, reviews, last syncs,
+//! monthly dossier statistics and the audit log, oldest first. What is not: web sessions (people sign in again),
 //! unused enrolment codes (make new ones), each device's last announced heads (the
 //! next sync announces them again) and today's listing allowance.
 
 use tungnha_client_core::Coverage;
 
+use crate::records::FilingLevel;
 use crate::service::ServiceError;
 use crate::service::error::{Field, invalid};
 use crate::store::{LogWrite, Store};
@@ -76,6 +77,14 @@ pub fn move_store(from: &dyn Store, to: &dyn Store) -> Result<Moved, ServiceErro
             moved.devices += 1;
         }
     }
+    let provinces = from.all_provinces()?;
+    let levels = communes
+        .iter()
+        .map(|c| FilingLevel::Commune(c.id.clone()))
+        .chain(provinces.iter().map(|p| FilingLevel::Province(p.id.clone())));
+    for level in levels {
+        to.put_filings(&from.filings(&level)?)?;
+    }
     for c in &communes {
         for t in from.teams_of(&c.id)? {
             to.put_team(&t)?;
@@ -109,6 +118,8 @@ pub fn differences(a: &dyn Store, b: &dyn Store) -> Result<Vec<String>, ServiceE
     for c in a.all_communes()? {
         if a.commune_totals(&c.id)? != b.commune_totals(&c.id)?
             || a.commune_members(&c.id)? != b.commune_members(&c.id)?
+            || a.filings(&FilingLevel::Commune(c.id.clone()))?
+                != b.filings(&FilingLevel::Commune(c.id.clone()))?
         {
             out.push(format!("commune {}", c.id));
         }

@@ -35,7 +35,9 @@ use tungnha_client_core::{
     ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
-use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
+use crate::records::{
+    ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
+};
 
 /// Chunks a hamlet log may gather before a write compacts it into one snapshot (every
 /// engine lays logs out this way).
@@ -330,6 +332,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn devices_of(&self, user: &UserId) -> Result<Vec<Device>, StoreError>;
     /// Every device.
     fn all_devices(&self) -> Result<Vec<Device>, StoreError>;
+
+    // ---- monthly dossier statistics ----
+
+    /// Stores months of dossier statistics (new, or replacing the same level's same
+    /// month) in one durable write.
+    fn put_filings(&self, months: &[FilingMonth]) -> Result<(), StoreError>;
+    /// Every month recorded for one level, oldest first.
+    fn filings(&self, level: &FilingLevel) -> Result<Vec<FilingMonth>, StoreError>;
 
     // ---- API tokens ----
 

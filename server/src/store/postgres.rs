@@ -1,7 +1,7 @@
 //! The PostgreSQL engine: `Store` on a PostgreSQL 15 database, for a province or a
 //! nation that wants a replicated database and several server instances.
 //!
-//! Tables (`migrations/V1__initial.sql`, applied at start-up by refinery, forward
+//! Tables (`migrations/V1__initial.sql` and the migrations after it, applied at start-up by refinery, forward
 //! only; a database that has a migration this binary does not know is refused) mirror
 //! the sled engine's trees: records as JSON text beside the columns their scoped reads
 //! need. Every write that must be one transaction is one; rows are locked where two
@@ -27,7 +27,9 @@ use super::{
     StoreError, SyncCommit, SyncState, add_day_to, day_changes, days_of, headline, members_of, move_totals,
     secret_hash,
 };
-use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
+use crate::records::{
+    ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
+};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -768,6 +770,29 @@ impl Store for PgStore {
 
     fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         self.all("api token", "SELECT record FROM api_tokens ORDER BY id", &[])
+    }
+
+    // ---- monthly dossier statistics ----
+
+    fn put_filings(&self, months: &[FilingMonth]) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            for m in months {
+                tx.execute(
+                    "INSERT INTO filings (level, month, record) VALUES ($1, $2, $3) \
+                     ON CONFLICT (level, month) DO UPDATE SET record = EXCLUDED.record",
+                    &[&m.level.key(), &m.month, &json(m)],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn filings(&self, level: &FilingLevel) -> Result<Vec<FilingMonth>, StoreError> {
+        self.all(
+            "filing month",
+            "SELECT record FROM filings WHERE level = $1 ORDER BY month",
+            &[&level.key()],
+        )
     }
 
     // ---- sign-in attempts ----

@@ -20,7 +20,8 @@
 //! (`user 0 team`), `commune_members` (commune → JSON of its teams and their distinct
 //! members, written with every team), `last_syncs` (`commune 0 user` → ms of the
 //! person's last sync, i64 BE); `api_tokens` (JSON by id) and `api_token_hashes`
-//! (token hash → id); `sign_ins` (user → attempts u32 BE and the window's start i64
+//! (token hash → id); `filings` (`c:commune 0 month` or `p:province 0 month` → JSON of
+//! a month's dossier statistics); `sign_ins` (user → attempts u32 BE and the window's start i64
 //! BE); `meta` (`index_version`: the indexes above were built
 //! from their records).
 
@@ -41,7 +42,9 @@ use super::{
     StoreError, SyncCommit, SyncState, add_day_to, contribution, day_changes, days_of, headline, members_of,
     move_day, move_totals, secret_hash,
 };
-use crate::records::{ApiToken, AuditEvent, Commune, Device, EnrolCode, Hamlet, Province, Team, User};
+use crate::records::{
+    ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
+};
 
 /// sled's page cache, in bytes.
 pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
@@ -222,6 +225,7 @@ pub struct SledStore {
     last_syncs: sled::Tree,
     api_tokens: sled::Tree,
     api_token_hashes: sled::Tree,
+    filings: sled::Tree,
     sign_ins: sled::Tree,
     meta: sled::Tree,
     /// Held while a team is written: a commune's `CommuneMembers` is worked out from
@@ -278,6 +282,7 @@ impl SledStore {
             commune_members: db.open_tree("commune_members")?,
             last_syncs: db.open_tree("last_syncs")?,
             api_tokens: db.open_tree("api_tokens")?,
+            filings: db.open_tree("filings")?,
             api_token_hashes: db.open_tree("api_token_hashes")?,
             sign_ins: db.open_tree("sign_ins")?,
             meta: db.open_tree("meta")?,
@@ -969,6 +974,24 @@ impl Store for SledStore {
 
     fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         self.api_tokens.iter().values().map(|v| parse("api token", &v?)).collect()
+    }
+
+    // ---- monthly dossier statistics ----
+
+    fn put_filings(&self, months: &[FilingMonth]) -> Result<(), StoreError> {
+        self.filings
+            .transaction(|ft| {
+                for m in months {
+                    ft.insert(pair(&m.level.key(), &m.month), json(m))?;
+                }
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn filings(&self, level: &FilingLevel) -> Result<Vec<FilingMonth>, StoreError> {
+        self.filings.scan_prefix(prefix(&level.key())).values().map(|v| parse("filing month", &v?)).collect()
     }
 
     // ---- sign-in attempts ----

@@ -9,7 +9,7 @@ use calamine::{Data, DataType, Reader, Xlsx};
 use serde_json::{Value, json};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, HamletId, Outcome, Role, UserId, VisitForm};
-use tungnha_server::service::{access, accounts, audit, organisation};
+use tungnha_server::service::{access, accounts, audit};
 use tungnha_tests::{COMMUNE, TestServer, commune};
 
 fn browser(phase: &str, base: &str, arg: &Value) -> Value {
@@ -31,17 +31,7 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
             None,
         )
         .expect("an unassigned volunteer");
-        organisation::province_add(db, audit::CLI, "t-thu", "Tỉnh Thử").expect("province");
-        organisation::attach_commune(db, audit::CLI, COMMUNE, "t-thu").expect("attached");
-        accounts::province_officer_add(
-            db,
-            audit::CLI,
-            "canbotinh",
-            "t-thu",
-            None,
-            Some(tungnha_tests::PASSWORD),
-        )
-        .expect("province officer");
+        tungnha_tests::province(db, "t-thu");
     });
     let kp1 = hamlets[0].clone();
 
@@ -162,7 +152,8 @@ fn an_official_a_leader_and_a_device_meet_in_the_browser() {
     );
     let mut workbook: Xlsx<_> = calamine::open_workbook(&province_xlsx).expect("the province report opens");
     let sheets = workbook.sheet_names();
-    assert_eq!(sheets.len(), 4, "summary, communes, teams, days: {sheets:?}");
+    assert_eq!(sheets.len(), 5, "summary, communes, teams, online filing, days: {sheets:?}");
+    assert_eq!(sheets[3], "Tỷ lệ hồ sơ trực tuyến");
     let communes = workbook.worksheet_range(&sheets[1]).expect("communes sheet");
     assert!(communes.rows().any(|r| r.iter().any(|c| c.get_string() == Some("Phường Thử Nghiệm"))));
     // The team, its commune first, with its three members (tnv1, tnv9 and the leader).

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use tungnha_client_core::device::Device;
 use tungnha_client_core::domain::vn_day;
 use tungnha_client_core::{Outcome, VisitForm};
-use tungnha_server::service::{accounts, audit, organisation};
 use tungnha_tests::{COMMUNE, PASSWORD, TEAM, TestServer, WebSession, cells, code, commune};
 
 const DAY: i64 = 86_400_000;
@@ -35,10 +34,7 @@ fn the_days_report_equals_the_dashboards_day_for_a_team_a_commune_and_a_province
     let mut c = String::new();
     let server = TestServer::start(false, |db| {
         hamlets = commune(db, 2, 4, 2);
-        organisation::province_add(db, audit::CLI, "t-test", "Tỉnh Thử").expect("province");
-        organisation::attach_commune(db, audit::CLI, COMMUNE, "t-test").expect("attached");
-        accounts::province_officer_add(db, audit::CLI, "canbotinh", "t-test", None, Some(PASSWORD))
-            .expect("officer");
+        tungnha_tests::province(db, "t-test");
         c = code(db, "tnv1");
     });
     let home = tempfile::tempdir().expect("home");

@@ -1,5 +1,6 @@
 //! Reports upward: an Excel workbook (sheets: summary, hamlets, teams, volunteers,
-//! days, and households for one hamlet; a province's: summary, communes, teams, days)
+//! days, and households for one hamlet; a province's: summary, communes, teams, the
+//! online-filing rate by month and level, days)
 //! and CSV, for a province, a commune or one hamlet. Both formats are
 //! written from the same `Table`s, so they always hold the same numbers as each other
 //! and as the dashboards (the same materialized coverage). Every export is audited.
@@ -154,6 +155,51 @@ fn volunteers(state: &AppState, t: &Texts, c: &Coverage) -> Result<Table, PageEr
             })
             .collect(),
     })
+}
+
+/// The online-filing sheet of a province report: per month, its agencies, its
+/// communes summed, the whole province, then each commune, beside the teams' help.
+fn filing_sheet(t: &Texts, f: &crate::service::filing::ProvinceFiling) -> Table {
+    use crate::service::filing::MonthRow;
+    let row = |unit: &str, m: &MonthRow| {
+        let (received, online) = match m.recorded {
+            Some((r, o)) => (Cell::Int(r), Cell::Int(o)),
+            None => (Cell::Text(String::new()), Cell::Text(String::new())),
+        };
+        vec![
+            Cell::Text(unit.to_owned()),
+            Cell::Text(m.month.clone()),
+            received,
+            online,
+            m.rate().map_or(Cell::Text(String::new()), Cell::Ratio),
+            Cell::Int(m.helped_filed),
+            Cell::Int(m.helped_accounts),
+        ]
+    };
+    let mut rows = Vec::new();
+    for (unit, months) in
+        [(t.fl_level_province, &f.agencies), (t.fl_level_communes, &f.communes_sum), (t.fl_level_all, &f.all)]
+    {
+        rows.extend(months.iter().map(|m| row(unit, m)));
+    }
+    for (c, months) in &f.communes {
+        rows.extend(
+            months.iter().filter(|m| m.recorded.is_some() || m.helped_filed > 0).map(|m| row(&c.name, m)),
+        );
+    }
+    Table {
+        name: t.fl_latest.into(),
+        header: vec![
+            t.fl_unit,
+            t.field_month,
+            t.fl_received,
+            t.fl_online,
+            t.fl_rate,
+            t.fl_helped,
+            t.fl_accounts,
+        ],
+        rows,
+    }
 }
 
 fn days(t: &Texts, c: &Coverage) -> Table {
@@ -563,7 +609,16 @@ async fn province_export(state: AppState, viewer: Viewer, id: String, excel: boo
                         teams.push((Some(&row.commune), f));
                     }
                 }
-                let tables = vec![head, list, teams_sheet(&state, t, &teams)?, days(t, &with_days)];
+                let months = crate::service::filing::last_months(now, crate::service::filing::MONTHS_SHOWN);
+                let filing =
+                    crate::service::filing::province_months(state.store(), &figures.province.id, &months)?;
+                let tables = vec![
+                    head,
+                    list,
+                    teams_sheet(&state, t, &teams)?,
+                    filing_sheet(t, &filing),
+                    days(t, &with_days),
+                ];
                 download(xlsx(&tables).map_err(PageError::internal)?, XLSX, format!("{stem}.xlsx"))
             } else {
                 download(csv(&list, v.lang)?, CSV, format!("{stem}.csv"))

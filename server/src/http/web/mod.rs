@@ -55,9 +55,13 @@ pub(crate) fn router() -> Routes {
         .route("/provinces/{id}/export.csv", get(export::province_csv))
         .route("/provinces/{id}/day", get(day::province))
         .route("/provinces/{id}/day.png", get(day::province_card))
+        .route("/provinces/{id}/filing", get(manage::province_filing).post(manage::record_province_month))
+        .route("/provinces/{id}/filing/import", post(manage::import_province_months))
         .route("/communes/{id}", get(pages::commune))
         .route("/communes/{id}/day", get(day::commune))
         .route("/communes/{id}/day.png", get(day::commune_card))
+        .route("/communes/{id}/filing", get(manage::commune_filing).post(manage::record_commune_month))
+        .route("/communes/{id}/filing/import", post(manage::import_commune_months))
         .route("/communes/{id}/teams/{team}/day", get(day::team))
         .route("/communes/{id}/teams/{team}/day.png", get(day::team_card))
         .route("/communes/{id}/export.xlsx", get(export::commune_xlsx))
@@ -196,6 +200,8 @@ fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
         Field::Team => t.nav_teams,
         Field::Target => t.target,
         Field::Day => t.field_day,
+        Field::Month => t.field_month,
+        Field::Dossiers => t.fl_received,
         Field::Duration => t.nav_devices,
         Field::File => t.nav_admin,
         Field::Catalogue => t.nav_catalogue,

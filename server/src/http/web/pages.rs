@@ -26,7 +26,7 @@ use tungnha_web::teams::TeamLine;
 
 use super::{PageError, Viewer, see_other, visible_hamlet};
 use crate::AppState;
-use crate::records::{Commune, Hamlet};
+use crate::records::{Commune, FilingLevel, Hamlet};
 use crate::service::reports::{self, CHART_DAYS};
 use crate::service::{access, teams};
 use crate::store::DayFigures;
@@ -134,7 +134,12 @@ pub(crate) fn commune_dashboard(
     }
     sort.apply(&mut hamlets);
     let (visits_per_day, covered_by_day) = reports::series(data.totals.covered, &all_days, &window);
+    let filing = crate::service::filing::latest_rate(
+        state.store(),
+        &[crate::records::FilingLevel::Commune(commune.id.clone())],
+    )?;
     Ok(CommuneDashboard {
+        filing,
         teams: team_lines(state, &commune.id, &data.hamlets, now)?,
         read_only: false,
         id: commune.id.to_string(),
@@ -521,7 +526,13 @@ pub(crate) async fn province(
             let t = &figures.totals;
             let (visits_per_day, covered_by_day) =
                 reports::series(t.coverage.covered, &figures.days, &window);
+            // Every level of the province: its agencies and each commune.
+            let levels: Vec<FilingLevel> =
+                std::iter::once(FilingLevel::Province(figures.province.id.clone()))
+                    .chain(figures.communes.iter().map(|row| FilingLevel::Commune(row.commune.id.clone())))
+                    .collect();
             let view = ProvinceDashboard {
+                filing: crate::service::filing::latest_rate(state.store(), &levels)?,
                 id: figures.province.id.to_string(),
                 name: figures.province.name.clone(),
                 figures: Figures::of_sum(&t.coverage, t.target, t.to_cover),

@@ -1,6 +1,7 @@
 //! The management pages and their forms: assignments and targets, teams, people, the
 //! catalogue and the audit log (officials); enrolment codes (leaders); devices and
-//! revocation (leaders and officials); communes and officials (administrators).
+//! revocation (leaders and officials); communes and officials (administrators); the
+//! monthly dossier statistics (officials and province officers).
 //!
 //! Each POST checks the CSRF token, then the role and scope, then the input. Bad input
 //! re-renders the form (422) with the message next to its field and changes nothing;
@@ -8,7 +9,7 @@
 //! change goes through a service, which writes the audit log.
 //!
 //! One file per subject: `assignments`, `teams`, `people`, `catalogue`, `audit`, `devices`,
-//! `admin`; the helpers they share are here.
+//! `filing`, `admin`; the helpers they share are here.
 
 use std::collections::BTreeMap;
 
@@ -127,6 +128,7 @@ mod assignments;
 mod audit;
 mod catalogue;
 mod devices;
+mod filing;
 mod people;
 mod teams;
 
@@ -138,5 +140,9 @@ pub(crate) use assignments::{assign, assignments, set_target};
 pub(crate) use audit::audit;
 pub(crate) use catalogue::{catalogue, save_catalogue, save_visits_from};
 pub(crate) use devices::{devices, enrol, revoke};
+pub(crate) use filing::{
+    commune_filing, import_commune_months, import_province_months, province_filing, record_commune_month,
+    record_province_month,
+};
 pub(crate) use people::{add_person, people, reset_password, set_active};
 pub(crate) use teams::{add_team, change_team, team, teams};
