@@ -10,12 +10,13 @@
 //! (never by key names, which a rival object can share):
 //!
 //! - the root: no op at all (only the genesis change writes there);
-//! - the genesis `households` and `visits` maps: only a new map under a fresh, valid id;
-//! - a household or visit entry: only the fields of `schema`'s tables, each a scalar
-//!   of its kind and size, deleting only optional fields, writing immutable ones
+//! - the genesis `households` and `visits` maps of a hamlet's log, and `walkins` of a
+//!   counter's: only a new map under a fresh, valid id (nothing in the other kind's);
+//! - a household, visit or walk-in entry: only the fields of `schema`'s tables, each a
+//!   scalar of its kind and size, deleting only optional fields, writing immutable ones
 //!   (`by`, `household`, `created_by`, `created_at`) once, when the entry is made; `by`
 //!   and `created_by` name the author;
-//! - a visit's `topics` and `accounts`: codes to `true` and codes to counts.
+//! - a visit's or walk-in's `topics` and `accounts`: codes to `true` and codes to counts.
 //!
 //! Lists, text, counters and marks have no place anywhere. Each entry an op writes to
 //! is returned as touched, so the per-entity rules (who may edit what) run on it even
@@ -28,7 +29,7 @@ use automerge::{ActorId, Change, ObjId as ExId, ObjType, Prop, ReadDoc, ScalarVa
 
 use crate::catalogue::is_code;
 use crate::domain::{Author, MAX_COUNT, Outcome};
-use crate::ids::{HouseholdId, UserId, VisitId};
+use crate::ids::{HouseholdId, UserId, VisitId, WalkInId};
 use crate::judge::Touched;
 use crate::log::HamletLog;
 use crate::rules::{self, RuleViolation};
@@ -138,12 +139,29 @@ fn sequence_numbers(log: &HamletLog, changes: &[Change]) -> Result<(), RuleViola
     Ok(())
 }
 
+/// An entry that holds `topics` and `accounts`: a visit or a walk-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Owner {
+    Visit(VisitId),
+    WalkIn(WalkInId),
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owner::Visit(id) => write!(f, "{}/{id}", key::VISITS),
+            Owner::WalkIn(id) => write!(f, "{}/{id}", key::WALKINS),
+        }
+    }
+}
+
 /// Where an object sits in the schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Place {
     Root,
     Households,
     Visits,
+    WalkIns,
     /// A household entry; `new` when this batch made it.
     Household {
         id: HouseholdId,
@@ -154,8 +172,13 @@ enum Place {
         id: VisitId,
         new: bool,
     },
-    Topics(VisitId),
-    Accounts(VisitId),
+    /// A walk-in entry; `new` when this batch made it.
+    WalkIn {
+        id: WalkInId,
+        new: bool,
+    },
+    Topics(Owner),
+    Accounts(Owner),
 }
 
 type OpKey = (u64, ActorId);
@@ -165,6 +188,7 @@ struct Places<'a> {
     log: &'a HamletLog,
     households: ExId,
     visits: ExId,
+    walkins: Option<ExId>,
     /// Objects the batch makes: their parent object, key and type.
     made: HashMap<OpKey, (ObjectId, Key, ObjType)>,
     known: HashMap<OpKey, Place>,
@@ -176,6 +200,7 @@ impl<'a> Places<'a> {
             log,
             households: log.households_obj().clone(),
             visits: log.visits_obj().clone(),
+            walkins: log.walkins_obj().cloned(),
             made: HashMap::new(),
             known: HashMap::new(),
         }
@@ -191,6 +216,8 @@ impl<'a> Places<'a> {
             Place::Households
         } else if same(&self.visits, &id) {
             Place::Visits
+        } else if self.walkins.as_ref().is_some_and(|w| same(w, &id)) {
+            Place::WalkIns
         } else if let Some((parent, key, typ)) = self.made.get(&id).cloned() {
             // Objects nest three deep at most (visits/<id>/topics); anything deeper,
             // or made inside itself, is outside the schema.
@@ -220,15 +247,24 @@ impl<'a> Places<'a> {
             _ => None,
         };
         let parent_is = |i: usize, of: &ExId| parents.get(i).is_some_and(|(p, _)| p == of);
+        let in_walkins = |i: usize| self.walkins.as_ref().is_some_and(|w| parent_is(i, w));
+        let owner = if parent_is(1, &self.visits) {
+            name(1).and_then(|k| VisitId::parse(k).ok()).map(Owner::Visit)
+        } else if in_walkins(1) {
+            name(1).and_then(|k| WalkInId::parse(k).ok()).map(Owner::WalkIn)
+        } else {
+            None
+        };
         let place = if parent_is(0, &self.households) {
             name(0).and_then(|k| HouseholdId::parse(k).ok()).map(|id| Place::Household { id, new: false })
         } else if parent_is(0, &self.visits) {
             name(0).and_then(|k| VisitId::parse(k).ok()).map(|id| Place::Visit { id, new: false })
-        } else if parent_is(1, &self.visits) {
-            let visit = name(1).and_then(|k| VisitId::parse(k).ok());
-            match (visit, name(0)) {
-                (Some(v), Some(key::TOPICS)) => Some(Place::Topics(v)),
-                (Some(v), Some(key::ACCOUNTS)) => Some(Place::Accounts(v)),
+        } else if in_walkins(0) {
+            name(0).and_then(|k| WalkInId::parse(k).ok()).map(|id| Place::WalkIn { id, new: false })
+        } else if let Some(owner) = owner {
+            match name(0) {
+                Some(key::TOPICS) => Some(Place::Topics(owner)),
+                Some(key::ACCOUNTS) => Some(Place::Accounts(owner)),
                 _ => None,
             }
         } else {
@@ -258,8 +294,13 @@ fn placed_in(parent: &Place, name: &str, typ: ObjType, new: bool) -> Result<Plac
         Place::Visits => VisitId::parse(name)
             .map(|id| Place::Visit { id, new })
             .map_err(|_| invalid(path(), "the key is not a valid id")),
-        Place::Visit { id, .. } if name == key::TOPICS => Ok(Place::Topics(id.clone())),
-        Place::Visit { id, .. } if name == key::ACCOUNTS => Ok(Place::Accounts(id.clone())),
+        Place::WalkIns => WalkInId::parse(name)
+            .map(|id| Place::WalkIn { id, new })
+            .map_err(|_| invalid(path(), "the key is not a valid id")),
+        Place::Visit { id, .. } if name == key::TOPICS => Ok(Place::Topics(Owner::Visit(id.clone()))),
+        Place::Visit { id, .. } if name == key::ACCOUNTS => Ok(Place::Accounts(Owner::Visit(id.clone()))),
+        Place::WalkIn { id, .. } if name == key::TOPICS => Ok(Place::Topics(Owner::WalkIn(id.clone()))),
+        Place::WalkIn { id, .. } if name == key::ACCOUNTS => Ok(Place::Accounts(Owner::WalkIn(id.clone()))),
         _ => Err(outside(path())),
     }
 }
@@ -277,10 +318,12 @@ fn show(place: &Place) -> String {
         Place::Root => String::new(),
         Place::Households => key::HOUSEHOLDS.into(),
         Place::Visits => key::VISITS.into(),
+        Place::WalkIns => key::WALKINS.into(),
         Place::Household { id, .. } => format!("{}/{id}", key::HOUSEHOLDS),
         Place::Visit { id, .. } => format!("{}/{id}", key::VISITS),
-        Place::Topics(id) => format!("{}/{id}/{}", key::VISITS, key::TOPICS),
-        Place::Accounts(id) => format!("{}/{id}/{}", key::VISITS, key::ACCOUNTS),
+        Place::WalkIn { id, .. } => format!("{}/{id}", key::WALKINS),
+        Place::Topics(owner) => format!("{owner}/{}", key::TOPICS),
+        Place::Accounts(owner) => format!("{owner}/{}", key::ACCOUNTS),
     }
 }
 
@@ -297,8 +340,9 @@ struct Checker<'a> {
     check: Check<'a>,
     places: Places<'a>,
     touched: Touched,
-    /// Entries the batch makes, so that one is not made twice.
-    made_keys: BTreeSet<(bool, String)>,
+    /// Entries the batch makes (in which map, under which key), so that one is not
+    /// made twice.
+    made_keys: BTreeSet<(&'static str, String)>,
 }
 
 impl Checker<'_> {
@@ -313,37 +357,48 @@ impl Checker<'_> {
         }
         match (&place, &op.action) {
             (Place::Root, _) => Err(outside(path)),
-            (Place::Households | Place::Visits, OpType::Make(typ)) => {
-                let households = place == Place::Households;
-                let existed = if households {
-                    self.log.has_household_key(name, None)
-                } else {
-                    self.log.has_visit_key(name, None)
+            // A counter's log holds walk-ins, never households or visits.
+            (Place::Households | Place::Visits, OpType::Make(_)) if self.log.is_counter() => {
+                Err(outside(path))
+            }
+            (Place::Households | Place::Visits | Place::WalkIns, OpType::Make(typ)) => {
+                let (map, existed) = match place {
+                    Place::Households => (key::HOUSEHOLDS, self.log.has_household_key(name, None)),
+                    Place::Visits => (key::VISITS, self.log.has_visit_key(name, None)),
+                    _ => (key::WALKINS, self.log.has_walkin_key(name, None)),
                 };
-                if existed || !op.pred.is_empty() || !self.made_keys.insert((households, name.to_string())) {
+                if existed || !op.pred.is_empty() || !self.made_keys.insert((map, name.to_string())) {
                     return Err(RuleViolation::Immutable { path });
                 }
                 match placed_in(&place, name, *typ, true)? {
                     Place::Household { id, .. } => self.touched.households.insert(id),
                     Place::Visit { id, .. } => self.touched.visits.insert(id),
+                    Place::WalkIn { id, .. } => self.touched.walkins.insert(id),
                     _ => false,
                 };
                 Ok(())
             }
-            (Place::Households | Place::Visits, OpType::Delete) => Err(RuleViolation::Deleted { path }),
-            (Place::Households | Place::Visits, _) => Err(outside(path)),
+            (Place::Households | Place::Visits | Place::WalkIns, OpType::Delete) => {
+                Err(RuleViolation::Deleted { path })
+            }
+            (Place::Households | Place::Visits | Place::WalkIns, _) => Err(outside(path)),
             (Place::Household { id, new }, action) => {
                 self.touched.households.insert(id.clone());
                 self.field(schema::household_field(name), None, action, *new, path)
             }
             (Place::Visit { id, new }, action) => {
                 self.touched.visits.insert(id.clone());
-                let (id, new) = (id.clone(), *new);
-                self.field(schema::visit_field(name), Some(&id), action, new, path)
+                let (owner, new) = (Owner::Visit(id.clone()), *new);
+                self.field(schema::visit_field(name), Some(&owner), action, new, path)
             }
-            (Place::Topics(visit), action) => {
-                self.touched.visits.insert(visit.clone());
-                self.only_void_on_others(visit, false)?;
+            (Place::WalkIn { id, new }, action) => {
+                self.touched.walkins.insert(id.clone());
+                let (owner, new) = (Owner::WalkIn(id.clone()), *new);
+                self.field(schema::walkin_field(name), Some(&owner), action, new, path)
+            }
+            (Place::Topics(owner), action) => {
+                self.touch(owner);
+                self.only_void_on_others(owner, false)?;
                 code_key(name, &path)?;
                 match action {
                     OpType::Delete | OpType::Put(ScalarValue::Boolean(true)) => Ok(()),
@@ -351,9 +406,9 @@ impl Checker<'_> {
                     _ => Err(outside(path)),
                 }
             }
-            (Place::Accounts(visit), action) => {
-                self.touched.visits.insert(visit.clone());
-                self.only_void_on_others(visit, false)?;
+            (Place::Accounts(owner), action) => {
+                self.touch(owner);
+                self.only_void_on_others(owner, false)?;
                 code_key(name, &path)?;
                 match action {
                     OpType::Delete => Ok(()),
@@ -364,12 +419,20 @@ impl Checker<'_> {
         }
     }
 
-    /// An op on one field of an entry (`visit`: the visit's id, when the entry is a
-    /// visit), held against the field's row of the schema.
+    /// Marks the visit or walk-in an op writes into as touched.
+    fn touch(&mut self, owner: &Owner) {
+        match owner {
+            Owner::Visit(id) => self.touched.visits.insert(id.clone()),
+            Owner::WalkIn(id) => self.touched.walkins.insert(id.clone()),
+        };
+    }
+
+    /// An op on one field of an entry (`owner`: the visit or walk-in, when the entry is
+    /// one; `None` for a household), held against the field's row of the schema.
     fn field(
         &self,
         spec: Option<&Field>,
-        visit: Option<&VisitId>,
+        owner: Option<&Owner>,
         action: &OpType,
         new: bool,
         path: String,
@@ -378,8 +441,8 @@ impl Checker<'_> {
         if !new && f.immutable {
             return Err(RuleViolation::Immutable { path });
         }
-        if let (Some(visit), false) = (visit, new) {
-            self.only_void_on_others(visit, f.name == key::VOIDED)?;
+        if let (Some(owner), false) = (owner, new) {
+            self.only_void_on_others(owner, f.name == key::VOIDED)?;
         }
         let value = match action {
             OpType::Put(v) => v,
@@ -388,7 +451,11 @@ impl Checker<'_> {
             OpType::Delete => return Err(RuleViolation::Deleted { path }),
             _ => return Err(outside(path)),
         };
-        let what = if visit.is_some() { "visit" } else { "household" };
+        let what = match owner {
+            Some(Owner::Visit(_)) => "visit",
+            Some(Owner::WalkIn(_)) => "walk-in",
+            None => "household",
+        };
         match f.kind {
             Kind::Text { required } => text(value, required, &path),
             Kind::Count => count(value, &path),
@@ -407,27 +474,32 @@ impl Checker<'_> {
         }
     }
 
-    /// On a visit someone else logged, an author who leads may only void it; one who
-    /// does not may not touch it (`rules::check_visit_edited` says the same of what
-    /// becomes visible).
-    fn only_void_on_others(&self, visit: &VisitId, voiding: bool) -> Result<(), RuleViolation> {
+    /// On a visit or walk-in someone else logged, an author who leads may only void
+    /// it; one who does not may not touch it (`rules::check_visit_edited` and
+    /// `check_walkin_edited` say the same of what becomes visible).
+    fn only_void_on_others(&self, owner: &Owner, voiding: bool) -> Result<(), RuleViolation> {
         let Check::Author(author, _) = self.check else { return Ok(()) };
-        let logged_by = match self.log.visit_at(visit, None) {
-            Some(Ok(v)) => v.by,
-            // Made in this batch (its `by` is checked as the author's), or unreadable
-            // (the per-entity rules refuse editing it).
-            _ => return Ok(()),
+        let (logged_by, what) = match owner {
+            Owner::Visit(id) => {
+                (self.log.visit_at(id, None).and_then(Result::ok).map(|v| v.by), format!("visit {id}"))
+            }
+            Owner::WalkIn(id) => {
+                (self.log.walkin_at(id, None).and_then(Result::ok).map(|w| w.by), format!("walk-in {id}"))
+            }
         };
+        // Made in this batch (its `by` is checked as the author's), or unreadable (the
+        // per-entity rules refuse editing it).
+        let Some(logged_by) = logged_by else { return Ok(()) };
         if logged_by == author.user {
             return Ok(());
         }
         if !author.role.leads() {
-            return Err(RuleViolation::NotYourVisit { id: visit.to_string() });
+            return Err(RuleViolation::NotYourVisit { id: what });
         }
         if voiding {
             return Ok(());
         }
-        Err(RuleViolation::LeaderMayOnlyVoid { id: visit.to_string() })
+        Err(RuleViolation::LeaderMayOnlyVoid { id: what })
     }
 
     fn as_author(&self, value: &ScalarValue, what: &'static str, path: &str) -> Result<(), RuleViolation> {

@@ -7,6 +7,9 @@
 //!   households still count as work done (visits, accounts, people).
 //! - Days are Asia/Ho_Chi_Minh calendar days.
 //!
+//! - Walk-ins at a one-stop counter (a counter's log) are their own line
+//!   (`WalkInFigures`, and per day in `DayWork`): never households, never coverage.
+//!
 //! `Coverage::compute` folds a whole log in one pass. `CoverageLedger` keeps the same
 //! figures up to date from the entities a merge touched, at a cost proportional to the
 //! merge, not the log; a property test holds the two equal.
@@ -15,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Household, LogView, Outcome, Visit, vn_day};
-use crate::ids::{HouseholdId, UserId, VisitId};
+use crate::domain::{Household, LogView, Outcome, Visit, WalkIn, vn_day};
+use crate::ids::{HouseholdId, UserId, VisitId, WalkInId};
 use crate::judge::Touched;
 
 /// One volunteer's figures in a hamlet.
@@ -34,6 +37,9 @@ pub struct VolunteerFigures {
     /// Dossiers filed online with their help.
     #[serde(default)]
     pub filed: u64,
+    /// Walk-ins they helped at a counter.
+    #[serde(default)]
+    pub walkins: u64,
 }
 
 impl VolunteerFigures {
@@ -58,6 +64,18 @@ pub struct DayWork {
     /// Accounts created, per account-kind code.
     #[serde(default)]
     pub accounts: BTreeMap<String, u64>,
+    /// Walk-ins helped at a counter (their own line, never coverage).
+    #[serde(default)]
+    pub walkins: u64,
+    /// People those walk-ins were.
+    #[serde(default)]
+    pub walkin_people: u64,
+    /// Accounts created for them, all kinds.
+    #[serde(default)]
+    pub walkin_accounts: u64,
+    /// Dossiers filed online for them.
+    #[serde(default)]
+    pub walkin_filed: u64,
 }
 
 impl DayWork {
@@ -70,6 +88,51 @@ impl DayWork {
     pub fn add(&mut self, other: &DayWork, sign: i64) {
         let scale = |n: u64| sign.saturating_mul(i64::try_from(n).unwrap_or(i64::MAX));
         bump(&mut self.guided, scale(other.guided));
+        bump(&mut self.people, scale(other.people));
+        bump(&mut self.filed, scale(other.filed));
+        for (k, n) in &other.accounts {
+            bump_map(&mut self.accounts, k, scale(*n));
+        }
+        bump(&mut self.walkins, scale(other.walkins));
+        bump(&mut self.walkin_people, scale(other.walkin_people));
+        bump(&mut self.walkin_accounts, scale(other.walkin_accounts));
+        bump(&mut self.walkin_filed, scale(other.walkin_filed));
+    }
+
+    /// Accounts of every kind together.
+    pub fn accounts_total(&self) -> u64 {
+        self.accounts.values().sum()
+    }
+}
+
+/// Walk-ins helped at one-stop counters: their own line, apart from door-to-door work.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalkInFigures {
+    /// Non-voided walk-ins.
+    #[serde(default)]
+    pub count: u64,
+    /// People helped.
+    #[serde(default)]
+    pub people: u64,
+    /// Dossiers filed online.
+    #[serde(default)]
+    pub filed: u64,
+    /// Accounts created, per account-kind code.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, u64>,
+}
+
+impl WalkInFigures {
+    /// Nothing recorded.
+    pub fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Adds `other` (`sign` = 1) or takes it away (`sign` = -1), never below zero.
+    pub fn add(&mut self, other: &WalkInFigures, sign: i64) {
+        let scale = |n: u64| sign.saturating_mul(i64::try_from(n).unwrap_or(i64::MAX));
+        bump(&mut self.count, scale(other.count));
         bump(&mut self.people, scale(other.people));
         bump(&mut self.filed, scale(other.filed));
         for (k, n) in &other.accounts {
@@ -112,10 +175,13 @@ pub struct Coverage {
     /// Dossiers filed online.
     #[serde(default)]
     pub filed: u64,
-    /// The rest of each day's work (guided, people, dossiers, accounts), per
+    /// The rest of each day's work (guided, people, dossiers, accounts, walk-ins), per
     /// Asia/Ho_Chi_Minh day.
     #[serde(default)]
     pub work_per_day: BTreeMap<String, DayWork>,
+    /// Walk-ins at one-stop counters (a counter's log; summed, a commune's counters).
+    #[serde(default, skip_serializing_if = "WalkInFigures::is_zero")]
+    pub walkins: WalkInFigures,
 }
 
 /// Where a household stands.
@@ -190,6 +256,9 @@ impl Coverage {
             let standing = standing_of(by_household.remove(id).unwrap_or_default().into_iter());
             c.add_household_status(standing, 1);
         }
+        for w in log.all_walkins().values().filter(|w| !w.voided) {
+            c.add_walkin(w, 1);
+        }
         c
     }
 
@@ -207,6 +276,7 @@ impl Coverage {
         self.visits += other.visits;
         self.people += other.people;
         self.filed += other.filed;
+        self.walkins.add(&other.walkins, 1);
         for (d, w) in &other.work_per_day {
             self.work_per_day.entry(d.clone()).or_default().add(w, 1);
         }
@@ -226,6 +296,7 @@ impl Coverage {
             e.accounts += f.accounts;
             e.people += f.people;
             e.filed += f.filed;
+            e.walkins += f.walkins;
         }
     }
 
@@ -239,6 +310,7 @@ impl Coverage {
         self.visits = self.visits.saturating_sub(other.visits);
         self.people = self.people.saturating_sub(other.people);
         self.filed = self.filed.saturating_sub(other.filed);
+        self.walkins.add(&other.walkins, -1);
         for (d, w) in &other.work_per_day {
             if let Some(e) = self.work_per_day.get_mut(d) {
                 e.add(w, -1);
@@ -267,6 +339,7 @@ impl Coverage {
                 e.accounts = e.accounts.saturating_sub(f.accounts);
                 e.people = e.people.saturating_sub(f.people);
                 e.filed = e.filed.saturating_sub(f.filed);
+                e.walkins = e.walkins.saturating_sub(f.walkins);
                 if *e == VolunteerFigures::default() {
                     self.per_volunteer.remove(u);
                 }
@@ -289,6 +362,7 @@ impl Coverage {
             people: u64::from(v.people),
             filed: u64::from(v.filed),
             accounts: v.accounts.iter().map(|(k, n)| (k.clone(), u64::from(*n))).collect(),
+            ..DayWork::default()
         };
         let e = self.work_per_day.entry(day.clone()).or_default();
         e.add(&work, sign);
@@ -304,6 +378,34 @@ impl Coverage {
         bump(&mut f.filed, sign * i64::from(v.filed));
         if f.is_zero() {
             self.per_volunteer.remove(&v.by);
+        }
+    }
+
+    /// Adds (`sign` = 1) or removes (`sign` = -1) a non-voided walk-in's figures.
+    fn add_walkin(&mut self, w: &WalkIn, sign: i64) {
+        let accounts: BTreeMap<String, u64> =
+            w.accounts.iter().map(|(k, n)| (k.clone(), u64::from(*n))).collect();
+        let total: u64 = accounts.values().sum();
+        let figures =
+            WalkInFigures { count: 1, people: u64::from(w.people), filed: u64::from(w.filed), accounts };
+        self.walkins.add(&figures, sign);
+        let day = vn_day(w.at);
+        let work = DayWork {
+            walkins: 1,
+            walkin_people: u64::from(w.people),
+            walkin_accounts: total,
+            walkin_filed: u64::from(w.filed),
+            ..DayWork::default()
+        };
+        let e = self.work_per_day.entry(day.clone()).or_default();
+        e.add(&work, sign);
+        if e.is_zero() {
+            self.work_per_day.remove(&day);
+        }
+        let f = self.per_volunteer.entry(w.by.clone()).or_default();
+        bump(&mut f.walkins, sign);
+        if f.is_zero() {
+            self.per_volunteer.remove(&w.by);
         }
     }
 
@@ -349,6 +451,9 @@ pub struct CoverageLedger {
     households: BTreeMap<HouseholdId, bool>,
     /// Every readable visit, voided or not.
     visits: BTreeMap<VisitId, Visit>,
+    /// Every readable walk-in, voided or not.
+    #[serde(default)]
+    walkins: BTreeMap<WalkInId, WalkIn>,
     /// Visit ids per household, for recomputing one household's status.
     by_household: BTreeMap<HouseholdId, BTreeSet<VisitId>>,
     /// Households merged into another (listed twice): the one each counts towards.
@@ -366,6 +471,7 @@ impl CoverageLedger {
         let all = Touched {
             households: log.all_households().into_keys().collect(),
             visits: log.all_visits().into_keys().collect(),
+            walkins: log.all_walkins().into_keys().collect(),
         };
         ledger.apply(log, &all);
         ledger
@@ -443,6 +549,19 @@ impl CoverageLedger {
         for h in &affected {
             if let Some(status) = self.counted_status(h) {
                 self.coverage.add_household_status(status, 1);
+            }
+        }
+        for id in &touched.walkins {
+            if let Some(old) = self.walkins.remove(id)
+                && !old.voided
+            {
+                self.coverage.add_walkin(&old, -1);
+            }
+            if let Some(w) = log.walkin(id) {
+                if !w.voided {
+                    self.coverage.add_walkin(&w, 1);
+                }
+                self.walkins.insert(id.clone(), w);
             }
         }
     }
@@ -577,7 +696,7 @@ mod tests {
         // A second visit covers the first household: the ledger, told what was
         // touched, reaches what a fold of the whole maps gives.
         maps.1.insert(second.clone(), v(&one, 1_800_000_100_000, Outcome::Guided));
-        let touched = Touched { households: BTreeSet::new(), visits: BTreeSet::from([second]) };
+        let touched = Touched { visits: BTreeSet::from([second]), ..Touched::default() };
         ledger.apply(&maps, &touched);
         let c = Coverage::compute(&maps);
         assert_eq!(c.covered, 1);

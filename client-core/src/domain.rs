@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone};
 use chrono_tz::Asia::Ho_Chi_Minh;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{HouseholdId, UserId, VisitId};
+use crate::ids::{HouseholdId, UserId, VisitId, WalkInId};
 
 /// Largest count a visit or household may carry (accounts of one kind, people helped,
 /// household members). A household of more than fifty is a data-entry slip.
@@ -211,6 +211,45 @@ pub struct Visit {
     pub voided: bool,
 }
 
+/// Someone helped at a one-stop counter (bộ phận tiếp nhận và trả kết quả), as a
+/// counter's log holds it: never a household, never counted in coverage, and with no
+/// name, phone or ID number of the person helped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalkIn {
+    /// Who helped.
+    pub by: UserId,
+    /// When, ms since epoch (UTC).
+    pub at: i64,
+    /// People helped (one at least).
+    pub people: u32,
+    /// Topic codes guided.
+    pub topics: Vec<String>,
+    /// Accounts created, per account-kind code.
+    pub accounts: BTreeMap<String, u32>,
+    /// Dossiers filed online.
+    pub filed: u32,
+    /// A short note.
+    pub note: Option<String>,
+    /// Logged by mistake; counts for nothing.
+    pub voided: bool,
+}
+
+/// What a volunteer fills in when logging a walk-in.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WalkInForm {
+    /// People helped.
+    pub people: u32,
+    /// Topic codes guided.
+    pub topics: Vec<String>,
+    /// Accounts created, per account-kind code.
+    pub accounts: BTreeMap<String, u32>,
+    /// Dossiers filed online.
+    #[serde(default)]
+    pub filed: u32,
+    /// A short note.
+    pub note: Option<String>,
+}
+
 /// What a volunteer fills in when logging a visit; the log adds who and the id.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct VisitForm {
@@ -276,6 +315,14 @@ pub trait LogView {
     fn household(&self, id: &HouseholdId) -> Option<Household>;
     /// One visit, if it is there and reads.
     fn visit(&self, id: &VisitId) -> Option<Visit>;
+    /// Every walk-in that reads (a counter's log; none in a hamlet's).
+    fn all_walkins(&self) -> BTreeMap<WalkInId, WalkIn> {
+        BTreeMap::new()
+    }
+    /// One walk-in, if it is there and reads.
+    fn walkin(&self, _id: &WalkInId) -> Option<WalkIn> {
+        None
+    }
 }
 
 impl LogView for (BTreeMap<HouseholdId, Household>, BTreeMap<VisitId, Visit>) {

@@ -133,6 +133,10 @@ id_type!(
     VisitId, "visit", check_compact
 );
 id_type!(
+    /// A walk-in helped at a one-stop counter, made on the device that logged it.
+    WalkInId, "walk-in", check_compact
+);
+id_type!(
     /// A user account (volunteer, leader, official, admin), made by the server.
     UserId, "user", check_server_id
 );
@@ -167,6 +171,13 @@ impl HouseholdId {
 
 impl VisitId {
     /// A fresh random visit id.
+    pub fn fresh() -> Self {
+        Self(fresh_compact())
+    }
+}
+
+impl WalkInId {
+    /// A fresh random walk-in id.
     pub fn fresh() -> Self {
         Self(fresh_compact())
     }

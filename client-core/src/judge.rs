@@ -13,11 +13,11 @@ use std::collections::BTreeSet;
 use automerge::{ChangeHash, Patch, PatchAction, Prop};
 
 use crate::domain::Author;
-use crate::ids::{HouseholdId, VisitId};
+use crate::ids::{HouseholdId, VisitId, WalkInId};
 use crate::log::HamletLog;
 use crate::rules::{
     RuleViolation, check_household_created, check_household_edited, check_visit_created, check_visit_day,
-    check_visit_edited, invalid,
+    check_visit_edited, check_walkin_created, check_walkin_edited, invalid,
 };
 use crate::schema::{self, key, shown};
 
@@ -38,25 +38,28 @@ pub fn check_visits_from(
     Ok(())
 }
 
-/// The households and visits a set of changes touched.
+/// The households, visits and walk-ins a set of changes touched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Touched {
     /// Households created or edited.
     pub households: BTreeSet<HouseholdId>,
     /// Visits created or edited.
     pub visits: BTreeSet<VisitId>,
+    /// Walk-ins created or edited (a counter's log).
+    pub walkins: BTreeSet<WalkInId>,
 }
 
 impl Touched {
     /// Whether nothing was touched.
     pub fn is_empty(&self) -> bool {
-        self.households.is_empty() && self.visits.is_empty()
+        self.households.is_empty() && self.visits.is_empty() && self.walkins.is_empty()
     }
 
     /// Both sets together.
     pub fn with(mut self, other: Touched) -> Touched {
         self.households.extend(other.households);
         self.visits.extend(other.visits);
+        self.walkins.extend(other.walkins);
         self
     }
 }
@@ -192,9 +195,35 @@ fn touch(states: &States<'_>, t: &mut Touched, patch: Patch) -> Result<(), RuleV
             [key::VISITS, id, key::TOPICS | key::ACCOUNTS, _code] => {
                 insert_id(t, false, id, &path)?;
             }
+            [key::WALKINS, id] => {
+                if deleted {
+                    return Err(RuleViolation::Deleted { path });
+                }
+                if log.has_walkin_key(id, before) {
+                    return Err(RuleViolation::Immutable { path });
+                }
+                insert_walkin(t, id, &path)?;
+            }
+            [key::WALKINS, id, field] => {
+                let spec = schema::walkin_field(field)
+                    .ok_or_else(|| RuleViolation::OutsideSchema { path: path.clone() })?;
+                if deleted && !spec.optional {
+                    return Err(RuleViolation::Deleted { path });
+                }
+                insert_walkin(t, id, &path)?;
+            }
+            [key::WALKINS, id, key::TOPICS | key::ACCOUNTS, _code] => {
+                insert_walkin(t, id, &path)?;
+            }
             _ => return Err(RuleViolation::OutsideSchema { path }),
         }
     }
+    Ok(())
+}
+
+fn insert_walkin(t: &mut Touched, id: &str, path: &str) -> Result<(), RuleViolation> {
+    let id = WalkInId::parse(id).map_err(|_| invalid(path.to_owned(), "the key is not a valid id"))?;
+    t.walkins.insert(id);
     Ok(())
 }
 
@@ -271,6 +300,18 @@ fn judge_states(
             }
             Some(Ok(before_v)) => check_visit_edited(author, id, &before_v, &after_v, now_ms)?,
             Some(Err(_)) => return Err(RuleViolation::Immutable { path: format!("visits/{id}") }),
+        }
+    }
+    for id in &t.walkins {
+        let after_w = match s.after.walkin_at(id, s.after_heads) {
+            Some(Ok(w)) => w,
+            Some(Err(reason)) => return Err(invalid(format!("walkins/{id}"), reason)),
+            None => return Err(RuleViolation::Deleted { path: format!("walkins/{id}") }),
+        };
+        match s.before.walkin_at(id, s.before_heads) {
+            None => check_walkin_created(author, id, &after_w, now_ms)?,
+            Some(Ok(before_w)) => check_walkin_edited(author, id, &before_w, &after_w, now_ms)?,
+            Some(Err(_)) => return Err(RuleViolation::Immutable { path: format!("walkins/{id}") }),
         }
     }
     Ok(t)

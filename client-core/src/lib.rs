@@ -38,6 +38,8 @@ pub mod device;
 
 pub use automerge::{ActorId, ChangeHash};
 pub use coverage::{Coverage, CoverageLedger, HouseholdStatus};
-pub use domain::{Author, Household, HouseholdForm, LogView, Outcome, Role, Visit, VisitForm};
-pub use ids::{CommuneId, DeviceId, HamletId, HouseholdId, ProvinceId, TeamId, UserId, VisitId};
+pub use domain::{
+    Author, Household, HouseholdForm, LogView, Outcome, Role, Visit, VisitForm, WalkIn, WalkInForm,
+};
+pub use ids::{CommuneId, DeviceId, HamletId, HouseholdId, ProvinceId, TeamId, UserId, VisitId, WalkInId};
 pub use log::{HamletLog, LogError};

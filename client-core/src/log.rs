@@ -13,10 +13,12 @@ use automerge::hydrate::{Map as HMap, Value as HValue};
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
-use crate::domain::{Author, Household, HouseholdForm, LogView, Outcome, Visit, VisitForm};
-use crate::ids::{HamletId, HouseholdId, VisitId};
+use crate::domain::{
+    Author, Household, HouseholdForm, LogView, Outcome, Visit, VisitForm, WalkIn, WalkInForm,
+};
+use crate::ids::{HamletId, HouseholdId, VisitId, WalkInId};
 use crate::rules::{self, RuleViolation};
-use crate::schema::{SCHEMA_VERSION, key, read_household, read_visit, shown};
+use crate::schema::{SCHEMA_VERSION, key, read_household, read_visit, read_walkin, shown};
 
 /// The actor of the genesis change. Every replica makes the same genesis change for a
 /// hamlet, byte for byte, so logs created apart share their root objects and merge.
@@ -25,6 +27,8 @@ const GENESIS_ACTOR: [u8; 16] = [0; 16];
 /// `schema` and `hamlet`): every log's root maps are these objects.
 const GENESIS_HOUSEHOLDS_OP: u64 = 3;
 const GENESIS_VISITS_OP: u64 = 4;
+/// The op counter of a counter log's genesis `walkins` map (after `visits`).
+const GENESIS_WALKINS_OP: u64 = 5;
 
 /// What can go wrong with a hamlet log.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +48,12 @@ pub enum LogError {
     /// The visit is not in this hamlet log.
     #[error("visit {0} is not in this hamlet log")]
     UnknownVisit(VisitId),
+    /// The walk-in is not in this counter's log.
+    #[error("walk-in {0} is not in this counter's log")]
+    UnknownWalkIn(WalkInId),
+    /// Walk-ins are logged at a counter, households and visits in a hamlet.
+    #[error("{0}")]
+    WrongPlace(&'static str),
 }
 
 impl From<automerge::AutomergeError> for LogError {
@@ -70,35 +80,51 @@ pub struct Entries<K: Ord, T> {
     pub skipped: Vec<Skipped>,
 }
 
-/// One hamlet's log of households and visits.
+/// One hamlet's log of households and visits, or one one-stop counter's log of
+/// walk-ins (`is_counter`).
 #[derive(Debug, Clone)]
 pub struct HamletLog {
     doc: Automerge,
     households: ObjId,
     visits: ObjId,
+    /// A counter's genesis `walkins` map; `None` in a hamlet's log.
+    walkins: Option<ObjId>,
 }
 
 impl HamletLog {
     /// The log of a hamlet as it starts: the same genesis change on every replica.
     pub fn genesis(hamlet: &HamletId) -> Self {
+        Self::genesis_of(hamlet, false)
+    }
+
+    /// The log of a one-stop counter as it starts: a hamlet's genesis and a `walkins`
+    /// map, the same on every replica.
+    pub fn counter_genesis(counter: &HamletId) -> Self {
+        Self::genesis_of(counter, true)
+    }
+
+    /// A hamlet's (`counter` false) or a counter's genesis.
+    pub fn genesis_of(hamlet: &HamletId, counter: bool) -> Self {
         let mut doc = Automerge::new().with_actor(ActorId::from(GENESIS_ACTOR.as_slice()));
         let mut tx = doc.transaction();
         // Writes into a fresh transaction on a fresh document cannot fail: they touch
         // nothing that exists. (This is no input from anyone; the never-panic rule is
         // about documents received.)
         #[allow(clippy::expect_used)]
-        let (households, visits) = {
+        let (households, visits, walkins) = {
             tx.put(ROOT, key::SCHEMA, SCHEMA_VERSION).expect("fresh document");
             tx.put(ROOT, key::HAMLET, hamlet.as_str()).expect("fresh document");
             let households = tx.put_object(ROOT, key::HOUSEHOLDS, ObjType::Map).expect("fresh document");
             let visits = tx.put_object(ROOT, key::VISITS, ObjType::Map).expect("fresh document");
-            (households, visits)
+            let walkins =
+                counter.then(|| tx.put_object(ROOT, key::WALKINS, ObjType::Map).expect("fresh document"));
+            (households, visits, walkins)
         };
         tx.commit();
         // Devices write under their own actor; an unused random one is harmless, and
         // callers set the real one with `set_actor`.
         doc.set_actor(ActorId::random());
-        Self { doc, households, visits }
+        Self { doc, households, visits, walkins }
     }
 
     /// Wraps a document, checking that its root has the hamlet-log shape.
@@ -128,7 +154,25 @@ impl HamletLog {
         if !is_genesis(&households, GENESIS_HOUSEHOLDS_OP) || !is_genesis(&visits, GENESIS_VISITS_OP) {
             return Err(LogError::NotAHamletLog("its households or visits map is not the genesis one"));
         }
-        Ok(Self { doc, households, visits })
+        // A counter's log: its genesis made the walk-ins map with the others.
+        let walkins = match doc.get(ROOT, key::WALKINS)? {
+            None => None,
+            Some(_) => match map_at(&doc, &ROOT, key::WALKINS, None) {
+                Some(w) if is_genesis(&w, GENESIS_WALKINS_OP) => Some(w),
+                _ => return Err(LogError::NotAHamletLog("its walk-ins map is not the genesis one")),
+            },
+        };
+        Ok(Self { doc, households, visits, walkins })
+    }
+
+    /// Whether this is a one-stop counter's log (walk-ins), not a hamlet's.
+    pub fn is_counter(&self) -> bool {
+        self.walkins.is_some()
+    }
+
+    /// The genesis `walkins` map of a counter's log.
+    pub(crate) fn walkins_obj(&self) -> Option<&ObjId> {
+        self.walkins.as_ref()
     }
 
     /// Loads a log from saved bytes (a snapshot, optionally followed by changes).
@@ -197,6 +241,25 @@ impl HamletLog {
     /// Every visit, as of now.
     pub fn visits(&self) -> Entries<VisitId, Visit> {
         self.read_map(&self.visits, None, read_visit)
+    }
+
+    /// Every walk-in, as of now (none in a hamlet's log).
+    pub fn walkins(&self) -> Entries<WalkInId, WalkIn> {
+        match &self.walkins {
+            Some(w) => self.read_map(w, None, read_walkin),
+            None => Entries { ok: BTreeMap::new(), skipped: Vec::new() },
+        }
+    }
+
+    /// One walk-in as of `heads` (`None`: now); `None` if it is not there.
+    pub fn walkin_at(&self, id: &WalkInId, heads: Option<&[ChangeHash]>) -> Option<Result<WalkIn, String>> {
+        let map = self.walkins.as_ref()?;
+        Some(self.entry_at(map, id.as_str(), heads)?.and_then(|m| read_walkin(&m)))
+    }
+
+    /// Whether a key exists in the walk-ins map (readable or not), as of `heads`.
+    pub(crate) fn has_walkin_key(&self, id: &str, heads: Option<&[ChangeHash]>) -> bool {
+        self.walkins.as_ref().is_some_and(|w| View { doc: &self.doc, heads }.get(w, id).is_some())
     }
 
     /// One household as of `heads` (`None`: now); `Ok(None)` if it is not there.
@@ -317,6 +380,9 @@ impl HamletLog {
         forms: &[HouseholdForm],
         now_ms: i64,
     ) -> Result<Vec<HouseholdId>, LogError> {
+        if self.is_counter() {
+            return Err(LogError::WrongPlace("households are listed in a hamlet, not at a counter"));
+        }
         let mut listed = Vec::with_capacity(forms.len());
         for form in forms {
             let id = HouseholdId::fresh();
@@ -405,6 +471,9 @@ impl HamletLog {
         at_ms: i64,
         now_ms: i64,
     ) -> Result<VisitId, LogError> {
+        if self.is_counter() {
+            return Err(LogError::WrongPlace("visits are logged in a hamlet; log a walk-in at a counter"));
+        }
         self.existing_household(household)?;
         let id = VisitId::fresh();
         let visit = Visit {
@@ -475,6 +544,73 @@ impl HamletLog {
         let before = self.existing_visit(id)?;
         let after = Visit { voided: true, ..before.clone() };
         self.write_visit(author, id, &before, &after, now_ms)
+    }
+
+    /// Logs someone helped at this counter; returns the walk-in's new id.
+    pub fn log_walkin(
+        &mut self,
+        author: &Author,
+        form: &WalkInForm,
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<WalkInId, LogError> {
+        let walkins = self.walkins.clone().ok_or(LogError::WrongPlace("walk-ins are logged at a counter"))?;
+        let id = WalkInId::fresh();
+        let walkin = WalkIn {
+            by: author.user.clone(),
+            at: at_ms,
+            people: form.people,
+            topics: sorted_unique(&form.topics),
+            accounts: form.accounts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect(),
+            filed: form.filed,
+            note: clean_opt(&form.note),
+            voided: false,
+        };
+        rules::check_walkin_created(author, &id, &walkin, now_ms)?;
+        let mut tx = self.doc.transaction();
+        let obj = tx.put_object(&walkins, id.as_str(), ObjType::Map)?;
+        tx.put(&obj, key::BY, walkin.by.as_str())?;
+        tx.put(&obj, key::AT, walkin.at)?;
+        tx.put(&obj, key::PEOPLE, i64::from(walkin.people))?;
+        let topics = tx.put_object(&obj, key::TOPICS, ObjType::Map)?;
+        for t in &walkin.topics {
+            tx.put(&topics, t.as_str(), true)?;
+        }
+        let accounts = tx.put_object(&obj, key::ACCOUNTS, ObjType::Map)?;
+        for (k, n) in &walkin.accounts {
+            tx.put(&accounts, k.as_str(), i64::from(*n))?;
+        }
+        if walkin.filed > 0 {
+            tx.put(&obj, key::FILED, i64::from(walkin.filed))?;
+        }
+        if let Some(note) = &walkin.note {
+            tx.put(&obj, key::NOTE, note.as_str())?;
+        }
+        tx.put(&obj, key::VOIDED, false)?;
+        tx.commit();
+        Ok(id)
+    }
+
+    /// Voids a walk-in logged by mistake. A volunteer voids their own; a leader any.
+    pub fn void_walkin(&mut self, author: &Author, id: &WalkInId, now_ms: i64) -> Result<(), LogError> {
+        let before = match self.walkin_at(id, None) {
+            Some(Ok(w)) => w,
+            _ => return Err(LogError::UnknownWalkIn(id.clone())),
+        };
+        let after = WalkIn { voided: true, ..before.clone() };
+        rules::check_walkin_edited(author, id, &before, &after, now_ms)?;
+        if before.voided {
+            return Ok(());
+        }
+        let obj = self
+            .walkins
+            .as_ref()
+            .and_then(|w| map_at(&self.doc, w, id.as_str(), None))
+            .ok_or_else(|| LogError::UnknownWalkIn(id.clone()))?;
+        let mut tx = self.doc.transaction();
+        tx.put(&obj, key::VOIDED, true)?;
+        tx.commit();
+        Ok(())
     }
 
     fn existing_household(&self, id: &HouseholdId) -> Result<Household, LogError> {
@@ -654,5 +790,13 @@ impl LogView for HamletLog {
 
     fn visit(&self, id: &VisitId) -> Option<Visit> {
         self.visit_at(id, None).and_then(Result::ok)
+    }
+
+    fn all_walkins(&self) -> BTreeMap<WalkInId, WalkIn> {
+        self.walkins().ok
+    }
+
+    fn walkin(&self, id: &WalkInId) -> Option<WalkIn> {
+        self.walkin_at(id, None).and_then(Result::ok)
     }
 }

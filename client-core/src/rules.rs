@@ -17,8 +17,8 @@
 //!   well-formed codes, times from 2020 to one day in the future.
 
 use crate::catalogue::is_code;
-use crate::domain::{Author, Household, MAX_COUNT, MAX_FUTURE_MS, MAX_TEXT_CHARS, Outcome, Visit};
-use crate::ids::{HouseholdId, VisitId};
+use crate::domain::{Author, Household, MAX_COUNT, MAX_FUTURE_MS, MAX_TEXT_CHARS, Outcome, Visit, WalkIn};
+use crate::ids::{HouseholdId, VisitId, WalkInId};
 use crate::schema::{key, shown};
 
 /// The earliest time a visit or household may carry: 2020-01-01T00:00:00Z.
@@ -49,16 +49,16 @@ pub enum RuleViolation {
         /// Its id.
         id: String,
     },
-    /// A volunteer changed a visit they did not log.
-    #[error("visit {id} was logged by someone else; only they can correct it")]
+    /// A volunteer changed a visit or walk-in they did not log.
+    #[error("{id} was logged by someone else; only they can correct it")]
     NotYourVisit {
-        /// The visit.
+        /// What, and its id ("visit abc…", "walk-in abc…").
         id: String,
     },
-    /// A leader changed more than `voided` on someone else's visit.
-    #[error("visit {id} was logged by someone else; a leader may only void it")]
+    /// A leader changed more than `voided` on someone else's visit or walk-in.
+    #[error("{id} was logged by someone else; a leader may only void it")]
     LeaderMayOnlyVoid {
-        /// The visit.
+        /// What, and its id.
         id: String,
     },
     /// A volunteer changed a household they did not list.
@@ -244,6 +244,72 @@ fn check_guided(id: &VisitId, v: &Visit) -> Result<(), RuleViolation> {
     Ok(())
 }
 
+/// Checks a walk-in's values; `now_ms` is `None` when its time was already in the log.
+fn check_walkin_values(id: &WalkInId, w: &WalkIn, now_ms: Option<i64>) -> Result<(), RuleViolation> {
+    let p = |f: &str| format!("walkins/{id}/{f}");
+    if let Some(now) = now_ms {
+        check_time(p(key::AT), w.at, now)?;
+    }
+    for t in &w.topics {
+        if !is_code(t) {
+            return Err(invalid(p(key::TOPICS), format!("“{}” is not a topic code", shown(t))));
+        }
+    }
+    for (k, n) in &w.accounts {
+        if !is_code(k) {
+            return Err(invalid(p(key::ACCOUNTS), format!("“{}” is not an account-kind code", shown(k))));
+        }
+        check_count(format!("{}/{k}", p(key::ACCOUNTS)), *n)?;
+    }
+    check_count(p(key::PEOPLE), w.people)?;
+    check_count(p(key::FILED), w.filed)?;
+    if let Some(note) = &w.note {
+        check_text(p(key::NOTE), note, false)?;
+    }
+    // Someone came to the counter: a walk-in helped one person at least.
+    if w.people == 0 && !w.voided {
+        return Err(invalid(p(key::PEOPLE), "a walk-in helped one person at least"));
+    }
+    Ok(())
+}
+
+/// May `author` log this new walk-in?
+pub fn check_walkin_created(
+    author: &Author,
+    id: &WalkInId,
+    w: &WalkIn,
+    now_ms: i64,
+) -> Result<(), RuleViolation> {
+    if w.by != author.user {
+        return Err(RuleViolation::NotAsSelf { what: "walk-in", id: id.to_string() });
+    }
+    check_walkin_values(id, w, Some(now_ms))
+}
+
+/// May `author` change this walk-in from `before` to `after`? As with visits: its
+/// author corrects it, someone who leads may only void it.
+pub fn check_walkin_edited(
+    author: &Author,
+    id: &WalkInId,
+    before: &WalkIn,
+    after: &WalkIn,
+    now_ms: i64,
+) -> Result<(), RuleViolation> {
+    if before.by != after.by {
+        return Err(RuleViolation::Immutable { path: format!("walkins/{id}/{}", key::BY) });
+    }
+    if before.by != author.user {
+        if !author.role.leads() {
+            return Err(RuleViolation::NotYourVisit { id: format!("walk-in {id}") });
+        }
+        let only_voided = WalkIn { voided: before.voided, ..after.clone() } == *before;
+        if !only_voided || !after.voided {
+            return Err(RuleViolation::LeaderMayOnlyVoid { id: format!("walk-in {id}") });
+        }
+    }
+    check_walkin_values(id, after, (before.at != after.at).then_some(now_ms))
+}
+
 /// May `author` list this new household?
 pub fn check_household_created(
     author: &Author,
@@ -328,11 +394,11 @@ pub fn check_visit_edited(
     }
     if before.by != author.user {
         if !author.role.leads() {
-            return Err(RuleViolation::NotYourVisit { id: id.to_string() });
+            return Err(RuleViolation::NotYourVisit { id: format!("visit {id}") });
         }
         let only_voided = Visit { voided: before.voided, ..after.clone() } == *before;
         if !only_voided || !after.voided {
-            return Err(RuleViolation::LeaderMayOnlyVoid { id: id.to_string() });
+            return Err(RuleViolation::LeaderMayOnlyVoid { id: format!("visit {id}") });
         }
     }
     let at_changed = before.at != after.at;

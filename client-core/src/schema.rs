@@ -1,6 +1,6 @@
 //! The hamlet log's schema (version 1), in one place: its keys, every field of a
-//! household and of a visit with what it holds and what may happen to it, and the
-//! hydrate functions that read an entry into its domain record. The writer (`log`),
+//! household, a visit and a walk-in with what it holds and what may happen to it, and
+//! the hydrate functions that read an entry into its domain record. The writer (`log`),
 //! the op check (`check`) and the judge (`judge`) all ask here.
 //!
 //! ```text
@@ -8,8 +8,13 @@
 //!   households: { <household id>: { label, head?, members?, created_by, created_at, retired,
 //!                                   merged_into? } },
 //!   visits:     { <visit id>: { household, by, at, outcome, topics: {code: true},
-//!                               accounts: {code: n}, people, filed?, note?, voided } } }
+//!                               accounts: {code: n}, people, filed?, note?, voided } },
+//!   walkins:    { <walk-in id>: { by, at, people, topics: {code: true}, accounts: {code: n},
+//!                                 filed?, note?, voided } } }   (a counter's log only)
 //! ```
+//!
+//! A one-stop counter's log has the same genesis plus the `walkins` map, and holds
+//! walk-ins only; a hamlet's has no `walkins` map, and holds households and visits.
 //!
 //! Maps are keyed by id and never lists, so concurrent offline logging merges without
 //! conflict. Reads are tolerant: unknown fields are ignored (a newer app may add
@@ -20,7 +25,7 @@ use std::collections::BTreeMap;
 use automerge::ScalarValue;
 use automerge::hydrate::{Map as HMap, Value as HValue};
 
-use crate::domain::{Household, Outcome, Visit};
+use crate::domain::{Household, Outcome, Visit, WalkIn};
 use crate::ids::{HouseholdId, UserId};
 
 /// The schema version this code writes.
@@ -33,6 +38,7 @@ pub mod key {
     pub const HAMLET: &str = "hamlet";
     pub const HOUSEHOLDS: &str = "households";
     pub const VISITS: &str = "visits";
+    pub const WALKINS: &str = "walkins";
     pub const LABEL: &str = "label";
     pub const HEAD: &str = "head";
     pub const MEMBERS: &str = "members";
@@ -122,6 +128,23 @@ pub const VISIT_FIELDS: &[Field] = &[
     field(key::VOIDED, Kind::Flag, false, false),
 ];
 
+/// Every field a walk-in entry may hold.
+pub const WALKIN_FIELDS: &[Field] = &[
+    field(key::BY, Kind::Author, false, true),
+    field(key::AT, Kind::Time, false, false),
+    field(key::PEOPLE, Kind::Count, false, false),
+    field(key::TOPICS, Kind::Codes, false, false),
+    field(key::ACCOUNTS, Kind::Counts, false, false),
+    field(key::FILED, Kind::Count, true, false),
+    field(key::NOTE, Kind::Text { required: false }, true, false),
+    field(key::VOIDED, Kind::Flag, false, false),
+];
+
+/// A walk-in field by key.
+pub fn walkin_field(name: &str) -> Option<&'static Field> {
+    WALKIN_FIELDS.iter().find(|f| f.name == name)
+}
+
 /// A household field by key.
 pub fn household_field(name: &str) -> Option<&'static Field> {
     HOUSEHOLD_FIELDS.iter().find(|f| f.name == name)
@@ -208,14 +231,8 @@ pub fn read_household(map: &HMap) -> Result<Household, String> {
     })
 }
 
-/// Reads a visit entry (hydrated) into its record.
-pub fn read_visit(map: &HMap) -> Result<Visit, String> {
-    let f = |k| scalar(map, k);
-    let household = req(key::HOUSEHOLD, as_string(key::HOUSEHOLD, f(key::HOUSEHOLD)?)?)?;
-    let household = HouseholdId::parse(&household).map_err(|e| format!("“household”: {e}"))?;
-    let outcome = req(key::OUTCOME, as_string(key::OUTCOME, f(key::OUTCOME)?)?)?;
-    let outcome =
-        Outcome::from_code(&outcome).ok_or_else(|| format!("unknown outcome “{}”", shown(&outcome)))?;
+/// An entry's topics (codes marked true, sorted) and accounts (codes to counts).
+fn topics_and_accounts(map: &HMap) -> Result<(Vec<String>, BTreeMap<String, u32>), String> {
     let mut topics = Vec::new();
     let mut accounts = BTreeMap::new();
     match map.get(key::TOPICS) {
@@ -245,6 +262,34 @@ pub fn read_visit(map: &HMap) -> Result<Visit, String> {
         }
         Some(_) => return Err("“accounts” is not a map".into()),
     }
+    Ok((topics, accounts))
+}
+
+/// Reads a walk-in entry (hydrated) into its record.
+pub fn read_walkin(map: &HMap) -> Result<WalkIn, String> {
+    let f = |k| scalar(map, k);
+    let (topics, accounts) = topics_and_accounts(map)?;
+    Ok(WalkIn {
+        by: as_user(key::BY, f(key::BY)?)?,
+        at: req(key::AT, as_int(key::AT, f(key::AT)?)?)?,
+        people: as_count(key::PEOPLE, f(key::PEOPLE)?)?.unwrap_or(0),
+        topics,
+        accounts,
+        filed: as_count(key::FILED, f(key::FILED)?)?.unwrap_or(0),
+        note: as_string(key::NOTE, f(key::NOTE)?)?,
+        voided: as_bool(key::VOIDED, f(key::VOIDED)?)?.unwrap_or(false),
+    })
+}
+
+/// Reads a visit entry (hydrated) into its record.
+pub fn read_visit(map: &HMap) -> Result<Visit, String> {
+    let f = |k| scalar(map, k);
+    let household = req(key::HOUSEHOLD, as_string(key::HOUSEHOLD, f(key::HOUSEHOLD)?)?)?;
+    let household = HouseholdId::parse(&household).map_err(|e| format!("“household”: {e}"))?;
+    let outcome = req(key::OUTCOME, as_string(key::OUTCOME, f(key::OUTCOME)?)?)?;
+    let outcome =
+        Outcome::from_code(&outcome).ok_or_else(|| format!("unknown outcome “{}”", shown(&outcome)))?;
+    let (topics, accounts) = topics_and_accounts(map)?;
     Ok(Visit {
         household,
         by: as_user(key::BY, f(key::BY)?)?,

@@ -180,12 +180,12 @@ fn a_volunteer_cannot_touch_someone_elses_visit() {
         let visit = obj(tx, v, id.as_str());
         tx.put(&visit, "outcome", "guided").expect("put");
     });
-    assert_eq!(r, Err(RuleViolation::NotYourVisit { id: id.to_string() }));
+    assert_eq!(r, Err(RuleViolation::NotYourVisit { id: format!("visit {id}") }));
     let r = judged(&f.log, "u-lan", Role::Volunteer, |tx, _, v| {
         let visit = obj(tx, v, id.as_str());
         tx.put(&visit, "voided", true).expect("put");
     });
-    assert_eq!(r, Err(RuleViolation::NotYourVisit { id: id.to_string() }));
+    assert_eq!(r, Err(RuleViolation::NotYourVisit { id: format!("visit {id}") }));
 }
 
 #[test]
@@ -198,7 +198,7 @@ fn a_leader_may_void_any_visit_and_nothing_more() {
         tx.put(&visit, "voided", true).expect("put");
         tx.put(&visit, "people", 9i64).expect("put");
     });
-    assert_eq!(r, Err(RuleViolation::LeaderMayOnlyVoid { id: id.to_string() }));
+    assert_eq!(r, Err(RuleViolation::LeaderMayOnlyVoid { id: format!("visit {id}") }));
 }
 
 #[test]
@@ -436,7 +436,7 @@ fn a_leader_merges_a_household_listed_twice() {
     assert!(h[twice].retired && h[twice].merged_into.as_ref() == Some(kept));
 
     // The duplicate's guided visit now covers the entry that stays.
-    let touched = Touched { households: [twice.clone()].into(), visits: Default::default() };
+    let touched = Touched { households: [twice.clone()].into(), ..Touched::default() };
     ledger.apply(&log, &touched);
     assert_eq!(ledger.coverage(), &Coverage::compute(&log));
     assert_eq!((ledger.coverage().registered, ledger.coverage().covered), (2, 1));
@@ -446,7 +446,7 @@ fn a_leader_merges_a_household_listed_twice() {
     let visit = log
         .log_visit(&lan, twice, Outcome::NotHome, &VisitForm::default(), NOW - 10, NOW)
         .expect("a late visit to the duplicate");
-    ledger.apply(&log, &Touched { households: Default::default(), visits: [visit].into() });
+    ledger.apply(&log, &Touched { visits: [visit].into(), ..Touched::default() });
     assert_eq!(ledger.coverage(), &Coverage::compute(&log));
     assert!(!log.heads().is_empty() && log.heads() != before);
 }

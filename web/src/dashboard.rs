@@ -1188,7 +1188,14 @@ mod tests {
             accounts_by_kind: Vec::new(),
             volunteers: vec![VolunteerLine {
                 name: "Trần Thị Lan".into(),
-                figures: VolunteerFigures { visits: 3, covering_visits: 2, accounts: 4, people: 5, filed: 0 },
+                figures: VolunteerFigures {
+                    visits: 3,
+                    covering_visits: 2,
+                    accounts: 4,
+                    people: 5,
+                    filed: 0,
+                    walkins: 0,
+                },
             }],
             households: vec![HouseholdLine {
                 id: "hh1".into(),

@@ -296,7 +296,8 @@ pub fn absorb_doc(
 /// whole history once; it happens when a device starts holding a hamlet.
 pub fn load_checked(doc: &HamletId, bytes: &[u8]) -> Result<HamletLog, SyncError> {
     let log = HamletLog::load(bytes).map_err(|e| SyncError::Log { doc: doc.clone(), source: Box::new(e) })?;
-    let genesis = HamletLog::genesis(doc);
+    // A counter's log starts from a counter's genesis; which one the log says.
+    let genesis = HamletLog::genesis_of(doc, log.is_counter());
     let changes = log.doc().get_changes(&genesis.heads());
     check::check_changes(&genesis, &changes, Check::Relayed)
         .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
