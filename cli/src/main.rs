@@ -11,7 +11,9 @@ use serde_json::json;
 use tungnha_client_core::collate;
 use tungnha_client_core::device::{Device, DeviceError};
 use tungnha_client_core::domain::{now_ms, vn_time};
-use tungnha_client_core::{HamletId, HouseholdForm, HouseholdId, HouseholdStatus, Outcome, VisitForm};
+use tungnha_client_core::{
+    HamletId, HouseholdForm, HouseholdId, HouseholdStatus, Outcome, VisitForm, WalkInForm,
+};
 
 /// Từng Nhà cho tình nguyện viên: ghi từng lượt thăm, cả khi không có sóng.
 /// (Từng Nhà for volunteers: log every visit, even with no signal.)
@@ -72,6 +74,27 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         filed: u32,
         /// Ghi chú ngắn (a short note).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Ghi một lượt hỗ trợ người dân tại quầy một cửa, không cần mạng (log someone helped at a one-stop counter; works with no network).
+    Walkin {
+        /// Mã quầy (the counter's id, from `hamlets`).
+        #[arg(long)]
+        counter: String,
+        /// Số người được hỗ trợ (people helped, one at least).
+        #[arg(long, default_value_t = 1)]
+        people: u32,
+        /// Nội dung đã hướng dẫn, có thể lặp lại (a topic guided, repeatable).
+        #[arg(long = "topic")]
+        topics: Vec<String>,
+        /// Tài khoản đã tạo, LOẠI=SỐ, có thể lặp lại (accounts created, KIND=N).
+        #[arg(long = "account")]
+        accounts: Vec<String>,
+        /// Số hồ sơ nộp trực tuyến (dossiers filed online).
+        #[arg(long, default_value_t = 0)]
+        filed: u32,
+        /// Ghi chú ngắn, không ghi tên, số điện thoại hay số định danh (a short note; no names, phone or ID numbers).
         #[arg(long)]
         note: Option<String>,
     },
@@ -200,12 +223,19 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
         Command::Hamlets => {
             let device = Device::open(&home)?;
             let hamlets = device.hamlets();
+            let counter = |id| device.log(id).is_some_and(tungnha_client_core::HamletLog::is_counter);
             let text = hamlets
                 .iter()
-                .map(|(id, name)| format!("{id}\t{}", name.as_deref().unwrap_or("")))
+                .map(|(id, name)| {
+                    let kind = if counter(id) { " (quầy, counter)" } else { "" };
+                    format!("{id}\t{}{kind}", name.as_deref().unwrap_or(""))
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
-            let rows: Vec<_> = hamlets.iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
+            let rows: Vec<_> = hamlets
+                .iter()
+                .map(|(id, name)| json!({"id": id, "name": name, "counter": counter(id)}))
+                .collect();
             Ok((json!(rows), text))
         }
         Command::Households { hamlet } => {
@@ -254,14 +284,7 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
                     "“{outcome}” is not an outcome; use guided, already_done, not_home, declined or revisit"
                 ))
             })?;
-            let mut counts = BTreeMap::new();
-            for a in accounts {
-                let (kind, n) = a
-                    .split_once('=')
-                    .ok_or_else(|| invalid(format!("“{a}” should be KIND=N, e.g. vneid_l2=2")))?;
-                let n: u32 = n.parse().map_err(|_| invalid(format!("“{n}” in “{a}” is not a count")))?;
-                counts.insert(kind.to_owned(), n);
-            }
+            let counts = account_counts(accounts)?;
             let household = HouseholdId::parse(household).map_err(|e| invalid(e.to_string()))?;
             let form = VisitForm {
                 topics: topics.clone(),
@@ -274,6 +297,20 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             let now = now_ms();
             let id = device.log_visit(&household, outcome, &form, now, now)?;
             Ok((json!({"id": id, "outcome": outcome}), id.to_string()))
+        }
+        Command::Walkin { counter, people, topics, accounts, filed, note } => {
+            let form = WalkInForm {
+                people: *people,
+                topics: topics.clone(),
+                accounts: account_counts(accounts)?,
+                filed: *filed,
+                note: note.clone(),
+            };
+            let counter = hamlet_id(counter)?;
+            let mut device = Device::open(&home)?;
+            let now = now_ms();
+            let id = device.log_walkin(&counter, &form, now, now)?;
+            Ok((json!({"id": id, "counter": counter}), id.to_string()))
         }
         Command::Sync => {
             let mut device = Device::open(&home)?;
@@ -384,6 +421,18 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             Ok((json!(c), text))
         }
     }
+}
+
+/// Accounts given as KIND=N, as a map of counts.
+fn account_counts(accounts: &[String]) -> Result<BTreeMap<String, u32>, DeviceError> {
+    let mut counts = BTreeMap::new();
+    for a in accounts {
+        let (kind, n) =
+            a.split_once('=').ok_or_else(|| invalid(format!("“{a}” should be KIND=N, e.g. vneid_l2=2")))?;
+        let n: u32 = n.parse().map_err(|_| invalid(format!("“{n}” in “{a}” is not a count")))?;
+        counts.insert(kind.to_owned(), n);
+    }
+    Ok(counts)
 }
 
 fn main() -> ExitCode {

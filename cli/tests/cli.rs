@@ -225,3 +225,57 @@ fn every_visit_the_cli_reported_saved_survives_sigkill() {
         assert!(visits.ok.keys().any(|v| v.as_str() == id), "visit {id} was reported saved and is gone");
     }
 }
+
+#[test]
+fn a_volunteer_on_counter_duty_logs_walk_ins_offline() {
+    use tungnha_server::service::{audit, organisation};
+    let mut volunteer = String::new();
+    let mut counter = String::new();
+    let server = TestServer::start(false, |db| {
+        commune(db, 1, 3, 1);
+        let commune = tungnha_client_core::CommuneId::parse(tungnha_tests::COMMUNE).expect("id");
+        let c = organisation::counter_add(db, audit::CLI, &commune, "Bộ phận một cửa").expect("counter");
+        organisation::assign(db, audit::CLI, "tnv1", c.id.as_str()).expect("on duty");
+        counter = c.id.to_string();
+        volunteer = code(db, "tnv1");
+    });
+    let home = tempfile::tempdir().expect("home");
+    assert!(tungnha(home.path(), &["enrol", &server.base(), &volunteer]).ok);
+    let listed = json(&tungnha(home.path(), &["--json", "hamlets"]));
+    let row =
+        listed.as_array().expect("rows").iter().find(|r| r["id"] == counter.as_str()).expect("the counter");
+    assert_eq!(row["counter"], true, "{listed}");
+    // Offline: one walk-in logged, one refused with its reason.
+    let paused = server.pause();
+    let logged = tungnha(
+        home.path(),
+        &[
+            "walkin",
+            "--counter",
+            &counter,
+            "--people",
+            "2",
+            "--topic",
+            "dvc",
+            "--account",
+            "dvc=1",
+            "--filed",
+            "1",
+        ],
+    );
+    assert!(logged.ok, "{}", logged.stderr);
+    let nobody = tungnha(home.path(), &["walkin", "--counter", &counter, "--people", "0"]);
+    assert!(!nobody.ok && nobody.stderr.contains("one person at least"), "{}", nobody.stderr);
+    let wrong = tungnha(home.path(), &["walkin", "--counter", &format!("{}.kp-1", tungnha_tests::COMMUNE)]);
+    assert!(!wrong.ok && wrong.stderr.contains("counter"), "a hamlet is no counter: {}", wrong.stderr);
+    let server = paused.resume();
+    assert!(tungnha(home.path(), &["sync"]).ok);
+    let totals =
+        server.state.store.commune_totals(&tungnha_tests::COMMUNE.parse().expect("id")).expect("totals");
+    assert_eq!(
+        (totals.coverage.walkins.count, totals.coverage.walkins.people, totals.coverage.walkins.filed),
+        (1, 2, 1)
+    );
+    assert_eq!(totals.coverage.visits, 0, "a walk-in is no visit");
+    assert_eq!(totals.hamlets, 1, "and a counter no hamlet");
+}

@@ -59,6 +59,9 @@ pub struct HamletView {
     /// visits before it. Absent: since 2020.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visits_from: Option<i64>,
+    /// A one-stop counter of the commune, where walk-ins are logged, not a hamlet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counter: bool,
 }
 
 /// Someone who logged visits in a device's hamlets.

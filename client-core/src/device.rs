@@ -13,8 +13,8 @@ use automerge::ActorId;
 
 use crate::api::{Me, UserView};
 use crate::coverage::Coverage;
-use crate::domain::{Author, HouseholdForm, Outcome, VisitForm};
-use crate::ids::{DeviceId, HamletId, HouseholdId, VisitId};
+use crate::domain::{Author, HouseholdForm, Outcome, VisitForm, WalkInForm};
+use crate::ids::{DeviceId, HamletId, HouseholdId, VisitId, WalkInId};
 use crate::log::{HamletLog, LogError};
 use crate::store::{Store, StoreError};
 use crate::sync::{Envelope, Replica, SyncError};
@@ -244,23 +244,7 @@ impl Device {
         at_ms: i64,
         now_ms: i64,
     ) -> Result<VisitId, DeviceError> {
-        if let Some(me) = self.me() {
-            let c = &me.catalogue.catalogue;
-            if let Some(t) = form.topics.iter().find(|t| !c.has_topic(t)) {
-                let known: Vec<&str> = c.topics.iter().map(|e| e.code.as_str()).collect();
-                return Err(DeviceError::Invalid(format!(
-                    "unknown topic “{t}”; topics are: {}",
-                    known.join(", ")
-                )));
-            }
-            if let Some(k) = form.accounts.keys().find(|k| !c.has_account_kind(k)) {
-                let known: Vec<&str> = c.account_kinds.iter().map(|e| e.code.as_str()).collect();
-                return Err(DeviceError::Invalid(format!(
-                    "unknown account kind “{k}”; account kinds are: {}",
-                    known.join(", ")
-                )));
-            }
-        }
+        self.check_catalogue(&form.topics, form.accounts.keys())?;
         let hamlet = self.hamlet_of(household).ok_or_else(|| {
             DeviceError::Invalid(format!("household {household} is not in any hamlet on this device"))
         })?;
@@ -279,6 +263,52 @@ impl Device {
         let id = log.log_visit(&author, household, outcome, form, at_ms, now_ms)?;
         self.store.persist(&self.replica, &hamlet)?;
         Ok(id)
+    }
+
+    /// Logs someone helped at a one-stop counter this device holds; durable before it
+    /// returns, like a visit.
+    pub fn log_walkin(
+        &mut self,
+        counter: &HamletId,
+        form: &WalkInForm,
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<WalkInId, DeviceError> {
+        self.check_catalogue(&form.topics, form.accounts.keys())?;
+        let author = self.author();
+        let log = self
+            .replica
+            .log_mut(counter)
+            .ok_or_else(|| DeviceError::Invalid(format!("counter {counter} is not on this device")))?;
+        let id = log.log_walkin(&author, form, at_ms, now_ms)?;
+        self.store.persist(&self.replica, counter)?;
+        Ok(id)
+    }
+
+    /// Refuses topics and account kinds the commune's catalogue does not list, naming
+    /// the ones it does.
+    fn check_catalogue<'a>(
+        &self,
+        topics: &[String],
+        mut accounts: impl Iterator<Item = &'a String>,
+    ) -> Result<(), DeviceError> {
+        let Some(me) = self.me() else { return Ok(()) };
+        let c = &me.catalogue.catalogue;
+        if let Some(t) = topics.iter().find(|t| !c.has_topic(t)) {
+            let known: Vec<&str> = c.topics.iter().map(|e| e.code.as_str()).collect();
+            return Err(DeviceError::Invalid(format!(
+                "unknown topic “{t}”; topics are: {}",
+                known.join(", ")
+            )));
+        }
+        if let Some(k) = accounts.find(|k| !c.has_account_kind(k)) {
+            let known: Vec<&str> = c.account_kinds.iter().map(|e| e.code.as_str()).collect();
+            return Err(DeviceError::Invalid(format!(
+                "unknown account kind “{k}”; account kinds are: {}",
+                known.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     /// A JSON resource of the server's API, fetched with this device's token (the

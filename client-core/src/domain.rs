@@ -113,8 +113,19 @@ code_enum!(
         KhuPho = "khu_pho",
         /// Tổ dân phố: an urban residential group.
         ToDanPho = "to_dan_pho",
+        /// Quầy: not a village-level unit but one of the commune's one-stop counters
+        /// (bộ phận tiếp nhận và trả kết quả), where walk-ins are helped. Its log holds
+        /// walk-ins, and people on counter duty are assigned to it like to a hamlet.
+        Counter = "quay",
     }
 );
+
+impl HamletKind {
+    /// Whether the place is a one-stop counter, whose log holds walk-ins.
+    pub fn is_counter(self) -> bool {
+        self == HamletKind::Counter
+    }
+}
 
 code_enum!(
     /// What a user may do.
@@ -227,6 +238,7 @@ pub struct WalkIn {
     /// Accounts created, per account-kind code.
     pub accounts: BTreeMap<String, u32>,
     /// Dossiers filed online.
+    #[serde(default)]
     pub filed: u32,
     /// A short note.
     pub note: Option<String>,

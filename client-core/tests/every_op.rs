@@ -428,6 +428,38 @@ fn bless() -> RelayedCases {
             bytes: vec![hex(&bytes)],
         });
     }
+    // A counter's log, under this document's name: its walk-ins read; a household
+    // crafted into it, or a walk-ins map crafted onto a hamlet's log, does not.
+    let mut counter = HamletLog::counter_genesis(&hamlet("kp-1"));
+    counter.set_actor(actor(7));
+    let on_duty = author("u-hoa", Role::Volunteer);
+    let walkin = tungnha_client_core::WalkInForm { people: 2, filed: 1, ..Default::default() };
+    counter.log_walkin(&on_duty, &walkin, NOW, NOW).expect("logged");
+    logs.push(RelayedCase {
+        name: "a counter's log with a walk-in".into(),
+        expect: log_verdict(&counter.save()),
+        bytes: vec![hex(&counter.save())],
+    });
+    let mut raw = counter.doc().clone();
+    let mut tx = raw.transaction();
+    let households = at(&counter.doc().clone(), &["households"]);
+    let e = tx.put_object(&households, "hhhhhhhhhhhhhhhh", ObjType::Map).expect("put");
+    tx.put(&e, "label", "Số 1").expect("put");
+    tx.commit();
+    logs.push(RelayedCase {
+        name: "a counter's log with a household in it".into(),
+        expect: log_verdict(&raw.save()),
+        bytes: vec![hex(&raw.save())],
+    });
+    let mut raw = log.doc().clone();
+    let mut tx = raw.transaction();
+    tx.put_object(ROOT, "walkins", ObjType::Map).expect("put");
+    tx.commit();
+    logs.push(RelayedCase {
+        name: "a hamlet's log with a walk-ins map put on its root".into(),
+        expect: log_verdict(&raw.save()),
+        bytes: vec![hex(&raw.save())],
+    });
     let other = listed_hamlet("kp-2", 1).0.save();
     logs.push(RelayedCase {
         name: "another hamlet's log".into(),

@@ -3,8 +3,8 @@
 //! (`tests/browser/rules.mjs`, from the `tests` crate), so the two cannot drift apart.
 
 use serde::Deserialize;
-use tungnha_client_core::rules::{check_household_created, check_visit_created};
-use tungnha_client_core::{Author, Household, HouseholdId, Role, UserId, Visit, VisitId};
+use tungnha_client_core::rules::{check_household_created, check_visit_created, check_walkin_created};
+use tungnha_client_core::{Author, Household, HouseholdId, Role, UserId, Visit, VisitId, WalkIn, WalkInId};
 
 #[derive(Deserialize)]
 struct Case {
@@ -32,6 +32,11 @@ fn the_shared_cases_give_the_expected_verdicts() {
                 check_visit_created(&author, &id, &visit, case.household_exists, case.now)
                     .err()
                     .map_or("ok", |e| e.rule())
+            }
+            "walkin" => {
+                let walkin: WalkIn = serde_json::from_value(case.value.clone()).expect("a walk-in");
+                let id = WalkInId::parse("wwwwwwwwwwwwwwww").expect("id");
+                check_walkin_created(&author, &id, &walkin, case.now).err().map_or("ok", |e| e.rule())
             }
             "household" => {
                 let household: Household = serde_json::from_value(case.value.clone()).expect("a household");

@@ -56,6 +56,14 @@ pub struct Hamlet {
     pub target_households: u64,
 }
 
+impl Hamlet {
+    /// Whether this is one of the commune's one-stop counters (its kind is
+    /// `HamletKind::Counter`): its log holds walk-ins, never households.
+    pub fn is_counter(&self) -> bool {
+        self.kind.is_counter()
+    }
+}
+
 /// A community digital-technology team (tổ công nghệ số cộng đồng) of one commune:
 /// its people and the hamlets it covers. Every member's devices hold the team's
 /// hamlets; its leaders manage its members' enrolment and devices, and only for what

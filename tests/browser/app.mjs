@@ -14,6 +14,9 @@
 //                                         fill in a visit and a new household while
 //                                         syncs come and go (a teammate's visit arrives
 //                                         midway: `step`); search, go and come back.
+//   counter <base> <json {code, profile, counter}>
+//                                         at a one-stop counter, offline: a walk-in
+//                                         refused, two logged, reopened, synced.
 //
 // Each phase prints one JSON line last; any failed assertion exits non-zero.
 
@@ -446,5 +449,44 @@ async function slow() {
   };
 }
 
-const phases = { enrol, resume, sync, wire, typing, slow };
+/** At the one-stop counter, offline: enrol, then log two walk-ins with no network (one
+ *  refused first: nobody helped), reopen, and sync when the network returns. */
+async function counter() {
+  const { context, page } = await open(false);
+  await page.goto(`${base}/app/enrol?code=${arg.code}`);
+  await ready(page);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#hamlets');
+  await context.setOffline(true);
+  await page.click(`#hamlets a[data-counter="${arg.counter}"]`);
+  await page.waitForSelector('#save-walkin');
+  // Nobody helped is no walk-in: refused with the reason, nothing stored.
+  await page.fill('#people', '0');
+  await page.click('#save-walkin');
+  await page.waitForSelector('#message.bad');
+  assert.equal(await page.textContent('#message'), 'Một lượt tại quầy hỗ trợ ít nhất một người.');
+  await page.fill('#people', '2');
+  await page.click('.counter:has(#account-dvc) button[aria-label^="+"]');
+  await page.click('.counter:has(#filed) button[aria-label^="+"]');
+  await page.fill('#note', 'Nộp hồ sơ khai sinh');
+  await page.click('#save-walkin');
+  await page.waitForSelector('#message.ok');
+  await page.click('#save-walkin');
+  await page.waitForSelector('#walkins-today h2:has-text("(2)")');
+  assert.equal(await page.getAttribute('#sync-state', 'data-pending'), '2', 'two walk-ins wait for the network');
+  // Reopened offline, they are still there; the day's report has their line.
+  await page.reload();
+  await ready(page);
+  await page.goto(`${base}/app/#/day`);
+  await page.waitForSelector('#day-text');
+  const day = await page.inputValue('#day-text');
+  assert.ok(day.includes('- Tại quầy: 2 lượt, 3 người, 1 tài khoản, 1 hồ sơ trực tuyến'), day);
+  await context.setOffline(false);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await page.waitForSelector('#sync-state[data-pending="0"][data-online="true"]', { timeout: 15000 });
+  await context.close();
+  return { day };
+}
+
+const phases = { enrol, resume, sync, wire, typing, slow, counter };
 console.log(JSON.stringify(await phases[phase]()));

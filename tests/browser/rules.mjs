@@ -3,7 +3,7 @@
 // Prints {"cases": n, "failures": [...]}; exits non-zero on any disagreement.
 
 import { readFileSync } from 'node:fs';
-import { checkHousehold, checkVisit, RuleError } from '../../server/app/src/js/rules.js';
+import { checkHousehold, checkVisit, checkWalkIn, RuleError } from '../../server/app/src/js/rules.js';
 
 const cases = JSON.parse(readFileSync(new URL('../../client-core/tests/fixtures/new-writes.json', import.meta.url)));
 const failures = [];
@@ -11,6 +11,7 @@ for (const c of cases) {
   let verdict = 'ok';
   try {
     if (c.kind === 'visit') checkVisit(c.user, c.value, c.now, c.household_exists);
+    else if (c.kind === 'walkin') checkWalkIn(c.user, c.value, c.now);
     else checkHousehold(c.user, c.value, c.now);
   } catch (e) {
     if (!(e instanceof RuleError)) throw e;

@@ -5,7 +5,7 @@
 use chrono::Datelike;
 use maud::{Markup, html};
 use tungnha_client_core::Outcome;
-use tungnha_client_core::coverage::{HouseholdStatus, VolunteerFigures, share, to_cover};
+use tungnha_client_core::coverage::{HouseholdStatus, VolunteerFigures, WalkInFigures, share, to_cover};
 use tungnha_client_core::domain::CommuneKind;
 use tungnha_client_core::{Coverage, collate};
 
@@ -192,6 +192,10 @@ pub struct CommuneDashboard {
     pub teams: Vec<crate::teams::TeamLine>,
     /// The latest month with its online share recorded (`YYYY-MM`, share), if any.
     pub filing: Option<(String, f64)>,
+    /// Walk-ins at the commune's counters, summed.
+    pub walkins: WalkInFigures,
+    /// Each counter with its walk-ins.
+    pub counters: Vec<CounterLine>,
 }
 
 /// The period form and shortcuts above a dashboard.
@@ -396,6 +400,7 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
                 (figure_cards(lang, &view.figures))
                 div.cards { (filing_card(lang, &base, &view.filing)) }
             }
+            (walkins_section(lang, &view.walkins, &view.counters))
             div.charts {
                 div.panel {
                     h2 { (t.visits_per_day) " · " span.muted #period-span { (span) } }
@@ -512,6 +517,59 @@ pub struct ProvinceDashboard {
     pub covered_by_day: Vec<(String, u64)>,
     /// The latest month with the province's online share recorded (all levels), if any.
     pub filing: Option<(String, f64)>,
+    /// Walk-ins at its communes' counters, summed.
+    pub walkins: WalkInFigures,
+}
+
+/// One one-stop counter with its walk-ins.
+#[derive(Debug, Clone)]
+pub struct CounterLine {
+    /// Id (its log's).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Its walk-ins.
+    pub figures: WalkInFigures,
+}
+
+/// Walk-ins at the counters, their own line: cards, and each counter when given.
+fn walkins_section(lang: Lang, sum: &WalkInFigures, counters: &[CounterLine]) -> Markup {
+    let t = lang.texts();
+    html! {
+        section.panel #walkins aria-labelledby="h-walkins" {
+            h2 #h-walkins { (t.counters_title) }
+            div.cards {
+                (total(&lang.int(sum.count), t.walkins, "walkins"))
+                (total(&lang.int(sum.people), t.walkin_people, "walkin_people"))
+                (total(&lang.int(sum.accounts_total()), t.walkin_accounts, "walkin_accounts"))
+                (total(&lang.int(sum.filed), t.walkin_filed, "walkin_filed"))
+            }
+            @if !counters.is_empty() {
+                div.scroll { table #counters-table {
+                    thead { tr {
+                        th scope="col" { (t.counter) }
+                        th.num scope="col" { (t.walkins) }
+                        th.num scope="col" { (t.walkin_people) }
+                        th.num scope="col" { (t.walkin_accounts) }
+                        th.num scope="col" { (t.walkin_filed) }
+                    } }
+                    tbody {
+                        @for c in counters {
+                            tr data-counter=(c.id) {
+                                th scope="row" { (c.name) }
+                                td.num data-figure="walkins" { (lang.int(c.figures.count)) }
+                                td.num data-figure="walkin_people" { (lang.int(c.figures.people)) }
+                                td.num data-figure="walkin_accounts" { (lang.int(c.figures.accounts_total())) }
+                                td.num data-figure="walkin_filed" { (lang.int(c.figures.filed)) }
+                            }
+                        }
+                    }
+                } }
+            } @else if sum.is_zero() {
+                p.muted { (t.no_counters) }
+            }
+        }
+    }
 }
 
 /// The card of the latest online-filing share, linking to its page.
@@ -560,6 +618,7 @@ pub fn province(chrome: &Chrome, view: &ProvinceDashboard) -> Markup {
                 }
                 (figure_cards(lang, &view.figures))
             }
+            (walkins_section(lang, &view.walkins, &[]))
             div.charts {
                 div.panel {
                     h2 { (t.visits_per_day) " · " span.muted { (t.last_30_days) } }
@@ -1107,6 +1166,8 @@ mod tests {
             ..Coverage::default()
         };
         CommuneDashboard {
+            walkins: WalkInFigures::default(),
+            counters: Vec::new(),
             filing: Some(("2026-11".into(), 0.49)),
             id: "x".into(),
             name: "Phường <Hòa Bình>".into(),

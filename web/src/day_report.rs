@@ -43,6 +43,22 @@ pub struct DayReportView {
     pub accounts_to_date: u64,
     /// Dossiers filed online to the end of the day.
     pub filed_to_date: u64,
+    /// That day at the one-stop counters, when the report has a line for them (a
+    /// commune's and a province's always, a team's when it helped walk-ins).
+    pub walkins: Option<WalkInDay>,
+}
+
+/// One day at the counters: walk-ins, people, accounts created, dossiers filed online.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalkInDay {
+    /// Walk-ins.
+    pub count: u64,
+    /// People helped.
+    pub people: u64,
+    /// Accounts created.
+    pub accounts: u64,
+    /// Dossiers filed online.
+    pub filed: u64,
 }
 
 impl DayReportView {
@@ -76,7 +92,7 @@ impl DayReportView {
                 self.accounts.iter().map(|(label, n)| format!("{label}: {}", lang.int(*n))).collect();
             accounts.push_str(&format!(" ({})", kinds.join(", ")));
         }
-        vec![
+        let mut lines = vec![
             format!(
                 "{}: {} ({}: {})",
                 t.dr_visits,
@@ -88,7 +104,22 @@ impl DayReportView {
             accounts,
             format!("{}: {}", t.dr_filed, lang.int(self.filed)),
             format!("{}: {}", t.dr_covered, lang.int(self.covered)),
-        ]
+        ];
+        if let Some(w) = &self.walkins {
+            lines.push(format!(
+                "{}: {} {}, {} {}, {} {}, {} {}",
+                t.dr_walkins,
+                lang.int(w.count),
+                t.dr_times,
+                lang.int(w.people),
+                t.dr_persons,
+                lang.int(w.accounts),
+                t.dr_accounts_short,
+                lang.int(w.filed),
+                t.dr_filed_short,
+            ));
+        }
+        lines
     }
 
     /// The running totals, one line.
@@ -227,6 +258,10 @@ pub fn page_of(chrome: &Chrome, view: &DayReportView) -> Markup {
                 tr { th scope="row" { (t.dr_accounts) } td.num data-figure="day_accounts" { (lang.int(view.accounts_total())) } }
                 tr { th scope="row" { (t.dr_filed) } td.num data-figure="day_filed" { (lang.int(view.filed)) } }
                 tr { th scope="row" { (t.dr_covered) } td.num data-figure="day_covered" { (lang.int(view.covered)) } }
+                @if let Some(w) = &view.walkins {
+                    tr { th scope="row" { (t.walkins) } td.num data-figure="day_walkins" { (lang.int(w.count)) } }
+                    tr { th scope="row" { (t.walkin_people) } td.num data-figure="day_walkin_people" { (lang.int(w.people)) } }
+                }
                 tr {
                     th scope="row" { (t.dr_to_date) }
                     td.num { span data-figure="covered_to_date" { (lang.int(view.covered_to_date)) } "/" span data-figure="to_cover" { (lang.int(view.to_cover)) } }
@@ -265,6 +300,7 @@ mod tests {
             to_cover: 350,
             accounts_to_date: 1234,
             filed_to_date: 88,
+            walkins: None,
         }
     }
 
@@ -285,6 +321,11 @@ mod tests {
             text.ends_with("bao phủ 230/350 hộ (65,7%), 1.234 tài khoản, 88 hồ sơ trực tuyến."),
             "{text}"
         );
+        assert!(!text.contains("Tại quầy"), "no counter line for a team that helped no walk-in");
+        let mut v = view();
+        v.walkins = Some(WalkInDay { count: 12, people: 15, accounts: 8, filed: 5 });
+        let with = super::text(Lang::Vi, &v);
+        assert!(with.contains("- Tại quầy: 12 lượt, 15 người, 8 tài khoản, 5 hồ sơ trực tuyến\n"), "{with}");
         let en = super::text(Lang::En, &view());
         assert!(en.contains("Household visits: 35 (of which guided: 20)"), "{en}");
     }

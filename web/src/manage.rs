@@ -35,6 +35,8 @@ pub struct AssignHamlet {
     pub via_team: Vec<PersonRef>,
     /// Who is assigned to it on their own (help across teams).
     pub members: Vec<PersonRef>,
+    /// A one-stop counter (no target, no team: people on counter duty).
+    pub counter: bool,
 }
 
 /// The assignments page of a commune.
@@ -72,8 +74,12 @@ pub fn assignments(chrome: &Chrome, view: &AssignmentsPage) -> Markup {
                 @let errors = match &view.failed { Some((id, e)) if *id == h.id => e, _ => &none };
                 @let slug = h.id.replace('.', "-");
                 section.panel data-hamlet=(h.id) aria-labelledby={ "h-" (slug) } {
-                    h2 id={ "h-" (slug) } { a href={ "/hamlets/" (url_part(&h.id)) } { (h.name) } }
+                    h2 id={ "h-" (slug) } {
+                        @if h.counter { span.muted { (t.counter) " · " } }
+                        a href={ "/hamlets/" (url_part(&h.id)) } { (h.name) }
+                    }
                     (field_error(errors, "hamlet"))
+                    @if !h.counter {
                     form.inline method="post" action=(targets) {
                         (csrf_field(chrome))
                         input type="hidden" name="hamlet" value=(h.id);
@@ -93,7 +99,8 @@ pub fn assignments(chrome: &Chrome, view: &AssignmentsPage) -> Markup {
                             None => span.muted { (t.no_team) },
                         }
                     }
-                    h3 { (t.assigned_people) }
+                    }
+                    h3 { (if h.counter { t.counter_duty } else { t.assigned_people }) }
                     @if !h.via_team.is_empty() {
                         ul.plain.via-team {
                             @for m in &h.via_team {
@@ -135,6 +142,20 @@ pub fn assignments(chrome: &Chrome, view: &AssignmentsPage) -> Markup {
                         }
                         button type="submit" { (t.assign) }
                     }
+                }
+            }
+            @let errors = match &view.failed { Some((id, e)) if id == "counter" => e, _ => &none };
+            section.panel #counters aria-labelledby="h-counters" {
+                h2 #h-counters { (t.counters_title) }
+                p.muted { (t.counter_note) }
+                form.inline method="post" action={ "/communes/" (url_part(&view.commune_id)) "/counters" } {
+                    (csrf_field(chrome))
+                    div {
+                        label for="counter-name" { (t.counter_name) }
+                        input #counter-name name="name" required maxlength="200" aria-invalid=(invalid(errors, "name"));
+                        (field_error(errors, "name"))
+                    }
+                    button type="submit" { (t.add_counter) }
                 }
             }
         },
@@ -899,6 +920,7 @@ mod tests {
                 team: None,
                 via_team: Vec::new(),
                 members: vec![PersonRef { id: "tnv1".into(), name: "Lan".into(), role: Role::Volunteer }],
+                counter: false,
             }],
             people: vec![
                 PersonRef { id: "tnv1".into(), name: "Lan".into(), role: Role::Volunteer },

@@ -120,6 +120,7 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/communes/{id}/assignments", Who::CommuneOfficial),
     row("POST", "/communes/{id}/assignments", Who::CommuneOfficial),
     row("POST", "/communes/{id}/targets", Who::CommuneOfficial),
+    row("POST", "/communes/{id}/counters", Who::CommuneOfficial),
     row("GET", "/communes/{id}/teams", Who::CommuneOfficial),
     row("POST", "/communes/{id}/teams", Who::CommuneOfficial),
     row("GET", "/communes/{id}/teams/{team}", Who::CommuneOfficial),

@@ -48,6 +48,7 @@ pub const ACTIONS: &[&str] = &[
     "api_token_revoke",
     "filing",
     "filing_import",
+    "counter_add",
 ];
 
 /// Appends to the audit log: `by` did `action` (one of `ACTIONS`), in `commune` when

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use tungnha_client_core::domain::{CommuneKind, Outcome};
 use tungnha_client_core::{
     Author, CommuneId, HamletId, HamletLog, HouseholdForm, HouseholdId, LogError, ProvinceId, Role, UserId,
-    VisitForm,
+    VisitForm, WalkInForm,
 };
 
 use crate::records::{FilingLevel, FilingMonth};
@@ -126,6 +126,7 @@ pub fn seed(store: &dyn Store) -> Result<String, ServiceError> {
             Ok(())
         })?;
     }
+    demo_counter(store, &mut rng, now)?;
     // The province: the phường above, and two smaller xã.
     organisation::province_add(store, CLI, PROVINCE, "Tỉnh Hòa An")?;
     organisation::attach_commune(store, CLI, COMMUNE, PROVINCE)?;
@@ -136,6 +137,36 @@ pub fn seed(store: &dyn Store) -> Result<String, ServiceError> {
     accounts::province_officer_add(store, CLI, officer, PROVINCE, Some(name), Some(DEMO_PASSWORD))?;
     demo_filings(store, now)?;
     Ok(format!("{}{}", logins(), fresh_codes(store)?))
+}
+
+/// The phường's one-stop counter, with tnv1 and tnv4 on duty and two weeks of walk-ins.
+fn demo_counter(store: &dyn Store, rng: &mut StdRng, now: i64) -> Result<(), ServiceError> {
+    let commune = CommuneId::parse(COMMUNE).map_err(internal)?;
+    let counter = organisation::counter_add(store, CLI, &commune, "Bộ phận một cửa phường")?;
+    for user in ["tnv1", "tnv4"] {
+        organisation::assign(store, CLI, user, counter.id.as_str())?;
+    }
+    let on_duty: Vec<Author> = ["tnv1", "tnv4"]
+        .iter()
+        .filter_map(|u| UserId::parse(u).ok())
+        .map(|user| Author { user, role: Role::Volunteer })
+        .collect();
+    imports::rewrite_log(store, &counter.id, |log| {
+        for day in 0..14 {
+            for _ in 0..rng.random_range(1..=4) {
+                let mut form = WalkInForm { people: rng.random_range(1..=2), ..WalkInForm::default() };
+                form.topics = vec!["dvc".into()];
+                if rng.random_bool(0.6) {
+                    form.accounts.insert("dvc".into(), 1);
+                    form.filed = 1;
+                }
+                let at = now - day * DAY - rng.random_range(0..6) * 3_600_000;
+                log.log_walkin(&on_duty[rng.random_range(0..on_duty.len())], &form, at, now)
+                    .map_err(log_error)?;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Six months of the portal's dossier statistics, up to last month, for every commune
@@ -424,7 +455,8 @@ mod tests {
                 .map(|h| h.as_str().trim_start_matches("p-hoa-binh.").to_owned())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(held("tnv1"), ["kp-binh-minh", "kp-phu-loi", "kp-tan-an"]);
+        // tnv1 is also on duty at the phường's counter.
+        assert_eq!(held("tnv1"), ["kp-binh-minh", "kp-phu-loi", "kp-tan-an", "quay-bo-phan-mot-cua-phuong"]);
         // tnv2 helps in a khu phố of the other team, on their own.
         assert_eq!(held("tnv2"), ["kp-binh-minh", "kp-hoa-lan", "kp-phu-loi", "kp-tan-an"]);
         assert_eq!(held("totruong2"), ["kp-an-phu", "kp-hoa-lan", "kp-trung-thang"]);

@@ -222,6 +222,7 @@ pub fn me(store: &dyn Store, device: &Device, user: &User) -> Result<Me, Service
         if let Some(h) = store.hamlet(&id)? {
             let visits_from = store.commune(&h.commune)?.and_then(|c| c.visits_from);
             hamlets.push(HamletView {
+                counter: h.is_counter(),
                 id: h.id,
                 code: h.code,
                 name: h.name,

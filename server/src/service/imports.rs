@@ -265,7 +265,7 @@ pub fn parse_hamlets(
         if kind.is_none() {
             errors.push(err(
                 "kind",
-                format!("“{}” is not one of thon, ap, ban, khu_pho, to_dan_pho", cell(cells, "kind")),
+                format!("“{}” is not one of thon, ap, ban, khu_pho, to_dan_pho, quay", cell(cells, "kind")),
             ));
         }
         let target = cell(cells, "target_households");
@@ -280,6 +280,10 @@ pub fn parse_hamlets(
                 None
             }
         };
+        if kind.is_some_and(HamletKind::is_counter) && target.is_some_and(|t| t > 0) {
+            errors.push(err("target_households", "a counter has no households to cover: give 0".into()));
+            continue;
+        }
         if let (Some(kind), Some(target)) = (kind, target) {
             hamlets.push(Hamlet {
                 id,

@@ -4,7 +4,7 @@
 //! web); each write is audited.
 
 use tungnha_client_core::catalogue::Catalogue;
-use tungnha_client_core::domain::CommuneKind;
+use tungnha_client_core::domain::{CommuneKind, HamletKind};
 use tungnha_client_core::rules::text_fault;
 use tungnha_client_core::{CommuneId, HamletId, ProvinceId, UserId};
 
@@ -115,6 +115,44 @@ pub fn unassign(store: &dyn Store, by: &str, user: &str, hamlet: &str) -> Result
     audit(store, by, Some(&hamlet.commune), "unassign", format!("{} ✕ {}", user.id, hamlet.id))
 }
 
+/// Adds one of `commune`'s one-stop counters (a place of kind `HamletKind::Counter`,
+/// whose log holds walk-ins), named `name`; its code is made from the name.
+pub fn counter_add(
+    store: &dyn Store,
+    by: &str,
+    commune: &CommuneId,
+    name: &str,
+) -> Result<Hamlet, ServiceError> {
+    store
+        .commune(commune)?
+        .ok_or_else(|| invalid(Field::Commune, format!("commune {commune} does not exist")))?;
+    let name = name.trim();
+    if let Some(fault) = text_fault(name, true) {
+        return Err(invalid(Field::Name, fault));
+    }
+    let budget = 64usize.saturating_sub(commune.as_str().len() + 1 + 5).clamp(2, 40);
+    let code = format!("quay-{}", crate::service::teams::slug(name, budget));
+    let id =
+        HamletId::parse(&format!("{commune}.{code}")).map_err(|e| invalid(Field::Name, e.to_string()))?;
+    if store.hamlet(&id)?.is_some() {
+        return Err(invalid(
+            Field::Name,
+            format!("a place with the code {code} exists already; choose another name"),
+        ));
+    }
+    let counter = Hamlet {
+        id,
+        code,
+        name: name.to_owned(),
+        kind: HamletKind::Counter,
+        commune: commune.clone(),
+        target_households: 0,
+    };
+    store.put_hamlets(std::slice::from_ref(&counter))?;
+    audit(store, by, Some(commune), "counter_add", format!("{} ({})", counter.name, counter.id))?;
+    Ok(counter)
+}
+
 /// The largest target a hamlet may have: no hamlet has a hundred thousand households.
 pub const MAX_TARGET: u64 = 100_000;
 
@@ -131,6 +169,9 @@ pub fn set_target(
     let mut h = store
         .hamlet(hamlet)?
         .ok_or_else(|| invalid(Field::Hamlet, format!("hamlet {hamlet} does not exist")))?;
+    if h.is_counter() && target > 0 {
+        return Err(invalid(Field::Target, "a counter has no households to cover"));
+    }
     let before = h.target_households;
     h.target_households = target;
     store.put_hamlets(std::slice::from_ref(&h))?;

@@ -136,6 +136,8 @@ impl TeamCoverage {
 pub struct CommuneFigures {
     /// Each hamlet with its figures.
     pub hamlets: Vec<(Hamlet, Coverage)>,
+    /// Each one-stop counter with its figures (its walk-ins), apart from the hamlets.
+    pub counters: Vec<(Hamlet, Coverage)>,
     /// The sums over the hamlets.
     pub totals: Coverage,
     /// Sum of the hamlets' targets.
@@ -158,7 +160,11 @@ pub fn commune_figures(
         out.totals.absorb(&coverage);
         out.target += h.target_households;
         out.to_cover += to_cover(h.target_households, coverage.registered);
-        out.hamlets.push((h, coverage));
+        if h.is_counter() {
+            out.counters.push((h, coverage));
+        } else {
+            out.hamlets.push((h, coverage));
+        }
     }
     Ok(out)
 }

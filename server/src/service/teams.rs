@@ -31,9 +31,9 @@ pub const MAX_TEAMS: usize = 500;
 /// "Active" means synced within this many days.
 pub const ACTIVE_DAYS: i64 = 7;
 
-/// The slug a team's id is made from: its name without marks, lower case, words
-/// joined by '-'.
-fn slug(name: &str, budget: usize) -> String {
+/// The slug a team's (or a counter's) id is made from: its name without marks, lower
+/// case, words joined by '-'.
+pub(crate) fn slug(name: &str, budget: usize) -> String {
     let folded = collate::fold(name);
     let mut out = String::new();
     for word in folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {

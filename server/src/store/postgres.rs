@@ -81,8 +81,15 @@ const ACCOUNT: &str = "account:";
 
 /// A day's work as `day_work` rows: (figure, n), leaving out zeros.
 fn work_rows(w: &DayWork) -> Vec<(String, u64)> {
-    let mut rows =
-        vec![("guided".to_owned(), w.guided), ("people".to_owned(), w.people), ("filed".to_owned(), w.filed)];
+    let mut rows = vec![
+        ("guided".to_owned(), w.guided),
+        ("people".to_owned(), w.people),
+        ("filed".to_owned(), w.filed),
+        ("walkins".to_owned(), w.walkins),
+        ("walkin_people".to_owned(), w.walkin_people),
+        ("walkin_accounts".to_owned(), w.walkin_accounts),
+        ("walkin_filed".to_owned(), w.walkin_filed),
+    ];
     rows.extend(w.accounts.iter().map(|(k, n)| (format!("{ACCOUNT}{k}"), *n)));
     rows.retain(|(_, n)| *n > 0);
     rows
@@ -95,6 +102,10 @@ fn add_work_row(w: &mut DayWork, figure: &str, n: i64) {
         "guided" => w.guided = n,
         "people" => w.people = n,
         "filed" => w.filed = n,
+        "walkins" => w.walkins = n,
+        "walkin_people" => w.walkin_people = n,
+        "walkin_accounts" => w.walkin_accounts = n,
+        "walkin_filed" => w.walkin_filed = n,
         other => {
             if let Some(kind) = other.strip_prefix(ACCOUNT) {
                 w.accounts.insert(kind.to_owned(), n);
@@ -126,10 +137,10 @@ fn days_in(
         "SELECT day, figure, n FROM day_work WHERE scope = $1 AND owner = $2 AND day >= $3",
         &[&table, &owner, &from],
     )?;
+    // A commune's or province's day row goes when its visits and first coverings do;
+    // a day of walk-ins alone is its work rows.
     for r in rows {
-        if let Some(f) = days.get_mut(r.get::<_, &str>(0)) {
-            add_work_row(&mut f.work, r.get(1), r.get(2));
-        }
+        add_work_row(&mut days.entry(r.get(0)).or_default().work, r.get(1), r.get(2));
     }
     Ok(days.into_iter().collect())
 }
@@ -562,7 +573,7 @@ impl Store for PgStore {
                     .execute("INSERT INTO log_heads (hamlet, next_seq) VALUES ($1, 1) ON CONFLICT (hamlet) DO NOTHING", &[&id])?
                     == 1;
                 if fresh {
-                    tx.execute("INSERT INTO logs (hamlet, seq, bytes) VALUES ($1, 0, $2)", &[&id, &HamletLog::genesis(&h.id).save()])?;
+                    tx.execute("INSERT INTO logs (hamlet, seq, bytes) VALUES ($1, 0, $2)", &[&id, &HamletLog::genesis_of(&h.id, h.is_counter()).save()])?;
                     tx.execute(
                         "INSERT INTO coverage (hamlet, headline) VALUES ($1, $2) ON CONFLICT (hamlet) DO NOTHING",
                         &[&id, &json(&Coverage::default())],
@@ -578,7 +589,14 @@ impl Store for PgStore {
                         (old.target_households, h.target_households),
                         0,
                     )?,
-                    _ => move_stored_totals(tx, commune, (&Coverage::default(), &figures), (0, h.target_households), 1)?,
+                    // A counter is no hamlet: it adds its walk-ins, not to the count.
+                    _ => move_stored_totals(
+                        tx,
+                        commune,
+                        (&Coverage::default(), &figures),
+                        (0, h.target_households),
+                        u64::from(!h.is_counter()),
+                    )?,
                 }
             }
             Ok(())

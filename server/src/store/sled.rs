@@ -379,7 +379,7 @@ impl SledStore {
             let c = self.coverage(&h.id)?;
             let t = totals.entry(h.commune.clone()).or_default();
             t.coverage.absorb(&contribution(&c));
-            t.hamlets += 1;
+            t.hamlets += u64::from(!h.is_counter());
             t.target += h.target_households;
             t.to_cover += to_cover(h.target_households, c.registered);
             for (day, f) in days_of(&c) {
@@ -729,7 +729,7 @@ impl Store for SledStore {
             let fresh = !self.logs.contains_key(chunk_key(&h.id, 0))?;
             rows.push((
                 h.clone(),
-                fresh.then(|| HamletLog::genesis(&h.id).save()),
+                fresh.then(|| HamletLog::genesis_of(&h.id, h.is_counter()).save()),
                 self.hamlet(&h.id)?,
                 self.coverage_headline(&h.id)?,
             ));
@@ -759,7 +759,8 @@ impl Store for SledStore {
                             &h.commune,
                             (&Coverage::default(), figures),
                             (0, h.target_households),
-                            1,
+                            // A counter is no hamlet: it adds its walk-ins, not to the count.
+                            u64::from(!h.is_counter()),
                         )?,
                     }
                 }

@@ -13,4 +13,5 @@ mod refusals;
 mod serve;
 mod sync;
 mod teams;
+mod walkins;
 mod web;

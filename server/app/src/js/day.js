@@ -8,8 +8,19 @@ import { vnDay } from './rules.js';
 
 /** The figures of `user`'s day `day` ("YYYY-MM-DD", Asia/Ho_Chi_Minh) in `replica`'s logs. */
 export function myDay(replica, user, day) {
-  const out = { day, visits: 0, guided: 0, people: 0, filed: 0, covered: 0, accounts: {}, coveredToDate: 0, households: 0, accountsToDate: 0, filedToDate: 0 };
+  const out = {
+    day, visits: 0, guided: 0, people: 0, filed: 0, covered: 0, accounts: {}, coveredToDate: 0, households: 0, accountsToDate: 0, filedToDate: 0,
+    walkins: { count: 0, people: 0, accounts: 0, filed: 0 },
+  };
   for (const { id } of replica.hamlets()) {
+    // At a counter: the volunteer's walk-ins that day, their own line.
+    for (const w of replica.isCounter(id) ? replica.walkins(id) : []) {
+      if (w.voided || w.by !== user || vnDay(w.at) !== day) continue;
+      out.walkins.count++;
+      out.walkins.people += w.people;
+      out.walkins.filed += w.filed;
+      out.walkins.accounts += Object.values(w.accounts).reduce((a, n) => a + Number(n), 0);
+    }
     for (const h of replica.households(id)) {
       out.households++;
       const live = h.visits.filter((v) => !v.voided);
@@ -63,6 +74,8 @@ export function reportParts(day, name, kinds, t, lang) {
       accounts,
       `${t('filed')}: ${int(lang, day.filed)}`,
       `${t('dr_covered')}: ${int(lang, day.covered)}`,
+      ...(day.walkins.count ? [`${t('dr_walkins')}: ${int(lang, day.walkins.count)} ${t('dr_times')}, ${int(lang, day.walkins.people)} ${t('dr_persons')}, `
+        + `${int(lang, day.walkins.accounts)} ${t('dr_accounts_short')}, ${int(lang, day.walkins.filed)} ${t('dr_filed_short')}`] : []),
     ],
     toDate: `${t('dr_to_date')}: ${t('dr_coverage')} ${int(lang, day.coveredToDate)}/${int(lang, day.households)} ${t('dr_households')} (${percent(lang, ratio)}), `
       + `${int(lang, day.accountsToDate)} ${t('dr_accounts_short')}, ${int(lang, day.filedToDate)} ${t('dr_filed_short')}.`,

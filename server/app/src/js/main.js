@@ -108,6 +108,13 @@ function homeScreen() {
   const today = vnDay(Date.now());
   let visits = 0, accounts = 0, toVisit = 0;
   const rows = replica.hamlets().map((h) => {
+    if (replica.isCounter(h.id)) {
+      // A one-stop counter: its walk-ins today, and the way to log one.
+      const mine = replica.walkins(h.id).filter((w) => !w.voided && w.by === replica.user() && vnDay(w.at) === today);
+      return el('li', {}, el('a', { href: `#/c/${encodeURIComponent(h.id)}`, class: 'row', 'data-counter': h.id },
+        el('span', {}, el('small', { class: 'muted' }, `${t('counter')} · `), h.name),
+        el('span', { class: 'muted' }, `${mine.length} ${t('walkins_today')}`)));
+    }
     const list = replica.households(h.id);
     for (const hh of list) {
       if (hh.status === 'not_visited') toVisit++;
@@ -133,6 +140,63 @@ function homeScreen() {
     el('h2', {}, t('hamlets')),
     rows.length ? el('ul', { class: 'list', id: 'hamlets' }, rows) : el('p', {}, t('no_hamlets')),
   ];
+}
+
+/** A one-stop counter: log someone helped there (who came is never recorded, only how
+ *  many people, what they were helped with, the accounts made and the dossiers filed),
+ *  and the walk-ins logged today. */
+function counterScreen(place) {
+  const name = replica.hamlets().find((h) => h.id === place)?.name ?? place;
+  const catalogue = replica.me?.catalogue ?? { topics: [], account_kinds: [] };
+  const topics = el('fieldset', {}, el('legend', {}, t('topics')), catalogue.topics.map((e) =>
+    el('label', { class: 'toggle' }, el('input', { type: 'checkbox', name: 'topic', value: e.code }), e.label)));
+  const accounts = el('fieldset', {}, el('legend', {}, t('accounts')), catalogue.account_kinds.map((e) => counter(`account-${e.code}`, 0, e.label)));
+  const note = el('input', { id: 'note', name: 'note', maxlength: '200', placeholder: t('walkin_note_hint') });
+  const form = el('form', {
+    class: 'stack',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const value = (id) => Number(form.querySelector(`#${id}`).value || 0);
+      const entry = {
+        people: value('people'),
+        topics: [...form.querySelectorAll('input[name=topic]:checked')].map((i) => i.value),
+        accounts: Object.fromEntries(catalogue.account_kinds.map((k) => [k.code, value(`account-${k.code}`)])),
+        filed: value('filed'),
+        note: note.value,
+      };
+      try {
+        await replica.logWalkIn(place, entry);
+        say(t('saved'), 'ok');
+        render();
+        syncNow(false);
+      } catch (err) {
+        refused(err);
+      }
+    },
+  },
+  counter('people', 1, t('walkin_people')), topics, accounts, counter('filed', 0, t('filed')),
+  el('label', { for: 'note' }, t('note')), note,
+  el('button', { type: 'submit', class: 'big', id: 'save-walkin' }, t('save')));
+  const today = el('section', { id: 'walkins-today' });
+  const fill = () => {
+    const day = vnDay(Date.now());
+    const mine = replica.walkins(place).filter((w) => !w.voided && vnDay(w.at) === day);
+    today.replaceChildren(el('h2', {}, `${t('walkins_today')} (${mine.length})`),
+      el('ul', { class: 'list' }, mine.map((w) => el('li', {},
+        `${vnTime(w.at)} · ${w.people} ${t('dr_persons')}`
+        + (w.filed ? ` · ${w.filed} ${t('dr_filed_short')}` : '')))));
+  };
+  fill();
+  return {
+    body: [
+      el('p', {}, el('a', { href: '#/', class: 'back' }, `← ${t('back')}`)),
+      el('h1', {}, name),
+      el('p', { class: 'muted' }, t('walkin_intro')),
+      form,
+      today,
+    ],
+    refresh: fill,
+  };
 }
 
 /** The volunteer's day as a report: text, card, and a share button (Zalo is in the
@@ -373,6 +437,7 @@ function render() {
   else if (parts[0] === 'h' && parts[2] === 'add') built = addScreen(parts[1]);
   else if (parts[0] === 'h') built = hamletScreen(parts[1], params);
   else if (parts[0] === 'day') built = dayScreen(params);
+  else if (parts[0] === 'c') built = counterScreen(parts[1]);
   else built = { body: homeScreen(), refresh: 'redraw' };
   const { body, refresh: again } = Array.isArray(built) ? { body: built } : built;
   document.documentElement.lang = lang();

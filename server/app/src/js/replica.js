@@ -5,7 +5,7 @@
 import * as Automerge from '@automerge/automerge/slim';
 import { encode, decode } from './envelope.js';
 import { SchemaError, checkChanges, loadChecked } from './schema.js';
-import { RuleError, checkHousehold, checkVisit, clean, householdsPerDay, statusOf, vnDay } from './rules.js';
+import { RuleError, checkHousehold, checkVisit, checkWalkIn, clean, householdsPerDay, statusOf, vnDay } from './rules.js';
 
 const MAX_ROUNDS = 5;
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -114,6 +114,53 @@ export class Replica {
   hamlets() {
     const names = new Map((this.me?.hamlets ?? []).map((h) => [h.id, h.name]));
     return [...this.docs.keys()].sort().map((id) => ({ id, name: names.get(id) ?? id }));
+  }
+
+  /** Whether a held log is a one-stop counter's: its genesis made the walk-ins map. */
+  isCounter(hamlet) {
+    return this.docs.get(hamlet)?.walkins !== undefined;
+  }
+
+  /** A counter's walk-ins, newest first. */
+  walkins(counter) {
+    const doc = this.docs.get(counter);
+    return Object.entries(doc?.walkins ?? {}).map(([id, w]) => ({
+      id, by: text(w.by), at: Number(w.at), people: Number(w.people ?? 0), filed: Number(w.filed ?? 0),
+      accounts: w.accounts ?? {}, topics: Object.keys(w.topics ?? {}), note: text(w.note), voided: Boolean(w.voided),
+    })).sort((a, b) => b.at - a.at);
+  }
+
+  /** Logs someone helped at a counter; resolves once it is stored. Refuses what the
+   *  server would refuse. */
+  async logWalkIn(counter, form, now = Date.now()) {
+    const w = {
+      by: this.user(),
+      at: now,
+      people: form.people ?? 0,
+      topics: [...new Set(form.topics ?? [])].sort(),
+      accounts: Object.fromEntries(Object.entries(form.accounts ?? {}).filter(([, n]) => n > 0)),
+      filed: form.filed ?? 0,
+      note: clean(form.note),
+    };
+    if (!this.isCounter(counter)) throw new RuleError('wrong_place', 'people', 'walk-ins are logged at a counter');
+    checkWalkIn(this.user(), w, now);
+    const id = freshId();
+    // Field by field, as visits are: a 0 inside an object literal would be a float.
+    await this.write(counter, (d) => {
+      d.walkins[id] = {};
+      const e = d.walkins[id];
+      e.by = str(w.by);
+      e.at = w.at;
+      e.people = w.people;
+      e.topics = {};
+      for (const t of w.topics) e.topics[t] = true;
+      e.accounts = {};
+      for (const [k, n] of Object.entries(w.accounts)) e.accounts[k] = n;
+      if (w.filed > 0) e.filed = w.filed;
+      if (w.note !== undefined) e.note = str(w.note);
+      e.voided = false;
+    });
+    return id;
   }
 
   /** The households of a hamlet with their status and visits, ordered by label. */
@@ -246,7 +293,8 @@ export class Replica {
     if (!run.every((c) => Automerge.decodeChange(c).actor === this.actor())) return;
     const before = Automerge.view(doc, base);
     const copy = Automerge.change(Automerge.clone(before, { actor: this.actor() }), { time: Math.floor(Date.now() / 1000) }, (d) => {
-      for (const list of ['households', 'visits']) {
+      for (const list of ['households', 'visits', 'walkins']) {
+        if (!d[list]) continue;
         for (const [id, entry] of Object.entries(doc[list] ?? {})) {
           if (before[list]?.[id]) continue;
           d[list][id] = {};

@@ -97,6 +97,22 @@ export function checkVisit(user, v, now, householdExists) {
   }
 }
 
+/** Checks a new walk-in {by, at, people, topics: [code], accounts: {code: n}, filed?, note?}
+ *  as client-core's `check_walkin_created` does: as oneself, one person helped at least. */
+export function checkWalkIn(user, w, now) {
+  if (w.by !== user) throw new RuleError('not_as_self', 'by', 'a walk-in is logged as oneself');
+  checkTime('at', w.at, now);
+  for (const t of w.topics) if (!isCode(t)) throw new RuleError('invalid_value', 'topics', `“${t}” is not a topic code`);
+  for (const [k, n] of Object.entries(w.accounts)) {
+    if (!isCode(k)) throw new RuleError('invalid_value', 'accounts', `“${k}” is not an account-kind code`);
+    checkCount('accounts', n);
+  }
+  checkCount('people', w.people);
+  checkCount('filed', w.filed ?? 0);
+  if (w.note !== undefined) checkText('note', w.note, false);
+  if (w.people === 0) throw new RuleError('invalid_value', 'people', 'a walk-in helped one person at least', 'walkin_needs');
+}
+
 /** A household's status from its visits [{at, id, outcome, voided}], as coverage.rs decides. */
 export function statusOf(visits) {
   let any = false;

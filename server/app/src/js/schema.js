@@ -6,8 +6,9 @@
 // Automerge keeps and relays every op, visible or not, so the phone places each op by
 // the identity of the object it writes to (never by key names, which a rival object can
 // share): nothing on the root; only new maps under fresh ids in the genesis `households`
-// and `visits` maps; only the schema's fields, as scalars of their type and size, in an
-// entry; codes in a visit's `topics` and `accounts`. Lists, text, counters and marks have
+// and `visits` maps of a hamlet's log, or `walkins` of a counter's; only the schema's
+// fields, as scalars of their type and size, in an entry; codes in a visit's or
+// walk-in's `topics` and `accounts`. Lists, text, counters and marks have
 // no place anywhere. tests/browser/schema.mjs runs this against the cases client-core's
 // tests run (client-core/tests/fixtures/relayed-changes.json).
 
@@ -16,10 +17,12 @@ import { MAX_COUNT, OUTCOMES, isCode, textFault } from './rules.js';
 const GENESIS_ACTOR = '00000000000000000000000000000000';
 const HOUSEHOLDS = `3@${GENESIS_ACTOR}`;
 const VISITS = `4@${GENESIS_ACTOR}`;
+const WALKINS = `5@${GENESIS_ACTOR}`;
 const SCHEMA_VERSION = 1;
 export const MAX_CHANGE_EXTRAS = 256;
 const HOUSEHOLD_FIELDS = ['label', 'head', 'members', 'created_by', 'created_at', 'retired', 'merged_into'];
 const VISIT_FIELDS = ['household', 'by', 'at', 'outcome', 'topics', 'accounts', 'people', 'filed', 'note', 'voided'];
+const WALKIN_FIELDS = ['by', 'at', 'people', 'topics', 'accounts', 'filed', 'note', 'voided'];
 const MAKES = { makeMap: 'map', makeList: 'list', makeText: 'text', makeTable: 'table' };
 
 /** A change outside the schema: `rule` is client-core's rule code, `path` where. */
@@ -37,14 +40,16 @@ const short = (s) => [...String(s)].slice(0, 40).join('');
 const isCompactId = (s) => typeof s === 'string' && /^[a-z2-7]{16}$/.test(s);
 const isUserId = (s) => typeof s === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(s);
 
-/** Where an object sits: {kind: 'root'|'households'|'visits'|'household'|'visit'|'topics'|'accounts', id, new}. */
+/** Where an object sits: {kind: 'root'|'households'|'visits'|'walkins'|'household'|'visit'|'walkin'|'topics'|'accounts',
+ *  id, new, owner ('visit' or 'walkin', for topics and accounts)}. */
 function show(place) {
   switch (place.kind) {
     case 'root': return '';
-    case 'households': case 'visits': return place.kind;
+    case 'households': case 'visits': case 'walkins': return place.kind;
     case 'household': return `households/${place.id}`;
     case 'visit': return `visits/${place.id}`;
-    default: return `visits/${place.id}/${place.kind}`;
+    case 'walkin': return `walkins/${place.id}`;
+    default: return `${place.owner === 'walkin' ? 'walkins' : 'visits'}/${place.id}/${place.kind}`;
   }
 }
 const pathIn = (place, name) => (place.kind === 'root' ? short(name) : `${show(place)}/${short(name)}`);
@@ -53,11 +58,14 @@ const pathIn = (place, name) => (place.kind === 'root' ? short(name) : `${show(p
 function placedIn(parent, name, type) {
   const path = pathIn(parent, name);
   if (type !== 'map') throw outside(path);
-  if (parent.kind === 'households' || parent.kind === 'visits') {
+  const entries = { households: 'household', visits: 'visit', walkins: 'walkin' };
+  if (entries[parent.kind]) {
     if (!isCompactId(name)) throw invalid(path, 'the key is not a valid id');
-    return { kind: parent.kind === 'households' ? 'household' : 'visit', id: name, new: true };
+    return { kind: entries[parent.kind], id: name, new: true };
   }
-  if (parent.kind === 'visit' && (name === 'topics' || name === 'accounts')) return { kind: name, id: parent.id };
+  if ((parent.kind === 'visit' || parent.kind === 'walkin') && (name === 'topics' || name === 'accounts')) {
+    return { kind: name, id: parent.id, owner: parent.kind };
+  }
   throw outside(path);
 }
 
@@ -67,10 +75,12 @@ function existingObjects(A, doc) {
   for (const [id, h] of Object.entries(doc.households ?? {})) {
     places.set(A.getObjectId(h), { kind: 'household', id, new: false });
   }
-  for (const [id, v] of Object.entries(doc.visits ?? {})) {
-    places.set(A.getObjectId(v), { kind: 'visit', id, new: false });
-    for (const kind of ['topics', 'accounts']) {
-      if (v[kind] && typeof v[kind] === 'object') places.set(A.getObjectId(v[kind]), { kind, id });
+  for (const [map, owner] of [['visits', 'visit'], ['walkins', 'walkin']]) {
+    for (const [id, v] of Object.entries(doc[map] ?? {})) {
+      places.set(A.getObjectId(v), { kind: owner, id, new: false });
+      for (const kind of ['topics', 'accounts']) {
+        if (v[kind] && typeof v[kind] === 'object') places.set(A.getObjectId(v[kind]), { kind, id, owner });
+      }
     }
   }
   return places;
@@ -99,6 +109,25 @@ function userId(op, path) {
 
 function time(op, path) {
   if (!int(op)) throw invalid(path, 'is not a time');
+}
+
+function walkinField(field, op, isNew, path) {
+  if (!WALKIN_FIELDS.includes(field)) throw outside(path);
+  if (!isNew && field === 'by') throw new SchemaError('immutable', path, 'is written once');
+  if (op.action === 'makeMap' && (field === 'topics' || field === 'accounts')) return;
+  if (op.action === 'del') {
+    if (field === 'note' || field === 'filed') return;
+    throw new SchemaError('deleted', path, 'may not be deleted');
+  }
+  if (op.action !== 'set') throw outside(path);
+  switch (field) {
+    case 'by': return userId(op, path);
+    case 'at': return time(op, path);
+    case 'people': case 'filed': return count(op, path);
+    case 'note': return text(op, false, path);
+    case 'voided': return boolean(op, path);
+    default: throw outside(path);
+  }
 }
 
 function householdField(field, op, isNew, path) {
@@ -196,6 +225,8 @@ export function checkChanges(A, doc, changes) {
     });
   }
   let existing = null;
+  // A counter's log: its genesis made the walk-ins map.
+  const counter = doc.walkins !== undefined && A.getObjectId(doc.walkins) === WALKINS;
   const placeCache = new Map();
   const placeOf = (obj, depth) => {
     if (obj === '_root') return { kind: 'root' };
@@ -203,6 +234,7 @@ export function checkChanges(A, doc, changes) {
     let place;
     if (obj === HOUSEHOLDS) place = { kind: 'households' };
     else if (obj === VISITS) place = { kind: 'visits' };
+    else if (obj === WALKINS && counter) place = { kind: 'walkins' };
     else if (made.has(obj)) {
       // Objects nest three deep at most (visits/<id>/topics).
       if (depth > 3) throw outside('an object nested too deep');
@@ -228,7 +260,10 @@ export function checkChanges(A, doc, changes) {
       switch (place.kind) {
         case 'root': throw outside(path);
         case 'households':
-        case 'visits': {
+        case 'visits':
+        case 'walkins': {
+          // A counter's log holds walk-ins, never households or visits.
+          if (MAKES[op.action] && counter && place.kind !== 'walkins') throw outside(path);
           if (MAKES[op.action]) {
             const existed = doc[place.kind]?.[op.key] !== undefined;
             const key = `${place.kind}/${op.key}`;
@@ -242,6 +277,7 @@ export function checkChanges(A, doc, changes) {
         }
         case 'household': householdField(op.key, op, place.new, path); break;
         case 'visit': visitField(op.key, op, place.new, path); break;
+        case 'walkin': walkinField(op.key, op, place.new, path); break;
         case 'topics':
           if (!isCode(op.key)) throw invalid(path, 'the key is not a code');
           if (op.action === 'del' || (op.action === 'set' && op.value === true && op.datatype === undefined)) break;
@@ -261,7 +297,9 @@ export function checkChanges(A, doc, changes) {
 function isGenesis(c, hamlet) {
   const [schema, name, households, visits, ...rest] = c.ops;
   const rootPut = (op, key, action) => op?.obj === '_root' && op.key === key && op.action === action && op.pred.length === 0;
-  return c.actor === GENESIS_ACTOR && c.seq === 1 && c.deps.length === 0 && rest.length === 0
+  // A counter's genesis has the walk-ins map too.
+  const more = rest.length === 0 || (rest.length === 1 && rootPut(rest[0], 'walkins', 'makeMap'));
+  return c.actor === GENESIS_ACTOR && c.seq === 1 && c.deps.length === 0 && more
     && rootPut(schema, 'schema', 'set') && int(schema) && schema.value === SCHEMA_VERSION
     && rootPut(name, 'hamlet', 'set') && isText(name) && name.value === hamlet
     && rootPut(households, 'households', 'makeMap') && rootPut(visits, 'visits', 'makeMap');
@@ -281,7 +319,8 @@ export function loadChecked(A, hamlet, bytes, actor) {
     throw notALog('it cannot be read');
   }
   // The root has the hamlet-log shape (`HamletLog::from_automerge`)...
-  if (doc.schema !== SCHEMA_VERSION || A.getObjectId(doc.households) !== HOUSEHOLDS || A.getObjectId(doc.visits) !== VISITS) {
+  const walkins = doc.walkins === undefined || A.getObjectId(doc.walkins) === WALKINS;
+  if (doc.schema !== SCHEMA_VERSION || A.getObjectId(doc.households) !== HOUSEHOLDS || A.getObjectId(doc.visits) !== VISITS || !walkins) {
     throw notALog('its schema version or root maps are not the genesis ones');
   }
   // ...from this hamlet's own genesis: any other change on the root is outside the schema.

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use tungnha_client_core::catalogue::Catalogue;
 use tungnha_client_core::domain::vn_day;
-use tungnha_web::day_report::{DayReportView, card_svg, page_of};
+use tungnha_web::day_report::{DayReportView, WalkInDay, card_svg, page_of};
 
 use super::pages::readable_commune;
 use super::{PageError, PageResult, Viewer};
@@ -67,6 +67,13 @@ fn view_of(report: &DayReport, path: String, catalogue: &Catalogue) -> DayReport
         to_cover: report.to_date.to_cover,
         accounts_to_date: report.to_date.accounts.values().sum(),
         filed_to_date: report.to_date.filed,
+        // A team's report speaks of counters only when its people helped walk-ins.
+        walkins: (!matches!(report.scope, Scope::Team(..)) || w.walkins > 0).then_some(WalkInDay {
+            count: w.walkins,
+            people: w.walkin_people,
+            accounts: w.walkin_accounts,
+            filed: w.walkin_filed,
+        }),
     }
 }
 

@@ -67,9 +67,18 @@ fn summary(
         vec![Cell::Text(t.accounts.into()), Cell::Int(c.accounts.values().sum())],
         vec![Cell::Text(t.people_helped.into()), Cell::Int(c.people)],
         vec![Cell::Text(t.follow_ups.into()), Cell::Int(c.follow_ups)],
+        vec![Cell::Text(t.dr_filed.into()), Cell::Int(c.filed)],
     ];
     for (kind, n) in accounts_by_kind(catalogue, c) {
         rows.push(vec![Cell::Text(format!("{}: {kind}", t.accounts)), Cell::Int(n)]);
+    }
+    // Walk-ins at the counters: their own lines, never in the coverage above.
+    if !c.walkins.is_zero() {
+        let w = &c.walkins;
+        rows.push(vec![Cell::Text(t.walkins.into()), Cell::Int(w.count)]);
+        rows.push(vec![Cell::Text(t.walkin_people.into()), Cell::Int(w.people)]);
+        rows.push(vec![Cell::Text(t.walkin_accounts.into()), Cell::Int(w.accounts_total())]);
+        rows.push(vec![Cell::Text(t.walkin_filed.into()), Cell::Int(w.filed)]);
     }
     Table { name: t.sheet_summary.into(), header: vec![t.detail, ""], rows }
 }
@@ -521,6 +530,9 @@ fn communes(
             t.visits_7d,
             t.accounts,
             t.people_helped,
+            t.dr_filed,
+            t.walkins,
+            t.walkin_people,
             t.last_activity,
         ],
         rows: figures
@@ -545,6 +557,9 @@ fn communes(
                     Cell::Int(reports::sum_days(&row.days, from, to).0),
                     Cell::Int(c.accounts.values().sum()),
                     Cell::Int(c.people),
+                    Cell::Int(c.filed),
+                    Cell::Int(c.walkins.count),
+                    Cell::Int(c.walkins.people),
                     row.last_day.clone().map(Cell::Day).unwrap_or(Cell::Text(String::new())),
                 ]
             })

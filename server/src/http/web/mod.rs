@@ -70,6 +70,7 @@ pub(crate) fn router() -> Routes {
         .route("/communes/{id}/teams", get(manage::teams).post(manage::add_team))
         .route("/communes/{id}/teams/{team}", get(manage::team).post(manage::change_team))
         .route("/communes/{id}/targets", post(manage::set_target))
+        .route("/communes/{id}/counters", post(manage::add_counter))
         .route("/communes/{id}/people", get(manage::people).post(manage::add_person))
         .route("/communes/{id}/people/{user}/password", post(manage::reset_password))
         .route("/communes/{id}/people/{user}/active", post(manage::set_active))

@@ -16,9 +16,9 @@ use tungnha_client_core::domain::CommuneKind;
 use tungnha_client_core::domain::vn_day;
 use tungnha_client_core::{CommuneId, Coverage, HamletId, HouseholdId, ProvinceId, Role, UserId};
 use tungnha_web::dashboard::{
-    Band, CommuneDashboard, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine, HouseholdPage,
-    People, Period, ProvinceDashboard, ProvinceFilter, STATUS_FILTERS, Sort, TeamPage, VisitLine,
-    VolunteerLine,
+    Band, CommuneDashboard, CounterLine, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine,
+    HouseholdPage, People, Period, ProvinceDashboard, ProvinceFilter, STATUS_FILTERS, Sort, TeamPage,
+    VisitLine, VolunteerLine,
 };
 
 use tungnha_web::layout::url_part;
@@ -138,8 +138,15 @@ pub(crate) fn commune_dashboard(
         state.store(),
         &[crate::records::FilingLevel::Commune(commune.id.clone())],
     )?;
+    let counters = data
+        .counters
+        .iter()
+        .map(|(h, c)| CounterLine { id: h.id.to_string(), name: h.name.clone(), figures: c.walkins.clone() })
+        .collect();
     Ok(CommuneDashboard {
         filing,
+        walkins: data.totals.walkins.clone(),
+        counters,
         teams: team_lines(state, &commune.id, &data.hamlets, now)?,
         read_only: false,
         id: commune.id.to_string(),
@@ -532,6 +539,7 @@ pub(crate) async fn province(
                     .chain(figures.communes.iter().map(|row| FilingLevel::Commune(row.commune.id.clone())))
                     .collect();
             let view = ProvinceDashboard {
+                walkins: t.coverage.walkins.clone(),
                 filing: crate::service::filing::latest_rate(state.store(), &levels)?,
                 id: figures.province.id.to_string(),
                 name: figures.province.name.clone(),

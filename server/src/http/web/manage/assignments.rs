@@ -25,6 +25,7 @@ fn assignments_page(
                 .map(|t| t.members.iter().filter_map(|u| users.get(u)).map(person_ref).collect())
                 .unwrap_or_default(),
             team: team.map(|t| (t.id.to_string(), t.name.clone())),
+            counter: h.is_counter(),
             id: h.id.to_string(),
             name: h.name,
             target: h.target_households,
@@ -100,6 +101,43 @@ pub(crate) async fn assign(
                 _ => organisation::assign(state.store(), &by, user.id.as_str(), hamlet.id.as_str())?,
             }
             Ok(assignments_saved(&id, &hamlet.id))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CounterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Adds a one-stop counter; a bad name re-renders the page with the reason.
+pub(crate) async fn add_counter(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CounterForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let commune = managed_commune(&state, v, &id)?;
+            let by = v.user()?.id.to_string();
+            let problem = match required_name_problem(v.lang.texts(), &form.name) {
+                Some(problem) => Some(problem),
+                None => match organisation::counter_add(state.store(), &by, &commune.id, &form.name) {
+                    Ok(counter) => return Ok(assignments_saved(&id, &counter.id)),
+                    Err(ServiceError::Invalid(_)) => Some(v.lang.texts().err_counter_taken),
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            let mut errors = FormErrors::new();
+            errors.insert("name", problem.unwrap_or_default());
+            let view =
+                assignments_page(&state, &commune, Some(("counter".into(), errors)), String::new(), None)?;
+            Ok(unprocessable(tungnha_web::manage::assignments(&v.chrome(), &view)))
         })
         .await
 }

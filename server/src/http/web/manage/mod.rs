@@ -136,7 +136,7 @@ pub(crate) use admin::{
     add_commune, add_official, add_province, add_province_officer, admin, attach_commune, issue_api_token,
     revoke_api_token,
 };
-pub(crate) use assignments::{assign, assignments, set_target};
+pub(crate) use assignments::{add_counter, assign, assignments, set_target};
 pub(crate) use audit::audit;
 pub(crate) use catalogue::{catalogue, save_catalogue, save_visits_from};
 pub(crate) use devices::{devices, enrol, revoke};
