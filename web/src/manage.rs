@@ -938,8 +938,8 @@ mod tests {
         assert!(!html.contains("<option value=\"tnv1\">"));
         assert_eq!(
             html.matches("name=\"csrf\" value=\"tok\"").count(),
-            4,
-            "logout, target, unassign, assign"
+            5,
+            "logout, target, unassign, assign, add a counter"
         );
     }
 
