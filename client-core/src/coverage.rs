@@ -86,7 +86,7 @@ impl DayWork {
 
     /// Adds `other` (`sign` = 1) or takes it away (`sign` = -1), never below zero.
     pub fn add(&mut self, other: &DayWork, sign: i64) {
-        let scale = |n: u64| sign.saturating_mul(i64::try_from(n).unwrap_or(i64::MAX));
+        let scale = |n| scaled(n, sign);
         bump(&mut self.guided, scale(other.guided));
         bump(&mut self.people, scale(other.people));
         bump(&mut self.filed, scale(other.filed));
@@ -131,7 +131,7 @@ impl WalkInFigures {
 
     /// Adds `other` (`sign` = 1) or takes it away (`sign` = -1), never below zero.
     pub fn add(&mut self, other: &WalkInFigures, sign: i64) {
-        let scale = |n: u64| sign.saturating_mul(i64::try_from(n).unwrap_or(i64::MAX));
+        let scale = |n| scaled(n, sign);
         bump(&mut self.count, scale(other.count));
         bump(&mut self.people, scale(other.people));
         bump(&mut self.filed, scale(other.filed));
@@ -428,6 +428,11 @@ impl Coverage {
             }
         }
     }
+}
+
+/// A count as a signed delta: `n` added (`sign` = 1) or taken away (`sign` = -1).
+fn scaled(n: u64, sign: i64) -> i64 {
+    sign.saturating_mul(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// Adds a signed delta to a counter, saturating at zero (a ledger never goes below).

@@ -9,7 +9,8 @@
 //                                      Prints {"code", "link"}.
 //   node web.mjs check <base> <json>   the dashboards show the expected figures; the
 //                                      Excel export is saved; the day's report copies
-//                                      and draws its card; CSRF, 403 and the
+//                                      and draws its card; a month's dossier statistics
+//                                      are imported from a chosen CSV file; CSRF, 403 and the
 //                                      English switch; the leader removes a household
 //                                      listed in the field and revokes the device.
 //   node web.mjs province <base> <json> the province officer lands on the province
@@ -192,6 +193,20 @@ async function check(expected) {
   await download.saveAs(expected.xlsx);
 
   await dayReport(context, page, `${shots}/day-report.png`);
+
+  // Last month's dossier statistics, from the portal's CSV chosen as a file.
+  const vn = new Date(Date.now() + 7 * 3600_000);
+  const last = new Date(Date.UTC(vn.getUTCFullYear(), vn.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+  await page.goto(`${base}/communes/p-test/filing`);
+  await page.setInputFiles('#csv-file', {
+    name: 'thong-ke.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(`month;commune;total;online\n${last};p-test;200;98\n`),
+  });
+  await page.waitForFunction(() => document.querySelector('#csv').value.includes('p-test'));
+  await Promise.all([page.waitForLoadState('load'), page.click('#filing-import button[type=submit]')]);
+  assert.equal(await text(page, `#filing-months tr[data-month="${last}"] td[data-figure="rate"]`), '49,0%');
+  await page.screenshot({ path: `${shots}/filing.png`, fullPage: true });
   await page.goto(`${base}/communes/p-test`);
 
   // The hamlet page, its follow-up filter and a household's history.

@@ -37,6 +37,8 @@ pub struct Figures {
     pub accounts: u64,
     /// Dossiers filed online with the teams' help.
     pub filed: u64,
+    /// Walk-ins at the counters (a commune's or a province's; never coverage).
+    pub walkins: u64,
     /// covered / to_cover.
     pub ratio: f64,
 }
@@ -60,6 +62,7 @@ impl Figures {
             people: c.people,
             accounts: c.accounts.values().sum(),
             filed: c.filed,
+            walkins: c.walkins.count,
             ratio: share(c.covered, to_cover),
         }
     }
@@ -328,6 +331,7 @@ fn rows_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>, kind:
                     th.num scope="col" { (t.visits) }
                     th.num scope="col" { (t.accounts) }
                     th.num scope="col" { (t.people_helped) }
+                    @if kind == Rows::Communes { th.num scope="col" { (t.walkins) } }
                     (head(Sort::FollowUps, "num"))
                     (head(Sort::Activity, ""))
                     @if rows.iter().any(|r| r.in_period.is_some()) {
@@ -355,6 +359,9 @@ fn rows_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>, kind:
                             td.num data-figure="visits" { (lang.int(row.figures.visits)) }
                             td.num data-figure="accounts" { (lang.int(row.figures.accounts)) }
                             td.num data-figure="people" { (lang.int(row.figures.people)) }
+                            @if kind == Rows::Communes {
+                                td.num data-figure="walkins" { (lang.int(row.figures.walkins)) }
+                            }
                             td.num data-figure="follow_ups" { (lang.int(row.figures.follow_ups)) }
                             td { (row.last_activity.as_deref().map(|d| lang.day(d)).unwrap_or_else(|| t.never.to_owned())) }
                             @if let Some((visits, covered)) = row.in_period {
@@ -400,7 +407,7 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
                 (figure_cards(lang, &view.figures))
                 div.cards { (filing_card(lang, &base, &view.filing)) }
             }
-            (walkins_section(lang, &view.walkins, &view.counters))
+            (walkins_section(lang, &view.walkins, &view.counters, !view.read_only))
             div.charts {
                 div.panel {
                     h2 { (t.visits_per_day) " · " span.muted #period-span { (span) } }
@@ -532,8 +539,9 @@ pub struct CounterLine {
     pub figures: WalkInFigures,
 }
 
-/// Walk-ins at the counters, their own line: cards, and each counter when given.
-fn walkins_section(lang: Lang, sum: &WalkInFigures, counters: &[CounterLine]) -> Markup {
+/// Walk-ins at the counters, their own line: cards, and each counter when given (each
+/// linking to its page when `link`).
+fn walkins_section(lang: Lang, sum: &WalkInFigures, counters: &[CounterLine], link: bool) -> Markup {
     let t = lang.texts();
     html! {
         section.panel #walkins aria-labelledby="h-walkins" {
@@ -556,7 +564,9 @@ fn walkins_section(lang: Lang, sum: &WalkInFigures, counters: &[CounterLine]) ->
                     tbody {
                         @for c in counters {
                             tr data-counter=(c.id) {
-                                th scope="row" { (c.name) }
+                                th scope="row" {
+                                    @if link { a href={ "/hamlets/" (url_part(&c.id)) } { (c.name) } } @else { (c.name) }
+                                }
                                 td.num data-figure="walkins" { (lang.int(c.figures.count)) }
                                 td.num data-figure="walkin_people" { (lang.int(c.figures.people)) }
                                 td.num data-figure="walkin_accounts" { (lang.int(c.figures.accounts_total())) }
@@ -618,7 +628,7 @@ pub fn province(chrome: &Chrome, view: &ProvinceDashboard) -> Markup {
                 }
                 (figure_cards(lang, &view.figures))
             }
-            (walkins_section(lang, &view.walkins, &[]))
+            (walkins_section(lang, &view.walkins, &[], false))
             div.charts {
                 div.panel {
                     h2 { (t.visits_per_day) " · " span.muted { (t.last_30_days) } }
@@ -711,6 +721,77 @@ pub struct HouseholdLine {
     pub status: HouseholdStatus,
     /// Its latest non-voided visit, ms since epoch.
     pub last_visit: Option<i64>,
+}
+
+/// One walk-in as a counter's page lists it.
+#[derive(Debug, Clone)]
+pub struct WalkInLine {
+    /// When, ms since epoch.
+    pub at: i64,
+    /// Who helped (their name).
+    pub by: String,
+    /// People helped.
+    pub people: u64,
+    /// Topics, labelled.
+    pub topics: Vec<String>,
+    /// Accounts created, all kinds.
+    pub accounts: u64,
+    /// Dossiers filed online.
+    pub filed: u64,
+    /// The note.
+    pub note: Option<String>,
+    /// Logged by mistake.
+    pub voided: bool,
+}
+
+/// A one-stop counter's page: its walk-ins, newest first.
+#[derive(Debug, Clone)]
+pub struct CounterPage {
+    /// Name.
+    pub name: String,
+    /// Its figures.
+    pub figures: WalkInFigures,
+    /// Its latest walk-ins.
+    pub walkins: Vec<WalkInLine>,
+}
+
+/// Renders a counter's page.
+pub fn counter(chrome: &Chrome, view: &CounterPage) -> Markup {
+    let lang = chrome.lang;
+    let t = chrome.t();
+    page(
+        chrome,
+        &view.name,
+        html! {
+            h1 { span.muted { (t.counter) " · " } (view.name) }
+            p.muted { (t.counter_note) }
+            (walkins_section(lang, &view.figures, &[], false))
+            div.scroll { table #walkins-list {
+                thead { tr {
+                    th scope="col" { (t.when) }
+                    th scope="col" { (t.walkin_by) }
+                    th.num scope="col" { (t.walkin_people) }
+                    th scope="col" { (t.topics) }
+                    th.num scope="col" { (t.accounts) }
+                    th.num scope="col" { (t.dr_filed) }
+                    th scope="col" { (t.note) }
+                } }
+                tbody {
+                    @for w in &view.walkins {
+                        tr data-walkin class=[w.voided.then_some("voided")] {
+                            td { (lang.time(w.at)) }
+                            td { (w.by) }
+                            td.num { (lang.int(w.people)) }
+                            td { (w.topics.join(", ")) }
+                            td.num { (lang.int(w.accounts)) }
+                            td.num { (lang.int(w.filed)) }
+                            td { (w.note.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            } }
+        },
+    )
 }
 
 /// A hamlet's page.

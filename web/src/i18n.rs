@@ -239,6 +239,7 @@ pub struct Texts {
     pub dr_walkins: &'static str,
     pub dr_times: &'static str,
     pub dr_persons: &'static str,
+    pub walkin_by: &'static str,
     pub dr_walkins_line: &'static str,
     pub no_counters: &'static str,
     pub err_counter_taken: &'static str,

@@ -103,6 +103,7 @@ pub(super) static TEXTS: Texts = Texts {
     dr_walkins: "At the counter",
     dr_times: "walk-ins",
     dr_persons: "people",
+    walkin_by: "Helped by",
     dr_walkins_line: "walk-ins, people",
     no_counters: "The commune has no one-stop counter yet.",
     err_counter_taken: "A counter of this name exists already; choose another name.",

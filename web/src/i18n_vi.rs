@@ -103,6 +103,7 @@ pub(super) static TEXTS: Texts = Texts {
     dr_walkins: "Tại quầy",
     dr_times: "lượt",
     dr_persons: "người",
+    walkin_by: "Người hỗ trợ",
     dr_walkins_line: "lượt, người",
     no_counters: "Xã chưa có quầy tiếp nhận nào trong hệ thống.",
     err_counter_taken: "Đã có quầy mang tên này; hãy đặt tên khác.",

@@ -579,6 +579,20 @@ pub fn households(state: &AppState, hamlet: &HamletId) -> Result<Vec<HouseholdRo
         .collect())
 }
 
+/// A counter's walk-ins, newest first (`limit` at most), from its cached log.
+pub fn walkins(
+    state: &AppState,
+    counter: &HamletId,
+    limit: usize,
+) -> Result<Vec<(tungnha_client_core::WalkInId, tungnha_client_core::WalkIn)>, ServiceError> {
+    let Some(entry) = state.logs.get(state.store(), counter)? else { return Ok(Vec::new()) };
+    let doc = lock(&entry);
+    let mut all: Vec<_> = doc.log.walkins().ok.into_iter().collect();
+    all.sort_by(|a, b| (b.1.at, &b.0).cmp(&(a.1.at, &a.0)));
+    all.truncate(limit);
+    Ok(all)
+}
+
 /// One household's story: the household, its status, its visits and those of any
 /// household merged into it (newest first), and the entries it could be merged into.
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ fn walk_ins_at_the_counter_are_their_own_line_everywhere() {
     let mut codes = Vec::new();
     let server = TestServer::start(false, |db| {
         commune(db, 1, 3, 2);
+        tungnha_tests::province(db, "t-test");
         codes = vec![code(db, "tnv1"), code(db, "tnv2")];
     });
     let mut official = WebSession::sign_in(&server, "canbo", PASSWORD);
@@ -70,6 +71,16 @@ fn walk_ins_at_the_counter_are_their_own_line_everywhere() {
     let csv = official.download(&format!("/communes/{COMMUNE}/export.csv"));
     let text = String::from_utf8(csv.body).expect("UTF-8");
     assert!(!text.contains("quay-bo-phan-mot-cua"), "the hamlets' sheet has no counter: {text}");
+    // The counter's page lists its walk-ins, the note with them.
+    let page = official.get(&format!("/hamlets/{counter}"));
+    assert_eq!(page.status, 200);
+    assert_eq!(page.html.matches("<tr data-walkin>").count(), 2, "{}", page.html);
+    assert!(page.html.contains("Nộp hồ sơ khai sinh"));
+    // The province: the commune's walk-ins in its row and the province's card.
+    let mut officer = WebSession::sign_in(&server, "canbotinh", PASSWORD);
+    let province = officer.get("/provinces/t-test");
+    assert_eq!(cells(&province.html, "figure", "walkins"), [2]);
+    assert_eq!(cells(&province.html, "total", "walkins"), [2]);
     let (_, differences) = tungnha_server::service::verify::verify(server.state.store()).expect("verify");
     assert!(differences.is_empty(), "{differences:?}");
 }

@@ -16,15 +16,15 @@ use tungnha_client_core::domain::CommuneKind;
 use tungnha_client_core::domain::vn_day;
 use tungnha_client_core::{CommuneId, Coverage, HamletId, HouseholdId, ProvinceId, Role, UserId};
 use tungnha_web::dashboard::{
-    Band, CommuneDashboard, CounterLine, Figures, FollowUpLine, HamletLine, HamletPage, HouseholdLine,
-    HouseholdPage, People, Period, ProvinceDashboard, ProvinceFilter, STATUS_FILTERS, Sort, TeamPage,
-    VisitLine, VolunteerLine,
+    Band, CommuneDashboard, CounterLine, CounterPage, Figures, FollowUpLine, HamletLine, HamletPage,
+    HouseholdLine, HouseholdPage, People, Period, ProvinceDashboard, ProvinceFilter, STATUS_FILTERS, Sort,
+    TeamPage, VisitLine, VolunteerLine, WalkInLine,
 };
 
 use tungnha_web::layout::url_part;
 use tungnha_web::teams::TeamLine;
 
-use super::{PageError, Viewer, see_other, visible_hamlet};
+use super::{PageError, PageResult, Viewer, see_other, visible_hamlet};
 use crate::AppState;
 use crate::records::{Commune, FilingLevel, Hamlet};
 use crate::service::reports::{self, CHART_DAYS};
@@ -248,6 +248,34 @@ pub(crate) fn household_lines(state: &AppState, hamlet: &Hamlet) -> Result<Vec<H
     Ok(lines)
 }
 
+/// How many walk-ins a counter's page lists.
+const WALKINS_SHOWN: usize = 200;
+
+/// A one-stop counter's page: its walk-ins' figures and the latest walk-ins.
+fn counter_page(state: &AppState, v: &Viewer, counter: &Hamlet, catalogue: &Catalogue) -> PageResult {
+    let coverage = state.store.coverage_headline(&counter.id)?;
+    let walkins = reports::walkins(state, &counter.id, WALKINS_SHOWN)?;
+    let names = reports::names(state.store(), walkins.iter().map(|(_, w)| &w.by))?;
+    let view = CounterPage {
+        name: counter.name.clone(),
+        figures: coverage.walkins,
+        walkins: walkins
+            .into_iter()
+            .map(|(_, w)| WalkInLine {
+                at: w.at,
+                by: names.get(&w.by).cloned().unwrap_or_else(|| w.by.to_string()),
+                people: u64::from(w.people),
+                topics: w.topics.iter().map(|code| catalogue.topic_label(code)).collect(),
+                accounts: w.accounts.values().map(|n| u64::from(*n)).sum(),
+                filed: u64::from(w.filed),
+                note: w.note,
+                voided: w.voided,
+            })
+            .collect(),
+    };
+    Ok(tungnha_web::dashboard::counter(&v.chrome(), &view).into_response())
+}
+
 pub(crate) async fn hamlet(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -258,6 +286,9 @@ pub(crate) async fn hamlet(
         .run(move |v| {
             let hamlet = visible_hamlet(&state, v, &id)?;
             let commune = state.store.commune(&hamlet.commune)?.ok_or(PageError::NotFound)?;
+            if hamlet.is_counter() {
+                return counter_page(&state, v, &hamlet, &commune.catalogue);
+            }
             let coverage = state.store.coverage(&hamlet.id)?;
             let all = household_lines(&state, &hamlet)?;
             let filter = STATUS_FILTERS.iter().find(|(_, code)| *code == q.status).map(|(s, _)| *s);
