@@ -21,7 +21,7 @@ use crate::cache::lock;
 use crate::records::{Commune, Hamlet, Province, User};
 use crate::service::{ServiceError, access};
 use crate::state::AppState;
-use crate::store::{CommuneTotals, DayFigures, Store};
+use crate::store::{CommuneTotals, DayFigures, DaysOf, Store};
 
 /// One hamlet's figures in the API.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -321,14 +321,14 @@ pub fn read_province(
         totals.target += t.target;
         totals.to_cover += t.to_cover;
         let days: BTreeMap<String, DayFigures> =
-            store.commune_days_from(&commune.id, recent_from)?.into_iter().collect();
+            store.day_counts_from(DaysOf::Commune(&commune.id), recent_from)?.into_iter().collect();
         let last_day = match days.iter().rev().find(|(_, f)| f.visits > 0) {
             Some((d, _)) => Some(d.clone()),
             None => store.commune_last_day(&commune.id)?,
         };
         communes.push(CommuneRow { commune, totals: t, people: p, days, last_day });
     }
-    let days = store.province_days_from(province, chart_from)?.into_iter().collect();
+    let days = store.day_counts_from(DaysOf::Province(province), chart_from)?.into_iter().collect();
     Ok(ProvinceFigures { province: record, communes, totals, people, days })
 }
 
@@ -496,7 +496,7 @@ pub fn add_days(
     from: &str,
     into: &mut BTreeMap<String, DayFigures>,
 ) -> Result<(), ServiceError> {
-    for (day, f) in store.coverage_days_from(hamlet, from)? {
+    for (day, f) in store.day_counts_from(DaysOf::Hamlet(hamlet), from)? {
         into.entry(day).or_default().add(&f);
     }
     Ok(())

@@ -162,6 +162,17 @@ impl DayFigures {
     }
 }
 
+/// Whose day records: a hamlet's, a commune's or a province's.
+#[derive(Debug, Clone, Copy)]
+pub enum DaysOf<'a> {
+    /// A hamlet's (or counter's).
+    Hamlet(&'a HamletId),
+    /// A commune's, summed over its hamlets.
+    Commune(&'a CommuneId),
+    /// A province's, summed over its communes.
+    Province(&'a ProvinceId),
+}
+
 /// One hamlet log's new state, to be written with its coverage.
 #[derive(Debug)]
 pub struct LogWrite<'a> {
@@ -406,6 +417,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A commune's figures, summed over its hamlets as they are written: what a
     /// province dashboard row needs, read in one record.
     fn commune_totals(&self, commune: &CommuneId) -> Result<CommuneTotals, StoreError>;
+    /// The days of a hamlet, a commune or a province from `from` on, oldest first, with
+    /// their visits and first coverings only (`work` left empty): what dashboards draw,
+    /// which an engine may read more cheaply than whole day records.
+    fn day_counts_from(&self, of: DaysOf<'_>, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        let days = match of {
+            DaysOf::Hamlet(h) => self.coverage_days_from(h, from)?,
+            DaysOf::Commune(c) => self.commune_days_from(c, from)?,
+            DaysOf::Province(p) => self.province_days_from(p, from)?,
+        };
+        Ok(days.into_iter().map(|(d, f)| (d, DayFigures { work: DayWork::default(), ..f })).collect())
+    }
     /// A commune's days from `from` on, summed over its hamlets, oldest first.
     fn commune_days_from(
         &self,

@@ -23,9 +23,9 @@ use tungnha_client_core::{
 };
 
 use super::{
-    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store,
-    StoreError, SyncCommit, SyncState, add_day_to, day_changes, days_of, headline, members_of, move_totals,
-    secret_hash,
+    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, DaysOf, LogWrite, Review, ReviewCommit,
+    Session, Store, StoreError, SyncCommit, SyncState, add_day_to, day_changes, days_of, headline,
+    members_of, move_totals, secret_hash,
 };
 use crate::records::{
     ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
@@ -248,6 +248,27 @@ impl PgStore {
         from: &str,
     ) -> Result<Vec<(String, DayFigures)>, StoreError> {
         days_in(&mut *self.connection()?, (table, column), owner, from)
+    }
+
+    /// Day rows of `owner` in `table` from `from` on, their counts only (no `day_work`).
+    fn day_counts(
+        &self,
+        table: &str,
+        column: &str,
+        owner: &str,
+        from: &str,
+    ) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        let sql = format!(
+            "SELECT day, visits, covered FROM {table} WHERE {column} = $1 AND day >= $2 ORDER BY day"
+        );
+        let count = |r: &postgres::Row, i| u64::try_from(r.get::<_, i64>(i)).unwrap_or(0);
+        Ok(self
+            .query(&sql, &[&owner, &from])?
+            .iter()
+            .map(|r| {
+                (r.get(0), DayFigures { visits: count(r, 1), covered: count(r, 2), work: DayWork::default() })
+            })
+            .collect())
     }
 
     fn last_day(&self, table: &str, column: &str, owner: &str) -> Result<Option<String>, StoreError> {
@@ -1014,6 +1035,14 @@ impl Store for PgStore {
                 &[&commune.as_str()],
             )?
             .unwrap_or_default())
+    }
+
+    fn day_counts_from(&self, of: DaysOf<'_>, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        match of {
+            DaysOf::Hamlet(h) => self.day_counts("coverage_days", "hamlet", h.as_str(), from),
+            DaysOf::Commune(c) => self.day_counts("commune_days", "commune", c.as_str(), from),
+            DaysOf::Province(p) => self.day_counts("province_days", "province", p.as_str(), from),
+        }
     }
 
     fn commune_days_from(

@@ -28,8 +28,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use tungnha_client_core::coverage::to_cover;
@@ -38,9 +38,9 @@ use tungnha_client_core::{
 };
 
 use super::{
-    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, LogWrite, Review, ReviewCommit, Session, Store,
-    StoreError, SyncCommit, SyncState, add_day_to, contribution, day_changes, days_of, headline, members_of,
-    move_day, move_totals, secret_hash,
+    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, DaysOf, LogWrite, Review, ReviewCommit,
+    Session, Store, StoreError, SyncCommit, SyncState, add_day_to, contribution, day_changes, days_of,
+    headline, members_of, move_day, move_totals, secret_hash,
 };
 use crate::records::{
     ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
@@ -146,12 +146,35 @@ fn day_range(tree: &sled::Tree, owner: &str, from: &str) -> Result<Vec<(String, 
     Ok(out)
 }
 
+/// A day record's visits and first coverings, read without its work (serde skips it
+/// without building its maps): what dashboards draw, and what finding a last day asks.
+#[derive(Deserialize)]
+struct DayCounts {
+    visits: u64,
+    covered: u64,
+}
+
+/// `day_range` with the counts only.
+fn day_counts(tree: &sled::Tree, owner: &str, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
+    let p = prefix(owner);
+    let mut end = p.clone();
+    end.push(0xff);
+    let mut out = Vec::new();
+    for item in tree.range(pair(owner, from)..end) {
+        let (k, v) = item?;
+        let c: DayCounts = parse("day", &v)?;
+        let f = DayFigures { visits: c.visits, covered: c.covered, work: Default::default() };
+        out.push((String::from_utf8_lossy(&k[p.len()..]).into_owned(), f));
+    }
+    Ok(out)
+}
+
 /// The last day of `owner` (a hamlet or a commune) with a visit, reading back.
 fn last_day(tree: &sled::Tree, owner: &str) -> Result<Option<String>, StoreError> {
     let p = prefix(owner);
     for item in tree.scan_prefix(&p).rev() {
         let (k, v) = item?;
-        if parse::<DayFigures>("coverage day", &v)?.visits > 0 {
+        if parse::<DayCounts>("coverage day", &v)?.visits > 0 {
             return Ok(Some(String::from_utf8_lossy(&k[p.len()..]).into_owned()));
         }
     }
@@ -701,6 +724,14 @@ impl Store for SledStore {
         from: &str,
     ) -> Result<Vec<(String, DayFigures)>, StoreError> {
         day_range(&self.commune_days, commune.as_str(), from)
+    }
+
+    fn day_counts_from(&self, of: DaysOf<'_>, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
+        match of {
+            DaysOf::Hamlet(h) => day_counts(&self.coverage_days, h.as_str(), from),
+            DaysOf::Commune(c) => day_counts(&self.commune_days, c.as_str(), from),
+            DaysOf::Province(p) => day_counts(&self.province_days, p.as_str(), from),
+        }
     }
 
     fn all_communes(&self) -> Result<Vec<Commune>, StoreError> {
@@ -1270,16 +1301,7 @@ impl Store for SledStore {
         hamlet: &HamletId,
         from: &str,
     ) -> Result<Vec<(String, DayFigures)>, StoreError> {
-        let p = prefix(hamlet.as_str());
-        let start = pair(hamlet.as_str(), from);
-        let mut end = p.clone();
-        end.push(0xff);
-        let mut out = Vec::new();
-        for item in self.coverage_days.range(start..end) {
-            let (k, v) = item?;
-            out.push((String::from_utf8_lossy(&k[p.len()..]).into_owned(), parse("coverage day", &v)?));
-        }
-        Ok(out)
+        day_range(&self.coverage_days, hamlet.as_str(), from)
     }
 
     fn listed(&self, user: &UserId, day: &str) -> Result<u64, StoreError> {
@@ -1602,6 +1624,11 @@ mod tests {
             assert_eq!((totals.coverage.registered, totals.coverage.covered), (15, 6));
             assert!(totals.coverage.per_day.is_empty(), "no day series in the record itself");
             let days = db.commune_days_from(&commune, "").expect("days");
+            // The counts a dashboard reads are the whole records' counts.
+            let counts = db.day_counts_from(DaysOf::Commune(&commune), "").expect("counts");
+            let whole: Vec<(String, u64, u64)> =
+                days.iter().map(|(d, f)| (d.clone(), f.visits, f.covered)).collect();
+            assert_eq!(counts.into_iter().map(|(d, f)| (d, f.visits, f.covered)).collect::<Vec<_>>(), whole);
             let visits: Vec<(&str, u64)> = days.iter().map(|(d, f)| (d.as_str(), f.visits)).collect();
             assert_eq!(visits, [("2026-11-29", 1), ("2026-11-30", 5)], "a's day moved, b's stayed");
             // Attached to a province, the commune takes its days there; moved, it

@@ -162,6 +162,7 @@ pub(crate) async fn commune_card(
     Path(id): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> Response {
+    let _turn = card_turn().await;
     viewer.run(move |v| commune_report(&state, v, &id, &q, Shape::Card)).await
 }
 
@@ -180,6 +181,7 @@ pub(crate) async fn team_card(
     Path((id, team)): Path<(String, String)>,
     Query(q): Query<DayQuery>,
 ) -> Response {
+    let _turn = card_turn().await;
     viewer.run(move |v| team_report(&state, v, (&id, &team), &q, Shape::Card)).await
 }
 
@@ -198,7 +200,17 @@ pub(crate) async fn province_card(
     Path(id): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> Response {
+    let _turn = card_turn().await;
     viewer.run(move |v| province_report(&state, v, &id, &q, Shape::Card)).await
+}
+
+/// Cards drawn at once, server-wide: drawing one takes ~55 ms of CPU, so a flood of
+/// card requests waits its turn instead of taking every core.
+static CARDS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Waits for a turn to draw a card (the semaphore is never closed).
+async fn card_turn() -> Option<tokio::sync::SemaphorePermit<'static>> {
+    CARDS.acquire().await.ok()
 }
 
 /// Where Debian's `fonts-noto-core` puts Noto Sans (`scripts/setup.sh` installs it).
