@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use tungnha_client_core::coverage::{DayWork, to_cover};
 use tungnha_client_core::domain::vn_day;
-use tungnha_client_core::{CommuneId, Coverage, ProvinceId, TeamId};
+use tungnha_client_core::{CommuneId, Coverage, TeamId};
 
 use crate::records::{Commune, Province, Team};
 use crate::service::ServiceError;
@@ -150,12 +150,6 @@ fn report(
 pub fn team_of(store: &dyn Store, commune: &CommuneId, id: &str) -> Result<Option<Team>, ServiceError> {
     let Ok(id) = TeamId::parse(id) else { return Ok(None) };
     Ok(store.team(&id)?.filter(|t| &t.commune == commune))
-}
-
-/// The province in a path, if it exists.
-pub fn province_of(store: &dyn Store, id: &str) -> Result<Option<Province>, ServiceError> {
-    let Ok(id) = ProvinceId::parse(id) else { return Ok(None) };
-    Ok(store.province(&id)?)
 }
 
 #[cfg(test)]

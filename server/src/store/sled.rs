@@ -263,17 +263,32 @@ impl SledStore {
         // sled's page cache defaults to 1 GiB; a province's server lives in far less,
         // and hamlet logs have their own cache above this one.
         let config = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES);
-        let db = tungnha_client_core::sled_open::open(&config, dir).map_err(|e| match e {
-            sled::Error::Io(io)
-                if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) =>
-            {
-                StoreError::InUse(dir.display().to_string())
+        let opened = || {
+            tungnha_client_core::sled_open::open(&config, dir).map_err(|e| match e {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) =>
+                {
+                    StoreError::InUse(dir.display().to_string())
+                }
+                sled::Error::Io(io) if io.to_string().contains("lock") => {
+                    StoreError::InUse(dir.display().to_string())
+                }
+                other => other.into(),
+            })
+        };
+        // sled lets go of its lock from a background thread once the last handle is
+        // dropped: reopening in the same process right after closing (a restart, an
+        // upgrade step, a test) can find it still held for a moment. Another process
+        // holding it is still refused, a second later.
+        let mut db = opened();
+        for _ in 0..10 {
+            if !matches!(db, Err(StoreError::InUse(_))) {
+                break;
             }
-            sled::Error::Io(io) if io.to_string().contains("lock") => {
-                StoreError::InUse(dir.display().to_string())
-            }
-            other => other.into(),
-        })?;
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            db = opened();
+        }
+        let db = db?;
         let this = Self {
             provinces: db.open_tree("provinces")?,
             province_communes: db.open_tree("province_communes")?,

@@ -134,12 +134,7 @@ fn team_report(
 }
 
 fn province_report(state: &AppState, v: &Viewer, id: &str, q: &DayQuery, shape: Shape) -> PageResult {
-    let user = v.user()?;
-    let parsed = tungnha_client_core::ProvinceId::parse(id).map_err(|_| PageError::NotFound)?;
-    if !access::may_see_province(user, &parsed) {
-        return Err(PageError::Forbidden);
-    }
-    let province = day_report::province_of(state.store(), id)?.ok_or(PageError::NotFound)?;
+    let province = super::pages::readable_province(state, v, id)?;
     let day = day_of(q)?;
     let path = format!("/provinces/{}/day", tungnha_web::layout::url_part(province.id.as_str()));
     let report = day_report::of_province(state.store(), province, &day)?;

@@ -26,7 +26,7 @@ use tungnha_web::teams::TeamLine;
 
 use super::{PageError, PageResult, Viewer, see_other, visible_hamlet};
 use crate::AppState;
-use crate::records::{Commune, FilingLevel, Hamlet};
+use crate::records::{Commune, FilingLevel, Hamlet, Province};
 use crate::service::reports::{self, CHART_DAYS};
 use crate::service::{access, teams};
 use crate::store::DayFigures;
@@ -63,6 +63,17 @@ pub(crate) fn readable_commune(state: &AppState, viewer: &Viewer, id: &str) -> R
         Some(c) if access::may_read_commune(user, &c) => Ok(c),
         _ => Err(PageError::Forbidden),
     }
+}
+
+/// The province whose id is in the path, if the viewer may read its figures (its
+/// officers, administrators), checked before it is looked up.
+pub(crate) fn readable_province(state: &AppState, viewer: &Viewer, id: &str) -> Result<Province, PageError> {
+    let user = viewer.user()?;
+    let parsed = ProvinceId::parse(id).map_err(|_| PageError::NotFound)?;
+    if !access::may_see_province(user, &parsed) {
+        return Err(PageError::Forbidden);
+    }
+    state.store.province(&parsed)?.ok_or(PageError::NotFound)
 }
 
 pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage, last_activity: Option<String>) -> HamletLine {

@@ -30,12 +30,7 @@ fn commune_level(state: &AppState, v: &Viewer, id: &str) -> Result<Level, PageEr
 
 /// The province in the path, if the viewer may read its figures.
 fn province_level(state: &AppState, v: &Viewer, id: &str) -> Result<Level, PageError> {
-    let user = v.user()?;
-    let parsed = ProvinceId::parse(id).map_err(|_| PageError::NotFound)?;
-    if !access::may_see_province(user, &parsed) {
-        return Err(PageError::Forbidden);
-    }
-    let p = state.store.province(&parsed)?.ok_or(PageError::NotFound)?;
+    let p = super::super::pages::readable_province(state, v, id)?;
     Ok(Level {
         path: format!("/provinces/{}/filing", url_part(p.id.as_str())),
         name: p.name,
@@ -65,7 +60,6 @@ fn page_of(
     let t = v.lang.texts();
     let now = crate::now_ms();
     let months = filing::last_months(now, MONTHS_SHOWN);
-
     let editable = access::may_record_filing(state.store(), v.user()?, &l.level)?;
     let mut view = FilingPage {
         name: l.name.clone(),
