@@ -133,17 +133,28 @@ fn or_default<T: DeserializeOwned + Default>(
     Ok(tree.get(key)?.map(|v| parse(what, &v)).transpose()?.unwrap_or_default())
 }
 
-/// The day records of `owner` (a hamlet or a commune) from `from` on, oldest first.
-fn day_range(tree: &sled::Tree, owner: &str, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
+/// The day records of `owner` (a hamlet, a commune or a province) from `from` on,
+/// oldest first, each read by `read`.
+fn days_read(
+    tree: &sled::Tree,
+    owner: &str,
+    from: &str,
+    read: fn(&[u8]) -> Result<DayFigures, StoreError>,
+) -> Result<Vec<(String, DayFigures)>, StoreError> {
     let p = prefix(owner);
     let mut end = p.clone();
     end.push(0xff);
     let mut out = Vec::new();
     for item in tree.range(pair(owner, from)..end) {
         let (k, v) = item?;
-        out.push((String::from_utf8_lossy(&k[p.len()..]).into_owned(), parse("coverage day", &v)?));
+        out.push((String::from_utf8_lossy(&k[p.len()..]).into_owned(), read(&v)?));
     }
     Ok(out)
+}
+
+/// The whole day records of `owner` from `from` on.
+fn day_range(tree: &sled::Tree, owner: &str, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
+    days_read(tree, owner, from, |v| parse("day", v))
 }
 
 /// A day record's visits and first coverings, read without its work (serde skips it
@@ -156,17 +167,10 @@ struct DayCounts {
 
 /// `day_range` with the counts only.
 fn day_counts(tree: &sled::Tree, owner: &str, from: &str) -> Result<Vec<(String, DayFigures)>, StoreError> {
-    let p = prefix(owner);
-    let mut end = p.clone();
-    end.push(0xff);
-    let mut out = Vec::new();
-    for item in tree.range(pair(owner, from)..end) {
-        let (k, v) = item?;
-        let c: DayCounts = parse("day", &v)?;
-        let f = DayFigures { visits: c.visits, covered: c.covered, work: Default::default() };
-        out.push((String::from_utf8_lossy(&k[p.len()..]).into_owned(), f));
-    }
-    Ok(out)
+    days_read(tree, owner, from, |v| {
+        let c: DayCounts = parse("day", v)?;
+        Ok(DayFigures { visits: c.visits, covered: c.covered, work: Default::default() })
+    })
 }
 
 /// The last day of `owner` (a hamlet or a commune) with a visit, reading back.
