@@ -344,6 +344,13 @@ mod tests {
         assert!(
             db.filings(&FilingLevel::Commune(CommuneId::parse("p-1").expect("id"))).expect("read").is_empty()
         );
+        // Too many rows: refused as a whole, before any row's code is looked up.
+        let many = format!("month,commune,total,online\n{}", "2026-11,p-1,1,1\n".repeat(MAX_ROWS + 1));
+        let Err(ServiceError::Import(rows)) = import(db, None, many.as_bytes(), NOW) else {
+            panic!("refused")
+        };
+        assert_eq!(rows.len(), 1, "one error for the file, not one per row");
+        assert!(rows[0].reason.contains("at most 20000"), "{rows:?}");
         // Pasted from Excel: tabs; a commune and the province's agencies.
         let good = "month\tcommune\ttotal\tonline\n2026-11\tp-1\t1.200\t588\n2026-11\tt-1\t300\t177\n";
         assert_eq!(import(db, None, good.as_bytes(), NOW).expect("imported").len(), 2);

@@ -142,61 +142,44 @@ fn province_report(state: &AppState, v: &Viewer, id: &str, q: &DayQuery, shape: 
     answer(v, &view_of(&report, path, &Catalogue::default()), shape)
 }
 
-pub(crate) async fn commune(
+/// Serves a report as its page, or (`CARD`) as its card, waiting for a turn to draw it.
+async fn serve<const CARD: bool>(
+    viewer: Viewer,
+    work: impl FnOnce(&Viewer, Shape) -> PageResult + Send + 'static,
+) -> Response {
+    let _turn = if CARD { card_turn().await } else { None };
+    let shape = if CARD { Shape::Card } else { Shape::Page };
+    viewer.run(move |v| work(v, shape)).await
+}
+
+/// A commune's report: `/communes/{id}/day` and, with `CARD`, `…/day.png`.
+pub(crate) async fn commune<const CARD: bool>(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> Response {
-    viewer.run(move |v| commune_report(&state, v, &id, &q, Shape::Page)).await
+    serve::<CARD>(viewer, move |v, shape| commune_report(&state, v, &id, &q, shape)).await
 }
 
-pub(crate) async fn commune_card(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Query(q): Query<DayQuery>,
-) -> Response {
-    let _turn = card_turn().await;
-    viewer.run(move |v| commune_report(&state, v, &id, &q, Shape::Card)).await
-}
-
-pub(crate) async fn team(
+/// A team's report: `/communes/{id}/teams/{team}/day` and, with `CARD`, `…/day.png`.
+pub(crate) async fn team<const CARD: bool>(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, team)): Path<(String, String)>,
     Query(q): Query<DayQuery>,
 ) -> Response {
-    viewer.run(move |v| team_report(&state, v, (&id, &team), &q, Shape::Page)).await
+    serve::<CARD>(viewer, move |v, shape| team_report(&state, v, (&id, &team), &q, shape)).await
 }
 
-pub(crate) async fn team_card(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((id, team)): Path<(String, String)>,
-    Query(q): Query<DayQuery>,
-) -> Response {
-    let _turn = card_turn().await;
-    viewer.run(move |v| team_report(&state, v, (&id, &team), &q, Shape::Card)).await
-}
-
-pub(crate) async fn province(
+/// A province's report: `/provinces/{id}/day` and, with `CARD`, `…/day.png`.
+pub(crate) async fn province<const CARD: bool>(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> Response {
-    viewer.run(move |v| province_report(&state, v, &id, &q, Shape::Page)).await
-}
-
-pub(crate) async fn province_card(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Query(q): Query<DayQuery>,
-) -> Response {
-    let _turn = card_turn().await;
-    viewer.run(move |v| province_report(&state, v, &id, &q, Shape::Card)).await
+    serve::<CARD>(viewer, move |v, shape| province_report(&state, v, &id, &q, shape)).await
 }
 
 /// Cards drawn at once, server-wide: drawing one takes ~55 ms of CPU, so a flood of

@@ -125,16 +125,17 @@ pub(crate) async fn add_counter(
             v.check_csrf(&form.csrf)?;
             let commune = managed_commune(&state, v, &id)?;
             let by = v.user()?.id.to_string();
-            let problem = match required_name_problem(v.lang.texts(), &form.name) {
-                Some(problem) => Some(problem),
+            let t = v.lang.texts();
+            let problem = match required_name_problem(t, &form.name) {
+                Some(problem) => problem,
                 None => match organisation::counter_add(state.store(), &by, &commune.id, &form.name) {
                     Ok(counter) => return Ok(assignments_saved(&id, &counter.id)),
-                    Err(ServiceError::Invalid(_)) => Some(v.lang.texts().err_counter_taken),
+                    // The name is sound: its code is another place's.
+                    Err(ServiceError::Invalid(_)) => t.err_counter_taken,
                     Err(e) => return Err(e.into()),
                 },
             };
-            let mut errors = FormErrors::new();
-            errors.insert("name", problem.unwrap_or_default());
+            let errors = FormErrors::from([("name", problem)]);
             let view =
                 assignments_page(&state, &commune, Some(("counter".into(), errors)), String::new(), None)?;
             Ok(unprocessable(tungnha_web::manage::assignments(&v.chrome(), &view)))
