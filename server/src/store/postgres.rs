@@ -76,42 +76,13 @@ fn big(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// The prefix of a `day_work` figure that counts accounts of one kind.
-const ACCOUNT: &str = "account:";
+/// The day rows' columns beside `visits` and `covered` that hold a day's work, with
+/// each one's value in a `DayWork` (the accounts per kind are the `accounts` JSONB).
+const WORK: [&str; 7] =
+    ["guided", "people", "filed", "walkins", "walkin_people", "walkin_accounts", "walkin_filed"];
 
-/// A day's work as `day_work` rows: (figure, n), leaving out zeros.
-fn work_rows(w: &DayWork) -> Vec<(String, u64)> {
-    let mut rows = vec![
-        ("guided".to_owned(), w.guided),
-        ("people".to_owned(), w.people),
-        ("filed".to_owned(), w.filed),
-        ("walkins".to_owned(), w.walkins),
-        ("walkin_people".to_owned(), w.walkin_people),
-        ("walkin_accounts".to_owned(), w.walkin_accounts),
-        ("walkin_filed".to_owned(), w.walkin_filed),
-    ];
-    rows.extend(w.accounts.iter().map(|(k, n)| (format!("{ACCOUNT}{k}"), *n)));
-    rows.retain(|(_, n)| *n > 0);
-    rows
-}
-
-/// Adds one `day_work` row to a day's work.
-fn add_work_row(w: &mut DayWork, figure: &str, n: i64) {
-    let n = u64::try_from(n).unwrap_or(0);
-    match figure {
-        "guided" => w.guided = n,
-        "people" => w.people = n,
-        "filed" => w.filed = n,
-        "walkins" => w.walkins = n,
-        "walkin_people" => w.walkin_people = n,
-        "walkin_accounts" => w.walkin_accounts = n,
-        "walkin_filed" => w.walkin_filed = n,
-        other => {
-            if let Some(kind) = other.strip_prefix(ACCOUNT) {
-                w.accounts.insert(kind.to_owned(), n);
-            }
-        }
-    }
+fn work_values(w: &DayWork) -> [u64; 7] {
+    [w.guided, w.people, w.filed, w.walkins, w.walkin_people, w.walkin_accounts, w.walkin_filed]
 }
 
 /// Day records of `owner` in `table` (`commune_days`, `province_days`, `coverage_days`,
@@ -122,27 +93,28 @@ fn days_in(
     owner: &str,
     from: &str,
 ) -> Result<Vec<(String, DayFigures)>, StoreError> {
-    let sql =
-        format!("SELECT day, visits, covered FROM {table} WHERE {column} = $1 AND day >= $2 ORDER BY day");
-    let mut days: BTreeMap<String, DayFigures> = BTreeMap::new();
+    let sql = format!(
+        "SELECT day, visits, covered, {}, accounts::text FROM {table} WHERE {column} = $1 AND day >= $2 ORDER BY day",
+        WORK.join(", ")
+    );
+    let n = |r: &postgres::Row, i: usize| u64::try_from(r.get::<_, i64>(i)).unwrap_or(0);
+    let mut out = Vec::new();
     for r in db.query(&sql, &[&owner, &from])? {
-        let f = DayFigures {
-            visits: u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
-            covered: u64::try_from(r.get::<_, i64>(2)).unwrap_or(0),
-            work: DayWork::default(),
+        let [guided, people, filed, walkins, walkin_people, walkin_accounts, walkin_filed] =
+            std::array::from_fn(|i| n(&r, 3 + i));
+        let work = DayWork {
+            guided,
+            people,
+            filed,
+            accounts: parse("day accounts", r.get::<_, &str>(3 + WORK.len()))?,
+            walkins,
+            walkin_people,
+            walkin_accounts,
+            walkin_filed,
         };
-        days.insert(r.get(0), f);
+        out.push((r.get(0), DayFigures { visits: n(&r, 1), covered: n(&r, 2), work }));
     }
-    let rows = db.query(
-        "SELECT day, figure, n FROM day_work WHERE scope = $1 AND owner = $2 AND day >= $3",
-        &[&table, &owner, &from],
-    )?;
-    // A commune's or province's day row goes when its visits and first coverings do;
-    // a day of walk-ins alone is its work rows.
-    for r in rows {
-        add_work_row(&mut days.entry(r.get(0)).or_default().work, r.get(1), r.get(2));
-    }
-    Ok(days.into_iter().collect())
+    Ok(out)
 }
 
 /// The server's PostgreSQL database.
@@ -250,7 +222,7 @@ impl PgStore {
         days_in(&mut *self.connection()?, (table, column), owner, from)
     }
 
-    /// Day rows of `owner` in `table` from `from` on, their counts only (no `day_work`).
+    /// Day rows of `owner` in `table` from `from` on, their counts only (not their work).
     fn day_counts(
         &self,
         table: &str,
@@ -317,8 +289,8 @@ fn move_stored_totals(
 }
 
 /// Moves one day sum of `owner` in `table` from part `was` to part `now`, as one
-/// statement (so two instances adding the same new day never collide), and removes
-/// a sum that reaches zero.
+/// statement (so two instances adding the same new day never collide): every count
+/// by arithmetic, the accounts key by key; then removes a sum that reaches zero.
 fn move_stored_day(
     tx: &mut Transaction<'_>,
     (table, column): (&str, &str),
@@ -327,56 +299,64 @@ fn move_stored_day(
     was: &DayFigures,
     now: &DayFigures,
 ) -> Result<(), StoreError> {
-    let (nv, nc, wv, wc) = (big(now.visits), big(now.covered), big(was.visits), big(was.covered));
+    let mut counts = vec!["visits", "covered"];
+    counts.extend(WORK);
+    let mut nows = vec![big(now.visits), big(now.covered)];
+    nows.extend(work_values(&now.work).map(big));
+    let mut wases = vec![big(was.visits), big(was.covered)];
+    wases.extend(work_values(&was.work).map(big));
+    // The accounts' change, per kind.
+    let mut accounts: BTreeMap<&str, i64> = BTreeMap::new();
+    for (k, n) in &now.work.accounts {
+        *accounts.entry(k).or_default() += big(*n);
+    }
+    for (k, n) in &was.work.accounts {
+        *accounts.entry(k).or_default() -= big(*n);
+    }
+    accounts.retain(|_, d| *d != 0);
+    let delta = json(&accounts);
+    // $1 owner, $2 day, then each count's now and was, then the accounts' change.
+    let (now_at, was_at) = (|i: usize| 3 + 2 * i, |i: usize| 4 + 2 * i);
+    let delta_at = 3 + 2 * counts.len();
+    let summed = |base: &str| {
+        format!(
+            "(SELECT COALESCE(jsonb_object_agg(k, n), '{{}}'::jsonb) FROM (SELECT k, SUM(n) AS n FROM \
+             (SELECT key AS k, value::bigint AS n FROM jsonb_each_text({base}) UNION ALL \
+             SELECT key, value::bigint FROM jsonb_each_text(${delta_at}::text::jsonb)) AS parts GROUP BY k HAVING SUM(n) > 0) AS sums)"
+        )
+    };
+    let inserted: Vec<String> = (0..counts.len())
+        .map(|i| format!("GREATEST(${}::BIGINT - ${}::BIGINT, 0)", now_at(i), was_at(i)))
+        .collect();
+    let updated: Vec<String> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!("{c} = GREATEST({table}.{c} + ${}::BIGINT - ${}::BIGINT, 0)", now_at(i), was_at(i))
+        })
+        .collect();
     let sql = format!(
-        "INSERT INTO {table} ({column}, day, visits, covered) \
-         VALUES ($1, $2, GREATEST($3::BIGINT - $5::BIGINT, 0), GREATEST($4::BIGINT - $6::BIGINT, 0)) \
-         ON CONFLICT ({column}, day) DO UPDATE SET visits = GREATEST({table}.visits + $3::BIGINT - $5::BIGINT, 0), \
-         covered = GREATEST({table}.covered + $4::BIGINT - $6::BIGINT, 0)"
+        "INSERT INTO {table} ({column}, day, {}, accounts) VALUES ($1, $2, {}, {}) \
+         ON CONFLICT ({column}, day) DO UPDATE SET {}, accounts = {}",
+        counts.join(", "),
+        inserted.join(", "),
+        summed("'{}'::jsonb"),
+        updated.join(", "),
+        summed(&format!("{table}.accounts")),
     );
-    tx.execute(&sql, &[&owner, &day, &nv, &nc, &wv, &wc])?;
-    let sql = format!("DELETE FROM {table} WHERE {column} = $1 AND day = $2 AND visits = 0 AND covered = 0");
+    let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&owner, &day];
+    for (n, w) in nows.iter().zip(&wases) {
+        params.push(n);
+        params.push(w);
+    }
+    params.push(&delta);
+    tx.execute(&sql, &params)?;
+    let zero: Vec<String> = counts.iter().map(|c| format!("{c} = 0")).collect();
+    let sql = format!(
+        "DELETE FROM {table} WHERE {column} = $1 AND day = $2 AND {} AND accounts = '{{}}'::jsonb",
+        zero.join(" AND ")
+    );
     tx.execute(&sql, &[&owner, &day])?;
-    let mut moves: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (figure, n) in work_rows(&now.work) {
-        moves.entry(figure).or_default().0 = big(n);
-    }
-    for (figure, n) in work_rows(&was.work) {
-        moves.entry(figure).or_default().1 = big(n);
-    }
-    for (figure, (now, was)) in moves.iter().filter(|(_, (now, was))| now != was) {
-        tx.execute(
-            "INSERT INTO day_work (scope, owner, day, figure, n) VALUES ($1, $2, $3, $4, GREATEST($5::BIGINT - $6::BIGINT, 0)) \
-             ON CONFLICT (scope, owner, day, figure) DO UPDATE SET n = GREATEST(day_work.n + $5::BIGINT - $6::BIGINT, 0)",
-            &[&table, &owner, &day, figure, now, was],
-        )?;
-    }
-    if !moves.is_empty() {
-        tx.execute(
-            "DELETE FROM day_work WHERE scope = $1 AND owner = $2 AND day = $3 AND n = 0",
-            &[&table, &owner, &day],
-        )?;
-    }
-    Ok(())
-}
-
-/// Replaces the work of one day of one hamlet (`None`: the day has none left).
-fn put_hamlet_work(
-    tx: &mut Transaction<'_>,
-    hamlet: &str,
-    day: &str,
-    work: Option<&DayWork>,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM day_work WHERE scope = 'coverage_days' AND owner = $1 AND day = $2",
-        &[&hamlet, &day],
-    )?;
-    for (figure, n) in work.map(work_rows).unwrap_or_default() {
-        tx.execute(
-            "INSERT INTO day_work (scope, owner, day, figure, n) VALUES ('coverage_days', $1, $2, $3, $4)",
-            &[&hamlet, &day, &figure, &big(n)],
-        )?;
-    }
     Ok(())
 }
 
@@ -425,14 +405,24 @@ fn write_log(tx: &mut Transaction<'_>, w: &LogWrite<'_>) -> Result<(), StoreErro
     )?;
     let days = day_changes(&before, &w.coverage);
     for (day, figures) in &days {
-        put_hamlet_work(tx, hamlet, day, figures.as_ref().map(|f| &f.work))?;
         match figures {
-            Some(f) => tx.execute(
-                "INSERT INTO coverage_days (hamlet, day, visits, covered) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (hamlet, day) DO UPDATE SET visits = EXCLUDED.visits, covered = EXCLUDED.covered",
-                &[&hamlet, day, &big(f.visits), &big(f.covered)],
-            )?,
-            None => tx.execute("DELETE FROM coverage_days WHERE hamlet = $1 AND day = $2", &[&hamlet, day])?,
+            Some(f) => {
+                let [a, b, c, d, e, g, h] = work_values(&f.work).map(big);
+                tx.execute(
+                    "INSERT INTO coverage_days (hamlet, day, visits, covered, guided, people, filed, walkins, \
+                     walkin_people, walkin_accounts, walkin_filed, accounts) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb) \
+                     ON CONFLICT (hamlet, day) DO UPDATE SET visits = EXCLUDED.visits, covered = EXCLUDED.covered, \
+                     guided = EXCLUDED.guided, people = EXCLUDED.people, filed = EXCLUDED.filed, \
+                     walkins = EXCLUDED.walkins, walkin_people = EXCLUDED.walkin_people, \
+                     walkin_accounts = EXCLUDED.walkin_accounts, walkin_filed = EXCLUDED.walkin_filed, \
+                     accounts = EXCLUDED.accounts",
+                    &[&hamlet, day, &big(f.visits), &big(f.covered), &a, &b, &c, &d, &e, &g, &h, &json(&f.work.accounts)],
+                )?
+            }
+            None => {
+                tx.execute("DELETE FROM coverage_days WHERE hamlet = $1 AND day = $2", &[&hamlet, day])?
+            }
         };
     }
     let row = tx.query_opt(
