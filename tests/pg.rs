@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 /// The cluster of this test process.
 struct Cluster {
     socket_dir: PathBuf,
+    /// The cluster's data directory.
+    data: PathBuf,
     /// Held open: when the test process ends, the watchdog reads end-of-file and stops
     /// the server.
     _watchdog: Mutex<(Child, ChildStdin)>,
@@ -79,7 +81,7 @@ fn start() -> Cluster {
         .spawn()
         .expect("the cluster's watchdog starts");
     let stdin = child.stdin.take().expect("watchdog stdin");
-    let cluster = Cluster { socket_dir, _watchdog: Mutex::new((child, stdin)) };
+    let cluster = Cluster { socket_dir, data, _watchdog: Mutex::new((child, stdin)) };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls) {
@@ -108,6 +110,12 @@ pub fn database() -> String {
     let mut admin = postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls).expect("connect");
     admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
     cluster.url(&name)
+}
+
+/// The data directory of this process's cluster (its files, for tests that look at
+/// what is on disk).
+pub fn data_dir() -> PathBuf {
+    CLUSTER.get_or_init(start).data.clone()
 }
 
 /// Whether the tests run on PostgreSQL (`TUNGNHA_TEST_STORE=postgres`) rather than the

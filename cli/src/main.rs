@@ -190,6 +190,14 @@ fn hamlet_id(s: &str) -> Result<HamletId, DeviceError> {
     HamletId::parse(s).map_err(|e| invalid(e.to_string()))
 }
 
+/// A household's address, or that its personal data was erased.
+fn shown_label(hh: &tungnha_client_core::Household) -> &str {
+    if hh.erased { ERASED } else { &hh.label }
+}
+
+/// What the CLI shows for a household whose personal data was erased.
+const ERASED: &str = "(hộ đã xóa thông tin / personal data erased)";
+
 fn status_label(s: HouseholdStatus) -> &'static str {
     match s {
         HouseholdStatus::NotVisited => "chưa thăm",
@@ -247,11 +255,20 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
             let mut text = Vec::new();
             // By address, in Vietnamese order ("Số 2" before "Số 10"), as on the phone.
             let mut listed: Vec<_> = log.households().ok.into_iter().filter(|(_, hh)| !hh.retired).collect();
-            listed.sort_by(|(a, x), (b, y)| collate::compare(&x.label, &y.label).then_with(|| a.cmp(b)));
+            // Erased households (their key is gone) last: they have no address to order by.
+            listed.sort_by(|(a, x), (b, y)| {
+                x.erased
+                    .cmp(&y.erased)
+                    .then_with(|| collate::compare(&x.label, &y.label))
+                    .then_with(|| a.cmp(b))
+            });
             for (id, hh) in &listed {
                 let status = statuses.get(id).copied().unwrap_or(HouseholdStatus::NotVisited);
-                text.push(format!("{id}\t{}\t{}", status_label(status), hh.label));
-                rows.push(json!({"id": id, "label": hh.label, "head": hh.head, "members": hh.members, "status": status}));
+                text.push(format!("{id}\t{}\t{}", status_label(status), shown_label(hh)));
+                rows.push(json!({
+                    "id": id, "label": hh.label, "head": hh.head, "members": hh.members, "status": status,
+                    "erased": hh.erased,
+                }));
             }
             Ok((json!(rows), text.join("\n")))
         }
@@ -379,7 +396,11 @@ fn run(cli: &Cli) -> Result<(serde_json::Value, String), DeviceError> {
                 .filter_map(|id| id.as_str())
                 .map(|id| match HouseholdId::parse(id).ok().and_then(|id| held.get(&id).cloned()) {
                     Some(hh) => {
-                        format!("  {}{}", hh.label, hh.head.map(|n| format!(" · {n}")).unwrap_or_default())
+                        format!(
+                            "  {}{}",
+                            shown_label(&hh),
+                            hh.head.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()
+                        )
                     }
                     None => format!("  {id}"),
                 })

@@ -16,7 +16,13 @@
 //!   scalar of its kind and size, deleting only optional fields, writing immutable ones
 //!   (`by`, `household`, `created_by`, `created_at`) once, when the entry is made; `by`
 //!   and `created_by` name the author;
-//! - a visit's or walk-in's `topics` and `accounts`: codes to `true` and codes to counts.
+//! - a visit's or walk-in's `topics` and `accounts`: codes to `true` and codes to counts;
+//! - a household's sealed fields (`label`, `head`, a visit's `note`): bytes no longer
+//!   than a sealed text can be, which, where this replica holds the household's key,
+//!   open with it in their place and hold a text the rules allow. A server refuses one
+//!   for a household it holds no key for, unless that household was erased (what a
+//!   phone wrote offline before it learnt of the erasure is sealed under a key nobody
+//!   holds any more).
 //!
 //! Lists, text, counters and marks have no place anywhere. Each entry an op writes to
 //! is returned as touched, so the per-entity rules (who may edit what) run on it even
@@ -33,7 +39,8 @@ use crate::ids::{HouseholdId, UserId, VisitId, WalkInId};
 use crate::judge::Touched;
 use crate::log::HamletLog;
 use crate::rules::{self, RuleViolation};
-use crate::schema::{self, Field, Kind, key, shown};
+use crate::schema::{self, Field, Kind, MAX_SEALED_BYTES, key, shown};
+use crate::sealed::{self, Keyring, Sealed};
 
 /// Longest change message or trailing extra bytes a change may carry. Từng Nhà's
 /// clients write neither; a little room is left for newer Automerge versions.
@@ -50,10 +57,21 @@ pub enum Check<'a> {
 }
 
 /// Checks every op of `changes` (the changes new to `log`, all of whose dependencies
-/// are in `log` or among `changes`) against the schema. Returns the entries they
-/// write to, or the first rule an op breaks.
+/// are in `log` or among `changes`) against the schema, opening sealed fields with the
+/// log's keys. Returns the entries they write to, or the first rule an op breaks.
 pub fn check_changes(
     log: &HamletLog,
+    changes: &[Change],
+    check: Check<'_>,
+) -> Result<Touched, RuleViolation> {
+    check_changes_keyed(log, log.keys(), changes, check)
+}
+
+/// `check_changes`, opening sealed fields with `keys` (the log's and those arriving
+/// with the changes).
+pub fn check_changes_keyed(
+    log: &HamletLog,
+    keys: &Keyring,
     changes: &[Change],
     check: Check<'_>,
 ) -> Result<Touched, RuleViolation> {
@@ -102,12 +120,22 @@ pub fn check_changes(
             }
         }
     }
-    let mut checker = Checker { log, check, places, touched: Touched::default(), made_keys: BTreeSet::new() };
+    let mut checker = Checker {
+        log,
+        check,
+        places,
+        touched: Touched::default(),
+        made_keys: BTreeSet::new(),
+        sealed: Vec::new(),
+        visit_households: HashMap::new(),
+        keys,
+    };
     for (_, expanded) in &decoded {
         for op in &expanded.operations {
             checker.op(op)?;
         }
     }
+    checker.open_sealed()?;
     Ok(checker.touched)
 }
 
@@ -335,6 +363,20 @@ fn invalid(path: String, reason: impl Into<String>) -> RuleViolation {
     RuleViolation::InvalidValue { path, reason: reason.into() }
 }
 
+/// A sealed value an op writes, opened once every op is placed.
+struct SealedOp {
+    /// The household whose field it is, or the visit whose note it is.
+    of: SealedOf,
+    bytes: Vec<u8>,
+    required: bool,
+    path: String,
+}
+
+enum SealedOf {
+    Household(HouseholdId, &'static str),
+    Note(VisitId),
+}
+
 struct Checker<'a> {
     log: &'a HamletLog,
     check: Check<'a>,
@@ -343,6 +385,13 @@ struct Checker<'a> {
     /// Entries the batch makes (in which map, under which key), so that one is not
     /// made twice.
     made_keys: BTreeSet<(&'static str, String)>,
+    /// Sealed values written, opened at the end (a note's household may be written
+    /// after it).
+    sealed: Vec<SealedOp>,
+    /// The household of each visit the batch makes.
+    visit_households: HashMap<VisitId, HouseholdId>,
+    /// The household keys sealed fields are opened with.
+    keys: &'a Keyring,
 }
 
 impl Checker<'_> {
@@ -384,12 +433,30 @@ impl Checker<'_> {
             (Place::Households | Place::Visits | Place::WalkIns, _) => Err(outside(path)),
             (Place::Household { id, new }, action) => {
                 self.touched.households.insert(id.clone());
-                self.field(schema::household_field(name), None, action, *new, path)
+                let spec = schema::household_field(name);
+                self.field(spec, None, action, *new, path.clone())?;
+                if let (Some(f), OpType::Put(ScalarValue::Bytes(b))) = (spec, action) {
+                    self.keep_sealed(SealedOf::Household(id.clone(), f.name), f, b, path);
+                }
+                Ok(())
             }
             (Place::Visit { id, new }, action) => {
                 self.touched.visits.insert(id.clone());
                 let (owner, new) = (Owner::Visit(id.clone()), *new);
-                self.field(schema::visit_field(name), Some(&owner), action, new, path)
+                let spec = schema::visit_field(name);
+                self.field(spec, Some(&owner), action, new, path.clone())?;
+                match (spec, action) {
+                    (Some(f), OpType::Put(ScalarValue::Bytes(b))) => {
+                        self.keep_sealed(SealedOf::Note(id.clone()), f, b, path);
+                    }
+                    (Some(f), OpType::Put(ScalarValue::Str(h))) if f.name == key::HOUSEHOLD => {
+                        if let Ok(h) = HouseholdId::parse(h) {
+                            self.visit_households.insert(id.clone(), h);
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(())
             }
             (Place::WalkIn { id, new }, action) => {
                 self.touched.walkins.insert(id.clone());
@@ -417,6 +484,52 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// Keeps a sealed value (already held to its kind and size) to be opened.
+    fn keep_sealed(&mut self, of: SealedOf, f: &Field, bytes: &[u8], path: String) {
+        if let Kind::Sealed { required } = f.kind {
+            self.sealed.push(SealedOp { of, bytes: bytes.to_vec(), required, path });
+        }
+    }
+
+    /// Opens every sealed value written, with the keys this replica holds.
+    fn open_sealed(&self) -> Result<(), RuleViolation> {
+        let hamlet = self.log.hamlet();
+        let keys = self.keys;
+        for op in &self.sealed {
+            let (household, what) = match &op.of {
+                SealedOf::Household(h, name) => {
+                    (h.clone(), if *name == key::LABEL { Sealed::Label } else { Sealed::Head })
+                }
+                SealedOf::Note(visit) => {
+                    let h =
+                        self.visit_households.get(visit).cloned().or_else(|| self.log.visit_household(visit));
+                    let Some(h) = h else {
+                        return Err(invalid(op.path.clone(), "a note of a visit to no household"));
+                    };
+                    (h, Sealed::Note(visit))
+                }
+            };
+            match keys.key(&household) {
+                Some(k) => {
+                    let text = sealed::open(k, hamlet, &household, what, &op.bytes)
+                        .map_err(|e| invalid(op.path.clone(), e.to_string()))?;
+                    rules::check_text(op.path.clone(), &text, op.required)?;
+                }
+                // Nobody can open it any more: written before its writer learnt of the
+                // erasure.
+                None if keys.is_erased(&household) => {}
+                None if matches!(self.check, Check::Author(..)) => {
+                    return Err(invalid(
+                        op.path.clone(),
+                        format!("household {household}’s key was not sent with it"),
+                    ));
+                }
+                None => {}
+            }
+        }
+        Ok(())
     }
 
     /// Marks the visit or walk-in an op writes into as touched.
@@ -458,6 +571,11 @@ impl Checker<'_> {
         };
         match f.kind {
             Kind::Text { required } => text(value, required, &path),
+            Kind::Sealed { .. } => match value {
+                ScalarValue::Bytes(b) if b.len() <= MAX_SEALED_BYTES => Ok(()),
+                ScalarValue::Bytes(_) => Err(invalid(path, "is longer than a sealed text can be")),
+                _ => Err(invalid(path, "is not sealed")),
+            },
             Kind::Count => count(value, &path),
             Kind::Time => self.time(value, &path),
             Kind::Flag => boolean(value, &path),

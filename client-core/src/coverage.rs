@@ -667,6 +667,7 @@ mod tests {
             created_at: 1_800_000_000_000,
             retired: false,
             merged_into: None,
+            erased: false,
         };
         let v = |household: &HouseholdId, at: i64, outcome: Outcome| Visit {
             household: household.clone(),

@@ -193,6 +193,10 @@ pub struct Household {
     /// visits count towards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<HouseholdId>,
+    /// Its personal data was erased (this replica holds no key for it): `label` is
+    /// empty, `head` and its visits' notes are `None`. It still counts in coverage.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
 }
 
 /// A visit as the hamlet log holds it.

@@ -2,8 +2,9 @@
 //! volunteer CLI, and the sync server.
 //!
 //! Its centre does no IO. Its modules form a DAG, each using only those before it:
-//! domain types ([`ids`], [`domain`], [`catalogue`], [`collate`]); the schema of a
-//! hamlet log, its fields and how an entry reads ([`schema`]); the rules on domain
+//! domain types ([`ids`], [`domain`], [`catalogue`], [`collate`]); a household's
+//! personal fields sealed under its own key ([`sealed`]); the schema of a hamlet log,
+//! its fields and how an entry reads ([`schema`]); the rules on domain
 //! records ([`rules`]); the typed hamlet log ([`log`]); the judge of what changes did
 //! ([`judge`]) and the op-level check of incoming changes ([`check`]); coverage over a
 //! read-only view of a log ([`coverage`]); the sync session with its wire format
@@ -22,8 +23,11 @@ pub mod judge;
 pub mod log;
 pub mod rules;
 pub mod schema;
+pub mod sealed;
 pub mod sync;
 
+#[cfg(feature = "sled")]
+pub mod keyfile;
 #[cfg(feature = "sled")]
 pub mod sled_open;
 

@@ -18,7 +18,8 @@ use crate::domain::{
 };
 use crate::ids::{HamletId, HouseholdId, VisitId, WalkInId};
 use crate::rules::{self, RuleViolation};
-use crate::schema::{SCHEMA_VERSION, key, read_household, read_visit, read_walkin, shown};
+use crate::schema::{Opener, SCHEMA_VERSION, key, read_household, read_visit, read_walkin, shown};
+use crate::sealed::{self, HouseholdKey, Keyring, Sealed};
 
 /// The actor of the genesis change. Every replica makes the same genesis change for a
 /// hamlet, byte for byte, so logs created apart share their root objects and merge.
@@ -54,6 +55,10 @@ pub enum LogError {
     /// Walk-ins are logged at a counter, households and visits in a hamlet.
     #[error("{0}")]
     WrongPlace(&'static str),
+    /// The household's personal data was erased: its label, head and notes cannot be
+    /// written (a visit without a note still can).
+    #[error("household {0}’s personal data was erased; its label, head and notes cannot be written")]
+    Erased(HouseholdId),
 }
 
 impl From<automerge::AutomergeError> for LogError {
@@ -85,10 +90,15 @@ pub struct Entries<K: Ord, T> {
 #[derive(Debug, Clone)]
 pub struct HamletLog {
     doc: Automerge,
+    /// The hamlet this log is of (its genesis `hamlet`): part of every sealed field's
+    /// associated data.
+    hamlet: HamletId,
     households: ObjId,
     visits: ObjId,
     /// A counter's genesis `walkins` map; `None` in a hamlet's log.
     walkins: Option<ObjId>,
+    /// The keys of its households this replica holds (never in the document).
+    keys: Keyring,
 }
 
 impl HamletLog {
@@ -124,7 +134,7 @@ impl HamletLog {
         // Devices write under their own actor; an unused random one is harmless, and
         // callers set the real one with `set_actor`.
         doc.set_actor(ActorId::random());
-        Self { doc, households, visits, walkins }
+        Self { doc, hamlet: hamlet.clone(), households, visits, walkins, keys: Keyring::default() }
     }
 
     /// Wraps a document, checking that its root has the hamlet-log shape.
@@ -133,6 +143,11 @@ impl HamletLog {
             Some((Value::Scalar(s), _)) => match s.as_ref() {
                 ScalarValue::Int(v) if *v == SCHEMA_VERSION => {}
                 ScalarValue::Uint(v) if *v == SCHEMA_VERSION as u64 => {}
+                ScalarValue::Int(v) if *v < SCHEMA_VERSION => {
+                    return Err(LogError::NotAHamletLog(
+                        "it was written before households' personal data was sealed (schema 1); it cannot be read",
+                    ));
+                }
                 ScalarValue::Int(_) | ScalarValue::Uint(_) => {
                     return Err(LogError::NotAHamletLog(
                         "it was written by a newer version of Từng Nhà; update the app",
@@ -142,6 +157,14 @@ impl HamletLog {
             },
             _ => return Err(LogError::NotAHamletLog("it has no schema version")),
         }
+        let hamlet = match doc.get(ROOT, key::HAMLET)? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Str(id) => HamletId::parse(id).ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+        .ok_or(LogError::NotAHamletLog("it names no valid hamlet"))?;
         let households = map_at(&doc, &ROOT, key::HOUSEHOLDS, None)
             .ok_or(LogError::NotAHamletLog("it has no households map"))?;
         let visits =
@@ -162,7 +185,32 @@ impl HamletLog {
                 _ => return Err(LogError::NotAHamletLog("its walk-ins map is not the genesis one")),
             },
         };
-        Ok(Self { doc, households, visits, walkins })
+        Ok(Self { doc, hamlet, households, visits, walkins, keys: Keyring::default() })
+    }
+
+    /// The hamlet (or counter) this log is of.
+    pub fn hamlet(&self) -> &HamletId {
+        &self.hamlet
+    }
+
+    /// The household keys this replica holds for this log.
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// The household keys, to take in what a sync or the store brings.
+    pub fn keys_mut(&mut self) -> &mut Keyring {
+        &mut self.keys
+    }
+
+    /// This log holding `keys`.
+    pub fn with_keys(mut self, keys: Keyring) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    fn opener(&self) -> Opener<'_> {
+        Opener { hamlet: &self.hamlet, keys: &self.keys }
     }
 
     /// Whether this is a one-stop counter's log (walk-ins), not a hamlet's.
@@ -212,7 +260,8 @@ impl HamletLog {
     /// Replaces the underlying document (after a squash); the root objects are the
     /// genesis ones in both, so the cached object ids stay valid.
     pub(crate) fn replace_doc(&mut self, doc: Automerge) -> Result<(), LogError> {
-        *self = Self::from_automerge(doc)?;
+        let keys = std::mem::take(&mut self.keys);
+        *self = Self::from_automerge(doc)?.with_keys(keys);
         Ok(())
     }
 
@@ -235,18 +284,20 @@ impl HamletLog {
 
     /// Every household, as of now.
     pub fn households(&self) -> Entries<HouseholdId, Household> {
-        self.read_map(&self.households, None, read_household)
+        let o = self.opener();
+        self.read_map(&self.households, None, |id: &HouseholdId, m| read_household(id, m, o))
     }
 
     /// Every visit, as of now.
     pub fn visits(&self) -> Entries<VisitId, Visit> {
-        self.read_map(&self.visits, None, read_visit)
+        let o = self.opener();
+        self.read_map(&self.visits, None, |id: &VisitId, m| read_visit(id, m, o))
     }
 
     /// Every walk-in, as of now (none in a hamlet's log).
     pub fn walkins(&self) -> Entries<WalkInId, WalkIn> {
         match &self.walkins {
-            Some(w) => self.read_map(w, None, read_walkin),
+            Some(w) => self.read_map(w, None, |_: &WalkInId, m| read_walkin(m)),
             None => Entries { ok: BTreeMap::new(), skipped: Vec::new() },
         }
     }
@@ -268,12 +319,27 @@ impl HamletLog {
         id: &HouseholdId,
         heads: Option<&[ChangeHash]>,
     ) -> Option<Result<Household, String>> {
-        Some(self.entry_at(&self.households, id.as_str(), heads)?.and_then(|m| read_household(&m)))
+        Some(
+            self.entry_at(&self.households, id.as_str(), heads)?
+                .and_then(|m| read_household(id, &m, self.opener())),
+        )
     }
 
     /// One visit as of `heads` (`None`: now); `None` if it is not there.
     pub fn visit_at(&self, id: &VisitId, heads: Option<&[ChangeHash]>) -> Option<Result<Visit, String>> {
-        Some(self.entry_at(&self.visits, id.as_str(), heads)?.and_then(|m| read_visit(&m)))
+        Some(self.entry_at(&self.visits, id.as_str(), heads)?.and_then(|m| read_visit(id, &m, self.opener())))
+    }
+
+    /// The household a visit in the log is to (its immutable `household`), read alone.
+    pub(crate) fn visit_household(&self, id: &VisitId) -> Option<HouseholdId> {
+        let obj = map_at(&self.doc, &self.visits, id.as_str(), None)?;
+        match self.doc.get(&obj, key::HOUSEHOLD).ok()?? {
+            (Value::Scalar(s), _) => match s.as_ref() {
+                ScalarValue::Str(h) => HouseholdId::parse(h).ok(),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Whether a key exists in the households map (readable or not), as of `heads`.
@@ -292,7 +358,7 @@ impl HamletLog {
         &self,
         map: &ObjId,
         heads: Option<&[ChangeHash]>,
-        read: fn(&HMap) -> Result<T, String>,
+        read: impl Fn(&K, &HMap) -> Result<T, String>,
     ) -> Entries<K, T>
     where
         K: Ord + TryFrom<String>,
@@ -308,7 +374,7 @@ impl HamletLog {
                 continue;
             };
             let parsed = match &entry.value {
-                HValue::Map(fields) => read(fields),
+                HValue::Map(fields) => read(&id, fields),
                 _ => Err("it is not a map".to_owned()),
             };
             match parsed {
@@ -394,17 +460,20 @@ impl HamletLog {
                 created_at: now_ms,
                 retired: false,
                 merged_into: None,
+                erased: false,
             };
             rules::check_household_created(author, &id, &household, now_ms)?;
-            listed.push((id, household));
+            listed.push((id, household, HouseholdKey::fresh()));
         }
         let households = self.households.clone();
+        let hamlet = self.hamlet.clone();
         let mut tx = self.doc.transaction();
-        for (id, household) in &listed {
+        for (id, household, k) in &listed {
+            let seal = |what, text: &str| ScalarValue::Bytes(sealed::seal(k, &hamlet, id, what, text));
             let obj = tx.put_object(&households, id.as_str(), ObjType::Map)?;
-            tx.put(&obj, key::LABEL, household.label.as_str())?;
+            tx.put(&obj, key::LABEL, seal(Sealed::Label, &household.label))?;
             if let Some(head) = &household.head {
-                tx.put(&obj, key::HEAD, head.as_str())?;
+                tx.put(&obj, key::HEAD, seal(Sealed::Head, head))?;
             }
             if let Some(members) = household.members {
                 tx.put(&obj, key::MEMBERS, i64::from(members))?;
@@ -414,7 +483,19 @@ impl HamletLog {
             tx.put(&obj, key::RETIRED, false)?;
         }
         tx.commit();
-        Ok(listed.into_iter().map(|(id, _)| id).collect())
+        // Held before anything of the change is sent or stored with it.
+        Ok(listed
+            .into_iter()
+            .map(|(id, _, k)| {
+                self.keys.insert_new(id.clone(), k);
+                id
+            })
+            .collect())
+    }
+
+    /// The key of a household whose personal fields are being written, or why not.
+    fn key_to_write(&self, household: &HouseholdId) -> Result<HouseholdKey, LogError> {
+        self.keys.key(household).cloned().ok_or_else(|| LogError::Erased(household.clone()))
     }
 
     /// Corrects a household's label, head or member count.
@@ -490,6 +571,13 @@ impl HamletLog {
         };
         // Listed: `existing_household` said so above.
         rules::check_visit_created(author, &id, &visit, true, now_ms)?;
+        let note = match &visit.note {
+            Some(note) => {
+                let k = self.key_to_write(household)?;
+                Some(ScalarValue::Bytes(sealed::seal(&k, &self.hamlet, household, Sealed::Note(&id), note)))
+            }
+            None => None,
+        };
         let visits = self.visits.clone();
         let mut tx = self.doc.transaction();
         let obj = tx.put_object(&visits, id.as_str(), ObjType::Map)?;
@@ -509,8 +597,8 @@ impl HamletLog {
         if visit.filed > 0 {
             tx.put(&obj, key::FILED, i64::from(visit.filed))?;
         }
-        if let Some(note) = &visit.note {
-            tx.put(&obj, key::NOTE, note.as_str())?;
+        if let Some(note) = note {
+            tx.put(&obj, key::NOTE, note)?;
         }
         tx.put(&obj, key::VOIDED, false)?;
         tx.commit();
@@ -640,11 +728,22 @@ impl HamletLog {
         }
         let obj = map_at(&self.doc, &self.households, id.as_str(), None)
             .ok_or_else(|| LogError::UnknownHousehold(id.clone()))?;
+        let personal = before.label != after.label || before.head != after.head;
+        let k = if personal { Some(self.key_to_write(id)?) } else { None };
+        let hamlet = &self.hamlet;
+        let seal = |what, text: &str| k.as_ref().map(|k| sealed::seal(k, hamlet, id, what, text));
         let mut tx = self.doc.transaction();
-        if before.label != after.label {
-            tx.put(&obj, key::LABEL, after.label.as_str())?;
+        if before.label != after.label
+            && let Some(b) = seal(Sealed::Label, &after.label)
+        {
+            tx.put(&obj, key::LABEL, ScalarValue::Bytes(b))?;
         }
-        put_opt_str(&mut tx, &obj, key::HEAD, &before.head, &after.head)?;
+        if before.head != after.head {
+            match after.head.as_deref().and_then(|h| seal(Sealed::Head, h)) {
+                Some(b) => tx.put(&obj, key::HEAD, ScalarValue::Bytes(b))?,
+                None => tx.delete(&obj, key::HEAD)?,
+            }
+        }
         if before.members != after.members {
             match after.members {
                 Some(m) => tx.put(&obj, key::MEMBERS, i64::from(m))?,
@@ -675,6 +774,19 @@ impl HamletLog {
         }
         let obj = map_at(&self.doc, &self.visits, id.as_str(), None)
             .ok_or_else(|| LogError::UnknownVisit(id.clone()))?;
+        let note = match (&after.note, before.note != after.note) {
+            (Some(note), true) => {
+                let k = self.key_to_write(&after.household)?;
+                Some(ScalarValue::Bytes(sealed::seal(
+                    &k,
+                    &self.hamlet,
+                    &after.household,
+                    Sealed::Note(id),
+                    note,
+                )))
+            }
+            _ => None,
+        };
         let topics = map_at(&self.doc, &obj, key::TOPICS, None);
         let accounts = map_at(&self.doc, &obj, key::ACCOUNTS, None);
         let mut tx = self.doc.transaction();
@@ -714,29 +826,18 @@ impl HamletLog {
                 n => tx.put(&obj, key::FILED, i64::from(n))?,
             }
         }
-        put_opt_str(&mut tx, &obj, key::NOTE, &before.note, &after.note)?;
+        if before.note != after.note {
+            match note {
+                Some(b) => tx.put(&obj, key::NOTE, b)?,
+                None => tx.delete(&obj, key::NOTE)?,
+            }
+        }
         if before.voided != after.voided {
             tx.put(&obj, key::VOIDED, after.voided)?;
         }
         tx.commit();
         Ok(())
     }
-}
-
-fn put_opt_str(
-    tx: &mut automerge::transaction::Transaction<'_>,
-    obj: &ObjId,
-    key: &str,
-    before: &Option<String>,
-    after: &Option<String>,
-) -> Result<(), automerge::AutomergeError> {
-    if before != after {
-        match after {
-            Some(v) => tx.put(obj, key, v.as_str())?,
-            None => tx.delete(obj, key)?,
-        }
-    }
-    Ok(())
 }
 
 fn clean_opt(value: &Option<String>) -> Option<String> {

@@ -1,20 +1,25 @@
-//! The hamlet log's schema (version 1), in one place: its keys, every field of a
+//! The hamlet log's schema (version 2), in one place: its keys, every field of a
 //! household, a visit and a walk-in with what it holds and what may happen to it, and
 //! the hydrate functions that read an entry into its domain record. The writer (`log`),
 //! the op check (`check`) and the judge (`judge`) all ask here.
 //!
 //! ```text
-//! { schema: 1, hamlet: "<hamlet id>",
-//!   households: { <household id>: { label, head?, members?, created_by, created_at, retired,
-//!                                   merged_into? } },
+//! { schema: 2, hamlet: "<hamlet id>",
+//!   households: { <household id>: { label🔒, head🔒?, members?, created_by, created_at,
+//!                                   retired, merged_into? } },
 //!   visits:     { <visit id>: { household, by, at, outcome, topics: {code: true},
-//!                               accounts: {code: n}, people, filed?, note?, voided } },
+//!                               accounts: {code: n}, people, filed?, note🔒?, voided } },
 //!   walkins:    { <walk-in id>: { by, at, people, topics: {code: true}, accounts: {code: n},
 //!                                 filed?, note?, voided } } }   (a counter's log only)
 //! ```
 //!
 //! A one-stop counter's log has the same genesis plus the `walkins` map, and holds
 //! walk-ins only; a hamlet's has no `walkins` map, and holds households and visits.
+//!
+//! 🔒 marks a household's personal fields (version 2): sealed under the household's
+//! own key (`sealed`), stored as bytes, opened while reading when this replica holds
+//! the key. A household whose key is gone reads as erased (`Household::erased`): no
+//! label, head or notes, and everything else as before, so coverage never needs a key.
 //!
 //! Maps are keyed by id and never lists, so concurrent offline logging merges without
 //! conflict. Reads are tolerant: unknown fields are ignored (a newer app may add
@@ -26,10 +31,11 @@ use automerge::ScalarValue;
 use automerge::hydrate::{Map as HMap, Value as HValue};
 
 use crate::domain::{Household, Outcome, Visit, WalkIn};
-use crate::ids::{HouseholdId, UserId};
+use crate::ids::{HamletId, HouseholdId, UserId, VisitId};
+use crate::sealed::{self, Keyring, Sealed};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The keys of the document.
 pub mod key {
@@ -64,6 +70,12 @@ pub enum Kind {
     /// Text for people; `required`: never empty.
     Text {
         /// Whether it may be empty.
+        required: bool,
+    },
+    /// A household's personal text, sealed under its key (`sealed`): bytes of at most
+    /// `MAX_SEALED_BYTES`.
+    Sealed {
+        /// Whether the text inside may be empty.
         required: bool,
     },
     /// A count from 0 to `domain::MAX_COUNT`.
@@ -103,8 +115,8 @@ const fn field(name: &'static str, kind: Kind, optional: bool, immutable: bool) 
 
 /// Every field a household entry may hold.
 pub const HOUSEHOLD_FIELDS: &[Field] = &[
-    field(key::LABEL, Kind::Text { required: true }, false, false),
-    field(key::HEAD, Kind::Text { required: false }, true, false),
+    field(key::LABEL, Kind::Sealed { required: true }, false, false),
+    field(key::HEAD, Kind::Sealed { required: false }, true, false),
     field(key::MEMBERS, Kind::Count, true, false),
     field(key::CREATED_BY, Kind::Author, false, true),
     field(key::CREATED_AT, Kind::Time, false, true),
@@ -124,11 +136,13 @@ pub const VISIT_FIELDS: &[Field] = &[
     // Dossiers filed online with the volunteer's help; written only when some were,
     // so logs from before it read as none.
     field(key::FILED, Kind::Count, true, false),
-    field(key::NOTE, Kind::Text { required: false }, true, false),
+    // Sealed under the visited household's key: a note may name people.
+    field(key::NOTE, Kind::Sealed { required: false }, true, false),
     field(key::VOIDED, Kind::Flag, false, false),
 ];
 
-/// Every field a walk-in entry may hold.
+/// Every field a walk-in entry may hold. A walk-in names no household, so its note
+/// is plain text; the counter's form asks for no name, phone or ID number.
 pub const WALKIN_FIELDS: &[Field] = &[
     field(key::BY, Kind::Author, false, true),
     field(key::AT, Kind::Time, false, false),
@@ -153,6 +167,50 @@ pub fn household_field(name: &str) -> Option<&'static Field> {
 /// A visit field by key.
 pub fn visit_field(name: &str) -> Option<&'static Field> {
     VISIT_FIELDS.iter().find(|f| f.name == name)
+}
+
+/// The most bytes a sealed field may hold: the longest text in UTF-8 (four bytes a
+/// character at most) and the seal around it.
+pub const MAX_SEALED_BYTES: usize = crate::domain::MAX_TEXT_CHARS * 4 + sealed::SEALED_OVERHEAD;
+
+/// What opens sealed fields while reading: the hamlet and the keys this replica holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Opener<'a> {
+    /// The hamlet the log is of (part of each field's associated data).
+    pub hamlet: &'a HamletId,
+    /// The household keys held.
+    pub keys: &'a Keyring,
+}
+
+/// A sealed field as read.
+enum Opened {
+    /// The text inside.
+    Open(String),
+    /// No key here: the household was erased (or its key has not arrived).
+    Shut,
+}
+
+impl Opener<'_> {
+    /// Reads sealed field `what` of `household`: `None` if absent, `Shut` without its
+    /// key, an error if it is not a sealed value or does not open with the key held.
+    fn read(
+        &self,
+        household: &HouseholdId,
+        what: Sealed<'_>,
+        field: &str,
+        v: Option<ScalarValue>,
+    ) -> Result<Option<Opened>, String> {
+        match v {
+            None => Ok(None),
+            Some(ScalarValue::Bytes(b)) => match self.keys.key(household) {
+                None => Ok(Some(Opened::Shut)),
+                Some(k) => sealed::open(k, self.hamlet, household, what, &b)
+                    .map(|t| Some(Opened::Open(t)))
+                    .map_err(|e| format!("“{field}”: {e}")),
+            },
+            Some(_) => Err(format!("“{field}” is not sealed")),
+        }
+    }
 }
 
 /// What arrived, shortened to be shown back in an error (a hostile value cannot flood
@@ -215,12 +273,22 @@ fn as_user(field: &str, v: Option<ScalarValue>) -> Result<UserId, String> {
     UserId::parse(&s).map_err(|e| format!("“{field}”: {e}"))
 }
 
-/// Reads a household entry (hydrated) into its record.
-pub fn read_household(map: &HMap) -> Result<Household, String> {
+/// Reads a household entry (hydrated) into its record, opening its label and head
+/// with its key; without the key it reads as erased.
+pub fn read_household(id: &HouseholdId, map: &HMap, o: Opener<'_>) -> Result<Household, String> {
     let f = |k| scalar(map, k);
+    let (label, erased) = match req(key::LABEL, o.read(id, Sealed::Label, key::LABEL, f(key::LABEL)?)?)? {
+        Opened::Open(label) => (label, false),
+        Opened::Shut => (String::new(), true),
+    };
+    let head = match o.read(id, Sealed::Head, key::HEAD, f(key::HEAD)?)? {
+        Some(Opened::Open(head)) => Some(head),
+        _ => None,
+    };
     Ok(Household {
-        label: req(key::LABEL, as_string(key::LABEL, f(key::LABEL)?)?)?,
-        head: as_string(key::HEAD, f(key::HEAD)?)?,
+        label,
+        head,
+        erased,
         members: as_count(key::MEMBERS, f(key::MEMBERS)?)?,
         created_by: as_user(key::CREATED_BY, f(key::CREATED_BY)?)?,
         created_at: req(key::CREATED_AT, as_int(key::CREATED_AT, f(key::CREATED_AT)?)?)?,
@@ -281,8 +349,9 @@ pub fn read_walkin(map: &HMap) -> Result<WalkIn, String> {
     })
 }
 
-/// Reads a visit entry (hydrated) into its record.
-pub fn read_visit(map: &HMap) -> Result<Visit, String> {
+/// Reads a visit entry (hydrated) into its record, opening its note with the visited
+/// household's key; without it the note reads as none.
+pub fn read_visit(id: &VisitId, map: &HMap, o: Opener<'_>) -> Result<Visit, String> {
     let f = |k| scalar(map, k);
     let household = req(key::HOUSEHOLD, as_string(key::HOUSEHOLD, f(key::HOUSEHOLD)?)?)?;
     let household = HouseholdId::parse(&household).map_err(|e| format!("“household”: {e}"))?;
@@ -290,6 +359,10 @@ pub fn read_visit(map: &HMap) -> Result<Visit, String> {
     let outcome =
         Outcome::from_code(&outcome).ok_or_else(|| format!("unknown outcome “{}”", shown(&outcome)))?;
     let (topics, accounts) = topics_and_accounts(map)?;
+    let note = match o.read(&household, Sealed::Note(id), key::NOTE, f(key::NOTE)?)? {
+        Some(Opened::Open(note)) => Some(note),
+        _ => None,
+    };
     Ok(Visit {
         household,
         by: as_user(key::BY, f(key::BY)?)?,
@@ -299,7 +372,7 @@ pub fn read_visit(map: &HMap) -> Result<Visit, String> {
         accounts,
         people: as_count(key::PEOPLE, f(key::PEOPLE)?)?.unwrap_or(0),
         filed: as_count(key::FILED, f(key::FILED)?)?.unwrap_or(0),
-        note: as_string(key::NOTE, f(key::NOTE)?)?,
+        note,
         voided: as_bool(key::VOIDED, f(key::VOIDED)?)?.unwrap_or(false),
     })
 }

@@ -8,6 +8,11 @@
 //!   `stored` (what the chunks add up to), `sealed`, and `shared <peer>`.
 //! - `identity`: the enrolled device's credentials and a few device-wide values.
 //!
+//! Beside them, each held hamlet's household keys are a file of their own
+//! (`keyfile`), replaced whole, so that an erased key leaves no bytes behind in a
+//! live file; a hamlet's keys are saved before its log, so a stored household always
+//! has its key.
+//!
 //! Every write is one sled transaction followed by a flush: when `persist` returns, the
 //! data survives a crash or a pulled battery. A document is compacted back into one
 //! snapshot when its chunks grow past `COMPACT_AFTER`, or when squashing has rewritten
@@ -21,6 +26,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use crate::ids::HamletId;
+use crate::keyfile::KeyFiles;
 use crate::log::{HamletLog, LogError};
 use crate::sync::{PeerId, Replica};
 
@@ -36,6 +42,9 @@ pub enum StoreError {
     /// The store's directory could not be made or kept private.
     #[error("the local store's folder could not be made private: {0}")]
     Folder(#[from] std::io::Error),
+    /// A hamlet's household keys could not be read or written.
+    #[error("the household keys of the local store could not be used: {0}")]
+    Keys(std::io::Error),
     /// A hamlet's stored chunks do not load.
     #[error("the stored log of hamlet {hamlet} is damaged (chunk {chunk}): {reason}")]
     Corrupt {
@@ -63,6 +72,7 @@ pub struct Store {
     chunks: sled::Tree,
     docmeta: sled::Tree,
     identity: sled::Tree,
+    keys: KeyFiles,
 }
 
 fn doc_prefix(hamlet: &HamletId) -> Vec<u8> {
@@ -124,6 +134,7 @@ impl Store {
             chunks: db.open_tree("chunks")?,
             docmeta: db.open_tree("docmeta")?,
             identity: db.open_tree("identity")?,
+            keys: KeyFiles::open(dir).map_err(StoreError::Keys)?,
             db,
         })
     }
@@ -165,7 +176,10 @@ impl Store {
         let mut replica = Replica::new(actor);
         let mut damaged = Vec::new();
         for hamlet in self.hamlets()? {
-            match self.load_log(&hamlet) {
+            let loaded = self
+                .load_log(&hamlet)
+                .and_then(|log| Ok(log.with_keys(self.keys.load(&hamlet).map_err(StoreError::Keys)?)));
+            match loaded {
                 Ok(log) => {
                     let sealed = unpack(&self.docmeta.get(meta_key(&hamlet, "sealed"))?.unwrap_or_default());
                     let mut shared = BTreeMap::new();
@@ -266,6 +280,9 @@ impl Store {
         let peers: Vec<(Vec<u8>, Vec<u8>)> =
             shared.iter().map(|(p, h)| (meta_key(hamlet, &format!("{SHARED}{p}")), pack(h))).collect();
         let sealed = pack(sealed);
+        // The keys first: a crash between leaves a key without its household, never
+        // a household without its key.
+        self.keys.save(hamlet, log.keys()).map_err(StoreError::Keys)?;
         (&self.chunks, &self.docmeta)
             .transaction(|(chunks, meta)| {
                 for k in &old_keys {
@@ -308,6 +325,7 @@ impl Store {
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
             .map_err(tx_error)?;
+        self.keys.remove(hamlet).map_err(StoreError::Keys)?;
         Ok(())
     }
 
@@ -317,6 +335,7 @@ impl Store {
         self.docmeta.clear()?;
         self.identity.clear()?;
         self.db.flush()?;
+        self.keys.remove_all().map_err(StoreError::Keys)?;
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ use proptest::test_runner::TestRunner;
 use serde::{Deserialize, Serialize};
 use tungnha_client_core::check::{self, Check};
 use tungnha_client_core::rules::RuleViolation;
+use tungnha_client_core::sealed::{self, HouseholdKey, Keyring, Sealed};
 use tungnha_client_core::sync::{self, SyncError};
 use tungnha_client_core::{Author, HamletLog, Outcome, Role, VisitForm};
 
@@ -53,7 +54,7 @@ fn a_rival_households_map_that_loses_the_conflict_is_refused() {
     // Merged without the op check, it would indeed be invisible: the log reads the same.
     let mut raw = log.doc().clone();
     raw.apply_changes(changes).expect("automerge takes anything");
-    let after = HamletLog::from_automerge(raw).expect("still a hamlet log");
+    let after = HamletLog::from_automerge(raw).expect("still a hamlet log").with_keys(log.keys().clone());
     assert_eq!(after.households(), log.households());
 }
 
@@ -68,8 +69,10 @@ fn a_losing_write_on_someone_elses_household_is_refused() {
     let obj = phone.get(ROOT, "households").expect("read").expect("map").1;
     let hh: ObjId = phone.get(&obj, target.as_str()).expect("read").expect("household").1;
     let before = phone.get_heads();
+    let key = log.keys().key(&target).expect("the phone holds the hamlet's keys").clone();
+    let label = sealed::seal(&key, &hamlet("kp-1"), &target, Sealed::Label, "Bị sửa trộm");
     let mut tx = phone.transaction();
-    tx.put(&hh, "label", "Bị sửa trộm").expect("put");
+    tx.put(&hh, "label", ScalarValue::Bytes(label)).expect("put");
     tx.commit();
     let hostile = phone.get_changes(&before);
     // ...while the official edits it too, under a higher actor, so the volunteer's
@@ -83,7 +86,10 @@ fn a_losing_write_on_someone_elses_household_is_refused() {
     .expect("official edits");
     let mut raw = log.doc().clone();
     raw.apply_changes(hostile.iter().cloned()).expect("merge");
-    let seen = HamletLog::from_automerge(raw).expect("log").households().ok[&target].label.clone();
+    let seen = HamletLog::from_automerge(raw).expect("log").with_keys(log.keys().clone()).households().ok
+        [&target]
+        .label
+        .clone();
     assert_eq!(seen, "Số 1, hẻm 1 (sửa)", "the volunteer's write is the hidden one");
 
     let r = merged(&log, hostile, &author("u-lan", Role::Volunteer));
@@ -200,6 +206,8 @@ struct RelayedCases {
     hamlet: String,
     /// The log the changes arrive on, saved, in hex.
     base: String,
+    /// The household keys the receiving device holds, by household, in hex.
+    keys: std::collections::BTreeMap<String, String>,
     changes: Vec<RelayedCase>,
     logs: Vec<RelayedCase>,
 }
@@ -228,8 +236,8 @@ fn relayed_verdict(log: &HamletLog, changes: &[Change]) -> String {
     check::check_changes(log, changes, Check::Relayed).err().map_or("ok", |v| v.rule()).to_owned()
 }
 
-fn log_verdict(bytes: &[u8]) -> String {
-    match sync::load_checked(&hamlet("kp-1"), bytes) {
+fn log_verdict(bytes: &[u8], keys: &Keyring) -> String {
+    match sync::load_checked_with(&hamlet("kp-1"), bytes, keys.clone()) {
         Ok(_) => "ok".into(),
         Err(SyncError::Refused { violation, .. }) => violation.rule().into(),
         Err(SyncError::Log { .. }) => "not_a_hamlet_log".into(),
@@ -292,12 +300,33 @@ fn make(path: &[&str], key: &str, typ: ObjType) -> Write {
     })
 }
 
+/// The household the fixture's new entries are listed as, whose key the device holds.
+const NEW_HOUSEHOLD: &str = "hhhhhhhhhhhhhhhh";
+
 fn bless() -> RelayedCases {
-    let (log, households) = visited_hamlet();
-    let visit = log.visits().ok.keys().next().expect("a visit").to_string();
-    let (h0, v0) = (households[0].to_string(), visit.clone());
+    let (mut log, households) = visited_hamlet();
+    let new = tungnha_client_core::HouseholdId::parse(NEW_HOUSEHOLD).expect("id");
+    log.keys_mut().insert_new(new.clone(), HouseholdKey::fresh());
+    let visit = log.visits().ok.keys().next().expect("a visit").clone();
+    let (h0, v0) = (households[0].to_string(), visit.to_string());
+    let kp = hamlet("kp-1");
+    let sealed_as = |h: &tungnha_client_core::HouseholdId, what: Sealed<'_>, text: &str| {
+        ScalarValue::Bytes(sealed::seal(log.keys().key(h).expect("a key"), &kp, h, what, text))
+    };
+    let (label9, note, new_label, bidi) = (
+        sealed_as(&households[0], Sealed::Label, "Số 9"),
+        sealed_as(&households[0], Sealed::Note(&visit), "Hẹn chiều mai"),
+        sealed_as(&new, Sealed::Label, "Số 12, hẻm 3"),
+        sealed_as(&new, Sealed::Label, "Số 1 \u{202e}cba"),
+    );
+    let under_another_key =
+        ScalarValue::Bytes(sealed::seal(&HouseholdKey::fresh(), &kp, &households[0], Sealed::Label, "Số 9"));
+    let of_another_household = sealed_as(&households[1], Sealed::Label, "Số 9");
     let named: Vec<(&str, Write)> = vec![
-        ("edit a household's label", put(&["households", &h0], "label", "Số 9")),
+        ("edit a household's label", put(&["households", &h0], "label", label9)),
+        ("a label in plain text", put(&["households", &h0], "label", "Số 9")),
+        ("a label sealed under another key", put(&["households", &h0], "label", under_another_key)),
+        ("a label sealed for another household", put(&["households", &h0], "label", of_another_household)),
         ("a number for a label", put(&["households", &h0], "label", 9i64)),
         ("rewrite who listed a household", put(&["households", &h0], "created_by", "u-x")),
         ("forget a household's head", del(&["households", &h0], "head")),
@@ -305,9 +334,9 @@ fn bless() -> RelayedCases {
         ("list a household again at its id", make(&["households"], &h0, ObjType::Map)),
         (
             "list a household with a bidi override",
-            Box::new(|tx, d| {
-                let e = tx.put_object(at(d, &["households"]), "hhhhhhhhhhhhhhhh", ObjType::Map).expect("put");
-                tx.put(&e, "label", "Số 1 \u{202e}cba").expect("put");
+            Box::new(move |tx, d| {
+                let e = tx.put_object(at(d, &["households"]), NEW_HOUSEHOLD, ObjType::Map).expect("put");
+                tx.put(&e, "label", bidi.clone()).expect("put");
             }),
         ),
         ("list a household under a bad id", make(&["households"], "Nope", ObjType::Map)),
@@ -330,7 +359,7 @@ fn bless() -> RelayedCases {
             Box::new({
                 let v = v0.clone();
                 move |tx, d| {
-                    tx.put(at(d, &["visits", &v]), "note", "Hẹn chiều mai").expect("put");
+                    tx.put(at(d, &["visits", &v]), "note", note.clone()).expect("put");
                     tx.put(at(d, &["visits", &v, "accounts"]), "dvc", 2i64).expect("put");
                     tx.delete(at(d, &["visits", &v, "topics"]), "vneid").expect("del");
                 }
@@ -338,9 +367,9 @@ fn bless() -> RelayedCases {
         ),
         (
             "list a household",
-            Box::new(|tx, d| {
-                let e = tx.put_object(at(d, &["households"]), "hhhhhhhhhhhhhhhh", ObjType::Map).expect("put");
-                tx.put(&e, "label", "Số 12, hẻm 3").expect("put");
+            Box::new(move |tx, d| {
+                let e = tx.put_object(at(d, &["households"]), NEW_HOUSEHOLD, ObjType::Map).expect("put");
+                tx.put(&e, "label", new_label.clone()).expect("put");
                 tx.put(&e, "members", 4i64).expect("put");
                 tx.put(&e, "created_by", "u-hoa").expect("put");
                 tx.put(&e, "created_at", NOW).expect("put");
@@ -413,6 +442,7 @@ fn bless() -> RelayedCases {
         .collect();
     // Whole logs: the base with each accepted draw merged, and with refused ones merged
     // behind the check's back, as a broken or hostile server would send them.
+    let keys = log.keys().clone();
     let mut logs =
         vec![RelayedCase { name: "the base log".into(), bytes: vec![hex(&log.save())], expect: "ok".into() }];
     let draws = cases.iter().filter(|c| c.name.starts_with("hostile draw")).take(24);
@@ -424,7 +454,7 @@ fn bless() -> RelayedCases {
         let bytes = raw.save();
         logs.push(RelayedCase {
             name: format!("merged: {}", case.name),
-            expect: log_verdict(&bytes),
+            expect: log_verdict(&bytes, &keys),
             bytes: vec![hex(&bytes)],
         });
     }
@@ -437,7 +467,7 @@ fn bless() -> RelayedCases {
     counter.log_walkin(&on_duty, &walkin, NOW, NOW).expect("logged");
     logs.push(RelayedCase {
         name: "a counter's log with a walk-in".into(),
-        expect: log_verdict(&counter.save()),
+        expect: log_verdict(&counter.save(), &keys),
         bytes: vec![hex(&counter.save())],
     });
     let mut raw = counter.doc().clone();
@@ -448,7 +478,7 @@ fn bless() -> RelayedCases {
     tx.commit();
     logs.push(RelayedCase {
         name: "a counter's log with a household in it".into(),
-        expect: log_verdict(&raw.save()),
+        expect: log_verdict(&raw.save(), &keys),
         bytes: vec![hex(&raw.save())],
     });
     let mut raw = log.doc().clone();
@@ -457,16 +487,17 @@ fn bless() -> RelayedCases {
     tx.commit();
     logs.push(RelayedCase {
         name: "a hamlet's log with a walk-ins map put on its root".into(),
-        expect: log_verdict(&raw.save()),
+        expect: log_verdict(&raw.save(), &keys),
         bytes: vec![hex(&raw.save())],
     });
     let other = listed_hamlet("kp-2", 1).0.save();
     logs.push(RelayedCase {
         name: "another hamlet's log".into(),
-        expect: log_verdict(&other),
+        expect: log_verdict(&other, &keys),
         bytes: vec![hex(&other)],
     });
-    RelayedCases { hamlet: "kp-1".into(), base: hex(&log.save()), changes: cases, logs }
+    let keys = log.keys().keys().map(|(h, k, _)| (h.to_string(), hex(k.as_bytes()))).collect();
+    RelayedCases { hamlet: "kp-1".into(), base: hex(&log.save()), keys, changes: cases, logs }
 }
 
 #[test]
@@ -477,7 +508,12 @@ fn the_relayed_cases_give_the_expected_verdicts() {
     }
     let fixture: RelayedCases =
         serde_json::from_str(&std::fs::read_to_string(RELAYED).expect("the fixture")).expect("it reads");
-    let base = HamletLog::load(&unhex(&fixture.base)).expect("the base log");
+    let mut keys = Keyring::default();
+    for (h, k) in &fixture.keys {
+        let h = tungnha_client_core::HouseholdId::parse(h).expect("a household id");
+        keys.insert(h, HouseholdKey::from_slice(&unhex(k)).expect("a key"), 1);
+    }
+    let base = HamletLog::load(&unhex(&fixture.base)).expect("the base log").with_keys(keys.clone());
     let mut seen = std::collections::BTreeSet::new();
     for case in &fixture.changes {
         let changes: Vec<Change> =
@@ -486,7 +522,7 @@ fn the_relayed_cases_give_the_expected_verdicts() {
         seen.insert(case.expect.clone());
     }
     for case in &fixture.logs {
-        assert_eq!(log_verdict(&unhex(&case.bytes[0])), case.expect, "{}", case.name);
+        assert_eq!(log_verdict(&unhex(&case.bytes[0]), &keys), case.expect, "{}", case.name);
         seen.insert(case.expect.clone());
     }
     assert!(fixture.changes.len() >= 100, "the fixture holds the cases");

@@ -24,12 +24,18 @@ fn documents_that_are_not_hamlet_logs_are_refused_with_a_reason() {
     assert!(not_a_log(Automerge::new()).contains("no schema version"));
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
-    tx.put(ROOT, "schema", 2i64).expect("put");
+    tx.put(ROOT, "schema", 3i64).expect("put");
     tx.commit();
     assert!(not_a_log(doc).contains("newer version"));
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
     tx.put(ROOT, "schema", 1i64).expect("put");
+    tx.commit();
+    assert!(not_a_log(doc).contains("schema 1"), "a log from before sealing is told apart");
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "schema", 2i64).expect("put");
+    tx.put(ROOT, "hamlet", "kp-1").expect("put");
     tx.put_object(ROOT, "households", ObjType::List).expect("put");
     tx.put_object(ROOT, "visits", ObjType::Map).expect("put");
     tx.commit();
@@ -72,9 +78,10 @@ fn malformed_entries_are_skipped_with_reasons_and_unknown_fields_tolerated() {
     // A visit that is a string, and one whose key is not an id.
     tx.put(&visits, "cccccccccccccccc", "hello").expect("put");
     tx.put_object(&visits, "../../etc", ObjType::Map).expect("put");
-    // A household with a megabyte label and one with no label.
+    // A household with a megabyte label (sealed, under no key held here) and one
+    // with no label.
     let h = tx.put_object(&hhs, "dddddddddddddddd", ObjType::Map).expect("put");
-    tx.put(&h, "label", "x".repeat(1 << 20)).expect("put");
+    tx.put(&h, "label", ScalarValue::Bytes(vec![1; 1 << 20])).expect("put");
     tx.put(&h, "created_by", "u-lan").expect("put");
     tx.put(&h, "created_at", NOW).expect("put");
     let h = tx.put_object(&hhs, "eeeeeeeeeeeeeeee", ObjType::Map).expect("put");
@@ -96,7 +103,8 @@ fn malformed_entries_are_skipped_with_reasons_and_unknown_fields_tolerated() {
     assert!(reasons.iter().any(|r| r.contains("not a valid id")), "{reasons:?}");
 
     let hh = log.households();
-    // The huge label reads (it is the rules that refuse writing it); the label-less one is skipped.
+    // The huge label reads, as erased (no key opens it; the op check refuses writing
+    // it); the label-less one is skipped.
     assert_eq!(hh.ok.len(), 3);
     assert!(
         hh.skipped.iter().any(|s| s.key.starts_with("eeee") && s.reason.contains("label")),

@@ -10,6 +10,7 @@ use common::*;
 use tungnha_client_core::judge::{Touched, judge};
 use tungnha_client_core::log::LogError;
 use tungnha_client_core::rules::RuleViolation;
+use tungnha_client_core::sealed::{self, HouseholdKey, Sealed};
 use tungnha_client_core::{Author, HamletLog, HouseholdForm, HouseholdId, Outcome, Role, VisitForm, VisitId};
 
 struct Fixture {
@@ -43,7 +44,16 @@ fn fixture() -> Fixture {
     let minh_visit = log
         .log_visit(&minh, &households[1], Outcome::NotHome, &VisitForm::default(), NOW - 1000, NOW)
         .expect("visit");
+    // The key of the household the raw writes list (a device holds it as it lists).
+    log.keys_mut().insert_new(HouseholdId::parse(NEW).expect("id"), HouseholdKey::fresh());
     Fixture { log, official_household: households[0].clone(), lan_household, lan_visit, minh_visit }
+}
+
+/// `text` sealed as `what` of `household`, under the key `log` holds for it.
+fn sealed_in(log: &HamletLog, household: &str, what: Sealed<'_>, text: &str) -> automerge::ScalarValue {
+    let h = HouseholdId::parse(household).expect("id");
+    let key = log.keys().key(&h).expect("a key");
+    automerge::ScalarValue::Bytes(sealed::seal(key, log.hamlet(), &h, what, text))
 }
 
 /// Applies `write` as one change by a device, then judges it for `who`.
@@ -62,7 +72,7 @@ fn judged(
     write(&mut tx, &households, &visits);
     tx.commit();
     let after = doc.get_heads();
-    let merged = HamletLog::from_automerge(doc).expect("still a hamlet log");
+    let merged = HamletLog::from_automerge(doc).expect("still a hamlet log").with_keys(log.keys().clone());
     let within = judge(&merged, &before, &after, &author(who, role), NOW);
     agree(&within, &server_path(log, &merged, &author(who, role)));
     within.map(|_| ())
@@ -79,14 +89,20 @@ fn agree(within: &Result<Touched, RuleViolation>, server: &Result<Touched, RuleV
 /// The server's path: the new changes merged into the log before, judged from the
 /// patches the merge logged. It must judge exactly as `judge` does.
 fn server_path(before: &HamletLog, after: &HamletLog, who: &Author) -> Result<Touched, RuleViolation> {
-    merged_on_server(before, after.doc(), who)
+    merged_on_server(before, after.doc(), &after.keys().unsent(), who)
 }
 
-/// What the server says of the changes `after` holds beyond `before`.
-fn merged_on_server(before: &HamletLog, after: &Automerge, who: &Author) -> Result<Touched, RuleViolation> {
+/// What the server says of the changes `after` holds beyond `before`, with the keys a
+/// device sends beside them.
+fn merged_on_server(
+    before: &HamletLog,
+    after: &Automerge,
+    keys: &[tungnha_client_core::sealed::KeyEntry],
+    who: &Author,
+) -> Result<Touched, RuleViolation> {
     let changes = after.get_changes(&before.heads());
     let h = tungnha_client_core::HamletId::parse("kp-1").expect("id");
-    match tungnha_client_core::sync::merge_checked(&h, before, changes, Some((who, NOW))) {
+    match tungnha_client_core::sync::merge_checked_keyed(&h, before, changes, keys, Some((who, NOW))) {
         Ok(Some(merged)) => Ok(merged.touched),
         Ok(None) => Ok(Default::default()),
         Err(tungnha_client_core::sync::SyncError::Refused { violation, .. }) => Err(violation),
@@ -225,14 +241,16 @@ fn households_are_listed_as_oneself_and_edited_by_their_lister_or_a_leader() {
         Ok(())
     );
     let hh = f.official_household.clone();
+    let label = sealed_in(&f.log, hh.as_str(), Sealed::Label, "Số 100");
     let r = judged(&f.log, "u-lan", Role::Volunteer, |tx, h, _| {
         let o = obj(tx, h, hh.as_str());
-        tx.put(&o, "label", "Số 100").expect("put");
+        tx.put(&o, "label", label).expect("put");
     });
     assert_eq!(r, Err(RuleViolation::NotYourHousehold { id: hh.to_string() }));
+    let label = sealed_in(&f.log, NEW, Sealed::Label, "Số 1");
     let r = judged(&f.log, "u-lan", Role::Volunteer, |tx, h, _| {
         let o = tx.put_object(h, NEW, ObjType::Map).expect("put");
-        tx.put(&o, "label", "Số 1").expect("put");
+        tx.put(&o, "label", label).expect("put");
         tx.put(&o, "created_by", "u-minh").expect("put");
         tx.put(&o, "created_at", NOW).expect("put");
     });
@@ -306,7 +324,7 @@ fn nothing_may_be_written_outside_the_schema() {
     let mut tx = doc.transaction();
     tx.put_object(ROOT, "visits", ObjType::Map).expect("put");
     tx.commit();
-    let r = merged_on_server(&f.log, &doc, &author("u-lan", Role::Volunteer));
+    let r = merged_on_server(&f.log, &doc, &[], &author("u-lan", Role::Volunteer));
     assert!(matches!(r, Err(RuleViolation::OutsideSchema { .. })), "replacing the visits map: {r:?}");
 }
 
@@ -343,9 +361,10 @@ fn values_must_have_the_right_types_and_ranges() {
         new_visit(tx, visits, NEW, &HouseholdId::parse("qqqqqqqqqqqqqqqq").expect("id"), "u-lan");
     });
     assert!(matches!(r, Err(RuleViolation::UnknownHousehold { .. })), "{r:?}");
+    let blank = sealed_in(&f.log, NEW, Sealed::Label, "   ");
     let r = judged(&f.log, "u-lan", Role::Volunteer, |tx, h, _| {
         let o = tx.put_object(h, NEW, ObjType::Map).expect("put");
-        tx.put(&o, "label", "   ").expect("put");
+        tx.put(&o, "label", blank).expect("put");
         tx.put(&o, "created_by", "u-lan").expect("put");
         tx.put(&o, "created_at", NOW).expect("put");
     });

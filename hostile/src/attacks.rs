@@ -37,6 +37,7 @@ pub fn gzip_bomb() -> Vec<u8> {
 /// An envelope of `count` empty change chunks for `hamlet`.
 pub fn empty_chunks(hamlet: &HamletId, count: usize) -> Vec<u8> {
     let msg = DocMessage {
+        keys: Default::default(),
         doc: hamlet.clone(),
         heads: Vec::new(),
         payload: Payload::Changes(vec![Vec::new(); count]),
@@ -85,7 +86,12 @@ pub fn ops_chunk(actor: &ActorId, ops: i64) -> Vec<u8> {
 /// An envelope carrying `chunks` for `hamlet`, from `heads`.
 pub fn carrying(hamlet: &HamletId, heads: Vec<ChangeHash>, chunks: Vec<Vec<u8>>) -> Vec<u8> {
     Envelope {
-        docs: vec![DocMessage { doc: hamlet.clone(), heads, payload: Payload::Changes(chunks) }],
+        docs: vec![DocMessage {
+            keys: Default::default(),
+            doc: hamlet.clone(),
+            heads,
+            payload: Payload::Changes(chunks),
+        }],
         ..Envelope::default()
     }
     .encode()

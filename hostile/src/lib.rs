@@ -111,7 +111,12 @@ pub fn chunks(data: &[u8]) -> Vec<Vec<u8>> {
 pub fn change(data: &[u8]) {
     static LOG: OnceLock<HamletLog> = OnceLock::new();
     let log = LOG.get_or_init(realistic_log);
-    let msg = DocMessage { doc: hamlet(), heads: Vec::new(), payload: Payload::Changes(chunks(data)) };
+    let msg = DocMessage {
+        keys: Default::default(),
+        doc: hamlet(),
+        heads: Vec::new(),
+        payload: Payload::Changes(chunks(data)),
+    };
     let Ok(changes) = sync::decode_changes(&msg, &mut ChangeBudget::request()) else { return };
     let author = volunteer();
     // A device taking the same changes relayed must not panic either.

@@ -89,6 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write(dir, "sync", "honest-plain", &honest.encode_with(BodyCompression::None))?;
     let heads_only = Envelope {
         docs: vec![DocMessage {
+            keys: Default::default(),
             doc: hamlet.clone(),
             heads: genesis.clone(),
             payload: Payload::Changes(vec![]),
@@ -98,6 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write(dir, "sync", "heads-only", &heads_only.encode_with(BodyCompression::None))?;
     let hostile = Envelope {
         docs: vec![DocMessage {
+            keys: Default::default(),
             doc: hamlet.clone(),
             heads: vec![],
             payload: Payload::Changes(vec![rival.clone()]),
@@ -110,6 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write(dir, "envelope", "request", &honest.encode_with(BodyCompression::None))?;
     let reply = Envelope {
         docs: vec![DocMessage {
+            keys: Default::default(),
             doc: hamlet.clone(),
             heads: fresh.heads(),
             payload: Payload::Snapshot(fresh.save()),

@@ -69,6 +69,7 @@ fn the_op_bomb_is_stopped_by_the_cost_scan_not_by_luck() {
     use tungnha_client_core::{ActorId, HamletId};
     let actor = ActorId::from(tungnha_hostile::SEED_ACTOR.as_slice());
     let msg = DocMessage {
+        keys: Default::default(),
         doc: HamletId::parse(tungnha_hostile::HAMLET).expect("id"),
         heads: vec![],
         payload: Payload::Changes(vec![tungnha_hostile::attacks::op_bomb_chunk(&actor)]),

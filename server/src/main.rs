@@ -10,14 +10,15 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use tungnha_client_core::domain::CommuneKind;
-use tungnha_client_core::{CommuneId, ProvinceId, Role};
+use tungnha_client_core::{CommuneId, HamletId, HouseholdId, ProvinceId, Role};
 use tungnha_server::Config;
 use tungnha_server::http::Listen;
 use tungnha_server::records::FilingLevel;
 use tungnha_server::service::audit::CLI;
 use tungnha_server::service::error::{Field, invalid};
 use tungnha_server::service::{
-    ServiceError, accounts, api_tokens, enrolment, filing, imports, moving, organisation, teams, verify,
+    ServiceError, accounts, api_tokens, enrolment, erasure, filing, imports, moving, organisation, teams,
+    verify,
 };
 use tungnha_server::store::{Store, StoreError};
 
@@ -108,6 +109,9 @@ enum AdminCommand {
     /// Households.
     #[command(subcommand)]
     Households(HouseholdsCommand),
+    /// One household's personal data: erase it, or export everything stored about it.
+    #[command(subcommand)]
+    Household(HouseholdCommand),
     /// One user.
     #[command(subcommand)]
     User(UserCommand),
@@ -203,6 +207,19 @@ enum CommuneCommand {
         #[arg(long)]
         province: String,
     },
+    /// How long households' personal data is kept: erased this many days after the
+    /// last visit (30 to 3650), or never automatically (`--off`).
+    Retention {
+        /// The commune's code.
+        #[arg(long)]
+        commune: String,
+        /// Days after the last visit.
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        days: Option<String>,
+        /// Keep personal data until it is erased on request.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +255,33 @@ enum HouseholdsCommand {
         hamlet: String,
         /// The CSV file.
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HouseholdCommand {
+    /// Erase a household's personal data (its label, head and notes) everywhere: its
+    /// key is deleted, every device deletes its copy at its next sync, and the audit
+    /// log keeps who and why. It still counts in coverage.
+    Erase {
+        /// The hamlet id (`commune.code`).
+        #[arg(long)]
+        hamlet: String,
+        /// The household's id.
+        #[arg(long)]
+        household: String,
+        /// Why (the person's request, the retention period…), for the audit log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print everything stored about a household as JSON (the right to know).
+    Export {
+        /// The hamlet id (`commune.code`).
+        #[arg(long)]
+        hamlet: String,
+        /// The household's id.
+        #[arg(long)]
+        household: String,
     },
 }
 
@@ -518,7 +562,7 @@ fn admin_main(args: AdminArgs) -> ExitCode {
     let result = match args.command {
         // A move names both its stores itself.
         AdminCommand::Move { from_data, to } => run_move(&from_data, &to),
-        command => location.open().map_err(ServiceError::from).and_then(|db| run_admin(db.as_ref(), command)),
+        command => location.open().map_err(ServiceError::from).and_then(|db| run_admin(db, command)),
     };
     match result {
         Ok((value, text, ok)) => {
@@ -553,11 +597,47 @@ fn error_code(e: &ServiceError) -> &'static str {
     }
 }
 
+/// Erases a household's personal data, or exports what is stored about it.
+fn run_household(
+    state: &tungnha_server::AppState,
+    command: HouseholdCommand,
+) -> Result<(serde_json::Value, String, bool), ServiceError> {
+    let ids = |hamlet: &str, household: &str| -> Result<_, ServiceError> {
+        Ok((
+            HamletId::parse(hamlet).map_err(|e| invalid(Field::Hamlet, e.to_string()))?,
+            HouseholdId::parse(household).map_err(|e| invalid(Field::Household, e.to_string()))?,
+        ))
+    };
+    let now = tungnha_server::now_ms();
+    Ok(match command {
+        HouseholdCommand::Erase { hamlet, household, reason } => {
+            let (hamlet, household) = ids(&hamlet, &household)?;
+            erasure::erase(state, CLI, &hamlet, &household, &reason, now)?;
+            // The erased key leaves the store's live files before this returns.
+            state.store.compact_erased()?;
+            (
+                json!({"hamlet": hamlet, "household": household, "erased": true}),
+                format!("Erased the personal data of household {household} in {hamlet}"),
+                true,
+            )
+        }
+        HouseholdCommand::Export { hamlet, household } => {
+            let (hamlet, household) = ids(&hamlet, &household)?;
+            let record = erasure::export(state, CLI, &hamlet, &household, now)?;
+            let value = serde_json::to_value(&record).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let text =
+                serde_json::to_string_pretty(&value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            (value, text, true)
+        }
+    })
+}
+
 /// Runs one admin command: (JSON result, text for people, success).
 fn run_admin(
-    db: &dyn Store,
+    store: std::sync::Arc<dyn Store>,
     command: AdminCommand,
 ) -> Result<(serde_json::Value, String, bool), ServiceError> {
+    let db: &dyn Store = store.as_ref();
     let bad = |field: Field, what: &str, v: &str| invalid(field, format!("“{v}” is not a valid {what}"));
     Ok(match command {
         AdminCommand::Province(ProvinceCommand::Add { code, name }) => {
@@ -583,6 +663,18 @@ fn run_admin(
                 format!("Added commune {} ({})", c.id, c.name),
                 true,
             )
+        }
+        AdminCommand::Commune(CommuneCommand::Retention { commune, days, off }) => {
+            let id = CommuneId::parse(&commune).map_err(|e| invalid(Field::Commune, e.to_string()))?;
+            let days = if off { None } else { erasure::retention_days(days.as_deref().unwrap_or_default())? };
+            erasure::set_retention(db, CLI, &id, days)?;
+            let text = match days {
+                Some(d) => {
+                    format!("Commune {id} erases households' personal data {d} days after their last visit")
+                }
+                None => format!("Commune {id} keeps households' personal data until erased on request"),
+            };
+            (json!({"commune": id, "erase_after_days": days}), text, true)
         }
         AdminCommand::Commune(CommuneCommand::Attach { commune, province }) => {
             let c = organisation::attach_commune(db, CLI, &commune, &province)?;
@@ -745,6 +837,11 @@ fn run_admin(
             (json!({"code": code, "user": user, "ttl": ttl}), code, true)
         }
         AdminCommand::Move { from_data, to } => run_move(&from_data, &to)?,
+        // Erasing and exporting go through the log cache, as the server does.
+        AdminCommand::Household(command) => run_household(
+            &tungnha_server::AppState::with_store(store.clone(), Config::new(PathBuf::new())),
+            command,
+        )?,
         AdminCommand::Verify => {
             let (checked, differences) = verify::verify(db)?;
             let ok = differences.is_empty();

@@ -37,6 +37,10 @@ pub struct Commune {
     /// until an administrator attaches them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<ProvinceId>,
+    /// Its retention period: households are erased (their personal data) this many
+    /// days after their last visit. None: kept until erased on request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erase_after_days: Option<u32>,
 }
 
 /// A hamlet (thôn, ấp, bản, khu phố, tổ dân phố).

@@ -2,7 +2,8 @@
 //! real sled data directory, with `--json` answers a script reads. Here: setting up a
 //! commune's teams (add, import, members, hamlets, list), and a bad teams file that is
 //! refused row by row and changes nothing; read-only API tokens; the portal's monthly
-//! dossier statistics.
+//! dossier statistics; erasing and exporting one household, and a commune's retention
+//! period.
 
 use std::path::Path;
 use std::process::Command;
@@ -209,5 +210,90 @@ fn an_operator_imports_the_portals_monthly_dossier_statistics() {
     );
     assert!(
         !success && refused["message"].as_str().unwrap_or_default().contains("more dossiers filed online")
+    );
+}
+
+/// Every file under `dir` whose bytes hold `needle`.
+fn files_holding(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_holding(&path, needle));
+        } else if std::fs::read(&path).expect("read").windows(needle.len()).any(|w| w == needle) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn an_operator_erases_a_household_exports_it_and_sets_a_retention_period() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    ok(&data, &["commune", "add", "--code", "x-tan-phu", "--name", "Xã Tân Phú", "--kind", "xa"]);
+    let hamlets = dir.path().join("hamlets.csv");
+    std::fs::write(&hamlets, "code,name,kind,target_households\nthon-1,Thôn 1,thon,5\n").expect("written");
+    ok(&data, &["hamlets", "import", "--commune", "x-tan-phu", hamlets.to_str().expect("path")]);
+    let households = dir.path().join("households.csv");
+    std::fs::write(&households, "label,head,members\n\"Số 7, xóm Đình\",Hà Văn Tâm,4\nSố 8,,2\n")
+        .expect("written");
+    ok(&data, &["households", "import", "--hamlet", "x-tan-phu.thon-1", households.to_str().expect("path")]);
+    let household = |verb: &str, id: &str, reason: Option<&str>| {
+        let mut args = vec!["household", verb, "--hamlet", "x-tan-phu.thon-1", "--household", id];
+        args.extend(reason.iter().flat_map(|r| ["--reason", r]));
+        admin(&data, &args)
+    };
+
+    // Which household is "Số 7": the export says, with its label and head.
+    let id = {
+        let db = tungnha_server::store::open(&data).expect("open");
+        let hamlet = tungnha_client_core::HamletId::parse("x-tan-phu.thon-1").expect("id");
+        let log = db.load_log(&hamlet).expect("load").expect("a log");
+        let (id, _) =
+            log.households().ok.into_iter().find(|(_, h)| h.label.starts_with("Số 7")).expect("listed");
+        id.to_string()
+    };
+    let (_, before) = household("export", &id, None);
+    assert_eq!(before["label"], "Số 7, xóm Đình");
+    assert_eq!(before["head"], "Hà Văn Tâm");
+    assert_eq!(before["erased"], false);
+    assert!(
+        files_holding(&data, "Hà Văn Tâm".as_bytes()).is_empty(),
+        "the head's name is never stored in plain text"
+    );
+
+    // No reason, a household that is not there: refused, nothing erased.
+    let (success, refused) = household("erase", &id, Some(" "));
+    assert!(!success && refused["message"].as_str().unwrap_or_default().contains("reason"), "{refused}");
+    assert!(!household("erase", "zzzzzzzzzzzzzzzz", Some("x")).0);
+    assert_eq!(household("export", &id, None).1["erased"], false);
+
+    let (success, erased) = household("erase", &id, Some("Chủ hộ yêu cầu"));
+    assert!(success && erased["erased"] == true, "{erased}");
+    let (_, after) = household("export", &id, None);
+    assert_eq!(after["erased"], true);
+    assert_eq!(after["label"], Value::Null);
+    assert_eq!(after["head"], Value::Null);
+    let actions: Vec<&str> =
+        after["audit"].as_array().into_iter().flatten().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        ["household_export", "household_export", "household_erase", "household_export"],
+        "{after}"
+    );
+    let (success, again) = household("erase", &id, Some("lại"));
+    assert!(!success && again["message"].as_str().unwrap_or_default().contains("erased already"), "{again}");
+
+    // The retention period: bounded, and off again.
+    let (success, _) = admin(&data, &["commune", "retention", "--commune", "x-tan-phu", "--days", "10"]);
+    assert!(!success, "fewer than 30 days is refused");
+    assert_eq!(
+        ok(&data, &["commune", "retention", "--commune", "x-tan-phu", "--days", "365"])["erase_after_days"],
+        365
+    );
+    assert_eq!(
+        ok(&data, &["commune", "retention", "--commune", "x-tan-phu", "--off"])["erase_after_days"],
+        Value::Null
     );
 }

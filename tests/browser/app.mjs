@@ -17,6 +17,11 @@
 //   counter <base> <json {code, profile, counter}>
 //                                         at a one-stop counter, offline: a walk-in
 //                                         refused, two logged, reopened, synced.
+//   household <base> <json {profile, hamlet, household, code?, sync}>
+//                                         enrol (with a code) or reopen, sync if asked,
+//                                         and report how the household shows on its
+//                                         list and its visit screen, and whether its
+//                                         key is in IndexedDB (read through the page).
 //
 // Each phase prints one JSON line last; any failed assertion exits non-zero.
 
@@ -488,5 +493,43 @@ async function counter() {
   return { day };
 }
 
-const phases = { enrol, resume, sync, wire, typing, slow, counter };
+/** One household as the phone shows it, and whether the phone keeps its key. */
+async function household() {
+  const { context, page } = await open(false);
+  if (arg.code) {
+    await page.goto(`${base}/app/enrol?code=${arg.code}`);
+    await ready(page);
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#hamlets');
+  } else {
+    await page.goto(`${base}/app/`);
+    await ready(page);
+  }
+  if (arg.sync) await page.evaluate(() => window.__replica.sync());
+  await page.goto(`${base}/app/#/h/${encodeURIComponent(arg.hamlet)}`);
+  await page.waitForSelector(`#households a[data-household="${arg.household}"]`);
+  const row = page.locator(`#households a[data-household="${arg.household}"]`);
+  const listed = await row.innerText();
+  const erasedOnList = (await row.locator('em.erased').count()) === 1;
+  await row.click();
+  await page.waitForSelector('#save-visit');
+  const title = await page.locator('h1').innerText();
+  const noteField = (await page.locator('#note').count()) === 1;
+  const screen = await page.locator('main').innerText();
+  // IndexedDB itself, not the replica's memory: the key's record for this household.
+  const stored = await page.evaluate(({ hamlet, household }) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('tungnha');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const tx = req.result.transaction('keys');
+      const get = tx.objectStore('keys').get([hamlet, household]);
+      get.onsuccess = () => resolve(get.result ? Array.from(get.result.key) : null);
+      get.onerror = () => reject(get.error);
+    };
+  }), { hamlet: arg.hamlet, household: arg.household });
+  await context.close();
+  return { listed, erasedOnList, title, noteField, screen, key: stored };
+}
+
+const phases = { enrol, resume, sync, wire, typing, slow, counter, household };
 console.log(JSON.stringify(await phases[phase]()));

@@ -11,7 +11,9 @@ use tungnha_client_core::{Coverage, collate};
 
 use crate::chart;
 use crate::i18n::Lang;
-use crate::layout::{Chrome, FormErrors, bar, chip, csrf_field, field_error, invalid, meter, page, url_part};
+use crate::layout::{
+    Chrome, FormErrors, bar, chip, csrf_field, field_error, household_label, invalid, meter, page, url_part,
+};
 
 /// The headline figures of a hamlet or a commune.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -907,7 +909,7 @@ pub fn hamlet(chrome: &Chrome, view: &HamletPage) -> Markup {
                     tbody {
                         @for h in &view.households {
                             tr data-search=(collate::fold(&format!("{} {}", h.label, h.head.as_deref().unwrap_or("")))) {
-                                td { a href={ (base) "/households/" (url_part(&h.id)) } { (h.label) } }
+                                td { a href={ (base) "/households/" (url_part(&h.id)) } { (household_label(t, &h.label)) } }
                                 td { (h.head.as_deref().unwrap_or("")) }
                                 td { (chip(lang, h.status)) }
                                 td { (h.last_visit.map(|at| lang.time(at)).unwrap_or_default()) }
@@ -964,18 +966,27 @@ pub struct HouseholdPage {
     pub id: String,
     /// Other households on the list it may be merged into (listed twice): id, label.
     pub merge_targets: Vec<(String, String)>,
+    /// The viewer may erase its personal data and export what is stored about it (an
+    /// official of its commune).
+    pub may_erase: bool,
+    /// What was just done, if anything.
+    pub notice: Option<&'static str>,
+    /// Why the erasure form was refused, if it was, and the reason typed.
+    pub erase_error: Option<(FormErrors, String)>,
 }
 
 /// Renders a household's page.
 pub fn household(chrome: &Chrome, view: &HouseholdPage) -> Markup {
     let lang = chrome.lang;
     let t = chrome.t();
+    let label = household_label(t, &view.label);
     page(
         chrome,
-        &view.label,
+        label,
         html! {
             p { a href={ "/hamlets/" (url_part(&view.hamlet_id)) "#households" } { "← " (view.hamlet_name) } }
-            h1 { (view.label) " " (chip(lang, view.status)) }
+            h1 { (label) " " (chip(lang, view.status)) }
+            @if let Some(message) = view.notice { p.notice.ok role="status" { (message) } }
             ul.plain {
                 @if let Some(head) = &view.head { li { (t.head) ": " (head) } }
                 @if let Some(m) = view.members { li { (t.members) ": " (m) } }
@@ -991,11 +1002,16 @@ pub fn household(chrome: &Chrome, view: &HouseholdPage) -> Markup {
                         (csrf_field(chrome))
                         label for="into" { (t.merge_into) }
                         select #into name="into" {
-                            @for (id, label) in &view.merge_targets { option value=(id) { (label) } }
+                            @for (id, label) in &view.merge_targets {
+                                option value=(id) { (household_label(t, label)) " · " (id) }
+                            }
                         }
                         button.danger type="submit" { (t.merge_button) }
                     }
                 }
+            }
+            @if view.may_erase {
+                (erase_panel(chrome, view))
             }
             h2 { (t.visit_history) }
             @if view.visits.is_empty() {
@@ -1028,6 +1044,34 @@ pub fn household(chrome: &Chrome, view: &HouseholdPage) -> Markup {
             }
         },
     )
+}
+
+/// An official's panel on a household's page: export everything stored about it, and
+/// erase its personal data (unless it is erased already).
+fn erase_panel(chrome: &Chrome, view: &HouseholdPage) -> Markup {
+    let t = chrome.t();
+    let base = format!("/hamlets/{}/households/{}", url_part(&view.hamlet_id), url_part(&view.id));
+    let (errors, typed) = match &view.erase_error {
+        Some((errors, typed)) => (errors.clone(), typed.as_str()),
+        None => (FormErrors::new(), ""),
+    };
+    html! {
+        p { a.button.secondary #export-household href={ (base) "/export.json" } download { (t.export_household) } }
+        @if !view.label.is_empty() {
+            details.panel #erase open[view.erase_error.is_some()] {
+                summary { (t.erase_title) }
+                p.muted { (t.erase_explain) }
+                form.stack method="post" action={ (base) "/erase" } data-confirm=(t.erase_explain) {
+                    (csrf_field(chrome))
+                    label for="reason" { (t.erase_reason) }
+                    input #reason name="reason" required maxlength="200" value=(typed)
+                        aria-invalid=(invalid(&errors, "reason"));
+                    (field_error(&errors, "reason"))
+                    button.danger type="submit" { (t.erase_button) }
+                }
+            }
+        }
+    }
 }
 
 /// One household on a leader's follow-up list.
@@ -1129,7 +1173,7 @@ pub fn team(chrome: &Chrome, view: &TeamPage) -> Markup {
                         @for f in &view.follow_ups {
                             tr {
                                 td { (f.hamlet_name) }
-                                td { a href={ "/hamlets/" (url_part(&f.hamlet_id)) "/households/" (url_part(&f.household_id)) } { (f.label) } }
+                                td { a href={ "/hamlets/" (url_part(&f.hamlet_id)) "/households/" (url_part(&f.household_id)) } { (household_label(t, &f.label)) } }
                                 td { (f.head.as_deref().unwrap_or("")) }
                                 td {
                                     @if let Some((at, o)) = f.last { (lang.time(at)) " · " (lang.outcome(o)) " · " (f.last_by) }
@@ -1174,7 +1218,7 @@ pub fn follow_ups_print(chrome: &Chrome, lines: &[FollowUpLine]) -> Markup {
                             @for f in lines.iter().filter(|f| f.last_by == *who) {
                                 tr {
                                     td { (f.hamlet_name) }
-                                    td { (f.label) }
+                                    td { (household_label(t, &f.label)) }
                                     td { (f.head.as_deref().unwrap_or("")) }
                                     td {
                                         @if let Some((at, o)) = f.last { (lang.time(at)) " · " (lang.outcome(o)) }

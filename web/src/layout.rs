@@ -146,6 +146,12 @@ pub fn meter(lang: Lang, ratio: f64) -> Markup {
     html! { div.meter { (bar(ratio)) span { (lang.percent(ratio)) } } }
 }
 
+/// A household's label, or that its personal data was erased: a label is never empty
+/// otherwise (the rules refuse one), so an empty one is an erased household's.
+pub fn household_label<'a>(t: &'a Texts, label: &'a str) -> &'a str {
+    if label.is_empty() { t.erased_household } else { label }
+}
+
 /// A household's status as a coloured chip.
 pub fn chip(lang: Lang, status: HouseholdStatus) -> Markup {
     let class = match status {

@@ -317,6 +317,8 @@ pub struct CataloguePage {
     /// The day the commune started recording visits (`YYYY-MM-DD`), or empty; what was
     /// typed when its form failed.
     pub visits_from: String,
+    /// The retention period in days, as stored or typed (empty: none).
+    pub retention: String,
 }
 
 /// Renders the catalogue page.
@@ -393,6 +395,21 @@ pub fn catalogue(chrome: &Chrome, view: &CataloguePage) -> Markup {
                         input #visits-from-day type="date" name="visits_from" value=(view.visits_from)
                             min="2020-01-01" aria-invalid=(invalid(errors, "visits_from"));
                         (field_error(errors, "visits_from"))
+                    }
+                    button type="submit" { (t.save) }
+                }
+            }
+            @let errors = match &view.failed { Some(("retention", e)) => e, _ => &none };
+            section.panel #retention {
+                h2 { (t.retention_title) }
+                p.muted { (t.retention_explain) }
+                form.stack method="post" action={ "/communes/" (url_part(&view.commune_id)) "/retention" } {
+                    (csrf_field(chrome))
+                    div {
+                        label for="retention-days" { (t.retention_days) }
+                        input #retention-days type="number" name="retention" min="30" max="3650" inputmode="numeric"
+                            value=(view.retention) aria-invalid=(invalid(errors, "retention"));
+                        (field_error(errors, "retention"))
                     }
                     button type="submit" { (t.save) }
                 }
@@ -969,6 +986,7 @@ mod tests {
             typed: ("Bad Code".into(), "Nhãn".into()),
             notice: None,
             visits_from: "2026-09-01".into(),
+            retention: String::new(),
         };
         let html = catalogue(&chrome(), &view).into_string();
         assert!(html.contains("name=\"label.vneid\" value=\"Định danh &lt;điện tử&gt;\""));

@@ -5,7 +5,7 @@
 use maud::{Markup, html};
 use tungnha_client_core::coverage::HouseholdStatus;
 
-use crate::layout::{Chrome, chip, csrf_field, notice, page, url_part};
+use crate::layout::{Chrome, chip, csrf_field, household_label, notice, page, url_part};
 
 /// One household awaiting review.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub fn review(chrome: &Chrome, view: &ReviewPage) -> Markup {
                             @for h in &view.awaiting {
                                 tr {
                                     td { input type="checkbox" name="household" value=(h.id) id={ "h-" (h.id) }; }
-                                    td { label for={ "h-" (h.id) } { (h.label) } }
+                                    td { label for={ "h-" (h.id) } { (household_label(t, &h.label)) } }
                                     td { (h.head.as_deref().unwrap_or("")) }
                                     td { (h.added_by) }
                                     td { (lang.time(h.added_at)) }

@@ -3,11 +3,12 @@
 //! phone app's JavaScript implementation.
 //!
 //! ```text
-//! envelope   = "TN" version:u8(=1) compression:u8(0 none | 1 deflate-raw) body
+//! envelope   = "TN" version:u8(=2) compression:u8(0 none | 1 deflate-raw) body
 //! body       = flags:u8(bit0 wipe, bit1 kept) uleb(n) doc*n uleb(m) string*m (hamlets to drop)
-//! doc        = string(hamlet id) uleb(h) hash32*h kind:u8 payload
+//! doc        = string(hamlet id) uleb(h) hash32*h kind:u8 payload keys
 //! payload    = kind 0: uleb(c) bytes*c (raw Automerge change chunks)
 //!            | kind 1: bytes (a whole saved document)
+//! keys       = uleb(seq) uleb(k) (string(household id) key32)*k uleb(e) string(household id)*e
 //! string     = bytes holding UTF-8;  bytes = uleb(len) len*u8
 //! ```
 //!
@@ -22,12 +23,13 @@ use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 
 use super::leb::write_uleb;
-use crate::ids::HamletId;
+use crate::ids::{HamletId, HouseholdId};
+use crate::sealed::{HouseholdKey, KEY_BYTES, KeyEntry};
 
 /// The first bytes of every envelope.
 pub const MAGIC: &[u8; 2] = b"TN";
 /// The envelope version this code reads and writes.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Largest decompressed body accepted: a province-sized snapshot fits easily.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// Largest decompressed body a server accepts from a device: requests carry changes,
@@ -43,6 +45,8 @@ pub const MAX_HEADS: usize = 1_024;
 pub const MAX_CHANGES: usize = 100_000;
 /// The shortest a change chunk can be: its header alone is longer.
 pub const MIN_CHANGE_BYTES: usize = 10;
+/// Most household keys and erasures one envelope may carry, over all its documents.
+pub const MAX_KEYS: usize = 100_000;
 
 /// How the body of an envelope is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +75,22 @@ pub struct DocMessage {
     pub heads: Vec<ChangeHash>,
     /// The changes or snapshot.
     pub payload: Payload,
+    /// The document's household keys (`sealed`).
+    pub keys: KeyMessage,
+}
+
+/// One document's household keys in an envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyMessage {
+    /// A request: the last key event of this hamlet the device applied. A reply: the
+    /// last there is.
+    pub seq: u64,
+    /// A request: keys of households the device listed that the server has not
+    /// acknowledged. A reply: keys stored after the request's `seq`.
+    pub keys: Vec<KeyEntry>,
+    /// A reply: households erased after the request's `seq`, whose keys the device
+    /// deletes. Empty in a request.
+    pub erased: Vec<HouseholdId>,
 }
 
 /// One sync message, request or reply.
@@ -143,6 +163,16 @@ impl Envelope {
                     put_bytes(&mut body, bytes);
                 }
             }
+            write_uleb(&mut body, d.keys.seq);
+            write_uleb(&mut body, d.keys.keys.len() as u64);
+            for (h, k) in &d.keys.keys {
+                put_bytes(&mut body, h.as_str().as_bytes());
+                body.extend_from_slice(k.as_bytes());
+            }
+            write_uleb(&mut body, d.keys.erased.len() as u64);
+            for h in &d.keys.erased {
+                put_bytes(&mut body, h.as_str().as_bytes());
+            }
         }
         write_uleb(&mut body, self.drop.len() as u64);
         for h in &self.drop {
@@ -208,6 +238,7 @@ impl Envelope {
         let n = r.count(MAX_DOCS, "too many documents")?;
         let mut docs = Vec::with_capacity(n.min(64));
         let mut changes_left = MAX_CHANGES;
+        let mut keys_left = MAX_KEYS;
         for _ in 0..n {
             let doc = r.hamlet()?;
             let h = r.count(MAX_HEADS, "too many heads")?;
@@ -235,7 +266,22 @@ impl Envelope {
                 1 => Payload::Snapshot(r.bytes()?.to_vec()),
                 k => return Err(EnvelopeError::Malformed(format!("unknown payload kind {k}"))),
             };
-            docs.push(DocMessage { doc, heads, payload });
+            let seq = r.uleb()?;
+            let k = r.count(keys_left, "more than 100,000 household keys")?;
+            keys_left -= k;
+            let mut keys = Vec::with_capacity(k.min(1024));
+            for _ in 0..k {
+                let h = r.household()?;
+                let key = HouseholdKey::from_slice(r.take(KEY_BYTES)?).ok_or(EnvelopeError::Truncated)?;
+                keys.push((h, key));
+            }
+            let e = r.count(keys_left, "more than 100,000 household keys")?;
+            keys_left -= e;
+            let mut erased = Vec::with_capacity(e.min(1024));
+            for _ in 0..e {
+                erased.push(r.household()?);
+            }
+            docs.push(DocMessage { doc, heads, payload, keys: KeyMessage { seq, keys, erased } });
         }
         let m = r.count(MAX_DOCS, "too many documents to drop")?;
         let mut drop = Vec::with_capacity(m.min(64));
@@ -300,6 +346,13 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
 
+    fn household(&mut self) -> Result<HouseholdId, EnvelopeError> {
+        let raw = self.bytes()?;
+        let s = std::str::from_utf8(raw)
+            .map_err(|_| EnvelopeError::Malformed("a household id is not UTF-8".into()))?;
+        HouseholdId::parse(s).map_err(|e| EnvelopeError::Malformed(e.to_string()))
+    }
+
     fn hamlet(&mut self) -> Result<HamletId, EnvelopeError> {
         let raw = self.bytes()?;
         let s = std::str::from_utf8(raw)
@@ -317,6 +370,10 @@ mod tests {
         HamletId::parse(&format!("h{i}")).expect("valid id")
     }
 
+    fn household(i: u8) -> HouseholdId {
+        HouseholdId::parse(&format!("{:a>16}", char::from(b'b' + i % 8))).expect("valid id")
+    }
+
     fn envelope_strategy() -> impl Strategy<Value = Envelope> {
         let doc = (
             0u8..50,
@@ -330,11 +387,26 @@ mod tests {
                 proptest::collection::vec(any::<u8>(), 0..500).prop_map(Payload::Snapshot),
             ],
         )
-            .prop_map(|(i, heads, payload)| DocMessage {
-                doc: hamlet(i),
-                heads: heads.into_iter().map(ChangeHash).collect(),
-                payload,
-            });
+            .prop_map(|(i, heads, payload)| (i, heads, payload));
+        let keys = (
+            any::<u64>(),
+            proptest::collection::vec(any::<[u8; 32]>(), 0..3),
+            proptest::collection::vec(any::<u8>(), 0..3),
+        );
+        let doc = (doc, keys).prop_map(|((i, heads, payload), (seq, keys, erased))| DocMessage {
+            doc: hamlet(i),
+            heads: heads.into_iter().map(ChangeHash).collect(),
+            payload,
+            keys: KeyMessage {
+                seq,
+                keys: keys
+                    .iter()
+                    .enumerate()
+                    .map(|(n, k)| (household(n as u8), HouseholdKey::from_slice(k).expect("32 bytes")))
+                    .collect(),
+                erased: erased.into_iter().map(household).collect(),
+            },
+        });
         (
             proptest::collection::vec(doc, 0..6),
             proptest::collection::vec(0u8..50, 0..3),
@@ -375,13 +447,14 @@ mod tests {
 
     #[test]
     fn refuses_wrong_magic_version_and_compression() {
-        assert_eq!(Envelope::decode(b"XX\x01\x00\x00\x00\x00"), Err(EnvelopeError::BadMagic));
-        assert_eq!(Envelope::decode(b"TN\x02\x00\x00\x00\x00"), Err(EnvelopeError::UnsupportedVersion(2)));
+        assert_eq!(Envelope::decode(b"XX\x02\x00\x00\x00\x00"), Err(EnvelopeError::BadMagic));
+        // Version 1 carried no household keys: an old app is told to update.
+        assert_eq!(Envelope::decode(b"TN\x01\x00\x00\x00\x00"), Err(EnvelopeError::UnsupportedVersion(1)));
         assert_eq!(
-            Envelope::decode(b"TN\x01\x07\x00\x00\x00"),
+            Envelope::decode(b"TN\x02\x07\x00\x00\x00"),
             Err(EnvelopeError::UnsupportedCompression(7))
         );
-        assert_eq!(Envelope::decode(b"TN\x01\x01garbage"), Err(EnvelopeError::BadCompression));
+        assert_eq!(Envelope::decode(b"TN\x02\x01garbage"), Err(EnvelopeError::BadCompression));
     }
 
     /// A body of `count` change chunks of `len` bytes each for one hamlet, deflated.
@@ -396,10 +469,50 @@ mod tests {
         for _ in 0..count {
             put_bytes(&mut body, &chunk);
         }
+        // No keys, no erasures, nothing to drop.
         write_uleb(&mut body, 0);
-        let mut enc = DeflateEncoder::new(b"TN\x01\x01".to_vec(), Compression::best());
-        enc.write_all(&body).expect("write to vec");
+        write_uleb(&mut body, 0);
+        write_uleb(&mut body, 0);
+        write_uleb(&mut body, 0);
+        deflated(&body)
+    }
+
+    fn deflated(body: &[u8]) -> Vec<u8> {
+        let mut enc = DeflateEncoder::new(b"TN\x02\x01".to_vec(), Compression::best());
+        enc.write_all(body).expect("write to vec");
         enc.finish().expect("finish")
+    }
+
+    #[test]
+    fn millions_of_household_keys_are_refused_before_they_are_allocated() {
+        let keys = |n: u64| {
+            let mut body = vec![0u8];
+            write_uleb(&mut body, 1);
+            put_bytes(&mut body, b"h1");
+            write_uleb(&mut body, 0);
+            body.push(0);
+            write_uleb(&mut body, 0);
+            write_uleb(&mut body, 1);
+            write_uleb(&mut body, n);
+            for i in 0..n {
+                put_bytes(&mut body, format!("{:a>16}", char::from(b'a' + (i % 26) as u8)).as_bytes());
+                body.extend_from_slice(&[9u8; KEY_BYTES]);
+            }
+            write_uleb(&mut body, 0);
+            write_uleb(&mut body, 0);
+            deflated(&body)
+        };
+        let env = Envelope::decode(&keys(3)).expect("three keys read");
+        assert_eq!(env.docs[0].keys.keys.len(), 3);
+        assert_eq!(env.docs[0].keys.seq, 1);
+        let mut body = vec![0u8, 1];
+        put_bytes(&mut body, b"h1");
+        body.extend_from_slice(&[0, 0, 0, 0]);
+        write_uleb(&mut body, 50_000_000);
+        assert_eq!(
+            Envelope::decode(&deflated(&body)),
+            Err(EnvelopeError::TooLarge("more than 100,000 household keys"))
+        );
     }
 
     #[test]
@@ -419,7 +532,7 @@ mod tests {
 
     #[test]
     fn a_decompression_bomb_is_refused() {
-        let mut enc = DeflateEncoder::new(b"TN\x01\x01".to_vec(), Compression::best());
+        let mut enc = DeflateEncoder::new(b"TN\x02\x01".to_vec(), Compression::best());
         let zeros = vec![0u8; 1024 * 1024];
         for _ in 0..65 {
             enc.write_all(&zeros).expect("write to vec");

@@ -31,9 +31,13 @@ mod squash;
 
 pub use automerge::Change;
 pub use chunk::{ChangeBudget, ChunkRefusal};
-pub use envelope::{BodyCompression, DocMessage, Envelope, EnvelopeError, MAX_REQUEST_BODY_BYTES, Payload};
+pub use envelope::{
+    BodyCompression, DocMessage, Envelope, EnvelopeError, KeyMessage, MAX_KEYS, MAX_REQUEST_BODY_BYTES,
+    Payload,
+};
 pub use session::{
     Absorbed, Merged, PeerId, Replica, SharedHeads, SyncError, absorb_doc, check_actor, decode_changes,
-    load_checked, merge_checked, outgoing, reply_for, reply_from_kept,
+    load_checked, load_checked_with, merge_checked, merge_checked_keyed, outgoing, reply_for,
+    reply_from_kept, take_keys,
 };
 pub use squash::{SealReport, seal};

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::{ActorId, Change, ChangeHash, PatchLog, ReadDoc};
 
 use super::chunk::{self, ChangeBudget, ChunkRefusal};
-use super::envelope::{DocMessage, Envelope, EnvelopeError, Payload};
+use super::envelope::{DocMessage, Envelope, EnvelopeError, KeyMessage, Payload};
 use super::squash::seal;
 use crate::check::{self, Check};
 use crate::domain::Author;
@@ -13,6 +13,7 @@ use crate::ids::HamletId;
 use crate::judge::{self, Touched};
 use crate::log::{HamletLog, LogError};
 use crate::rules::RuleViolation;
+use crate::sealed::{KeyEntry, Keyring};
 
 /// Why a sync exchange failed.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +89,12 @@ fn changes_since_kept(log: &HamletLog, their_heads: &[ChangeHash], kept: Kept<'_
 /// heads it knows the peer holds. Seal the log first (`seal`), so nothing unsquashed
 /// leaves.
 pub fn outgoing(doc: &HamletId, log: &HamletLog, shared: &[ChangeHash]) -> DocMessage {
-    DocMessage { doc: doc.clone(), heads: log.heads(), payload: Payload::Changes(changes_since(log, shared)) }
+    DocMessage {
+        doc: doc.clone(),
+        heads: log.heads(),
+        payload: Payload::Changes(changes_since(log, shared)),
+        keys: KeyMessage { seq: log.keys().seq(), keys: log.keys().unsent(), erased: Vec::new() },
+    }
 }
 
 /// What the responder answers for one document, given the requester's heads: nothing
@@ -119,7 +125,8 @@ fn reply_with(
 ) -> Option<DocMessage> {
     let heads = log.heads();
     if their_heads.is_empty() {
-        return Some(DocMessage { doc: doc.clone(), heads, payload: Payload::Snapshot(log.save()) });
+        let payload = Payload::Snapshot(log.save());
+        return Some(DocMessage { doc: doc.clone(), heads, payload, keys: KeyMessage::default() });
     }
     let mut theirs = their_heads.to_vec();
     theirs.sort_unstable();
@@ -130,7 +137,12 @@ fn reply_with(
         Some(kept) => changes_since_kept(log, their_heads, kept),
         None => changes_since(log, their_heads),
     };
-    Some(DocMessage { doc: doc.clone(), heads, payload: Payload::Changes(changes) })
+    Some(DocMessage {
+        doc: doc.clone(),
+        heads,
+        payload: Payload::Changes(changes),
+        keys: KeyMessage::default(),
+    })
 }
 
 /// Reads the change chunks of a message without applying anything, so that they can
@@ -192,6 +204,20 @@ pub fn merge_checked(
     changes: Vec<Change>,
     judge: Option<(&Author, i64)>,
 ) -> Result<Option<Merged>, SyncError> {
+    merge_checked_keyed(doc, log, changes, &[], judge)
+}
+
+/// `merge_checked` with household keys that arrived with the changes: they open the
+/// sealed fields of the households the changes list, and the merged copy holds them
+/// (not yet numbered: `Keyring::number_new`). A key for a household erased here is
+/// not taken; one the log already holds is kept as it is.
+pub fn merge_checked_keyed(
+    doc: &HamletId,
+    log: &HamletLog,
+    changes: Vec<Change>,
+    keys: &[KeyEntry],
+    judge: Option<(&Author, i64)>,
+) -> Result<Option<Merged>, SyncError> {
     let known = |h: &ChangeHash| log.doc().get_change_meta_by_hash(h).is_some();
     let changes: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
     if changes.is_empty() {
@@ -207,10 +233,16 @@ pub fn merge_checked(
         Some((author, now_ms)) => Check::Author(author, now_ms),
         None => Check::Relayed,
     };
-    let written = check::check_changes(log, &changes, check)
+    let mut ring = log.keys().clone();
+    for (h, k) in keys {
+        if ring.key(h).is_none() && !ring.is_erased(h) {
+            ring.insert_new(h.clone(), k.clone());
+        }
+    }
+    let written = check::check_changes_keyed(log, &ring, &changes, check)
         .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
     let new_changes = changes.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
-    let mut merged = log.clone();
+    let mut merged = log.clone().with_keys(ring);
     let mut patch_log = PatchLog::active();
     // Automerge 0.12 panics on some hostile changes while applying them (the fuzzer
     // found one naming an actor it then cannot look up). The merge runs on a copy that
@@ -295,13 +327,31 @@ pub fn absorb_doc(
 /// the schema as if they had arrived one by one onto the genesis log. This reads the
 /// whole history once; it happens when a device starts holding a hamlet.
 pub fn load_checked(doc: &HamletId, bytes: &[u8]) -> Result<HamletLog, SyncError> {
+    load_checked_with(doc, bytes, Keyring::default())
+}
+
+/// `load_checked` with the household keys that came with the log: every sealed field
+/// they open must open, and hold a text the rules allow.
+pub fn load_checked_with(doc: &HamletId, bytes: &[u8], keys: Keyring) -> Result<HamletLog, SyncError> {
     let log = HamletLog::load(bytes).map_err(|e| SyncError::Log { doc: doc.clone(), source: Box::new(e) })?;
     // A counter's log starts from a counter's genesis; which one the log says.
-    let genesis = HamletLog::genesis_of(doc, log.is_counter());
+    let genesis = HamletLog::genesis_of(doc, log.is_counter()).with_keys(keys);
     let changes = log.doc().get_changes(&genesis.heads());
     check::check_changes(&genesis, &changes, Check::Relayed)
         .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
-    Ok(log)
+    Ok(log.with_keys(genesis.keys().clone()))
+}
+
+/// Takes in the household keys of an answer: erased households' keys are deleted,
+/// new keys kept, and the answer's event number becomes the last applied.
+pub fn take_keys(keys: &mut Keyring, msg: &KeyMessage) {
+    for h in &msg.erased {
+        keys.erase(h.clone(), msg.seq);
+    }
+    for (h, k) in &msg.keys {
+        keys.insert(h.clone(), k.clone(), msg.seq);
+    }
+    keys.set_seq(msg.seq);
 }
 
 /// Names a peer a replica syncs with ("server" for a device).
@@ -431,13 +481,40 @@ impl Replica {
             let Some(held) = self.docs.get_mut(&msg.doc) else { continue };
             // Seal before anything of ours leaves in the answer.
             seal(&mut held.log, &mut held.sealed);
+            for (h, k) in &msg.keys.keys {
+                if held.log.keys().key(h).is_none() {
+                    held.log.keys_mut().insert_new(h.clone(), k.clone());
+                }
+            }
             match merge_in_place(&msg.doc, &mut held.log, decode_changes(msg, &mut budget)?) {
                 Ok(_) | Err(SyncError::MissingDeps { .. }) => {}
                 Err(e) => return Err(e),
             }
             // What we just merged is theirs, not ours: keep `sealed` at our own run.
             held.sealed = held.log.heads();
-            reply.docs.extend(reply_for(&msg.doc, &held.log, &msg.heads));
+            // Peers that trust each other share every key they hold (a request carries
+            // all of a peer's, none of them numbered by a server): send what it lacks.
+            let theirs: BTreeSet<&crate::ids::HouseholdId> = msg.keys.keys.iter().map(|(h, _)| h).collect();
+            let keys: Vec<KeyEntry> = held
+                .log
+                .keys()
+                .keys()
+                .filter(|(h, _, _)| !theirs.contains(h))
+                .map(|(h, k, _)| (h.clone(), k.clone()))
+                .collect();
+            let mut answer = reply_for(&msg.doc, &held.log, &msg.heads);
+            if answer.is_none() && !keys.is_empty() {
+                answer = Some(DocMessage {
+                    doc: msg.doc.clone(),
+                    heads: held.log.heads(),
+                    payload: Payload::Changes(Vec::new()),
+                    keys: KeyMessage::default(),
+                });
+            }
+            reply.docs.extend(answer.map(|mut a| {
+                a.keys.keys = keys;
+                a
+            }));
         }
         Ok(reply)
     }
@@ -460,7 +537,9 @@ impl Replica {
                 Some(held) => held,
                 None => {
                     let Payload::Snapshot(bytes) = &msg.payload else { continue };
-                    let log = load_checked(&msg.doc, bytes)?;
+                    let mut keys = Keyring::default();
+                    take_keys(&mut keys, &msg.keys);
+                    let log = load_checked_with(&msg.doc, bytes, keys)?;
                     let heads = log.heads();
                     self.hold(msg.doc.clone(), log);
                     if let Some(held) = self.docs.get_mut(&msg.doc) {
@@ -472,6 +551,8 @@ impl Replica {
                     continue;
                 }
             };
+            // Keys first, so that what arrives sealed under them is checked open.
+            take_keys(held.log.keys_mut(), &msg.keys);
             let shared = held.shared.entry(peer.to_owned()).or_default();
             let absorbed = absorb_doc(&mut held.log, &mut held.sealed, shared, msg)?;
             out.insert(msg.doc.clone(), absorbed);

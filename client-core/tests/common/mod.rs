@@ -88,6 +88,14 @@ impl ServerSide {
     ) -> Result<Vec<u8>, SyncError> {
         let env = Envelope::decode(request)?;
         let mut reply = Envelope::default();
+        // Keys listed on the server side itself (imports) are numbered as it stores them.
+        for log in self.logs.values_mut() {
+            log.keys_mut().number_new();
+        }
+        let events = |log: &HamletLog, seq: u64| {
+            let (keys, erased) = log.keys().since(seq);
+            sync::KeyMessage { seq: log.keys().seq(), keys, erased }
+        };
         for msg in &env.docs {
             let Some(log) = self.logs.get_mut(&msg.doc) else {
                 reply.drop.push(msg.doc.clone());
@@ -95,16 +103,33 @@ impl ServerSide {
             };
             let changes = sync::decode_changes(msg, &mut sync::ChangeBudget::request())?;
             sync::check_actor(&msg.doc, &changes, device_actor)?;
-            match sync::merge_checked(&msg.doc, log, changes, Some((who, now))) {
-                Ok(Some(merged)) => *log = merged.log,
+            match sync::merge_checked_keyed(&msg.doc, log, changes, &msg.keys.keys, Some((who, now))) {
+                Ok(Some(mut merged)) => {
+                    merged.log.keys_mut().number_new();
+                    *log = merged.log;
+                }
                 Ok(None) | Err(SyncError::MissingDeps { .. }) => {}
                 Err(e) => return Err(e),
             }
-            reply.docs.extend(sync::reply_for(&msg.doc, log, &msg.heads));
+            let keys = events(log, if msg.heads.is_empty() { 0 } else { msg.keys.seq });
+            let owed = !msg.keys.keys.is_empty() || keys.seq != msg.keys.seq;
+            let answer = match sync::reply_for(&msg.doc, log, &msg.heads) {
+                Some(doc) => Some(doc),
+                None if owed => Some(sync::DocMessage {
+                    doc: msg.doc.clone(),
+                    heads: log.heads(),
+                    payload: sync::Payload::Changes(Vec::new()),
+                    keys: Default::default(),
+                }),
+                None => None,
+            };
+            reply.docs.extend(answer.map(|doc| sync::DocMessage { keys, ..doc }));
         }
         for (id, log) in &self.logs {
             if !env.docs.iter().any(|d| &d.doc == id) {
-                reply.docs.extend(sync::reply_for(id, log, &[]));
+                reply.docs.extend(
+                    sync::reply_for(id, log, &[]).map(|doc| sync::DocMessage { keys: events(log, 0), ..doc }),
+                );
             }
         }
         Ok(reply.encode())

@@ -187,6 +187,7 @@ pub async fn run(
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     state.spawn_housekeeping();
+    spawn_retention(state.clone());
     match listen {
         Listen::Plain(listener) => {
             on_listening(listener.local_addr()?, false);
@@ -197,4 +198,34 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// How often housekeeping erases the households whose commune's retention period
+/// has passed since their last visit.
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Housekeeping's retention pass (`service::erasure::apply_retention`): at start and
+/// every hour after, each erasure audited under `housekeeping`.
+fn spawn_retention(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RETENTION_EVERY);
+        loop {
+            tick.tick().await;
+            let s = state.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                crate::service::erasure::apply_retention(&s, crate::now_ms())
+            })
+            .await;
+            match done {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(erased = n, "households past their commune's retention period were erased")
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "the retention pass failed; it runs again within the hour")
+                }
+                Err(e) => tracing::warn!(error = %e, "the retention pass stopped"),
+            }
+        }
+    });
 }

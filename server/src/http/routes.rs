@@ -32,6 +32,9 @@ pub enum Who {
     PersonManager,
     /// A signed-in user who may see the hamlet in the path (`may_see_hamlet`).
     HamletReader,
+    /// A signed-in official of the commune of the hamlet in the path, or an
+    /// administrator (`may_erase_household`).
+    HamletOfficial,
     /// A signed-in leader (their own team).
     Leader,
     /// `CommuneReader`, or a leader of the team in the path.
@@ -132,6 +135,7 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/communes/{id}/catalogue", Who::CommuneOfficial),
     row("POST", "/communes/{id}/catalogue", Who::CommuneOfficial),
     row("POST", "/communes/{id}/visits-from", Who::CommuneOfficial),
+    row("POST", "/communes/{id}/retention", Who::CommuneOfficial),
     row("GET", "/communes/{id}/audit", Who::CommuneOfficial),
     row("GET", "/hamlets/{id}", Who::HamletReader),
     row("GET", "/hamlets/{id}/export.xlsx", Who::HamletReader),
@@ -140,6 +144,8 @@ pub const ROUTES: &[Access] = &[
     row("GET", "/hamlets/{id}/review", Who::HamletReader),
     row("POST", "/hamlets/{id}/review", Who::HamletReader),
     row("POST", "/hamlets/{id}/households/{household}/merge", Who::HamletReader),
+    row("POST", "/hamlets/{id}/households/{household}/erase", Who::HamletOfficial),
+    row("GET", "/hamlets/{id}/households/{household}/export.json", Who::HamletOfficial),
     row("GET", "/team", Who::Leader),
     row("GET", "/team/follow-ups/print", Who::Leader),
     row("POST", "/team/enrol", Who::Leader),

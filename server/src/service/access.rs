@@ -86,6 +86,14 @@ pub fn may_see_commune(user: &User, commune: &CommuneId) -> bool {
     }
 }
 
+/// Whether `user` may erase a household's personal data in `hamlet`, or export
+/// everything stored about it: the officials of its commune, and administrators
+/// (leaders see households, but these are the commune's decisions as data
+/// controller).
+pub fn may_erase_household(user: &User, hamlet: &Hamlet) -> bool {
+    may_see_commune(user, &hamlet.commune)
+}
+
 /// Whether `user` may read `commune`'s figures (its dashboard, read-only): those who
 /// manage it, and the officers of its province.
 pub fn may_read_commune(user: &User, commune: &Commune) -> bool {

@@ -49,6 +49,9 @@ pub const ACTIONS: &[&str] = &[
     "filing",
     "filing_import",
     "counter_add",
+    "household_erase",
+    "household_export",
+    "retention",
 ];
 
 /// Appends to the audit log: `by` did `action` (one of `ACTIONS`), in `commune` when

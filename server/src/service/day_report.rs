@@ -173,6 +173,7 @@ mod tests {
         let days =
             vec![("2026-12-01".to_owned(), day(5, 2, 1, 2)), ("2026-12-02".to_owned(), day(4, 1, 2, 3))];
         let commune = Commune {
+            erase_after_days: None,
             id: CommuneId::parse("p-1").expect("id"),
             name: "Phường 1".into(),
             kind: tungnha_client_core::domain::CommuneKind::Phuong,

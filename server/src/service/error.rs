@@ -41,6 +41,10 @@ pub enum Field {
     Catalogue,
     /// An imported file.
     File,
+    /// The reason given for an action (an erasure).
+    Reason,
+    /// The household named.
+    Household,
 }
 
 impl Field {
@@ -63,6 +67,8 @@ impl Field {
             Field::Duration => "duration",
             Field::Catalogue => "catalogue",
             Field::File => "file",
+            Field::Reason => "reason",
+            Field::Household => "household",
         }
     }
 }

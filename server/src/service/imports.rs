@@ -197,6 +197,7 @@ pub fn parse_communes(
             kind,
             catalogue: Default::default(),
             visits_from: None,
+            erase_after_days: None,
             province: Some(province.clone()),
         });
     }
@@ -463,7 +464,17 @@ pub fn rewrite_log<T>(
     log.set_actor(ActorId::random());
     let out = write(&mut log)?;
     let coverage = Coverage::compute(&log);
-    store.commit_log(&LogWrite { hamlet, log: &log, changes: None, coverage, before: None, base })?;
+    let new_keys = log.keys_mut().number_new();
+    store.commit_log(&LogWrite {
+        hamlet,
+        log: &log,
+        changes: None,
+        coverage,
+        before: None,
+        base,
+        new_keys,
+        erased: Vec::new(),
+    })?;
     Ok(out)
 }
 #[cfg(test)]

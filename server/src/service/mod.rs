@@ -24,6 +24,7 @@ pub mod audit;
 pub mod day_report;
 pub mod demo;
 pub mod enrolment;
+pub mod erasure;
 pub mod error;
 pub mod filing;
 pub mod imports;

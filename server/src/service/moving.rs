@@ -56,6 +56,8 @@ pub fn move_store(from: &dyn Store, to: &dyn Store) -> Result<Moved, ServiceErro
         if let Some(log) = from.load_log(&h.id)? {
             let base = to.log_version(&h.id)?;
             let coverage = Coverage::compute(&log);
+            // Keys and erasures go with their log, under the same event numbers.
+            let keys = log.keys();
             to.commit_log(&LogWrite {
                 hamlet: &h.id,
                 log: &log,
@@ -63,6 +65,8 @@ pub fn move_store(from: &dyn Store, to: &dyn Store) -> Result<Moved, ServiceErro
                 coverage,
                 before: None,
                 base,
+                new_keys: keys.keys().map(|(h, k, seq)| (h.clone(), k.clone(), seq)).collect(),
+                erased: keys.erased().map(|(h, seq)| (h.clone(), seq)).collect(),
             })?;
         }
         to.put_reviews(&h.id, &from.reviewed(&h.id)?)?;
@@ -106,12 +110,15 @@ pub fn move_store(from: &dyn Store, to: &dyn Store) -> Result<Moved, ServiceErro
     Ok(moved)
 }
 
-/// Where two stores' figures differ: each hamlet's coverage (with its days) and each
-/// commune's totals, by name. Empty when a move kept every figure.
+/// Where two stores' figures differ: each hamlet's coverage (with its days) and its
+/// household keys and erasures, and each commune's totals, by name. Empty when a move
+/// kept every figure and key.
 pub fn differences(a: &dyn Store, b: &dyn Store) -> Result<Vec<String>, ServiceError> {
     let mut out = Vec::new();
     for h in a.all_hamlets()? {
-        if a.coverage(&h.id)? != b.coverage(&h.id)? {
+        let keys =
+            |s: &dyn Store| -> Result<_, ServiceError> { Ok(s.load_log(&h.id)?.map(|l| l.keys().clone())) };
+        if a.coverage(&h.id)? != b.coverage(&h.id)? || keys(a)? != keys(b)? {
             out.push(format!("hamlet {}", h.id));
         }
     }

@@ -39,6 +39,7 @@ pub fn commune_add(
         kind,
         catalogue: Catalogue::default(),
         visits_from: None,
+        erase_after_days: None,
         province: None,
     };
     store.put_commune(&commune)?;

@@ -12,12 +12,20 @@
 //!
 //! A refused request therefore merges nothing, anywhere. This is blocking work, run on
 //! a blocking thread by the handler.
+//!
+//! Household keys travel beside the changes (client-core `sealed`): a device's request
+//! carries the keys of households it listed, which open their sealed fields while the
+//! changes are checked and are stored, numbered, with the log; every answer carries
+//! the key events (keys stored, households erased) after the last the device applied.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::MutexGuard;
 
-use tungnha_client_core::sync::{self, Change, DocMessage, Envelope, SyncError};
-use tungnha_client_core::{ActorId, Author, ChangeHash, CoverageLedger, HamletId, HamletLog, LogError};
+use tungnha_client_core::sealed::KeyEntry;
+use tungnha_client_core::sync::{self, Change, DocMessage, Envelope, KeyMessage, SyncError};
+use tungnha_client_core::{
+    ActorId, Author, ChangeHash, CoverageLedger, HamletId, HamletLog, LogError, UserId,
+};
 
 use crate::AppState;
 use crate::cache::{CachedLog, SharedLog, lock};
@@ -161,10 +169,18 @@ fn merge_once(
     let mut merged: BTreeMap<HamletId, sync::Merged> = BTreeMap::new();
     let mut merged_changes = 0;
     for (hamlet, entry) in &guards {
-        let Some((_, changes)) = incoming.get_mut(hamlet) else { continue };
+        let Some((msg, changes)) = incoming.get_mut(hamlet) else { continue };
         let count = changes.len();
-        match sync::merge_checked(hamlet, &entry.log, std::mem::take(changes), Some((&author, now))) {
-            Ok(Some(m)) => {
+        let keys = keys_arriving(hamlet, &entry.log, &msg.keys.keys)?;
+        match sync::merge_checked_keyed(
+            hamlet,
+            &entry.log,
+            std::mem::take(changes),
+            &keys,
+            Some((&author, now)),
+        ) {
+            Ok(Some(mut m)) => {
+                keep_keys_of_own_households(hamlet, &mut m, &keys, &user.id)?;
                 merged_changes += count;
                 merged.insert(hamlet.clone(), m);
             }
@@ -211,15 +227,15 @@ fn merge_once(
     //    locks); should the write fail they are rebuilt from the unchanged logs.
     let mut befores = Vec::new();
     for (hamlet, entry) in &mut guards {
-        if let Some(m) = merged.get(hamlet) {
-            befores.push(advance_ledger(entry, m));
+        if let Some(m) = merged.get_mut(hamlet) {
+            befores.push((advance_ledger(entry, m), m.log.keys_mut().number_new()));
         }
     }
     let writes: Vec<LogWrite<'_>> = guards
         .iter()
         .filter_map(|(hamlet, entry)| merged.get(hamlet).map(|m| (hamlet, entry, m)))
         .zip(befores)
-        .map(|((hamlet, entry, m), before)| log_write(hamlet, entry, m, before))
+        .map(|((hamlet, entry, m), (before, new_keys))| log_write(hamlet, entry, m, before, new_keys))
         .collect();
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
@@ -251,21 +267,100 @@ fn merge_once(
         if let Some(m) = merged.remove(hamlet) {
             swap_in(entry, m);
         }
-        let their_heads = incoming.get(hamlet).map(|(msg, _)| msg.heads.as_slice()).unwrap_or_default();
-        if their_heads.is_empty() {
-            // A device that starts holding this log gets it whole, from the cache.
+        let asked = incoming.get(hamlet).map(|(msg, _)| *msg);
+        let their_heads = asked.map(|msg| msg.heads.as_slice()).unwrap_or_default();
+        let answer = if their_heads.is_empty() {
+            // A device that starts holding this log gets it whole, from the cache,
+            // with every key.
             let bytes = entry.snapshot();
-            reply.docs.push(DocMessage {
+            Some(DocMessage {
                 doc: hamlet.clone(),
                 heads: entry.log.heads(),
                 payload: sync::Payload::Snapshot(bytes.as_ref().clone()),
-            });
+                keys: key_events(&entry.log, 0),
+            })
         } else {
             let kept = &entry.kept;
-            reply.docs.extend(sync::reply_from_kept(hamlet, &entry.log, their_heads, &|h| kept.get(h)));
-        }
+            let their_seq = asked.map_or(0, |msg| msg.keys.seq);
+            let keys = key_events(&entry.log, their_seq);
+            // The device sent keys, or lacks key events: it hears back even when its
+            // heads are the server's.
+            let owed = asked.is_some_and(|msg| !msg.keys.keys.is_empty()) || keys.seq != their_seq;
+            match sync::reply_from_kept(hamlet, &entry.log, their_heads, &|h| kept.get(h)) {
+                Some(doc) => Some(DocMessage { keys, ..doc }),
+                None if owed => Some(DocMessage {
+                    doc: hamlet.clone(),
+                    heads: entry.log.heads(),
+                    payload: sync::Payload::Changes(Vec::new()),
+                    keys,
+                }),
+                None => None,
+            }
+        };
+        reply.docs.extend(answer);
     }
     Ok(Synced { reply: reply.encode(), merged: merged_changes })
+}
+
+/// The keys a request brings for a hamlet that may open what it lists: not those of
+/// households erased here (what a phone offline during the erasure still held), nor
+/// those the log holds already; a different key for a household that has one is
+/// refused.
+fn keys_arriving(
+    hamlet: &HamletId,
+    log: &HamletLog,
+    keys: &[KeyEntry],
+) -> Result<Vec<KeyEntry>, ServiceError> {
+    let mut out = Vec::new();
+    for (household, key) in keys {
+        let ring = log.keys();
+        if ring.is_erased(household) {
+            continue;
+        }
+        match ring.key(household) {
+            Some(held) if held == key => {}
+            Some(_) => {
+                return Err(ServiceError::RuleViolation {
+                    rule: "invalid_value",
+                    message: format!("hamlet {hamlet}: household {household} already has another key"),
+                });
+            }
+            None => out.push((household.clone(), key.clone())),
+        }
+    }
+    Ok(out)
+}
+
+/// A key arriving is kept only for a household the merged log holds, listed by the
+/// device's own user; one for a household not there yet (its change depends on
+/// something the server lacks) is left for the device to send again.
+fn keep_keys_of_own_households(
+    hamlet: &HamletId,
+    m: &mut sync::Merged,
+    keys: &[KeyEntry],
+    user: &UserId,
+) -> Result<(), ServiceError> {
+    for (household, _) in keys {
+        match m.log.household_at(household, None) {
+            None => m.log.keys_mut().forget_new(household),
+            Some(Ok(h)) if &h.created_by == user => {}
+            Some(_) => {
+                return Err(ServiceError::RuleViolation {
+                    rule: "not_your_household",
+                    message: format!(
+                        "hamlet {hamlet}: a key for household {household}, which you did not list"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key events of a log after event `seq`, as an answer carries them.
+fn key_events(log: &HamletLog, seq: u64) -> KeyMessage {
+    let (keys, erased) = log.keys().since(seq);
+    KeyMessage { seq: log.keys().seq(), keys, erased }
 }
 
 /// Moves the cached ledger forward over a merge; returns the coverage before. A
@@ -284,6 +379,7 @@ fn log_write<'a>(
     entry: &CachedLog,
     m: &'a sync::Merged,
     before: tungnha_client_core::Coverage,
+    new_keys: Vec<(tungnha_client_core::HouseholdId, tungnha_client_core::sealed::HouseholdKey, u64)>,
 ) -> LogWrite<'a> {
     LogWrite {
         hamlet,
@@ -292,6 +388,8 @@ fn log_write<'a>(
         coverage: entry.ledger.coverage().clone(),
         before: Some(before),
         base: entry.version,
+        new_keys,
+        erased: Vec::new(),
     }
 }
 
@@ -335,14 +433,17 @@ pub fn write_on_web<T>(
         other => ServiceError::BadRequest(other.to_string()),
     })?;
     let changes = copy.doc().get_changes(&before);
-    let merged = sync::merge_checked(hamlet, &guard.log, changes, Some((author, now))).map_err(sync_error)?;
-    let Some(m) = merged else {
+    let keys = copy.keys().unsent();
+    let merged = sync::merge_checked_keyed(hamlet, &guard.log, changes, &keys, Some((author, now)))
+        .map_err(sync_error)?;
+    let Some(mut m) = merged else {
         commit(None)?;
         return Ok(out);
     };
     check_visits_from(state, hamlet, &guard.log, &m)?;
+    let new_keys = m.log.keys_mut().number_new();
     let before = advance_ledger(&mut guard, &m);
-    let committed = commit(Some(&log_write(hamlet, &guard, &m, before)));
+    let committed = commit(Some(&log_write(hamlet, &guard, &m, before, new_keys)));
     if let Err(e) = committed {
         guard.ledger = CoverageLedger::from_log(&guard.log);
         return Err(e.into());

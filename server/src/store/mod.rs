@@ -20,6 +20,15 @@
 //! another's work with figures that miss it; a
 //! device record changes one field at a time (`revoke_device`, the `last_sync_at` of
 //! `commit_sync`), so a revocation and a sync finishing together cannot undo each other.
+//!
+//! Each hamlet's household keys (client-core `sealed`) are loaded with its log
+//! (`HamletLog::keys`), stored with the log write that brings them (`LogWrite`'s
+//! `new_keys`), and deleted by `erase_household` in one transaction with a numbered
+//! tombstone, the audit event and a move of the log's version (so every instance
+//! reloads the keyring). An engine keeps keys where deleting one really removes its
+//! bytes from live files once `compact_erased` has run: the sled engine in one file
+//! per hamlet replaced whole (client-core `keyfile`), PostgreSQL in a table that
+//! `VACUUM FULL` rewrites.
 
 mod postgres;
 mod sled;
@@ -31,6 +40,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tungnha_client_core::coverage::{DayWork, to_cover};
+use tungnha_client_core::sealed::HouseholdKey;
 use tungnha_client_core::{
     ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
@@ -194,6 +204,30 @@ pub struct LogWrite<'a> {
     /// engine refuses the write (`StoreError::Stale`) unless it is still the stored
     /// one, and the log's version becomes `base + 1`.
     pub base: u64,
+    /// Household keys to store with it, each with its event number (`log`'s keyring
+    /// holds them too).
+    pub new_keys: Vec<(HouseholdId, HouseholdKey, u64)>,
+    /// Households erased to record with it (only when a whole store is moved).
+    pub erased: Vec<(HouseholdId, u64)>,
+}
+
+/// One household's personal data erased: its key deleted and a tombstone numbered
+/// `seq` kept, the audit event written, and the log's version moved, in one
+/// transaction.
+#[derive(Debug)]
+pub struct Erasure<'a> {
+    /// The hamlet.
+    pub hamlet: &'a HamletId,
+    /// The household.
+    pub household: &'a HouseholdId,
+    /// The key event number of the erasure.
+    pub seq: u64,
+    /// The hamlet's keyring after the erasure.
+    pub keys: &'a tungnha_client_core::sealed::Keyring,
+    /// The log version it was decided on (`StoreError::Stale` otherwise).
+    pub base: u64,
+    /// Who erased it and why.
+    pub event: &'a AuditEvent,
 }
 
 /// Households one user's sync lists, charged against their day's allowance in the
@@ -412,6 +446,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn commit_review(&self, commit: &ReviewCommit<'_>) -> Result<(), StoreError>;
     /// Writes one hamlet log and its coverage outside a sync (imports, the demo).
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError>;
+    /// Erases one household's personal data (its key), durably, with its audit event.
+    fn erase_household(&self, e: &Erasure<'_>) -> Result<(), StoreError>;
+    /// Makes sure no live file holds an erased key any more (the sled engine rewrites
+    /// any keyring file a crash left holding one; PostgreSQL rewrites its keys table).
+    fn compact_erased(&self) -> Result<(), StoreError>;
     /// The stored coverage of a hamlet, with its day series.
     fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, StoreError>;
     /// A commune's figures, summed over its hamlets as they are written: what a

@@ -18,14 +18,15 @@ use r2d2_postgres::PostgresConnectionManager;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tungnha_client_core::coverage::DayWork;
+use tungnha_client_core::sealed::{HouseholdKey, Keyring};
 use tungnha_client_core::{
     CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
 use super::{
-    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, DaysOf, LogWrite, Review, ReviewCommit,
-    Session, Store, StoreError, SyncCommit, SyncState, add_day_to, day_changes, days_of, headline,
-    members_of, move_totals, secret_hash,
+    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, DaysOf, Erasure, LogWrite, Review,
+    ReviewCommit, Session, Store, StoreError, SyncCommit, SyncState, add_day_to, day_changes, days_of,
+    headline, members_of, move_totals, secret_hash,
 };
 use crate::records::{
     ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
@@ -121,6 +122,8 @@ fn days_in(
 pub struct PgStore {
     /// Always `Some` until dropped (see `Drop`).
     pool: Option<Pool>,
+    /// A household was erased here since `household_keys` was last rewritten.
+    erased_since_compaction: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for PgStore {
@@ -158,7 +161,7 @@ impl PgStore {
             .set_abort_divergent(true)
             .run(&mut *conn)
             .map_err(|e| StoreError::Engine(format!("the database's schema: {e}").into()))?;
-        Ok(Self { pool: Some(pool) })
+        Ok(Self { pool: Some(pool), erased_since_compaction: Default::default() })
     }
 
     /// A pooled connection.
@@ -378,6 +381,20 @@ fn write_log(tx: &mut Transaction<'_>, w: &LogWrite<'_>) -> Result<(), StoreErro
         return Err(StoreError::Stale(hamlet.to_owned()));
     }
     tx.execute("UPDATE log_heads SET version = $2 WHERE hamlet = $1", &[&hamlet, &(version + 1)])?;
+    for (household, key, seq) in &w.new_keys {
+        tx.execute(
+            "INSERT INTO household_keys (hamlet, household, key, seq) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (hamlet, household) DO NOTHING",
+            &[&hamlet, &household.as_str(), &key.as_bytes().as_slice(), &big(*seq)],
+        )?;
+    }
+    for (household, seq) in &w.erased {
+        tx.execute(
+            "INSERT INTO erased_households (hamlet, household, seq) VALUES ($1, $2, $3) \
+             ON CONFLICT (hamlet, household) DO NOTHING",
+            &[&hamlet, &household.as_str(), &big(*seq)],
+        )?;
+    }
     match &w.changes {
         Some(bytes) if next > 0 && (next as u64) < COMPACT_AFTER => {
             tx.execute(
@@ -913,6 +930,10 @@ impl Store for PgStore {
             .query_opt("SELECT version FROM log_heads WHERE hamlet = $1", &[&hamlet.as_str()])?
             .map_or(0, |r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0));
         let rows = tx.query("SELECT bytes FROM logs WHERE hamlet = $1 ORDER BY seq", &[&hamlet.as_str()])?;
+        let keys = tx
+            .query("SELECT household, key, seq FROM household_keys WHERE hamlet = $1", &[&hamlet.as_str()])?;
+        let erased =
+            tx.query("SELECT household, seq FROM erased_households WHERE hamlet = $1", &[&hamlet.as_str()])?;
         tx.commit()?;
         if rows.is_empty() {
             return Ok(None);
@@ -920,7 +941,19 @@ impl Store for PgStore {
         let chunks: Vec<&[u8]> = rows.iter().map(|r| r.get::<_, &[u8]>(0)).collect();
         let log = HamletLog::load_chunks(chunks)
             .map_err(|e| StoreError::Damaged { what: "hamlet log", reason: format!("{hamlet}: {e}") })?;
-        Ok(Some((log, version)))
+        let damaged = || StoreError::Damaged { what: "household key", reason: hamlet.to_string() };
+        let seq = |r: &postgres::Row, i: usize| u64::try_from(r.get::<_, i64>(i)).unwrap_or(0);
+        let mut ring = Keyring::default();
+        for r in &keys {
+            let household = HouseholdId::parse(r.get::<_, &str>(0)).map_err(|_| damaged())?;
+            let key = HouseholdKey::from_slice(r.get::<_, &[u8]>(1)).ok_or_else(damaged)?;
+            ring.insert(household, key, seq(r, 2));
+        }
+        for r in &erased {
+            let household = HouseholdId::parse(r.get::<_, &str>(0)).map_err(|_| damaged())?;
+            ring.erase(household, seq(r, 1));
+        }
+        Ok(Some((log.with_keys(ring), version)))
     }
 
     fn log_version(&self, hamlet: &HamletId) -> Result<u64, StoreError> {
@@ -1007,6 +1040,48 @@ impl Store for PgStore {
 
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
         self.tx(|tx| write_log(tx, w))
+    }
+
+    fn erase_household(&self, e: &Erasure<'_>) -> Result<(), StoreError> {
+        let hamlet = e.hamlet.as_str();
+        self.tx(|tx| {
+            let version: i64 = tx
+                .query_opt("SELECT version FROM log_heads WHERE hamlet = $1 FOR UPDATE", &[&hamlet])?
+                .map_or(0, |r| r.get(0));
+            if version != big(e.base) {
+                return Err(StoreError::Stale(hamlet.to_owned()));
+            }
+            tx.execute("UPDATE log_heads SET version = $2 WHERE hamlet = $1", &[&hamlet, &(version + 1)])?;
+            tx.execute(
+                "DELETE FROM household_keys WHERE hamlet = $1 AND household = $2",
+                &[&hamlet, &e.household.as_str()],
+            )?;
+            tx.execute(
+                "INSERT INTO erased_households (hamlet, household, seq) VALUES ($1, $2, $3) \
+                 ON CONFLICT (hamlet, household) DO NOTHING",
+                &[&hamlet, &e.household.as_str(), &big(e.seq)],
+            )?;
+            tx.execute(
+                "INSERT INTO audit (commune, record) VALUES ($1, $2)",
+                &[&e.event.commune.as_ref().map(|c| c.as_str()), &json(e.event)],
+            )?;
+            Ok(())
+        })?;
+        self.erased_since_compaction.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn compact_erased(&self) -> Result<(), StoreError> {
+        if !self.erased_since_compaction.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
+        // The deleted rows' bytes leave the table's files only when it is rewritten.
+        // (The write-ahead log keeps them until its segments are recycled.)
+        if let Err(e) = self.connection()?.batch_execute("VACUUM FULL household_keys") {
+            self.erased_since_compaction.store(true, std::sync::atomic::Ordering::SeqCst);
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     fn coverage(&self, hamlet: &HamletId) -> Result<Coverage, StoreError> {

@@ -33,14 +33,16 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use tungnha_client_core::coverage::to_cover;
+use tungnha_client_core::keyfile::KeyFiles;
+use tungnha_client_core::sealed::Keyring;
 use tungnha_client_core::{
     CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
 use super::{
-    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, DaysOf, LogWrite, Review, ReviewCommit,
-    Session, Store, StoreError, SyncCommit, SyncState, add_day_to, contribution, day_changes, days_of,
-    headline, members_of, move_day, move_totals, secret_hash,
+    COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, DaysOf, Erasure, LogWrite, Review,
+    ReviewCommit, Session, Store, StoreError, SyncCommit, SyncState, add_day_to, contribution, day_changes,
+    days_of, headline, members_of, move_day, move_totals, secret_hash,
 };
 use crate::records::{
     ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
@@ -56,6 +58,11 @@ impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         StoreError::Engine(Box::new(e))
     }
+}
+
+/// A key file's failure, as the engine's.
+fn engine(e: std::io::Error) -> StoreError {
+    StoreError::Engine(Box::new(e))
 }
 
 fn pair(a: &str, b: &str) -> Vec<u8> {
@@ -255,12 +262,41 @@ pub struct SledStore {
     filings: sled::Tree,
     sign_ins: sled::Tree,
     meta: sled::Tree,
+    /// Households erased, per hamlet (`hamlet 0 household` → event number): the commit
+    /// point of an erasure, beside its audit event.
+    erased: sled::Tree,
+    /// Each hamlet's household keys, a file each (client-core `keyfile`): a key
+    /// deleted from a sled tree would stay in sled's segment files.
+    keyfiles: KeyFiles,
     /// Held while a team is written: a commune's `CommuneMembers` is worked out from
     /// its other teams, which must not change meanwhile.
     team_writes: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl SledStore {
+    /// A hamlet's keyring: its file, less the households erased since it was written.
+    fn keyring(&self, hamlet: &HamletId) -> Result<Keyring, StoreError> {
+        let mut ring = self.keyfiles.load(hamlet).map_err(engine)?;
+        let p = prefix(hamlet.as_str());
+        for item in self.erased.scan_prefix(&p) {
+            let (k, v) = item?;
+            let household = std::str::from_utf8(&k[p.len()..]).ok().and_then(|h| HouseholdId::parse(h).ok());
+            if let Some(household) = household {
+                ring.erase(household, version_of(Some(&v)));
+            }
+        }
+        Ok(ring)
+    }
+
+    /// Saves a log write's keys before its transaction (a crash between leaves a key
+    /// with no household, never a household with no key).
+    fn save_keys(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
+        if w.new_keys.is_empty() && w.erased.is_empty() {
+            return Ok(());
+        }
+        self.keyfiles.save(w.hamlet, w.log.keys()).map_err(engine)
+    }
+
     /// Opens (or creates) the database in `dir`, refusing clearly if another process
     /// holds it.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
@@ -328,11 +364,15 @@ impl SledStore {
             api_token_hashes: db.open_tree("api_token_hashes")?,
             sign_ins: db.open_tree("sign_ins")?,
             meta: db.open_tree("meta")?,
+            erased: db.open_tree("erased")?,
+            keyfiles: KeyFiles::open(dir).map_err(engine)?,
             team_writes: Default::default(),
             db,
         };
         this.split_day_series()?;
         this.build_indexes()?;
+        // An erasure committed just before a crash may have left its key in its file.
+        this.compact_erased()?;
         Ok(this)
     }
 
@@ -1156,11 +1196,42 @@ impl Store for SledStore {
         }
         let log = HamletLog::load_chunks(chunks.iter().map(|c| c.as_ref()))
             .map_err(|e| StoreError::Damaged { what: "hamlet log", reason: format!("{hamlet}: {e}") })?;
-        Ok(Some((log, version)))
+        Ok(Some((log.with_keys(self.keyring(hamlet)?), version)))
     }
 
     fn log_version(&self, hamlet: &HamletId) -> Result<u64, StoreError> {
         Ok(version_of(self.logs.get(version_key(hamlet))?.as_deref()))
+    }
+
+    fn erase_household(&self, e: &Erasure<'_>) -> Result<(), StoreError> {
+        let audit_id = self.db.generate_id()?;
+        (&self.logs, &self.erased, &self.audit, &self.commune_audit)
+            .transaction(|(lt, et, at, cat)| {
+                let stored = version_of(lt.get(version_key(e.hamlet))?.as_deref());
+                if stored != e.base {
+                    return Err(ConflictableTransactionError::Abort(StoreError::Stale(e.hamlet.to_string())));
+                }
+                lt.insert(version_key(e.hamlet), &(e.base + 1).to_be_bytes())?;
+                et.insert(pair(e.hamlet.as_str(), e.household.as_str()), &e.seq.to_be_bytes())?;
+                at.insert(&audit_id.to_be_bytes(), json(e.event))?;
+                if let Some(commune) = &e.event.commune {
+                    cat.insert(commune_audit_key(commune, audit_id), &[])?;
+                }
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()?;
+        // Committed: now the key leaves its file (a crash before this is mended by
+        // `compact_erased` at the next start).
+        self.keyfiles.save(e.hamlet, e.keys).map_err(engine)
+    }
+
+    fn compact_erased(&self) -> Result<(), StoreError> {
+        for hamlet in self.keyfiles.hamlets().map_err(engine)? {
+            let ring = self.keyring(&hamlet)?;
+            self.keyfiles.save(&hamlet, &ring).map_err(engine)?;
+        }
+        Ok(())
     }
 
     fn commit_sync(&self, c: &SyncCommit<'_>) -> Result<(), StoreError> {
@@ -1173,6 +1244,9 @@ impl Store for SledStore {
             })
             .collect();
         let prepared = c.logs.iter().map(|w| self.prepare(w)).collect::<Result<Vec<_>, _>>()?;
+        for w in c.logs {
+            self.save_keys(w)?;
+        }
         let committed = (
             &self.logs,
             &self.coverage,
@@ -1228,6 +1302,9 @@ impl Store for SledStore {
 
     fn commit_review(&self, c: &ReviewCommit<'_>) -> Result<(), StoreError> {
         let prepared = c.log.map(|w| self.prepare(w)).transpose()?;
+        if let Some(w) = c.log {
+            self.save_keys(w)?;
+        }
         let audit_id = self.db.generate_id()?;
         (
             &self.logs,
@@ -1267,6 +1344,7 @@ impl Store for SledStore {
 
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
         let p = self.prepare(w)?;
+        self.save_keys(w)?;
         (
             &self.logs,
             &self.coverage,
@@ -1289,6 +1367,10 @@ impl Store for SledStore {
                 )
             })
             .map_err(tx_error)?;
+        // Only a whole store being moved brings erasures with a log.
+        for (household, seq) in &w.erased {
+            self.erased.insert(pair(w.hamlet.as_str(), household.as_str()), &seq.to_be_bytes())?;
+        }
         self.flush()
     }
 
@@ -1388,6 +1470,8 @@ mod tests {
         c.covered_per_day.insert("2026-11-29".into(), 2);
         let write = |db: &SledStore, coverage: &Coverage, before: Option<Coverage>| {
             let w = LogWrite {
+                new_keys: Vec::new(),
+                erased: Vec::new(),
                 hamlet: &hamlet,
                 log: &log,
                 changes: Some(Vec::new()),
@@ -1448,6 +1532,8 @@ mod tests {
             let bytes: Vec<u8> =
                 log.doc().get_changes(&before).iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
             let w = LogWrite {
+                new_keys: Vec::new(),
+                erased: Vec::new(),
                 hamlet: &record.id,
                 log: &log,
                 changes: Some(bytes),
@@ -1470,6 +1556,8 @@ mod tests {
             )
             .expect("added");
         let stale = LogWrite {
+            new_keys: Vec::new(),
+            erased: Vec::new(),
             hamlet: &record.id,
             log: &behind,
             changes: None,
@@ -1619,6 +1707,8 @@ mod tests {
         };
         let write = |db: &SledStore, h: &Hamlet, c: Coverage| {
             db.commit_log(&LogWrite {
+                new_keys: Vec::new(),
+                erased: Vec::new(),
                 hamlet: &h.id,
                 log: &log,
                 changes: Some(Vec::new()),
@@ -1654,6 +1744,7 @@ mod tests {
             // takes them along.
             let (p1, p2) = (ProvinceId::parse("t1").expect("id"), ProvinceId::parse("t2").expect("id"));
             let mut record = Commune {
+                erase_after_days: None,
                 id: commune.clone(),
                 name: "Xã".into(),
                 kind: tungnha_client_core::domain::CommuneKind::Xa,

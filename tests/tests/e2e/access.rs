@@ -80,12 +80,14 @@ fn allowed(who: Who, kind: Kind, scope: Scope) -> bool {
             Admin => true,
             _ => false,
         },
-        Who::CommuneOfficial | Who::PersonManager | Who::DeviceCommuneOfficial => match kind {
-            Official => own,
-            OtherOfficial => !own,
-            Admin => true,
-            _ => false,
-        },
+        Who::CommuneOfficial | Who::PersonManager | Who::DeviceCommuneOfficial | Who::HamletOfficial => {
+            match kind {
+                Official => own,
+                OtherOfficial => !own,
+                Admin => true,
+                _ => false,
+            }
+        }
         Who::HamletReader | Who::DeviceHamletReader | Who::Revoker | Who::DeviceRevoker => match kind {
             Official | Leader => own,
             OtherOfficial => !own,

@@ -109,9 +109,27 @@ fn sync(w: &World, body: &[u8]) -> Got {
 
 /// A request carrying `chunks` for the first hamlet, from the device's heads.
 fn carrying(w: &World, chunks: Vec<Vec<u8>>) -> Vec<u8> {
+    carrying_keys(w, chunks, Vec::new())
+}
+
+/// `carrying`, with the keys of households the changes list.
+fn carrying_keys(
+    w: &World,
+    chunks: Vec<Vec<u8>>,
+    keys: Vec<tungnha_client_core::sealed::KeyEntry>,
+) -> Vec<u8> {
     let heads = w.device.log(&w.hamlets[0]).expect("held").heads();
-    let msg = DocMessage { doc: w.hamlets[0].clone(), heads, payload: Payload::Changes(chunks) };
+    let keys = tungnha_client_core::sync::KeyMessage { keys, ..Default::default() };
+    let msg = DocMessage { keys, doc: w.hamlets[0].clone(), heads, payload: Payload::Changes(chunks) };
     Envelope { docs: vec![msg], ..Envelope::default() }.encode()
+}
+
+/// The device's volunteer, as the hostile writes name them.
+fn volunteer() -> tungnha_client_core::Author {
+    tungnha_client_core::Author {
+        user: tungnha_client_core::UserId::parse("tnv1").expect("id"),
+        role: Role::Volunteer,
+    }
 }
 
 /// The device's log of the first hamlet, writing under the device's actor.
@@ -348,6 +366,7 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
             "a whole document sent by a device",
             Box::new(|w| {
                 let msg = DocMessage {
+                    keys: Default::default(),
                     doc: w.hamlets[0].clone(),
                     heads: vec![],
                     payload: Payload::Snapshot(log(w).save()),
@@ -637,13 +656,51 @@ fn cases() -> Vec<(&'static str, Send, u16, &'static str)> {
                     })
                     .collect();
                 l.import_households(&lan, &forms, tungnha_server::now_ms()).expect("local");
-                sync(
-                    w,
-                    &carrying(w, l.doc().get_changes(&base).iter().map(|c| c.raw_bytes().to_vec()).collect()),
-                )
+                let changes = l.doc().get_changes(&base).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                sync(w, &carrying_keys(w, changes, l.keys().unsent()))
             }),
             422,
             "too_many_households",
+        ),
+        (
+            "a household listed without its key",
+            Box::new(|w| {
+                let mut l = log(w);
+                let base = l.heads();
+                let form =
+                    tungnha_client_core::HouseholdForm { label: "Số 5".into(), ..Default::default() };
+                l.add_household(&volunteer(), &form, tungnha_server::now_ms()).expect("local");
+                let changes = l.doc().get_changes(&base).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                sync(w, &carrying(w, changes))
+            }),
+            422,
+            "invalid_value",
+        ),
+        (
+            "a label sealed under another key than the one sent",
+            Box::new(|w| {
+                let mut l = log(w);
+                let base = l.heads();
+                let form =
+                    tungnha_client_core::HouseholdForm { label: "Số 6".into(), ..Default::default() };
+                let id = l.add_household(&volunteer(), &form, tungnha_server::now_ms()).expect("local");
+                let changes = l.doc().get_changes(&base).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                let other = tungnha_client_core::sealed::HouseholdKey::fresh();
+                sync(w, &carrying_keys(w, changes, vec![(id, other)]))
+            }),
+            422,
+            "invalid_value",
+        ),
+        (
+            "another key for a household the server holds one for",
+            Box::new(|w| {
+                let l = log(w);
+                let listed = l.households().ok.into_keys().next().expect("a household");
+                let other = tungnha_client_core::sealed::HouseholdKey::fresh();
+                sync(w, &carrying_keys(w, Vec::new(), vec![(listed, other)]))
+            }),
+            422,
+            "invalid_value",
         ),
         // ---- web forms ----
         (

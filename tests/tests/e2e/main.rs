@@ -4,6 +4,7 @@ mod access;
 mod browser;
 mod catalogue;
 mod day_report;
+mod erasure;
 mod filing;
 mod hardening;
 mod phone;

@@ -142,6 +142,14 @@ fn the_phone_checks_every_op_it_receives_as_client_core_does() {
 }
 
 #[test]
+fn the_phone_seals_and_opens_household_fields_as_client_core_does() {
+    // client-core runs the same file in `client-core/tests/sealed.rs`.
+    let verdict = browser_script("sealed.mjs", "check", "-", &Value::Null);
+    assert_eq!(verdict["failures"], json!([]));
+    assert!(verdict["cases"].as_u64().unwrap_or(0) >= 9);
+}
+
+#[test]
 fn the_phone_apps_rules_agree_with_client_core_on_the_shared_cases() {
     // client-core runs the same file in `client-core/tests/shared_rules.rs`.
     let verdict = browser_script("rules.mjs", "check", "-", &Value::Null);

@@ -96,6 +96,7 @@ fn a_rival_map_hidden_behind_the_genesis_one_is_refused_and_never_relayed() {
     tx.commit();
     let chunks = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
     let msg = tungnha_client_core::sync::DocMessage {
+        keys: Default::default(),
         doc: s.hamlets[0].clone(),
         heads: s.device.log(&s.hamlets[0]).expect("held").heads(),
         payload: Payload::Changes(chunks),
@@ -113,6 +114,7 @@ fn envelopes_that_ask_for_unbounded_work_are_refused_at_once() {
     // Millions of empty change chunks, a few kilobytes once deflated.
     let empties = Envelope {
         docs: vec![tungnha_client_core::sync::DocMessage {
+            keys: Default::default(),
             doc: s.hamlets[0].clone(),
             heads: vec![],
             payload: Payload::Changes(vec![Vec::new(); 2_000_000]),
@@ -124,6 +126,7 @@ fn envelopes_that_ask_for_unbounded_work_are_refused_at_once() {
     // A change chunk that is an Automerge document, not a change.
     let document = Envelope {
         docs: vec![tungnha_client_core::sync::DocMessage {
+            keys: Default::default(),
             doc: s.hamlets[0].clone(),
             heads: vec![],
             payload: Payload::Changes(vec![s.device.log(&s.hamlets[0]).expect("held").save()]),
@@ -214,6 +217,7 @@ fn garbage_truncated_and_oversized_envelopes_are_refused() {
     // A change chunk that is not Automerge.
     let junk = Envelope {
         docs: vec![tungnha_client_core::sync::DocMessage {
+            keys: Default::default(),
             doc: s.hamlets[0].clone(),
             heads: vec![],
             payload: Payload::Changes(vec![b"not a change".to_vec()]),

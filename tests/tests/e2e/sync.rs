@@ -109,6 +109,9 @@ fn unassignment_drops_the_hamlet_and_revocation_wipes_the_device() {
     drop(device);
     let device = Device::open(home.path()).expect("reopen");
     assert_eq!(device.hamlets().len(), 1, "the drop is durable");
+    // The dropped hamlet's household keys went with it; the kept one's stay.
+    let keyfile = |h: &HamletId| home.path().join("keys").join(format!("{h}.keys"));
+    assert!(!keyfile(&hamlets[1]).exists() && keyfile(&hamlets[0]).exists());
 
     // The leader revokes the phone; its next sync wipes it.
     let id = device.identity().device_id.clone();
@@ -139,6 +142,8 @@ fn unassignment_drops_the_hamlet_and_revocation_wipes_the_device() {
         }
     };
     assert!(reopened.is_none(), "the wiped device is no longer enrolled: {reopened:?}");
+    let keys_left = std::fs::read_dir(home.path().join("keys")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(keys_left, 0, "the wipe deleted every household key");
 }
 
 /// Issue: revoking a phone silently discarded its unsent visits. A device handed back

@@ -1,15 +1,18 @@
-// The sync envelope of docs/PROTOCOL.md §3, in the browser: 'T' 'N', version 1, a
+// The sync envelope of docs/PROTOCOL.md §3, in the browser: 'T' 'N', version 2, a
 // compression byte (1 = raw DEFLATE, done with the browser's own CompressionStream),
-// then flags, documents (id, heads, raw change chunks or a saved document) and the
-// list of documents to drop. Every length is checked before it is read.
+// then flags, documents (id, heads, raw change chunks or a saved document, and the
+// household keys: the last key event, keys, households erased) and the list of
+// documents to drop. Every length is checked before it is read.
 
 const MAGIC = [0x54, 0x4e];
-const VERSION = 1;
+const VERSION = 2;
 const RAW = 0;
 const DEFLATE = 1;
 const MAX_BYTES = 64 * 1024 * 1024;
 const MAX_DOCS = 10000;
 const MAX_HEADS = 1024;
+const MAX_KEYS = 100000;
+const KEY_BYTES = 32;
 
 class Writer {
   constructor() { this.parts = []; this.length = 0; }
@@ -76,7 +79,10 @@ async function through(stream, bytes) {
   return new Uint8Array(await new Response(piped).arrayBuffer());
 }
 
-/** Encodes {docs: [{id, heads: [hex], changes: [Uint8Array]} | {id, heads, snapshot}], drop, wipe}. */
+/**
+ * Encodes {docs: [{id, heads: [hex], changes: [Uint8Array] | snapshot, keys?}], drop, wipe},
+ * where keys is {seq, keys: [[household, Uint8Array(32)]], erased: [household]}.
+ */
 export async function encode({ docs = [], drop = [], wipe = false }) {
   const w = new Writer();
   w.byte(wipe ? 1 : 0);
@@ -93,6 +99,15 @@ export async function encode({ docs = [], drop = [], wipe = false }) {
       w.uleb(d.changes.length);
       for (const c of d.changes) w.bytes(c);
     }
+    const keys = d.keys || { seq: 0, keys: [], erased: [] };
+    w.uleb(keys.seq);
+    w.uleb(keys.keys.length);
+    for (const [household, key] of keys.keys) {
+      w.string(household);
+      w.push(key);
+    }
+    w.uleb(keys.erased.length);
+    for (const household of keys.erased) w.string(household);
   }
   w.uleb(drop.length);
   for (const id of drop) w.string(id);
@@ -117,6 +132,12 @@ export async function decode(bytes) {
   const count = r.uleb();
   if (count > MAX_DOCS) throw new Error('too many documents');
   const docs = [];
+  let keysLeft = MAX_KEYS;
+  const household = () => {
+    const id = r.string();
+    if (!/^[a-z2-7]{16}$/.test(id)) throw new Error('a household id is malformed');
+    return id;
+  };
   for (let i = 0; i < count; i++) {
     const id = r.string();
     const headCount = r.uleb();
@@ -124,16 +145,29 @@ export async function decode(bytes) {
     const heads = [];
     for (let h = 0; h < headCount; h++) heads.push(bytesToHex(r.take(32)));
     const kind = r.byte();
+    const doc = { id, heads };
     if (kind === 0) {
       const n = r.uleb();
-      const changes = [];
-      for (let c = 0; c < n; c++) changes.push(r.bytes().slice());
-      docs.push({ id, heads, changes });
+      doc.changes = [];
+      for (let c = 0; c < n; c++) doc.changes.push(r.bytes().slice());
     } else if (kind === 1) {
-      docs.push({ id, heads, snapshot: r.bytes().slice() });
+      doc.snapshot = r.bytes().slice();
     } else {
       throw new Error('unknown document kind');
     }
+    const seq = r.uleb();
+    const k = r.uleb();
+    if (k > keysLeft) throw new Error('too many household keys');
+    keysLeft -= k;
+    const keys = [];
+    for (let n = 0; n < k; n++) keys.push([household(), r.take(KEY_BYTES).slice()]);
+    const e = r.uleb();
+    if (e > keysLeft) throw new Error('too many household keys');
+    keysLeft -= e;
+    const erased = [];
+    for (let n = 0; n < e; n++) erased.push(household());
+    doc.keys = { seq, keys, erased };
+    docs.push(doc);
   }
   const drops = r.uleb();
   const drop = [];

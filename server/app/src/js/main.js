@@ -273,7 +273,7 @@ function hamletScreen(hamlet, params) {
       .filter((h) => (!filter || h.status === filter) && (!query || fold(`${h.label} ${h.head ?? ''}`).includes(query)));
     list.replaceChildren(...shown.map((h) =>
       el('li', {}, el('a', { href: `#/h/${encodeURIComponent(hamlet)}/v/${h.id}`, class: 'row', 'data-household': h.id },
-        el('span', {}, h.label, h.head ? el('small', { class: 'muted' }, ` · ${h.head}`) : null),
+        el('span', {}, shownLabel(h), h.head ? el('small', { class: 'muted' }, ` · ${h.head}`) : null),
         el('span', { class: `chip ${h.status}` }, t(h.status))))));
   };
   search.addEventListener('input', fill);
@@ -299,6 +299,11 @@ function counter(name, value, label) {
     el('button', { type: 'button', class: 'step', onclick: step(-1), 'aria-label': `− ${label}` }, '−'),
     input,
     el('button', { type: 'button', class: 'step', onclick: step(1), 'aria-label': `+ ${label}` }, '+'));
+}
+
+/** A household's label, or that its personal data was erased. */
+function shownLabel(h) {
+  return h.erased ? el('em', { class: 'erased' }, t('erased_household')) : h.label;
 }
 
 function visitScreen(hamlet, household) {
@@ -347,7 +352,8 @@ function visitScreen(hamlet, household) {
   },
   el('h2', {}, t('outcome')), outcomes, topics, accounts, counter('people', 0, t('people')),
   counter('filed', 0, t('filed')),
-  el('label', { for: 'note' }, t('note')), note, save);
+  // An erased household keeps no notes: its key is gone.
+  ...(h.erased ? [] : [el('label', { for: 'note' }, t('note')), note]), save);
   const chip = el('span', { class: `chip ${h.status}`, id: 'household-status' }, t(h.status));
   const history = el('section', { id: 'history' });
   const last = el('div', { id: 'last-visit' });
@@ -374,7 +380,7 @@ function visitScreen(hamlet, household) {
   return {
     body: [
       el('p', {}, el('a', { href: listHash(hamlet), class: 'back' }, `← ${t('back')}`)),
-      el('h1', {}, h.label, ' ', chip),
+      el('h1', {}, shownLabel(h), ' ', chip),
       h.head ? el('p', { class: 'muted' }, h.head) : null,
       last,
       form,

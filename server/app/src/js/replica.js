@@ -1,10 +1,17 @@
 // The phone's replica: real Automerge documents (one per hamlet log), stored in
 // IndexedDB, written under the actor the server assigned at enrolment, and synced with
 // the batched protocol of docs/PROTOCOL.md (the same as client-core's Replica).
+//
+// A household's label, head and visit notes are sealed under its own key (sealed.js):
+// the keys are kept beside the logs (store.js), travel in the sync envelope, and are
+// deleted when the server says the household was erased. WebCrypto is asynchronous,
+// so what the keys open is kept in `plain`, filled after every change to a log, and
+// the screens read from there; a household whose key is gone reads as erased.
 
 import * as Automerge from '@automerge/automerge/slim';
 import { encode, decode } from './envelope.js';
-import { SchemaError, checkChanges, loadChecked } from './schema.js';
+import { SchemaError, checkChanges, loadChecked, openSealed } from './schema.js';
+import { fieldOf, freshKey, open as openValue, seal } from './sealed.js';
 import { RuleError, checkHousehold, checkVisit, checkWalkIn, clean, householdsPerDay, statusOf, vnDay } from './rules.js';
 
 const MAX_ROUNDS = 5;
@@ -26,10 +33,13 @@ export function freshId() {
 
 const str = (s) => new Automerge.ImmutableString(s);
 
+const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
 /** Copies a household's or visit's fields into a new map, keeping their types. */
 function copyFields(target, source) {
   for (const [k, v] of Object.entries(source)) {
     if (Automerge.isImmutableString(v) || typeof v === 'string') target[k] = str(String(v));
+    else if (v instanceof Uint8Array) target[k] = v.slice();
     else if (v !== null && typeof v === 'object') {
       target[k] = {};
       copyFields(target[k], v);
@@ -41,6 +51,7 @@ function copyFields(target, source) {
 function canonical(doc) {
   const walk = (v) => {
     if (Automerge.isImmutableString(v)) return String(v);
+    if (v instanceof Uint8Array) return `bytes:${hex(v)}`;
     if (v === null || typeof v !== 'object') return v;
     return Object.fromEntries(Object.keys(v).sort().map((k) => [k, walk(v[k])]));
   };
@@ -67,11 +78,14 @@ export class Replica {
     r.shared = (await store.get('shared')) ?? {};
     r.sent = (await store.get('sent')) ?? {};
     r.lastSync = (await store.get('last_sync_at')) ?? null;
+    r.keySeq = (await store.get('key_seq')) ?? {};
+    r.keys = await store.keys();
     const docs = await store.docs();
     for (const [hamlet, { snapshot, chunks }] of Object.entries(docs)) {
       let doc = Automerge.load(snapshot, { actor: r.actor() });
       for (const c of chunks) doc = Automerge.loadIncremental(doc, c);
       r.docs.set(hamlet, doc);
+      await r.openAll(hamlet);
     }
     return r;
   }
@@ -83,6 +97,55 @@ export class Replica {
     this.sent = {};
     this.credentials = null;
     this.me = null;
+    // {hamlet: {household: {key, seq}}}: seq 0 for a key made here and not yet
+    // acknowledged by the server; the last key event applied per hamlet.
+    this.keys = {};
+    this.keySeq = {};
+    // What the keys open: `${hamlet}|${household}|${field}|${hex of the sealed value}` → text.
+    this.plain = new Map();
+  }
+
+  /** A household's key, if the phone holds it (none once the household is erased). */
+  keyOf(hamlet, household) {
+    return this.keys[hamlet]?.[household]?.key;
+  }
+
+  /** Opens every sealed value of a log whose key is held and that is not open yet. */
+  async openAll(hamlet) {
+    const doc = this.docs.get(hamlet);
+    if (!doc) return;
+    const want = [];
+    for (const [id, h] of Object.entries(doc.households ?? {})) {
+      for (const field of ['label', 'head']) if (h[field] instanceof Uint8Array) want.push([id, field, h[field]]);
+    }
+    for (const [id, v] of Object.entries(doc.visits ?? {})) {
+      if (v.note instanceof Uint8Array) want.push([text(v.household), fieldOf('note', id), v.note]);
+    }
+    for (const [household, field, value] of want) {
+      const at = `${hamlet}|${household}|${field}|${hex(value)}`;
+      const key = this.keyOf(hamlet, household);
+      if (!key || this.plain.has(at)) continue;
+      // Checked when it arrived; one that still does not open reads as nothing.
+      this.plain.set(at, await openValue(key, hamlet, household, field, value).catch(() => undefined));
+    }
+  }
+
+  /** The text of a sealed field, once opened; nothing without its key. */
+  plainOf(hamlet, household, field, value) {
+    if (value === undefined || value === null) return undefined;
+    if (!(value instanceof Uint8Array)) return undefined;
+    if (!this.keyOf(hamlet, household)) return undefined;
+    return this.plain.get(`${hamlet}|${household}|${field}|${hex(value)}`);
+  }
+
+  /** Forgets what the keys of erased households opened (of every household of the
+   *  hamlet when none are named). */
+  forgetPlain(hamlet, households) {
+    const gone = households && new Set(households);
+    for (const at of [...this.plain.keys()]) {
+      const [h, household] = at.split('|');
+      if (h === hamlet && (!gone || gone.has(household))) this.plain.delete(at);
+    }
   }
 
   actor() {
@@ -175,8 +238,9 @@ export class Replica {
     for (const [id, v] of Object.entries(doc.visits ?? {})) {
       const hh = merged.get(text(v.household)) ?? text(v.household);
       if (!visits.has(hh)) visits.set(hh, []);
+      const note = this.plainOf(hamlet, text(v.household), fieldOf('note', id), v.note);
       visits.get(hh).push({
-        id, at: Number(v.at), outcome: text(v.outcome), voided: Boolean(v.voided), by: text(v.by), note: text(v.note),
+        id, at: Number(v.at), outcome: text(v.outcome), voided: Boolean(v.voided), by: text(v.by), note,
         accounts: v.accounts ?? {}, people: Number(v.people ?? 0), filed: Number(v.filed ?? 0),
       });
     }
@@ -184,10 +248,15 @@ export class Replica {
     for (const [id, h] of Object.entries(doc.households ?? {})) {
       if (h.retired) continue;
       const vs = visits.get(id) ?? [];
-      out.push({ id, label: text(h.label) ?? '', head: text(h.head), members: h.members, status: statusOf(vs), visits: vs });
+      // Erased: its key is gone, and with it the label, the head and the notes.
+      const erased = !this.keyOf(hamlet, id);
+      const label = erased ? '' : this.plainOf(hamlet, id, 'label', h.label) ?? '';
+      const head = erased ? undefined : this.plainOf(hamlet, id, 'head', h.head);
+      out.push({ id, label, head, erased, members: h.members, status: statusOf(vs), visits: vs });
     }
     const collator = new Intl.Collator('vi', { numeric: true });
-    return out.sort((a, b) => collator.compare(a.label, b.label));
+    // Erased households last: they have no label to order by.
+    return out.sort((a, b) => Number(a.erased) - Number(b.erased) || collator.compare(a.label, b.label));
   }
 
   /** Changes waiting to be sent, over every log. */
@@ -230,6 +299,12 @@ export class Replica {
       throw new RuleError('before_visits_from', 'at', `the visit's time is before ${vnDay(from)}; check the phone's clock`);
     }
     const id = freshId();
+    let note;
+    if (visit.note !== undefined) {
+      const key = this.keyOf(hamlet, household);
+      if (!key) throw new RuleError('erased', 'note', 'this household’s personal data was erased: a note cannot be kept');
+      note = await seal(key, hamlet, household, fieldOf('note', id), visit.note);
+    }
     // Field by field: Automerge JS stores a 0 inside an object literal as a float,
     // which client-core (rightly) refuses as a count; assigned alone it is an int.
     await this.write(hamlet, (d) => {
@@ -246,9 +321,10 @@ export class Replica {
       v.people = visit.people;
       // Written only when some were, as client-core does: old logs read as none.
       if (visit.filed > 0) v.filed = visit.filed;
-      if (visit.note !== undefined) v.note = str(visit.note);
+      if (note !== undefined) v.note = note;
       v.voided = false;
     });
+    await this.openAll(hamlet);
     return id;
   }
 
@@ -264,16 +340,23 @@ export class Replica {
       throw new RuleError('too_many_households', 'label', 'the day’s allowance of new households is used up');
     }
     const id = freshId();
+    // The household's own key, stored before the log that needs it.
+    const key = freshKey();
+    const label = await seal(key, hamlet, id, 'label', h.label);
+    const head = h.head === undefined ? undefined : await seal(key, hamlet, id, 'head', h.head);
+    await this.store.putKeys(hamlet, [[id, { key, seq: 0 }]]);
+    (this.keys[hamlet] ??= {})[id] = { key, seq: 0 };
     await this.write(hamlet, (d) => {
       d.households[id] = {};
       const e = d.households[id];
-      e.label = str(h.label);
-      if (h.head !== undefined) e.head = str(h.head);
+      e.label = label;
+      if (head !== undefined) e.head = head;
       if (h.members !== undefined) e.members = h.members;
       e.created_by = str(h.created_by);
       e.created_at = h.created_at;
       e.retired = false;
     });
+    await this.openAll(hamlet);
     return id;
   }
 
@@ -312,7 +395,14 @@ export class Replica {
     const docs = [];
     for (const [id, doc] of this.docs) {
       const shared = this.shared[id] ?? [];
-      docs.push({ id, heads: Automerge.getHeads(doc), changes: shared.length ? Automerge.getChangesSince(doc, shared) : [] });
+      // Keys of households listed here that the server has not acknowledged.
+      const unsent = Object.entries(this.keys[id] ?? {}).filter(([, k]) => k.seq === 0).map(([h, k]) => [h, k.key]);
+      docs.push({
+        id,
+        heads: Automerge.getHeads(doc),
+        changes: shared.length ? Automerge.getChangesSince(doc, shared) : [],
+        keys: { seq: this.keySeq[id] ?? 0, keys: unsent, erased: [] },
+      });
     }
     return docs;
   }
@@ -353,6 +443,9 @@ export class Replica {
       if (answer.wipe) {
         await this.store.wipe();
         this.docs.clear();
+        this.keys = {};
+        this.keySeq = {};
+        this.plain.clear();
         this.shared = {};
         this.credentials = null;
         this.me = null;
@@ -378,26 +471,41 @@ export class Replica {
     for (const entry of answer.docs) {
       mentioned.add(entry.id);
       let doc;
+      // The keys first: erased households' go, new ones come, so that what arrives
+      // sealed is checked open.
+      const keys = { ...(this.keys[entry.id] ?? {}) };
+      const events = entry.keys ?? { seq: 0, keys: [], erased: [] };
+      for (const household of events.erased) delete keys[household];
+      for (const [household, key] of events.keys) keys[household] = { key, seq: events.seq };
+      const keyOf = (household) => keys[household]?.key;
       // Every op is checked against the schema before anything is applied; a log
       // that breaks it is refused whole and the phone keeps what it had.
       try {
         if (entry.snapshot) {
-          doc = loadChecked(Automerge, entry.id, entry.snapshot, this.actor());
+          const loaded = loadChecked(Automerge, entry.id, entry.snapshot, this.actor());
+          await openSealed(entry.id, loaded.sealed, keyOf);
+          doc = loaded.doc;
           const old = this.docs.get(entry.id);
           if (old) doc = Automerge.merge(doc, old);
         } else {
           doc = this.docs.get(entry.id);
           if (!doc) continue;
-          checkChanges(Automerge, doc, entry.changes);
+          await openSealed(entry.id, checkChanges(Automerge, doc, entry.changes), keyOf);
           [doc] = Automerge.applyChanges(doc, entry.changes);
         }
       } catch (e) {
         if (e instanceof SchemaError) throw new SyncError('rule_violation', `${entry.id}: ${e.message}`, 0);
         throw e;
       }
+      const added = events.keys.map(([household]) => [household, keys[household]]);
+      this.keySeq = { ...this.keySeq, [entry.id]: events.seq };
+      await this.store.putKeys(entry.id, added, events.erased, { key_seq: this.keySeq });
+      this.keys[entry.id] = keys;
+      this.forgetPlain(entry.id, events.erased);
       this.shared[entry.id] = entry.heads.filter((h) => Automerge.hasHeads(doc, [h]));
       this.docs.set(entry.id, doc);
       await this.store.replace(entry.id, Automerge.save(doc), { shared: this.shared });
+      await this.openAll(entry.id);
     }
     for (const d of sent) {
       if (!mentioned.has(d.id)) this.shared[d.id] = d.heads;
@@ -406,6 +514,9 @@ export class Replica {
     for (const id of answer.drop) {
       this.docs.delete(id);
       delete this.shared[id];
+      delete this.keys[id];
+      delete this.keySeq[id];
+      this.forgetPlain(id);
       await this.store.remove(id);
     }
     await this.store.set({ shared: this.shared, sent: this.sent });

@@ -9,16 +9,21 @@
 // and `visits` maps of a hamlet's log, or `walkins` of a counter's; only the schema's
 // fields, as scalars of their type and size, in an entry; codes in a visit's or
 // walk-in's `topics` and `accounts`. Lists, text, counters and marks have
-// no place anywhere. tests/browser/schema.mjs runs this against the cases client-core's
-// tests run (client-core/tests/fixtures/relayed-changes.json).
+// no place anywhere. A household's sealed fields (label, head, a visit's note) are
+// bytes no longer than a sealed text can be; `checkChanges` returns them, and
+// `openSealed` opens those whose household key the phone holds (WebCrypto is
+// asynchronous) and holds the text inside to the rules. tests/browser/schema.mjs runs
+// this against the cases client-core's tests run
+// (client-core/tests/fixtures/relayed-changes.json).
 
 import { MAX_COUNT, OUTCOMES, isCode, textFault } from './rules.js';
+import { MAX_SEALED_BYTES, fieldOf, open } from './sealed.js';
 
 const GENESIS_ACTOR = '00000000000000000000000000000000';
 const HOUSEHOLDS = `3@${GENESIS_ACTOR}`;
 const VISITS = `4@${GENESIS_ACTOR}`;
 const WALKINS = `5@${GENESIS_ACTOR}`;
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 export const MAX_CHANGE_EXTRAS = 256;
 const HOUSEHOLD_FIELDS = ['label', 'head', 'members', 'created_by', 'created_at', 'retired', 'merged_into'];
 const VISIT_FIELDS = ['household', 'by', 'at', 'outcome', 'topics', 'accounts', 'people', 'filed', 'note', 'voided'];
@@ -95,6 +100,16 @@ function text(op, required, path) {
   if (fault) throw invalid(path, fault);
 }
 
+/** A sealed value's bytes (Automerge decodes a bytes value as an array of numbers). */
+function sealedBytes(op, path) {
+  const v = op.value;
+  const isBytes = v instanceof Uint8Array
+    || (Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 0 && n < 256));
+  if (!isBytes) throw invalid(path, 'is not sealed');
+  if (v.length > MAX_SEALED_BYTES) throw invalid(path, 'is longer than a sealed text can be');
+  return Uint8Array.from(v);
+}
+
 function count(op, path) {
   if (!int(op) || op.value < 0 || op.value > MAX_COUNT) throw invalid(path, `must be between 0 and ${MAX_COUNT}`);
 }
@@ -130,7 +145,7 @@ function walkinField(field, op, isNew, path) {
   }
 }
 
-function householdField(field, op, isNew, path) {
+function householdField(field, op, isNew, path, sealed, id) {
   if (!HOUSEHOLD_FIELDS.includes(field)) throw outside(path);
   if (!isNew && (field === 'created_by' || field === 'created_at')) throw new SchemaError('immutable', path, 'is written once');
   if (op.action === 'del') {
@@ -139,8 +154,9 @@ function householdField(field, op, isNew, path) {
   }
   if (op.action !== 'set') throw outside(path);
   switch (field) {
-    case 'label': return text(op, true, path);
-    case 'head': return text(op, false, path);
+    case 'label': case 'head':
+      sealed.push({ household: id, field, bytes: sealedBytes(op, path), required: field === 'label', path });
+      return;
     case 'members': return count(op, path);
     case 'created_by': return userId(op, path);
     case 'created_at': return time(op, path);
@@ -149,7 +165,7 @@ function householdField(field, op, isNew, path) {
   }
 }
 
-function visitField(field, op, isNew, path) {
+function visitField(field, op, isNew, path, sealed, id) {
   if (!VISIT_FIELDS.includes(field)) throw outside(path);
   if (!isNew && (field === 'by' || field === 'household')) throw new SchemaError('immutable', path, 'is written once');
   if (op.action === 'makeMap' && (field === 'topics' || field === 'accounts')) return;
@@ -164,7 +180,9 @@ function visitField(field, op, isNew, path) {
     case 'at': return time(op, path);
     case 'outcome': if (!isText(op) || !OUTCOMES.includes(op.value)) throw invalid(path, 'is not an outcome'); return;
     case 'people': case 'filed': return count(op, path);
-    case 'note': return text(op, false, path);
+    case 'note':
+      sealed.push({ visit: id, field: fieldOf('note', id), bytes: sealedBytes(op, path), required: false, path });
+      return;
     case 'voided': return boolean(op, path);
     default: throw outside(path);
   }
@@ -174,6 +192,7 @@ function visitField(field, op, isNew, path) {
  * Checks every op of `changes` (bytes of changes, whose dependencies are in `doc` or
  * among them) against the schema. `A` is the Automerge module. Throws a
  * SchemaError for the first op outside it, in the order client-core checks them.
+ * Returns the sealed values written, each with its household, for `openSealed`.
  */
 export function checkChanges(A, doc, changes) {
   // A change the phone already holds (an answer sent again after a lost one) is
@@ -251,6 +270,9 @@ export function checkChanges(A, doc, changes) {
     return place;
   };
   const madeKeys = new Set();
+  const sealed = [];
+  // The household of each visit the changes make (a note's key is its household's).
+  const visitHouseholds = new Map();
   for (const c of decoded) {
     for (const op of c.ops) {
       const place = placeOf(op.obj, 0);
@@ -275,8 +297,11 @@ export function checkChanges(A, doc, changes) {
           if (op.action === 'del') throw new SchemaError('deleted', path, 'may not be deleted');
           throw outside(path);
         }
-        case 'household': householdField(op.key, op, place.new, path); break;
-        case 'visit': visitField(op.key, op, place.new, path); break;
+        case 'household': householdField(op.key, op, place.new, path, sealed, place.id); break;
+        case 'visit':
+          visitField(op.key, op, place.new, path, sealed, place.id);
+          if (op.key === 'household' && op.action === 'set') visitHouseholds.set(place.id, op.value);
+          break;
         case 'walkin': walkinField(op.key, op, place.new, path); break;
         case 'topics':
           if (!isCode(op.key)) throw invalid(path, 'the key is not a code');
@@ -290,6 +315,34 @@ export function checkChanges(A, doc, changes) {
           throw outside(path);
       }
     }
+  }
+  for (const s of sealed) {
+    if (s.visit === undefined) continue;
+    const household = visitHouseholds.get(s.visit) ?? doc.visits?.[s.visit]?.household;
+    if (household === undefined) throw invalid(s.path, 'a note of a visit to no household');
+    s.household = String(household);
+  }
+  return sealed;
+}
+
+/**
+ * Opens the sealed values `checkChanges` returned, with the keys the phone holds
+ * (`keyOf(household)`: the key's bytes, or nothing): each must open in its place and
+ * hold a text the rules allow. One whose key the phone lacks (an erased household)
+ * is left shut.
+ */
+export async function openSealed(hamlet, sealed, keyOf) {
+  for (const s of sealed) {
+    const key = keyOf(s.household);
+    if (!key) continue;
+    let text;
+    try {
+      text = await open(key, hamlet, s.household, s.field, s.bytes);
+    } catch (e) {
+      throw invalid(s.path, e.message);
+    }
+    const fault = textFault(text, s.required);
+    if (fault) throw invalid(s.path, fault);
   }
 }
 
@@ -308,7 +361,7 @@ function isGenesis(c, hamlet) {
 /**
  * Loads a whole hamlet log a server sent, checking every op of every change in it as if
  * they had arrived one by one onto the genesis log (`sync::load_checked`). Returns the
- * document, loaded under `actor`.
+ * document, loaded under `actor`, and the sealed values it holds (for `openSealed`).
  */
 export function loadChecked(A, hamlet, bytes, actor) {
   const notALog = (why) => new SchemaError('not_a_hamlet_log', hamlet, why);
@@ -328,6 +381,6 @@ export function loadChecked(A, hamlet, bytes, actor) {
   const genesis = all.find((c) => isGenesis(A.decodeChange(c), hamlet));
   if (!genesis) throw outside('the root of another hamlet log');
   const [start] = A.applyChanges(A.init(), [genesis]);
-  checkChanges(A, start, all.filter((c) => c !== genesis));
-  return doc;
+  const sealed = checkChanges(A, start, all.filter((c) => c !== genesis));
+  return { doc, sealed };
 }

@@ -1,8 +1,11 @@
 // The phone's storage, in IndexedDB: hamlet logs as a saved snapshot plus the
 // incremental chunks written since (compacted into a new snapshot now and then),
-// and small records (credentials, the user's hamlets and catalogue, sync states).
-// Every write resolves only when its transaction has completed, so the app says
-// "đã lưu" only for what is stored.
+// and small records (credentials, the user's hamlets and catalogue, sync states),
+// and each household's key (`keys`, by [hamlet, household]: {key, seq}), kept outside
+// the logs so that erasing a household deletes its key and nothing else. Every write
+// resolves only when its transaction has completed, so the app says "đã lưu" only for
+// what is stored. (IndexedDB's own files may keep a deleted record's bytes until the
+// browser compacts them: ARCHITECTURE.md says what is promised.)
 
 const DB = 'tungnha';
 const COMPACT_AFTER = 32;
@@ -25,12 +28,12 @@ function request(req) {
 export class Store {
   static async open() {
     const db = await new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB, 1);
+      const req = indexedDB.open(DB, 2);
       req.onupgradeneeded = () => {
         const db = req.result;
-        db.createObjectStore('meta');
-        db.createObjectStore('snapshots');
-        db.createObjectStore('chunks');
+        for (const name of ['meta', 'snapshots', 'chunks', 'keys']) {
+          if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
+        }
       };
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
@@ -87,18 +90,41 @@ export class Store {
     return done(tx);
   }
 
-  /** Forgets a log (its hamlet was unassigned). */
+  /** Every stored household key: {hamlet: {household: {key, seq}}}. */
+  async keys() {
+    const tx = this.db.transaction('keys');
+    const store = tx.objectStore('keys');
+    const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+    const out = {};
+    keys.forEach(([hamlet, household], i) => { (out[hamlet] ??= {})[household] = values[i]; });
+    return out;
+  }
+
+  /** Stores keys of a hamlet's households and deletes those of households erased, with
+   *  small records in the same write. */
+  async putKeys(hamlet, keys, erased = [], meta = {}) {
+    const tx = this.db.transaction(['keys', 'meta'], 'readwrite');
+    const store = tx.objectStore('keys');
+    for (const [household, entry] of keys) store.put(entry, [hamlet, household]);
+    for (const household of erased) store.delete([hamlet, household]);
+    for (const [k, v] of Object.entries(meta)) tx.objectStore('meta').put(v, k);
+    return done(tx);
+  }
+
+  /** Forgets a log and its keys (its hamlet was unassigned). */
   async remove(hamlet) {
-    const tx = this.db.transaction(['snapshots', 'chunks'], 'readwrite');
+    const tx = this.db.transaction(['snapshots', 'chunks', 'keys'], 'readwrite');
     tx.objectStore('chunks').delete(IDBKeyRange.bound([hamlet, 0], [hamlet, Infinity]));
+    tx.objectStore('keys').delete(IDBKeyRange.bound([hamlet, ''], [hamlet, '\uffff']));
     tx.objectStore('snapshots').delete(hamlet);
     return done(tx);
   }
 
-  /** Erases everything: logs, sync states and credentials (revocation). */
+  /** Erases everything: logs, keys, sync states and credentials (revocation). */
   async wipe() {
-    const tx = this.db.transaction(['snapshots', 'chunks', 'meta'], 'readwrite');
-    for (const s of ['snapshots', 'chunks', 'meta']) tx.objectStore(s).clear();
+    const stores = ['snapshots', 'chunks', 'keys', 'meta'];
+    const tx = this.db.transaction(stores, 'readwrite');
+    for (const s of stores) tx.objectStore(s).clear();
     return done(tx);
   }
 }

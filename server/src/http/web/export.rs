@@ -239,7 +239,7 @@ fn households(
         .into_iter()
         .map(|h| {
             vec![
-                Cell::Text(h.label),
+                Cell::Text(tungnha_web::layout::household_label(t, &h.label).to_owned()),
                 Cell::Text(h.head.unwrap_or_default()),
                 Cell::Text(lang.status(h.status).into()),
                 h.last_visit.map(|at| Cell::Day(vn_day(at))).unwrap_or(Cell::Text(String::new())),

@@ -14,6 +14,7 @@
 //! enrolment, administration) and `export` (Excel and CSV).
 
 mod day;
+mod erasure;
 mod export;
 mod manage;
 mod pages;
@@ -76,6 +77,7 @@ pub(crate) fn router() -> Routes {
         .route("/communes/{id}/people/{user}/active", post(manage::set_active))
         .route("/communes/{id}/catalogue", get(manage::catalogue).post(manage::save_catalogue))
         .route("/communes/{id}/visits-from", post(manage::save_visits_from))
+        .route("/communes/{id}/retention", post(manage::save_retention))
         .route("/communes/{id}/audit", get(manage::audit))
         .route("/hamlets/{id}", get(pages::hamlet))
         .route("/hamlets/{id}/export.xlsx", get(export::hamlet_xlsx))
@@ -83,6 +85,8 @@ pub(crate) fn router() -> Routes {
         .route("/hamlets/{id}/households/{household}", get(pages::household))
         .route("/hamlets/{id}/review", get(review::page).post(review::decide))
         .route("/hamlets/{id}/households/{household}/merge", post(review::merge))
+        .route("/hamlets/{id}/households/{household}/erase", post(erasure::erase))
+        .route("/hamlets/{id}/households/{household}/export.json", get(erasure::export))
         .route("/team", get(pages::team))
         .route("/team/follow-ups/print", get(pages::team_follow_ups_print))
         .route("/team/enrol", post(manage::enrol))
@@ -206,6 +210,8 @@ fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
         Field::Duration => t.nav_devices,
         Field::File => t.nav_admin,
         Field::Catalogue => t.nav_catalogue,
+        Field::Reason => t.erase_reason,
+        Field::Household => t.household,
     }
 }
 

@@ -352,58 +352,78 @@ pub(crate) async fn hamlet(
         .await
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct DoneQuery {
+    #[serde(default)]
+    done: String,
+}
+
 pub(crate) async fn household(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, household)): Path<(String, String)>,
+    Query(q): Query<DoneQuery>,
 ) -> Response {
     viewer
         .run(move |v| {
             let hamlet = visible_hamlet(&state, v, &id)?;
             let hid = HouseholdId::parse(&household).map_err(|_| PageError::NotFound)?;
-            let catalogue = state.store.commune(&hamlet.commune)?.map(|c| c.catalogue).unwrap_or_default();
-            let story = reports::household_story(&state, &hamlet.id, &hid)?.ok_or(PageError::NotFound)?;
-            let mut merge_targets: Vec<(String, String)> =
-                story.merge_targets.into_iter().map(|(id, label)| (id.to_string(), label)).collect();
-            merge_targets.sort_by(|a, b| collate::compare(&a.1, &b.1));
-            // Only those who lead may merge; others are not shown the form.
-            if !v.user()?.role.leads() {
-                merge_targets.clear();
-            }
-            let names = reports::names(state.store(), story.visits.iter().map(|v| &v.by))?;
-            let h = story.household;
-            let (status, visits) = (story.status, story.visits);
-            let view = HouseholdPage {
-                id: hid.to_string(),
-                merge_targets,
-                hamlet_id: hamlet.id.to_string(),
-                hamlet_name: hamlet.name,
-                label: h.label,
-                head: h.head,
-                members: h.members,
-                retired: h.retired,
-                status,
-                visits: visits
-                    .into_iter()
-                    .map(|vis| VisitLine {
-                        at: vis.at,
-                        by: names.get(&vis.by).cloned().unwrap_or_default(),
-                        outcome: vis.outcome,
-                        topics: vis.topics.iter().map(|t| catalogue.topic_label(t)).collect(),
-                        accounts: vis
-                            .accounts
-                            .iter()
-                            .map(|(k, n)| (catalogue.account_label(k), *n))
-                            .collect(),
-                        people: vis.people,
-                        note: vis.note,
-                        voided: vis.voided,
-                    })
-                    .collect(),
-            };
-            Ok(tungnha_web::dashboard::household(&v.chrome(), &view).into_response())
+            let notice = (q.done == "erased").then_some(v.lang.texts().erase_done);
+            Ok(household_view(&state, v, &hamlet, &hid, notice, None)?.into_response())
         })
         .await
+}
+
+/// A household's page: its story, and for an official its erasure and export.
+pub(crate) fn household_view(
+    state: &AppState,
+    v: &Viewer,
+    hamlet: &Hamlet,
+    hid: &HouseholdId,
+    notice: Option<&'static str>,
+    erase_error: Option<(tungnha_web::layout::FormErrors, String)>,
+) -> Result<maud::Markup, PageError> {
+    let catalogue = state.store.commune(&hamlet.commune)?.map(|c| c.catalogue).unwrap_or_default();
+    let story = reports::household_story(state, &hamlet.id, hid)?.ok_or(PageError::NotFound)?;
+    let mut merge_targets: Vec<(String, String)> =
+        story.merge_targets.into_iter().map(|(id, label)| (id.to_string(), label)).collect();
+    merge_targets.sort_by(|a, b| collate::compare(&a.1, &b.1));
+    let user = v.user()?;
+    // Only those who lead may merge; others are not shown the form.
+    if !user.role.leads() {
+        merge_targets.clear();
+    }
+    let names = reports::names(state.store(), story.visits.iter().map(|v| &v.by))?;
+    let h = story.household;
+    let (status, visits) = (story.status, story.visits);
+    let view = HouseholdPage {
+        id: hid.to_string(),
+        merge_targets,
+        hamlet_id: hamlet.id.to_string(),
+        hamlet_name: hamlet.name.clone(),
+        label: h.label,
+        head: h.head,
+        members: h.members,
+        retired: h.retired,
+        status,
+        may_erase: access::may_erase_household(user, hamlet),
+        notice,
+        erase_error,
+        visits: visits
+            .into_iter()
+            .map(|vis| VisitLine {
+                at: vis.at,
+                by: names.get(&vis.by).cloned().unwrap_or_default(),
+                outcome: vis.outcome,
+                topics: vis.topics.iter().map(|t| catalogue.topic_label(t)).collect(),
+                accounts: vis.accounts.iter().map(|(k, n)| (catalogue.account_label(k), *n)).collect(),
+                people: vis.people,
+                note: vis.note,
+                voided: vis.voided,
+            })
+            .collect(),
+    };
+    Ok(tungnha_web::dashboard::household(&v.chrome(), &view))
 }
 
 /// Builds a leader's team page.

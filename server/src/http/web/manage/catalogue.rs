@@ -1,5 +1,6 @@
-//! A commune's catalogue of topics and account kinds, and the day it starts recording
-//! visits (officials and administrators).
+//! A commune's catalogue of topics and account kinds, the day it starts recording
+//! visits, and how long households' personal data is kept (officials and
+//! administrators).
 
 use super::*;
 
@@ -13,6 +14,7 @@ fn catalogue_view(commune: Commune, notice: Option<&'static str>) -> CataloguePa
         typed: Default::default(),
         notice,
         visits_from: commune.visits_from.map(vn_day).unwrap_or_default(),
+        retention: commune.erase_after_days.map(|d| d.to_string()).unwrap_or_default(),
     }
 }
 
@@ -138,6 +140,43 @@ pub(crate) async fn save_visits_from(
             };
             organisation::set_visits_from(state.store(), &by, &commune.id, from)?;
             Ok(see_other(&format!("/communes/{}/catalogue?saved=1#visits-from", url_part(&id))))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RetentionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    retention: String,
+}
+
+/// Sets or clears how many days after its last visit a household's personal data is
+/// erased by housekeeping.
+pub(crate) async fn save_retention(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<RetentionForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let commune = managed_commune(&state, v, &id)?;
+            let by = v.user()?.id.to_string();
+            let Ok(days) = erasure::retention_days(&form.retention) else {
+                let mut errors = FormErrors::new();
+                errors.insert("retention", v.lang.texts().err_retention);
+                let view = CataloguePage {
+                    failed: Some(("retention", errors)),
+                    retention: form.retention.chars().take(20).collect(),
+                    ..catalogue_view(commune, None)
+                };
+                return Ok(unprocessable(tungnha_web::manage::catalogue(&v.chrome(), &view)));
+            };
+            erasure::set_retention(state.store(), &by, &commune.id, days)?;
+            Ok(see_other(&format!("/communes/{}/catalogue?saved=1#retention", url_part(&id))))
         })
         .await
 }

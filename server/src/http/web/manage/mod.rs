@@ -35,7 +35,7 @@ use super::{Form, PageError, PageResult, Viewer, see_other};
 use crate::AppState;
 use crate::records::{Commune, User};
 use crate::service::ServiceError;
-use crate::service::{accounts, enrolment, organisation};
+use crate::service::{accounts, enrolment, erasure, organisation};
 
 /// How long a leader's enrolment code works.
 pub const ENROL_CODE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -138,7 +138,7 @@ pub(crate) use admin::{
 };
 pub(crate) use assignments::{add_counter, assign, assignments, set_target};
 pub(crate) use audit::audit;
-pub(crate) use catalogue::{catalogue, save_catalogue, save_visits_from};
+pub(crate) use catalogue::{catalogue, save_catalogue, save_retention, save_visits_from};
 pub(crate) use devices::{devices, enrol, revoke};
 pub(crate) use filing::{
     commune_filing, import_commune_months, import_province_months, province_filing, record_commune_month,
