@@ -373,6 +373,8 @@ async function typing() {
   assert.equal(await page.inputValue('#label'), 'Số 77, hẻm 7');
   assert.equal(await page.inputValue('#head'), 'Trần Văn Mới');
   await page.click('#save-household');
+  // Saved (sealing it under its new key takes a moment), then synced.
+  await page.waitForSelector('#message.ok:has-text("Đã lưu.")');
   await page.waitForFunction(() => window.__replica.pending() === 0 && !document.querySelector('#sync-now').disabled);
   await context.close();
   return { filled };

@@ -233,16 +233,23 @@ pub fn merge_checked_keyed(
         Some((author, now_ms)) => Check::Author(author, now_ms),
         None => Check::Relayed,
     };
-    let mut ring = log.keys().clone();
-    for (h, k) in keys {
-        if ring.key(h).is_none() && !ring.is_erased(h) {
+    // The log's keyring is copied only when keys arrived (a household listed).
+    let fresh: Vec<&KeyEntry> =
+        keys.iter().filter(|(h, _)| log.keys().key(h).is_none() && !log.keys().is_erased(h)).collect();
+    let ring = (!fresh.is_empty()).then(|| {
+        let mut ring = log.keys().clone();
+        for (h, k) in fresh {
             ring.insert_new(h.clone(), k.clone());
         }
-    }
-    let written = check::check_changes_keyed(log, &ring, &changes, check)
+        ring
+    });
+    let written = check::check_changes_keyed(log, ring.as_ref().unwrap_or(log.keys()), &changes, check)
         .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
     let new_changes = changes.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
-    let mut merged = log.clone().with_keys(ring);
+    let mut merged = log.clone();
+    if let Some(ring) = ring {
+        *merged.keys_mut() = ring;
+    }
     let mut patch_log = PatchLog::active();
     // Automerge 0.12 panics on some hostile changes while applying them (the fuzzer
     // found one naming an actor it then cannot look up). The merge runs on a copy that

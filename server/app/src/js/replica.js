@@ -497,10 +497,14 @@ export class Replica {
         if (e instanceof SchemaError) throw new SyncError('rule_violation', `${entry.id}: ${e.message}`, 0);
         throw e;
       }
-      const added = events.keys.map(([household]) => [household, keys[household]]);
+      // Applied to the keys held now, not to the copy checked above: a household
+      // listed while this answer was being checked keeps its key.
+      const live = (this.keys[entry.id] ??= {});
+      for (const household of events.erased) delete live[household];
+      for (const [household, key] of events.keys) live[household] = { key, seq: events.seq };
+      const added = events.keys.map(([household]) => [household, live[household]]);
       this.keySeq = { ...this.keySeq, [entry.id]: events.seq };
       await this.store.putKeys(entry.id, added, events.erased, { key_seq: this.keySeq });
-      this.keys[entry.id] = keys;
       this.forgetPlain(entry.id, events.erased);
       this.shared[entry.id] = entry.heads.filter((h) => Automerge.hasHeads(doc, [h]));
       this.docs.set(entry.id, doc);
