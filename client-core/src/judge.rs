@@ -2,17 +2,20 @@
 //! touched, from the patches between two states) and holds each touched entry's
 //! before and after against the rules for the author.
 //!
-//! `judge` compares two heads of one log; `judge_merge`, what the server runs, compares
-//! the log before a merge with the merged log as they are, from the patches the merge
-//! logged, with no history lookups (Automerge's `diff` between heads scans the whole
-//! history), so its cost follows the merge, not the log. `check_visits_from` applies a
-//! commune's first day to what a merge made or re-timed.
+//! `judge` compares two heads of one log; `judge_merge` compares the log before a merge
+//! with the merged log as they are, from the patches the merge logged, with no history
+//! lookups (Automerge's `diff` between heads scans the whole history), so its cost
+//! follows the merge, not the log; `judge_applied`, what the server runs, does the same
+//! for changes applied to the log in place, reading the state before from the entries
+//! the changes write to, read just before (`BeforeEntries`), so no copy of the log is
+//! made. `check_visits_from` applies a commune's first day to what a merge made or
+//! re-timed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::{ChangeHash, Patch, PatchAction, Prop};
 
-use crate::domain::Author;
+use crate::domain::{Author, Household, Visit, WalkIn};
 use crate::ids::{HouseholdId, VisitId, WalkInId};
 use crate::log::HamletLog;
 use crate::rules::{
@@ -25,17 +28,91 @@ use crate::schema::{self, key, shown};
 /// `from_ms`, the day the hamlet's commune started recording visits
 /// (`rules::check_visit_day`).
 pub fn check_visits_from(
-    before: &HamletLog,
+    before: &dyn Before,
     after: &HamletLog,
     touched: &Touched,
     from_ms: i64,
 ) -> Result<(), RuleViolation> {
     for id in &touched.visits {
         let Some(Ok(visit)) = after.visit_at(id, None) else { continue };
-        let was = before.visit_at(id, None).and_then(Result::ok).map(|v| v.at);
+        let was = before.visit(id).and_then(Result::ok).map(|v| v.at);
         check_visit_day(id, &visit, was, from_ms)?;
     }
     Ok(())
+}
+
+/// What a judge reads of a log's state before a merge: its entries (`None`: absent,
+/// `Some(Err)`: present but unreadable).
+pub trait Before {
+    /// A household as it was.
+    fn household(&self, id: &HouseholdId) -> Option<Result<Household, String>>;
+    /// A visit as it was.
+    fn visit(&self, id: &VisitId) -> Option<Result<Visit, String>>;
+    /// A walk-in as it was.
+    fn walkin(&self, id: &WalkInId) -> Option<Result<WalkIn, String>>;
+}
+
+/// A log as of some heads (`None`: as it is now).
+pub struct LogAt<'a> {
+    /// The log.
+    pub log: &'a HamletLog,
+    /// The heads.
+    pub heads: Option<&'a [ChangeHash]>,
+}
+
+impl Before for LogAt<'_> {
+    fn household(&self, id: &HouseholdId) -> Option<Result<Household, String>> {
+        self.log.household_at(id, self.heads)
+    }
+    fn visit(&self, id: &VisitId) -> Option<Result<Visit, String>> {
+        self.log.visit_at(id, self.heads)
+    }
+    fn walkin(&self, id: &WalkInId) -> Option<Result<WalkIn, String>> {
+        self.log.walkin_at(id, self.heads)
+    }
+}
+
+/// The entries a batch of changes writes to, read from the log just before the
+/// changes are applied to it in place: the state `judge_applied` judges them from.
+#[derive(Debug, Clone, Default)]
+pub struct BeforeEntries {
+    households: BTreeMap<HouseholdId, Option<Result<Household, String>>>,
+    visits: BTreeMap<VisitId, Option<Result<Visit, String>>>,
+    walkins: BTreeMap<WalkInId, Option<Result<WalkIn, String>>>,
+}
+
+/// What an entry read before a merge is, when it was not read: refused as unreadable,
+/// never taken for absent (that would let a change pass as a creation).
+fn unread<T>() -> Option<Result<T, String>> {
+    Some(Err("it was not read before the merge".into()))
+}
+
+impl BeforeEntries {
+    /// Reads, as they are now, the entries `written` names (`check::check_changes`
+    /// lists every entry an op of the batch writes to).
+    pub fn read(log: &HamletLog, written: &Touched) -> Self {
+        Self {
+            households: written
+                .households
+                .iter()
+                .map(|id| (id.clone(), log.household_at(id, None)))
+                .collect(),
+            visits: written.visits.iter().map(|id| (id.clone(), log.visit_at(id, None))).collect(),
+            walkins: written.walkins.iter().map(|id| (id.clone(), log.walkin_at(id, None))).collect(),
+        }
+    }
+}
+
+impl Before for BeforeEntries {
+    fn household(&self, id: &HouseholdId) -> Option<Result<Household, String>> {
+        self.households.get(id).cloned().unwrap_or_else(unread)
+    }
+    fn visit(&self, id: &VisitId) -> Option<Result<Visit, String>> {
+        self.visits.get(id).cloned().unwrap_or_else(unread)
+    }
+    fn walkin(&self, id: &WalkInId) -> Option<Result<WalkIn, String>> {
+        self.walkins.get(id).cloned().unwrap_or_else(unread)
+    }
 }
 
 /// The households, visits and walk-ins a set of changes touched.
@@ -72,12 +149,13 @@ fn path_of(props: &[String]) -> String {
 /// the schema instead of refusing it:
 /// for updating coverage from changes that were already accepted elsewhere.
 pub fn touched_lenient(log: &HamletLog, before: &[ChangeHash], after: &[ChangeHash]) -> Touched {
-    lenient(States::within(log, before, after))
+    let at = LogAt { log, heads: Some(before) };
+    lenient(States::within(&at, log, before, after))
 }
 
 /// Like `touched_lenient`, from the patches a merge logged.
 pub fn touched_by_merge(before: &HamletLog, after: &HamletLog, patches: Vec<Patch>) -> Touched {
-    lenient(States::apart(before, after, patches))
+    lenient(States::apart(&LogAt { log: before, heads: None }, after, patches))
 }
 
 fn lenient(mut states: States<'_>) -> Touched {
@@ -93,7 +171,8 @@ fn lenient(mut states: States<'_>) -> Touched {
 /// the log before and the merged log are at hand (the server's case) each is read as
 /// it is now, which costs nothing extra.
 struct States<'a> {
-    before: &'a HamletLog,
+    before: &'a dyn Before,
+    /// The heads before, to diff from when no patches were logged.
     before_heads: Option<&'a [ChangeHash]>,
     after: &'a HamletLog,
     after_heads: Option<&'a [ChangeHash]>,
@@ -102,14 +181,19 @@ struct States<'a> {
 }
 
 impl<'a> States<'a> {
-    /// Both states in one log, at two heads.
-    fn within(log: &'a HamletLog, before: &'a [ChangeHash], after: &'a [ChangeHash]) -> Self {
-        Self { before: log, before_heads: Some(before), after: log, after_heads: Some(after), patches: None }
+    /// Both states in one log, at two heads (`at` reads the first).
+    fn within(
+        at: &'a LogAt<'a>,
+        log: &'a HamletLog,
+        before: &'a [ChangeHash],
+        after: &'a [ChangeHash],
+    ) -> Self {
+        Self { before: at, before_heads: Some(before), after: log, after_heads: Some(after), patches: None }
     }
 
-    /// The log before a merge and the merged log, each as it is now, with the patches
-    /// the merge logged (Automerge's `diff` between heads scans the whole history).
-    fn apart(before: &'a HamletLog, after: &'a HamletLog, patches: Vec<Patch>) -> Self {
+    /// The state before a merge and the merged log as it is now, with the patches the
+    /// merge logged (Automerge's `diff` between heads scans the whole history).
+    fn apart(before: &'a dyn Before, after: &'a HamletLog, patches: Vec<Patch>) -> Self {
         Self { before, before_heads: None, after, after_heads: None, patches: Some(patches) }
     }
 
@@ -136,7 +220,7 @@ impl<'a> States<'a> {
 
 /// Records what one patch touched, or the schema rule it breaks.
 fn touch(states: &States<'_>, t: &mut Touched, patch: Patch) -> Result<(), RuleViolation> {
-    let (log, before) = (states.before, states.before_heads);
+    let before = states.before;
     {
         let mut props: Vec<String> = Vec::with_capacity(patch.path.len() + 1);
         for (_, prop) in &patch.path {
@@ -165,9 +249,9 @@ fn touch(states: &States<'_>, t: &mut Touched, patch: Patch) -> Result<(), RuleV
                     return Err(RuleViolation::Deleted { path });
                 }
                 let existed = if is_household {
-                    log.has_household_key(id, before)
+                    HouseholdId::parse(id).is_ok_and(|id| before.household(&id).is_some())
                 } else {
-                    log.has_visit_key(id, before)
+                    VisitId::parse(id).is_ok_and(|id| before.visit(&id).is_some())
                 };
                 if existed {
                     return Err(RuleViolation::Immutable { path });
@@ -199,7 +283,7 @@ fn touch(states: &States<'_>, t: &mut Touched, patch: Patch) -> Result<(), RuleV
                 if deleted {
                     return Err(RuleViolation::Deleted { path });
                 }
-                if log.has_walkin_key(id, before) {
+                if WalkInId::parse(id).is_ok_and(|id| before.walkin(&id).is_some()) {
                     return Err(RuleViolation::Immutable { path });
                 }
                 insert_walkin(t, id, &path)?;
@@ -248,7 +332,8 @@ pub fn judge(
     author: &Author,
     now_ms: i64,
 ) -> Result<Touched, RuleViolation> {
-    judge_states(States::within(log, before, after), Touched::default(), author, now_ms)
+    let at = LogAt { log, heads: Some(before) };
+    judge_states(States::within(&at, log, before, after), Touched::default(), author, now_ms)
 }
 
 /// Judges a merge given the log before it, the merged log, the patches the merge
@@ -264,7 +349,23 @@ pub fn judge_merge(
     author: &Author,
     now_ms: i64,
 ) -> Result<Touched, RuleViolation> {
-    judge_states(States::apart(before, after, patches), written, author, now_ms)
+    judge_states(States::apart(&LogAt { log: before, heads: None }, after, patches), written, author, now_ms)
+}
+
+/// Judges changes applied to `log` in place: `before` holds the entries they write
+/// to as they were (`BeforeEntries::read`, just before applying), `written` every
+/// entry an op of them wrote to (`check::check_changes`, which already refused every
+/// op outside the schema, so no patches are needed to find what moved). The same rules
+/// as `judge_merge`, on every entry written rather than only those whose visible
+/// state changed, and no copy of the log.
+pub fn judge_applied(
+    before: &BeforeEntries,
+    log: &HamletLog,
+    written: Touched,
+    author: &Author,
+    now_ms: i64,
+) -> Result<Touched, RuleViolation> {
+    judge_states(States::apart(before, log, Vec::new()), written, author, now_ms)
 }
 
 fn judge_states(
@@ -280,7 +381,7 @@ fn judge_states(
             Some(Err(reason)) => return Err(invalid(format!("households/{id}"), reason)),
             None => return Err(RuleViolation::Deleted { path: format!("households/{id}") }),
         };
-        match s.before.household_at(id, s.before_heads) {
+        match s.before.household(id) {
             None => check_household_created(author, id, &after_h, now_ms)?,
             Some(Ok(before_h)) => check_household_edited(author, id, &before_h, &after_h)?,
             // A malformed entry cannot be repaired by a device: only created whole.
@@ -293,7 +394,7 @@ fn judge_states(
             Some(Err(reason)) => return Err(invalid(format!("visits/{id}"), reason)),
             None => return Err(RuleViolation::Deleted { path: format!("visits/{id}") }),
         };
-        match s.before.visit_at(id, s.before_heads) {
+        match s.before.visit(id) {
             None => {
                 let listed = matches!(s.after.household_at(&after_v.household, s.after_heads), Some(Ok(_)));
                 check_visit_created(author, id, &after_v, listed, now_ms)?;
@@ -308,7 +409,7 @@ fn judge_states(
             Some(Err(reason)) => return Err(invalid(format!("walkins/{id}"), reason)),
             None => return Err(RuleViolation::Deleted { path: format!("walkins/{id}") }),
         };
-        match s.before.walkin_at(id, s.before_heads) {
+        match s.before.walkin(id) {
             None => check_walkin_created(author, id, &after_w, now_ms)?,
             Some(Ok(before_w)) => check_walkin_edited(author, id, &before_w, &after_w, now_ms)?,
             Some(Err(_)) => return Err(RuleViolation::Immutable { path: format!("walkins/{id}") }),

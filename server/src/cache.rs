@@ -95,6 +95,20 @@ impl CachedLog {
         Ok(true)
     }
 
+    /// Loads the stored log again, with its ledger and version, whatever this copy
+    /// holds: what a refused or failed in-place merge left in it is thrown away.
+    pub fn reload(&mut self, store: &dyn Store, hamlet: &HamletId) -> Result<(), StoreError> {
+        let (log, version) = store
+            .load_log_versioned(hamlet)?
+            .ok_or_else(|| StoreError::Damaged { what: "hamlet log", reason: format!("{hamlet} is gone") })?;
+        self.ledger = CoverageLedger::from_log(&log);
+        self.log = log;
+        self.version = version;
+        self.snapshot = None;
+        metrics::counter!("tungnha_logs_restored_total").increment(1);
+        Ok(())
+    }
+
     /// The saved log, from the cache when the log has not moved since.
     pub fn snapshot(&mut self) -> Arc<Vec<u8>> {
         let heads = self.log.heads();

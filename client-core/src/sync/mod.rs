@@ -36,8 +36,8 @@ pub use envelope::{
     Payload,
 };
 pub use session::{
-    Absorbed, Merged, PeerId, Replica, SharedHeads, SyncError, absorb_doc, check_actor, decode_changes,
-    load_checked, load_checked_with, merge_checked, merge_checked_keyed, outgoing, reply_for,
-    reply_from_kept, take_keys,
+    Absorbed, Applied, Merged, NotApplied, PeerId, Replica, SharedHeads, SyncError, absorb_doc, check_actor,
+    decode_changes, load_checked, load_checked_with, merge_checked, merge_checked_keyed,
+    merge_in_place_checked, outgoing, reply_for, reply_from_kept, take_keys,
 };
 pub use squash::{SealReport, seal};

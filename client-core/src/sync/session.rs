@@ -10,7 +10,7 @@ use super::squash::seal;
 use crate::check::{self, Check};
 use crate::domain::Author;
 use crate::ids::HamletId;
-use crate::judge::{self, Touched};
+use crate::judge::{self, BeforeEntries, Touched};
 use crate::log::{HamletLog, LogError};
 use crate::rules::RuleViolation;
 use crate::sealed::{KeyEntry, Keyring};
@@ -218,6 +218,96 @@ pub fn merge_checked_keyed(
     keys: &[KeyEntry],
     judge: Option<(&Author, i64)>,
 ) -> Result<Option<Merged>, SyncError> {
+    let Some(checked) = checked(doc, log, changes, keys, judge)? else { return Ok(None) };
+    let Checked { changes, ring, written, new_changes } = checked;
+    let mut merged = log.clone();
+    if let Some(ring) = ring {
+        *merged.keys_mut() = ring;
+    }
+    let mut patch_log = PatchLog::active();
+    apply(doc, &mut merged, changes, Some(&mut patch_log))?;
+    let patches = merged.doc().make_patches(&mut patch_log);
+    let touched = match judge {
+        Some((author, now_ms)) => judge::judge_merge(log, &merged, patches, written, author, now_ms)
+            .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?,
+        None => judge::touched_by_merge(log, &merged, patches).with(written),
+    };
+    Ok(Some(Merged { log: merged, touched, new_changes }))
+}
+
+/// Changes merged into a log in place and judged (`merge_in_place_checked`).
+#[derive(Debug)]
+pub struct Applied {
+    /// What the new changes touched, for updating coverage.
+    pub touched: Touched,
+    /// The changes that were new to the log, with their raw bytes, in the order they
+    /// were applied (as in `Merged::new_changes`).
+    pub new_changes: Vec<(ChangeHash, Vec<u8>)>,
+    /// The entries they wrote to, as they were before.
+    pub before: BeforeEntries,
+}
+
+/// Why an in-place merge was refused, and whether it had already changed the log
+/// (which the caller must then restore: from its store, for a server).
+#[derive(Debug)]
+pub struct NotApplied {
+    /// Why.
+    pub error: SyncError,
+    /// The log was changed before the refusal.
+    pub spoiled: bool,
+}
+
+/// `merge_checked_keyed` for the author `judge` names, applied to `log` itself: no
+/// copy of the log is made and no patches are logged (making them walks the paths of
+/// a big log), so its cost follows the changes more than the history. Every op is
+/// checked against the schema and the entries they write to are read before anything
+/// is applied; the judge then holds every entry an op wrote to (not only those whose
+/// visible state changed) against the rules. A refusal after that leaves `log`
+/// changed (`spoiled`).
+pub fn merge_in_place_checked(
+    doc: &HamletId,
+    log: &mut HamletLog,
+    changes: Vec<Change>,
+    keys: &[KeyEntry],
+    judge: (&Author, i64),
+) -> Result<Option<Applied>, NotApplied> {
+    let clean = |error| NotApplied { error, spoiled: false };
+    let Some(checked) = checked(doc, log, changes, keys, Some(judge)).map_err(clean)? else {
+        return Ok(None);
+    };
+    let Checked { changes, ring, written, new_changes } = checked;
+    let before = BeforeEntries::read(log, &written);
+    if let Some(ring) = ring {
+        *log.keys_mut() = ring;
+    }
+    let spoiled = |error| NotApplied { error, spoiled: true };
+    apply(doc, log, changes, None).map_err(spoiled)?;
+    let (author, now_ms) = judge;
+    let touched = judge::judge_applied(&before, log, written, author, now_ms)
+        .map_err(|violation| spoiled(SyncError::Refused { doc: doc.clone(), violation }))?;
+    Ok(Some(Applied { touched, new_changes, before }))
+}
+
+/// Changes checked and ready to apply.
+struct Checked {
+    changes: Vec<Change>,
+    /// The log's keyring with the keys that arrived, when some did.
+    ring: Option<Keyring>,
+    /// The entries the changes' ops write to.
+    written: Touched,
+    new_changes: Vec<(ChangeHash, Vec<u8>)>,
+}
+
+/// The changes new to `log`, all of whose dependencies are at hand, with every op
+/// placed in the schema (and, when `judge` names an author, checked for them) and
+/// every sealed value opened with the log's keys and those that arrived.
+fn checked(
+    doc: &HamletId,
+    log: &HamletLog,
+    changes: Vec<Change>,
+    keys: &[KeyEntry],
+    judge: Option<(&Author, i64)>,
+) -> Result<Option<Checked>, SyncError> {
     let known = |h: &ChangeHash| log.doc().get_change_meta_by_hash(h).is_some();
     let changes: Vec<Change> = changes.into_iter().filter(|c| !known(&c.hash())).collect();
     if changes.is_empty() {
@@ -246,17 +336,23 @@ pub fn merge_checked_keyed(
     let written = check::check_changes_keyed(log, ring.as_ref().unwrap_or(log.keys()), &changes, check)
         .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
     let new_changes = changes.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
-    let mut merged = log.clone();
-    if let Some(ring) = ring {
-        *merged.keys_mut() = ring;
-    }
-    let mut patch_log = PatchLog::active();
+    Ok(Some(Checked { changes, ring, written, new_changes }))
+}
+
+/// Applies checked changes to `log`, logging their patches into `patch_log` if given.
+fn apply(
+    doc: &HamletId,
+    log: &mut HamletLog,
+    changes: Vec<Change>,
+    patch_log: Option<&mut PatchLog>,
+) -> Result<(), SyncError> {
     // Automerge 0.12 panics on some hostile changes while applying them (the fuzzer
-    // found one naming an actor it then cannot look up). The merge runs on a copy that
-    // is thrown away on failure, so a panic here is caught and refused like any other
-    // damaged change; nothing it touched survives.
-    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        merged.doc_mut().apply_changes_log_patches(changes, &mut patch_log)
+    // found one naming an actor it then cannot look up). A panic here is caught and
+    // refused like any other damaged change; the caller throws away (or restores) the
+    // log it was applied to.
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match patch_log {
+        Some(patch_log) => log.doc_mut().apply_changes_log_patches(changes, patch_log),
+        None => log.doc_mut().apply_changes(changes),
     }));
     match applied {
         Ok(Ok(())) => {}
@@ -268,16 +364,10 @@ pub fn merge_checked_keyed(
             });
         }
     }
-    if !merged.doc().get_missing_deps(&[]).is_empty() {
+    if !log.doc().get_missing_deps(&[]).is_empty() {
         return Err(SyncError::MissingDeps { doc: doc.clone() });
     }
-    let patches = merged.doc().make_patches(&mut patch_log);
-    let touched = match judge {
-        Some((author, now_ms)) => judge::judge_merge(log, &merged, patches, written, author, now_ms)
-            .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?,
-        None => judge::touched_by_merge(log, &merged, patches).with(written),
-    };
-    Ok(Some(Merged { log: merged, touched, new_changes }))
+    Ok(())
 }
 
 /// `merge_checked`, keeping the result in place.

@@ -1,16 +1,19 @@
-//! The server's side of `POST /api/v1/sync`: check everything, merge on copies, judge,
+//! The server's side of `POST /api/v1/sync`: check everything, merge in place, judge,
 //! make it durable in one write, then answer (DESIGN.md §4–5, docs/PROTOCOL.md).
 //!
 //! Order matters and is the point of this module:
 //! 1. decode the envelope and every change chunk, and check every change's actor and
 //!    every hamlet's assignment, before anything is applied;
-//! 2. lock the logs involved, in hamlet-id order (no deadlocks), and merge each one on a
-//!    copy, judging the result with client-core's rules for the device's user;
+//! 2. lock the logs involved, in hamlet-id order (no deadlocks), and merge into each
+//!    cached log in place (every op checked and what it writes to read first; no copy
+//!    of a log whose history may be years long), judging the result with client-core's
+//!    rules for the device's user;
 //! 3. only if every log passed: write the new changes, coverage, sync states and the
 //!    device's record in one store transaction, durable before it returns;
-//! 4. only then swap the merged copies in and build the answer.
+//! 4. only then keep the changes to answer with, and build the answer.
 //!
-//! A refused request therefore merges nothing, anywhere. This is blocking work, run on
+//! A refused request therefore merges nothing, anywhere: a log changed in place
+//! before the refusal, or before a failed write, is loaded again from the store. This is blocking work, run on
 //! a blocking thread by the handler.
 //!
 //! Household keys travel beside the changes (client-core `sealed`): a device's request
@@ -152,7 +155,7 @@ fn merge_once(
         }
     }
 
-    // 2. Lock every log involved, in order, and merge on copies.
+    // 2. Lock every log involved, in order, and merge into each in place.
     let mut shared: Vec<(HamletId, SharedLog)> = Vec::new();
     for hamlet in &assigned {
         match state.logs.get(state.store(), hamlet)? {
@@ -166,106 +169,33 @@ fn merge_once(
     for (hamlet, entry) in &mut guards {
         entry.catch_up(state.store(), hamlet)?;
     }
-    let mut merged: BTreeMap<HamletId, sync::Merged> = BTreeMap::new();
-    let mut merged_changes = 0;
-    for (hamlet, entry) in &guards {
-        let Some((msg, changes)) = incoming.get_mut(hamlet) else { continue };
-        let count = changes.len();
-        let keys = keys_arriving(hamlet, &entry.log, &msg.keys.keys)?;
-        match sync::merge_checked_keyed(
-            hamlet,
-            &entry.log,
-            std::mem::take(changes),
-            &keys,
-            Some((&author, now)),
-        ) {
-            Ok(Some(mut m)) => {
-                keep_keys_of_own_households(hamlet, &mut m, &keys, &user.id)?;
-                merged_changes += count;
-                merged.insert(hamlet.clone(), m);
+    // Logs changed in place: should anything refuse the request or fail before it is
+    // durable, they are restored from the store, so a refused request keeps nothing.
+    let mut spoiled = BTreeSet::new();
+    let merged =
+        merge_and_commit_locked(state, &device, user, &author, now, &mut guards, &mut incoming, &mut spoiled);
+    let (applied, merged_changes) = match merged {
+        Ok(done) => done,
+        Err(e) => {
+            for (hamlet, entry) in &mut guards {
+                if spoiled.contains(hamlet)
+                    && let Err(restore) = entry.reload(state.store(), hamlet)
+                {
+                    tracing::error!(%hamlet, error = %restore, "a refused merge's log could not be restored");
+                }
             }
-            // Nothing new, or it depends on what we lack: the answer's heads make the
-            // device resend from there.
-            Ok(None) | Err(SyncError::MissingDeps { .. }) => {}
-            Err(e) => return Err(sync_error(e)),
+            return Err(e);
         }
-    }
-
-    // Visits before the commune started recording are refused, whatever the device's
-    // clock says (a visit backdated into figures already reported).
-    for (hamlet, entry) in &guards {
-        if let Some(m) = merged.get(hamlet) {
-            check_visits_from(state, hamlet, &entry.log, m)?;
-        }
-    }
-
-    // Households new to their logs count against the user's day, whatever day the
-    // device says it listed them.
-    let listed: usize = guards
-        .iter()
-        .filter_map(|(hamlet, entry)| merged.get(hamlet).map(|m| (entry, m)))
-        .map(|(entry, m)| {
-            m.touched.households.iter().filter(|id| entry.log.household_at(id, None).is_none()).count()
-        })
-        .sum();
-    let listing = (listed > 0).then(|| Listing {
-        user: user.id.clone(),
-        day: tungnha_client_core::domain::vn_day(now),
-        count: listed as u64,
-        limit: user.role.households_per_day(),
-    });
-    // Refused here, before anything moves, when it is plainly over; the transaction
-    // checks again, for two phones of one person syncing at once.
-    if let Some(l) = &listing {
-        let already = state.store.listed(&l.user, &l.day)?;
-        if already + l.count > l.limit {
-            return Err(StoreError::TooManyListed { already, limit: l.limit }.into());
-        }
-    }
-
-    // 3. One durable write for everything. Ledgers move forward in place (we hold the
-    //    locks); should the write fail they are rebuilt from the unchanged logs.
-    let mut befores = Vec::new();
-    for (hamlet, entry) in &mut guards {
-        if let Some(m) = merged.get_mut(hamlet) {
-            befores.push((advance_ledger(entry, m), m.log.keys_mut().number_new()));
-        }
-    }
-    let writes: Vec<LogWrite<'_>> = guards
-        .iter()
-        .filter_map(|(hamlet, entry)| merged.get(hamlet).map(|m| (hamlet, entry, m)))
-        .zip(befores)
-        .map(|((hamlet, entry, m), (before, new_keys))| log_write(hamlet, entry, m, before, new_keys))
-        .collect();
-    let states: Vec<(HamletId, Vec<ChangeHash>)> =
-        incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
-    let commit = SyncCommit {
-        logs: &writes,
-        device: &device.id,
-        user: &user.id,
-        commune: user.commune.as_ref(),
-        states: &states,
-        listing: listing.as_ref(),
-        now,
     };
-    let committed = state.store.commit_sync(&commit);
-    std::mem::drop(writes);
-    if let Err(e) = committed {
-        for (hamlet, entry) in &mut guards {
-            if merged.contains_key(hamlet) {
-                entry.ledger = CoverageLedger::from_log(&entry.log);
-            }
-        }
-        return Err(e.into());
-    }
 
-    crate::failpoint::after_commit();
-
-    // 4. Durable: swap the merged copies in and answer.
+    // 4. Durable: keep the changes to answer teammates with, and answer.
     let mut reply = Envelope { drop, ..Envelope::default() };
     for (hamlet, entry) in &mut guards {
-        if let Some(m) = merged.remove(hamlet) {
-            swap_in(entry, m);
+        if let Some(a) = applied.get(hamlet) {
+            entry.version += 1;
+            for (hash, bytes) in &a.new_changes {
+                entry.kept.keep(*hash, bytes.clone());
+            }
         }
         let asked = incoming.get(hamlet).map(|(msg, _)| *msg);
         let their_heads = asked.map(|msg| msg.heads.as_slice()).unwrap_or_default();
@@ -302,6 +232,137 @@ fn merge_once(
     Ok(Synced { reply: reply.encode(), merged: merged_changes })
 }
 
+/// Incoming changes by hamlet: the request's entry and its decoded changes.
+type Incoming<'a> = BTreeMap<HamletId, (&'a DocMessage, Vec<Change>)>;
+
+/// Steps 2–3 of a sync, under the logs' locks: merge each hamlet's changes into its
+/// cached log in place (`sync::merge_in_place_checked`), check what only the server
+/// knows (the commune's first day, the day's listing allowance), move the ledgers,
+/// and commit everything in one durable write. Every hamlet whose cached log was
+/// changed is named in `spoiled`, so that a caller handed an error restores it.
+/// Returns what was applied, by hamlet, and how many changes were merged.
+#[allow(clippy::too_many_arguments)]
+fn merge_and_commit_locked(
+    state: &AppState,
+    device: &Device,
+    user: &User,
+    author: &Author,
+    now: i64,
+    guards: &mut [(HamletId, MutexGuard<'_, CachedLog>)],
+    incoming: &mut Incoming<'_>,
+    spoiled: &mut BTreeSet<HamletId>,
+) -> Result<(BTreeMap<HamletId, sync::Applied>, usize), ServiceError> {
+    let mut applied: BTreeMap<HamletId, sync::Applied> = BTreeMap::new();
+    let mut merged_changes = 0;
+    for (hamlet, entry) in guards.iter_mut() {
+        let Some((msg, changes)) = incoming.get_mut(hamlet) else { continue };
+        let count = changes.len();
+        let keys = keys_arriving(hamlet, &entry.log, &msg.keys.keys)?;
+        let merged = sync::merge_in_place_checked(
+            hamlet,
+            &mut entry.log,
+            std::mem::take(changes),
+            &keys,
+            (author, now),
+        );
+        match merged {
+            Ok(Some(a)) => {
+                spoiled.insert(hamlet.clone());
+                keep_keys_of_own_households(hamlet, &mut entry.log, &keys, &user.id)?;
+                merged_changes += count;
+                applied.insert(hamlet.clone(), a);
+            }
+            Ok(None) => {}
+            Err(refused) => {
+                if refused.spoiled {
+                    spoiled.insert(hamlet.clone());
+                }
+                match refused.error {
+                    // It depends on what we lack: the answer's heads make the device
+                    // resend from there.
+                    SyncError::MissingDeps { .. } if !refused.spoiled => {}
+                    other => return Err(sync_error(other)),
+                }
+            }
+        }
+    }
+
+    // Visits before the commune started recording are refused, whatever the device's
+    // clock says (a visit backdated into figures already reported).
+    for (hamlet, entry) in guards.iter() {
+        if let Some(a) = applied.get(hamlet) {
+            check_visits_from(state, hamlet, &a.before, &entry.log, &a.touched)?;
+        }
+    }
+
+    // Households new to their logs count against the user's day, whatever day the
+    // device says it listed them.
+    let listed: usize = applied
+        .values()
+        .map(|a| {
+            use tungnha_client_core::judge::Before;
+            a.touched.households.iter().filter(|id| a.before.household(id).is_none()).count()
+        })
+        .sum();
+    let listing = (listed > 0).then(|| Listing {
+        user: user.id.clone(),
+        day: tungnha_client_core::domain::vn_day(now),
+        count: listed as u64,
+        limit: user.role.households_per_day(),
+    });
+    // Refused here, before anything moves, when it is plainly over; the transaction
+    // checks again, for two phones of one person syncing at once.
+    if let Some(l) = &listing {
+        let already = state.store.listed(&l.user, &l.day)?;
+        if already + l.count > l.limit {
+            return Err(StoreError::TooManyListed { already, limit: l.limit }.into());
+        }
+    }
+
+    // 3. One durable write for everything. Ledgers move forward in place (we hold the
+    //    locks); should the write fail, the caller restores every spoiled log and its
+    //    ledger from the store.
+    let mut befores = Vec::new();
+    for (hamlet, entry) in guards.iter_mut() {
+        if let Some(a) = applied.get(hamlet) {
+            let e: &mut CachedLog = entry;
+            let before = e.ledger.coverage().clone();
+            e.ledger.apply(&e.log, &a.touched);
+            befores.push((hamlet.clone(), before, e.log.keys_mut().number_new()));
+        }
+    }
+    let writes: Vec<LogWrite<'_>> = befores
+        .into_iter()
+        .filter_map(|(hamlet, before, new_keys)| {
+            let (h, entry) = guards.iter().find(|(h, _)| *h == hamlet)?;
+            let a = applied.get(&hamlet)?;
+            Some(log_write(
+                h,
+                &entry.log,
+                entry.version,
+                entry.ledger.coverage(),
+                &a.new_changes,
+                before,
+                new_keys,
+            ))
+        })
+        .collect();
+    let states: Vec<(HamletId, Vec<ChangeHash>)> =
+        incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
+    let commit = SyncCommit {
+        logs: &writes,
+        device: &device.id,
+        user: &user.id,
+        commune: user.commune.as_ref(),
+        states: &states,
+        listing: listing.as_ref(),
+        now,
+    };
+    state.store.commit_sync(&commit)?;
+    crate::failpoint::after_commit();
+    Ok((applied, merged_changes))
+}
+
 /// The keys a request brings for a hamlet that may open what it lists: not those of
 /// households erased here (what a phone offline during the erasure still held), nor
 /// those the log holds already; a different key for a household that has one is
@@ -336,13 +397,13 @@ fn keys_arriving(
 /// something the server lacks) is left for the device to send again.
 fn keep_keys_of_own_households(
     hamlet: &HamletId,
-    m: &mut sync::Merged,
+    log: &mut HamletLog,
     keys: &[KeyEntry],
     user: &UserId,
 ) -> Result<(), ServiceError> {
     for (household, _) in keys {
-        match m.log.household_at(household, None) {
-            None => m.log.keys_mut().forget_new(household),
+        match log.household_at(household, None) {
+            None => log.keys_mut().forget_new(household),
             Some(Ok(h)) if &h.created_by == user => {}
             Some(_) => {
                 return Err(ServiceError::RuleViolation {
@@ -363,42 +424,27 @@ fn key_events(log: &HamletLog, seq: u64) -> KeyMessage {
     KeyMessage { seq: log.keys().seq(), keys, erased }
 }
 
-/// Moves the cached ledger forward over a merge; returns the coverage before. A
-/// caller whose write then fails rebuilds the ledger from the unchanged log.
-fn advance_ledger(entry: &mut CachedLog, m: &sync::Merged) -> tungnha_client_core::Coverage {
-    let before = entry.ledger.coverage().clone();
-    entry.ledger.apply(&m.log, &m.touched);
-    before
-}
-
 /// The durable write of one merged log: the new changes as they arrived (what the
 /// merge added, without asking the log to rebuild them), the log after (for the store
-/// to compact when it chooses), and the coverage before and after.
+/// to compact when it chooses), the coverage before and after, and the keys numbered.
 fn log_write<'a>(
     hamlet: &'a HamletId,
-    entry: &CachedLog,
-    m: &'a sync::Merged,
+    log: &'a HamletLog,
+    base: u64,
+    coverage: &tungnha_client_core::Coverage,
+    new_changes: &[(ChangeHash, Vec<u8>)],
     before: tungnha_client_core::Coverage,
     new_keys: Vec<(tungnha_client_core::HouseholdId, tungnha_client_core::sealed::HouseholdKey, u64)>,
 ) -> LogWrite<'a> {
     LogWrite {
         hamlet,
-        log: &m.log,
-        changes: Some(m.new_changes.iter().flat_map(|(_, b)| b).copied().collect()),
-        coverage: entry.ledger.coverage().clone(),
+        log,
+        changes: Some(new_changes.iter().flat_map(|(_, b)| b).copied().collect()),
+        coverage: coverage.clone(),
         before: Some(before),
-        base: entry.version,
+        base,
         new_keys,
         erased: Vec::new(),
-    }
-}
-
-/// Swaps a merged log in once it is durable (the stored log's version moved by one).
-fn swap_in(entry: &mut CachedLog, m: sync::Merged) {
-    entry.log = m.log;
-    entry.version += 1;
-    for (hash, bytes) in m.new_changes {
-        entry.kept.keep(hash, bytes);
     }
 }
 
@@ -440,15 +486,23 @@ pub fn write_on_web<T>(
         commit(None)?;
         return Ok(out);
     };
-    check_visits_from(state, hamlet, &guard.log, &m)?;
+    let was = tungnha_client_core::judge::LogAt { log: &guard.log, heads: None };
+    check_visits_from(state, hamlet, &was, &m.log, &m.touched)?;
     let new_keys = m.log.keys_mut().number_new();
-    let before = advance_ledger(&mut guard, &m);
-    let committed = commit(Some(&log_write(hamlet, &guard, &m, before, new_keys)));
-    if let Err(e) = committed {
+    let before = guard.ledger.coverage().clone();
+    guard.ledger.apply(&m.log, &m.touched);
+    let write =
+        log_write(hamlet, &m.log, guard.version, guard.ledger.coverage(), &m.new_changes, before, new_keys);
+    if let Err(e) = commit(Some(&write)) {
         guard.ledger = CoverageLedger::from_log(&guard.log);
         return Err(e.into());
     }
-    swap_in(&mut guard, m);
+    // Durable: the copy becomes the cached log (the stored log's version moved by one).
+    guard.log = m.log;
+    guard.version += 1;
+    for (hash, bytes) in m.new_changes {
+        guard.kept.keep(hash, bytes);
+    }
     Ok(out)
 }
 
@@ -457,14 +511,15 @@ pub fn write_on_web<T>(
 fn check_visits_from(
     state: &AppState,
     hamlet: &HamletId,
-    before: &HamletLog,
-    m: &sync::Merged,
+    before: &dyn tungnha_client_core::judge::Before,
+    after: &HamletLog,
+    touched: &tungnha_client_core::judge::Touched,
 ) -> Result<(), ServiceError> {
-    if m.touched.visits.is_empty() {
+    if touched.visits.is_empty() {
         return Ok(());
     }
     let Some(record) = state.store.hamlet(hamlet)? else { return Ok(()) };
     let Some(from) = state.store.commune(&record.commune)?.and_then(|c| c.visits_from) else { return Ok(()) };
-    tungnha_client_core::judge::check_visits_from(before, &m.log, &m.touched, from)
+    tungnha_client_core::judge::check_visits_from(before, after, touched, from)
         .map_err(|violation| sync_error(SyncError::Refused { doc: hamlet.clone(), violation }))
 }
