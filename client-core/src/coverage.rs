@@ -459,8 +459,10 @@ pub struct CoverageLedger {
     /// Every readable walk-in, voided or not.
     #[serde(default)]
     walkins: BTreeMap<WalkInId, WalkIn>,
-    /// Visit ids per household, for recomputing one household's status.
-    by_household: BTreeMap<HouseholdId, BTreeSet<VisitId>>,
+    /// Per household, its non-voided visits' time and outcome by visit id: what one
+    /// household's status is recomputed from, without a lookup in `visits` per visit
+    /// (a hamlet with years of visits has hundreds per household).
+    by_household: BTreeMap<HouseholdId, BTreeMap<VisitId, (i64, Outcome)>>,
     /// Households merged into another (listed twice): the one each counts towards.
     merged: BTreeMap<HouseholdId, HouseholdId>,
     /// The other way: per household kept, the ones merged into it.
@@ -527,7 +529,12 @@ impl CoverageLedger {
                 if !v.voided {
                     self.coverage.add_visit(&v, 1);
                 }
-                self.by_household.entry(v.household.clone()).or_default().insert(id.clone());
+                if !v.voided {
+                    self.by_household
+                        .entry(v.household.clone())
+                        .or_default()
+                        .insert(id.clone(), (v.at, v.outcome));
+                }
                 self.visits.insert(id.clone(), v);
             }
         }
@@ -583,7 +590,7 @@ impl CoverageLedger {
             .chain(merged)
             .filter_map(|h| self.by_household.get(h))
             .flatten()
-            .filter_map(|id| self.visits.get(id).filter(|v| !v.voided).map(|v| (v.at, id, v.outcome)));
+            .map(|(id, (at, outcome))| (*at, id, *outcome));
         standing_of(visits)
     }
 
