@@ -32,6 +32,14 @@ impl KeyFiles {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         }
+        // A save a crash interrupted leaves its temporary file: it may hold a key
+        // erased since, so it goes.
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                std::fs::remove_file(path)?;
+            }
+        }
         Ok(Self { dir })
     }
 
@@ -137,6 +145,11 @@ mod tests {
         files.save(&hamlet, &ring).expect("save");
         assert!(!holds_key());
         assert_eq!(files.hamlets().expect("list"), vec![hamlet.clone()]);
+        // A temporary file a crash left behind is gone at the next open.
+        std::fs::write(dir.path().join("keys/thon-1.keys.tmp"), key.as_bytes()).expect("write");
+        assert!(holds_key());
+        let files = KeyFiles::open(dir.path()).expect("reopen");
+        assert!(!holds_key());
         // A damaged file is an error, not an empty keyring.
         std::fs::write(dir.path().join("keys/thon-1.keys"), b"TNK1 torn").expect("write");
         assert!(files.load(&hamlet).is_err());

@@ -109,6 +109,22 @@ pub(crate) async fn save_catalogue(
         .await
 }
 
+/// The catalogue page again, refused (422), with `field`'s message beside it and what
+/// was typed there put back by `keep`.
+fn refused_setting(
+    v: &Viewer,
+    commune: Commune,
+    field: &'static str,
+    message: &'static str,
+    keep: impl FnOnce(&mut CataloguePage),
+) -> PageResult {
+    let mut errors = FormErrors::new();
+    errors.insert(field, message);
+    let mut view = CataloguePage { failed: Some((field, errors)), ..catalogue_view(commune, None) };
+    keep(&mut view);
+    Ok(unprocessable(tungnha_web::manage::catalogue(&v.chrome(), &view)))
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct VisitsFromForm {
     #[serde(default)]
@@ -129,14 +145,9 @@ pub(crate) async fn save_visits_from(
             let commune = managed_commune(&state, v, &id)?;
             let by = v.user()?.id.to_string();
             let Ok(from) = organisation::visits_from_day(&form.visits_from, crate::now_ms()) else {
-                let mut errors = FormErrors::new();
-                errors.insert("visits_from", v.lang.texts().err_visits_from);
-                let view = CataloguePage {
-                    failed: Some(("visits_from", errors)),
-                    visits_from: form.visits_from.chars().take(20).collect(),
-                    ..catalogue_view(commune, None)
-                };
-                return Ok(unprocessable(tungnha_web::manage::catalogue(&v.chrome(), &view)));
+                let typed = form.visits_from.chars().take(20).collect();
+                let message = v.lang.texts().err_visits_from;
+                return refused_setting(v, commune, "visits_from", message, |view| view.visits_from = typed);
             };
             organisation::set_visits_from(state.store(), &by, &commune.id, from)?;
             Ok(see_other(&format!("/communes/{}/catalogue?saved=1#visits-from", url_part(&id))))
@@ -166,14 +177,9 @@ pub(crate) async fn save_retention(
             let commune = managed_commune(&state, v, &id)?;
             let by = v.user()?.id.to_string();
             let Ok(days) = erasure::retention_days(&form.retention) else {
-                let mut errors = FormErrors::new();
-                errors.insert("retention", v.lang.texts().err_retention);
-                let view = CataloguePage {
-                    failed: Some(("retention", errors)),
-                    retention: form.retention.chars().take(20).collect(),
-                    ..catalogue_view(commune, None)
-                };
-                return Ok(unprocessable(tungnha_web::manage::catalogue(&v.chrome(), &view)));
+                let typed = form.retention.chars().take(20).collect();
+                let message = v.lang.texts().err_retention;
+                return refused_setting(v, commune, "retention", message, |view| view.retention = typed);
             };
             erasure::set_retention(state.store(), &by, &commune.id, days)?;
             Ok(see_other(&format!("/communes/{}/catalogue?saved=1#retention", url_part(&id))))
