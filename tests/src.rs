@@ -168,6 +168,13 @@ pub fn server_heads(state: &AppState, hamlet: &HamletId) -> Vec<tungnha_client_c
     tungnha_server::cache::lock(&entry).log.heads()
 }
 
+/// Heads as sorted hex, as the phone reports them: for comparing replicas.
+pub fn heads_text(heads: &[tungnha_client_core::ChangeHash]) -> Vec<String> {
+    let mut out: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+    out.sort();
+    out
+}
+
 /// The commune every test sets up: code `p-test`, with its hamlets.
 pub const COMMUNE: &str = "p-test";
 /// Every test user's password.

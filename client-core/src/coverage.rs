@@ -449,6 +449,75 @@ fn bump_map(map: &mut BTreeMap<String, u64>, key: &str, delta: i64) {
     }
 }
 
+/// The visits and walk-ins of a hamlet's earlier logs (rolled over at the end of
+/// campaigns), as the server keeps them beside the live log for all-time figures and
+/// history. Visit notes are left out: they were sealed under their household's key,
+/// and stay only in the archived logs, sealed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// Every readable visit of the earlier logs, voided or not.
+    pub visits: BTreeMap<VisitId, Visit>,
+    /// Every readable walk-in of the earlier logs (a counter's).
+    pub walkins: BTreeMap<WalkInId, WalkIn>,
+}
+
+impl History {
+    /// Adds the visits and walk-ins of a log that is being rolled over.
+    pub fn add(&mut self, log: &impl LogView) {
+        for (id, mut visit) in log.all_visits() {
+            visit.note = None;
+            self.visits.insert(id, visit);
+        }
+        self.walkins.extend(log.all_walkins());
+    }
+
+    /// Whether it holds nothing (a hamlet never rolled over).
+    pub fn is_empty(&self) -> bool {
+        self.visits.is_empty() && self.walkins.is_empty()
+    }
+}
+
+/// A live log seen with its hamlet's history: households are the live log's, visits
+/// and walk-ins both, the live one winning where an id is in both (a device that
+/// carried a visit the server already had over to the successor): counted once.
+#[derive(Debug, Clone, Copy)]
+pub struct WithHistory<'a, L> {
+    /// The earlier logs' visits and walk-ins.
+    pub history: &'a History,
+    /// The live log.
+    pub live: &'a L,
+}
+
+impl<L: LogView> LogView for WithHistory<'_, L> {
+    fn all_households(&self) -> BTreeMap<HouseholdId, Household> {
+        self.live.all_households()
+    }
+
+    fn all_visits(&self) -> BTreeMap<VisitId, Visit> {
+        let mut all = self.history.visits.clone();
+        all.extend(self.live.all_visits());
+        all
+    }
+
+    fn household(&self, id: &HouseholdId) -> Option<Household> {
+        self.live.household(id)
+    }
+
+    fn visit(&self, id: &VisitId) -> Option<Visit> {
+        self.live.visit(id).or_else(|| self.history.visits.get(id).cloned())
+    }
+
+    fn all_walkins(&self) -> BTreeMap<WalkInId, WalkIn> {
+        let mut all = self.history.walkins.clone();
+        all.extend(self.live.all_walkins());
+        all
+    }
+
+    fn walkin(&self, id: &WalkInId) -> Option<WalkIn> {
+        self.live.walkin(id).or_else(|| self.history.walkins.get(id).cloned())
+    }
+}
+
 /// Coverage kept up to date incrementally, with the per-entity state that needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageLedger {

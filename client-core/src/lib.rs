@@ -41,7 +41,7 @@ pub mod transport;
 pub mod device;
 
 pub use automerge::{ActorId, ChangeHash};
-pub use coverage::{Coverage, CoverageLedger, HouseholdStatus};
+pub use coverage::{Coverage, CoverageLedger, History, HouseholdStatus, WithHistory};
 pub use domain::{
     Author, Household, HouseholdForm, LogView, Outcome, Role, Visit, VisitForm, WalkIn, WalkInForm,
 };

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use automerge::hydrate::{Map as HMap, Value as HValue};
 use automerge::transaction::Transactable;
-use automerge::{ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{
+    ActorId, Automerge, ChangeHash, ObjId, ObjType, PatchAction, ROOT, ReadDoc, ScalarValue, Value,
+};
 
 use crate::domain::{
     Author, Household, HouseholdForm, LogView, Outcome, Visit, VisitForm, WalkIn, WalkInForm,
@@ -97,6 +99,10 @@ pub struct HamletLog {
     visits: ObjId,
     /// A counter's genesis `walkins` map; `None` in a hamlet's log.
     walkins: Option<ObjId>,
+    /// Which of the hamlet's successive logs this is: 0 for the first, one more at
+    /// every rollover (`successor`). Written by the genesis change, so the logs of two
+    /// generations never share a change and never merge.
+    generation: u64,
     /// The keys of its households this replica holds (never in the document).
     keys: Keyring,
 }
@@ -115,6 +121,13 @@ impl HamletLog {
 
     /// A hamlet's (`counter` false) or a counter's genesis.
     pub fn genesis_of(hamlet: &HamletId, counter: bool) -> Self {
+        Self::genesis_at(hamlet, counter, 0)
+    }
+
+    /// The genesis of a hamlet's (or counter's) log of `generation`: generation 0 is
+    /// the first log's, byte for byte as it always was; a successor's genesis ends
+    /// with `generation` = n, so its changes are its own.
+    pub fn genesis_at(hamlet: &HamletId, counter: bool, generation: u64) -> Self {
         let mut doc = Automerge::new().with_actor(ActorId::from(GENESIS_ACTOR.as_slice()));
         let mut tx = doc.transaction();
         // Writes into a fresh transaction on a fresh document cannot fail: they touch
@@ -128,13 +141,24 @@ impl HamletLog {
             let visits = tx.put_object(ROOT, key::VISITS, ObjType::Map).expect("fresh document");
             let walkins =
                 counter.then(|| tx.put_object(ROOT, key::WALKINS, ObjType::Map).expect("fresh document"));
+            if generation > 0 {
+                tx.put(ROOT, key::GENERATION, generation).expect("fresh document");
+            }
             (households, visits, walkins)
         };
         tx.commit();
         // Devices write under their own actor; an unused random one is harmless, and
         // callers set the real one with `set_actor`.
         doc.set_actor(ActorId::random());
-        Self { doc, hamlet: hamlet.clone(), households, visits, walkins, keys: Keyring::default() }
+        Self {
+            doc,
+            hamlet: hamlet.clone(),
+            households,
+            visits,
+            walkins,
+            generation,
+            keys: Keyring::default(),
+        }
     }
 
     /// Wraps a document, checking that its root has the hamlet-log shape.
@@ -185,7 +209,104 @@ impl HamletLog {
                 _ => return Err(LogError::NotAHamletLog("its walk-ins map is not the genesis one")),
             },
         };
-        Ok(Self { doc, hamlet, households, visits, walkins, keys: Keyring::default() })
+        // A successor's generation, written by its genesis change (devices cannot
+        // write on the root: `check`).
+        let generation = match doc.get(ROOT, key::GENERATION)? {
+            None => 0,
+            Some((Value::Scalar(s), id)) => match (s.as_ref(), &id) {
+                (ScalarValue::Uint(n), ObjId::Id(_, a, _)) if *n > 0 && *a == genesis => *n,
+                _ => return Err(LogError::NotAHamletLog("its generation is not its genesis's number")),
+            },
+            Some(_) => return Err(LogError::NotAHamletLog("its generation is not a number")),
+        };
+        Ok(Self { doc, hamlet, households, visits, walkins, generation, keys: Keyring::default() })
+    }
+
+    /// Which of its hamlet's successive logs this is (0: the first).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The log that succeeds this one at a rollover (the end of a campaign): a
+    /// genesis of the next generation and one change under `actor` that lists every
+    /// household as it is now, field for field (sealed values as they are: their
+    /// associated data names the hamlet and household, not the log), with this log's
+    /// keys. Visits and walk-ins stay behind, in this log.
+    pub fn successor(&self, actor: ActorId) -> Result<HamletLog, LogError> {
+        let mut next = Self::genesis_at(&self.hamlet, self.is_counter(), self.generation + 1);
+        next.set_actor(actor);
+        let entries: Vec<(String, ObjId)> = self
+            .doc
+            .keys(&self.households)
+            .filter_map(|id| match self.doc.get(&self.households, id.as_str()) {
+                Ok(Some((Value::Object(ObjType::Map), obj))) => Some((id, obj)),
+                _ => None,
+            })
+            .collect();
+        if !entries.is_empty() {
+            let target = next.households.clone();
+            let mut tx = next.doc.transaction();
+            for (id, obj) in &entries {
+                let to = tx.put_object(&target, id.as_str(), ObjType::Map)?;
+                copy_map(&self.doc, obj, &mut tx, &to)?;
+            }
+            tx.commit();
+        }
+        Ok(next.with_keys(self.keys.clone()))
+    }
+
+    /// Carries the changes `old` (this log's predecessor) holds after `since` onto
+    /// this log, as new changes under this replica's actor with the same ids: what a
+    /// device wrote on the old log and the server never confirmed. Only what differs
+    /// is written: an entry the successor has already is not made again, and a field
+    /// that already holds the value is not written (an immutable field is written once).
+    /// Returns whether anything was written.
+    pub fn carry_over(&mut self, old: &HamletLog, since: &[ChangeHash]) -> Result<bool, LogError> {
+        let since: Vec<ChangeHash> =
+            since.iter().filter(|h| old.doc.get_change_meta_by_hash(h).is_some()).copied().collect();
+        let mut patches = old.doc.diff(&since, &old.doc.get_heads());
+        // Parents before children: an entry exists before its fields are written.
+        patches.sort_by_key(|p| p.path.len());
+        let mut tx = self.doc.transaction();
+        let mut wrote = false;
+        'patch: for patch in patches {
+            // Nothing on the root: only inside the households, visits or walk-ins maps.
+            if patch.path.is_empty() {
+                continue;
+            }
+            let mut obj = ROOT;
+            for (_, prop) in &patch.path {
+                obj = match tx.get(&obj, prop.clone())? {
+                    Some((Value::Object(_), id)) => id,
+                    _ => continue 'patch,
+                };
+            }
+            let present = |key: &str| tx.get(&obj, key).map(|v| v.map(|(value, _)| value));
+            match patch.action {
+                PatchAction::PutMap { key, value: (Value::Object(kind), _), .. }
+                    if present(&key)?.is_none() =>
+                {
+                    tx.put_object(&obj, key, kind)?;
+                    wrote = true;
+                }
+                PatchAction::PutMap { key, value: (Value::Scalar(s), _), .. } if !matches!(present(&key)?, Some(Value::Scalar(now)) if now == s) =>
+                {
+                    tx.put(&obj, key, s.into_owned())?;
+                    wrote = true;
+                }
+                PatchAction::DeleteMap { key } if present(&key)?.is_some() => {
+                    tx.delete(&obj, key)?;
+                    wrote = true;
+                }
+                _ => {}
+            }
+        }
+        if wrote {
+            tx.commit();
+        } else {
+            tx.rollback();
+        }
+        Ok(wrote)
     }
 
     /// The hamlet (or counter) this log is of.
@@ -867,6 +988,30 @@ impl View<'_> {
         };
         got.ok().flatten().map(|(v, id)| (v.into_owned(), id))
     }
+}
+
+/// Copies the map `from` of `doc` into the map `to` a transaction writes: scalars as
+/// they are, maps inside it likewise (what a successor's households are made of).
+fn copy_map(
+    doc: &Automerge,
+    from: &ObjId,
+    tx: &mut automerge::transaction::Transaction<'_>,
+    to: &ObjId,
+) -> Result<(), automerge::AutomergeError> {
+    for key in doc.keys(from) {
+        match doc.get(from, key.as_str())? {
+            Some((Value::Scalar(s), _)) => {
+                tx.put(to, key.as_str(), s.into_owned())?;
+            }
+            Some((Value::Object(ObjType::Map), inner)) => {
+                let child = tx.put_object(to, key.as_str(), ObjType::Map)?;
+                copy_map(doc, &inner, tx, &child)?;
+            }
+            // The schema has no other objects in an entry (`check` refuses them).
+            Some((Value::Object(_), _)) | None => {}
+        }
+    }
+    Ok(())
 }
 
 fn map_at(doc: &Automerge, obj: &ObjId, prop: &str, heads: Option<&[ChangeHash]>) -> Option<ObjId> {

@@ -45,6 +45,7 @@ pub mod key {
     pub const HOUSEHOLDS: &str = "households";
     pub const VISITS: &str = "visits";
     pub const WALKINS: &str = "walkins";
+    pub const GENERATION: &str = "generation";
     pub const LABEL: &str = "label";
     pub const HEAD: &str = "head";
     pub const MEMBERS: &str = "members";

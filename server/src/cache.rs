@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use lru::LruCache;
-use tungnha_client_core::{ChangeHash, CoverageLedger, HamletId, HamletLog};
+use tungnha_client_core::{ChangeHash, CoverageLedger, HamletId, HamletLog, History, WithHistory};
 
 use crate::store::{Store, StoreError};
 
@@ -22,7 +22,10 @@ use crate::store::{Store, StoreError};
 pub struct CachedLog {
     /// The log.
     pub log: HamletLog,
-    /// Its coverage, kept incrementally.
+    /// The visits and walk-ins of the hamlet's earlier logs (rolled over at the end of
+    /// campaigns): counted in its all-time figures beside the live log's.
+    pub history: History,
+    /// Its coverage, all time (the live log with its history), kept incrementally.
     pub ledger: CoverageLedger,
     /// The saved log as of its current heads, for devices that start holding it:
     /// saving a big log takes long, and a morning's enrolments all ask for the same.
@@ -87,10 +90,7 @@ impl CachedLog {
             return Ok(false);
         }
         let Some((log, version)) = store.load_log_versioned(hamlet)? else { return Ok(false) };
-        self.ledger = CoverageLedger::from_log(&log);
-        self.log = log;
-        self.version = version;
-        self.snapshot = None;
+        self.replace(store.history(hamlet)?, log, version);
         metrics::counter!("tungnha_logs_caught_up_total").increment(1);
         Ok(true)
     }
@@ -101,12 +101,45 @@ impl CachedLog {
         let (log, version) = store
             .load_log_versioned(hamlet)?
             .ok_or_else(|| StoreError::Damaged { what: "hamlet log", reason: format!("{hamlet} is gone") })?;
-        self.ledger = CoverageLedger::from_log(&log);
-        self.log = log;
-        self.version = version;
-        self.snapshot = None;
+        self.replace(store.history(hamlet)?, log, version);
         metrics::counter!("tungnha_logs_restored_total").increment(1);
         Ok(())
+    }
+
+    /// A cached log as loaded: its history, the log, its ledger built from both.
+    fn loaded(history: History, log: HamletLog, version: u64) -> Self {
+        let ledger = CoverageLedger::from_log(&WithHistory { history: &history, live: &log });
+        Self { log, history, ledger, snapshot: None, kept: KeptChanges::default(), version }
+    }
+
+    /// Takes another state of the stored log (loaded again, or rolled over), with its
+    /// ledger rebuilt and nothing kept of the one before.
+    pub fn replace(&mut self, history: History, log: HamletLog, version: u64) {
+        *self = Self::loaded(history, log, version);
+    }
+
+    /// Rebuilds the ledger from the log and its history (after a failed write).
+    pub fn rebuild_ledger(&mut self) {
+        self.ledger = CoverageLedger::from_log(&self.view());
+    }
+
+    /// Moves the ledger forward for what a merge touched.
+    pub fn apply_to_ledger(&mut self, touched: &tungnha_client_core::judge::Touched) {
+        let view = WithHistory { history: &self.history, live: &self.log };
+        self.ledger.apply(&view, touched);
+    }
+
+    /// The live log seen with its history: every visit of every campaign.
+    pub fn view(&self) -> WithHistory<'_, HamletLog> {
+        WithHistory { history: &self.history, live: &self.log }
+    }
+
+    /// Every visit of every campaign: the history's, and the live log's (which win).
+    pub fn all_visits(
+        &self,
+    ) -> std::collections::BTreeMap<tungnha_client_core::VisitId, tungnha_client_core::Visit> {
+        use tungnha_client_core::domain::LogView;
+        self.view().all_visits()
     }
 
     /// The saved log, from the cache when the log has not moved since.
@@ -174,14 +207,7 @@ impl LogCache {
             return Ok(Some(entry.clone()));
         }
         let Some((log, version)) = store.load_log_versioned(hamlet)? else { return Ok(None) };
-        let ledger = CoverageLedger::from_log(&log);
-        let entry = Arc::new(Mutex::new(CachedLog {
-            log,
-            ledger,
-            snapshot: None,
-            kept: KeptChanges::default(),
-            version,
-        }));
+        let entry = Arc::new(Mutex::new(CachedLog::loaded(store.history(hamlet)?, log, version)));
         let mut map = lock(&self.map);
         map.put(hamlet.clone(), (entry.clone(), Instant::now()));
         while map.len() > self.capacity {

@@ -17,8 +17,8 @@ use tungnha_server::records::FilingLevel;
 use tungnha_server::service::audit::CLI;
 use tungnha_server::service::error::{Field, invalid};
 use tungnha_server::service::{
-    ServiceError, accounts, api_tokens, enrolment, erasure, filing, imports, moving, organisation, teams,
-    verify,
+    ServiceError, accounts, api_tokens, enrolment, erasure, filing, imports, moving, organisation, rollover,
+    teams, verify,
 };
 use tungnha_server::store::{Store, StoreError};
 
@@ -109,6 +109,9 @@ enum AdminCommand {
     /// Households.
     #[command(subcommand)]
     Households(HouseholdsCommand),
+    /// One hamlet's log: roll it over to a successor (compact).
+    #[command(subcommand)]
+    Hamlet(HamletCommand),
     /// One household's personal data: erase it, or export everything stored about it.
     #[command(subcommand)]
     Household(HouseholdCommand),
@@ -243,6 +246,22 @@ enum HamletsCommand {
         commune: String,
         /// The CSV file.
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HamletCommand {
+    /// Roll a hamlet's (or a counter's) log over to a successor: households carry over
+    /// as they are, its visits stay on the server (history, all-time figures) and leave
+    /// the log every device holds, so syncs cost what they cost in week one. Devices
+    /// switch at their next sync and carry over what they had not sent.
+    Rollover {
+        /// The hamlet id (`commune.code`).
+        #[arg(long)]
+        hamlet: String,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "compact")]
+        why: String,
     },
 }
 
@@ -838,6 +857,20 @@ fn run_admin(
         }
         AdminCommand::Move { from_data, to } => run_move(&from_data, &to)?,
         // Erasing and exporting go through the log cache, as the server does.
+        AdminCommand::Hamlet(HamletCommand::Rollover { hamlet, why }) => {
+            let id = HamletId::parse(&hamlet).map_err(|e| invalid(Field::Hamlet, e.to_string()))?;
+            let state = tungnha_server::AppState::with_store(store.clone(), Config::new(PathBuf::new()));
+            let done = rollover::roll_over(&state, CLI, &id, &why, tungnha_server::now_ms())?;
+            (
+                json!({"hamlet": id, "generation": done.generation, "visits": done.visits,
+                       "walkins": done.walkins, "households": done.households}),
+                format!(
+                    "Rolled {id} over to log {}: {} households carried over, {} visits and {} walk-ins kept in its history",
+                    done.generation, done.households, done.visits, done.walkins
+                ),
+                true,
+            )
+        }
         AdminCommand::Household(command) => run_household(
             &tungnha_server::AppState::with_store(store.clone(), Config::new(PathBuf::new())),
             command,

@@ -432,7 +432,7 @@ pub fn load_checked(doc: &HamletId, bytes: &[u8]) -> Result<HamletLog, SyncError
 pub fn load_checked_with(doc: &HamletId, bytes: &[u8], keys: Keyring) -> Result<HamletLog, SyncError> {
     let log = HamletLog::load(bytes).map_err(|e| SyncError::Log { doc: doc.clone(), source: Box::new(e) })?;
     // A counter's log starts from a counter's genesis; which one the log says.
-    let genesis = HamletLog::genesis_of(doc, log.is_counter()).with_keys(keys);
+    let genesis = HamletLog::genesis_at(doc, log.is_counter(), log.generation()).with_keys(keys);
     let changes = log.doc().get_changes(&genesis.heads());
     check::check_changes(&genesis, &changes, Check::Relayed)
         .map_err(|violation| SyncError::Refused { doc: doc.clone(), violation })?;
@@ -449,6 +449,40 @@ pub fn take_keys(keys: &mut Keyring, msg: &KeyMessage) {
         keys.insert(h.clone(), k.clone(), msg.seq);
     }
     keys.set_seq(msg.seq);
+}
+
+/// Takes up a held hamlet's successor log, when the peer sends one whole (the hamlet
+/// rolled over at the end of a campaign): what this replica wrote on the old log and
+/// the peer never confirmed is carried onto the successor as new changes with the same
+/// ids (`HamletLog::carry_over`), to be sent in the next round, and the old log is let
+/// go. `None` when the log sent is of the same generation (merged as usual).
+fn roll_over(
+    peer: &str,
+    held: &mut Held,
+    msg: &DocMessage,
+    bytes: &[u8],
+) -> Result<Option<Absorbed>, SyncError> {
+    let mut keys = held.log.keys().clone();
+    take_keys(&mut keys, &msg.keys);
+    let mut next = load_checked_with(&msg.doc, bytes, keys)?;
+    if next.generation() <= held.log.generation() {
+        return Ok(None);
+    }
+    let actor = held.log.doc().get_actor().clone();
+    next.set_actor(actor);
+    let arrived = next.heads();
+    let confirmed = held.shared.get(peer).cloned().unwrap_or_default();
+    next.carry_over(&held.log, &confirmed)
+        .map_err(|e| SyncError::Log { doc: msg.doc.clone(), source: Box::new(e) })?;
+    held.log = next;
+    // What was carried over is a local run after the successor's heads, sent next round.
+    held.sealed = arrived.clone();
+    held.shared = BTreeMap::from([(
+        peer.to_owned(),
+        msg.heads.iter().filter(|h| arrived.contains(h)).copied().collect(),
+    )]);
+    held.requested.clear();
+    Ok(Some(Absorbed { whole: true, ..Absorbed::default() }))
 }
 
 /// Names a peer a replica syncs with ("server" for a device).
@@ -648,6 +682,12 @@ impl Replica {
                     continue;
                 }
             };
+            if let Payload::Snapshot(bytes) = &msg.payload
+                && let Some(absorbed) = roll_over(peer, held, msg, bytes)?
+            {
+                out.insert(msg.doc.clone(), absorbed);
+                continue;
+            }
             // Keys first, so that what arrives sealed under them is checked open.
             take_keys(held.log.keys_mut(), &msg.keys);
             let shared = held.shared.entry(peer.to_owned()).or_default();

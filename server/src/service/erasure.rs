@@ -171,7 +171,7 @@ pub fn export(
             .and_then(Result::ok)
             .ok_or_else(|| ServiceError::NotFound(format!("household {household}")))?;
         let visits: Vec<_> =
-            guard.log.visits().ok.into_iter().filter(|(_, v)| &v.household == household).collect();
+            guard.all_visits().into_iter().filter(|(_, v)| &v.household == household).collect();
         (h, guard.ledger.status(household), visits)
     };
     visits.sort_by_key(|(id, v)| (v.at, id.clone()));
@@ -276,7 +276,8 @@ pub fn apply_retention(state: &AppState, now: i64) -> Result<usize, ServiceError
                 let guard = lock(&entry);
                 let mut last: std::collections::BTreeMap<&HouseholdId, i64> =
                     std::collections::BTreeMap::new();
-                let visits = guard.log.visits().ok;
+                // Every campaign's visits: one visited before a rollover is not idle.
+                let visits = guard.all_visits();
                 for v in visits.values() {
                     let at = last.entry(&v.household).or_insert(v.at);
                     *at = (*at).max(v.at);

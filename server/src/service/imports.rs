@@ -10,7 +10,7 @@ use tungnha_client_core::domain::{CommuneKind, HamletKind, MAX_COUNT};
 use tungnha_client_core::rules::text_fault;
 use tungnha_client_core::schema::shown;
 use tungnha_client_core::{
-    ActorId, Author, CommuneId, Coverage, HamletId, HamletLog, HouseholdForm, ProvinceId, Role, UserId,
+    ActorId, Author, CommuneId, HamletId, HamletLog, HouseholdForm, ProvinceId, Role, UserId,
 };
 
 use crate::records::{Commune, Hamlet, User};
@@ -463,7 +463,7 @@ pub fn rewrite_log<T>(
         .ok_or_else(|| invalid(Field::Hamlet, format!("hamlet {hamlet} has no log")))?;
     log.set_actor(ActorId::random());
     let out = write(&mut log)?;
-    let coverage = Coverage::compute(&log);
+    let coverage = crate::service::rollover::all_time_coverage(store, hamlet, &log)?;
     let new_keys = log.keys_mut().number_new();
     store.commit_log(&LogWrite {
         hamlet,

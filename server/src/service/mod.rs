@@ -11,6 +11,7 @@
 //! - `enrolment`: enrolment codes, enrolling a device, revoking one.
 //! - `teams`: teams, their leaders, members and hamlets, and their figures.
 //! - `review`: a leader's review of households listed in the field.
+//! - `rollover`: a hamlet's log rolled over to a successor (campaigns, compaction).
 //! - `reports`: figures for dashboards, exports and the API.
 //! - `day_report`: the day's report of a team, a commune or a province.
 //! - `filing`: monthly dossier statistics and the online-filing rate.
@@ -32,6 +33,7 @@ pub mod moving;
 pub mod organisation;
 pub mod reports;
 pub mod review;
+pub mod rollover;
 pub mod sync;
 pub mod teams;
 pub mod verify;

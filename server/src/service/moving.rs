@@ -55,7 +55,17 @@ pub fn move_store(from: &dyn Store, to: &dyn Store) -> Result<Moved, ServiceErro
         to.put_hamlets(std::slice::from_ref(&h))?;
         if let Some(log) = from.load_log(&h.id)? {
             let base = to.log_version(&h.id)?;
-            let coverage = Coverage::compute(&log);
+            // Rolled-over logs and the history first: the coverage below counts it.
+            let history = from.history(&h.id)?;
+            let mut archived = Vec::new();
+            for generation in from.archived_generations(&h.id)? {
+                archived.extend(from.archived_log(&h.id, generation)?.map(|bytes| (generation, bytes)));
+            }
+            if !archived.is_empty() || !history.is_empty() {
+                to.put_archive(&h.id, &archived, &history)?;
+            }
+            let coverage =
+                Coverage::compute(&tungnha_client_core::WithHistory { history: &history, live: &log });
             // Keys and erasures go with their log, under the same event numbers.
             let keys = log.keys();
             to.commit_log(&LogWrite {

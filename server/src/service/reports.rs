@@ -13,9 +13,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tungnha_client_core::coverage::{HouseholdStatus, share, to_cover};
 use tungnha_client_core::domain::vn_day;
-use tungnha_client_core::{
-    CommuneId, Coverage, HamletId, HamletLog, Household, HouseholdId, ProvinceId, UserId, Visit,
-};
+use tungnha_client_core::{CommuneId, Coverage, HamletId, Household, HouseholdId, ProvinceId, UserId, Visit};
 
 use crate::cache::lock;
 use crate::records::{Commune, Hamlet, Province, User};
@@ -532,9 +530,12 @@ pub fn names<'a>(
 // ---- households, from a hamlet's log ----
 
 /// The latest visit (not voided) to each household `wanted` picks.
-fn latest_visits(log: &HamletLog, wanted: impl Fn(&HouseholdId) -> bool) -> BTreeMap<HouseholdId, Visit> {
+fn latest_visits(
+    log: &impl tungnha_client_core::domain::LogView,
+    wanted: impl Fn(&HouseholdId) -> bool,
+) -> BTreeMap<HouseholdId, Visit> {
     let mut last: BTreeMap<HouseholdId, Visit> = BTreeMap::new();
-    for v in log.visits().ok.into_values().filter(|v| !v.voided && wanted(&v.household)) {
+    for v in log.all_visits().into_values().filter(|v| !v.voided && wanted(&v.household)) {
         match last.get(&v.household) {
             Some(seen) if seen.at >= v.at => {}
             _ => {
@@ -563,7 +564,7 @@ pub struct HouseholdRow {
 pub fn households(state: &AppState, hamlet: &HamletId) -> Result<Vec<HouseholdRow>, ServiceError> {
     let Some(entry) = state.logs.get(state.store(), hamlet)? else { return Ok(Vec::new()) };
     let doc = lock(&entry);
-    let last = latest_visits(&doc.log, |_| true);
+    let last = latest_visits(&doc.view(), |_| true);
     Ok(doc
         .log
         .households()
@@ -624,7 +625,7 @@ pub fn household_story(
         .chain([id])
         .collect();
     let mut visits: Vec<Visit> =
-        doc.log.visits().ok.into_values().filter(|v| counted.contains(&v.household)).collect();
+        doc.all_visits().into_values().filter(|v| counted.contains(&v.household)).collect();
     visits.sort_by_key(|v| std::cmp::Reverse(v.at));
     let merge_targets = households
         .iter()
@@ -650,7 +651,7 @@ pub fn follow_ups(state: &AppState, hamlet: &HamletId) -> Result<Vec<FollowUp>, 
     let Some(entry) = state.logs.get(state.store(), hamlet)? else { return Ok(Vec::new()) };
     let doc = lock(&entry);
     let due: BTreeSet<HouseholdId> = doc.ledger.follow_ups().into_iter().collect();
-    let mut last = latest_visits(&doc.log, |h| due.contains(h));
+    let mut last = latest_visits(&doc.view(), |h| due.contains(h));
     Ok(doc
         .log
         .households()

@@ -54,7 +54,7 @@ pub fn awaiting(
     let doc = lock(&entry);
     let mut visits: BTreeMap<HouseholdId, usize> = BTreeMap::new();
     if with_visits {
-        for v in doc.log.visits().ok.into_values().filter(|v| !v.voided) {
+        for v in doc.all_visits().into_values().filter(|v| !v.voided) {
             *visits.entry(v.household).or_default() += 1;
         }
     }

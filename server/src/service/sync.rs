@@ -26,9 +26,7 @@ use std::sync::MutexGuard;
 
 use tungnha_client_core::sealed::KeyEntry;
 use tungnha_client_core::sync::{self, Change, DocMessage, Envelope, KeyMessage, SyncError};
-use tungnha_client_core::{
-    ActorId, Author, ChangeHash, CoverageLedger, HamletId, HamletLog, LogError, UserId,
-};
+use tungnha_client_core::{ActorId, Author, ChangeHash, HamletId, HamletLog, LogError, UserId, WithHistory};
 
 use crate::AppState;
 use crate::cache::{CachedLog, SharedLog, lock};
@@ -199,7 +197,12 @@ fn merge_once(
         }
         let asked = incoming.get(hamlet).map(|(msg, _)| *msg);
         let their_heads = asked.map(|msg| msg.heads.as_slice()).unwrap_or_default();
-        let answer = if their_heads.is_empty() {
+        // A device still holding the log this one succeeded (the hamlet rolled over)
+        // names heads the live log never had: it gets the successor whole, and carries
+        // what it wrote on the old log over to it (client-core `HamletLog::carry_over`).
+        let on_old_log = entry.log.generation() > 0
+            && their_heads.iter().any(|h| entry.log.doc().get_change_meta_by_hash(h).is_none());
+        let answer = if their_heads.is_empty() || on_old_log {
             // A device that starts holding this log gets it whole, from the cache,
             // with every key.
             let bytes = entry.snapshot();
@@ -327,7 +330,7 @@ fn merge_and_commit_locked(
         if let Some(a) = applied.get(hamlet) {
             let e: &mut CachedLog = entry;
             let before = e.ledger.coverage().clone();
-            e.ledger.apply(&e.log, &a.touched);
+            e.apply_to_ledger(&a.touched);
             befores.push((hamlet.clone(), before, e.log.keys_mut().number_new()));
         }
     }
@@ -490,11 +493,12 @@ pub fn write_on_web<T>(
     check_visits_from(state, hamlet, &was, &m.log, &m.touched)?;
     let new_keys = m.log.keys_mut().number_new();
     let before = guard.ledger.coverage().clone();
-    guard.ledger.apply(&m.log, &m.touched);
+    let g: &mut CachedLog = &mut guard;
+    g.ledger.apply(&WithHistory { history: &g.history, live: &m.log }, &m.touched);
     let write =
         log_write(hamlet, &m.log, guard.version, guard.ledger.coverage(), &m.new_changes, before, new_keys);
     if let Err(e) = commit(Some(&write)) {
-        guard.ledger = CoverageLedger::from_log(&guard.log);
+        guard.rebuild_ledger();
         return Err(e.into());
     }
     // Durable: the copy becomes the cached log (the stored log's version moved by one).

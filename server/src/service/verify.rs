@@ -91,7 +91,7 @@ pub fn verify(store: &dyn Store) -> Result<(usize, Vec<Difference>), ServiceErro
     for h in store.all_hamlets()? {
         let stored = store.coverage(&h.id)?;
         let recomputed = match store.load_log(&h.id)? {
-            Some(log) => Coverage::compute(&log),
+            Some(log) => crate::service::rollover::all_time_coverage(store, &h.id, &log)?,
             None => Coverage::default(),
         };
         checked += 1;

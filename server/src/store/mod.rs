@@ -42,7 +42,8 @@ use sha2::{Digest, Sha256};
 use tungnha_client_core::coverage::{DayWork, to_cover};
 use tungnha_client_core::sealed::HouseholdKey;
 use tungnha_client_core::{
-    ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
+    ChangeHash, CommuneId, Coverage, DeviceId, HamletId, HamletLog, History, HouseholdId, ProvinceId, TeamId,
+    UserId,
 };
 
 use crate::records::{
@@ -227,6 +228,23 @@ pub struct Erasure<'a> {
     /// The log version it was decided on (`StoreError::Stale` otherwise).
     pub base: u64,
     /// Who erased it and why.
+    pub event: &'a AuditEvent,
+}
+
+/// A hamlet log rolled over to its successor (the end of a campaign): the old log is
+/// archived under its generation, the hamlet's history takes its visits and walk-ins,
+/// and the successor replaces it (`write`, with `changes: None`), with the audit event.
+#[derive(Debug)]
+pub struct Rollover<'a> {
+    /// The old log's generation, under which it is archived.
+    pub generation: u64,
+    /// The old log, saved whole.
+    pub archived: &'a [u8],
+    /// The hamlet's history with the old log's visits and walk-ins added.
+    pub history: &'a History,
+    /// The successor, written in the old log's place (its version moves by one).
+    pub write: LogWrite<'a>,
+    /// Who rolled it over, and why.
     pub event: &'a AuditEvent,
 }
 
@@ -446,6 +464,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn commit_review(&self, commit: &ReviewCommit<'_>) -> Result<(), StoreError>;
     /// Writes one hamlet log and its coverage outside a sync (imports, the demo).
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError>;
+    /// Rolls a hamlet log over to its successor, durably, in one transaction
+    /// (`StoreError::Stale` unless `write.base` is still the stored version).
+    fn roll_over(&self, r: &Rollover<'_>) -> Result<(), StoreError>;
+    /// The visits and walk-ins of a hamlet's earlier logs (empty if it never rolled
+    /// over).
+    fn history(&self, hamlet: &HamletId) -> Result<History, StoreError>;
+    /// The generations of a hamlet's archived logs, oldest first.
+    fn archived_generations(&self, hamlet: &HamletId) -> Result<Vec<u64>, StoreError>;
+    /// One archived log, saved whole.
+    fn archived_log(&self, hamlet: &HamletId, generation: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a hamlet's archived logs and history as they are (a whole store moved).
+    fn put_archive(
+        &self,
+        hamlet: &HamletId,
+        archived: &[(u64, Vec<u8>)],
+        history: &History,
+    ) -> Result<(), StoreError>;
     /// Erases one household's personal data (its key), durably, with its audit event.
     fn erase_household(&self, e: &Erasure<'_>) -> Result<(), StoreError>;
     /// Makes sure no live file holds an erased key any more (the sled engine rewrites

@@ -20,13 +20,13 @@ use serde::de::DeserializeOwned;
 use tungnha_client_core::coverage::DayWork;
 use tungnha_client_core::sealed::{HouseholdKey, Keyring};
 use tungnha_client_core::{
-    CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
+    CommuneId, Coverage, DeviceId, HamletId, HamletLog, History, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
 use super::{
     COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, DaysOf, Erasure, LogWrite, Review,
-    ReviewCommit, Session, Store, StoreError, SyncCommit, SyncState, add_day_to, day_changes, days_of,
-    headline, members_of, move_totals, secret_hash,
+    ReviewCommit, Rollover, Session, Store, StoreError, SyncCommit, SyncState, add_day_to, day_changes,
+    days_of, headline, members_of, move_totals, secret_hash,
 };
 use crate::records::{
     ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
@@ -1040,6 +1040,75 @@ impl Store for PgStore {
 
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
         self.tx(|tx| write_log(tx, w))
+    }
+
+    fn roll_over(&self, r: &Rollover<'_>) -> Result<(), StoreError> {
+        let hamlet = r.write.hamlet.as_str();
+        self.tx(|tx| {
+            write_log(tx, &r.write)?;
+            tx.execute(
+                "INSERT INTO archived_logs (hamlet, generation, bytes) VALUES ($1, $2, $3) \
+                 ON CONFLICT (hamlet, generation) DO UPDATE SET bytes = EXCLUDED.bytes",
+                &[&hamlet, &big(r.generation), &r.archived],
+            )?;
+            tx.execute(
+                "INSERT INTO hamlet_history (hamlet, history) VALUES ($1, $2) \
+                 ON CONFLICT (hamlet) DO UPDATE SET history = EXCLUDED.history",
+                &[&hamlet, &json(r.history)],
+            )?;
+            tx.execute(
+                "INSERT INTO audit (commune, record) VALUES ($1, $2)",
+                &[&r.event.commune.as_ref().map(|c| c.as_str()), &json(r.event)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn history(&self, hamlet: &HamletId) -> Result<History, StoreError> {
+        let row = self
+            .connection()?
+            .query_opt("SELECT history FROM hamlet_history WHERE hamlet = $1", &[&hamlet.as_str()])?;
+        row.map_or_else(|| Ok(History::default()), |r| parse("hamlet history", r.get::<_, &str>(0)))
+    }
+
+    fn archived_generations(&self, hamlet: &HamletId) -> Result<Vec<u64>, StoreError> {
+        let rows = self.connection()?.query(
+            "SELECT generation FROM archived_logs WHERE hamlet = $1 ORDER BY generation",
+            &[&hamlet.as_str()],
+        )?;
+        Ok(rows.iter().map(|r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0)).collect())
+    }
+
+    fn archived_log(&self, hamlet: &HamletId, generation: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = self.connection()?.query_opt(
+            "SELECT bytes FROM archived_logs WHERE hamlet = $1 AND generation = $2",
+            &[&hamlet.as_str(), &big(generation)],
+        )?;
+        Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+    }
+
+    fn put_archive(
+        &self,
+        hamlet: &HamletId,
+        archived: &[(u64, Vec<u8>)],
+        history: &History,
+    ) -> Result<(), StoreError> {
+        let hamlet = hamlet.as_str();
+        self.tx(|tx| {
+            for (generation, bytes) in archived {
+                tx.execute(
+                    "INSERT INTO archived_logs (hamlet, generation, bytes) VALUES ($1, $2, $3) \
+                     ON CONFLICT (hamlet, generation) DO UPDATE SET bytes = EXCLUDED.bytes",
+                    &[&hamlet, &big(*generation), bytes],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO hamlet_history (hamlet, history) VALUES ($1, $2) \
+                 ON CONFLICT (hamlet) DO UPDATE SET history = EXCLUDED.history",
+                &[&hamlet, &json(history)],
+            )?;
+            Ok(())
+        })
     }
 
     fn erase_household(&self, e: &Erasure<'_>) -> Result<(), StoreError> {

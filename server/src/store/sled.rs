@@ -36,13 +36,13 @@ use tungnha_client_core::coverage::to_cover;
 use tungnha_client_core::keyfile::KeyFiles;
 use tungnha_client_core::sealed::Keyring;
 use tungnha_client_core::{
-    CommuneId, Coverage, DeviceId, HamletId, HamletLog, HouseholdId, ProvinceId, TeamId, UserId,
+    CommuneId, Coverage, DeviceId, HamletId, HamletLog, History, HouseholdId, ProvinceId, TeamId, UserId,
 };
 
 use super::{
     COMPACT_AFTER, CommuneMembers, CommuneTotals, DayFigures, DaysOf, Erasure, LogWrite, Review,
-    ReviewCommit, Session, Store, StoreError, SyncCommit, SyncState, add_day_to, contribution, day_changes,
-    days_of, headline, members_of, move_day, move_totals, secret_hash,
+    ReviewCommit, Rollover, Session, Store, StoreError, SyncCommit, SyncState, add_day_to, contribution,
+    day_changes, days_of, headline, members_of, move_day, move_totals, secret_hash,
 };
 use crate::records::{
     ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
@@ -94,6 +94,20 @@ fn version_key(hamlet: &HamletId) -> Vec<u8> {
 /// A stored version's bytes as a number (0 when absent).
 fn version_of(bytes: Option<&[u8]>) -> u64 {
     bytes.and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes)
+}
+
+/// Writes an audit event, and its commune's index entry, inside a transaction.
+fn audit_in(
+    audit: &sled::transaction::TransactionalTree,
+    commune_audit: &sled::transaction::TransactionalTree,
+    id: u64,
+    event: &AuditEvent,
+) -> Result<(), sled::transaction::UnabortableTransactionError> {
+    audit.insert(&id.to_be_bytes(), json(event))?;
+    if let Some(commune) = &event.commune {
+        commune_audit.insert(commune_audit_key(commune, id), &[])?;
+    }
+    Ok(())
 }
 
 fn commune_audit_key(commune: &CommuneId, id: u64) -> Vec<u8> {
@@ -265,6 +279,9 @@ pub struct SledStore {
     /// Households erased, per hamlet (`hamlet 0 household` → event number): the commit
     /// point of an erasure, beside its audit event.
     erased: sled::Tree,
+    /// Hamlet logs rolled over: each old log saved whole (`hamlet 0 generation`), and
+    /// each hamlet's history, the visits and walk-ins of its old logs (`hamlet 1`).
+    archive: sled::Tree,
     /// Each hamlet's household keys, a file each (client-core `keyfile`): a key
     /// deleted from a sled tree would stay in sled's segment files.
     keyfiles: KeyFiles,
@@ -365,6 +382,7 @@ impl SledStore {
             sign_ins: db.open_tree("sign_ins")?,
             meta: db.open_tree("meta")?,
             erased: db.open_tree("erased")?,
+            archive: db.open_tree("archive")?,
             keyfiles: KeyFiles::open(dir).map_err(engine)?,
             team_writes: Default::default(),
             db,
@@ -1203,6 +1221,76 @@ impl Store for SledStore {
         Ok(version_of(self.logs.get(version_key(hamlet))?.as_deref()))
     }
 
+    fn roll_over(&self, r: &Rollover<'_>) -> Result<(), StoreError> {
+        let hamlet = r.write.hamlet;
+        let prepared = self.prepare(&r.write)?;
+        let audit_id = self.db.generate_id()?;
+        let history = json(r.history);
+        (
+            &self.logs,
+            &self.coverage,
+            &self.coverage_days,
+            &self.commune_totals,
+            &self.commune_days,
+            &self.province_days,
+            &self.archive,
+            &self.audit,
+            &self.commune_audit,
+        )
+            .transaction(|(lt, ct, dt, tt, cdt, pdt, art, at, cat)| {
+                let trees = LogTrees {
+                    logs: lt,
+                    coverage: ct,
+                    days: dt,
+                    commune_totals: tt,
+                    commune_days: cdt,
+                    province_days: pdt,
+                };
+                write_prepared(&trees, &prepared)?;
+                art.insert(chunk_key(hamlet, r.generation), r.archived)?;
+                art.insert(version_key(hamlet), history.as_slice())?;
+                audit_in(at, cat, audit_id, r.event)?;
+                TxResult::Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    fn history(&self, hamlet: &HamletId) -> Result<History, StoreError> {
+        match self.archive.get(version_key(hamlet))? {
+            Some(bytes) => parse("hamlet history", &bytes),
+            None => Ok(History::default()),
+        }
+    }
+
+    fn archived_generations(&self, hamlet: &HamletId) -> Result<Vec<u64>, StoreError> {
+        let at = prefix(hamlet.as_str()).len();
+        self.archive
+            .scan_prefix(prefix(hamlet.as_str()))
+            .keys()
+            .map(|k| Ok(k?.get(at..).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes)))
+            .collect()
+    }
+
+    fn archived_log(&self, hamlet: &HamletId, generation: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.archive.get(chunk_key(hamlet, generation))?.map(|b| b.to_vec()))
+    }
+
+    fn put_archive(
+        &self,
+        hamlet: &HamletId,
+        archived: &[(u64, Vec<u8>)],
+        history: &History,
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (generation, bytes) in archived {
+            batch.insert(chunk_key(hamlet, *generation), bytes.as_slice());
+        }
+        batch.insert(version_key(hamlet), json(history));
+        self.archive.apply_batch(batch)?;
+        self.flush()
+    }
+
     fn erase_household(&self, e: &Erasure<'_>) -> Result<(), StoreError> {
         let audit_id = self.db.generate_id()?;
         (&self.logs, &self.erased, &self.audit, &self.commune_audit)
@@ -1213,10 +1301,7 @@ impl Store for SledStore {
                 }
                 lt.insert(version_key(e.hamlet), &(e.base + 1).to_be_bytes())?;
                 et.insert(pair(e.hamlet.as_str(), e.household.as_str()), &e.seq.to_be_bytes())?;
-                at.insert(&audit_id.to_be_bytes(), json(e.event))?;
-                if let Some(commune) = &e.event.commune {
-                    cat.insert(commune_audit_key(commune, audit_id), &[])?;
-                }
+                audit_in(at, cat, audit_id, e.event)?;
                 TxResult::Ok(())
             })
             .map_err(tx_error)?;
@@ -1332,10 +1417,7 @@ impl Store for SledStore {
                 for id in c.confirmed {
                     rt.insert(pair(c.hamlet.as_str(), id.as_str()), json(c.review))?;
                 }
-                at.insert(&audit_id.to_be_bytes(), json(c.event))?;
-                if let Some(commune) = &c.event.commune {
-                    cat.insert(commune_audit_key(commune, audit_id), &[])?;
-                }
+                audit_in(at, cat, audit_id, c.event)?;
                 TxResult::Ok(())
             })
             .map_err(tx_error)?;

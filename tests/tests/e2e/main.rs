@@ -11,6 +11,7 @@ mod phone;
 mod postgres;
 mod province;
 mod refusals;
+mod rollover;
 mod serve;
 mod sync;
 mod teams;

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 use tungnha_client_core::device::Device;
 use tungnha_client_core::{Coverage, HouseholdId, Outcome, VisitForm};
-use tungnha_tests::{TestServer, browser_script, code, commune, server_heads};
+use tungnha_tests::{TestServer, browser_script, code, commune, heads_text, server_heads};
 
 fn phone(phase: &str, base: &str, arg: Value) -> Value {
     browser_script("app.mjs", phase, base, &arg)
@@ -58,12 +58,8 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
     cli.sync().expect("the CLI syncs again");
 
     // Phone, CLI and server hold the same document, with the same coverage.
-    let mut server_side: Vec<String> =
-        server_heads(&server.state, &hamlet).iter().map(|h| h.to_string()).collect();
-    server_side.sort();
-    let mut cli_side: Vec<String> =
-        cli.log(&hamlet).expect("held").heads().iter().map(|h| h.to_string()).collect();
-    cli_side.sort();
+    let server_side = heads_text(&server_heads(&server.state, &hamlet));
+    let cli_side = heads_text(&cli.log(&hamlet).expect("held").heads());
     let phone_side: Vec<String> =
         serde_json::from_value(resumed["after"]["hamlets"][hamlet.as_str()]["heads"].clone())
             .expect("phone heads");

@@ -10,7 +10,7 @@
 
 import * as Automerge from '@automerge/automerge/slim';
 import { encode, decode } from './envelope.js';
-import { SchemaError, checkChanges, loadChecked, openSealed } from './schema.js';
+import { SchemaError, checkChanges, generationOf, loadChecked, openSealed } from './schema.js';
 import { fieldOf, freshKey, open as openValue, seal } from './sealed.js';
 import { RuleError, checkHousehold, checkVisit, checkWalkIn, clean, householdsPerDay, statusOf, vnDay } from './rules.js';
 
@@ -58,6 +58,48 @@ function canonical(doc) {
   return JSON.stringify(walk(doc));
 }
 const text = (v) => (v === undefined || v === null ? undefined : String(v));
+
+const sameValue = (a, b) => {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (Automerge.isImmutableString(a) || typeof a === 'string') return (Automerge.isImmutableString(b) || typeof b === 'string') && String(a) === String(b);
+  return a === b;
+};
+
+/**
+ * Carries what the phone wrote on a hamlet's old log after `since` (the heads the
+ * server confirmed) onto its successor, as one new change with the same ids
+ * (`HamletLog::carry_over`): an entry the successor has is not made again, and a field
+ * already holding the value is not written. Returns the successor, changed or not.
+ */
+export function carryOver(next, old, since) {
+  const known = since.filter((h) => Automerge.hasHeads(old, [h]));
+  const patches = Automerge.diff(old, known, Automerge.getHeads(old));
+  // Parents before children: an entry exists before its fields are written.
+  patches.sort((a, b) => a.path.length - b.path.length);
+  return Automerge.change(next, { time: Math.floor(Date.now() / 1000) }, (d) => {
+    for (const p of patches) {
+      // Nothing on the root: only inside the households, visits or walk-ins maps.
+      if (p.path.length < 2) continue;
+      let obj = d;
+      for (const seg of p.path.slice(0, -1)) {
+        obj = obj?.[seg];
+        if (obj === null || typeof obj !== 'object') break;
+      }
+      if (obj === null || typeof obj !== 'object') continue;
+      const key = p.path[p.path.length - 1];
+      if (p.action === 'put') {
+        const v = p.value;
+        if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array) && !Automerge.isImmutableString(v)) {
+          if (obj[key] === undefined) obj[key] = {};
+        } else if (!sameValue(obj[key], v)) {
+          obj[key] = typeof v === 'string' || Automerge.isImmutableString(v) ? str(String(v)) : v instanceof Uint8Array ? v.slice() : v;
+        }
+      } else if (p.action === 'del' && obj[key] !== undefined) {
+        delete obj[key];
+      }
+    }
+  });
+}
 
 /** Why a sync failed, with the server's error code when it gave one. */
 export class SyncError extends Error {
@@ -486,7 +528,10 @@ export class Replica {
           await openSealed(entry.id, loaded.sealed, keyOf);
           doc = loaded.doc;
           const old = this.docs.get(entry.id);
-          if (old) doc = Automerge.merge(doc, old);
+          // The hamlet rolled over to a successor log: what the server never
+          // confirmed on the old one is carried over, the old one let go.
+          if (old && generationOf(doc) > generationOf(old)) doc = carryOver(doc, old, this.shared[entry.id] ?? []);
+          else if (old) doc = Automerge.merge(doc, old);
         } else {
           doc = this.docs.get(entry.id);
           if (!doc) continue;

@@ -350,12 +350,22 @@ export async function openSealed(hamlet, sealed, keyOf) {
 function isGenesis(c, hamlet) {
   const [schema, name, households, visits, ...rest] = c.ops;
   const rootPut = (op, key, action) => op?.obj === '_root' && op.key === key && op.action === action && op.pred.length === 0;
-  // A counter's genesis has the walk-ins map too.
-  const more = rest.length === 0 || (rest.length === 1 && rootPut(rest[0], 'walkins', 'makeMap'));
+  // A counter's genesis has the walk-ins map too; a successor's (a rolled-over log's)
+  // ends with its generation.
+  let tail = rest;
+  if (rootPut(tail[0], 'walkins', 'makeMap')) tail = tail.slice(1);
+  if (rootPut(tail[0], 'generation', 'set') && tail[0].datatype === 'uint' && tail[0].value > 0) tail = tail.slice(1);
+  const more = tail.length === 0;
   return c.actor === GENESIS_ACTOR && c.seq === 1 && c.deps.length === 0 && more
     && rootPut(schema, 'schema', 'set') && int(schema) && schema.value === SCHEMA_VERSION
     && rootPut(name, 'hamlet', 'set') && isText(name) && name.value === hamlet
     && rootPut(households, 'households', 'makeMap') && rootPut(visits, 'visits', 'makeMap');
+}
+
+/** Which of its hamlet's successive logs a document is: 0 for the first, one more at
+ *  every rollover (`HamletLog::generation`). */
+export function generationOf(doc) {
+  return Number(doc.generation ?? 0);
 }
 
 /**
