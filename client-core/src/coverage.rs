@@ -647,6 +647,28 @@ impl CoverageLedger {
         }
     }
 
+    /// A campaign's coverage: the listed households (not retired) with a visit that
+    /// covers them from `from_ms` until before `until_ms`, and how many are listed.
+    /// A household covered before the campaign is not covered in it.
+    pub fn covered_between(&self, from_ms: i64, until_ms: i64) -> (u64, u64) {
+        let mut covered = 0;
+        let mut listed = 0;
+        for (household, retired) in &self.households {
+            if *retired {
+                continue;
+            }
+            listed += 1;
+            let merged = self.absorbed.get(household).into_iter().flatten();
+            let covers = std::iter::once(household)
+                .chain(merged)
+                .filter_map(|h| self.by_household.get(h))
+                .flat_map(|visits| visits.values())
+                .any(|(at, outcome)| (from_ms..until_ms).contains(at) && outcome.covers());
+            covered += u64::from(covers);
+        }
+        (covered, listed)
+    }
+
     /// A household's status, whether or not it counts towards coverage.
     pub fn status(&self, household: &HouseholdId) -> HouseholdStatus {
         self.standing(household).0

@@ -312,6 +312,14 @@ pub fn vn_day(at_ms: i64) -> String {
     }
 }
 
+/// The first millisecond of an Asia/Ho_Chi_Minh calendar day ("YYYY-MM-DD"), or
+/// `None` if it is not one.
+pub fn vn_day_start(day: &str) -> Option<i64> {
+    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    let midnight = date.and_hms_opt(0, 0, 0)?;
+    Ho_Chi_Minh.from_local_datetime(&midnight).single().map(|t| t.timestamp_millis())
+}
+
 /// A time in ms since epoch as people in Vietnam write it: "29/11/2026 10:00".
 pub fn vn_time(at_ms: i64) -> String {
     match DateTime::from_timestamp_millis(at_ms) {

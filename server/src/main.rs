@@ -860,7 +860,13 @@ fn run_admin(
         AdminCommand::Hamlet(HamletCommand::Rollover { hamlet, why }) => {
             let id = HamletId::parse(&hamlet).map_err(|e| invalid(Field::Hamlet, e.to_string()))?;
             let state = tungnha_server::AppState::with_store(store.clone(), Config::new(PathBuf::new()));
-            let done = rollover::roll_over(&state, CLI, &id, &why, tungnha_server::now_ms())?;
+            let Some(done) = rollover::roll_over(&state, CLI, &id, &why, tungnha_server::now_ms())? else {
+                return Ok((
+                    json!({"hamlet": id, "rolled_over": false}),
+                    format!("{id}'s log holds no visit: nothing to roll over"),
+                    true,
+                ));
+            };
             (
                 json!({"hamlet": id, "generation": done.generation, "visits": done.visits,
                        "walkins": done.walkins, "households": done.households}),

@@ -100,6 +100,55 @@ impl Team {
     }
 }
 
+/// A campaign (đợt, chiến dịch) of one commune: a drive with a name, its days, the
+/// topics in focus and optionally a target. At most one is open at a time; closing it
+/// rolls every hamlet's log over (`service::rollover`), so its visits leave the logs
+/// devices hold and stay in the server's history. Its coverage counts the households
+/// covered by a visit during its days: one covered in an earlier campaign is not
+/// covered in this one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Campaign {
+    /// Its number in the commune, from 1.
+    pub number: u32,
+    /// The commune.
+    pub commune: CommuneId,
+    /// Its name ("Đợt cao điểm VNeID quý IV").
+    pub name: String,
+    /// Its first day (Vietnam, `YYYY-MM-DD`).
+    pub starts: String,
+    /// The day it is planned to end, if set.
+    #[serde(default)]
+    pub ends: Option<String>,
+    /// The topics in focus (codes of the commune's catalogue).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Households it means to cover, if set.
+    #[serde(default)]
+    pub target: Option<u64>,
+    /// Who opened it, and when (ms).
+    pub opened_by: String,
+    /// When it was opened.
+    pub opened_at: i64,
+    /// When it was closed, if it was (ms).
+    #[serde(default)]
+    pub closed_at: Option<i64>,
+    /// Who closed it.
+    #[serde(default)]
+    pub closed_by: Option<String>,
+}
+
+impl Campaign {
+    /// Its last day: the day it closed, or `today` while it is open.
+    pub fn last_day(&self, today: &str) -> String {
+        self.closed_at.map_or_else(|| today.to_owned(), tungnha_client_core::domain::vn_day)
+    }
+
+    /// Whether it is still open.
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
+}
+
 /// A person who uses Từng Nhà.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {

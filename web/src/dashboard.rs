@@ -83,6 +83,9 @@ pub struct HamletLine {
     pub last_activity: Option<String>,
     /// In the chosen period, if one was: visits, and households first covered.
     pub in_period: Option<(u64, u64)>,
+    /// In the chosen campaign, if one was: households covered during it, of those to
+    /// cover.
+    pub in_campaign: Option<(u64, u64)>,
     /// A commune's teams and their people (a province's rows).
     pub people: Option<People>,
 }
@@ -201,6 +204,10 @@ pub struct CommuneDashboard {
     pub walkins: WalkInFigures,
     /// Each counter with its walk-ins.
     pub counters: Vec<CounterLine>,
+    /// The commune's campaigns, newest first (shortcuts to their days).
+    pub campaigns: Vec<crate::campaigns::CampaignLine>,
+    /// The campaign chosen, with its coverage.
+    pub campaign: Option<crate::campaigns::CampaignLine>,
 }
 
 /// The period form and shortcuts above a dashboard.
@@ -340,6 +347,9 @@ fn rows_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>, kind:
                         th.num scope="col" { (period_visits) }
                         th.num scope="col" { (period_covered) }
                     }
+                    @if rows.iter().any(|r| r.in_campaign.is_some()) {
+                        th scope="col" { (t.campaign_covered) }
+                    }
                 } }
                 tbody {
                     @for row in rows {
@@ -369,6 +379,12 @@ fn rows_table(lang: Lang, rows: &[HamletLine], sort: Option<(Sort, &str)>, kind:
                             @if let Some((visits, covered)) = row.in_period {
                                 td.num data-figure="period_visits" { (lang.int(visits)) }
                                 td.num data-figure="period_covered" { (lang.int(covered)) }
+                            }
+                            @if let Some((covered, to_cover)) = row.in_campaign {
+                                td data-figure="campaign_covered" {
+                                    (meter(lang, if to_cover == 0 { 0.0 } else { covered as f64 / to_cover as f64 }))
+                                    " " (lang.int(covered)) " / " (lang.int(to_cover))
+                                }
                             }
                         }
                     }
@@ -405,7 +421,10 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
                 }
             }
             (period_form(lang, &base, view.period.as_ref(), view.bad_period, &view.today))
+            (crate::campaigns::chips(&base, &view.campaigns))
+            @if let Some(c) = &view.campaign { (crate::campaigns::chosen_panel(lang, c)) }
             section #totals aria-label=(t.coverage) {
+                h2.muted #all-time { (t.all_time) }
                 (figure_cards(lang, &view.figures))
                 div.cards { (filing_card(lang, &base, &view.filing)) }
             }
@@ -1277,6 +1296,7 @@ mod tests {
             figures: Figures::of(&c, target),
             last_activity: last.map(Into::into),
             in_period: None,
+            in_campaign: None,
             people: None,
         }
     }
@@ -1315,6 +1335,8 @@ mod tests {
                 hamlets: vec!["Khu phố 1".into()],
                 figures: Figures::of(&c, 400),
             }],
+            campaigns: Vec::new(),
+            campaign: None,
         }
     }
 
@@ -1333,6 +1355,36 @@ mod tests {
         assert!(html.contains("29/11/2026"));
         assert!(html.contains("href=\"/communes/x/export.xlsx\""));
         assert!(html.contains("<svg class=\"chart\""));
+    }
+
+    #[test]
+    fn a_chosen_campaign_shows_its_own_coverage_beside_the_all_time_figures() {
+        let campaign = crate::campaigns::CampaignLine {
+            number: 2,
+            name: "Đợt <VNeID>".into(),
+            starts: "2026-10-01".into(),
+            last_day: "2026-11-29".into(),
+            open: true,
+            covered: 120,
+            to_cover: 400,
+            ..Default::default()
+        };
+        let mut view = dashboard();
+        view.hamlets[0].in_campaign = Some((30, 400));
+        view.campaigns = vec![campaign.clone()];
+        let plain = commune(&chrome(Lang::Vi), &view).into_string();
+        assert!(!plain.contains("id=\"campaign\""), "no campaign panel until one is chosen");
+        assert!(
+            plain.contains("href=\"/communes/x?from=2026-10-01&amp;to=2026-11-29&amp;campaign=2\""),
+            "{plain}"
+        );
+        view.campaign = Some(campaign);
+        let html = commune(&chrome(Lang::Vi), &view).into_string();
+        assert!(html.contains("Đợt &lt;VNeID&gt;"), "escaped");
+        assert!(html.contains("Bao phủ trong đợt"));
+        assert!(html.contains("30,0%"), "the campaign's 120 of 400");
+        assert!(html.contains("data-figure=\"campaign_covered\""), "the hamlet's campaign column");
+        assert!(html.contains("Mọi thời gian"), "the all-time cards say so");
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn nav(chrome: &Chrome, user: &SignedIn) -> Vec<(String, &'static str)> {
                 (format!("/communes/{c}/teams"), t.nav_teams),
                 (format!("/communes/{c}/assignments"), t.nav_assignments),
                 (format!("/communes/{c}/people"), t.nav_people),
+                (format!("/communes/{c}/campaigns"), t.nav_campaigns),
                 (format!("/communes/{c}/catalogue"), t.nav_catalogue),
                 ("/devices".to_owned(), t.nav_devices),
                 (format!("/communes/{c}/audit"), t.nav_audit),

@@ -13,6 +13,7 @@
 //! `auth` (sign-in and error pages).
 
 pub mod auth;
+pub mod campaigns;
 pub mod chart;
 pub mod dashboard;
 pub mod day_report;

@@ -94,6 +94,12 @@ pub fn may_erase_household(user: &User, hamlet: &Hamlet) -> bool {
     may_see_commune(user, &hamlet.commune)
 }
 
+/// Whether `user` may open and close `commune`'s campaigns (which rolls every hamlet's
+/// log over): its officials, and administrators.
+pub fn may_run_campaigns(user: &User, commune: &CommuneId) -> bool {
+    may_see_commune(user, commune)
+}
+
 /// Whether `user` may read `commune`'s figures (its dashboard, read-only): those who
 /// manage it, and the officers of its province.
 pub fn may_read_commune(user: &User, commune: &Commune) -> bool {

@@ -52,6 +52,9 @@ pub const ACTIONS: &[&str] = &[
     "household_erase",
     "household_export",
     "retention",
+    "hamlet_rollover",
+    "campaign_open",
+    "campaign_close",
 ];
 
 /// Appends to the audit log: `by` did `action` (one of `ACTIONS`), in `commune` when

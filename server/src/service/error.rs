@@ -45,6 +45,8 @@ pub enum Field {
     Reason,
     /// The household named.
     Household,
+    /// A campaign (đợt): which one, or that one is open already.
+    Campaign,
 }
 
 impl Field {
@@ -56,6 +58,7 @@ impl Field {
             Field::Username => "username",
             Field::Password => "password",
             Field::Commune => "commune",
+            Field::Campaign => "campaign",
             Field::Province => "province",
             Field::Hamlet => "hamlet",
             Field::Team => "team",

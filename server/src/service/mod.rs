@@ -11,6 +11,7 @@
 //! - `enrolment`: enrolment codes, enrolling a device, revoking one.
 //! - `teams`: teams, their leaders, members and hamlets, and their figures.
 //! - `review`: a leader's review of households listed in the field.
+//! - `campaigns`: a commune's campaigns, opened and closed, and their figures.
 //! - `rollover`: a hamlet's log rolled over to a successor (campaigns, compaction).
 //! - `reports`: figures for dashboards, exports and the API.
 //! - `day_report`: the day's report of a team, a commune or a province.
@@ -22,6 +23,7 @@ pub mod access;
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+pub mod campaigns;
 pub mod day_report;
 pub mod demo;
 pub mod enrolment;

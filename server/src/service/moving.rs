@@ -46,6 +46,9 @@ pub fn move_store(from: &dyn Store, to: &dyn Store) -> Result<Moved, ServiceErro
     let communes = from.all_communes()?;
     for c in &communes {
         to.put_commune(c)?;
+        for campaign in from.campaigns_of(&c.id)? {
+            to.put_campaign(&campaign)?;
+        }
         moved.communes += 1;
     }
     let users = from.all_users()?;

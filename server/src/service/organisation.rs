@@ -224,7 +224,7 @@ pub fn visits_from_day(text: &str, now_ms: i64) -> Result<Option<i64>, ServiceEr
             format!("“{}” is not a day (YYYY-MM-DD)", text.chars().take(20).collect::<String>()),
         )
     })?;
-    let ms = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis() - 7 * 3_600_000);
+    let ms = tungnha_client_core::domain::vn_day_start(&day.to_string());
     let today = tungnha_client_core::domain::vn_day(now_ms);
     match ms {
         Some(ms) if ms >= tungnha_client_core::rules::MIN_TIME_MS && day.to_string() <= today => Ok(Some(ms)),

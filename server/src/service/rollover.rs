@@ -33,20 +33,24 @@ pub struct RolledOver {
 }
 
 /// Rolls `hamlet`'s log (or a counter's) over to its successor; `by` (a user id or
-/// `admin-cli`) and `why` go into the audit event.
+/// `admin-cli`) and `why` go into the audit event. `None` when the log holds no visit
+/// and no walk-in: there is nothing to move to the history.
 pub fn roll_over(
     state: &AppState,
     by: &str,
     hamlet: &HamletId,
     why: &str,
     now: i64,
-) -> Result<RolledOver, ServiceError> {
+) -> Result<Option<RolledOver>, ServiceError> {
     let missing = || ServiceError::NotFound(format!("hamlet {hamlet}"));
     let record = state.store.hamlet(hamlet)?.ok_or_else(missing)?;
     let entry = state.logs.get(state.store(), hamlet)?.ok_or_else(missing)?;
     let mut guard = lock(&entry);
     guard.catch_up(state.store(), hamlet)?;
     let old = &guard.log;
+    if old.visits().ok.is_empty() && old.walkins().ok.is_empty() {
+        return Ok(None);
+    }
     let successor = old.successor(ActorId::random()).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let mut history = guard.history.clone();
     history.add(old);
@@ -90,7 +94,7 @@ pub fn roll_over(
     })?;
     let version = guard.version + 1;
     guard.replace(history, successor, version);
-    Ok(done)
+    Ok(Some(done))
 }
 
 /// A hamlet's all-time coverage: its live log with the history of its earlier logs

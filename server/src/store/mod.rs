@@ -47,7 +47,8 @@ use tungnha_client_core::{
 };
 
 use crate::records::{
-    ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
+    ApiToken, AuditEvent, Campaign, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province,
+    Team, User,
 };
 
 /// Chunks a hamlet log may gather before a write compacts it into one snapshot (every
@@ -464,6 +465,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn commit_review(&self, commit: &ReviewCommit<'_>) -> Result<(), StoreError>;
     /// Writes one hamlet log and its coverage outside a sync (imports, the demo).
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError>;
+    /// Stores a campaign (new, or closed).
+    fn put_campaign(&self, campaign: &Campaign) -> Result<(), StoreError>;
+    /// A commune's campaigns, oldest first.
+    fn campaigns_of(&self, commune: &CommuneId) -> Result<Vec<Campaign>, StoreError>;
     /// Rolls a hamlet log over to its successor, durably, in one transaction
     /// (`StoreError::Stale` unless `write.base` is still the stored version).
     fn roll_over(&self, r: &Rollover<'_>) -> Result<(), StoreError>;

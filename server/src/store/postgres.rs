@@ -29,7 +29,8 @@ use super::{
     days_of, headline, members_of, move_totals, secret_hash,
 };
 use crate::records::{
-    ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
+    ApiToken, AuditEvent, Campaign, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province,
+    Team, User,
 };
 
 mod embedded {
@@ -1040,6 +1041,22 @@ impl Store for PgStore {
 
     fn commit_log(&self, w: &LogWrite<'_>) -> Result<(), StoreError> {
         self.tx(|tx| write_log(tx, w))
+    }
+
+    fn put_campaign(&self, campaign: &Campaign) -> Result<(), StoreError> {
+        self.connection()?.execute(
+            "INSERT INTO campaigns (commune, number, record) VALUES ($1, $2, $3) \
+             ON CONFLICT (commune, number) DO UPDATE SET record = EXCLUDED.record",
+            &[&campaign.commune.as_str(), &i64::from(campaign.number), &json(campaign)],
+        )?;
+        Ok(())
+    }
+
+    fn campaigns_of(&self, commune: &CommuneId) -> Result<Vec<Campaign>, StoreError> {
+        let rows = self
+            .connection()?
+            .query("SELECT record FROM campaigns WHERE commune = $1 ORDER BY number", &[&commune.as_str()])?;
+        records("campaign", rows)
     }
 
     fn roll_over(&self, r: &Rollover<'_>) -> Result<(), StoreError> {

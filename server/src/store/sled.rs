@@ -45,7 +45,8 @@ use super::{
     day_changes, days_of, headline, members_of, move_day, move_totals, secret_hash,
 };
 use crate::records::{
-    ApiToken, AuditEvent, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province, Team, User,
+    ApiToken, AuditEvent, Campaign, Commune, Device, EnrolCode, FilingLevel, FilingMonth, Hamlet, Province,
+    Team, User,
 };
 
 /// sled's page cache, in bytes.
@@ -279,6 +280,8 @@ pub struct SledStore {
     /// Households erased, per hamlet (`hamlet 0 household` → event number): the commit
     /// point of an erasure, beside its audit event.
     erased: sled::Tree,
+    /// Campaigns, by commune (`commune 0 number`).
+    campaigns: sled::Tree,
     /// Hamlet logs rolled over: each old log saved whole (`hamlet 0 generation`), and
     /// each hamlet's history, the visits and walk-ins of its old logs (`hamlet 1`).
     archive: sled::Tree,
@@ -383,6 +386,7 @@ impl SledStore {
             meta: db.open_tree("meta")?,
             erased: db.open_tree("erased")?,
             archive: db.open_tree("archive")?,
+            campaigns: db.open_tree("campaigns")?,
             keyfiles: KeyFiles::open(dir).map_err(engine)?,
             team_writes: Default::default(),
             db,
@@ -1219,6 +1223,21 @@ impl Store for SledStore {
 
     fn log_version(&self, hamlet: &HamletId) -> Result<u64, StoreError> {
         Ok(version_of(self.logs.get(version_key(hamlet))?.as_deref()))
+    }
+
+    fn put_campaign(&self, campaign: &Campaign) -> Result<(), StoreError> {
+        let mut key = prefix(campaign.commune.as_str());
+        key.extend_from_slice(&campaign.number.to_be_bytes());
+        self.campaigns.insert(key, json(campaign))?;
+        self.flush()
+    }
+
+    fn campaigns_of(&self, commune: &CommuneId) -> Result<Vec<Campaign>, StoreError> {
+        self.campaigns
+            .scan_prefix(prefix(commune.as_str()))
+            .values()
+            .map(|v| parse("campaign", &v?))
+            .collect()
     }
 
     fn roll_over(&self, r: &Rollover<'_>) -> Result<(), StoreError> {

@@ -260,6 +260,7 @@ fn fill(path: &str, ids: &Ids) -> String {
         .replace("{household}", &ids.household)
         .replace("{team}", &ids.team)
         .replace("{code}", "en")
+        .replace("{number}", "1")
         .replace("{*path}", "js/main.js")
 }
 

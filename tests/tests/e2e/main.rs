@@ -2,6 +2,7 @@
 
 mod access;
 mod browser;
+mod campaigns;
 mod catalogue;
 mod day_report;
 mod erasure;

@@ -76,6 +76,8 @@ pub(crate) fn router() -> Routes {
         .route("/communes/{id}/people/{user}/password", post(manage::reset_password))
         .route("/communes/{id}/people/{user}/active", post(manage::set_active))
         .route("/communes/{id}/catalogue", get(manage::catalogue).post(manage::save_catalogue))
+        .route("/communes/{id}/campaigns", get(manage::campaigns_page).post(manage::open_campaign))
+        .route("/communes/{id}/campaigns/{number}/close", post(manage::close_campaign))
         .route("/communes/{id}/visits-from", post(manage::save_visits_from))
         .route("/communes/{id}/retention", post(manage::save_retention))
         .route("/communes/{id}/audit", get(manage::audit))
@@ -212,6 +214,7 @@ fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
         Field::Catalogue => t.nav_catalogue,
         Field::Reason => t.erase_reason,
         Field::Household => t.household,
+        Field::Campaign => t.nav_campaigns,
     }
 }
 

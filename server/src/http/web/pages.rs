@@ -83,6 +83,7 @@ pub(crate) fn hamlet_line(h: &Hamlet, c: &Coverage, last_activity: Option<String
         figures: Figures::of(c, h.target_households),
         last_activity,
         in_period: None,
+        in_campaign: None,
         people: None,
     }
 }
@@ -113,18 +114,29 @@ pub(crate) struct SortQuery {
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    campaign: String,
 }
 
 /// Builds the commune dashboard's view-model: each hamlet's headline figures and only
-/// the days the charts draw, so its cost follows the number of hamlets.
+/// the days the charts draw, so its cost follows the number of hamlets. With a
+/// campaign chosen (its number), each hamlet's coverage in it too.
 pub(crate) fn commune_dashboard(
     state: &AppState,
     commune: Commune,
     sort: Sort,
     now: i64,
     period: Option<Vec<String>>,
+    campaign: &str,
 ) -> Result<CommuneDashboard, PageError> {
     let data = reports::commune_figures(state.store(), &commune.id, false)?;
+    let today = vn_day(now);
+    let all = state.store.campaigns_of(&commune.id)?;
+    let chips = all.iter().rev().map(|c| super::manage::campaign_chip(&commune, c, &today)).collect();
+    let campaign_figures = match crate::service::campaigns::chosen(state.store(), &commune, campaign)? {
+        Some(c) => Some(super::manage::campaign_line(state, &commune, &c, now)?),
+        None => None,
+    };
     let chosen = period.is_some();
     let window = period.unwrap_or_else(|| reports::last_days(now, CHART_DAYS));
     let from = window.first().cloned().unwrap_or_default();
@@ -137,6 +149,9 @@ pub(crate) fn commune_dashboard(
         let mut line = hamlet_line(h, c, state.store.last_visit_day(&h.id)?);
         if chosen {
             line.in_period = Some(reports::sum_days(&days, &from, &to));
+        }
+        if let Some((_, per_hamlet)) = &campaign_figures {
+            line.in_campaign = per_hamlet.iter().find(|f| f.hamlet == h.id).map(|f| (f.covered, f.to_cover));
         }
         hamlets.push(line);
         for (d, f) in days {
@@ -170,7 +185,9 @@ pub(crate) fn commune_dashboard(
         covered_by_day,
         period: chosen.then_some(Period { from, to }),
         bad_period: false,
-        today: vn_day(now),
+        today,
+        campaigns: chips,
+        campaign: campaign_figures.map(|(line, _)| line),
     })
 }
 
@@ -222,6 +239,7 @@ pub(crate) async fn commune(
                 Sort::from_code(&q.sort),
                 crate::now_ms(),
                 period.clone().unwrap_or(None),
+                &q.campaign,
             )?;
             view.bad_period = period.is_err();
             view.read_only = read_only;
@@ -586,6 +604,7 @@ pub(crate) async fn province(
                         figures: f,
                         last_activity: row.last_day.clone(),
                         in_period: Some(recent),
+                        in_campaign: None,
                         people: Some(people(&row.people)),
                     });
                 }

@@ -9,7 +9,7 @@
 //! change goes through a service, which writes the audit log.
 //!
 //! One file per subject: `assignments`, `teams`, `people`, `catalogue`, `audit`, `devices`,
-//! `filing`, `admin`; the helpers they share are here.
+//! `filing`, `campaigns`, `admin`; the helpers they share are here.
 
 use std::collections::BTreeMap;
 
@@ -126,6 +126,7 @@ fn assignments_saved(commune: &str, hamlet: &HamletId) -> Response {
 mod admin;
 mod assignments;
 mod audit;
+mod campaigns;
 mod catalogue;
 mod devices;
 mod filing;
@@ -138,6 +139,7 @@ pub(crate) use admin::{
 };
 pub(crate) use assignments::{add_counter, assign, assignments, set_target};
 pub(crate) use audit::audit;
+pub(crate) use campaigns::{campaign_chip, campaign_line, campaigns_page, close_campaign, open_campaign};
 pub(crate) use catalogue::{catalogue, save_catalogue, save_retention, save_visits_from};
 pub(crate) use devices::{devices, enrol, revoke};
 pub(crate) use filing::{

@@ -1,0 +1,107 @@
+//! Campaigns from the web (issue: campaigns): an official opens one, volunteers work,
+//! the dashboard shows the campaign's coverage beside the all-time figures; closing it
+//! rolls the hamlets that hold visits over; in the next campaign a household covered in
+//! the last one is not covered until it is visited again, and the closed campaign's
+//! figures stay as they were.
+
+use tungnha_client_core::device::Device;
+use tungnha_client_core::domain::vn_day;
+use tungnha_client_core::{Outcome, VisitForm};
+use tungnha_tests::{PASSWORD, TestServer, WebSession, code, commune};
+
+/// The text of the element with `data-total="…"` or `data-figure="…"` = `key`, first one.
+fn figure(html: &str, attr: &str, key: &str) -> String {
+    let at = html.find(&format!("{attr}=\"{key}\"")).unwrap_or_else(|| panic!("no {attr}={key} in {html}"));
+    let rest = &html[at..];
+    let text: String = rest.split('>').skip(1).map(|s| s.split('<').next().unwrap_or_default()).collect();
+    text.chars().take(200).collect()
+}
+
+#[test]
+fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
+    let mut hamlets = Vec::new();
+    let mut codes = Vec::new();
+    let server = TestServer::start(false, |db| {
+        hamlets = commune(db, 2, 20, 1);
+        codes = vec![code(db, "tnv1")];
+    });
+    let page = "/communes/p-test/campaigns";
+    let mut web = WebSession::sign_in(&server, "canbo", PASSWORD);
+    let list = web.get(page);
+    assert_eq!(list.status, 200);
+    assert!(list.html.contains("Chưa có đợt nào"), "{}", list.html);
+    let csrf = web.csrf.clone();
+
+    // A campaign without a name, or ending before it starts, is refused; nothing opens.
+    let today = vn_day(tungnha_server::now_ms());
+    let refused = web.post(page, &[("csrf", &csrf), ("name", "  "), ("starts", &today)]);
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("err-name"), "{}", refused.html);
+    let backwards =
+        web.post(page, &[("csrf", &csrf), ("name", "Đợt 1"), ("starts", &today), ("ends", "2020-01-01")]);
+    assert_eq!(backwards.status, 422);
+    assert!(backwards.html.contains("value=\"Đợt 1\""), "what was typed stays: {}", backwards.html);
+    assert!(server.state.store.campaigns_of(&"p-test".parse().expect("id")).expect("read").is_empty());
+
+    let opened = web.post(
+        page,
+        &[("csrf", &csrf), ("name", "Đợt VNeID"), ("starts", &today), ("topic", "vneid"), ("target", "30")],
+    );
+    assert_eq!(opened.status, 303, "{}", opened.html);
+    let again = web.post(page, &[("csrf", &csrf), ("name", "Đợt hai"), ("starts", &today)]);
+    assert_eq!(again.status, 422, "one campaign at a time");
+    assert!(again.html.contains("Đang có một đợt chưa kết thúc"), "{}", again.html);
+
+    // A volunteer covers five households of the first hamlet and misses one.
+    let home = tempfile::tempdir().expect("home");
+    let mut cli = Device::enrol(home.path(), &server.base(), &codes[0], "máy").expect("enrol");
+    cli.sync().expect("sync");
+    let households: Vec<_> = cli.log(&hamlets[0]).expect("held").households().ok.into_keys().collect();
+    let now = tungnha_server::now_ms();
+    let guided = VisitForm { people: 1, topics: vec!["vneid".into()], ..VisitForm::default() };
+    for h in &households[..5] {
+        cli.log_visit(h, Outcome::Guided, &guided, now - 1_000, now).expect("visit");
+    }
+    cli.log_visit(&households[5], Outcome::NotHome, &VisitForm::default(), now - 1_000, now).expect("visit");
+    cli.sync().expect("sync");
+
+    // The dashboard shows the campaign: 5 of its target of 30, and the hamlet's 5 of 30.
+    let first = web.get("/communes/p-test?campaign=1");
+    assert!(first.html.contains("id=\"campaign\""), "{}", first.html);
+    assert!(figure(&first.html, "data-total", "campaign_covered").contains("5 / 30"), "{}", first.html);
+    assert!(first.html.contains("Mọi thời gian"));
+
+    // Closing it rolls over the hamlet that holds visits, not the one that holds none.
+    let close = web.post(&format!("{page}/1/close"), &[("csrf", &csrf)]);
+    assert_eq!(close.status, 303, "{}", close.html);
+    let generation = |h: &tungnha_client_core::HamletId| {
+        let entry = server.state.logs.get(server.state.store(), h).expect("load").expect("log");
+        tungnha_server::cache::lock(&entry).log.generation()
+    };
+    assert_eq!((generation(&hamlets[0]), generation(&hamlets[1])), (1, 0));
+    let twice = web.post(&format!("{page}/1/close"), &[("csrf", &csrf)]);
+    assert_eq!(twice.status, 422, "closed already");
+    let audit = web.get("/communes/p-test/audit");
+    assert!(audit.html.contains("Kết thúc đợt") && audit.html.contains("Chuyển sổ thôn sang sổ mới"));
+
+    // The next campaign, with no target: its households to cover are the hamlets' (2 × 30).
+    // A household covered in the last one counts only when visited again.
+    let opened = web.post(page, &[("csrf", &csrf), ("name", "Đợt dịch vụ công"), ("starts", &today)]);
+    assert_eq!(opened.status, 303, "{}", opened.html);
+    cli.sync().expect("the device takes the successor");
+    assert_eq!(cli.log(&hamlets[0]).expect("held").visits().ok.len(), 0);
+    let later = tungnha_server::now_ms();
+    cli.log_visit(&households[0], Outcome::Guided, &guided, later, later).expect("visit again");
+    cli.log_visit(&households[5], Outcome::AlreadyDone, &VisitForm::default(), later, later).expect("visit");
+    cli.sync().expect("sync");
+    let second = web.get("/communes/p-test?campaign=2");
+    assert!(figure(&second.html, "data-total", "campaign_covered").contains("2 / 60"), "{}", second.html);
+    let stored = server.state.store.coverage(&hamlets[0]).expect("coverage");
+    assert_eq!((stored.covered, stored.visits), (6, 8), "all time: every campaign's visits");
+
+    // The closed campaign keeps its figures, read from the history.
+    let first = web.get("/communes/p-test?campaign=1");
+    assert!(figure(&first.html, "data-total", "campaign_covered").contains("5 / 30"), "{}", first.html);
+    let list = web.get(page);
+    assert!(list.html.contains("Đã kết thúc") && list.html.contains("Đang diễn ra"), "{}", list.html);
+}
