@@ -64,6 +64,13 @@ struct Cli {
     /// Override: visits seeded into the first hamlet's log before the run.
     #[arg(long)]
     seed_visits: Option<usize>,
+    /// Override: households listed per hamlet (300).
+    #[arg(long)]
+    households: Option<usize>,
+    /// Roll the seeded logs over before the run (a campaign closed): the devices then
+    /// download and sync into the successor, whose history stays on the server.
+    #[arg(long)]
+    rollover: bool,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
@@ -158,15 +165,23 @@ fn run(cli: Cli) -> Result<bool, String> {
     }
     let plan = Plan {
         hamlets: cli.hamlets.unwrap_or(hamlets),
-        households: 300,
+        households: cli.households.unwrap_or(300),
         devices: cli.devices.unwrap_or(devices),
         seed_visits: cli.seed_visits.unwrap_or(seed_visits),
         seed_everywhere: false,
+        rollover: cli.rollover,
     };
     let visits = cli.visits.unwrap_or(visits);
     println!(
-        "workload {:?}: {} hamlets × {} households, {} devices × {} visits, {} visits seeded, {} in flight",
-        cli.workload, plan.hamlets, plan.households, plan.devices, visits, plan.seed_visits, cli.concurrency
+        "workload {:?}: {} hamlets × {} households, {} devices × {} visits, {} visits seeded{}, {} in flight",
+        cli.workload,
+        plan.hamlets,
+        plan.households,
+        plan.devices,
+        visits,
+        plan.seed_visits,
+        if plan.rollover { " then rolled over" } else { "" },
+        cli.concurrency
     );
     let t = Instant::now();
     if let Some(dir) = &cli.prepare {
@@ -460,6 +475,7 @@ fn dashboard_scaling(cli: &Cli) -> Result<bool, String> {
             devices: 0,
             seed_visits: visits,
             seed_everywhere: true,
+            rollover: false,
         };
         let t = Instant::now();
         let prepared = setup::prepare(&plan, None, None)?;
@@ -582,9 +598,10 @@ fn drive_on(
         d.prepare();
     }
     println!(
-        "offline: {} visits logged and sealed on the simulated devices in {:.1} s",
+        "offline: {} visits logged and sealed on the simulated devices in {:.1} s ({:.0} ms per device)",
         devices.len() * visits,
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        t.elapsed().as_secs_f64() * 1000.0 / devices.len().max(1) as f64
     );
 
     // The burst.

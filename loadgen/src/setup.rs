@@ -32,6 +32,8 @@ pub struct Plan {
     pub seed_visits: usize,
     /// Spread the seeded visits over every hamlet (else all go to the first).
     pub seed_everywhere: bool,
+    /// Roll the seeded logs over to their successors once seeded (a campaign closed).
+    pub rollover: bool,
 }
 
 /// A device-to-be: its user, hamlet and enrolment code.
@@ -128,6 +130,22 @@ pub fn prepare(plan: &Plan, dir: Option<&Path>, database: Option<&str>) -> Resul
         }
     } else if plan.seed_visits > 0 {
         seed(db.as_ref(), &hamlets[0], plan.seed_visits)?;
+    }
+    if plan.rollover {
+        let state = tungnha_server::AppState::with_store(
+            db.clone(),
+            tungnha_server::config::Config::new(data.clone()),
+        );
+        for h in &hamlets {
+            tungnha_server::service::rollover::roll_over(
+                &state,
+                audit::CLI,
+                h,
+                "loadgen",
+                tungnha_server::now_ms(),
+            )
+            .map_err(err)?;
+        }
     }
     Ok(Prepared { data, _temp: temp, enrolments, official_code, seeded_visits: plan.seed_visits as u64 })
 }

@@ -12,7 +12,8 @@ use tungnha_client_core::{Coverage, collate};
 use crate::chart;
 use crate::i18n::Lang;
 use crate::layout::{
-    Chrome, FormErrors, bar, chip, csrf_field, field_error, household_label, invalid, meter, page, url_part,
+    Chrome, FormErrors, bar, chip, csrf_field, field_error, household_label, invalid, meter, notice, page,
+    url_part,
 };
 
 /// The headline figures of a hamlet or a commune.
@@ -404,7 +405,12 @@ pub fn commune(chrome: &Chrome, view: &CommuneDashboard) -> Markup {
         &view.name,
         html! {
             h1 { (view.name) }
-            @let query = view.period.as_ref().map(|p| format!("?from={}&to={}", p.from, p.to)).unwrap_or_default();
+            @let query = match (&view.period, &view.campaign) {
+                (Some(p), Some(c)) => format!("?from={}&to={}&campaign={}", p.from, p.to, c.number),
+                (Some(p), None) => format!("?from={}&to={}", p.from, p.to),
+                (None, Some(c)) => format!("?campaign={}", c.number),
+                (None, None) => String::new(),
+            };
             @let span = match &view.period {
                 Some(p) => format!("{}–{}", lang.day(&p.from), lang.day(&p.to)),
                 None => t.last_30_days.to_owned(),
@@ -848,6 +854,10 @@ pub struct HamletPage {
     pub bad_period: bool,
     /// Today in Vietnam ("YYYY-MM-DD").
     pub today: String,
+    /// The viewer may roll the hamlet's log over (its commune's officials).
+    pub may_compact: bool,
+    /// A notice after rolling it over (or finding nothing to roll over).
+    pub notice: Option<&'static str>,
 }
 
 /// The status filters a hamlet page offers, with their query codes.
@@ -869,6 +879,7 @@ pub fn hamlet(chrome: &Chrome, view: &HamletPage) -> Markup {
         html! {
             p.muted { (view.commune_name) }
             h1 { (view.name) }
+            (notice(view.notice))
             div.toolbar {
                 a.button.secondary href={ (base) "/export.xlsx" } download { (t.export_excel) }
                 a.button.secondary href={ (base) "/export.csv" } download { (t.export_csv) }
@@ -936,6 +947,16 @@ pub fn hamlet(chrome: &Chrome, view: &HamletPage) -> Markup {
                         }
                     }
                 } }
+            }
+            @if view.may_compact {
+                section.panel #compact {
+                    h2 { (t.compact_title) }
+                    p.muted { (t.compact_explain) }
+                    form method="post" action={ (base) "/rollover" } data-confirm=(t.compact_confirm) {
+                        (csrf_field(chrome))
+                        button.secondary type="submit" { (t.compact_button) }
+                    }
+                }
             }
         },
     )
@@ -1450,6 +1471,8 @@ mod tests {
             period: None,
             bad_period: false,
             today: "2026-11-29".into(),
+            may_compact: false,
+            notice: None,
         };
         let html = hamlet(&chrome(Lang::Vi), &view).into_string();
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));

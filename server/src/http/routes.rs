@@ -148,6 +148,7 @@ pub const ROUTES: &[Access] = &[
     row("POST", "/hamlets/{id}/review", Who::HamletReader),
     row("POST", "/hamlets/{id}/households/{household}/merge", Who::HamletReader),
     row("POST", "/hamlets/{id}/households/{household}/erase", Who::HamletOfficial),
+    row("POST", "/hamlets/{id}/rollover", Who::HamletOfficial),
     row("GET", "/hamlets/{id}/households/{household}/export.json", Who::HamletOfficial),
     row("GET", "/team", Who::Leader),
     row("GET", "/team/follow-ups/print", Who::Leader),

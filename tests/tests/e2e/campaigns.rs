@@ -104,4 +104,38 @@ fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
     assert!(figure(&first.html, "data-total", "campaign_covered").contains("5 / 30"), "{}", first.html);
     let list = web.get(page);
     assert!(list.html.contains("Đã kết thúc") && list.html.contains("Đang diễn ra"), "{}", list.html);
+
+    // The export the dashboard links to carries the campaign's column; another
+    // commune's campaign number is refused.
+    assert!(first.html.contains("export.csv?campaign=1"), "{}", first.html);
+    let csv = web.get("/communes/p-test/export.csv?campaign=1");
+    assert_eq!(csv.status, 200);
+    let header = csv.html.lines().next().unwrap_or_default();
+    assert!(header.contains("Bao phủ trong đợt"), "{header}");
+    let row = csv.html.lines().find(|l| l.starts_with("kp-1")).expect("the first hamlet's row");
+    assert!(row.ends_with(";5"), "5 covered in the first campaign: {row}");
+    assert_eq!(web.get("/communes/p-test/export.csv?campaign=9").status, 404);
+
+    // A hamlet compacted by hand: one with no visit has nothing to roll over; the
+    // first hamlet's second-campaign visits move to the history, its figures stay.
+    let second_hamlet = format!("/hamlets/{}", hamlets[1]);
+    let nothing = web.post(&format!("{second_hamlet}/rollover"), &[("csrf", &csrf)]);
+    assert_eq!(nothing.location.as_deref(), Some(format!("{second_hamlet}?done=nothing").as_str()));
+    assert_eq!(generation(&hamlets[1]), 0);
+    let first_hamlet = format!("/hamlets/{}", hamlets[0]);
+    let page = web.get(&first_hamlet);
+    assert!(page.html.contains("id=\"compact\""), "officials are offered it");
+    let rolled = web.post(&format!("{first_hamlet}/rollover"), &[("csrf", &csrf)]);
+    assert_eq!(rolled.location.as_deref(), Some(format!("{first_hamlet}?done=rolled").as_str()));
+    assert_eq!(generation(&hamlets[0]), 2);
+    assert!(web.get(&format!("{first_hamlet}?done=rolled")).html.contains("Đã chuyển sổ sang sổ mới"));
+    let again = server.state.store.coverage(&hamlets[0]).expect("coverage");
+    assert_eq!((again.covered, again.visits), (6, 8), "all time, unchanged");
+    let second = web.get("/communes/p-test?campaign=2");
+    assert!(figure(&second.html, "data-total", "campaign_covered").contains("2 / 60"), "{}", second.html);
+    // A leader sees the hamlet but is not offered to roll it over.
+    let mut leader = WebSession::sign_in(&server, "totruong", PASSWORD);
+    let seen = leader.get(&first_hamlet);
+    assert_eq!(seen.status, 200, "the leader's team covers it");
+    assert!(!seen.html.contains("id=\"compact\""));
 }

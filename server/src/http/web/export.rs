@@ -409,6 +409,23 @@ pub(crate) struct PeriodQuery {
     from: String,
     #[serde(default)]
     to: String,
+    /// A campaign's number: its coverage per hamlet becomes a column.
+    #[serde(default)]
+    campaign: String,
+}
+
+/// Adds a campaign's coverage per hamlet to the hamlets sheet, as the dashboard shows it.
+fn with_campaign(
+    t: &Texts,
+    table: &mut Table,
+    rows: &[(Hamlet, Coverage)],
+    figures: &[crate::service::campaigns::CampaignHamlet],
+) {
+    table.header.push(t.campaign_covered);
+    for (row, (h, _)) in table.rows.iter_mut().zip(rows) {
+        let covered = figures.iter().find(|f| f.hamlet == h.id).map_or(0, |f| f.covered);
+        row.push(Cell::Int(covered));
+    }
 }
 
 async fn commune_export(
@@ -425,8 +442,8 @@ async fn commune_export(
             let period = reports::period_days(&q.from, &q.to).map_err(|_| PageError::NotFound)?;
             let now = crate::now_ms();
             let data = reports::commune_figures(state.store(), &commune.id, true)?;
-            let tables = commune_tables(&state, v.lang.texts(), &commune, &data, now, period.as_deref())?;
-            let stem = match &period {
+            let mut tables = commune_tables(&state, v.lang.texts(), &commune, &data, now, period.as_deref())?;
+            let mut stem = match &period {
                 Some(days) => format!(
                     "tungnha-{}-{}-{}",
                     commune.id,
@@ -435,6 +452,14 @@ async fn commune_export(
                 ),
                 None => format!("tungnha-{}-{}", commune.id, vn_day(now)),
             };
+            if !q.campaign.is_empty() {
+                // A campaign that is not the commune's is refused, like a bad period.
+                let campaign = crate::service::campaigns::chosen(state.store(), &commune, &q.campaign)?
+                    .ok_or(PageError::NotFound)?;
+                let figures = crate::service::campaigns::figures(&state, &campaign)?;
+                with_campaign(v.lang.texts(), &mut tables[1], &data.hamlets, &figures);
+                stem.push_str(&format!("-dot-{}", campaign.number));
+            }
             let response = if excel {
                 let bytes = xlsx(&tables).map_err(PageError::internal)?;
                 download(bytes, XLSX, format!("{stem}.xlsx"))

@@ -88,6 +88,7 @@ pub(crate) fn router() -> Routes {
         .route("/hamlets/{id}/review", get(review::page).post(review::decide))
         .route("/hamlets/{id}/households/{household}/merge", post(review::merge))
         .route("/hamlets/{id}/households/{household}/erase", post(erasure::erase))
+        .route("/hamlets/{id}/rollover", post(manage::roll_over_hamlet))
         .route("/hamlets/{id}/households/{household}/export.json", get(erasure::export))
         .route("/team", get(pages::team))
         .route("/team/follow-ups/print", get(pages::team_follow_ups_print))

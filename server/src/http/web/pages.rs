@@ -258,6 +258,8 @@ pub(crate) struct HouseholdQuery {
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    done: String,
 }
 
 /// Every household of a hamlet with its status and latest visit, ordered by label.
@@ -364,6 +366,12 @@ pub(crate) async fn hamlet(
                 period: chosen,
                 bad_period: period.is_err(),
                 today: vn_day(now),
+                may_compact: access::may_run_campaigns(v.user()?, &hamlet.commune),
+                notice: match q.done.as_str() {
+                    "rolled" => Some(v.lang.texts().compacted),
+                    "nothing" => Some(v.lang.texts().compact_nothing),
+                    _ => None,
+                },
             };
             Ok(tungnha_web::dashboard::hamlet(&v.chrome(), &view).into_response())
         })

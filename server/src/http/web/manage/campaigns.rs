@@ -1,6 +1,6 @@
 //! A commune's campaigns (officials and administrators): the list with each one's
 //! coverage, opening one, and closing the open one, which rolls every hamlet's log
-//! over (`service::campaigns`).
+//! over (`service::campaigns`); and one hamlet's log rolled over by hand ("compact").
 
 use tungnha_web::campaigns::{CampaignLine, CampaignTyped, CampaignsPage};
 
@@ -191,6 +191,29 @@ pub(crate) async fn close_campaign(
                 }
                 Err(e) => Err(e.into()),
             }
+        })
+        .await
+}
+
+/// Rolls one hamlet's log over ("compact"), for its commune's officials.
+pub(crate) async fn roll_over_hamlet(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CloseForm>,
+) -> Response {
+    viewer
+        .run(move |v| {
+            v.check_csrf(&form.csrf)?;
+            let hamlet = super::super::visible_hamlet(&state, v, &id)?;
+            if !access::may_run_campaigns(v.user()?, &hamlet.commune) {
+                return Err(PageError::Forbidden);
+            }
+            let by = v.user()?.id.to_string();
+            let done =
+                crate::service::rollover::roll_over(&state, &by, &hamlet.id, "compact", crate::now_ms())?;
+            let outcome = if done.is_some() { "rolled" } else { "nothing" };
+            Ok(see_other(&format!("/hamlets/{}?done={outcome}", url_part(&id))))
         })
         .await
 }

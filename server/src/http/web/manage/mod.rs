@@ -139,7 +139,9 @@ pub(crate) use admin::{
 };
 pub(crate) use assignments::{add_counter, assign, assignments, set_target};
 pub(crate) use audit::audit;
-pub(crate) use campaigns::{campaign_chip, campaign_line, campaigns_page, close_campaign, open_campaign};
+pub(crate) use campaigns::{
+    campaign_chip, campaign_line, campaigns_page, close_campaign, open_campaign, roll_over_hamlet,
+};
 pub(crate) use catalogue::{catalogue, save_catalogue, save_retention, save_visits_from};
 pub(crate) use devices::{devices, enrol, revoke};
 pub(crate) use filing::{
