@@ -240,16 +240,14 @@ fn teams(
     for user in synced {
         let user = UserId::parse(&user).map_err(err)?;
         let device = tungnha_client_core::DeviceId::parse(&format!("d-{user}")).map_err(err)?;
-        db.commit_sync(&tungnha_server::store::SyncCommit {
-            logs: &[],
+        let sync = tungnha_server::store::DeviceSync {
             device: &device,
             user: &user,
             commune: Some(&id),
             states: &[],
             listing: None,
-            now,
-        })
-        .map_err(err)?;
+        };
+        db.commit_sync(&tungnha_server::store::SyncCommit { logs: &[], syncs: &[sync], now }).map_err(err)?;
     }
     Ok(())
 }

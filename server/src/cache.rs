@@ -156,6 +156,27 @@ impl CachedLog {
     }
 }
 
+/// Work waiting for hamlet logs: per hamlet, the requests that queued while its lock
+/// was held, which whoever takes the lock next takes up together (`service::sync`
+/// merges, judges and commits them as one batch). The work is the service's own type,
+/// held here type-erased so that this layer names none.
+#[derive(Debug, Default)]
+pub struct Waiting {
+    map: Mutex<HashMap<HamletId, Vec<Box<dyn std::any::Any + Send>>>>,
+}
+
+impl Waiting {
+    /// Queues work for `hamlet`.
+    pub fn push(&self, hamlet: &HamletId, work: Box<dyn std::any::Any + Send>) {
+        lock(&self.map).entry(hamlet.clone()).or_default().push(work);
+    }
+
+    /// Takes all the work queued for `hamlet`, oldest first.
+    pub fn take(&self, hamlet: &HamletId) -> Vec<Box<dyn std::any::Any + Send>> {
+        lock(&self.map).remove(hamlet).unwrap_or_default()
+    }
+}
+
 /// A shared, individually locked cache entry.
 pub type SharedLog = Arc<Mutex<CachedLog>>;
 

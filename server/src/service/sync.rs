@@ -16,6 +16,13 @@
 //! before the refusal, or before a failed write, is loaded again from the store. This is blocking work, run on
 //! a blocking thread by the handler.
 //!
+//! A device holding one hamlet (most do) does steps 2–4 in a batch: its sync is
+//! queued on the hamlet (`AppState::waiting`), and whoever takes the hamlet's lock next
+//! merges every sync queued by then in order, each judged for its own author; a sync
+//! refused keeps nothing (when its changes were applied first, the log is loaded again
+//! and the others merged again without it), and the rest are made durable in one
+//! transaction and one flush, each answered on its own.
+//!
 //! Household keys travel beside the changes (client-core `sealed`): a device's request
 //! carries the keys of households it listed, which open their sealed fields while the
 //! changes are checked and are stored, numbered, with the log; every answer carries
@@ -32,7 +39,7 @@ use crate::AppState;
 use crate::cache::{CachedLog, SharedLog, lock};
 use crate::records::{Device, User};
 use crate::service::{ServiceError, access};
-use crate::store::{Listing, LogWrite, StoreError, SyncCommit};
+use crate::store::{DeviceSync, Listing, LogWrite, StoreError, SyncCommit};
 
 /// What a sync did, for the handler's metrics.
 #[derive(Debug)]
@@ -117,8 +124,10 @@ fn merge_and_commit(
     }
 }
 
-/// One attempt at the sync proper, for a device allowed to sync: check, merge on
-/// copies, commit, answer.
+/// One attempt at the sync proper, for a device allowed to sync: check everything,
+/// then merge, commit and answer: in a batch with the other syncs queued on the same
+/// hamlet (`batched`) when the device holds one hamlet, as most do; under every
+/// hamlet's lock in id order otherwise.
 fn merge_once(
     state: &AppState,
     device: Device,
@@ -135,11 +144,11 @@ fn merge_once(
         device.scope(access::hamlets_of(state.store(), &user.id)?).into_iter().collect();
 
     // 1. Everything is checked before anything is applied.
-    let mut incoming: BTreeMap<HamletId, (&DocMessage, Vec<Change>)> = BTreeMap::new();
+    let mut incoming: Incoming = BTreeMap::new();
     let mut drop = Vec::new();
     let mut budget = sync::ChangeBudget::request();
-    for msg in &request.docs {
-        let changes = sync::decode_changes(msg, &mut budget).map_err(sync_error)?;
+    for mut msg in request.docs {
+        let changes = sync::decode_changes(&msg, &mut budget).map_err(sync_error)?;
         if !assigned.contains(&msg.doc) {
             if !changes.is_empty() {
                 return Err(ServiceError::NotAssigned(msg.doc.to_string()));
@@ -148,9 +157,20 @@ fn merge_once(
             continue;
         }
         sync::check_actor(&msg.doc, &changes, &actor).map_err(sync_error)?;
-        if incoming.insert(msg.doc.clone(), (msg, changes)).is_some() {
-            return Err(ServiceError::BadEnvelope(format!("hamlet {} appears twice", msg.doc)));
+        // Decoded: the raw chunks are kept once, in the changes.
+        msg.payload = sync::Payload::Changes(Vec::new());
+        if let Some((twice, _)) = incoming.insert(msg.doc.clone(), (msg, changes)) {
+            return Err(ServiceError::BadEnvelope(format!("hamlet {} appears twice", twice.doc)));
         }
+    }
+    if let (1, Some(hamlet)) = (assigned.len(), assigned.first()) {
+        let (asked, changes) = match incoming.remove(hamlet) {
+            Some((msg, changes)) => (Some(msg), changes),
+            None => (None, Vec::new()),
+        };
+        let (answer, done) = std::sync::mpsc::sync_channel(1);
+        let job = Job { device, user: user.clone(), author, now, asked, changes, drop, answer };
+        return batched(state, hamlet, job, &done);
     }
 
     // 2. Lock every log involved, in order, and merge into each in place.
@@ -195,48 +215,313 @@ fn merge_once(
                 entry.kept.keep(*hash, bytes.clone());
             }
         }
-        let asked = incoming.get(hamlet).map(|(msg, _)| *msg);
-        let their_heads = asked.map(|msg| msg.heads.as_slice()).unwrap_or_default();
-        // A device still holding the log this one succeeded (the hamlet rolled over)
-        // names heads the live log never had: it gets the successor whole, and carries
-        // what it wrote on the old log over to it (client-core `HamletLog::carry_over`).
-        let on_old_log = entry.log.generation() > 0
-            && their_heads.iter().any(|h| entry.log.doc().get_change_meta_by_hash(h).is_none());
-        let answer = if their_heads.is_empty() || on_old_log {
-            // A device that starts holding this log gets it whole, from the cache,
-            // with every key.
-            let bytes = entry.snapshot();
-            Some(DocMessage {
-                doc: hamlet.clone(),
-                heads: entry.log.heads(),
-                payload: sync::Payload::Snapshot(bytes.as_ref().clone()),
-                keys: key_events(&entry.log, 0),
-            })
-        } else {
-            let kept = &entry.kept;
-            let their_seq = asked.map_or(0, |msg| msg.keys.seq);
-            let keys = key_events(&entry.log, their_seq);
-            // The device sent keys, or lacks key events: it hears back even when its
-            // heads are the server's.
-            let owed = asked.is_some_and(|msg| !msg.keys.keys.is_empty()) || keys.seq != their_seq;
-            match sync::reply_from_kept(hamlet, &entry.log, their_heads, &|h| kept.get(h)) {
-                Some(doc) => Some(DocMessage { keys, ..doc }),
-                None if owed => Some(DocMessage {
-                    doc: hamlet.clone(),
-                    heads: entry.log.heads(),
-                    payload: sync::Payload::Changes(Vec::new()),
-                    keys,
-                }),
-                None => None,
-            }
-        };
-        reply.docs.extend(answer);
+        reply.docs.extend(answer_for(hamlet, entry, incoming.get(hamlet).map(|(msg, _)| msg)));
     }
     Ok(Synced { reply: reply.encode(), merged: merged_changes })
 }
 
+/// The answer's entry for one hamlet, from its durable log: the whole log (with every
+/// key event) to a device that starts holding it or still holds the log it succeeded;
+/// otherwise what the device lacks, and the key events after its last.
+fn answer_for(hamlet: &HamletId, entry: &mut CachedLog, asked: Option<&DocMessage>) -> Option<DocMessage> {
+    let their_heads = asked.map(|msg| msg.heads.as_slice()).unwrap_or_default();
+    // A device still holding the log this one succeeded (the hamlet rolled over)
+    // names heads the live log never had: it gets the successor whole, and carries
+    // what it wrote on the old log over to it (client-core `HamletLog::carry_over`).
+    let on_old_log = entry.log.generation() > 0
+        && their_heads.iter().any(|h| entry.log.doc().get_change_meta_by_hash(h).is_none());
+    if their_heads.is_empty() || on_old_log {
+        // A device that starts holding this log gets it whole, from the cache, with
+        // every key.
+        let bytes = entry.snapshot();
+        return Some(DocMessage {
+            doc: hamlet.clone(),
+            heads: entry.log.heads(),
+            payload: sync::Payload::Snapshot(bytes.as_ref().clone()),
+            keys: key_events(&entry.log, 0),
+        });
+    }
+    let kept = &entry.kept;
+    let their_seq = asked.map_or(0, |msg| msg.keys.seq);
+    let keys = key_events(&entry.log, their_seq);
+    // The device sent keys, or lacks key events: it hears back even when its heads
+    // are the server's.
+    let owed = asked.is_some_and(|msg| !msg.keys.keys.is_empty()) || keys.seq != their_seq;
+    match sync::reply_from_kept(hamlet, &entry.log, their_heads, &|h| kept.get(h)) {
+        Some(doc) => Some(DocMessage { keys, ..doc }),
+        None if owed => Some(DocMessage {
+            doc: hamlet.clone(),
+            heads: entry.log.heads(),
+            payload: sync::Payload::Changes(Vec::new()),
+            keys,
+        }),
+        None => None,
+    }
+}
+
+/// A sync of a device holding one hamlet, waiting to be merged in a batch with the
+/// others queued on that hamlet's log meanwhile.
+struct Job {
+    device: Device,
+    user: User,
+    author: Author,
+    now: i64,
+    /// The request's entry for the hamlet (`None`: it did not list it yet).
+    asked: Option<DocMessage>,
+    changes: Vec<Change>,
+    /// Hamlets the device must stop holding.
+    drop: Vec<HamletId>,
+    /// Where its own answer goes.
+    answer: std::sync::mpsc::SyncSender<Result<Synced, ServiceError>>,
+}
+
+/// Queues `job` on its hamlet and waits for its answer. Whoever takes the hamlet's lock
+/// next takes up every sync queued by then and merges, judges and commits them together
+/// (one transaction, one flush), each with its own answer, so a busy hamlet's syncs do
+/// not each pay for a write while the others wait on its lock.
+fn batched(
+    state: &AppState,
+    hamlet: &HamletId,
+    job: Job,
+    done: &std::sync::mpsc::Receiver<Result<Synced, ServiceError>>,
+) -> Result<Synced, ServiceError> {
+    let Some(entry) = state.logs.get(state.store(), hamlet)? else {
+        tracing::warn!(%hamlet, "assigned hamlet has no log");
+        return Ok(Synced { reply: Envelope { drop: job.drop, ..Envelope::default() }.encode(), merged: 0 });
+    };
+    state.waiting.push(hamlet, Box::new(job));
+    loop {
+        let answered = |done: &std::sync::mpsc::Receiver<_>| match done.try_recv() {
+            Ok(answer) => Some(answer),
+            Err(std::sync::mpsc::TryRecvError::Empty) => None,
+            // Whoever held it failed without answering (a panic): say so.
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Some(Err(ServiceError::Internal("the batch this sync was merged in failed".into())))
+            }
+        };
+        if let Some(answer) = answered(done) {
+            return answer;
+        }
+        let mut guard = lock(&entry);
+        // Taken up and answered by the holder before us.
+        if let Some(answer) = answered(done) {
+            return answer;
+        }
+        let jobs: Vec<Job> = state
+            .waiting
+            .take(hamlet)
+            .into_iter()
+            .filter_map(|w| w.downcast::<Job>().ok())
+            .map(|j| *j)
+            .collect();
+        run_batch(state, hamlet, &mut guard, jobs);
+    }
+}
+
+/// Why one sync of a batch was refused, and whether its changes were applied first
+/// (the log must then be restored and the others merged again).
+struct Refused {
+    error: ServiceError,
+    spoiled: bool,
+}
+
+/// Merges one sync of a batch into the log in place: its keys, its changes checked and
+/// judged for its author, the commune's first day, and the person's day's allowance of
+/// households with what earlier syncs of the batch listed (`listed`).
+fn merge_job(
+    state: &AppState,
+    hamlet: &HamletId,
+    entry: &mut CachedLog,
+    job: &Job,
+    listed: &mut BTreeMap<(UserId, String), u64>,
+) -> Result<(Option<sync::Applied>, Option<Listing>), Refused> {
+    let clean = |error| Refused { error, spoiled: false };
+    let spoiled = |error| Refused { error, spoiled: true };
+    let keys = match &job.asked {
+        Some(msg) => keys_arriving(hamlet, &entry.log, &msg.keys.keys).map_err(clean)?,
+        None => Vec::new(),
+    };
+    let applied = match sync::merge_in_place_checked(
+        hamlet,
+        &mut entry.log,
+        job.changes.clone(),
+        &keys,
+        (&job.author, job.now),
+    ) {
+        Ok(Some(a)) => a,
+        Ok(None) => return Ok((None, None)),
+        // It depends on what we lack: the answer's heads make the device resend.
+        Err(sync::NotApplied { error: SyncError::MissingDeps { .. }, spoiled: false }) => {
+            return Ok((None, None));
+        }
+        Err(refused) => return Err(Refused { error: sync_error(refused.error), spoiled: refused.spoiled }),
+    };
+    keep_keys_of_own_households(hamlet, &mut entry.log, &keys, &job.user.id).map_err(spoiled)?;
+    check_visits_from(state, hamlet, &applied.before, &entry.log, &applied.touched).map_err(spoiled)?;
+    use tungnha_client_core::judge::Before;
+    let count = applied.touched.households.iter().filter(|id| applied.before.household(id).is_none()).count();
+    if count == 0 {
+        return Ok((Some(applied), None));
+    }
+    let listing = Listing {
+        user: job.user.id.clone(),
+        day: tungnha_client_core::domain::vn_day(job.now),
+        count: count as u64,
+        limit: job.user.role.households_per_day(),
+    };
+    let earlier = listed.entry((listing.user.clone(), listing.day.clone())).or_default();
+    let already = state.store.listed(&listing.user, &listing.day).map_err(|e| spoiled(e.into()))? + *earlier;
+    if already + listing.count > listing.limit {
+        return Err(spoiled(StoreError::TooManyListed { already, limit: listing.limit }.into()));
+    }
+    *earlier += listing.count;
+    Ok((Some(applied), Some(listing)))
+}
+
+/// The same error for each sync of a batch that failed as a whole: a stale log is
+/// merged again by each; anything else is the server's failure.
+fn for_each(e: &ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Store(StoreError::Stale(h)) => ServiceError::Store(StoreError::Stale(h.clone())),
+        other => ServiceError::Internal(other.to_string()),
+    }
+}
+
+/// Merges, judges and commits a batch of syncs of one hamlet, under its lock, and
+/// answers each. A sync refused keeps nothing (one refused after its changes were
+/// applied has the log reloaded and the others merged again without it); the others
+/// are committed together.
+fn run_batch(state: &AppState, hamlet: &HamletId, entry: &mut CachedLog, jobs: Vec<Job>) {
+    let fail_all = |jobs: Vec<Job>, e: &ServiceError| {
+        for job in jobs {
+            let _ = job.answer.send(Err(for_each(e)));
+        }
+    };
+    if let Err(e) = entry.catch_up(state.store(), hamlet) {
+        fail_all(jobs, &e.into());
+        return;
+    }
+    let mut pending = jobs;
+    let mut refused: Vec<(Job, ServiceError)> = Vec::new();
+    // Merge in order; restart without a sync that spoiled the log.
+    let merged = loop {
+        let mut listed = BTreeMap::new();
+        let mut merged: Vec<(Job, Option<sync::Applied>, Option<Listing>)> = Vec::new();
+        let mut rest = std::mem::take(&mut pending).into_iter();
+        let mut restart = false;
+        for job in rest.by_ref() {
+            match merge_job(state, hamlet, entry, &job, &mut listed) {
+                Ok((applied, listing)) => merged.push((job, applied, listing)),
+                Err(Refused { error, spoiled }) => {
+                    refused.push((job, error));
+                    if spoiled {
+                        restart = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if !restart {
+            break merged;
+        }
+        pending = merged.into_iter().map(|(job, _, _)| job).chain(rest).collect();
+        if let Err(e) = entry.reload(state.store(), hamlet) {
+            tracing::error!(%hamlet, error = %e, "a refused merge's log could not be restored");
+            fail_all(pending, &e.into());
+            for (job, error) in refused {
+                let _ = job.answer.send(Err(error));
+            }
+            return;
+        }
+    };
+    for (job, error) in refused {
+        let _ = job.answer.send(Err(error));
+    }
+    if merged.is_empty() {
+        return;
+    }
+    let changed = merged.iter().any(|(_, applied, _)| applied.is_some());
+    let before = entry.ledger.coverage().clone();
+    for (_, applied, _) in &merged {
+        if let Some(a) = applied {
+            entry.apply_to_ledger(&a.touched);
+        }
+    }
+    let new_changes: Vec<(ChangeHash, Vec<u8>)> = merged
+        .iter()
+        .filter_map(|(_, a, _)| a.as_ref())
+        .flat_map(|a| a.new_changes.iter().cloned())
+        .collect();
+    let new_keys = entry.log.keys_mut().number_new();
+    let committed = {
+        let writes: Vec<LogWrite<'_>> = if changed {
+            vec![log_write(
+                hamlet,
+                &entry.log,
+                entry.version,
+                entry.ledger.coverage(),
+                &new_changes,
+                before,
+                new_keys,
+            )]
+        } else {
+            Vec::new()
+        };
+        let states: Vec<Vec<(HamletId, Vec<ChangeHash>)>> = merged
+            .iter()
+            .map(|(job, _, _)| job.asked.iter().map(|msg| (hamlet.clone(), msg.heads.clone())).collect())
+            .collect();
+        let syncs: Vec<DeviceSync<'_>> = merged
+            .iter()
+            .zip(&states)
+            .map(|((job, _, listing), states)| DeviceSync {
+                device: &job.device.id,
+                user: &job.user.id,
+                commune: job.user.commune.as_ref(),
+                states,
+                listing: listing.as_ref(),
+            })
+            .collect();
+        let now = merged.iter().map(|(job, _, _)| job.now).max().unwrap_or_default();
+        state.store.commit_sync(&SyncCommit { logs: &writes, syncs: &syncs, now })
+    };
+    if let Err(e) = committed {
+        if changed && let Err(restore) = entry.reload(state.store(), hamlet) {
+            tracing::error!(%hamlet, error = %restore, "a failed commit's log could not be restored");
+        }
+        let jobs: Vec<Job> = merged.into_iter().map(|(job, _, _)| job).collect();
+        if matches!(e, StoreError::TooManyListed { .. }) && jobs.len() > 1 {
+            // Someone of the batch listed on another instance meanwhile: which one,
+            // the batch cannot tell. Each again, alone.
+            for job in jobs {
+                run_batch(state, hamlet, entry, vec![job]);
+            }
+        } else {
+            fail_all(jobs, &e.into());
+        }
+        return;
+    }
+    crate::failpoint::after_commit();
+    // Durable: keep the changes to answer teammates with, and answer each.
+    if changed {
+        entry.version += 1;
+        for (hash, bytes) in new_changes {
+            entry.kept.keep(hash, bytes);
+        }
+    }
+    for (job, applied, _) in merged {
+        let merged = if applied.is_some() { job.changes.len() } else { 0 };
+        let reply = Envelope {
+            docs: answer_for(hamlet, entry, job.asked.as_ref()).into_iter().collect(),
+            drop: job.drop.clone(),
+            ..Envelope::default()
+        };
+        let _ = job.answer.send(Ok(Synced { reply: reply.encode(), merged }));
+    }
+}
+
 /// Incoming changes by hamlet: the request's entry and its decoded changes.
-type Incoming<'a> = BTreeMap<HamletId, (&'a DocMessage, Vec<Change>)>;
+type Incoming = BTreeMap<HamletId, (DocMessage, Vec<Change>)>;
 
 /// Steps 2–3 of a sync, under the logs' locks: merge each hamlet's changes into its
 /// cached log in place (`sync::merge_in_place_checked`), check what only the server
@@ -252,7 +537,7 @@ fn merge_and_commit_locked(
     author: &Author,
     now: i64,
     guards: &mut [(HamletId, MutexGuard<'_, CachedLog>)],
-    incoming: &mut Incoming<'_>,
+    incoming: &mut Incoming,
     spoiled: &mut BTreeSet<HamletId>,
 ) -> Result<(BTreeMap<HamletId, sync::Applied>, usize), ServiceError> {
     let mut applied: BTreeMap<HamletId, sync::Applied> = BTreeMap::new();
@@ -352,16 +637,14 @@ fn merge_and_commit_locked(
         .collect();
     let states: Vec<(HamletId, Vec<ChangeHash>)> =
         incoming.iter().map(|(h, (msg, _))| (h.clone(), msg.heads.clone())).collect();
-    let commit = SyncCommit {
-        logs: &writes,
+    let sync = DeviceSync {
         device: &device.id,
         user: &user.id,
         commune: user.commune.as_ref(),
         states: &states,
         listing: listing.as_ref(),
-        now,
     };
-    state.store.commit_sync(&commit)?;
+    state.store.commit_sync(&SyncCommit { logs: &writes, syncs: std::slice::from_ref(&sync), now })?;
     crate::failpoint::after_commit();
     Ok((applied, merged_changes))
 }

@@ -22,6 +22,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The hamlet logs in memory.
     pub logs: Arc<LogCache>,
+    /// Syncs queued for a hamlet's log while its lock is held (merged as a batch).
+    pub waiting: Arc<crate::cache::Waiting>,
     /// Failed web sign-ins, per username.
     pub throttle: Arc<LoginThrottle>,
     /// Turns to check an enrolment code, server-wide (`ENROL_CHECKS_AT_ONCE`).
@@ -39,6 +41,7 @@ impl AppState {
     pub fn with_store(store: Arc<dyn Store>, config: Config) -> Self {
         Self {
             logs: Arc::new(LogCache::new(config.cache_docs)),
+            waiting: Arc::default(),
             store,
             throttle: Arc::default(),
             enrol_checks: Arc::new(tokio::sync::Semaphore::new(ENROL_CHECKS_AT_ONCE)),

@@ -268,10 +268,20 @@ pub struct Listing {
 pub struct SyncCommit<'a> {
     /// The logs that moved.
     pub logs: &'a [LogWrite<'a>],
-    /// The device that synced (its `last_sync_at` becomes `now`).
+    /// Each device whose sync this commits: one, or every request of a batch merged
+    /// into one hamlet together.
+    pub syncs: &'a [DeviceSync<'a>],
+    /// When.
+    pub now: i64,
+}
+
+/// One device's part of a sync commit.
+#[derive(Debug)]
+pub struct DeviceSync<'a> {
+    /// The device that synced (its `last_sync_at` becomes the commit's `now`).
     pub device: &'a DeviceId,
-    /// Its owner and their commune, whose last sync (for "active in the last 7 days")
-    /// becomes `now`.
+    /// Its owner, whose last sync under their commune (for "active in the last 7
+    /// days") becomes `now`.
     pub user: &'a UserId,
     /// The owner's commune, if they have one.
     pub commune: Option<&'a CommuneId>,
@@ -279,8 +289,6 @@ pub struct SyncCommit<'a> {
     pub states: &'a [(HamletId, Vec<ChangeHash>)],
     /// Households it listed, if any.
     pub listing: Option<&'a Listing>,
-    /// When.
-    pub now: i64,
 }
 
 /// A leader's or official's review of one hamlet's field-added households.

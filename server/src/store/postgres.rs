@@ -964,7 +964,7 @@ impl Store for PgStore {
 
     fn commit_sync(&self, c: &SyncCommit<'_>) -> Result<(), StoreError> {
         self.tx(|tx| {
-            if let Some(l) = c.listing {
+            for l in c.syncs.iter().filter_map(|d| d.listing) {
                 let (user, day) = (l.user.as_str(), l.day.as_str());
                 tx.execute(
                     "INSERT INTO listed (user_id, day, count) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
@@ -988,32 +988,37 @@ impl Store for PgStore {
             for w in c.logs {
                 write_log(tx, w)?;
             }
-            for (hamlet, heads) in c.states {
-                let state = SyncState { heads: heads.iter().map(|x| x.to_string()).collect(), at: c.now };
-                tx.execute(
-                    "INSERT INTO sync_states (device, hamlet, state) VALUES ($1, $2, $3) \
-                     ON CONFLICT (device, hamlet) DO UPDATE SET state = EXCLUDED.state",
-                    &[&c.device.as_str(), &hamlet.as_str(), &json(&state)],
-                )?;
-            }
-            // The device's record, locked: a revocation meanwhile stands.
-            if let Some(row) =
-                tx.query_opt("SELECT record FROM devices WHERE id = $1 FOR UPDATE", &[&c.device.as_str()])?
-            {
-                let mut d: Device = parse("device", row.get::<_, &str>(0))?;
-                d.last_sync_at = Some(c.now);
-                // A revoked device's final upload is spent.
-                if d.revoked_at.is_some() {
-                    d.final_upload_until = None;
+            for d in c.syncs {
+                for (hamlet, heads) in d.states {
+                    let state = SyncState { heads: heads.iter().map(|x| x.to_string()).collect(), at: c.now };
+                    tx.execute(
+                        "INSERT INTO sync_states (device, hamlet, state) VALUES ($1, $2, $3) \
+                         ON CONFLICT (device, hamlet) DO UPDATE SET state = EXCLUDED.state",
+                        &[&d.device.as_str(), &hamlet.as_str(), &json(&state)],
+                    )?;
                 }
-                tx.execute("UPDATE devices SET record = $2 WHERE id = $1", &[&c.device.as_str(), &json(&d)])?;
-            }
-            if let Some(commune) = c.commune {
-                tx.execute(
-                    "INSERT INTO last_syncs (commune, user_id, at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (commune, user_id) DO UPDATE SET at = EXCLUDED.at",
-                    &[&commune.as_str(), &c.user.as_str(), &c.now],
-                )?;
+                // The device's record, locked: a revocation meanwhile stands.
+                if let Some(row) = tx
+                    .query_opt("SELECT record FROM devices WHERE id = $1 FOR UPDATE", &[&d.device.as_str()])?
+                {
+                    let mut r: Device = parse("device", row.get::<_, &str>(0))?;
+                    r.last_sync_at = Some(c.now);
+                    // A revoked device's final upload is spent.
+                    if r.revoked_at.is_some() {
+                        r.final_upload_until = None;
+                    }
+                    tx.execute(
+                        "UPDATE devices SET record = $2 WHERE id = $1",
+                        &[&d.device.as_str(), &json(&r)],
+                    )?;
+                }
+                if let Some(commune) = d.commune {
+                    tx.execute(
+                        "INSERT INTO last_syncs (commune, user_id, at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (commune, user_id) DO UPDATE SET at = EXCLUDED.at",
+                        &[&commune.as_str(), &d.user.as_str(), &c.now],
+                    )?;
+                }
             }
             Ok(())
         })

@@ -1340,11 +1340,13 @@ impl Store for SledStore {
 
     fn commit_sync(&self, c: &SyncCommit<'_>) -> Result<(), StoreError> {
         let states: Vec<(Vec<u8>, Vec<u8>)> = c
-            .states
+            .syncs
             .iter()
-            .map(|(h, heads)| {
-                let s = SyncState { heads: heads.iter().map(|x| x.to_string()).collect(), at: c.now };
-                (pair(c.device.as_str(), h.as_str()), json(&s))
+            .flat_map(|d| {
+                d.states.iter().map(|(h, heads)| {
+                    let s = SyncState { heads: heads.iter().map(|x| x.to_string()).collect(), at: c.now };
+                    (pair(d.device.as_str(), h.as_str()), json(&s))
+                })
             })
             .collect();
         let prepared = c.logs.iter().map(|w| self.prepare(w)).collect::<Result<Vec<_>, _>>()?;
@@ -1362,7 +1364,7 @@ impl Store for SledStore {
             &self.listed,
         )
             .transaction(|(lt, ct, dt, tt, cdt, pdt, st, ls)| {
-                if let Some(l) = c.listing {
+                for l in c.syncs.iter().filter_map(|d| d.listing) {
                     let key = pair(l.user.as_str(), &l.day);
                     let already =
                         ls.get(&key)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
@@ -1389,17 +1391,19 @@ impl Store for SledStore {
                 TxResult::Ok(())
             });
         committed.map_err(tx_error)?;
-        // The record is changed apart, atomically, so a revocation meanwhile stands;
-        // one flush then makes both durable.
-        self.update_device(c.device, |d| {
-            d.last_sync_at = Some(c.now);
-            // A revoked device's final upload is spent.
-            if d.revoked_at.is_some() {
-                d.final_upload_until = None;
+        for d in c.syncs {
+            // The record is changed apart, atomically, so a revocation meanwhile
+            // stands; one flush then makes all of it durable.
+            self.update_device(d.device, |r| {
+                r.last_sync_at = Some(c.now);
+                // A revoked device's final upload is spent.
+                if r.revoked_at.is_some() {
+                    r.final_upload_until = None;
+                }
+            })?;
+            if let Some(commune) = d.commune {
+                self.last_syncs.insert(pair(commune.as_str(), d.user.as_str()), &c.now.to_be_bytes())?;
             }
-        })?;
-        if let Some(commune) = c.commune {
-            self.last_syncs.insert(pair(commune.as_str(), c.user.as_str()), &c.now.to_be_bytes())?;
         }
         self.flush()
     }
@@ -1777,15 +1781,14 @@ mod tests {
         assert_eq!(db.devices_of(&device.user).expect("devices").len(), 1);
         // The sync read the record before the revocation and commits after it.
         db.revoke_device(&device.id, 5, None).expect("revoked");
-        let commit = SyncCommit {
-            logs: &[],
+        let sync = crate::store::DeviceSync {
             device: &device.id,
             user: &device.user,
             commune: None,
             states: &[],
             listing: None,
-            now: 7,
         };
+        let commit = SyncCommit { logs: &[], syncs: std::slice::from_ref(&sync), now: 7 };
         db.commit_sync(&commit).expect("committed");
         let now = db.device(&device.id).expect("read").expect("there");
         assert_eq!((now.revoked_at, now.last_sync_at), (Some(5), Some(7)));

@@ -1,6 +1,7 @@
 //! End-to-end tests: real servers on 127.0.0.1:0, real clients over real HTTP.
 
 mod access;
+mod batch;
 mod browser;
 mod campaigns;
 mod catalogue;
