@@ -105,6 +105,12 @@ fn devices_offline_across_a_rollover_carry_their_work_over_and_nothing_counts_tw
     assert!(log.households().ok.contains_key(&listed), "its household, same id");
     let c = coverage();
     assert_eq!((c.visits, c.registered), (6, 31), "each counted once: {c:?}");
+    // What the device stored is the successor: reopened, it holds the same.
+    let heads = cli.log(&hamlet).expect("held").heads();
+    drop(cli);
+    let mut cli = Device::open(cli_home.path()).expect("reopened");
+    let log = cli.log(&hamlet).expect("held");
+    assert_eq!((log.generation(), log.heads()), (1, heads), "the stored log is the successor");
 
     // The phone, reopened offline, still holds its work; online, it switches and sends it.
     let resumed = browser_script("app.mjs", "resume", &server.base(), &json!({"profile": profile.path()}));
