@@ -462,13 +462,22 @@ pub struct History {
 }
 
 impl History {
-    /// Adds the visits and walk-ins of a log that is being rolled over.
-    pub fn add(&mut self, log: &impl LogView) {
-        for (id, mut visit) in log.all_visits() {
+    /// Adds the visits and walk-ins of a log that is being rolled over, those made
+    /// before `until` when given (the rest stay in the successor). Returns how many
+    /// visits and walk-ins it added.
+    pub fn add(&mut self, log: &impl LogView, until: Option<i64>) -> (usize, usize) {
+        let before = |at: i64| until.is_none_or(|until| at < until);
+        let mut added = (0, 0);
+        for (id, mut visit) in log.all_visits().into_iter().filter(|(_, v)| before(v.at)) {
             visit.note = None;
             self.visits.insert(id, visit);
+            added.0 += 1;
         }
-        self.walkins.extend(log.all_walkins());
+        for (id, walkin) in log.all_walkins().into_iter().filter(|(_, w)| before(w.at)) {
+            self.walkins.insert(id, walkin);
+            added.1 += 1;
+        }
+        added
     }
 
     /// Whether it holds nothing (a hamlet never rolled over).

@@ -227,28 +227,47 @@ impl HamletLog {
         self.generation
     }
 
-    /// The log that succeeds this one at a rollover (the end of a campaign): a
-    /// genesis of the next generation and one change under `actor` that lists every
-    /// household as it is now, field for field (sealed values as they are: their
-    /// associated data names the hamlet and household, not the log), with this log's
-    /// keys. Visits and walk-ins stay behind, in this log.
-    pub fn successor(&self, actor: ActorId) -> Result<HamletLog, LogError> {
+    /// The log that succeeds this one at a rollover (the end of a campaign, or a
+    /// compaction): a genesis of the next generation and one change under `actor` that
+    /// lists every household as it is now, field for field (sealed values as they are:
+    /// their associated data names the hamlet and household, not the log), with this
+    /// log's keys. Visits and walk-ins stay behind, in this log, except those made at
+    /// or after `keep_since` (a compaction during a campaign keeps the campaign's).
+    pub fn successor(&self, actor: ActorId, keep_since: Option<i64>) -> Result<HamletLog, LogError> {
         let mut next = Self::genesis_at(&self.hamlet, self.is_counter(), self.generation + 1);
         next.set_actor(actor);
-        let entries: Vec<(String, ObjId)> = self
-            .doc
-            .keys(&self.households)
-            .filter_map(|id| match self.doc.get(&self.households, id.as_str()) {
-                Ok(Some((Value::Object(ObjType::Map), obj))) => Some((id, obj)),
-                _ => None,
-            })
-            .collect();
-        if !entries.is_empty() {
-            let target = next.households.clone();
+        let entries = |map: &ObjId, keep: &dyn Fn(&str) -> bool| -> Vec<(String, ObjId)> {
+            self.doc
+                .keys(map)
+                .filter(|id| keep(id))
+                .filter_map(|id| match self.doc.get(map, id.as_str()) {
+                    Ok(Some((Value::Object(ObjType::Map), obj))) => Some((id, obj)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut copied = vec![(next.households.clone(), entries(&self.households, &|_| true))];
+        if let Some(since) = keep_since {
+            let visits = self.visits().ok;
+            let kept = |id: &str| {
+                VisitId::parse(id).ok().and_then(|v| visits.get(&v)).is_some_and(|v| v.at >= since)
+            };
+            copied.push((next.visits.clone(), entries(&self.visits, &kept)));
+            if let (Some(from), Some(to)) = (&self.walkins, &next.walkins) {
+                let walkins = self.walkins().ok;
+                let kept = |id: &str| {
+                    WalkInId::parse(id).ok().and_then(|w| walkins.get(&w)).is_some_and(|w| w.at >= since)
+                };
+                copied.push((to.clone(), entries(from, &kept)));
+            }
+        }
+        if copied.iter().any(|(_, entries)| !entries.is_empty()) {
             let mut tx = next.doc.transaction();
-            for (id, obj) in &entries {
-                let to = tx.put_object(&target, id.as_str(), ObjType::Map)?;
-                copy_map(&self.doc, obj, &mut tx, &to)?;
+            for (target, entries) in &copied {
+                for (id, obj) in entries {
+                    let to = tx.put_object(target, id.as_str(), ObjType::Map)?;
+                    copy_map(&self.doc, obj, &mut tx, &to)?;
+                }
             }
             tx.commit();
         }

@@ -34,7 +34,7 @@ fn a_successor_keeps_the_households_and_leaves_the_visits() {
         let (outcome, form) = realistic_visit(i);
         log.log_visit(&who, id, outcome, &form, NOW - 1_000 + i as i64, NOW).expect("visit");
     }
-    let next = log.successor(actor(201)).expect("successor");
+    let next = log.successor(actor(201), None).expect("successor");
     assert_eq!((log.generation(), next.generation()), (0, 1));
     assert_eq!(next.hamlet(), &h);
     assert_eq!(next.households().ok, log.households().ok, "every household as it was, sealed fields open");
@@ -48,7 +48,33 @@ fn a_successor_keeps_the_households_and_leaves_the_visits() {
     assert_eq!(loaded.generation(), 1);
     assert_eq!(loaded.households().ok.len(), 30);
     // And the generation after that.
-    assert_eq!(next.successor(actor(202)).expect("again").generation(), 2);
+    assert_eq!(next.successor(actor(202), None).expect("again").generation(), 2);
+}
+
+#[test]
+fn a_compaction_keeps_the_visits_made_since_its_cutoff() {
+    let h = hamlet("kp-4");
+    let (mut log, households) = listed_hamlet("kp-4", 10);
+    let who = author("u-tnv", Role::Volunteer);
+    let mut made = Vec::new();
+    for (i, id) in households.iter().enumerate() {
+        let (outcome, form) = realistic_visit(i);
+        made.push(
+            log.log_visit(&who, id, outcome, &form, NOW - 10_000 + 1_000 * i as i64, NOW).expect("visit"),
+        );
+    }
+    let cutoff = NOW - 5_000;
+    let next = log.successor(actor(201), Some(cutoff)).expect("successor");
+    let kept = next.visits().ok;
+    assert_eq!(kept.len(), 5, "the visits at or after the cutoff, no others");
+    for id in &made[5..] {
+        assert_eq!(kept[id], log.visits().ok[id], "kept as they were, notes open");
+    }
+    let loaded = sync::load_checked_with(&h, &next.save(), next.keys().clone()).expect("loads checked");
+    assert_eq!(loaded.visits().ok.len(), 5);
+    let mut history = tungnha_client_core::History::default();
+    assert_eq!(history.add(&log, Some(cutoff)), (5, 0), "the history takes the others");
+    assert!(made[..5].iter().all(|id| history.visits.contains_key(id) && history.visits[id].note.is_none()));
 }
 
 #[test]
@@ -85,7 +111,7 @@ fn a_device_offline_across_the_rollover_carries_its_work_over_once() {
     let old = phone.log(&h).expect("held").clone();
 
     // Meanwhile the campaign closes and the server rolls the hamlet over.
-    let mut next = server_log.successor(actor(201)).expect("successor");
+    let mut next = server_log.successor(actor(201), None).expect("successor");
     let absorbed = phone.absorb("server", &successor_answer(&h, &mut next)).expect("absorbed");
     assert!(absorbed[&h].whole);
     let held = phone.log(&h).expect("held");
@@ -133,7 +159,7 @@ fn a_household_the_server_already_carried_is_not_made_again() {
         .expect("new")
         .log;
     // The answer is lost; the household is carried over by the server's rollover.
-    let mut next = server_log.successor(actor(201)).expect("successor");
+    let mut next = server_log.successor(actor(201), None).expect("successor");
     phone.absorb("server", &successor_answer(&h, &mut next)).expect("absorbed");
     let held = phone.log(&h).expect("held");
     assert_eq!(held.heads(), next.heads(), "nothing to carry: the server had it all");

@@ -142,6 +142,7 @@ pub fn prepare(plan: &Plan, dir: Option<&Path>, database: Option<&str>) -> Resul
                 audit::CLI,
                 h,
                 "loadgen",
+                None,
                 tungnha_server::now_ms(),
             )
             .map_err(err)?;

@@ -17,7 +17,7 @@ use tungnha_server::records::FilingLevel;
 use tungnha_server::service::audit::CLI;
 use tungnha_server::service::error::{Field, invalid};
 use tungnha_server::service::{
-    ServiceError, accounts, api_tokens, enrolment, erasure, filing, imports, moving, organisation, rollover,
+    ServiceError, accounts, api_tokens, campaigns, enrolment, erasure, filing, imports, moving, organisation,
     teams, verify,
 };
 use tungnha_server::store::{Store, StoreError};
@@ -253,8 +253,9 @@ enum HamletsCommand {
 enum HamletCommand {
     /// Roll a hamlet's (or a counter's) log over to a successor: households carry over
     /// as they are, its visits stay on the server (history, all-time figures) and leave
-    /// the log every device holds, so syncs cost what they cost in week one. Devices
-    /// switch at their next sync and carry over what they had not sent.
+    /// the log every device holds, so syncs cost what they cost in week one; the visits
+    /// of the campaign open now, if one is, stay in the log. Devices switch at their
+    /// next sync and carry over what they had not sent.
     Rollover {
         /// The hamlet id (`commune.code`).
         #[arg(long)]
@@ -860,7 +861,7 @@ fn run_admin(
         AdminCommand::Hamlet(HamletCommand::Rollover { hamlet, why }) => {
             let id = HamletId::parse(&hamlet).map_err(|e| invalid(Field::Hamlet, e.to_string()))?;
             let state = tungnha_server::AppState::with_store(store.clone(), Config::new(PathBuf::new()));
-            let Some(done) = rollover::roll_over(&state, CLI, &id, &why, tungnha_server::now_ms())? else {
+            let Some(done) = campaigns::compact(&state, CLI, &id, &why, tungnha_server::now_ms())? else {
                 return Ok((
                     json!({"hamlet": id, "rolled_over": false}),
                     format!("{id}'s log holds no visit: nothing to roll over"),

@@ -170,7 +170,7 @@ pub fn close(
     let why = format!("campaign {} “{}” closed", campaign.number, campaign.name);
     let mut rolled = Vec::new();
     for h in store.hamlets_of(&commune.id)? {
-        if let Some(done) = rollover::roll_over(state, by, &h.id, &why, now)? {
+        if let Some(done) = rollover::roll_over(state, by, &h.id, &why, None, now)? {
             rolled.push((h.id, done));
         }
     }
@@ -191,6 +191,26 @@ pub fn close(
         ),
     )?;
     Ok(Closed { campaign, rolled })
+}
+
+/// Compacts one hamlet's log by hand: rolls it over, keeping in the successor the
+/// visits of the campaign open now (if one is), so that its volunteers see what they
+/// did in it; what came before goes to the history. `None`: nothing to move.
+pub fn compact(
+    state: &AppState,
+    by: &str,
+    hamlet: &HamletId,
+    why: &str,
+    now: i64,
+) -> Result<Option<RolledOver>, ServiceError> {
+    let store = state.store();
+    let record = store.hamlet(hamlet)?.ok_or_else(|| ServiceError::NotFound(format!("hamlet {hamlet}")))?;
+    let open = store.campaigns_of(&record.commune)?.into_iter().find(Campaign::is_open);
+    let keep_since = match &open {
+        Some(c) => Some(window(store, c)?.0),
+        None => None,
+    };
+    rollover::roll_over(state, by, hamlet, why, keep_since, now)
 }
 
 /// One hamlet's figures in a campaign.

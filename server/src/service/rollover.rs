@@ -33,13 +33,15 @@ pub struct RolledOver {
 }
 
 /// Rolls `hamlet`'s log (or a counter's) over to its successor; `by` (a user id or
-/// `admin-cli`) and `why` go into the audit event. `None` when the log holds no visit
-/// and no walk-in: there is nothing to move to the history.
+/// `admin-cli`) and `why` go into the audit event. Visits and walk-ins made at or after
+/// `keep_since` stay in the successor (a compaction keeps the open campaign's). `None`
+/// when nothing would move to the history.
 pub fn roll_over(
     state: &AppState,
     by: &str,
     hamlet: &HamletId,
     why: &str,
+    keep_since: Option<i64>,
     now: i64,
 ) -> Result<Option<RolledOver>, ServiceError> {
     let missing = || ServiceError::NotFound(format!("hamlet {hamlet}"));
@@ -48,17 +50,18 @@ pub fn roll_over(
     let mut guard = lock(&entry);
     guard.catch_up(state.store(), hamlet)?;
     let old = &guard.log;
-    if old.visits().ok.is_empty() && old.walkins().ok.is_empty() {
+    let mut history = guard.history.clone();
+    let (visits, walkins) = history.add(old, keep_since);
+    if (visits, walkins) == (0, 0) {
         return Ok(None);
     }
-    let successor = old.successor(ActorId::random()).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let mut history = guard.history.clone();
-    history.add(old);
+    let successor =
+        old.successor(ActorId::random(), keep_since).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let ledger = CoverageLedger::from_log(&WithHistory { history: &history, live: &successor });
     let done = RolledOver {
         generation: successor.generation(),
-        visits: old.visits().ok.len(),
-        walkins: old.walkins().ok.len(),
+        visits,
+        walkins,
         households: successor.households().ok.len(),
     };
     let event = AuditEvent {

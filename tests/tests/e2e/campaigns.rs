@@ -93,11 +93,15 @@ fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
     let later = tungnha_server::now_ms();
     cli.log_visit(&households[0], Outcome::Guided, &guided, later, later).expect("visit again");
     cli.log_visit(&households[5], Outcome::AlreadyDone, &VisitForm::default(), later, later).expect("visit");
+    // One logged late for two days ago: before this campaign, in none.
+    let two_days_ago = later - 2 * 86_400_000;
+    cli.log_visit(&households[7], Outcome::NotHome, &VisitForm::default(), two_days_ago, later)
+        .expect("visit");
     cli.sync().expect("sync");
     let second = web.get("/communes/p-test?campaign=2");
     assert!(figure(&second.html, "data-total", "campaign_covered").contains("2 / 60"), "{}", second.html);
     let stored = server.state.store.coverage(&hamlets[0]).expect("coverage");
-    assert_eq!((stored.covered, stored.visits), (6, 8), "all time: every campaign's visits");
+    assert_eq!((stored.covered, stored.visits), (6, 9), "all time: every campaign's visits");
 
     // The closed campaign keeps its figures, read from the history.
     let first = web.get("/communes/p-test?campaign=1");
@@ -117,7 +121,8 @@ fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
     assert_eq!(web.get("/communes/p-test/export.csv?campaign=9").status, 404);
 
     // A hamlet compacted by hand: one with no visit has nothing to roll over; the
-    // first hamlet's second-campaign visits move to the history, its figures stay.
+    // first hamlet's visit from before the open campaign moves to the history, the
+    // campaign's stay in the log its volunteers hold, and every figure stays.
     let second_hamlet = format!("/hamlets/{}", hamlets[1]);
     let nothing = web.post(&format!("{second_hamlet}/rollover"), &[("csrf", &csrf)]);
     assert_eq!(nothing.location.as_deref(), Some(format!("{second_hamlet}?done=nothing").as_str()));
@@ -130,7 +135,11 @@ fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
     assert_eq!(generation(&hamlets[0]), 2);
     assert!(web.get(&format!("{first_hamlet}?done=rolled")).html.contains("Đã chuyển sổ sang sổ mới"));
     let again = server.state.store.coverage(&hamlets[0]).expect("coverage");
-    assert_eq!((again.covered, again.visits), (6, 8), "all time, unchanged");
+    assert_eq!((again.covered, again.visits), (6, 9), "all time, unchanged");
+    cli.sync().expect("the device takes the compacted log");
+    let kept = cli.log(&hamlets[0]).expect("held").visits().ok;
+    assert_eq!(kept.len(), 2, "the open campaign's visits stay on the device");
+    assert!(kept.values().all(|v| v.at >= later));
     let second = web.get("/communes/p-test?campaign=2");
     assert!(figure(&second.html, "data-total", "campaign_covered").contains("2 / 60"), "{}", second.html);
     // A leader sees the hamlet but is not offered to roll it over.

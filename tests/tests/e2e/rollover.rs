@@ -81,7 +81,7 @@ fn devices_offline_across_a_rollover_carry_their_work_over_and_nothing_counts_tw
 
     // The official rolls the hamlet over (the end of a campaign).
     let before = coverage();
-    let done = rollover::roll_over(&server.state, "canbo", &hamlet, "đợt 1 kết thúc", now)
+    let done = rollover::roll_over(&server.state, "canbo", &hamlet, "đợt 1 kết thúc", None, now)
         .expect("rolled over")
         .expect("it had visits");
     assert_eq!((done.generation, done.visits, done.households), (1, 3, 30));

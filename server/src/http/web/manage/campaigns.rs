@@ -210,8 +210,7 @@ pub(crate) async fn roll_over_hamlet(
                 return Err(PageError::Forbidden);
             }
             let by = v.user()?.id.to_string();
-            let done =
-                crate::service::rollover::roll_over(&state, &by, &hamlet.id, "compact", crate::now_ms())?;
+            let done = campaigns::compact(&state, &by, &hamlet.id, "compact", crate::now_ms())?;
             let outcome = if done.is_some() { "rolled" } else { "nothing" };
             Ok(see_other(&format!("/hamlets/{}?done={outcome}", url_part(&id))))
         })
