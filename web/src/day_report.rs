@@ -46,6 +46,9 @@ pub struct DayReportView {
     /// That day at the one-stop counters, when the report has a line for them (a
     /// commune's and a province's always, a team's when it helped walk-ins).
     pub walkins: Option<WalkInDay>,
+    /// The campaign running that day (a commune's report): its name, households
+    /// covered in it to the end of the day, and households it is to cover.
+    pub campaign: Option<(String, u64, u64)>,
 }
 
 /// One day at the counters: walk-ins, people, accounts created, dossiers filed online.
@@ -122,6 +125,21 @@ impl DayReportView {
         lines
     }
 
+    /// The campaign running that day, one line: its coverage in it so far.
+    fn campaign_line(&self, lang: Lang) -> Option<String> {
+        let t = lang.texts();
+        let (name, covered, to_cover) = self.campaign.as_ref()?;
+        let ratio = if *to_cover == 0 { 0.0 } else { *covered as f64 / *to_cover as f64 };
+        Some(format!(
+            "{name}: {} {}/{} {} ({}).",
+            t.campaign_covered.to_lowercase(),
+            lang.int(*covered),
+            lang.int(*to_cover),
+            t.dr_households,
+            lang.percent(ratio),
+        ))
+    }
+
     /// The running totals, one line.
     fn to_date(&self, lang: Lang) -> String {
         let t = lang.texts();
@@ -148,6 +166,9 @@ pub fn text(lang: Lang, view: &DayReportView) -> String {
         out.push_str(&format!("- {line}\n"));
     }
     out.push_str(&view.to_date(lang));
+    if let Some(line) = view.campaign_line(lang) {
+        out.push_str(&format!("\n{line}"));
+    }
     out
 }
 
@@ -196,7 +217,8 @@ pub fn card_svg(lang: Lang, view: &DayReportView) -> String {
     let bar_y = y + 28;
     y = bar_y + 14;
     let mut totals = Vec::new();
-    for part in wrap(&view.to_date(lang), 46) {
+    let campaign = view.campaign_line(lang);
+    for part in [Some(view.to_date(lang)), campaign].into_iter().flatten().flat_map(|l| wrap(&l, 46)) {
         y += 32;
         totals.push((y, part));
     }
@@ -301,6 +323,7 @@ mod tests {
             accounts_to_date: 1234,
             filed_to_date: 88,
             walkins: None,
+            campaign: None,
         }
     }
 
@@ -328,6 +351,12 @@ mod tests {
         assert!(with.contains("- Tại quầy: 12 lượt, 15 người, 8 tài khoản, 5 hồ sơ trực tuyến\n"), "{with}");
         let en = super::text(Lang::En, &view());
         assert!(en.contains("Household visits: 35 (of which guided: 20)"), "{en}");
+        // A commune's report in a campaign ends with the campaign's own coverage.
+        v.campaign = Some(("Đợt <VNeID>".into(), 120, 400));
+        let campaign = super::text(Lang::Vi, &v);
+        assert!(campaign.ends_with("\nĐợt <VNeID>: bao phủ trong đợt 120/400 hộ (30,0%)."), "{campaign}");
+        let svg = card_svg(Lang::Vi, &v);
+        assert!(svg.contains("Đợt &lt;VNeID&gt;: bao phủ trong đợt"), "the card has it too, escaped: {svg}");
     }
 
     #[test]

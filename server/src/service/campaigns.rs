@@ -242,8 +242,44 @@ pub fn window(store: &dyn Store, campaign: &Campaign) -> Result<(i64, i64), Serv
 /// A campaign's figures: each hamlet's households covered during it (`window`), from
 /// the cached ledgers (every campaign's visits are in them, history included).
 pub fn figures(state: &AppState, campaign: &Campaign) -> Result<Vec<CampaignHamlet>, ServiceError> {
+    figures_until(state, campaign, i64::MAX)
+}
+
+/// The campaign a commune was running on `day` (its first day to its last), with the
+/// households covered in it to the end of that day, and those to cover (its target
+/// when it has one): what the commune's day's report tells of it.
+pub fn on_day(
+    state: &AppState,
+    commune: &Commune,
+    day: &str,
+    now: i64,
+) -> Result<Option<(Campaign, u64, u64)>, ServiceError> {
+    let today = vn_day(now);
+    let Some(campaign) = state
+        .store()
+        .campaigns_of(&commune.id)?
+        .into_iter()
+        .rev()
+        .find(|c| c.starts.as_str() <= day && day <= c.last_day(&today).as_str())
+    else {
+        return Ok(None);
+    };
+    let end_of_day = vn_day_start(day).map_or(i64::MAX, |d| d + 86_400_000);
+    let hamlets = figures_until(state, &campaign, end_of_day)?;
+    let covered = hamlets.iter().map(|h| h.covered).sum();
+    let to_cover = campaign.target.unwrap_or_else(|| hamlets.iter().map(|h| h.to_cover).sum());
+    Ok(Some((campaign, covered, to_cover)))
+}
+
+/// `figures`, counting visits made before `until` only.
+fn figures_until(
+    state: &AppState,
+    campaign: &Campaign,
+    until: i64,
+) -> Result<Vec<CampaignHamlet>, ServiceError> {
     let store = state.store();
-    let (from, until) = window(store, campaign)?;
+    let (from, end) = window(store, campaign)?;
+    let until = until.min(end);
     let mut out = Vec::new();
     for h in store.hamlets_of(&campaign.commune)?.into_iter().filter(|h| !h.is_counter()) {
         let (covered, listed) = match state.logs.get(store, &h.id)? {

@@ -102,6 +102,9 @@ fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
     assert!(figure(&second.html, "data-total", "campaign_covered").contains("2 / 60"), "{}", second.html);
     let stored = server.state.store.coverage(&hamlets[0]).expect("coverage");
     assert_eq!((stored.covered, stored.visits), (6, 9), "all time: every campaign's visits");
+    // The commune's day's report tells the campaign running that day.
+    let report = web.get("/communes/p-test/day");
+    assert!(report.html.contains("Đợt dịch vụ công: bao phủ trong đợt 2/60 hộ"), "{}", report.html);
 
     // The closed campaign keeps its figures, read from the history.
     let first = web.get("/communes/p-test?campaign=1");

@@ -74,6 +74,7 @@ fn view_of(report: &DayReport, path: String, catalogue: &Catalogue) -> DayReport
             accounts: w.walkin_accounts,
             filed: w.walkin_filed,
         }),
+        campaign: None,
     }
 }
 
@@ -104,8 +105,11 @@ fn commune_report(state: &AppState, v: &Viewer, id: &str, q: &DayQuery, shape: S
     let day = day_of(q)?;
     let path = format!("/communes/{}/day", tungnha_web::layout::url_part(commune.id.as_str()));
     let catalogue = commune.catalogue.clone();
+    let campaign = crate::service::campaigns::on_day(state, &commune, &day, crate::now_ms())?;
     let report = day_report::of_commune(state.store(), commune, &day)?;
-    answer(v, &view_of(&report, path, &catalogue), shape)
+    let mut view = view_of(&report, path, &catalogue);
+    view.campaign = campaign.map(|(c, covered, to_cover)| (c.name, covered, to_cover));
+    answer(v, &view, shape)
 }
 
 fn team_report(
