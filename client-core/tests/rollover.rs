@@ -1,7 +1,8 @@
 //! A hamlet log rolled over to its successor at the end of a campaign: households carry
 //! over as they are, visits stay behind, and a device that wrote on the old log while
 //! offline carries what the server never confirmed onto the successor, with the same
-//! ids, in changes the server accepts, and nothing twice.
+//! ids, in changes the server accepts, and nothing twice. And a device's seal, which
+//! squashes its unsent run onto a copy taken before it instead of forking the log.
 
 mod common;
 
@@ -165,4 +166,29 @@ fn a_household_the_server_already_carried_is_not_made_again() {
     assert_eq!(held.heads(), next.heads(), "nothing to carry: the server had it all");
     assert!(held.households().ok.contains_key(&listed));
     assert_eq!(phone.pending_for("server"), 0);
+}
+
+#[test]
+fn sealing_squashes_onto_a_copy_taken_before_the_run_without_forking() {
+    let (mut log, households) = listed_hamlet("kp-5", 40);
+    log.set_actor(actor(9));
+    let who = author("u-tnv", Role::Volunteer);
+    let sealed = log.heads();
+    let base = log.doc().clone();
+    for (i, h) in households.iter().take(6).enumerate() {
+        let (outcome, form) = realistic_visit(i);
+        log.log_visit(&who, h, outcome, &form, NOW - 1_000 + i as i64, NOW).expect("visit");
+    }
+    let expected = (log.visits().ok, log.households().ok);
+    let stale = log.doc().clone();
+    let (mut once, mut at) = (log.clone(), sealed.clone());
+    let report = sync::seal_onto(&mut once, &mut at, Some(base));
+    assert!(report.squashed && !report.forked, "{report:?}");
+    assert_eq!(once.doc().get_changes(&sealed).len(), 1, "six changes became one");
+    assert_eq!((once.visits().ok, once.households().ok), expected, "and read the same");
+    // A copy as of other heads is not used: the document is forked, with the same result.
+    let (mut forked, mut at) = (log.clone(), sealed.clone());
+    let report = sync::seal_onto(&mut forked, &mut at, Some(stale));
+    assert!(report.squashed && report.forked, "{report:?}");
+    assert_eq!(forked.heads(), once.heads(), "the same change either way");
 }

@@ -6,7 +6,6 @@ use automerge::{ActorId, Change, ChangeHash, PatchLog, ReadDoc};
 
 use super::chunk::{self, ChangeBudget, ChunkRefusal};
 use super::envelope::{DocMessage, Envelope, EnvelopeError, KeyMessage, Payload};
-use super::squash::seal;
 use crate::check::{self, Check};
 use crate::domain::Author;
 use crate::ids::HamletId;
@@ -475,6 +474,7 @@ fn roll_over(
     next.carry_over(&held.log, &confirmed)
         .map_err(|e| SyncError::Log { doc: msg.doc.clone(), source: Box::new(e) })?;
     held.log = next;
+    held.base = None;
     // What was carried over is a local run after the successor's heads, sent next round.
     held.sealed = arrived.clone();
     held.shared = BTreeMap::from([(
@@ -501,6 +501,21 @@ struct Held {
     shared: BTreeMap<PeerId, Vec<ChangeHash>>,
     /// Per peer, the heads sent in the request awaiting its answer.
     requested: BTreeMap<PeerId, Vec<ChangeHash>>,
+    /// A copy of the document as of `sealed`, taken (a cheap clone) just before the
+    /// first local write after it, so that sealing squashes the local run onto it
+    /// instead of forking the document at `sealed` (which replays the whole history).
+    base: Option<automerge::Automerge>,
+}
+
+impl Held {
+    fn new(log: HamletLog, sealed: Vec<ChangeHash>, shared: SharedHeads) -> Self {
+        Held { log, sealed, shared, requested: BTreeMap::new(), base: None }
+    }
+
+    /// Seals the log, squashing onto `base` when it is the document as of `sealed`.
+    fn seal(&mut self) -> crate::sync::SealReport {
+        crate::sync::squash::seal_onto(&mut self.log, &mut self.sealed, self.base.take())
+    }
 }
 
 /// A replica: the hamlet logs one participant holds, written under one actor.
@@ -525,7 +540,7 @@ impl Replica {
     pub fn hold(&mut self, doc: HamletId, mut log: HamletLog) {
         log.set_actor(self.actor.clone());
         let sealed = log.heads();
-        self.docs.insert(doc, Held { log, sealed, shared: BTreeMap::new(), requested: BTreeMap::new() });
+        self.docs.insert(doc, Held::new(log, sealed, BTreeMap::new()));
     }
 
     /// Restores a held log with its bookkeeping, as a store loads it.
@@ -537,7 +552,7 @@ impl Replica {
         shared: SharedHeads,
     ) {
         log.set_actor(self.actor.clone());
-        self.docs.insert(doc, Held { log, sealed, shared, requested: BTreeMap::new() });
+        self.docs.insert(doc, Held::new(log, sealed, shared));
     }
 
     /// Stops holding a log.
@@ -555,9 +570,21 @@ impl Replica {
         self.docs.get(doc).map(|h| &h.log)
     }
 
-    /// A held log, to write to.
+    /// A held log, to write to. Before the first local write after the sealed heads,
+    /// the document is copied as it is, for the next seal to squash onto.
     pub fn log_mut(&mut self, doc: &HamletId) -> Option<&mut HamletLog> {
-        self.docs.get_mut(doc).map(|h| &mut h.log)
+        let held = self.docs.get_mut(doc)?;
+        let at_sealed = |heads: &[ChangeHash]| {
+            let (mut a, mut b) = (heads.to_vec(), held.sealed.clone());
+            a.sort();
+            b.sort();
+            a == b
+        };
+        // Only while nothing local waits: then the document is as of `sealed`.
+        if at_sealed(&held.log.heads()) && !held.base.as_ref().is_some_and(|b| at_sealed(&b.get_heads())) {
+            held.base = Some(held.log.doc().clone());
+        }
+        Some(&mut held.log)
     }
 
     /// The bookkeeping of a held log: sealed heads and per-peer shared heads.
@@ -588,7 +615,7 @@ impl Replica {
     pub fn request(&mut self, peer: &str) -> Envelope {
         let mut env = Envelope::default();
         for (id, held) in &mut self.docs {
-            seal(&mut held.log, &mut held.sealed);
+            held.seal();
             let shared = held.shared.get(peer).map(Vec::as_slice).unwrap_or_default();
             let mut msg = outgoing(id, &held.log, shared);
             if shared.is_empty() {
@@ -611,7 +638,7 @@ impl Replica {
         for msg in &request.docs {
             let Some(held) = self.docs.get_mut(&msg.doc) else { continue };
             // Seal before anything of ours leaves in the answer.
-            seal(&mut held.log, &mut held.sealed);
+            held.seal();
             for (h, k) in &msg.keys.keys {
                 if held.log.keys().key(h).is_none() {
                     held.log.keys_mut().insert_new(h.clone(), k.clone());

@@ -1,7 +1,10 @@
 //! Squashing a device's unsent local changes into one change before they first leave.
 //!
 //! The run of changes after the `sealed` heads is replaced by a single change with the
-//! same effect, written on a copy of the document as of `sealed`. This is only done
+//! same effect, written on a copy of the document as of `sealed`: the copy a replica
+//! took just before its first local write after `sealed` (`Replica::log_mut`: a clone
+//! costs milliseconds where a fork at `sealed` replays the whole history), or, when it
+//! has none, a fork. This is only done
 //! when every change in the run is this replica's own (so nobody else has seen them,
 //! and nothing of anyone else's depends on them), and the result is checked to read
 //! exactly like the original before it replaces it. Anything unexpected leaves the
@@ -19,28 +22,54 @@ pub struct SealReport {
     pub pending: usize,
     /// Whether they were squashed into one.
     pub squashed: bool,
+    /// Whether squashing had to fork the document at the sealed heads (no copy as of
+    /// them was at hand).
+    pub forked: bool,
 }
 
 /// Seals a log before anything of it is sent: squashes the unsent local run when it
 /// can, and moves `sealed` to the current heads. Returns what it did.
 pub fn seal(log: &mut HamletLog, sealed: &mut Vec<ChangeHash>) -> SealReport {
+    seal_onto(log, sealed, None)
+}
+
+/// `seal`, squashing onto `base` when it is the document as of `sealed` (a copy kept
+/// from before the local run): no fork of the document at `sealed`, whose cost
+/// follows the whole history. Without it, the document is forked there.
+pub fn seal_onto(log: &mut HamletLog, sealed: &mut Vec<ChangeHash>, base: Option<Automerge>) -> SealReport {
     let pending = log.doc().get_changes(sealed);
     let mine = log.doc().get_actor().clone();
     let all_mine = pending.iter().all(|c| c.actor_id() == &mine);
-    let mut report = SealReport { pending: pending.len(), squashed: false };
-    if pending.len() >= 2
-        && all_mine
-        && let Some(doc) = squashed(log.doc(), sealed)
-    {
-        report.squashed = log.replace_doc(doc).is_ok();
+    let mut report = SealReport { pending: pending.len(), squashed: false, forked: false };
+    if pending.len() >= 2 && all_mine {
+        report.forked = !base.as_ref().is_some_and(|b| same_heads(b, sealed));
+        if let Some(doc) = squashed(log.doc(), sealed, base) {
+            report.squashed = log.replace_doc(doc).is_ok();
+        }
     }
     *sealed = log.heads();
     report
 }
 
+/// Whether `doc` is as of exactly `heads`.
+fn same_heads(doc: &Automerge, heads: &[ChangeHash]) -> bool {
+    let (mut have, mut want) = (doc.get_heads(), heads.to_vec());
+    have.sort();
+    want.sort();
+    have == want
+}
+
+/// The document at `sealed`: `base` when it is that, else a fork there.
+fn at_sealed(doc: &Automerge, sealed: &[ChangeHash], base: Option<Automerge>) -> Option<Automerge> {
+    match base {
+        Some(base) if same_heads(&base, sealed) => Some(base),
+        _ => doc.fork_at(sealed).ok(),
+    }
+}
+
 /// The document with the changes after `sealed` rewritten as one, or `None` if that
 /// cannot be done faithfully.
-fn squashed(doc: &Automerge, sealed: &[ChangeHash]) -> Option<Automerge> {
+fn squashed(doc: &Automerge, sealed: &[ChangeHash], base: Option<Automerge>) -> Option<Automerge> {
     let mut patches = doc.diff(sealed, &doc.get_heads());
     // Parents before children: an object must exist before its fields are written.
     patches.sort_by_key(|p| p.path.len());
@@ -56,7 +85,7 @@ fn squashed(doc: &Automerge, sealed: &[ChangeHash]) -> Option<Automerge> {
             [map, key, ..] => touched_roots.insert((map.clone(), key.clone())),
         };
     }
-    let mut fork = doc.fork_at(sealed).ok()?;
+    let mut fork = at_sealed(doc, sealed, base)?;
     fork.set_actor(doc.get_actor().clone());
     let mut tx = fork.transaction();
     for patch in patches {
