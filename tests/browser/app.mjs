@@ -217,7 +217,7 @@ async function wire() {
       await r.logVisit(hamlet, list[i % list.length].id, outcomes[i % 5], form);
     }
     const report = await r.sync();
-    return { up: report.up, down: report.down, rounds: report.rounds, pending: r.pending() };
+    return { up: report.up, down: report.down, rounds: report.rounds, pending: r.pending(), squash: r.lastSquash };
   });
   await context.close();
   return out;

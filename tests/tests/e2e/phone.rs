@@ -98,6 +98,10 @@ fn a_volunteer_works_offline_on_the_phone_app_and_everything_converges() {
         wire["rounds"], wire["up"], wire["down"]
     );
     assert_eq!(server.state.store.coverage(&hamlet).expect("coverage").visits, 36);
+    // The 30 changes left as one, written onto the copy kept before the first of them
+    // (no view of the log at past heads cloned), and under the README's 100 B a visit.
+    assert_eq!(wire["squash"], json!({"run": 30, "kept": true, "squashed": true}), "{wire}");
+    assert!(per_visit < 100.0, "{per_visit:.1} B per visit");
 
     // The second hamlet taken away from its team, the phone drops it at its next sync.
     tungnha_tests::take_from_team(server.state.store(), &hamlets[1]);

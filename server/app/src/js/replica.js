@@ -59,6 +59,9 @@ function canonical(doc) {
 }
 const text = (v) => (v === undefined || v === null ? undefined : String(v));
 
+/** Whether two lists of heads name the same changes. */
+const sameHeads = (a, b) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
+
 const sameValue = (a, b) => {
   if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
   if (Automerge.isImmutableString(a) || typeof a === 'string') return (Automerge.isImmutableString(b) || typeof b === 'string') && String(a) === String(b);
@@ -139,6 +142,9 @@ export class Replica {
     this.sent = {};
     this.credentials = null;
     this.me = null;
+    // Per hamlet, a copy of the log as of what was last sent ({heads, doc}), taken
+    // before the first local write after it: what `squash` writes onto.
+    this.bases = new Map();
     // {hamlet: {household: {key, seq}}}: seq 0 for a key made here and not yet
     // acknowledged by the server; the last key event applied per hamlet.
     this.keys = {};
@@ -314,6 +320,13 @@ export class Replica {
   async write(hamlet, fn) {
     const doc = this.docs.get(hamlet);
     if (!doc) throw new Error(`hamlet ${hamlet} is not held`);
+    // The first local write after what was last sent: keep a copy as of now for the
+    // squash to write onto (a copy costs little; a view at past heads, cloned,
+    // replays the whole history).
+    const base = this.sent[hamlet] ?? this.shared[hamlet] ?? [];
+    if (sameHeads(Automerge.getHeads(doc), base) && !sameHeads(this.bases.get(hamlet)?.heads ?? [], base)) {
+      this.bases.set(hamlet, { heads: base, doc: Automerge.clone(doc, { actor: this.actor() }) });
+    }
     const next = Automerge.change(doc, { time: Math.floor(Date.now() / 1000) }, fn);
     const compact = await this.store.append(hamlet, Automerge.saveIncremental(next));
     this.docs.set(hamlet, next);
@@ -416,20 +429,31 @@ export class Replica {
     const run = Automerge.getChangesSince(doc, base);
     if (run.length < 2) return;
     if (!run.every((c) => Automerge.decodeChange(c).actor === this.actor())) return;
-    const before = Automerge.view(doc, base);
-    const copy = Automerge.change(Automerge.clone(before, { actor: this.actor() }), { time: Math.floor(Date.now() / 1000) }, (d) => {
-      for (const list of ['households', 'visits', 'walkins']) {
+    // Onto the copy kept before the run when it is as of `base`; else a view there.
+    const kept = this.bases.get(hamlet);
+    this.bases.delete(hamlet);
+    const usable = kept && sameHeads(kept.heads, base);
+    const before = usable ? kept.doc : Automerge.view(doc, base);
+    // What the run added, read before the copy is changed.
+    const fresh = ['households', 'visits', 'walkins'].map((list) =>
+      [list, Object.entries(doc[list] ?? {}).filter(([id]) => !before[list]?.[id])]);
+    const start = usable ? kept.doc : Automerge.clone(before, { actor: this.actor() });
+    const copy = Automerge.change(start, { time: Math.floor(Date.now() / 1000) }, (d) => {
+      for (const [list, entries] of fresh) {
         if (!d[list]) continue;
-        for (const [id, entry] of Object.entries(doc[list] ?? {})) {
-          if (before[list]?.[id]) continue;
+        for (const [id, entry] of entries) {
           d[list][id] = {};
           copyFields(d[list][id], entry);
         }
       }
     });
+    // What the last squash did, for tests and the curious: the run, and whether it
+    // was written onto the copy kept before it.
+    this.lastSquash = { run: run.length, kept: Boolean(usable), squashed: false };
     if (canonical(copy) !== canonical(doc)) return;
     await this.store.replace(hamlet, Automerge.save(copy));
     this.docs.set(hamlet, copy);
+    this.lastSquash.squashed = true;
   }
 
   /** One request: every held log with its heads and the changes the server lacks. */
@@ -485,6 +509,7 @@ export class Replica {
       if (answer.wipe) {
         await this.store.wipe();
         this.docs.clear();
+        this.bases.clear();
         this.keys = {};
         this.keySeq = {};
         this.plain.clear();
@@ -562,6 +587,7 @@ export class Replica {
     }
     for (const id of answer.drop) {
       this.docs.delete(id);
+      this.bases.delete(id);
       delete this.shared[id];
       delete this.keys[id];
       delete this.keySeq[id];
