@@ -247,10 +247,12 @@ pub fn figures(state: &AppState, campaign: &Campaign) -> Result<Vec<CampaignHaml
 
 /// The campaign a commune was running on `day` (its first day to its last), with the
 /// households covered in it to the end of that day, and those to cover (its target
-/// when it has one): what the commune's day's report tells of it.
+/// when it has one): what the commune's day's report tells of it. With `team`'s
+/// hamlets, for a team's report: theirs only, of the households they are to cover.
 pub fn on_day(
     state: &AppState,
     commune: &Commune,
+    team: Option<&[HamletId]>,
     day: &str,
     now: i64,
 ) -> Result<Option<(Campaign, u64, u64)>, ServiceError> {
@@ -265,9 +267,13 @@ pub fn on_day(
         return Ok(None);
     };
     let end_of_day = vn_day_start(day).map_or(i64::MAX, |d| d + 86_400_000);
-    let hamlets = figures_until(state, &campaign, end_of_day)?;
+    let mut hamlets = figures_until(state, &campaign, end_of_day)?;
+    if let Some(team) = team {
+        hamlets.retain(|h| team.contains(&h.hamlet));
+    }
     let covered = hamlets.iter().map(|h| h.covered).sum();
-    let to_cover = campaign.target.unwrap_or_else(|| hamlets.iter().map(|h| h.to_cover).sum());
+    let all: u64 = hamlets.iter().map(|h| h.to_cover).sum();
+    let to_cover = if team.is_some() { all } else { campaign.target.unwrap_or(all) };
     Ok(Some((campaign, covered, to_cover)))
 }
 

@@ -105,6 +105,10 @@ fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
     // The commune's day's report tells the campaign running that day.
     let report = web.get("/communes/p-test/day");
     assert!(report.html.contains("Đợt dịch vụ công: bao phủ trong đợt 2/60 hộ"), "{}", report.html);
+    // A team's, of its own hamlets only.
+    tungnha_tests::take_from_team(server.state.store(), &hamlets[1]);
+    let team = web.get(&format!("/communes/p-test/teams/{}/day", tungnha_tests::TEAM));
+    assert!(team.html.contains("Đợt dịch vụ công: bao phủ trong đợt 2/30 hộ"), "{}", team.html);
 
     // The closed campaign keeps its figures, read from the history.
     let first = web.get("/communes/p-test?campaign=1");

@@ -105,7 +105,7 @@ fn commune_report(state: &AppState, v: &Viewer, id: &str, q: &DayQuery, shape: S
     let day = day_of(q)?;
     let path = format!("/communes/{}/day", tungnha_web::layout::url_part(commune.id.as_str()));
     let catalogue = commune.catalogue.clone();
-    let campaign = crate::service::campaigns::on_day(state, &commune, &day, crate::now_ms())?;
+    let campaign = crate::service::campaigns::on_day(state, &commune, None, &day, crate::now_ms())?;
     let report = day_report::of_commune(state.store(), commune, &day)?;
     let mut view = view_of(&report, path, &catalogue);
     view.campaign = campaign.map(|(c, covered, to_cover)| (c.name, covered, to_cover));
@@ -133,8 +133,12 @@ fn team_report(
         tungnha_web::layout::url_part(team.id.as_str())
     );
     let catalogue = commune.catalogue.clone();
+    let campaign =
+        crate::service::campaigns::on_day(state, &commune, Some(&team.hamlets), &day, crate::now_ms())?;
     let report = day_report::of_team(state.store(), team, commune, &day)?;
-    answer(v, &view_of(&report, path, &catalogue), shape)
+    let mut view = view_of(&report, path, &catalogue);
+    view.campaign = campaign.map(|(c, covered, to_cover)| (c.name, covered, to_cover));
+    answer(v, &view, shape)
 }
 
 fn province_report(state: &AppState, v: &Viewer, id: &str, q: &DayQuery, shape: Shape) -> PageResult {
