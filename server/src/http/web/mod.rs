@@ -219,6 +219,13 @@ fn field_label(t: &tungnha_web::Texts, field: Field) -> &'static str {
     }
 }
 
+/// `?done=…`: what a form just did, for the page it sent the viewer back to.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct DoneQuery {
+    #[serde(default)]
+    pub(crate) done: String,
+}
+
 /// What a page handler produces.
 pub(crate) type PageResult = Result<Response, PageError>;
 

@@ -24,7 +24,7 @@ use tungnha_web::dashboard::{
 use tungnha_web::layout::url_part;
 use tungnha_web::teams::TeamLine;
 
-use super::{PageError, PageResult, Viewer, see_other, visible_hamlet};
+use super::{DoneQuery, PageError, PageResult, Viewer, see_other, visible_hamlet};
 use crate::AppState;
 use crate::records::{Commune, FilingLevel, Hamlet, Province};
 use crate::service::reports::{self, CHART_DAYS};
@@ -376,12 +376,6 @@ pub(crate) async fn hamlet(
             Ok(tungnha_web::dashboard::hamlet(&v.chrome(), &view).into_response())
         })
         .await
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct DoneQuery {
-    #[serde(default)]
-    done: String,
 }
 
 pub(crate) async fn household(

@@ -18,7 +18,7 @@ use tungnha_client_core::HouseholdId;
 use tungnha_web::layout::url_part;
 use tungnha_web::review::{ReviewLine, ReviewPage};
 
-use super::{Form, PageError, PageResult, Viewer, see_other, visible_hamlet};
+use super::{DoneQuery, Form, PageError, PageResult, Viewer, see_other, visible_hamlet};
 use crate::AppState;
 use crate::records::Hamlet;
 use crate::service::review::{self, Decided, Decision, awaiting};
@@ -55,12 +55,6 @@ fn review_page(
         notice,
         error,
     })
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct DoneQuery {
-    #[serde(default)]
-    done: String,
 }
 
 #[derive(Debug, Deserialize)]

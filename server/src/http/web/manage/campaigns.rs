@@ -5,6 +5,7 @@
 use tungnha_web::campaigns::{CampaignLine, CampaignTyped, CampaignsPage};
 
 use super::*;
+use crate::http::web::DoneQuery;
 use crate::records::Campaign;
 use crate::service::access;
 use crate::service::campaigns::{self, CampaignForm};
@@ -76,12 +77,6 @@ fn campaign_commune(state: &AppState, v: &Viewer, id: &str) -> Result<Commune, P
         return Err(PageError::Forbidden);
     }
     Ok(commune)
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct DoneQuery {
-    #[serde(default)]
-    done: String,
 }
 
 pub(crate) async fn campaigns_page(
