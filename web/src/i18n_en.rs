@@ -201,7 +201,7 @@ pub(super) static TEXTS: Texts = Texts {
     campaign_opened: "The campaign is open.",
     campaign_closed: "The campaign is closed; every hamlet's log rolled over.",
     campaign_one_open: "A campaign is still open. Close it before opening a new one.",
-    err_campaign_day: "Not a day, or before the last campaign ended, or an end before the start.",
+    err_campaign_day: "Not a day, more than a year ahead, before the last campaign ended, or an end before the start.",
     err_campaign_target: "The target must be a number of households from 1.",
     err_no_open_campaign: "There is no such campaign open.",
     compact_title: "Roll the log over",

@@ -201,7 +201,7 @@ pub(super) static TEXTS: Texts = Texts {
     campaign_opened: "Đã mở đợt.",
     campaign_closed: "Đã kết thúc đợt; sổ các thôn đã chuyển sang sổ mới.",
     campaign_one_open: "Đang có một đợt chưa kết thúc. Hãy kết thúc đợt đó trước khi mở đợt mới.",
-    err_campaign_day: "Ngày không hợp lệ, hoặc trước ngày kết thúc đợt trước, hoặc ngày kết thúc trước ngày bắt đầu.",
+    err_campaign_day: "Ngày không hợp lệ, quá một năm tới, trước ngày kết thúc đợt trước, hoặc ngày kết thúc trước ngày bắt đầu.",
     err_campaign_target: "Mục tiêu phải là số hộ từ 1 trở lên.",
     err_no_open_campaign: "Không có đợt này, hoặc đợt đã kết thúc.",
     compact_title: "Chuyển sổ sang sổ mới",

@@ -38,15 +38,31 @@ pub struct CampaignForm {
     pub target: String,
 }
 
-/// A day typed in a form, checked.
-fn day(text: &str) -> Result<String, ServiceError> {
+/// The furthest ahead a campaign may be planned to start or end, in days.
+pub const MAX_DAYS_AHEAD: i64 = 366;
+
+/// A day typed in a form, checked and written as days are compared
+/// (`YYYY-MM-DD`, zero-padded): from 2020 to a year from today.
+fn day(text: &str, now: i64) -> Result<String, ServiceError> {
     let text = text.trim();
-    match vn_day_start(text) {
-        Some(ms) if ms >= tungnha_client_core::rules::MIN_TIME_MS => Ok(text.to_owned()),
-        _ => Err(invalid(
+    let bad = || {
+        invalid(
             Field::Day,
-            format!("“{}” is not a day (YYYY-MM-DD)", text.chars().take(20).collect::<String>()),
-        )),
+            format!(
+                "“{}” is not a day from 2020 to a year from today (YYYY-MM-DD)",
+                text.chars().take(20).collect::<String>()
+            ),
+        )
+    };
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad())?;
+    let written = date.format("%Y-%m-%d").to_string();
+    match vn_day_start(&written) {
+        Some(ms)
+            if ms >= tungnha_client_core::rules::MIN_TIME_MS && ms <= now + MAX_DAYS_AHEAD * 86_400_000 =>
+        {
+            Ok(written)
+        }
+        _ => Err(bad()),
     }
 }
 
@@ -74,7 +90,7 @@ pub fn open(
         return Err(invalid(Field::Name, format!("the name is longer than {MAX_NAME_CHARS} characters")));
     }
     let today = vn_day(now);
-    let starts = if form.starts.trim().is_empty() { today.clone() } else { day(&form.starts)? };
+    let starts = if form.starts.trim().is_empty() { today.clone() } else { day(&form.starts, now)? };
     // Campaigns follow one another: one cannot start before the last one ended.
     if let Some(last) = campaigns.last()
         && starts < last.last_day(&today)
@@ -86,7 +102,7 @@ pub fn open(
     }
     let ends = match form.ends.trim() {
         "" => None,
-        text => Some(day(text)?),
+        text => Some(day(text, now)?),
     };
     if ends.as_ref().is_some_and(|e| *e < starts) {
         return Err(invalid(Field::Day, "the planned end is before the first day"));
@@ -301,4 +317,23 @@ fn figures_until(
 pub fn chosen(store: &dyn Store, commune: &Commune, number: &str) -> Result<Option<Campaign>, ServiceError> {
     let Ok(number) = number.trim().parse::<u32>() else { return Ok(None) };
     Ok(store.campaigns_of(&commune.id)?.into_iter().find(|c| c.number == number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_written_as_they_are_compared_and_bounded() {
+        let now = vn_day_start("2026-12-02").expect("a day");
+        assert_eq!(
+            day(" 2026-1-5 ", now).expect("a day"),
+            "2026-01-05",
+            "zero-padded, so days compare as text"
+        );
+        assert_eq!(day("2027-12-02", now).expect("a year ahead"), "2027-12-02");
+        for bad in ["2027-12-04", "2019-12-31", "2026-02-30", "ngày mai", ""] {
+            assert!(day(bad, now).is_err(), "{bad}");
+        }
+    }
 }

@@ -41,6 +41,10 @@ fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
         web.post(page, &[("csrf", &csrf), ("name", "Đợt 1"), ("starts", &today), ("ends", "2020-01-01")]);
     assert_eq!(backwards.status, 422);
     assert!(backwards.html.contains("value=\"Đợt 1\""), "what was typed stays: {}", backwards.html);
+    for far in ["2099-01-01", "hôm nay", "2026-02-30"] {
+        let refused = web.post(page, &[("csrf", &csrf), ("name", "Đợt 1"), ("starts", far)]);
+        assert_eq!(refused.status, 422, "{far}");
+    }
     assert!(server.state.store.campaigns_of(&"p-test".parse().expect("id")).expect("read").is_empty());
 
     let opened = web.post(
