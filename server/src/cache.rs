@@ -142,6 +142,15 @@ impl CachedLog {
         self.view().all_visits()
     }
 
+    /// Every walk-in of every campaign (a counter's log): the history's, and the live
+    /// log's (which win).
+    pub fn all_walkins(
+        &self,
+    ) -> std::collections::BTreeMap<tungnha_client_core::WalkInId, tungnha_client_core::WalkIn> {
+        use tungnha_client_core::domain::LogView;
+        self.view().all_walkins()
+    }
+
     /// The saved log, from the cache when the log has not moved since.
     pub fn snapshot(&mut self) -> Arc<Vec<u8>> {
         let heads = self.log.heads();

@@ -588,7 +588,7 @@ pub fn walkins(
 ) -> Result<Vec<(tungnha_client_core::WalkInId, tungnha_client_core::WalkIn)>, ServiceError> {
     let Some(entry) = state.logs.get(state.store(), counter)? else { return Ok(Vec::new()) };
     let doc = lock(&entry);
-    let mut all: Vec<_> = doc.log.walkins().ok.into_iter().collect();
+    let mut all: Vec<_> = doc.all_walkins().into_iter().collect();
     all.sort_by(|a, b| (b.1.at, &b.0).cmp(&(a.1.at, &a.0)));
     all.truncate(limit);
     Ok(all)

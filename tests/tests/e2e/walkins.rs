@@ -83,4 +83,20 @@ fn walk_ins_at_the_counter_are_their_own_line_everywhere() {
     assert_eq!(cells(&province.html, "total", "walkins"), [2]);
     let (_, differences) = tungnha_server::service::verify::verify(server.state.store()).expect("verify");
     assert!(differences.is_empty(), "{differences:?}");
+
+    // The counter's log rolled over (a campaign closed): its walk-ins leave the log on
+    // duty phones and stay on the counter's page and in every figure.
+    let now = tungnha_server::now_ms();
+    let rolled =
+        tungnha_server::service::rollover::roll_over(&server.state, "canbo", &counter_id, "đợt 1", None, now)
+            .expect("rolled over")
+            .expect("it held walk-ins");
+    assert_eq!((rolled.walkins, rolled.visits), (2, 0));
+    let page = official.get(&format!("/hamlets/{counter}"));
+    assert_eq!(page.html.matches("<tr data-walkin>").count(), 2, "from the history: {}", page.html);
+    assert!(page.html.contains("Nộp hồ sơ khai sinh"), "a walk-in's note is in clear, and kept");
+    let dashboard = official.get(&format!("/communes/{COMMUNE}"));
+    assert_eq!(cells(&dashboard.html, "total", "walkins"), [2]);
+    let (_, differences) = tungnha_server::service::verify::verify(server.state.store()).expect("verify");
+    assert!(differences.is_empty(), "{differences:?}");
 }
