@@ -109,13 +109,22 @@ impl CachedLog {
     /// A cached log as loaded: its history, the log, its ledger built from both.
     fn loaded(history: History, log: HamletLog, version: u64) -> Self {
         let ledger = CoverageLedger::from_log(&WithHistory { history: &history, live: &log });
+        Self::with_ledger(history, log, ledger, version)
+    }
+
+    fn with_ledger(history: History, log: HamletLog, ledger: CoverageLedger, version: u64) -> Self {
         Self { log, history, ledger, snapshot: None, kept: KeptChanges::default(), version }
     }
 
-    /// Takes another state of the stored log (loaded again, or rolled over), with its
-    /// ledger rebuilt and nothing kept of the one before.
+    /// Takes another state of the stored log (loaded again), with its ledger rebuilt
+    /// and nothing kept of the one before.
     pub fn replace(&mut self, history: History, log: HamletLog, version: u64) {
         *self = Self::loaded(history, log, version);
+    }
+
+    /// Takes the successor a rollover stored, with the ledger already built for it.
+    pub fn roll_over(&mut self, history: History, log: HamletLog, ledger: CoverageLedger, version: u64) {
+        *self = Self::with_ledger(history, log, ledger, version);
     }
 
     /// Rebuilds the ledger from the log and its history (after a failed write).

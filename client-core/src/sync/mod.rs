@@ -40,4 +40,4 @@ pub use session::{
     decode_changes, load_checked, load_checked_with, merge_checked, merge_checked_keyed,
     merge_in_place_checked, outgoing, reply_for, reply_from_kept, take_keys,
 };
-pub use squash::{SealReport, seal, seal_onto};
+pub use squash::{SealReport, seal_onto};

@@ -28,14 +28,10 @@ pub struct SealReport {
 }
 
 /// Seals a log before anything of it is sent: squashes the unsent local run when it
-/// can, and moves `sealed` to the current heads. Returns what it did.
-pub fn seal(log: &mut HamletLog, sealed: &mut Vec<ChangeHash>) -> SealReport {
-    seal_onto(log, sealed, None)
-}
-
-/// `seal`, squashing onto `base` when it is the document as of `sealed` (a copy kept
-/// from before the local run): no fork of the document at `sealed`, whose cost
-/// follows the whole history. Without it, the document is forked there.
+/// can, and moves `sealed` to the current heads. Returns what it did. The run is
+/// squashed onto `base` when it is the document as of `sealed` (a copy kept from
+/// before the run): no fork of the document at `sealed`, whose cost follows the whole
+/// history. Without it, the document is forked there.
 pub fn seal_onto(log: &mut HamletLog, sealed: &mut Vec<ChangeHash>, base: Option<Automerge>) -> SealReport {
     let pending = log.doc().get_changes(sealed);
     let mine = log.doc().get_actor().clone();

@@ -96,7 +96,7 @@ pub fn roll_over(
         event: &event,
     })?;
     let version = guard.version + 1;
-    guard.replace(history, successor, version);
+    guard.roll_over(history, successor, ledger, version);
     Ok(Some(done))
 }
 

@@ -646,6 +646,20 @@ struct LogTrees<'t> {
     province_days: &'t TransactionalTree,
 }
 
+impl<'t> LogTrees<'t> {
+    /// The trees, in the order every log-writing transaction names them.
+    fn new(
+        logs: &'t TransactionalTree,
+        coverage: &'t TransactionalTree,
+        days: &'t TransactionalTree,
+        commune_totals: &'t TransactionalTree,
+        commune_days: &'t TransactionalTree,
+        province_days: &'t TransactionalTree,
+    ) -> Self {
+        Self { logs, coverage, days, commune_totals, commune_days, province_days }
+    }
+}
+
 /// Moves a commune's stored totals (`move_totals`) within a transaction.
 fn move_stored_totals(
     tt: &TransactionalTree,
@@ -1257,14 +1271,7 @@ impl Store for SledStore {
             &self.commune_audit,
         )
             .transaction(|(lt, ct, dt, tt, cdt, pdt, art, at, cat)| {
-                let trees = LogTrees {
-                    logs: lt,
-                    coverage: ct,
-                    days: dt,
-                    commune_totals: tt,
-                    commune_days: cdt,
-                    province_days: pdt,
-                };
+                let trees = LogTrees::new(lt, ct, dt, tt, cdt, pdt);
                 write_prepared(&trees, &prepared)?;
                 art.insert(chunk_key(hamlet, r.generation), r.archived)?;
                 art.insert(version_key(hamlet), history.as_slice())?;
@@ -1374,14 +1381,7 @@ impl Store for SledStore {
                     }
                     ls.insert(key, &(already + l.count).to_be_bytes())?;
                 }
-                let trees = LogTrees {
-                    logs: lt,
-                    coverage: ct,
-                    days: dt,
-                    commune_totals: tt,
-                    commune_days: cdt,
-                    province_days: pdt,
-                };
+                let trees = LogTrees::new(lt, ct, dt, tt, cdt, pdt);
                 for p in &prepared {
                     write_prepared(&trees, p)?;
                 }
@@ -1427,14 +1427,7 @@ impl Store for SledStore {
         )
             .transaction(|(lt, ct, dt, tt, cdt, pdt, rt, at, cat)| {
                 if let Some(p) = &prepared {
-                    let trees = LogTrees {
-                        logs: lt,
-                        coverage: ct,
-                        days: dt,
-                        commune_totals: tt,
-                        commune_days: cdt,
-                        province_days: pdt,
-                    };
+                    let trees = LogTrees::new(lt, ct, dt, tt, cdt, pdt);
                     write_prepared(&trees, p)?;
                 }
                 for id in c.confirmed {
@@ -1459,17 +1452,7 @@ impl Store for SledStore {
             &self.province_days,
         )
             .transaction(|(lt, ct, dt, tt, cdt, pdt)| {
-                write_prepared(
-                    &LogTrees {
-                        logs: lt,
-                        coverage: ct,
-                        days: dt,
-                        commune_totals: tt,
-                        commune_days: cdt,
-                        province_days: pdt,
-                    },
-                    &p,
-                )
+                write_prepared(&LogTrees::new(lt, ct, dt, tt, cdt, pdt), &p)
             })
             .map_err(tx_error)?;
         // Only a whole store being moved brings erasures with a log.

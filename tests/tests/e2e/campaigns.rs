@@ -45,6 +45,20 @@ fn an_official_opens_and_closes_campaigns_and_each_counts_its_own_coverage() {
         let refused = web.post(page, &[("csrf", &csrf), ("name", "Đợt 1"), ("starts", far)]);
         assert_eq!(refused.status, 422, "{far}");
     }
+    // A topic the commune does not have, a target that is no number of households, a
+    // name past its length: each refused beside its field.
+    let long = "đ".repeat(121);
+    for (field, value, error) in [
+        ("topic", "khong-co", "err-catalogue"),
+        ("target", "0", "err-target"),
+        ("target", "99999999999999999999", "err-target"),
+        ("name", long.as_str(), "err-name"),
+    ] {
+        let name = if field == "name" { value } else { "Đợt 1" };
+        let refused = web.post(page, &[("csrf", &csrf), ("name", name), ("starts", &today), (field, value)]);
+        assert_eq!(refused.status, 422, "{field}={value}");
+        assert!(refused.html.contains(error), "{field}: {}", refused.html);
+    }
     assert!(server.state.store.campaigns_of(&"p-test".parse().expect("id")).expect("read").is_empty());
 
     let opened = web.post(
